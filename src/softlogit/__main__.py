@@ -1,0 +1,10 @@
+"""``python -m softlogit`` runs the command-line interface."""
+
+from __future__ import annotations
+
+import sys
+
+from softlogit._cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

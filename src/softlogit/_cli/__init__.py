@@ -1,0 +1,115 @@
+"""The ``softlogit`` command line.
+
+Each subcommand lives in its own module and is imported only when it runs, so that
+``softlogit --help`` stays fast. :func:`main` never shows a traceback for bad input: it
+prints ``error: ...`` on stderr and returns a non-zero exit code (2 for bad usage or
+input, 1 for a failed run).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+from collections.abc import Sequence
+
+import click
+
+from softlogit._errors import CLIError
+
+__all__ = ["main"]
+
+# command name -> (module, attribute, one-line help)
+_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "compare": (
+        "softlogit._cli._compare",
+        "compare",
+        "Run the seed experiment: networks 0, 1, 2 trained side by side.",
+    ),
+    "derive": (
+        "softlogit._cli._derive",
+        "derive",
+        "Print the machine-checked derivation softmax -> sigmoid.",
+    ),
+    "fit": (
+        "softlogit._cli._fit",
+        "fit",
+        "Fit a softmax or logistic regression on a CSV file.",
+    ),
+    "predict": (
+        "softlogit._cli._fit",
+        "predict",
+        "Predict class probabilities with a saved model.",
+    ),
+}
+
+
+class _LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(
+            name
+            for name, (module, _, _) in _COMMANDS.items()
+            if importlib.util.find_spec(module) is not None
+        )
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = _COMMANDS.get(cmd_name)
+        if entry is None or importlib.util.find_spec(entry[0]) is None:
+            return None
+        command = getattr(importlib.import_module(entry[0]), entry[1])
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(
+        self, ctx: click.Context, formatter: click.HelpFormatter
+    ) -> None:
+        rows = [(name, _COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="softlogit", prog_name="softlogit")
+def cli() -> None:
+    """softlogit: softmax regression, logistic regression and the exact bridge.
+
+    For two classes, softmax(z1, z2)_2 = sigmoid(z2 - z1).
+    """
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        result = cli.main(args=args, prog_name="softlogit", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("error: aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        click.echo(f"error: {exc.format_message()}", err=True)
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            click.echo(f"try '{exc.ctx.command_path} --help'", err=True)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except CLIError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return exc.exit_code
+    except (ValueError, TypeError, FileNotFoundError, ImportError) as exc:
+        if os.environ.get("SOFTLOGIT_DEBUG"):
+            raise
+        click.echo(f"error: {exc}", err=True)
+        return 2
+    except OSError as exc:
+        if os.environ.get("SOFTLOGIT_DEBUG"):
+            raise
+        click.echo(f"error: {exc}", err=True)
+        return 1
+    except KeyboardInterrupt:
+        click.echo("error: interrupted", err=True)
+        return 130
+    return int(result) if isinstance(result, int) else 0

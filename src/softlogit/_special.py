@@ -1,0 +1,548 @@
+"""Numerically stable special functions on logits.
+
+Every function here keeps the input's floating dtype (float32 in, float32 out; integers,
+booleans and Python numbers become float64). Lower-precision inputs are evaluated in float64
+and rounded once at the end, so float32 results are within an ulp or two of the correctly
+rounded value. Object, string and complex input raises ``TypeError``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from softlogit._typing import ArrayLike, Axis, FloatArray
+
+__all__ = [
+    "binary_cross_entropy",
+    "log_sigmoid",
+    "log_softmax",
+    "logsumexp",
+    "sigmoid",
+    "softmax",
+    "softmax_cross_entropy",
+    "softplus",
+]
+
+Reduction = Literal["mean", "sum", "none"]
+
+
+def _normalize_axis_index(axis: int, ndim: int) -> int:
+    if not -ndim <= axis < ndim:
+        raise ValueError(
+            f"`axis` {axis} is out of bounds for an array of dimension {ndim}."
+        )
+    return axis % ndim
+
+
+def _as_float(x: ArrayLike, name: str) -> tuple[FloatArray, np.dtype[np.floating]]:
+    """Return ``x`` as a float64 array and the dtype the result must have."""
+    arr = np.asarray(x)
+    kind = arr.dtype.kind
+    if kind == "f":
+        out_dtype: np.dtype[np.floating] = arr.dtype
+    elif kind in "biu":
+        out_dtype = np.dtype(np.float64)
+    else:
+        raise TypeError(
+            f"`{name}` must be a real numeric array; got dtype {arr.dtype} "
+            f"({'complex' if kind == 'c' else 'non-numeric'})."
+        )
+    return arr.astype(np.float64, copy=False), out_dtype
+
+
+def _finish(value: FloatArray, dtype: np.dtype[np.floating]) -> FloatArray:
+    out = np.asarray(value).astype(dtype, copy=False)
+    return out
+
+
+def sigmoid(x: ArrayLike) -> FloatArray:
+    r"""Logistic sigmoid, evaluated without overflow.
+
+    .. math:: \sigma(x) = \frac{1}{1 + e^{-x}} = \frac{e^{x}}{1 + e^{x}}
+
+    Parameters
+    ----------
+    x : array_like
+        Logits, any shape.
+
+    Returns
+    -------
+    ndarray
+        ``sigmoid(x)``, same shape and floating dtype as ``x``.
+
+    Notes
+    -----
+    With :math:`e = e^{-|x|} \le 1` (which never overflows),
+    :math:`\sigma(x) = 1/(1+e)` for :math:`x \ge 0` and :math:`e/(1+e)` for
+    :math:`x < 0`. ``sigmoid(inf) == 1``, ``sigmoid(-inf) == 0``, NaN propagates.
+
+    Examples
+    --------
+    >>> from softlogit import sigmoid
+    >>> sigmoid([-1e9, 0.0, 1e9])
+    array([0. , 0.5, 1. ])
+    """
+    z, dtype = _as_float(x, "x")
+    e = np.exp(-np.abs(z))
+    # 1/(1+e^-x) for x >= 0, e^x/(1+e^x) for x < 0: neither form overflows.
+    out = np.where(z >= 0, 1.0, e) / (1.0 + e)
+    return _finish(np.where(np.isnan(z), z, out), dtype)
+
+
+def softplus(x: ArrayLike) -> FloatArray:
+    r"""Softplus :math:`\log(1 + e^{x})`, evaluated without overflow.
+
+    Parameters
+    ----------
+    x : array_like
+        Any shape.
+
+    Returns
+    -------
+    ndarray
+        Same shape and floating dtype as ``x``.
+
+    Notes
+    -----
+    :math:`\operatorname{softplus}(x) = \max(x, 0) + \log1p(e^{-|x|})`: both terms are
+    non-negative, so there is no cancellation. ``softplus(inf) == inf``,
+    ``softplus(-inf) == 0``, NaN propagates.
+
+    Examples
+    --------
+    >>> from softlogit import softplus
+    >>> softplus([-1000.0, 0.0, 1000.0]).round(6).tolist()
+    [0.0, 0.693147, 1000.0]
+    """
+    z, dtype = _as_float(x, "x")
+    return _finish(_softplus64(z), dtype)
+
+
+def _softplus64(z: FloatArray) -> FloatArray:
+    # softplus(x) = logaddexp(x, 0) = max(x, 0) + log1p(exp(-|x|))
+    with np.errstate(invalid="ignore"):
+        return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
+
+
+def log_sigmoid(x: ArrayLike) -> FloatArray:
+    r"""Logarithm of the sigmoid, :math:`\log\sigma(x) = -\operatorname{softplus}(-x)`.
+
+    Parameters
+    ----------
+    x : array_like
+        Any shape.
+
+    Returns
+    -------
+    ndarray
+        Same shape and floating dtype as ``x``; always :math:`\le 0`.
+
+    Notes
+    -----
+    ``log_sigmoid(-inf) == -inf``, ``log_sigmoid(inf) == -0.0``, NaN propagates.
+
+    Examples
+    --------
+    >>> from softlogit import log_sigmoid
+    >>> log_sigmoid([-1000.0, 0.0]).round(6).tolist()
+    [-1000.0, -0.693147]
+    """
+    z, dtype = _as_float(x, "x")
+    # log(sigmoid(x)) = -log(1 + exp(-x)) = -softplus(-x)
+    return _finish(-_softplus64(-z), dtype)
+
+
+def _moveaxes(z: FloatArray, axis: Axis) -> tuple[FloatArray, tuple[int, ...]]:
+    """Move the reduction axes of ``z`` last and flatten them into one.
+
+    Returns the reshaped array and the shape that the moved array had before flattening.
+    """
+    if z.ndim == 0:
+        return z.reshape(1), (1,)
+    if axis is None:
+        axes = tuple(range(z.ndim))
+    elif isinstance(axis, tuple):
+        axes = tuple(_normalize_axis_index(a, z.ndim) for a in axis)
+    else:
+        axes = (_normalize_axis_index(axis, z.ndim),)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"`axis` has repeated entries; got {axis!r}.")
+    rest = tuple(a for a in range(z.ndim) if a not in axes)
+    moved = np.transpose(z, rest + axes)
+    shape = moved.shape
+    n_reduce = int(np.prod([z.shape[a] for a in axes], dtype=np.int64))
+    return moved.reshape((*shape[: len(rest)], n_reduce)), shape
+
+
+def _restore(
+    v: FloatArray, z: FloatArray, axis: Axis, moved_shape: tuple[int, ...]
+) -> FloatArray:
+    """Undo :func:`_moveaxes` for an array ``v`` shaped like the flattened one."""
+    if z.ndim == 0:
+        return v.reshape(())
+    if axis is None:
+        return v.reshape(z.shape)
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    axes = tuple(a % z.ndim for a in axes)
+    rest = tuple(a for a in range(z.ndim) if a not in axes)
+    v = v.reshape(moved_shape)
+    return np.transpose(v, np.argsort(rest + axes))
+
+
+class _LSEParts:
+    """The pieces of a stable log-sum-exp along the last axis of a 2-D-or-more array.
+
+    With ``m`` the row maximum, ``d = x - m`` is carried as ``hi + lo`` (an exact
+    two-term difference, Knuth's TwoSum), ``e = exp(d)`` and ``rest`` the sum of ``e``
+    over all entries but one maximal one, so that
+    ``logsumexp = m + log1p(rest)`` and ``log_softmax = hi + lo - log1p(rest)``
+    without cancellation in the second.
+    """
+
+    def __init__(self, z: FloatArray) -> None:
+        with np.errstate(invalid="ignore", over="ignore"):
+            n = z.shape[-1]
+            m = np.max(z, axis=-1, keepdims=True, initial=-np.inf)
+            finite_m = np.isfinite(m)
+            m0 = np.where(finite_m, m, 0.0)
+            hi = z - m0
+            # TwoSum: z + (-m0) == hi + lo exactly.
+            b_virtual = hi - z
+            a_virtual = hi - b_virtual
+            lo = (z - a_virtual) + (-m0 - b_virtual)
+            lo = np.where(np.isfinite(hi), lo, 0.0)
+            # exp(hi + lo) = exp(hi) * exp(lo), and exp(lo) = 1 + lo to within lo**2.
+            e = np.exp(np.where(finite_m, hi, -np.inf))
+            e = e + e * lo
+            rest = e.copy()
+            if n:
+                first = np.argmax(z, axis=-1)[..., None]
+                np.put_along_axis(rest, first, 0.0, axis=-1)
+            rest_sum = np.sum(rest, axis=-1, keepdims=True)
+        self.m, self.finite_m, self.hi, self.lo, self.e = m, finite_m, hi, lo, e
+        self.rest_sum = rest_sum
+        self.log1p_rest = np.log1p(rest_sum)
+
+
+def logsumexp(x: ArrayLike, axis: Axis = -1, *, keepdims: bool = False) -> FloatArray:
+    r"""Log of the sum of exponentials, :math:`\log\sum_k e^{x_k}`, without overflow.
+
+    Parameters
+    ----------
+    x : array_like
+        Any shape. A 0-d input is its own log-sum-exp.
+    axis : int, tuple of int or None, default=-1
+        Axes to reduce; ``None`` reduces all of them.
+    keepdims : bool, default=False
+        Keep the reduced axes with length one.
+
+    Returns
+    -------
+    ndarray
+        Floating dtype of ``x``.
+
+    Notes
+    -----
+    With :math:`m = \max_k x_k`, :math:`\operatorname{lse}(x) = m + \log1p(\sum_{k \ne
+    k^*} e^{x_k - m})` where :math:`k^*` is one maximal entry; the differences
+    :math:`x_k - m` are carried exactly (TwoSum). When :math:`m` and the
+    :math:`\log1p` term nearly cancel the result has an absolute error of a few ulp of
+    :math:`\max(|m|, \log1p(\cdot))` (the problem is ill-conditioned there).
+    An empty reduction gives ``-inf``; any ``+inf`` entry gives ``+inf``; a row of all
+    ``-inf`` gives ``-inf``; NaN propagates.
+
+    Examples
+    --------
+    >>> from softlogit import logsumexp
+    >>> float(logsumexp([1000.0, 1000.0]))
+    1000.6931471805599
+    >>> logsumexp([[0.0, 0.0], [-1e9, 0.0]], axis=1)
+    array([0.69314718, 0.        ])
+    """
+    z, dtype = _as_float(x, "x")
+    flat, _ = _moveaxes(z, axis)
+    parts = _LSEParts(flat)
+    with np.errstate(invalid="ignore"):
+        out = np.where(parts.finite_m, parts.m + parts.log1p_rest, parts.m)
+    out = out[..., 0]
+    if z.ndim:
+        axes = _axes_set(axis, z.ndim)
+        kept = tuple(s for i, s in enumerate(z.shape) if i not in axes)
+        out = out.reshape(kept)
+        if keepdims:
+            out = out.reshape(
+                tuple(1 if i in axes else s for i, s in enumerate(z.shape))
+            )
+    else:
+        out = out.reshape(())
+    return _finish(out, dtype)
+
+
+def _axes_set(axis: Axis, ndim: int) -> set[int]:
+    if axis is None:
+        return set(range(ndim))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return {a % ndim for a in axes}
+
+
+def _log_softmax64(z: FloatArray, axis: Axis) -> FloatArray:
+    flat, moved_shape = _moveaxes(z, axis)
+    p = _LSEParts(flat)
+    with np.errstate(invalid="ignore"):
+        # log softmax = (x - m) - log1p(rest): x - m <= 0 and log1p(rest) >= 0, so the
+        # subtraction never cancels; (x - m) is carried exactly as hi + lo.
+        finite = (p.hi - p.log1p_rest) + p.lo
+        # +inf in a row: log(1/count) on the +inf entries, -inf elsewhere.
+        pos_inf = flat == np.inf
+        count = np.sum(pos_inf, axis=-1, keepdims=True)
+        inf_row = np.where(pos_inf, -np.log(np.maximum(count, 1)), -np.inf)
+        out = np.where(p.finite_m, finite, np.where(p.m == np.inf, inf_row, np.nan))
+        out = np.where(np.isnan(p.m), np.nan, out)
+    return _restore(out, z, axis, moved_shape)
+
+
+def log_softmax(x: ArrayLike, axis: Axis = -1) -> FloatArray:
+    r"""Log-softmax :math:`x_k - \log\sum_j e^{x_j}`, without overflow or cancellation.
+
+    Parameters
+    ----------
+    x : array_like
+        Logits, any shape.
+    axis : int, tuple of int or None, default=-1
+        The class axis (or axes).
+
+    Returns
+    -------
+    ndarray
+        Same shape and floating dtype as ``x``.
+
+    Notes
+    -----
+    Computed as :math:`(x_k - m) - \log1p(\sum_{j \ne k^*} e^{x_j - m})`, a
+    difference of a non-positive and a non-negative number. If a row contains ``+inf``,
+    the ``+inf`` entries share the mass (``-log(count)``) and the others are ``-inf``.
+    A row of all ``-inf`` has no softmax and gives NaN. NaN propagates to its row.
+
+    Examples
+    --------
+    >>> from softlogit import log_softmax
+    >>> log_softmax([0.0, 1000.0])
+    array([-1000.,     0.])
+    """
+    z, dtype = _as_float(x, "x")
+    return _finish(_log_softmax64(z, axis), dtype)
+
+
+def softmax(x: ArrayLike, axis: Axis = -1) -> FloatArray:
+    r"""Softmax :math:`e^{x_k} / \sum_j e^{x_j}`, without overflow.
+
+    Parameters
+    ----------
+    x : array_like
+        Logits, any shape.
+    axis : int, tuple of int or None, default=-1
+        The class axis (or axes).
+
+    Returns
+    -------
+    ndarray
+        Same shape and floating dtype as ``x``; sums to one along ``axis``.
+
+    Notes
+    -----
+    Shift invariant: ``softmax(x + c) == softmax(x)``. Computed as
+    :math:`e^{x_k - m} / (1 + \sum_{j \ne k^*} e^{x_j - m})` with the differences carried
+    exactly. If a row contains ``+inf`` the ``+inf`` entries share the mass equally. A
+    row of all ``-inf`` has no softmax and gives NaN. NaN propagates to its row.
+    For two classes, ``softmax([z1, z2])[1] == sigmoid(z2 - z1)``.
+
+    Examples
+    --------
+    >>> from softlogit import softmax
+    >>> softmax([1000.0, 1000.0])
+    array([0.5, 0.5])
+    """
+    z, dtype = _as_float(x, "x")
+    flat, moved_shape = _moveaxes(z, axis)
+    p = _LSEParts(flat)
+    with np.errstate(invalid="ignore"):
+        # e^(x_k - m) / (1 + sum over the non-maximal entries)
+        finite = p.e / (1.0 + p.rest_sum)
+        pos_inf = flat == np.inf
+        count = np.sum(pos_inf, axis=-1, keepdims=True)
+        inf_row = pos_inf / np.maximum(count, 1)
+        out = np.where(p.finite_m, finite, np.where(p.m == np.inf, inf_row, np.nan))
+        out = np.where(np.isnan(p.m), np.nan, out)
+    return _finish(_restore(out, z, axis, moved_shape), dtype)
+
+
+def _reduce(
+    losses: FloatArray,
+    sample_weight: ArrayLike | None,
+    reduction: Reduction,
+) -> FloatArray:
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(
+            f"`reduction` must be one of 'mean', 'sum', 'none'; got {reduction!r}."
+        )
+    sw: FloatArray | None = None
+    if sample_weight is not None:
+        sw, _ = _as_float(sample_weight, "sample_weight")
+        if sw.shape != losses.shape:
+            raise ValueError(
+                f"`sample_weight` must have shape {losses.shape}; got shape {sw.shape}."
+            )
+        weighted: FloatArray = sw * losses
+    else:
+        weighted = losses
+    if reduction == "none":
+        return weighted
+    total = np.sum(weighted)
+    if reduction == "sum":
+        return np.asarray(total)
+    denom = np.sum(sw) if sw is not None else losses.size
+    if denom == 0:
+        raise ValueError(
+            "`sample_weight` must have a positive sum for reduction='mean'; got sum 0."
+            if sw is not None
+            else "cannot take the mean loss of an empty batch; use reduction='sum'."
+        )
+    return np.asarray(total / denom)
+
+
+def binary_cross_entropy(
+    logits: ArrayLike,
+    y: ArrayLike,
+    sample_weight: ArrayLike | None = None,
+    *,
+    reduction: Reduction = "mean",
+) -> FloatArray:
+    r"""Binary cross-entropy of ``sigmoid(logits)`` against ``y``, from logits.
+
+    Parameters
+    ----------
+    logits : array_like
+        Logits :math:`z`, any shape.
+    y : array_like
+        Targets in :math:`[0, 1]` (labels 0/1 or probabilities), shape of ``logits``.
+    sample_weight : array_like, optional
+        Non-negative weights, shape of ``logits``.
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+        ``'mean'`` is the weighted mean :math:`\sum_i s_i \ell_i / \sum_i s_i`
+        (scikit-learn's convention), ``'sum'`` the weighted sum, ``'none'`` the
+        weighted per-element losses.
+
+    Returns
+    -------
+    ndarray
+        0-d for ``'mean'`` and ``'sum'``, else the shape of ``logits``.
+
+    Notes
+    -----
+    :math:`\ell = \operatorname{softplus}(z) - y z
+    = (1 - y)\operatorname{softplus}(z) + y\operatorname{softplus}(-z)`; the second form
+    is a sum of non-negative terms, so it has no cancellation. It equals
+    ``softmax_cross_entropy([0, z], y)`` (and ``[-z/2, z/2]``).
+
+    Examples
+    --------
+    >>> from softlogit import binary_cross_entropy
+    >>> binary_cross_entropy([0.0, 1000.0], [1.0, 0.0], reduction="none").round(6).tolist()
+    [0.693147, 1000.0]
+    """
+    z, dtype = _as_float(logits, "logits")
+    t, _ = _as_float(y, "y")
+    if t.shape != z.shape:
+        raise ValueError(
+            f"`y` must have the shape of `logits` {z.shape}; got {t.shape}."
+        )
+    if np.any((t < 0) | (t > 1)):
+        raise ValueError("`y` must lie in [0, 1]; got values outside it.")
+    with np.errstate(invalid="ignore"):
+        # softplus(z) - y z = (1 - y) softplus(z) + y softplus(-z)
+        pos = np.where(t != 1.0, (1.0 - t) * _softplus64(z), 0.0)
+        neg = np.where(t != 0.0, t * _softplus64(-z), 0.0)
+        losses = np.where(np.isnan(z), np.nan, pos + neg)
+    return _finish(_reduce(losses, sample_weight, reduction), dtype)
+
+
+def softmax_cross_entropy(
+    logits: ArrayLike,
+    y: ArrayLike,
+    sample_weight: ArrayLike | None = None,
+    *,
+    reduction: Reduction = "mean",
+) -> FloatArray:
+    r"""Cross-entropy of ``softmax(logits)`` against ``y``, from logits.
+
+    Parameters
+    ----------
+    logits : array_like of shape (..., n_classes)
+        Logits, classes on the last axis.
+    y : array_like
+        Integer class labels of shape ``logits.shape[:-1]``, or one-hot rows or class
+        probabilities of shape ``logits.shape``.
+    sample_weight : array_like of shape ``logits.shape[:-1]``, optional
+        Non-negative weights.
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+        As in :func:`binary_cross_entropy`.
+
+    Returns
+    -------
+    ndarray
+        0-d for ``'mean'`` and ``'sum'``, else of shape ``logits.shape[:-1]``.
+
+    Notes
+    -----
+    For labels, :math:`\ell = \operatorname{lse}(z) - z_y = -\operatorname{log\_softmax}
+    (z)_y`; for probabilities, :math:`\ell = -\sum_k y_k \operatorname{log\_softmax}
+    (z)_k` (terms with :math:`y_k = 0` contribute 0 even where the log-softmax is
+    ``-inf``).
+
+    Examples
+    --------
+    >>> from softlogit import softmax_cross_entropy
+    >>> logits = [[0.0, 0.0], [0.0, 1000.0]]
+    >>> softmax_cross_entropy(logits, [1, 0], reduction="none").round(6).tolist()
+    [0.693147, 1000.0]
+    """
+    z, dtype = _as_float(logits, "logits")
+    if z.ndim == 0:
+        raise ValueError(
+            "`logits` must have a class axis (ndim >= 1); got a 0-d array."
+        )
+    n_classes = z.shape[-1]
+    if n_classes == 0:
+        raise ValueError("`logits` must have at least one class; got 0.")
+    y_arr = np.asarray(y)
+    if y_arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"`y` must be numeric labels or probabilities; got {y_arr.dtype}."
+        )
+    logp = _log_softmax64(z, -1)
+    if y_arr.shape == z.shape:
+        t = y_arr.astype(np.float64)
+        if np.any(t < 0):
+            raise ValueError("`y` probabilities must be non-negative; got negative.")
+        with np.errstate(invalid="ignore"):
+            losses = -np.sum(np.where(t != 0, t * logp, 0.0), axis=-1)
+    elif y_arr.shape == z.shape[:-1]:
+        if y_arr.dtype.kind == "f" and not np.all(
+            np.isfinite(y_arr) & (y_arr == np.round(y_arr))
+        ):
+            raise ValueError("`y` labels must be integers; got non-integer values.")
+        labels = y_arr.astype(np.int64)
+        if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+            raise ValueError(
+                f"`y` labels must lie in [0, {n_classes - 1}]; got values in "
+                f"[{labels.min()}, {labels.max()}]."
+            )
+        losses = -np.take_along_axis(logp, labels[..., None], axis=-1)[..., 0]
+    else:
+        raise ValueError(
+            f"`y` must have shape {z.shape[:-1]} (labels) or {z.shape} "
+            f"(probabilities); got {y_arr.shape}."
+        )
+    return _finish(_reduce(losses, sample_weight, reduction), dtype)
