@@ -105,19 +105,12 @@ def test(args: list[str]) -> int:
     py = setup("all")
     _ensure_chromium()
     os.chdir(ROOT)
+    paths = [
+        p for p in ("src", "tests", "benchmarks", "scripts") if (ROOT / p).exists()
+    ]
     steps: list[list[str | Path]] = [
-        [py, "-m", "ruff", "check", "src", "tests", "benchmarks", "scripts"],
-        [
-            py,
-            "-m",
-            "ruff",
-            "format",
-            "--check",
-            "src",
-            "tests",
-            "benchmarks",
-            "scripts",
-        ],
+        [py, "-m", "ruff", "check", *paths],
+        [py, "-m", "ruff", "format", "--check", *paths],
         [py, "-m", "mypy"],
     ]
     for step in steps:
