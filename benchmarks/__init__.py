@@ -1,0 +1,1 @@
+"""Benchmarks: competitors side by side in one process, ratios printed."""
