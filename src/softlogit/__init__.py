@@ -27,19 +27,50 @@ from softlogit._special import (
 __version__ = "0.1.0"
 
 # Public names that live in modules with heavier imports: name -> module.
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "ReferenceHead": "softlogit._heads",
+    "SigmoidHead": "softlogit._heads",
+    "SoftmaxHead": "softlogit._heads",
+    "center": "softlogit._heads",
+    "from_reference": "softlogit._heads",
+    "sigmoid_C_to_softmax": "softlogit._heads",
+    "sigmoid_elastic_net_to_softmax": "softlogit._heads",
+    "sigmoid_penalty_to_softmax": "softlogit._heads",
+    "sigmoid_to_softmax": "softlogit._heads",
+    "softmax_C_to_sigmoid": "softlogit._heads",
+    "softmax_elastic_net_to_sigmoid": "softlogit._heads",
+    "softmax_penalty_to_sigmoid": "softlogit._heads",
+    "softmax_to_sigmoid": "softlogit._heads",
+    "to_gauge": "softlogit._heads",
+    "to_reference": "softlogit._heads",
+}
 
 # Keep sorted; a test checks it. Lazily loaded names are listed too.
 __all__ = [
+    "ReferenceHead",
+    "SigmoidHead",
+    "SoftmaxHead",
     "__version__",
     "binary_cross_entropy",
+    "center",
+    "from_reference",
     "log_sigmoid",
     "log_softmax",
     "logsumexp",
     "sigmoid",
+    "sigmoid_C_to_softmax",
+    "sigmoid_elastic_net_to_softmax",
+    "sigmoid_penalty_to_softmax",
+    "sigmoid_to_softmax",
     "softmax",
+    "softmax_C_to_sigmoid",
     "softmax_cross_entropy",
+    "softmax_elastic_net_to_sigmoid",
+    "softmax_penalty_to_sigmoid",
+    "softmax_to_sigmoid",
     "softplus",
+    "to_gauge",
+    "to_reference",
 ]
 
 

@@ -1,0 +1,1096 @@
+r"""Parametrizations of linear heads, gauges and exact conversions between them.
+
+A *head* maps features :math:`x` to class logits. Three parametrizations are provided,
+each a small frozen dataclass holding read-only float64 arrays:
+
+- :class:`SigmoidHead` -- one logit :math:`z = w \cdot x + b`, with
+  :math:`P(y = 1 \mid x) = \sigma(z)`;
+- :class:`SoftmaxHead` -- one row per class, :math:`z_k = W_k \cdot x + b_k` and
+  :math:`P(y = k \mid x) = \operatorname{softmax}(z)_k`;
+- :class:`ReferenceHead` -- rows for the non-reference classes only; the logit of the
+  reference class is fixed at zero (the parametrization of statsmodels' ``MNLogit``).
+
+Softmax probabilities are unchanged when the same vector is added to every row of
+:math:`W` (and the same number to every bias): the softmax parametrization has a
+*gauge* freedom. A function that must pick one representative takes the gauge
+explicitly: ``"centered"`` (rows sum to zero, for two classes :math:`\pm w/2`) or
+``"reference"`` (the reference class's row is zero, for two classes :math:`0, w`).
+
+The module also maps penalty strengths between a two-class softmax regression and the
+equivalent logistic regression (theory T7): the penalized softmax optimum is centered,
+so an L2 strength ``l2`` on both rows acts as ``l2 / 2`` on their difference.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from softlogit._special import log_softmax, sigmoid, softmax
+from softlogit._typing import ArrayLike, FloatArray
+
+__all__ = [
+    "ReferenceHead",
+    "SigmoidHead",
+    "SoftmaxHead",
+    "center",
+    "from_reference",
+    "sigmoid_C_to_softmax",
+    "sigmoid_elastic_net_to_softmax",
+    "sigmoid_penalty_to_softmax",
+    "sigmoid_to_softmax",
+    "softmax_C_to_sigmoid",
+    "softmax_elastic_net_to_sigmoid",
+    "softmax_penalty_to_sigmoid",
+    "softmax_to_sigmoid",
+    "to_gauge",
+    "to_reference",
+]
+
+Gauge = Literal["centered", "reference"]
+GaugeOrNone = Literal["centered", "reference", "none"]
+
+_GAUGES: tuple[str, ...] = ("centered", "reference")
+
+
+# --------------------------------------------------------------------------------------
+# validation helpers
+# --------------------------------------------------------------------------------------
+
+
+def _float_array(value: ArrayLike, name: str) -> FloatArray:
+    """A finite float64 copy of ``value`` (TypeError for non-real input)."""
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"`{name}` must be a real numeric array; got dtype {arr.dtype}."
+        )
+    out = np.array(arr, dtype=np.float64, copy=True)
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"`{name}` must be finite; got {_nonfinite_summary(out)}.")
+    return out
+
+
+def _nonfinite_summary(arr: FloatArray) -> str:
+    n_nan = int(np.sum(np.isnan(arr)))
+    n_inf = int(np.sum(np.isinf(arr)))
+    parts = []
+    if n_nan:
+        parts.append(f"{n_nan} NaN")
+    if n_inf:
+        parts.append(f"{n_inf} infinite")
+    return " and ".join(parts) + " value(s)"
+
+
+def _frozen(arr: FloatArray) -> FloatArray:
+    arr.setflags(write=False)
+    return arr
+
+
+def _check_gauge(gauge: str, allowed: tuple[str, ...]) -> None:
+    if gauge not in allowed:
+        expected = ", ".join(repr(g) for g in allowed)
+        raise ValueError(f"`gauge` must be one of {expected}; got {gauge!r}.")
+
+
+def _check_class_index(value: object, name: str, n_classes: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"`{name}` must be an integer; got {type(value).__name__}.")
+    index = int(value)
+    if not 0 <= index < n_classes:
+        raise ValueError(
+            f"`{name}` must be a class index in [0, {n_classes - 1}]; got {index}."
+        )
+    return index
+
+
+def _check_X(X: ArrayLike, n_features: int) -> FloatArray:
+    arr = np.asarray(X)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"`X` must be a real numeric array; got dtype {arr.dtype}.")
+    if arr.ndim != 2:
+        raise ValueError(
+            f"`X` must be 2-D of shape (n_samples, {n_features}); got shape "
+            f"{arr.shape}."
+        )
+    if arr.shape[1] != n_features:
+        raise ValueError(
+            f"`X` must have {n_features} features (columns); got shape {arr.shape}."
+        )
+    return arr.astype(np.float64, copy=False)
+
+
+def _close(a: FloatArray, b: FloatArray, rtol: float, atol: float) -> bool:
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+
+# --------------------------------------------------------------------------------------
+# heads
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False, init=False)
+class SigmoidHead:
+    r"""A binary logistic head: :math:`P(y = 1 \mid x) = \sigma(w \cdot x + b)`.
+
+    Parameters
+    ----------
+    weight : array_like of shape (n_features,)
+        Coefficients :math:`w`; stored as a read-only float64 copy.
+    bias : float
+        Intercept :math:`b`.
+
+    Raises
+    ------
+    ValueError
+        If ``weight`` is not 1-D, ``bias`` is not a scalar, or either is not finite.
+    TypeError
+        If either is not real numeric.
+
+    Notes
+    -----
+    Instances compare by identity; use :meth:`allclose` to compare values.
+    Class order is ``[negative, positive]``: column 1 of :meth:`predict_proba` is
+    :math:`\sigma(z)`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softlogit import SigmoidHead
+    >>> head = SigmoidHead(weight=[2.0, -1.0], bias=0.5)
+    >>> head.n_features, head.n_classes
+    (2, 2)
+    >>> head.logits([[1.0, 1.0], [0.0, 0.0]])
+    array([1.5, 0.5])
+    >>> head.predict_proba([[0.0, 0.5]])
+    array([[0.5, 0.5]])
+    """
+
+    weight: FloatArray
+    bias: float
+
+    def __init__(self, weight: ArrayLike, bias: float) -> None:
+        weight = _float_array(weight, "weight")
+        if weight.ndim != 1:
+            raise ValueError(
+                f"`weight` must be 1-D of shape (n_features,); got shape "
+                f"{weight.shape}."
+            )
+        b = _float_array(bias, "bias")
+        if b.ndim != 0:
+            raise ValueError(f"`bias` must be a scalar; got shape {b.shape}.")
+        object.__setattr__(self, "weight", _frozen(weight))
+        object.__setattr__(self, "bias", float(b))
+
+    @property
+    def n_features(self) -> int:
+        """Number of input features."""
+        return int(self.weight.shape[0])
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes (always 2)."""
+        return 2
+
+    def logits(self, X: ArrayLike) -> FloatArray:
+        """The logit :math:`z = X w + b` of the positive class.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Features.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            One logit per sample.
+        """
+        return _check_X(X, self.n_features) @ self.weight + self.bias
+
+    def predict_proba(self, X: ArrayLike) -> FloatArray:
+        """Class probabilities ``[1 - sigmoid(z), sigmoid(z)]``.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Features.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 2)
+            Column 0 is :math:`\\sigma(-z)` and column 1 is :math:`\\sigma(z)`, each
+            computed directly (no ``1 - p`` cancellation).
+        """
+        z = self.logits(X)
+        return np.stack([sigmoid(-z), sigmoid(z)], axis=-1)
+
+    def allclose(
+        self, other: object, *, rtol: float = 1e-12, atol: float = 0.0
+    ) -> bool:
+        """Whether ``other`` is a :class:`SigmoidHead` with close parameters.
+
+        Parameters
+        ----------
+        other : object
+            Anything; a non-:class:`SigmoidHead` is never close.
+        rtol, atol : float
+            Tolerances as in :func:`numpy.allclose`.
+
+        Returns
+        -------
+        bool
+        """
+        return (
+            isinstance(other, SigmoidHead)
+            and _close(self.weight, other.weight, rtol, atol)
+            and _close(np.asarray(self.bias), np.asarray(other.bias), rtol, atol)
+        )
+
+
+@dataclass(frozen=True, eq=False, init=False)
+class SoftmaxHead:
+    r"""A multinomial head: :math:`P(y = k \mid x) = \operatorname{softmax}(Wx + b)_k`.
+
+    Parameters
+    ----------
+    weight : array_like of shape (n_classes, n_features)
+        One coefficient row per class, ``n_classes >= 2``; stored as a read-only
+        float64 copy.
+    bias : array_like of shape (n_classes,)
+        One intercept per class.
+
+    Raises
+    ------
+    ValueError
+        If the shapes are wrong or disagree, ``n_classes < 2``, or a value is not
+        finite.
+    TypeError
+        If either is not real numeric.
+
+    Notes
+    -----
+    The parameters are identified only up to a gauge: adding a vector :math:`v` to
+    every row and a number :math:`c` to every bias leaves :meth:`predict_proba`
+    unchanged. See :func:`center`, :func:`to_gauge` and :func:`to_reference`.
+    Instances compare by identity; use :meth:`allclose` to compare values.
+
+    Examples
+    --------
+    >>> from softlogit import SoftmaxHead
+    >>> head = SoftmaxHead(weight=[[-1.0, 0.5], [1.0, -0.5]], bias=[0.0, 0.0])
+    >>> head.n_classes, head.n_features
+    (2, 2)
+    >>> head.predict_proba([[0.0, 0.0]])
+    array([[0.5, 0.5]])
+    """
+
+    weight: FloatArray
+    bias: FloatArray
+
+    def __init__(self, weight: ArrayLike, bias: ArrayLike) -> None:
+        weight = _float_array(weight, "weight")
+        if weight.ndim != 2 or weight.shape[0] < 2:
+            raise ValueError(
+                "`weight` must be 2-D of shape (n_classes, n_features) with "
+                f"n_classes >= 2; got shape {weight.shape}."
+            )
+        bias = _float_array(bias, "bias")
+        if bias.shape != weight.shape[:1]:
+            raise ValueError(
+                f"`bias` must have shape (n_classes,) = {weight.shape[:1]}; got shape "
+                f"{bias.shape}."
+            )
+        object.__setattr__(self, "weight", _frozen(weight))
+        object.__setattr__(self, "bias", _frozen(bias))
+
+    @property
+    def n_features(self) -> int:
+        """Number of input features."""
+        return int(self.weight.shape[1])
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes (rows of ``weight``)."""
+        return int(self.weight.shape[0])
+
+    def logits(self, X: ArrayLike) -> FloatArray:
+        """Class logits :math:`X W^\\top + b`.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Features.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        return _check_X(X, self.n_features) @ self.weight.T + self.bias
+
+    def predict_proba(self, X: ArrayLike) -> FloatArray:
+        """Class probabilities, the softmax of :meth:`logits` over classes.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Features.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        return softmax(self.logits(X), axis=-1)
+
+    def predict_log_proba(self, X: ArrayLike) -> FloatArray:
+        """Log class probabilities, the log-softmax of :meth:`logits`.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Features.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        return log_softmax(self.logits(X), axis=-1)
+
+    def allclose(
+        self, other: object, *, rtol: float = 1e-12, atol: float = 0.0
+    ) -> bool:
+        """Whether ``other`` is a :class:`SoftmaxHead` with close parameters.
+
+        The comparison is of the stored parameters, not of the functions: two heads
+        that differ by a gauge shift are not close (compare ``center(a)`` with
+        ``center(b)`` for that).
+
+        Parameters
+        ----------
+        other : object
+            Anything; a non-:class:`SoftmaxHead` is never close.
+        rtol, atol : float
+            Tolerances as in :func:`numpy.allclose`.
+
+        Returns
+        -------
+        bool
+        """
+        return (
+            isinstance(other, SoftmaxHead)
+            and _close(self.weight, other.weight, rtol, atol)
+            and _close(self.bias, other.bias, rtol, atol)
+        )
+
+
+@dataclass(frozen=True, eq=False, init=False)
+class ReferenceHead:
+    r"""A multinomial head with a reference class whose logit is fixed at zero.
+
+    Parameters
+    ----------
+    weight : array_like of shape (n_classes - 1, n_features)
+        Rows of the non-reference classes, in increasing class order.
+    bias : array_like of shape (n_classes - 1,)
+        Intercepts of the non-reference classes.
+    reference : int, default=0
+        Index of the reference class in ``[0, n_classes - 1]``.
+
+    Raises
+    ------
+    ValueError
+        If the shapes are wrong or disagree, a value is not finite, or ``reference`` is
+        out of range.
+    TypeError
+        If the arrays are not real numeric or ``reference`` is not an integer.
+
+    Notes
+    -----
+    This parametrization is identified (no gauge freedom); it is the one in which
+    statsmodels' ``MNLogit`` reports coefficients (with reference class 0) and in
+    which standard errors are computed. Instances compare by identity; use
+    :meth:`allclose` to compare values.
+
+    Examples
+    --------
+    >>> from softlogit import ReferenceHead
+    >>> head = ReferenceHead(weight=[[1.0], [2.0]], bias=[0.0, 0.0], reference=1)
+    >>> head.n_classes
+    3
+    >>> head.logits([[1.0]])
+    array([[1., 0., 2.]])
+    """
+
+    weight: FloatArray
+    bias: FloatArray
+    reference: int = 0
+
+    def __init__(self, weight: ArrayLike, bias: ArrayLike, reference: int = 0) -> None:
+        weight = _float_array(weight, "weight")
+        if weight.ndim != 2 or weight.shape[0] < 1:
+            raise ValueError(
+                "`weight` must be 2-D of shape (n_classes - 1, n_features) with "
+                f"n_classes >= 2; got shape {weight.shape}."
+            )
+        bias = _float_array(bias, "bias")
+        if bias.shape != weight.shape[:1]:
+            raise ValueError(
+                f"`bias` must have shape (n_classes - 1,) = {weight.shape[:1]}; got "
+                f"shape {bias.shape}."
+            )
+        reference = _check_class_index(reference, "reference", weight.shape[0] + 1)
+        object.__setattr__(self, "weight", _frozen(weight))
+        object.__setattr__(self, "bias", _frozen(bias))
+        object.__setattr__(self, "reference", reference)
+
+    @property
+    def n_features(self) -> int:
+        """Number of input features."""
+        return int(self.weight.shape[1])
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes, including the reference class."""
+        return int(self.weight.shape[0]) + 1
+
+    def full_weight(self) -> FloatArray:
+        """The ``(n_classes, n_features)`` weight with the reference row of zeros.
+
+        Returns
+        -------
+        ndarray of shape (n_classes, n_features)
+        """
+        return np.insert(self.weight, self.reference, 0.0, axis=0)
+
+    def full_bias(self) -> FloatArray:
+        """The ``(n_classes,)`` bias with a zero at the reference class.
+
+        Returns
+        -------
+        ndarray of shape (n_classes,)
+        """
+        return np.insert(self.bias, self.reference, 0.0)
+
+    def logits(self, X: ArrayLike) -> FloatArray:
+        """Class logits, with the reference column identically zero.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Features.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        z = _check_X(X, self.n_features) @ self.weight.T + self.bias
+        return np.insert(z, self.reference, 0.0, axis=-1)
+
+    def predict_proba(self, X: ArrayLike) -> FloatArray:
+        """Class probabilities, the softmax of :meth:`logits` over classes.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Features.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        return softmax(self.logits(X), axis=-1)
+
+    def predict_log_proba(self, X: ArrayLike) -> FloatArray:
+        """Log class probabilities, the log-softmax of :meth:`logits`.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Features.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        return log_softmax(self.logits(X), axis=-1)
+
+    def allclose(
+        self, other: object, *, rtol: float = 1e-12, atol: float = 0.0
+    ) -> bool:
+        """Whether ``other`` is a :class:`ReferenceHead` with the same reference class
+        and close parameters.
+
+        Parameters
+        ----------
+        other : object
+            Anything; a non-:class:`ReferenceHead` is never close.
+        rtol, atol : float
+            Tolerances as in :func:`numpy.allclose`.
+
+        Returns
+        -------
+        bool
+        """
+        return (
+            isinstance(other, ReferenceHead)
+            and self.reference == other.reference
+            and _close(self.weight, other.weight, rtol, atol)
+            and _close(self.bias, other.bias, rtol, atol)
+        )
+
+
+def _check_head(head: object, cls: type, name: str = "head") -> None:
+    if not isinstance(head, cls):
+        raise TypeError(
+            f"`{name}` must be a {cls.__name__}; got {type(head).__name__}."
+        )
+
+
+# --------------------------------------------------------------------------------------
+# conversions
+# --------------------------------------------------------------------------------------
+
+
+def softmax_to_sigmoid(head: SoftmaxHead, positive: int = 1) -> SigmoidHead:
+    r"""The logistic head of a two-class softmax head (T1).
+
+    .. math:: \operatorname{softmax}(z_0, z_1)_1 = \sigma(z_1 - z_0),
+       \qquad w = W_{1} - W_{0}, \quad b = b_{1} - b_{0}.
+
+    Parameters
+    ----------
+    head : SoftmaxHead
+        A head with exactly two classes.
+    positive : {0, 1}, default=1
+        The class whose probability the sigmoid gives.
+
+    Returns
+    -------
+    SigmoidHead
+        A new head with ``weight = W[positive] - W[1 - positive]``.
+
+    Raises
+    ------
+    ValueError
+        If ``head`` does not have two classes or ``positive`` is not 0 or 1.
+    TypeError
+        If ``head`` is not a :class:`SoftmaxHead`.
+
+    Notes
+    -----
+    The map forgets the gauge (the sum of the two rows), so it is many-to-one; its
+    right inverses are :func:`sigmoid_to_softmax` with either gauge.
+
+    Examples
+    --------
+    >>> from softlogit import SoftmaxHead, softmax_to_sigmoid
+    >>> head = SoftmaxHead(weight=[[1.0, 2.0], [4.0, 0.0]], bias=[0.5, 1.5])
+    >>> sig = softmax_to_sigmoid(head)
+    >>> sig.weight, sig.bias
+    (array([ 3., -2.]), 1.0)
+    """
+    _check_head(head, SoftmaxHead)
+    if head.n_classes != 2:
+        raise ValueError(
+            "`head` must have n_classes == 2 to become a sigmoid head; got "
+            f"n_classes={head.n_classes}."
+        )
+    pos = _check_class_index(positive, "positive", 2)
+    neg = 1 - pos
+    return SigmoidHead(
+        weight=head.weight[pos] - head.weight[neg],
+        bias=float(head.bias[pos] - head.bias[neg]),
+    )
+
+
+def sigmoid_to_softmax(head: SigmoidHead, gauge: Gauge = "centered") -> SoftmaxHead:
+    r"""A two-class softmax head with the probabilities of a logistic head (T1).
+
+    Parameters
+    ----------
+    head : SigmoidHead
+        The logistic head :math:`(w, b)`.
+    gauge : {'centered', 'reference'}, default='centered'
+        ``'centered'`` gives rows :math:`[-w/2, w/2]` and biases :math:`[-b/2, b/2]`
+        (the optimum of an L2-penalized two-class softmax regression, T7);
+        ``'reference'`` gives rows :math:`[0, w]` and biases :math:`[0, b]`.
+
+    Returns
+    -------
+    SoftmaxHead
+        A new head with class order ``[negative, positive]``.
+
+    Raises
+    ------
+    ValueError
+        If ``gauge`` is unknown.
+    TypeError
+        If ``head`` is not a :class:`SigmoidHead`.
+
+    Notes
+    -----
+    Both gauges are exact: halving and negating are exact in binary floating point
+    (barring underflow to subnormals), so ``softmax_to_sigmoid`` recovers ``head``
+    bit for bit.
+
+    Examples
+    --------
+    >>> from softlogit import SigmoidHead, sigmoid_to_softmax
+    >>> head = SigmoidHead(weight=[3.0, -2.0], bias=1.0)
+    >>> sigmoid_to_softmax(head).weight
+    array([[-1.5,  1. ],
+           [ 1.5, -1. ]])
+    >>> sigmoid_to_softmax(head, gauge="reference").bias
+    array([0., 1.])
+    """
+    _check_head(head, SigmoidHead)
+    _check_gauge(gauge, _GAUGES)
+    w, b = head.weight, head.bias
+    if gauge == "centered":
+        return SoftmaxHead(weight=np.stack([-w / 2, w / 2]), bias=[-b / 2, b / 2])
+    return SoftmaxHead(weight=np.stack([np.zeros_like(w), w]), bias=[0.0, b])
+
+
+def to_reference(head: SoftmaxHead, reference: int = 0) -> ReferenceHead:
+    r"""The reference-class parametrization of a softmax head (T6, T8).
+
+    .. math:: \tilde W_k = W_k - W_r, \quad \tilde b_k = b_k - b_r \quad (k \ne r).
+
+    Parameters
+    ----------
+    head : SoftmaxHead
+        Any softmax head.
+    reference : int, default=0
+        The class :math:`r` whose logit becomes zero.
+
+    Returns
+    -------
+    ReferenceHead
+        A new head with the same probabilities.
+
+    Raises
+    ------
+    ValueError
+        If ``reference`` is out of range.
+    TypeError
+        If ``head`` is not a :class:`SoftmaxHead` or ``reference`` not an integer.
+
+    Examples
+    --------
+    >>> from softlogit import SoftmaxHead, to_reference
+    >>> head = SoftmaxHead(weight=[[1.0], [2.0], [4.0]], bias=[0.0, 1.0, 3.0])
+    >>> ref = to_reference(head, reference=1)
+    >>> ref.weight.ravel().tolist(), ref.bias.tolist()
+    ([-1.0, 2.0], [-1.0, 2.0])
+    """
+    _check_head(head, SoftmaxHead)
+    r = _check_class_index(reference, "reference", head.n_classes)
+    keep = np.arange(head.n_classes) != r
+    return ReferenceHead(
+        weight=head.weight[keep] - head.weight[r],
+        bias=head.bias[keep] - head.bias[r],
+        reference=r,
+    )
+
+
+def from_reference(head: ReferenceHead, gauge: Gauge = "centered") -> SoftmaxHead:
+    """A softmax head with the probabilities of a reference-class head.
+
+    Parameters
+    ----------
+    head : ReferenceHead
+        The head to expand.
+    gauge : {'centered', 'reference'}, default='centered'
+        ``'reference'`` inserts the zero row (and zero bias) of the reference class;
+        ``'centered'`` then subtracts the mean row and mean bias.
+
+    Returns
+    -------
+    SoftmaxHead
+        A new head with ``n_classes`` rows.
+
+    Raises
+    ------
+    ValueError
+        If ``gauge`` is unknown.
+    TypeError
+        If ``head`` is not a :class:`ReferenceHead`.
+
+    Examples
+    --------
+    >>> from softlogit import ReferenceHead, from_reference
+    >>> head = ReferenceHead(weight=[[3.0]], bias=[1.0], reference=0)
+    >>> from_reference(head, gauge="reference").weight.ravel().tolist()
+    [0.0, 3.0]
+    >>> from_reference(head).weight.ravel().tolist()
+    [-1.5, 1.5]
+    """
+    _check_head(head, ReferenceHead)
+    _check_gauge(gauge, _GAUGES)
+    out = SoftmaxHead(weight=head.full_weight(), bias=head.full_bias())
+    return center(out) if gauge == "centered" else out
+
+
+def center(head: SoftmaxHead) -> SoftmaxHead:
+    r"""The centered representative of a softmax head's gauge orbit.
+
+    Subtracts the mean row from every row and the mean bias from every bias, so that
+    :math:`\sum_k W_k = 0` and :math:`\sum_k b_k = 0` (up to rounding). This is the
+    gauge of scikit-learn's multinomial ``coef_`` and of every L2-penalized optimum.
+
+    Parameters
+    ----------
+    head : SoftmaxHead
+        Any softmax head.
+
+    Returns
+    -------
+    SoftmaxHead
+        A new head with the same probabilities.
+
+    Raises
+    ------
+    TypeError
+        If ``head`` is not a :class:`SoftmaxHead`.
+
+    Examples
+    --------
+    >>> from softlogit import SoftmaxHead, center
+    >>> head = SoftmaxHead(weight=[[1.0, 0.0], [3.0, 2.0]], bias=[5.0, 7.0])
+    >>> c = center(head)
+    >>> c.weight.tolist(), c.bias.tolist()
+    ([[-1.0, -1.0], [1.0, 1.0]], [-1.0, 1.0])
+    """
+    _check_head(head, SoftmaxHead)
+    return SoftmaxHead(
+        weight=head.weight - head.weight.mean(axis=0),
+        bias=head.bias - head.bias.mean(),
+    )
+
+
+def to_gauge(
+    head: SoftmaxHead, gauge: GaugeOrNone = "centered", reference: int = 0
+) -> SoftmaxHead:
+    """Move a softmax head to a gauge, keeping its probabilities.
+
+    Parameters
+    ----------
+    head : SoftmaxHead
+        Any softmax head.
+    gauge : {'centered', 'reference', 'none'}, default='centered'
+        ``'centered'``: rows and biases sum to zero (:func:`center`);
+        ``'reference'``: the row and bias of class ``reference`` are zero;
+        ``'none'``: an unchanged copy.
+    reference : int, default=0
+        The reference class for ``gauge='reference'`` (validated for every gauge).
+
+    Returns
+    -------
+    SoftmaxHead
+        A new head.
+
+    Raises
+    ------
+    ValueError
+        If ``gauge`` is unknown or ``reference`` is out of range.
+    TypeError
+        If ``head`` is not a :class:`SoftmaxHead`.
+
+    Examples
+    --------
+    >>> from softlogit import SoftmaxHead, to_gauge
+    >>> head = SoftmaxHead(weight=[[1.0], [3.0]], bias=[5.0, 7.0])
+    >>> to_gauge(head, "reference", reference=1).weight.ravel().tolist()
+    [-2.0, 0.0]
+    """
+    _check_head(head, SoftmaxHead)
+    _check_gauge(gauge, (*_GAUGES, "none"))
+    r = _check_class_index(reference, "reference", head.n_classes)
+    if gauge == "centered":
+        return center(head)
+    if gauge == "reference":
+        return from_reference(to_reference(head, r), gauge="reference")
+    return SoftmaxHead(weight=head.weight, bias=head.bias)
+
+
+# --------------------------------------------------------------------------------------
+# penalty maps (T7)
+# --------------------------------------------------------------------------------------
+
+
+def _check_strength(value: float, name: str, *, allow_inf: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a real number; got {type(value).__name__}.")
+    v = float(value)
+    if math.isnan(v) or v < 0 or (math.isinf(v) and not allow_inf):
+        expected = "a non-negative number" + ("" if allow_inf else " (finite)")
+        raise ValueError(f"`{name}` must be {expected}; got {value!r}.")
+    return v
+
+
+def _check_ratio(value: float, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a real number; got {type(value).__name__}.")
+    v = float(value)
+    if not 0.0 <= v <= 1.0:
+        raise ValueError(f"`{name}` must lie in [0, 1]; got {value!r}.")
+    return v
+
+
+def _check_C(value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`C` must be a real number; got {type(value).__name__}.")
+    v = float(value)
+    if math.isnan(v) or v <= 0:
+        raise ValueError(
+            f"`C` must be positive (np.inf for no penalty); got {value!r}."
+        )
+    return v
+
+
+def softmax_penalty_to_sigmoid(
+    *, l2: float = 0.0, l1: float = 0.0
+) -> tuple[float, float]:
+    r"""Penalty strengths of the logistic regression equivalent to a K = 2 softmax one.
+
+    The two-class softmax objective
+
+    .. math:: \frac{1}{n}\sum_i \ell_i(z_{i1} - z_{i0}) + \frac{\lambda_2}{2}\|W\|_F^2
+       + \lambda_1 \|W\|_1
+
+    depends on the data only through the row difference :math:`w = W_1 - W_0`. For a
+    fixed :math:`w`, the penalty is smallest at the centered split
+    :math:`W = [-w/2, w/2]`, where it equals :math:`\frac{\lambda_2/2}{2}\|w\|^2 +
+    \lambda_1\|w\|_1`. Hence the softmax optimum is centered and its difference is the
+    optimum of the logistic objective with :math:`\lambda_2' = \lambda_2 / 2` and
+    :math:`\lambda_1' = \lambda_1` (T7). Intercepts are unpenalized in both.
+
+    Parameters
+    ----------
+    l2 : float, default=0.0
+        L2 strength :math:`\lambda_2 \ge 0` of the softmax problem (on
+        :math:`\frac12\|W\|_F^2`).
+    l1 : float, default=0.0
+        L1 strength :math:`\lambda_1 \ge 0` of the softmax problem.
+
+    Returns
+    -------
+    l2, l1 : tuple of float
+        Strengths of the equivalent logistic problem, ``(l2 / 2, l1)``.
+
+    Raises
+    ------
+    ValueError
+        If a strength is negative, infinite or NaN.
+    TypeError
+        If a strength is not a real number.
+
+    Notes
+    -----
+    With ``l2 == 0`` and ``l1 > 0`` the softmax optimum is not unique (any split of
+    :math:`w` with rows of opposite signs attains the minimal L1 norm), though its
+    decision function is; with ``l2 > 0`` it is the centered one.
+
+    Examples
+    --------
+    >>> from softlogit import softmax_penalty_to_sigmoid
+    >>> softmax_penalty_to_sigmoid(l2=0.5, l1=0.1)
+    (0.25, 0.1)
+    """
+    l2 = _check_strength(l2, "l2")
+    l1 = _check_strength(l1, "l1")
+    return l2 / 2, l1
+
+
+def sigmoid_penalty_to_softmax(
+    *, l2: float = 0.0, l1: float = 0.0
+) -> tuple[float, float]:
+    """Inverse of :func:`softmax_penalty_to_sigmoid`: ``(2 * l2, l1)``.
+
+    Parameters
+    ----------
+    l2 : float, default=0.0
+        L2 strength of the logistic problem (on :math:`\\frac12\\|w\\|^2`).
+    l1 : float, default=0.0
+        L1 strength of the logistic problem.
+
+    Returns
+    -------
+    l2, l1 : tuple of float
+        Strengths of the equivalent two-class softmax problem.
+
+    Raises
+    ------
+    ValueError
+        If a strength is negative, infinite or NaN.
+    TypeError
+        If a strength is not a real number.
+
+    Examples
+    --------
+    >>> from softlogit import sigmoid_penalty_to_softmax
+    >>> sigmoid_penalty_to_softmax(l2=0.25, l1=0.1)
+    (0.5, 0.1)
+    """
+    l2 = _check_strength(l2, "l2")
+    l1 = _check_strength(l1, "l1")
+    return 2 * l2, l1
+
+
+def softmax_elastic_net_to_sigmoid(
+    strength: float, l1_ratio: float
+) -> tuple[float, float]:
+    r"""Elastic-net parameters of the logistic regression equivalent to K = 2 softmax.
+
+    In the glmnet / Spark parametrization, the penalty is
+    :math:`\lambda[\frac{1-\alpha}{2}\|W\|^2 + \alpha\|W\|_1]`, i.e.
+    :math:`\lambda_2 = \lambda(1-\alpha)` and :math:`\lambda_1 = \lambda\alpha`.
+    Applying :func:`softmax_penalty_to_sigmoid` and re-parametrizing gives
+
+    .. math:: \lambda' = \frac{\lambda(1 + \alpha)}{2}, \qquad
+       \alpha' = \frac{2\alpha}{1 + \alpha}.
+
+    Parameters
+    ----------
+    strength : float
+        :math:`\lambda \ge 0` of the softmax problem.
+    l1_ratio : float
+        :math:`\alpha \in [0, 1]` of the softmax problem.
+
+    Returns
+    -------
+    strength, l1_ratio : tuple of float
+        :math:`(\lambda', \alpha')` of the logistic problem.
+
+    Raises
+    ------
+    ValueError
+        If ``strength`` is negative or not finite, or ``l1_ratio`` is outside [0, 1].
+    TypeError
+        If an argument is not a real number.
+
+    Notes
+    -----
+    In scikit-learn's parametrization (``C``, ``l1_ratio``), :math:`\lambda = 1/(S C)`
+    with :math:`S` the sum of sample weights, so the same map reads
+    :math:`C' = 2C / (1 + \alpha)`, :math:`\alpha' = 2\alpha / (1 + \alpha)`.
+
+    Examples
+    --------
+    >>> from softlogit import softmax_elastic_net_to_sigmoid
+    >>> softmax_elastic_net_to_sigmoid(1.0, 0.5)
+    (0.75, 0.6666666666666666)
+    >>> softmax_elastic_net_to_sigmoid(1.0, 0.0)
+    (0.5, 0.0)
+    """
+    lam = _check_strength(strength, "strength")
+    alpha = _check_ratio(l1_ratio, "l1_ratio")
+    return lam * (1 + alpha) / 2, 2 * alpha / (1 + alpha)
+
+
+def sigmoid_elastic_net_to_softmax(
+    strength: float, l1_ratio: float
+) -> tuple[float, float]:
+    r"""Inverse of :func:`softmax_elastic_net_to_sigmoid`.
+
+    .. math:: \alpha = \frac{\alpha'}{2 - \alpha'}, \qquad
+       \lambda = \frac{2\lambda'}{1 + \alpha}.
+
+    Parameters
+    ----------
+    strength : float
+        :math:`\lambda' \ge 0` of the logistic problem.
+    l1_ratio : float
+        :math:`\alpha' \in [0, 1]` of the logistic problem.
+
+    Returns
+    -------
+    strength, l1_ratio : tuple of float
+        :math:`(\lambda, \alpha)` of the equivalent two-class softmax problem.
+
+    Raises
+    ------
+    ValueError
+        If ``strength`` is negative or not finite, or ``l1_ratio`` is outside [0, 1].
+    TypeError
+        If an argument is not a real number.
+
+    Examples
+    --------
+    >>> from softlogit import sigmoid_elastic_net_to_softmax
+    >>> sigmoid_elastic_net_to_softmax(0.75, 2 / 3)
+    (1.0, 0.5)
+    """
+    lam = _check_strength(strength, "strength")
+    alpha_p = _check_ratio(l1_ratio, "l1_ratio")
+    alpha = alpha_p / (2 - alpha_p)
+    return 2 * lam / (1 + alpha), alpha
+
+
+def softmax_C_to_sigmoid(C: float) -> float:
+    r"""scikit-learn ``C`` of the logistic regression equivalent to K = 2 softmax.
+
+    scikit-learn minimizes :math:`\frac{1}{S}\sum_i s_i \ell_i + \frac{1}{2 S C}
+    \|W\|^2`, so :math:`\lambda_2 = 1/(S C)` and :func:`softmax_penalty_to_sigmoid`
+    gives :math:`C' = 2C` (pure L2; intercepts unpenalized).
+
+    Parameters
+    ----------
+    C : float
+        Inverse L2 strength of the softmax problem, ``C > 0``; ``np.inf`` means no
+        penalty.
+
+    Returns
+    -------
+    float
+        ``2 * C`` (``inf`` for ``inf``).
+
+    Raises
+    ------
+    ValueError
+        If ``C`` is not positive or is NaN.
+    TypeError
+        If ``C`` is not a real number.
+
+    Examples
+    --------
+    >>> from softlogit import softmax_C_to_sigmoid
+    >>> softmax_C_to_sigmoid(0.5)
+    1.0
+    >>> softmax_C_to_sigmoid(float("inf"))
+    inf
+    """
+    return 2 * _check_C(C)
+
+
+def sigmoid_C_to_softmax(C: float) -> float:
+    """Inverse of :func:`softmax_C_to_sigmoid`: ``C / 2``.
+
+    Parameters
+    ----------
+    C : float
+        Inverse L2 strength of the logistic problem, ``C > 0``; ``np.inf`` means no
+        penalty.
+
+    Returns
+    -------
+    float
+        ``C / 2`` (``inf`` for ``inf``).
+
+    Raises
+    ------
+    ValueError
+        If ``C`` is not positive or is NaN.
+    TypeError
+        If ``C`` is not a real number.
+
+    Examples
+    --------
+    >>> from softlogit import sigmoid_C_to_softmax
+    >>> sigmoid_C_to_softmax(1.0)
+    0.5
+    """
+    return _check_C(C) / 2
