@@ -1,0 +1,169 @@
+"""What the reports show, independent of how the experiment stored it.
+
+Every report (terminal, plots, HTML, JSON) reads a :class:`ReportData`, a small
+immutable view that :func:`report_data` builds from an experiment result. Keeping the
+reports on this view means they never depend on the layout of the result's arrays, and
+they can be tested on hand-made data with known answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from softlogit._typing import FloatArray
+
+__all__ = [
+    "VERDICT_BADGES",
+    "Answer",
+    "PairReport",
+    "ReportData",
+    "format_number",
+]
+
+#: verdict key -> (short badge text, CSS class / colour name)
+VERDICT_BADGES: dict[str, tuple[str, str]] = {
+    "identical": ("identical up to rounding", "ok"),
+    "same_function": ("same function, different trajectory", "warn"),
+    "different": ("different", "bad"),
+    "measured": ("measured (no exact prediction)", "info"),
+    "diverged": ("diverged", "bad"),
+}
+
+
+@dataclass(frozen=True)
+class PairReport:
+    """The comparison of two networks, as the reports show it.
+
+    Parameters
+    ----------
+    a, b : str
+        The names of the two networks (``"0"``, ``"1"``, ``"2"``, ``"1c"``, ...).
+    verdict : str
+        One of the keys of :data:`VERDICT_BADGES`.
+    theorem : str
+        The theorem of DESIGN.md that explains the verdict (``"T4"``), or ``""``.
+    explanation : str
+        One or two sentences saying why, in words.
+    step_id : str or None
+        The id of the derivation step that explains the verdict (the HTML report links
+        to ``#step-<step_id>``), or None.
+    final : mapping of str to float
+        Figures at the last recorded step, label -> value (e.g. ``"max |Δ head|"``).
+    curves : mapping of str to ndarray of shape (n_records,)
+        Per-step figures for the plots, label -> values (non-negative).
+    threshold : float or None
+        The rounding threshold the verdict was decided with, if any.
+    """
+
+    a: str
+    b: str
+    verdict: str
+    theorem: str = ""
+    explanation: str = ""
+    step_id: str | None = None
+    final: Mapping[str, float] = field(default_factory=dict)
+    curves: Mapping[str, FloatArray] = field(default_factory=dict)
+    threshold: float | None = None
+
+    @property
+    def label(self) -> str:
+        """``"0 vs 2"``."""
+        return f"{self.a} vs {self.b}"
+
+    @property
+    def badge(self) -> tuple[str, str]:
+        """The verdict's badge text and colour class."""
+        return VERDICT_BADGES.get(self.verdict, (self.verdict, "info"))
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A question of the seed discussion and the experiment's answer to it."""
+
+    question: str
+    short: str
+    answer: str
+    step_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything a report shows.
+
+    Parameters
+    ----------
+    title : str
+        One line naming the experiment.
+    settings : sequence of (str, str)
+        The experiment's settings as label/value pairs, in display order.
+    steps : ndarray of shape (n_records,)
+        The recorded optimizer steps.
+    networks : sequence of str
+        The network names, in display order.
+    descriptions : mapping of str to str
+        Network name -> one-line description of its head.
+    losses : mapping of str to ndarray of shape (n_records,)
+        Training loss of each network at each recorded step.
+    head : mapping of str to ndarray of shape (n_records, n_coords)
+        A few comparable head coordinates of each network (``w`` for a sigmoid head,
+        ``w2 - w1`` for a two-unit head), at each recorded step.
+    head_labels : sequence of str
+        Labels of the head coordinates (``"w[0]"``, ..., ``"b"``).
+    conserved : mapping of str to ndarray of shape (n_records,)
+        Drift of the conserved sums, label -> max |sum(t) - sum(0)| per step.
+    pairs : sequence of PairReport
+        The pairwise comparisons.
+    answers : sequence of Answer
+        The answers to the seed's questions.
+    notes : sequence of str
+        Remarks to show prominently (divergence, no exact prediction, ...).
+    diverged : mapping of str to str
+        Network name -> message, for networks whose loss became NaN or infinite.
+    extra : mapping of str to float
+        Further scalar figures (e.g. the one-step head-movement ratio).
+    dtype : str
+        The floating dtype of the run (``"float64"``).
+    """
+
+    title: str
+    settings: tuple[tuple[str, str], ...]
+    steps: FloatArray
+    networks: tuple[str, ...]
+    descriptions: Mapping[str, str]
+    losses: Mapping[str, FloatArray]
+    head: Mapping[str, FloatArray]
+    head_labels: tuple[str, ...]
+    conserved: Mapping[str, FloatArray]
+    pairs: tuple[PairReport, ...]
+    answers: tuple[Answer, ...]
+    notes: tuple[str, ...] = ()
+    diverged: Mapping[str, str] = field(default_factory=dict)
+    extra: Mapping[str, float] = field(default_factory=dict)
+    dtype: str = "float64"
+
+    @property
+    def eps(self) -> float:
+        """Machine epsilon of the run's dtype."""
+        return float(np.finfo(np.dtype(self.dtype)).eps)
+
+
+def format_number(value: float) -> str:
+    """Format a figure for a table: exact zeros as ``0``, tiny or huge values in e-notation.
+
+    Examples
+    --------
+    >>> [format_number(v) for v in (0.0, 3.3e-16, 0.25, 1234.5, float("nan"), 2.0)]
+    ['0', '3.3e-16', '0.25', '1.23e+03', 'nan', '2']
+    """
+    if value != value:  # NaN
+        return "nan"
+    if value == 0:
+        return "0"
+    if abs(value) == float("inf"):
+        return "inf" if value > 0 else "-inf"
+    if 1e-3 <= abs(value) < 1e3:
+        return f"{value:.3g}"
+    return f"{value:.2g}" if abs(value) < 1e-3 else f"{value:.3g}"

@@ -1,0 +1,365 @@
+"""One self-contained ``report.html``: no network access, no external CSS or JavaScript.
+
+The page is plain HTML with one inline stylesheet; the plots are inline SVG (text kept
+as text, so it is crisp and selectable) and the derivation's math is MathML, which every
+current browser renders natively. Each verdict links to the derivation step that
+explains it (``#step-<id>``).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+
+from softlogit._report._data import Answer, PairReport, ReportData, format_number
+from softlogit._report._plots import FIGURES
+
+__all__ = ["render_html"]
+
+_CSS = """
+:root {
+  --ink: #1d2330; --muted: #5a6274; --faint: #8a92a3; --line: #e3e6ec;
+  --paper: #ffffff; --wash: #f6f7f9; --accent: #1f5fa8;
+  --ok: #1d7a46; --ok-bg: #e3f4e9; --warn: #8a5a00; --warn-bg: #fdf1d8;
+  --bad: #b42318; --bad-bg: #fde7e5; --info: #2c5282; --info-bg: #e4edf9;
+  --serif: "Charter", "Bitstream Charter", "Iowan Old Style", "Source Serif Pro",
+    "Georgia", "DejaVu Serif", serif;
+  --sans: system-ui, -apple-system, "Segoe UI", "Inter", "Helvetica Neue",
+    "DejaVu Sans", Arial, sans-serif;
+  --mono: ui-monospace, "SFMono-Regular", "JetBrains Mono", "DejaVu Sans Mono",
+    Menlo, Consolas, monospace;
+}
+* { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; }
+body {
+  margin: 0; background: var(--wash); color: var(--ink);
+  font: 16px/1.6 var(--sans); font-feature-settings: "kern", "liga", "tnum";
+}
+main { max-width: 1080px; margin: 0 auto; padding: 0 28px 64px; }
+header.hero {
+  background: linear-gradient(135deg, #16233b 0%, #1f3f6e 60%, #245a8f 100%);
+  color: #f4f7fb; padding: 44px 0 38px; margin-bottom: 28px;
+}
+header.hero .inner { max-width: 1080px; margin: 0 auto; padding: 0 28px; }
+header.hero .kicker {
+  text-transform: uppercase; letter-spacing: .14em; font-size: 12px;
+  color: #a9c3e6; font-weight: 600;
+}
+header.hero h1 {
+  font: 600 34px/1.2 var(--serif); margin: 8px 0 10px; letter-spacing: -.01em;
+}
+header.hero .identity {
+  font-size: 20px; margin: 6px 0 14px; color: #dfe9f6;
+}
+header.hero .identity math { font-size: 1.12em; }
+header.hero .meta { color: #b9cbe3; font-size: 14px; }
+header.hero .meta span + span::before { content: "·"; margin: 0 .6em; color: #6f8db5; }
+h2 {
+  font: 600 24px/1.25 var(--serif); margin: 44px 0 14px; letter-spacing: -.005em;
+}
+h2 small { font: 500 13px var(--sans); color: var(--faint); margin-left: .6em; }
+h3 { font: 600 17px/1.3 var(--sans); margin: 0 0 6px; }
+p { margin: 0 0 12px; }
+a { color: var(--accent); text-decoration: none; }
+a:hover { text-decoration: underline; }
+code, .mono { font-family: var(--mono); font-size: .9em; }
+.card {
+  background: var(--paper); border: 1px solid var(--line); border-radius: 12px;
+  padding: 20px 22px; box-shadow: 0 1px 2px rgba(16, 24, 40, .04);
+}
+.answers { display: grid; grid-template-columns: 1fr 1fr; gap: 18px; }
+.answer .q {
+  font: italic 16px/1.5 var(--serif); color: var(--muted); margin-bottom: 10px;
+}
+.answer .q::before { content: "“"; } .answer .q::after { content: "”"; }
+.answer .short { font: 600 21px/1.3 var(--serif); margin: 0 0 8px; }
+.answer .why { font-size: 14px; margin-top: 8px; }
+.notes .note {
+  border-left: 4px solid var(--bad); background: var(--bad-bg); color: #5c1410;
+  padding: 12px 16px; border-radius: 6px; margin: 0 0 10px;
+}
+.notes .note.info { border-color: var(--info); background: var(--info-bg); color: #1a365d; }
+table { border-collapse: collapse; width: 100%; font-size: 14px; }
+th, td { padding: 9px 12px; text-align: left; vertical-align: top; }
+thead th {
+  font-size: 12px; text-transform: uppercase; letter-spacing: .06em;
+  color: var(--muted); border-bottom: 2px solid var(--line); font-weight: 600;
+}
+tbody tr + tr td { border-top: 1px solid var(--line); }
+tbody tr:hover { background: #fafbfc; }
+td.num { text-align: right; font-family: var(--mono); font-size: 13px; white-space: nowrap; }
+th.num { text-align: right; white-space: nowrap; }
+td.pair { font-weight: 600; white-space: nowrap; }
+td.expl { color: var(--muted); font-size: 13.5px; max-width: 420px; }
+.badge {
+  display: inline-block; padding: 2px 10px; border-radius: 999px; font-size: 12.5px;
+  font-weight: 600; white-space: nowrap; line-height: 1.7;
+}
+.badge.ok { color: var(--ok); background: var(--ok-bg); }
+.badge.warn { color: var(--warn); background: var(--warn-bg); }
+.badge.bad { color: var(--bad); background: var(--bad-bg); }
+.badge.info { color: var(--info); background: var(--info-bg); }
+.theorem {
+  display: inline-block; font: 600 12px var(--mono); color: var(--accent);
+  border: 1px solid #c7d7ee; border-radius: 6px; padding: 0 6px; margin-top: 4px;
+}
+.swatch {
+  display: inline-block; width: 22px; height: 4px; border-radius: 2px;
+  vertical-align: middle; margin-right: 8px;
+}
+figure { margin: 0 0 22px; }
+figure .plot svg { width: 100%; height: auto; display: block; }
+figcaption { font-size: 13.5px; color: var(--muted); margin-top: 8px; }
+figcaption b { color: var(--ink); }
+dl.settings {
+  display: grid; grid-template-columns: max-content 1fr; gap: 4px 24px; margin: 0;
+  font-size: 14px;
+}
+dl.settings dt { color: var(--muted); }
+dl.settings dd { margin: 0; font-family: var(--mono); font-size: 13px; }
+.derivation { font-family: var(--serif); font-size: 16.5px; }
+.derivation math { font-size: 1.08em; }
+.derivation :target { background: #fff8db; border-radius: 6px; }
+pre.cmd {
+  background: #0f1724; color: #dce6f3; padding: 12px 16px; border-radius: 8px;
+  overflow-x: auto; font: 13px/1.5 var(--mono);
+}
+footer { color: var(--faint); font-size: 13px; margin-top: 48px; }
+@media (max-width: 760px) {
+  .answers { grid-template-columns: 1fr; }
+  header.hero h1 { font-size: 27px; }
+}
+@media print {
+  body { background: #fff; }
+  header.hero { background: none; color: var(--ink); }
+  header.hero .identity, header.hero .meta, header.hero .kicker { color: var(--muted); }
+  .card { box-shadow: none; }
+}
+"""
+
+# softmax(z1, z2)_2 = sigmoid(z2 - z1), in MathML (rendered natively, no fonts needed)
+_IDENTITY_MATHML = (
+    '<math display="inline"><msub><mi>softmax</mi><mn>2</mn></msub>'
+    "<mo>(</mo><msub><mi>z</mi><mn>1</mn></msub><mo>,</mo>"
+    "<msub><mi>z</mi><mn>2</mn></msub><mo>)</mo><mo>=</mo>"
+    "<mfrac><msup><mi>e</mi><msub><mi>z</mi><mn>2</mn></msub></msup>"
+    "<mrow><msup><mi>e</mi><msub><mi>z</mi><mn>1</mn></msub></msup><mo>+</mo>"
+    "<msup><mi>e</mi><msub><mi>z</mi><mn>2</mn></msub></msup></mrow></mfrac>"
+    "<mo>=</mo><mi>σ</mi><mo>(</mo><msub><mi>z</mi><mn>2</mn></msub><mo>−</mo>"
+    "<msub><mi>z</mi><mn>1</mn></msub><mo>)</mo></math>"
+)
+
+_NETWORK_COLORS = {"0": "#1f5fa8", "1": "#d9651b", "2": "#2e9a5d", "1c": "#7b4fc4"}
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _step_link(step_id: str | None, text: str, *, have: bool) -> str:
+    if step_id is None:
+        return _e(text)
+    if not have:
+        return f'<span title="derivation step {_e(step_id)}">{_e(text)}</span>'
+    return f'<a href="#step-{_e(step_id)}">{_e(text)}</a>'
+
+
+def _answers(answers: Sequence[Answer], have_derivation: bool) -> str:
+    if not answers:
+        return ""
+    cards = []
+    for ans in answers:
+        why = ""
+        if ans.step_id is not None:
+            link = _step_link(
+                ans.step_id, "why: the derivation →", have=have_derivation
+            )
+            why = f'<p class="why">{link}</p>'
+        cards.append(
+            '<div class="card answer">'
+            f'<div class="q">{_e(ans.question)}</div>'
+            f'<p class="short">{_e(ans.short)}</p>'
+            f"<p>{_e(ans.answer)}</p>{why}</div>"
+        )
+    return (
+        '<section id="answers"><h2>The seed’s two questions</h2>'
+        f'<div class="answers">{"".join(cards)}</div></section>'
+    )
+
+
+def _notes(data: ReportData) -> str:
+    items = [
+        f'<div class="note"><b>Network {_e(name)} diverged.</b> {_e(msg)}</div>'
+        for name, msg in sorted(data.diverged.items())
+    ]
+    items += [f'<div class="note info">{_e(note)}</div>' for note in data.notes]
+    if not items:
+        return ""
+    return f'<section class="notes" id="notes">{"".join(items)}</section>'
+
+
+def _networks(data: ReportData) -> str:
+    rows = []
+    for name in data.networks:
+        color = _NETWORK_COLORS.get(name, "#4a5568")
+        loss = data.losses.get(name)
+        final = (
+            format_number(float(loss[-1])) if loss is not None and loss.size else "—"
+        )
+        status = (
+            '<span class="badge bad">diverged</span>'
+            if name in data.diverged
+            else '<span class="badge ok">trained</span>'
+        )
+        rows.append(
+            f'<tr><td class="pair"><span class="swatch" style="background:{color}">'
+            f"</span>{_e(name)}</td><td>{_e(data.descriptions.get(name, ''))}</td>"
+            f'<td class="num">{final}</td><td>{status}</td></tr>'
+        )
+    return (
+        '<section id="networks"><h2>The networks</h2><div class="card">'
+        "<table><thead><tr><th>network</th><th>head</th>"
+        '<th class="num">final loss</th><th>status</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div></section>"
+    )
+
+
+def _verdicts(pairs: Sequence[PairReport], have_derivation: bool) -> str:
+    if not pairs:
+        return ""
+    columns: list[str] = []
+    for pair in pairs:
+        for key in pair.final:
+            if key not in columns:
+                columns.append(key)
+    head = "".join(f'<th class="num">{_e(c)}</th>' for c in columns)
+    rows = []
+    for pair in pairs:
+        text, cls = pair.badge
+        theorem = ""
+        if pair.theorem:
+            link = _step_link(pair.step_id, pair.theorem, have=have_derivation)
+            theorem = f'<br><span class="theorem">{link}</span>'
+        cells = "".join(
+            f'<td class="num">{format_number(pair.final[c])}</td>'
+            if c in pair.final
+            else '<td class="num">—</td>'
+            for c in columns
+        )
+        rows.append(
+            f'<tr id="pair-{_e(pair.a)}-{_e(pair.b)}"><td class="pair">'
+            f"{_e(pair.label)}</td>"
+            f'<td><span class="badge {cls}">{_e(text)}</span>{theorem}</td>'
+            f'{cells}<td class="expl">{_e(pair.explanation)}</td></tr>'
+        )
+    return (
+        '<section id="verdicts"><h2>Verdicts<small>figures at the last recorded '
+        'step</small></h2><div class="card" style="overflow-x:auto">'
+        f"<table><thead><tr><th>pair</th><th>verdict</th>{head}<th>why</th></tr>"
+        f"</thead><tbody>{''.join(rows)}</tbody></table></div></section>"
+    )
+
+
+def _figures(svgs: Mapping[str, str]) -> str:
+    if not svgs:
+        return ""
+    parts = []
+    for stem, (_, caption) in FIGURES.items():
+        svg = svgs.get(stem)
+        if svg is None:
+            continue
+        parts.append(
+            f'<figure class="card" id="fig-{_e(stem)}"><div class="plot">{svg}</div>'
+            f"<figcaption>{_e(caption)}</figcaption></figure>"
+        )
+    return (
+        f'<section id="plots"><h2>Training, side by side</h2>{"".join(parts)}</section>'
+    )
+
+
+def _settings(data: ReportData, command: str | None) -> str:
+    items = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in data.settings)
+    cmd = f'<pre class="cmd">$ {_e(command)}</pre>' if command else ""
+    return (
+        '<section id="settings"><h2>Settings</h2><div class="card">'
+        f'<dl class="settings">{items}</dl></div>{cmd}</section>'
+    )
+
+
+def render_html(
+    data: ReportData,
+    svgs: Mapping[str, str],
+    derivation: str | None = None,
+    *,
+    command: str | None = None,
+    version: str = "",
+) -> str:
+    """Render the whole report as one self-contained HTML document.
+
+    Parameters
+    ----------
+    data : ReportData
+        The experiment.
+    svgs : mapping of str to str
+        Inline SVG documents of the figures, keyed by the stems of
+        :data:`softlogit._report._plots.FIGURES`.
+    derivation : str or None
+        An HTML fragment of the derivation with anchors ``step-<id>``; without it the
+        verdicts name their steps but do not link.
+    command : str or None
+        The command line that produced the report, shown for reproducibility.
+    version : str
+        softlogit's version, for the footer.
+
+    Returns
+    -------
+    str
+        The HTML document.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softlogit._report._data import ReportData
+    >>> data = ReportData(
+    ...     title="demo", settings=(("steps", "2"),), steps=np.arange(3.0),
+    ...     networks=("0",), descriptions={"0": "two units"},
+    ...     losses={"0": np.array([0.7, 0.6, 0.5])}, head={}, head_labels=(),
+    ...     conserved={}, pairs=(), answers=())
+    >>> page = render_html(data, {})
+    >>> page.startswith("<!DOCTYPE html>") and "http" not in page.split("<body")[0]
+    True
+    """
+    have = derivation is not None
+    meta = "".join(f"<span>{_e(v)}</span>" for _, v in data.settings[:4])
+    derivation_section = (
+        '<section id="derivation"><h2>The derivation<small>every step checked by '
+        f'SymPy</small></h2><div class="card derivation">{derivation}</div></section>'
+        if have
+        else ""
+    )
+    body = "".join(
+        [
+            _notes(data),
+            _answers(data.answers, have),
+            _verdicts(data.pairs, have),
+            _figures(svgs),
+            _networks(data),
+            _settings(data, command),
+            derivation_section,
+        ]
+    )
+    footer = (
+        f"<footer>Made by softlogit {_e(version)}. This file is self-contained: "
+        "it needs no network access.</footer>"
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(data.title)}</title><style>{_CSS}</style></head><body>"
+        '<header class="hero"><div class="inner">'
+        '<div class="kicker">softlogit · softmax vs sigmoid heads</div>'
+        f"<h1>{_e(data.title)}</h1>"
+        f'<div class="identity">{_IDENTITY_MATHML}</div>'
+        f'<div class="meta">{meta}</div></div></header>'
+        f"<main>{body}{footer}</main></body></html>\n"
+    )

@@ -1,0 +1,458 @@
+"""Matplotlib figures of an experiment: losses, differences, head trajectories, sums.
+
+matplotlib is imported lazily, with the non-interactive Agg backend and without touching
+``pyplot``'s global state: each function returns a :class:`matplotlib.figure.Figure`
+made directly, so reports can be produced from threads, servers and tests alike.
+
+Log scales and exact zeros
+--------------------------
+Pairs that are identical up to rounding often differ by *exactly* zero at some steps
+(early steps, or whole runs for tiny networks). A logarithmic axis cannot show zero, and
+silently dropping those points would make a perfect agreement look like missing data.
+Exact zeros are therefore drawn at a floor one decade below the smallest positive value
+on the axis (at most ``eps / 50``, below every rounding-level difference), the floor is
+marked by a dotted line labelled "exact 0", and the caption says so.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from softlogit._report._data import ReportData
+from softlogit._typing import FloatArray
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "FIGURES",
+    "conserved_figure",
+    "difference_figure",
+    "figure_png",
+    "figure_svg",
+    "head_figure",
+    "log_floor",
+    "loss_figure",
+    "make_figures",
+    "save_figures",
+]
+
+# network name -> colour; pairs get their own palette
+_NETWORK_COLORS: dict[str, str] = {
+    "0": "#1f5fa8",
+    "1": "#d9651b",
+    "2": "#2e9a5d",
+    "1c": "#7b4fc4",
+}
+_NETWORK_STYLES: dict[str, tuple[str, float]] = {
+    # network 2 is drawn dashed on top of network 0: the two coincide
+    "0": ("-", 2.6),
+    "1": ("-", 1.8),
+    "2": ((0, (4, 3)), 1.6),  # type: ignore[dict-item]
+    "1c": ((0, (1, 2)), 2.2),  # type: ignore[dict-item]
+}
+_EXTRA_COLORS = ("#b83280", "#2c7a7b", "#975a16", "#4a5568", "#c53030")
+_PAIR_COLORS = ("#2e9a5d", "#d9651b", "#7b4fc4", "#b83280", "#2c7a7b", "#975a16")
+# every figure has the same width, so that text has one size on the page
+_WIDTH = 10.0
+_INK = "#1d2330"
+_GRID = "#d9dde5"
+_ROUNDING_BAND = "#e6f4ea"
+
+_RC: dict[str, object] = {
+    "font.family": ["DejaVu Sans", "sans-serif"],
+    "font.size": 9.5,
+    "axes.titlesize": 11,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.labelsize": 9.5,
+    "axes.edgecolor": "#9aa3b2",
+    "axes.labelcolor": _INK,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": _GRID,
+    "grid.linewidth": 0.6,
+    "xtick.color": "#4a5263",
+    "ytick.color": "#4a5263",
+    "legend.frameon": False,
+    "legend.fontsize": 8.5,
+    "svg.fonttype": "none",  # keep text as text: selectable, crisp, small
+    "svg.hashsalt": "softlogit",  # deterministic ids
+    "path.simplify": True,
+}
+
+#: file stem -> (function, caption) of every figure, in display order
+FIGURES: dict[str, tuple[str, str]] = {
+    "loss": (
+        "loss_figure",
+        "Training loss of every network. Networks 0 and 2 coincide; network 1 at "
+        "the same learning rate does not, and network 1 with its head rate doubled "
+        "(1c) falls back onto 0 and 2.",
+    ),
+    "differences": (
+        "difference_figure",
+        "Largest absolute difference between two networks, in the coordinates where "
+        "they are comparable, against the step. The shaded band is the rounding "
+        "level of the dtype; exact zeros are drawn on the dotted floor.",
+    ),
+    "head": (
+        "head_figure",
+        "A few head coordinates: w of a sigmoid head against w2 - w1 (and b against "
+        "b2 - b1) of a two-unit head.",
+    ),
+    "conserved": (
+        "conserved_figure",
+        "Drift of the sums w1 + w2 and b1 + b2 of the two-unit heads from their "
+        "initial values. Their gradient is exactly zero (T3), so without weight "
+        "decay they move only by rounding.",
+    ),
+}
+
+
+def _network_color(name: str, order: Sequence[str]) -> str:
+    if name in _NETWORK_COLORS:
+        return _NETWORK_COLORS[name]
+    extras = [n for n in order if n not in _NETWORK_COLORS]
+    index = extras.index(name) if name in extras else 0
+    return _EXTRA_COLORS[index % len(_EXTRA_COLORS)]
+
+
+def _network_style(name: str) -> tuple[object, float]:
+    style = _NETWORK_STYLES.get(name, ("-", 1.6))
+    return style[0], style[1]
+
+
+@contextmanager
+def _style() -> Iterator[None]:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    with matplotlib.rc_context(_RC):  # type: ignore[arg-type]
+        yield
+
+
+def _new_figure(
+    width: float, height: float, ncols: int = 1
+) -> tuple[Figure, list[Axes]]:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    axes = fig.subplots(1, ncols, squeeze=False)[0]
+    return fig, list(axes)
+
+
+def log_floor(
+    curves: Mapping[str, FloatArray], eps: float
+) -> tuple[dict[str, FloatArray], dict[str, np.ndarray], float]:
+    """Replace exact zeros by a floor that a logarithmic axis can show.
+
+    Parameters
+    ----------
+    curves : mapping of str to ndarray
+        Non-negative values (NaN allowed: it stays NaN and is not drawn).
+    eps : float
+        Machine epsilon of the data's dtype.
+
+    Returns
+    -------
+    floored : dict of str to ndarray
+        The curves with every exact zero replaced by ``floor``.
+    zeros : dict of str to ndarray of bool
+        Where the zeros were.
+    floor : float
+        One decade below the smallest positive value of all curves, and at most
+        ``eps / 50``, rounded down to a power of ten.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> floored, zeros, floor = log_floor({"a": np.array([0.0, 1e-16, 1.0])}, 2.0**-52)
+    >>> float(floor) == 1e-18
+    True
+    >>> floored["a"].tolist() == [1e-18, 1e-16, 1.0], zeros["a"].tolist()
+    (True, [True, False, False])
+    """
+    positive = [
+        float(np.min(v[np.isfinite(v) & (v > 0)]))
+        for v in curves.values()
+        if np.any(np.isfinite(v) & (v > 0))
+    ]
+    cap = eps / 50.0
+    floor = min([cap, *(p / 10.0 for p in positive)])
+    # round down to a power of ten so the floor sits on a labelled tick
+    floor = 10.0 ** np.floor(np.log10(floor))
+    floored: dict[str, FloatArray] = {}
+    zeros: dict[str, np.ndarray] = {}
+    for key, values in curves.items():
+        v = np.asarray(values, dtype=np.float64)
+        mask = v == 0
+        floored[key] = np.where(mask, floor, v)
+        zeros[key] = mask
+    return floored, zeros, float(floor)
+
+
+def _mark_floor(ax: Axes, floor: float, any_zero: bool) -> None:
+    if not any_zero:
+        return
+    ax.axhline(floor, color="#7a8294", linestyle=":", linewidth=1.0, zorder=1)
+    ax.annotate(
+        "exact 0 (drawn at floor)",
+        xy=(0.99, floor),
+        xycoords=("axes fraction", "data"),
+        xytext=(0, 3),
+        textcoords="offset points",
+        ha="right",
+        va="bottom",
+        fontsize=8,
+        color="#5a6274",
+    )
+
+
+def _rounding_band(ax: Axes, eps: float, label: bool = True) -> None:
+    """Shade eps/2 .. 1e4 eps: where differences of rounding origin live."""
+    ax.axhspan(
+        eps / 2,
+        eps * 1e4,
+        color=_ROUNDING_BAND,
+        zorder=0,
+        linewidth=0,
+        label="rounding level" if label else None,
+    )
+
+
+def _diverged_note(ax: Axes, data: ReportData) -> None:
+    if data.diverged:
+        names = ", ".join(sorted(data.diverged))
+        ax.text(
+            0.5,
+            0.5,
+            f"diverged: network {names}",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=11,
+            color="#c53030",
+            alpha=0.8,
+        )
+
+
+def loss_figure(data: ReportData) -> Figure:
+    """Training loss of all networks against the step.
+
+    Parameters
+    ----------
+    data : ReportData
+        The experiment to draw.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    with _style():
+        fig, (ax,) = _new_figure(_WIDTH, 3.6)
+        for name in data.networks:
+            loss = data.losses.get(name)
+            if loss is None:
+                continue
+            ls, lw = _network_style(name)
+            ax.plot(
+                data.steps,
+                loss,
+                color=_network_color(name, data.networks),
+                linestyle=ls,
+                linewidth=lw,
+                label=f"network {name}",
+            )
+        finite = np.concatenate(
+            [v[np.isfinite(v)] for v in data.losses.values()] or [np.empty(0)]
+        )
+        if finite.size and np.all(finite > 0) and finite.max() / finite.min() > 30:
+            ax.set_yscale("log")
+        ax.set_xlabel("step")
+        ax.set_ylabel("training loss (mean cross-entropy)")
+        ax.set_title("Loss curves")
+        ax.legend(loc="upper right", ncols=2)
+        _diverged_note(ax, data)
+    return fig
+
+
+def difference_figure(data: ReportData) -> Figure:
+    """Pairwise max |difference| against the step, on a log scale.
+
+    One panel per kind of curve present in the pairs (e.g. parameters, probabilities).
+
+    Parameters
+    ----------
+    data : ReportData
+        The experiment to draw.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    kinds: list[str] = []
+    for pair in data.pairs:
+        for kind in pair.curves:
+            if kind not in kinds:
+                kinds.append(kind)
+    kinds = kinds[:2] or ["max |Δ|"]
+    with _style():
+        fig, axes = _new_figure(_WIDTH, 3.9, len(kinds))
+        for ax, kind in zip(axes, kinds, strict=True):
+            curves = {
+                pair.label: np.asarray(pair.curves[kind], dtype=np.float64)
+                for pair in data.pairs
+                if kind in pair.curves
+            }
+            floored, zeros, floor = log_floor(curves, data.eps)
+            _rounding_band(ax, data.eps, label=ax is axes[0])
+            for i, pair in enumerate(p for p in data.pairs if p.label in curves):
+                color = _PAIR_COLORS[i % len(_PAIR_COLORS)]
+                y = floored[pair.label]
+                ax.plot(
+                    data.steps[: y.size],
+                    y,
+                    color=color,
+                    linewidth=1.7,
+                    label=f"{pair.label}: {pair.badge[0]}",
+                )
+            _mark_floor(ax, floor, any(bool(z.any()) for z in zeros.values()))
+            ax.set_yscale("log")
+            ax.set_xlabel("step")
+            ax.set_ylabel("max |difference|")
+            ax.set_title(kind)
+            _diverged_note(ax, data)
+        axes[0].legend(loc="upper left", bbox_to_anchor=(0.0, 1.0), fontsize=8)
+    return fig
+
+
+def head_figure(data: ReportData, max_coords: int = 3) -> Figure:
+    """Trajectories of a few comparable head coordinates of every network.
+
+    Parameters
+    ----------
+    data : ReportData
+        The experiment to draw.
+    max_coords : int, default=3
+        How many coordinates (panels) to draw.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    n = max(1, min(max_coords, len(data.head_labels)))
+    with _style():
+        fig, axes = _new_figure(_WIDTH, 3.3, n)
+        for j, ax in enumerate(axes):
+            for name in data.networks:
+                coords = data.head.get(name)
+                if coords is None or coords.ndim != 2 or coords.shape[1] <= j:
+                    continue
+                ls, lw = _network_style(name)
+                ax.plot(
+                    data.steps[: coords.shape[0]],
+                    coords[:, j],
+                    color=_network_color(name, data.networks),
+                    linestyle=ls,
+                    linewidth=lw,
+                    label=f"network {name}",
+                )
+            label = data.head_labels[j] if j < len(data.head_labels) else f"#{j}"
+            ax.set_title(label)
+            ax.set_xlabel("step")
+        axes[0].set_ylabel("value (w or w2 − w1)")
+        axes[0].legend(loc="best")
+    return fig
+
+
+def conserved_figure(data: ReportData) -> Figure:
+    """Drift of the conserved sums of the two-unit heads, on a log scale.
+
+    Parameters
+    ----------
+    data : ReportData
+        The experiment to draw.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    with _style():
+        fig, (ax,) = _new_figure(_WIDTH, 3.3)
+        if data.conserved:
+            floored, zeros, floor = log_floor(data.conserved, data.eps)
+            _rounding_band(ax, data.eps)
+            for i, (label, y) in enumerate(floored.items()):
+                ax.plot(
+                    data.steps[: y.size],
+                    y,
+                    color=_PAIR_COLORS[(i + 2) % len(_PAIR_COLORS)],
+                    linewidth=1.7,
+                    label=label,
+                )
+            _mark_floor(ax, floor, any(bool(z.any()) for z in zeros.values()))
+            ax.set_yscale("log")
+            ax.legend(loc="upper left")
+        else:
+            ax.text(
+                0.5,
+                0.5,
+                "no two-unit head in this run",
+                transform=ax.transAxes,
+                ha="center",
+                va="center",
+                color="#5a6274",
+            )
+        ax.set_xlabel("step")
+        ax.set_ylabel("max |sum(t) − sum(0)|")
+        ax.set_title("Conserved sums (T3)")
+    return fig
+
+
+def make_figures(data: ReportData) -> dict[str, Figure]:
+    """All figures of the report, keyed by file stem (see :data:`FIGURES`)."""
+    functions = {
+        "loss_figure": loss_figure,
+        "difference_figure": difference_figure,
+        "head_figure": head_figure,
+        "conserved_figure": conserved_figure,
+    }
+    return {stem: functions[fn](data) for stem, (fn, _) in FIGURES.items()}
+
+
+def figure_svg(fig: Figure) -> str:
+    """The figure as an SVG document (text kept as text), without the XML prolog."""
+    buf = io.StringIO()
+    with _style():
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    text = buf.getvalue()
+    start = text.find("<svg")
+    return text[start:] if start >= 0 else text
+
+
+def figure_png(fig: Figure, dpi: int = 144) -> bytes:
+    """The figure as PNG bytes."""
+    buf = io.BytesIO()
+    with _style():
+        fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def save_figures(figures: Mapping[str, Figure], directory: Path) -> list[Path]:
+    """Write every figure as ``<stem>.png`` and ``<stem>.svg`` into ``directory``."""
+    written: list[Path] = []
+    for stem, fig in figures.items():
+        png = directory / f"{stem}.png"
+        png.write_bytes(figure_png(fig))
+        svg = directory / f"{stem}.svg"
+        svg.write_text(figure_svg(fig), encoding="utf-8")
+        written += [png, svg]
+    return written

@@ -1,0 +1,155 @@
+"""The self-contained HTML report and the terminal report, on hand-made data."""
+
+from __future__ import annotations
+
+import io
+import re
+from html.parser import HTMLParser
+
+import numpy as np
+
+from softlogit._report._data import Answer, PairReport, ReportData
+from softlogit._report._html import render_html
+from softlogit._report._terminal import make_console, print_report, progress_bar
+
+
+def _data(**kwargs: object) -> ReportData:
+    steps = np.arange(3.0)
+    fields: dict[str, object] = {
+        "title": "hand-made <run>",
+        "settings": (("optimizer", "sgd"), ("steps", "2")),
+        "steps": steps,
+        "networks": ("0", "1", "2"),
+        "descriptions": {"0": "two units", "1": "one unit", "2": "softmax"},
+        "losses": {k: np.array([0.7, 0.6, 0.5]) for k in "012"},
+        "head": {},
+        "head_labels": (),
+        "conserved": {},
+        "pairs": (
+            PairReport(
+                "0",
+                "2",
+                "identical",
+                "T4",
+                "same function",
+                "t4",
+                final={"max |Δ head|": 2.5e-16},
+            ),
+            PairReport(
+                "0",
+                "1",
+                "same_function",
+                "T5",
+                "twice the step",
+                "t5",
+                final={"max |Δ head|": 0.75},
+            ),
+        ),
+        "answers": (Answer("Do 0 and 1 agree?", "No.", "Twice the step.", "t5"),),
+    }
+    fields.update(kwargs)
+    return ReportData(**fields)  # type: ignore[arg-type]
+
+
+class _Collector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def _parse(page: str) -> _Collector:
+    collector = _Collector()
+    collector.feed(page)
+    return collector
+
+
+def test_page_is_self_contained() -> None:
+    svg = '<svg xmlns="http://www.w3.org/2000/svg"><text>plot</text></svg>'
+    page = render_html(_data(), {"loss": svg, "differences": svg})
+    tags = _parse(page).tags
+    names = [t for t, _ in tags]
+    assert "script" not in names
+    assert "link" not in names
+    assert "img" not in names  # plots are inline SVG
+    for _, attrs in tags:
+        for key in ("src", "href"):
+            value = attrs.get(key)
+            assert value is None or not re.match(r"(https?:)?//", value), value
+    assert "@import" not in page
+    assert "url(" not in page
+    assert names.count("svg") == 2
+    assert names.count("math") >= 1  # the identity, as MathML
+
+
+def test_text_is_escaped() -> None:
+    page = render_html(_data(notes=("a < b & c",)), {})
+    assert "hand-made &lt;run&gt;" in page
+    assert "a &lt; b &amp; c" in page
+
+
+def test_verdicts_link_to_derivation_steps_when_it_is_included() -> None:
+    derivation = '<ol><li id="step-t4">T4</li><li id="step-t5">T5</li></ol>'
+    page = render_html(_data(), {}, derivation)
+    hrefs = [a.get("href") for t, a in _parse(page).tags if t == "a"]
+    assert hrefs.count("#step-t4") == 1
+    assert hrefs.count("#step-t5") == 2  # the 0 vs 1 verdict and the answer
+    # every internal link has a target on the page
+    ids = {a.get("id") for _, a in _parse(page).tags}
+    assert all(h[1:] in ids for h in hrefs if h and h.startswith("#"))
+    assert 'class="badge ok"' in page
+    assert 'class="badge warn"' in page
+
+
+def test_no_dangling_links_without_derivation() -> None:
+    page = render_html(_data(), {})
+    hrefs = [a.get("href") for t, a in _parse(page).tags if t == "a"]
+    assert hrefs == []
+    assert 'id="derivation"' not in page
+
+
+def test_divergence_is_shown_instead_of_figures() -> None:
+    page = render_html(_data(diverged={"1": "loss became nan at step 12"}), {})
+    assert "Network 1 diverged." in page
+    assert "loss became nan at step 12" in page
+
+
+def test_terminal_report_has_pairs_verdicts_and_answers() -> None:
+    buf = io.StringIO()
+    print_report(_data(), make_console(buf, width=140))
+    out = buf.getvalue()
+    assert "\x1b[" not in out  # not a terminal: no colour codes
+    assert "0 vs 2" in out
+    assert "identical up to rounding" in out
+    assert "same function, different trajectory" in out
+    assert "2.5e-16" in out
+    assert "0.75" in out
+    assert "Do 0 and 1 agree?" in out
+    assert "Twice the step." in out
+
+
+def test_terminal_report_names_diverged_networks() -> None:
+    buf = io.StringIO()
+    print_report(_data(diverged={"1": "loss became inf"}), make_console(buf, width=100))
+    assert "network 1 diverged: loss became inf" in buf.getvalue()
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_is_off_when_not_a_terminal_or_quiet() -> None:
+    for stream, enabled in ((io.StringIO(), True), (_Tty(), False)):
+        with progress_bar(10, enabled=enabled, file=stream) as update:
+            update(5)
+        assert stream.getvalue() == ""
+
+
+def test_progress_bar_draws_on_a_terminal() -> None:
+    stream = _Tty()
+    with progress_bar(10, enabled=True, file=stream, description="training") as up:
+        up(10)
+    assert "training" in stream.getvalue()
