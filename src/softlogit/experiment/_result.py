@@ -1,0 +1,778 @@
+"""The result of an experiment: trajectories, comparisons, verdicts and answers.
+
+Every engine returns an :class:`ExperimentResult`; reports read only this type. It is
+saved as two files in a directory: ``result.json`` (everything but the large arrays:
+spec, data description, per-step metrics, verdicts, explanations, answers, timings;
+exactly :meth:`ExperimentResult.to_json_dict`) and ``arrays.npz`` (parameters and
+predicted probabilities of every network at every recorded step). Loading never
+unpickles (``allow_pickle=False``) and validates shapes and keys.
+
+Field names below are stable: reports and the command line rely on them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from softlogit._io import atomic_directory
+from softlogit._typing import FloatArray, IntArray
+from softlogit.experiment._spec import ExperimentSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "FORMAT_VERSION",
+    "ConservedSum",
+    "DataInfo",
+    "ExperimentResult",
+    "HeadMovement",
+    "PairComparison",
+    "Trajectory",
+]
+
+FORMAT_VERSION = 1
+RESULT_JSON = "result.json"
+ARRAYS_NPZ = "arrays.npz"
+MARKER = ".softlogit-result"
+
+# The per-step metrics of a pair, in this order (see PairComparison).
+PAIR_METRICS: tuple[str, ...] = (
+    "base_max_abs",
+    "base_max_rel",
+    "head_max_abs",
+    "head_max_rel",
+    "proba_train_max_abs",
+    "proba_test_max_abs",
+    "label_disagreement_train",
+    "label_disagreement_test",
+    "train_loss_diff",
+    "test_loss_diff",
+)
+
+
+def _floats(values: FloatArray) -> list[float | None]:
+    """A float array as a JSON list, with NaN/inf as None (JSON has no NaN)."""
+    return [float(v) if math.isfinite(v) else None for v in np.asarray(values, float)]
+
+
+def _opt_float(value: float | None) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+@dataclass(frozen=True)
+class DataInfo:
+    """What the networks were trained on.
+
+    Attributes
+    ----------
+    name : str
+        Data set name (``'breast_cancer'``, ..., or the CSV path).
+    n_train, n_test, n_features, n_classes : int
+        Sizes after the split.
+    classes : tuple of str
+        Class labels in the order of the probability columns (class 0 first).
+    feature_names : tuple of str
+        Column names of the features.
+    """
+
+    name: str
+    n_train: int
+    n_test: int
+    n_features: int
+    n_classes: int
+    classes: tuple[str, ...]
+    feature_names: tuple[str, ...]
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """A JSON-compatible dict."""
+        return {
+            "name": self.name,
+            "n_train": self.n_train,
+            "n_test": self.n_test,
+            "n_features": self.n_features,
+            "n_classes": self.n_classes,
+            "classes": list(self.classes),
+            "feature_names": list(self.feature_names),
+        }
+
+    @classmethod
+    def from_json_dict(cls, d: Mapping[str, Any]) -> DataInfo:
+        """Inverse of :meth:`to_json_dict`."""
+        return cls(
+            name=str(d["name"]),
+            n_train=int(d["n_train"]),
+            n_test=int(d["n_test"]),
+            n_features=int(d["n_features"]),
+            n_classes=int(d["n_classes"]),
+            classes=tuple(str(c) for c in d["classes"]),
+            feature_names=tuple(str(c) for c in d["feature_names"]),
+        )
+
+
+@dataclass
+class Trajectory:
+    """The training record of one network.
+
+    Attributes
+    ----------
+    name : str
+        Network name (``'0'``, ``'1'``, ``'2'``, ``'1c'``, ``'softmax'``,
+        ``'reference'``, ``'reference-P'``).
+    description : str
+        One line: the head and how it is trained.
+    head : {'difference', 'sigmoid', 'softmax', 'reference'}
+        Head kind: two units read as ``sigmoid(z2 - z1)`` (network 0); one sigmoid
+        unit (network 1); K softmax units (network 2, ``'softmax'``); K-1 units with
+        class 0's logit fixed at 0 (``'reference'``; for K = 2 the same as one
+        sigmoid unit).
+    steps : ndarray of int of shape (n_records,)
+        The recorded optimizer steps (0 is the initialization).
+    train_loss, test_loss : ndarray of shape (n_records,)
+        Mean cross-entropy on the training and test splits at those steps (NaN
+        after a divergence).
+    params : dict of str to ndarray of shape (n_records, ...)
+        Every parameter array over the recorded steps, PyTorch layout:
+        ``'base.{i}.weight'`` (out, in), ``'base.{i}.bias'``, ``'head.weight'``
+        (n_units, n_last), ``'head.bias'`` (n_units,).
+    proba_train, proba_test : ndarray of shape (n_records, n_samples, n_classes)
+        Predicted class probabilities.
+    head_lr_multiplier, head_weight_decay_multiplier : float
+        The head's factors on the spec's rate and decay (2 and 1/2 for network 1c).
+    preconditioned : bool
+        Whether the head's loss gradient is multiplied by P = I + 11^T.
+    diverged_at : int or None
+        The step at which the loss became NaN or infinite (the run stopped there).
+    message : str or None
+        Explanation of the divergence.
+    seconds : float
+        Wall-clock training time.
+    """
+
+    name: str
+    description: str
+    head: str
+    steps: IntArray
+    train_loss: FloatArray
+    test_loss: FloatArray
+    params: dict[str, FloatArray]
+    proba_train: FloatArray
+    proba_test: FloatArray
+    head_lr_multiplier: float = 1.0
+    head_weight_decay_multiplier: float = 1.0
+    preconditioned: bool = False
+    diverged_at: int | None = None
+    message: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def diverged(self) -> bool:
+        """Whether the run stopped because the loss became NaN or infinite."""
+        return self.diverged_at is not None
+
+    @property
+    def n_records(self) -> int:
+        """Number of recorded steps."""
+        return int(self.steps.shape[0])
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The scalar and per-step figures (not the parameter/probability arrays)."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "head": self.head,
+            "steps": [int(s) for s in self.steps],
+            "train_loss": _floats(self.train_loss),
+            "test_loss": _floats(self.test_loss),
+            "final_train_loss": _opt_float(float(self.train_loss[-1])),
+            "final_test_loss": _opt_float(float(self.test_loss[-1])),
+            "param_shapes": {k: list(v.shape[1:]) for k, v in self.params.items()},
+            "head_lr_multiplier": self.head_lr_multiplier,
+            "head_weight_decay_multiplier": self.head_weight_decay_multiplier,
+            "preconditioned": self.preconditioned,
+            "diverged": self.diverged,
+            "diverged_at": self.diverged_at,
+            "message": self.message,
+            "seconds": self.seconds,
+        }
+
+
+@dataclass
+class PairComparison:
+    """Two networks compared step by step, with a verdict and the theory behind it.
+
+    Attributes
+    ----------
+    left, right : str
+        Network names.
+    steps : ndarray of int of shape (n_records,)
+        Recorded steps at which both networks have values.
+    metrics : dict of str to ndarray of shape (n_records,)
+        ``base_max_abs`` / ``base_max_rel``: max |difference| of the base parameters
+        (absolute, and relative to the largest |entry|); ``head_max_abs`` /
+        ``head_max_rel``: the same for the head in reference-class coordinates
+        (:math:`w_2 - w_1, b_2 - b_1` against :math:`w, b` for K = 2);
+        ``proba_train_max_abs`` / ``proba_test_max_abs``: max |difference| of the
+        predicted probabilities; ``label_disagreement_train`` / ``_test``: fraction of
+        samples whose predicted labels differ; ``train_loss_diff`` /
+        ``test_loss_diff``: |difference| of the mean losses.
+    verdict : {'identical up to rounding', 'same function, different trajectory', \
+'different', 'not compared'}
+        Measured verdict (``'not compared'`` if a run diverged).
+    expected : str or None
+        The verdict the theory predicts for this pair and training procedure, or
+        ``None`` where it has no exact prediction.
+    theorem : str
+        The theorem of the design (``'T4'``, ``'T5'``, ``'T6'``) that explains it.
+    derivation_step : str
+        Id of the derivation step proving it (HTML anchor ``step-<id>``).
+    explanation : str
+        Why, in words, with the figures.
+    threshold : float
+        Rounding tolerance used (see :func:`softlogit.experiment.rounding_tolerance`).
+    function_threshold : float
+        Tolerance on probabilities for "same function".
+    """
+
+    left: str
+    right: str
+    steps: IntArray
+    metrics: dict[str, FloatArray]
+    verdict: str
+    expected: str | None
+    theorem: str
+    derivation_step: str
+    explanation: str
+    threshold: float
+    function_threshold: float
+
+    @property
+    def name(self) -> str:
+        """``'<left> vs <right>'``."""
+        return f"{self.left} vs {self.right}"
+
+    @property
+    def agrees_with_theory(self) -> bool | None:
+        """Whether the verdict is the predicted one (``None``: no prediction)."""
+        if self.expected is None:
+            return None
+        return self.verdict == self.expected
+
+    def final(self, metric: str) -> float:
+        """The value of ``metric`` at the last common recorded step."""
+        return float(self.metrics[metric][-1])
+
+    def max(self, metric: str) -> float:
+        """The largest value of ``metric`` over the recorded steps."""
+        return float(np.max(self.metrics[metric]))
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """A JSON-compatible dict, with the per-step metrics as lists."""
+        return {
+            "left": self.left,
+            "right": self.right,
+            "name": self.name,
+            "verdict": self.verdict,
+            "expected": self.expected,
+            "agrees_with_theory": self.agrees_with_theory,
+            "theorem": self.theorem,
+            "derivation_step": self.derivation_step,
+            "explanation": self.explanation,
+            "threshold": self.threshold,
+            "function_threshold": self.function_threshold,
+            "steps": [int(s) for s in self.steps],
+            "final": {k: _opt_float(float(v[-1])) for k, v in self.metrics.items()},
+            "max": {k: _opt_float(float(np.max(v))) for k, v in self.metrics.items()},
+            "metrics": {k: _floats(v) for k, v in self.metrics.items()},
+        }
+
+
+@dataclass
+class ConservedSum:
+    """T3: the sum of a K-unit head's rows, conserved by the loss gradient.
+
+    Attributes
+    ----------
+    network : str
+        Network name (``'0'``, ``'2'`` or ``'softmax'``).
+    steps : ndarray of int of shape (n_records,)
+    weight_sum : ndarray of shape (n_records, n_last)
+        :math:`\\sum_k w_k` at each recorded step.
+    bias_sum : ndarray of shape (n_records,)
+        :math:`\\sum_k b_k`.
+    drift : ndarray of shape (n_records,)
+        max |sum(t) - sum(0)| over weights and bias.
+    predicted_weight_sum, predicted_bias_sum : ndarray or None
+        What the theory predicts without any loss gradient (the optimizer applied to
+        the weight decay alone: unchanged without decay, shrinking with it), or
+        ``None`` where there is no exact prediction (Adam with coupled L2; Adam with
+        K > 2).
+    deviation : ndarray of shape (n_records,) or None
+        max |sum - predicted sum|.
+    verdict : str
+        ``'conserved up to rounding'``, ``'decays as predicted'``, ``'drifts'``
+        (measured, no exact prediction) or ``'not conserved'``.
+    explanation : str
+    threshold : float
+    theorem : str
+        ``'T3'``.
+    derivation_step : str
+    """
+
+    network: str
+    steps: IntArray
+    weight_sum: FloatArray
+    bias_sum: FloatArray
+    drift: FloatArray
+    predicted_weight_sum: FloatArray | None
+    predicted_bias_sum: FloatArray | None
+    deviation: FloatArray | None
+    verdict: str
+    explanation: str
+    threshold: float
+    theorem: str = "T3"
+    derivation_step: str = "gradients"
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """A JSON-compatible dict (the sums themselves are in ``arrays.npz``)."""
+        return {
+            "network": self.network,
+            "steps": [int(s) for s in self.steps],
+            "drift": _floats(self.drift),
+            "max_drift": _opt_float(float(np.max(self.drift))),
+            "deviation": None if self.deviation is None else _floats(self.deviation),
+            "max_deviation": None
+            if self.deviation is None
+            else _opt_float(float(np.max(self.deviation))),
+            "has_prediction": self.deviation is not None,
+            "weight_sum_norm": _floats(np.linalg.norm(self.weight_sum, axis=1)),
+            "bias_sum": _floats(self.bias_sum),
+            "verdict": self.verdict,
+            "explanation": self.explanation,
+            "threshold": self.threshold,
+            "theorem": self.theorem,
+            "derivation_step": self.derivation_step,
+        }
+
+
+@dataclass(frozen=True)
+class HeadMovement:
+    """T5: how far each head moves in the first step, in reference coordinates.
+
+    Attributes
+    ----------
+    left, right : str
+        The two-unit network and the one-unit network (e.g. ``'0'`` and ``'1'``).
+    ratio : float
+        :math:`\\|\\Delta(w_2 - w_1, b_2 - b_1)\\| / \\|\\Delta(w, b)\\|` after step 1.
+    predicted : float or None
+        2 for SGD, momentum, Nesterov and Adam at K = 2 without weight decay (times
+        the ratio of the head learning-rate multipliers); ``None`` where no single
+        number is predicted.
+    explanation : str
+    theorem : str
+        ``'T5'``.
+    derivation_step : str
+    """
+
+    left: str
+    right: str
+    ratio: float
+    predicted: float | None
+    explanation: str
+    theorem: str = "T5"
+    derivation_step: str = "training-dynamics"
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """A JSON-compatible dict."""
+        return {
+            "left": self.left,
+            "right": self.right,
+            "ratio": _opt_float(self.ratio),
+            "predicted": self.predicted,
+            "explanation": self.explanation,
+            "theorem": self.theorem,
+            "derivation_step": self.derivation_step,
+        }
+
+
+@dataclass
+class ExperimentResult:
+    """Everything an experiment produced; the same type for every engine.
+
+    Attributes
+    ----------
+    spec : ExperimentSpec
+        What was run.
+    engine : str
+        ``'numpy'``, ``'torch'`` or ``'keras'``.
+    data : DataInfo
+    trajectories : dict of str to Trajectory
+        One per network, in the order they were run.
+    pairs : list of PairComparison
+    conserved : list of ConservedSum
+        For the K-unit softmax-type heads (networks 0 and 2, or ``'softmax'``).
+    head_movements : list of HeadMovement
+        T5 first-step ratios (K = 2 only).
+    answers : dict of str to str
+        The seed's questions answered in words: ``'networks_0_and_1'``,
+        ``'networks_0_and_2'`` (K = 2), ``'softmax_and_reference'`` (K > 2).
+    timings : dict of str to float
+        Seconds: ``'data'``, ``'train'``, ``'compare'``, ``'total'``.
+    versions : dict of str to str
+        Versions of softlogit, NumPy and the engine's framework.
+    """
+
+    spec: ExperimentSpec
+    engine: str
+    data: DataInfo
+    trajectories: dict[str, Trajectory]
+    pairs: list[PairComparison] = field(default_factory=list)
+    conserved: list[ConservedSum] = field(default_factory=list)
+    head_movements: list[HeadMovement] = field(default_factory=list)
+    answers: dict[str, str] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+
+    # -- access ------------------------------------------------------------------
+
+    def pair(self, left: str, right: str) -> PairComparison:
+        """The comparison of ``left`` and ``right`` (in either order).
+
+        Raises
+        ------
+        KeyError
+            If that pair was not compared.
+        """
+        for p in self.pairs:
+            if (p.left, p.right) in ((left, right), (right, left)):
+                return p
+        raise KeyError(
+            f"pair {left!r} vs {right!r} was not compared; pairs: "
+            f"{', '.join(p.name for p in self.pairs)}."
+        )
+
+    @property
+    def diverged(self) -> list[str]:
+        """Names of the networks whose run diverged."""
+        return [n for n, t in self.trajectories.items() if t.diverged]
+
+    # -- export ------------------------------------------------------------------
+
+    def to_frame(self) -> pd.DataFrame:
+        """All per-step figures as a long ("tidy") pandas DataFrame.
+
+        Columns: ``kind`` (``'network'``, ``'pair'``, ``'conserved'``), ``subject``
+        (network name, ``'<left> vs <right>'``, or the network of the conserved sum),
+        ``step`` (int), ``metric`` and ``value`` (float). Network metrics are
+        ``train_loss`` and ``test_loss``; pair metrics are those of
+        :class:`PairComparison`; conserved-sum metrics are ``drift`` and, where
+        predicted, ``deviation``.
+        """
+        import pandas as pd
+
+        frames: list[pd.DataFrame] = []
+
+        def add(kind: str, subject: str, steps: IntArray, metric: str, v: Any) -> None:
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "kind": kind,
+                        "subject": subject,
+                        "step": np.asarray(steps, dtype=np.int64),
+                        "metric": metric,
+                        "value": np.asarray(v, dtype=np.float64),
+                    }
+                )
+            )
+
+        for name, t in self.trajectories.items():
+            add("network", name, t.steps, "train_loss", t.train_loss)
+            add("network", name, t.steps, "test_loss", t.test_loss)
+        for p in self.pairs:
+            for metric, values in p.metrics.items():
+                add("pair", p.name, p.steps, metric, values)
+        for c in self.conserved:
+            add("conserved", c.network, c.steps, "drift", c.drift)
+            if c.deviation is not None:
+                add("conserved", c.network, c.steps, "deviation", c.deviation)
+        if not frames:
+            return pd.DataFrame(columns=["kind", "subject", "step", "metric", "value"])
+        out = pd.concat(frames, ignore_index=True)
+        for col in ("kind", "subject", "metric"):
+            out[col] = out[col].astype("string")
+        return out
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """Every figure of the result as JSON-compatible data (no large arrays).
+
+        Keys: ``format_version``, ``engine``, ``spec`` (nested, see
+        :meth:`ExperimentSpec.to_dict`), ``data``, ``networks`` (list of
+        :meth:`Trajectory.to_json_dict`), ``pairs``, ``conserved``,
+        ``head_movements``, ``answers``, ``timings``, ``versions``. NaN and infinite
+        values are written as ``null``.
+        """
+        return {
+            "format_version": FORMAT_VERSION,
+            "engine": self.engine,
+            "spec": self.spec.to_dict(),
+            "data": self.data.to_json_dict(),
+            "networks": [t.to_json_dict() for t in self.trajectories.values()],
+            "pairs": [p.to_json_dict() for p in self.pairs],
+            "conserved": [c.to_json_dict() for c in self.conserved],
+            "head_movements": [h.to_json_dict() for h in self.head_movements],
+            "answers": dict(self.answers),
+            "timings": dict(self.timings),
+            "versions": dict(self.versions),
+        }
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        arrays: dict[str, np.ndarray] = {}
+        for name, t in self.trajectories.items():
+            pre = f"network/{name}/"
+            arrays[pre + "steps"] = np.asarray(t.steps, dtype=np.int64)
+            arrays[pre + "train_loss"] = t.train_loss
+            arrays[pre + "test_loss"] = t.test_loss
+            arrays[pre + "proba_train"] = t.proba_train
+            arrays[pre + "proba_test"] = t.proba_test
+            for key, value in t.params.items():
+                arrays[pre + "param/" + key] = value
+        for i, p in enumerate(self.pairs):
+            for key, value in p.metrics.items():
+                arrays[f"pair/{i}/{key}"] = value
+        for c in self.conserved:
+            pre = f"conserved/{c.network}/"
+            arrays[pre + "weight_sum"] = c.weight_sum
+            arrays[pre + "bias_sum"] = c.bias_sum
+            arrays[pre + "drift"] = c.drift
+            if c.predicted_weight_sum is not None:
+                arrays[pre + "predicted_weight_sum"] = c.predicted_weight_sum
+            if c.predicted_bias_sum is not None:
+                arrays[pre + "predicted_bias_sum"] = c.predicted_bias_sum
+            if c.deviation is not None:
+                arrays[pre + "deviation"] = c.deviation
+        return arrays
+
+    def write_files(self, directory: str | Path) -> None:
+        """Write ``result.json`` and ``arrays.npz`` into an existing ``directory``.
+
+        Overwrites those two files; used by :meth:`save` and by reports that build
+        their own output directory.
+        """
+        d = Path(directory)
+        text = json.dumps(self.to_json_dict(), indent=2, allow_nan=False)
+        (d / RESULT_JSON).write_text(text + "\n", encoding="utf-8")
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **self._arrays())  # type: ignore[arg-type]
+        (d / ARRAYS_NPZ).write_bytes(buf.getvalue())
+
+    def save(self, directory: str | Path, *, force: bool = False) -> Path:
+        """Save to ``directory`` (created atomically): ``result.json`` + ``arrays.npz``.
+
+        Parameters
+        ----------
+        directory : str or path
+            Output directory. An existing one is replaced only if it is an earlier
+            saved result or ``force`` is true.
+        force : bool, default=False
+            Replace any existing directory.
+
+        Returns
+        -------
+        Path
+            The directory.
+        """
+        with atomic_directory(
+            directory, force=force, marker=MARKER, name="directory"
+        ) as tmp:
+            self.write_files(tmp)
+        return Path(directory)
+
+    @classmethod
+    def load(cls, directory: str | Path) -> ExperimentResult:
+        """Load a result written by :meth:`save` (no pickle; validated).
+
+        Raises
+        ------
+        FileNotFoundError
+            If ``result.json`` or ``arrays.npz`` is missing.
+        ValueError
+            If the files are malformed, of another format version, or inconsistent.
+        """
+        d = Path(directory)
+        for fname in (RESULT_JSON, ARRAYS_NPZ):
+            if not (d / fname).is_file():
+                raise FileNotFoundError(
+                    f"`directory` {str(d)!r} has no {fname}; is it a saved result?"
+                )
+        try:
+            meta = json.loads((d / RESULT_JSON).read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ValueError(
+                f"{str(d / RESULT_JSON)!r} is not valid JSON: {exc}"
+            ) from None
+        if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
+            got = meta.get("format_version") if isinstance(meta, dict) else None
+            raise ValueError(
+                f"{str(d / RESULT_JSON)!r} must have format_version {FORMAT_VERSION}; "
+                f"got {got!r}."
+            )
+        try:
+            with np.load(d / ARRAYS_NPZ, allow_pickle=False) as npz:
+                arrays = {k: npz[k] for k in npz.files}
+        except (ValueError, OSError) as exc:
+            raise ValueError(
+                f"{str(d / ARRAYS_NPZ)!r} is not a valid NPZ file: {exc}"
+            ) from None
+        try:
+            return cls._from_parts(meta, arrays)
+        except (KeyError, TypeError, IndexError) as exc:
+            raise ValueError(
+                f"saved result in {str(d)!r} is incomplete or malformed: {exc!r}"
+            ) from None
+
+    @classmethod
+    def _from_parts(
+        cls, meta: dict[str, Any], arrays: dict[str, np.ndarray]
+    ) -> ExperimentResult:
+        def arr(key: str, ndim: int, kind: str = "f") -> np.ndarray:
+            if key not in arrays:
+                raise ValueError(f"arrays.npz lacks {key!r}.")
+            a = arrays[key]
+            if a.ndim != ndim or a.dtype.kind not in kind:
+                raise ValueError(
+                    f"arrays.npz entry {key!r} must be a {ndim}-D "
+                    f"{'float' if kind == 'f' else 'int'} array; got {a.ndim}-D {a.dtype}."
+                )
+            return a
+
+        spec = ExperimentSpec.from_dict(meta["spec"])
+        data = DataInfo.from_json_dict(meta["data"])
+        trajectories: dict[str, Trajectory] = {}
+        for t in meta["networks"]:
+            name = str(t["name"])
+            pre = f"network/{name}/"
+            steps = arr(pre + "steps", 1, "iu")
+            n = steps.shape[0]
+            params = {}
+            for key, shape in t["param_shapes"].items():
+                a = arr(pre + "param/" + key, 1 + len(shape))
+                if list(a.shape) != [n, *shape]:
+                    raise ValueError(
+                        f"arrays.npz entry {pre + 'param/' + key!r} must have shape "
+                        f"{(n, *shape)}; got {a.shape}."
+                    )
+                params[key] = a
+            traj = Trajectory(
+                name=name,
+                description=str(t["description"]),
+                head=str(t["head"]),
+                steps=steps,
+                train_loss=arr(pre + "train_loss", 1),
+                test_loss=arr(pre + "test_loss", 1),
+                params=params,
+                proba_train=arr(pre + "proba_train", 3),
+                proba_test=arr(pre + "proba_test", 3),
+                head_lr_multiplier=float(t["head_lr_multiplier"]),
+                head_weight_decay_multiplier=float(t["head_weight_decay_multiplier"]),
+                preconditioned=bool(t["preconditioned"]),
+                diverged_at=None if t["diverged_at"] is None else int(t["diverged_at"]),
+                message=t["message"],
+                seconds=float(t["seconds"]),
+            )
+            for key, a in (
+                ("train_loss", traj.train_loss),
+                ("test_loss", traj.test_loss),
+                ("proba_train", traj.proba_train),
+                ("proba_test", traj.proba_test),
+            ):
+                if a.shape[0] != n:
+                    raise ValueError(
+                        f"arrays.npz entry {pre + key!r} must have {n} records; got "
+                        f"{a.shape[0]}."
+                    )
+            trajectories[name] = traj
+        pairs = []
+        for i, p in enumerate(meta["pairs"]):
+            steps = np.asarray(p["steps"], dtype=np.int64)
+            metrics = {k: arr(f"pair/{i}/{k}", 1) for k in p["metrics"]}
+            for k, v in metrics.items():
+                if v.shape != steps.shape:
+                    raise ValueError(
+                        f"arrays.npz entry 'pair/{i}/{k}' must have shape "
+                        f"{steps.shape}; got {v.shape}."
+                    )
+            pairs.append(
+                PairComparison(
+                    left=str(p["left"]),
+                    right=str(p["right"]),
+                    steps=steps,
+                    metrics=metrics,
+                    verdict=str(p["verdict"]),
+                    expected=p["expected"],
+                    theorem=str(p["theorem"]),
+                    derivation_step=str(p["derivation_step"]),
+                    explanation=str(p["explanation"]),
+                    threshold=float(p["threshold"]),
+                    function_threshold=float(p["function_threshold"]),
+                )
+            )
+        conserved = []
+        for c in meta["conserved"]:
+            pre = f"conserved/{c['network']}/"
+            has = bool(c["has_prediction"])
+            conserved.append(
+                ConservedSum(
+                    network=str(c["network"]),
+                    steps=np.asarray(c["steps"], dtype=np.int64),
+                    weight_sum=arr(pre + "weight_sum", 2),
+                    bias_sum=arr(pre + "bias_sum", 1),
+                    drift=arr(pre + "drift", 1),
+                    predicted_weight_sum=arr(pre + "predicted_weight_sum", 2)
+                    if has
+                    else None,
+                    predicted_bias_sum=arr(pre + "predicted_bias_sum", 1)
+                    if has
+                    else None,
+                    deviation=arr(pre + "deviation", 1) if has else None,
+                    verdict=str(c["verdict"]),
+                    explanation=str(c["explanation"]),
+                    threshold=float(c["threshold"]),
+                    theorem=str(c["theorem"]),
+                    derivation_step=str(c["derivation_step"]),
+                )
+            )
+        movements = [
+            HeadMovement(
+                left=str(h["left"]),
+                right=str(h["right"]),
+                ratio=float("nan") if h["ratio"] is None else float(h["ratio"]),
+                predicted=None if h["predicted"] is None else float(h["predicted"]),
+                explanation=str(h["explanation"]),
+                theorem=str(h["theorem"]),
+                derivation_step=str(h["derivation_step"]),
+            )
+            for h in meta["head_movements"]
+        ]
+        return cls(
+            spec=spec,
+            engine=str(meta["engine"]),
+            data=data,
+            trajectories=trajectories,
+            pairs=pairs,
+            conserved=conserved,
+            head_movements=movements,
+            answers={str(k): str(v) for k, v in meta["answers"].items()},
+            timings={str(k): float(v) for k, v in meta["timings"].items()},
+            versions={str(k): str(v) for k, v in meta["versions"].items()},
+        )
