@@ -1,0 +1,540 @@
+"""The penalized objective of a linear model: a loss on logits, ``X``, intercept and L2.
+
+:class:`LinearModelLoss` turns a stateless loss on logits (:class:`BinomialLoss`,
+:class:`MultinomialLoss`) into the objective of logistic or softmax regression,
+
+.. math::
+
+    F(W, b) = \\frac{1}{S} \\sum_i s_i\\, \\ell(y_i, W x_i + b)
+              + \\frac{\\lambda}{2} \\lVert W \\rVert_F^2,
+    \\qquad S = \\sum_i s_i,
+
+scikit-learn's objective with :math:`\\lambda = 1 / (C S)`; the intercept :math:`b` is
+not penalized. Logits of all classes are computed at once as ``X @ W.T + b`` and the
+gradient as ``G.T @ X``: two matrix products per evaluation (BLAS), not a loop over
+samples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from softlogit._loss import BinomialLoss, MultinomialLoss, _multinomial_hessp
+from softlogit._typing import ArrayLike, FloatArray
+
+__all__ = ["LinearModelLoss"]
+
+HessP = Callable[[ArrayLike], FloatArray]
+
+
+class LinearModelLoss:
+    r"""Penalized loss of a linear model, with gradient and Hessian in the coefficients.
+
+    Parameters
+    ----------
+    base_loss : BinomialLoss or MultinomialLoss
+        The loss on logits.
+    fit_intercept : bool, default=True
+        Whether ``coef`` carries an intercept in its last column.
+
+    Notes
+    -----
+    **Coefficient layout.** For :class:`BinomialLoss`, ``coef`` has ``n_features``
+    entries, plus the intercept last when ``fit_intercept`` (any shape with that many
+    entries, e.g. ``(n_dof,)`` or ``(1, n_dof)``). For :class:`MultinomialLoss`,
+    ``coef`` has shape ``(n_classes, n_dof)``, row ``k`` being ``[w_k, b_k]``, or is that
+    array flattened in C order; ``n_classes`` is read from its size. Gradients have the
+    shape of ``coef``.
+
+    **Objective.** ``F = sum_i s_i loss_i / S + l2_reg_strength / 2 * ||W||^2`` with
+    ``S = sum_i s_i`` (``n_samples`` without weights). Multiplying every weight by an
+    integer is the same as repeating the samples.
+
+    **Gauge.** The multinomial loss is invariant under adding one vector to all rows of
+    ``coef``; the penalty is not (except for the intercepts). :meth:`gradient_hessian`
+    with ``reference_class`` removes this freedom (see there).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softlogit import LinearModelLoss, MultinomialLoss
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    >>> y = np.array([0, 1, 2])
+    >>> lml = LinearModelLoss(MultinomialLoss(), fit_intercept=True)
+    >>> coef = np.zeros((3, 3))
+    >>> round(lml.loss(coef, X, y), 6)  # log(3): uniform probabilities
+    1.098612
+    >>> lml.gradient(coef, X, y, l2_reg_strength=1.0).sum(axis=0)  # rows sum to 0
+    array([0., 0., 0.])
+    """
+
+    def __init__(
+        self, base_loss: BinomialLoss | MultinomialLoss, fit_intercept: bool = True
+    ) -> None:
+        if not isinstance(base_loss, (BinomialLoss, MultinomialLoss)):
+            raise TypeError(
+                "`base_loss` must be a BinomialLoss or MultinomialLoss; got "
+                f"{type(base_loss).__name__}."
+            )
+        self.base_loss = base_loss
+        self.fit_intercept = bool(fit_intercept)
+
+    def __repr__(self) -> str:
+        return (
+            f"LinearModelLoss(base_loss={self.base_loss!r}, "
+            f"fit_intercept={self.fit_intercept})"
+        )
+
+    @property
+    def is_multinomial(self) -> bool:
+        """Whether the base loss is the multinomial (softmax) loss."""
+        return isinstance(self.base_loss, MultinomialLoss)
+
+    # ------------------------------------------------------------------ layout
+    def init_zero_coef(self, X: ArrayLike, n_classes: int = 2) -> FloatArray:
+        """Zero coefficients of the right shape for ``X``.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+        n_classes : int, default=2
+            Used by the multinomial loss only.
+
+        Returns
+        -------
+        ndarray
+            ``(n_dof,)`` for the binomial loss, ``(n_classes, n_dof)`` for the
+            multinomial loss, with ``n_dof = n_features + fit_intercept``.
+        """
+        n_dof = np.shape(X)[1] + self.fit_intercept
+        if self.is_multinomial:
+            return np.zeros((n_classes, n_dof))
+        return np.zeros(n_dof)
+
+    def weight_intercept(
+        self, coef: ArrayLike, n_features: int
+    ) -> tuple[FloatArray, FloatArray]:
+        """Split ``coef`` into weights and intercept.
+
+        Parameters
+        ----------
+        coef : array_like
+            Coefficients in the layout described in the class notes.
+        n_features : int
+
+        Returns
+        -------
+        weights : ndarray
+            ``(n_features,)`` (binomial) or ``(n_classes, n_features)`` (multinomial).
+        intercept : ndarray
+            ``()`` (binomial) or ``(n_classes,)``; zeros without ``fit_intercept``.
+        """
+        c = self._shaped(np.asarray(coef, dtype=float), n_features)
+        if self.is_multinomial:
+            if self.fit_intercept:
+                return c[:, :-1], c[:, -1]
+            return c, np.zeros(c.shape[0], dtype=c.dtype)
+        if self.fit_intercept:
+            return c[:-1], c[-1]
+        return c, np.zeros((), dtype=c.dtype)
+
+    def _shaped(self, coef: FloatArray, n_features: int) -> FloatArray:
+        n_dof = n_features + self.fit_intercept
+        if not self.is_multinomial:
+            if coef.size != n_dof:
+                raise ValueError(
+                    f"`coef` must have n_features + fit_intercept = {n_dof} entries; "
+                    f"got shape {coef.shape}."
+                )
+            return coef.reshape(n_dof)
+        if coef.ndim == 2:
+            if coef.shape[1] != n_dof or coef.shape[0] < 2:
+                raise ValueError(
+                    f"`coef` must have shape (n_classes >= 2, {n_dof}); "
+                    f"got shape {coef.shape}."
+                )
+            return coef
+        if coef.ndim != 1 or n_dof == 0 or coef.size % n_dof or coef.size < 2 * n_dof:
+            raise ValueError(
+                f"`coef` must have shape (n_classes, {n_dof}) or be that array "
+                f"flattened; got shape {coef.shape}."
+            )
+        return coef.reshape(-1, n_dof)
+
+    def _prepare(
+        self,
+        coef: ArrayLike,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None,
+        l2_reg_strength: float,
+    ) -> tuple[FloatArray, FloatArray, np.ndarray, FloatArray | None, float, float]:
+        """Validate the arguments; return coef (shaped), X, y, sw, S and l2."""
+        X_arr = np.asarray(X)
+        if X_arr.dtype.kind not in "biuf":
+            raise TypeError(
+                f"`X` must be a real numeric array; got dtype {X_arr.dtype}."
+            )
+        if X_arr.ndim != 2:
+            raise ValueError(f"`X` must be 2-D; got shape {X_arr.shape}.")
+        if X_arr.dtype.kind != "f":
+            X_arr = X_arr.astype(np.float64)
+        n, p = X_arr.shape
+        c = np.asarray(coef)
+        if c.dtype.kind not in "biuf":
+            raise TypeError(
+                f"`coef` must be a real numeric array; got dtype {c.dtype}."
+            )
+        c = self._shaped(c.astype(np.result_type(c.dtype, np.float32)), p)
+        z_dtype = np.result_type(X_arr.dtype, c.dtype)
+        y_arr = np.asarray(y)
+        if y_arr.shape != (n,):
+            raise ValueError(f"`y` must have shape ({n},); got shape {y_arr.shape}.")
+        if self.is_multinomial:
+            k = c.shape[0]
+            if self.base_loss.n_classes is not None and k != self.base_loss.n_classes:
+                raise ValueError(
+                    f"`coef` must have {self.base_loss.n_classes} rows (n_classes); "
+                    f"got {k}."
+                )
+            y_arr = _check_labels(y_arr, k)
+        else:
+            _, y_arr, _ = self.base_loss._parts(y_arr, np.zeros(n, z_dtype), None)
+        sw: FloatArray | None = None
+        if sample_weight is not None:
+            sw = np.asarray(sample_weight)
+            if sw.dtype.kind not in "biuf":
+                raise TypeError(
+                    f"`sample_weight` must be numeric; got dtype {sw.dtype}."
+                )
+            if sw.shape != (n,):
+                raise ValueError(
+                    f"`sample_weight` must have shape ({n},); got shape {sw.shape}."
+                )
+            sw = sw.astype(z_dtype, copy=False)
+            sw_sum = float(np.sum(sw))
+        else:
+            sw_sum = float(n)
+        if not sw_sum > 0:
+            raise ValueError(
+                f"`sample_weight` must have a positive sum; got {sw_sum!r}."
+                if sample_weight is not None
+                else "`X` has no samples."
+            )
+        l2 = float(l2_reg_strength)
+        if not (np.isfinite(l2) and l2 >= 0):
+            raise ValueError(
+                f"`l2_reg_strength` must be finite and >= 0; got {l2_reg_strength!r}."
+            )
+        return c, X_arr, y_arr, sw, sw_sum, l2
+
+    def _raw(self, c: FloatArray, X: FloatArray) -> FloatArray:
+        """Logits: ``X @ w + b`` (binomial) or ``X @ W.T + b`` (multinomial)."""
+        if self.is_multinomial:
+            if self.fit_intercept:
+                return X @ c[:, :-1].T + c[:, -1]
+            return X @ c.T
+        if self.fit_intercept:
+            out: FloatArray = X @ c[:-1] + c[-1]
+            return out
+        return X @ c
+
+    def _weights(self, c: FloatArray) -> FloatArray:
+        if self.fit_intercept:
+            return c[..., :-1]
+        return c
+
+    def _backprop(
+        self, G: FloatArray, X: FloatArray, c: FloatArray, sw_sum: float, l2: float
+    ) -> FloatArray:
+        """Gradient in ``coef`` from the per-sample gradient ``G`` in the logits."""
+        grad = np.empty_like(c, dtype=np.result_type(G.dtype, c.dtype))
+        if self.is_multinomial:
+            gw = (G.T @ X) / sw_sum
+            gb = G.sum(axis=0) / sw_sum
+        else:
+            gw = (X.T @ G) / sw_sum
+            gb = G.sum() / sw_sum
+        if self.fit_intercept:
+            grad[..., :-1] = gw + l2 * c[..., :-1]
+            grad[..., -1] = gb
+        else:
+            grad[...] = gw + l2 * c
+        return grad
+
+    # ------------------------------------------------------------------ public
+    def loss(
+        self,
+        coef: ArrayLike,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        l2_reg_strength: float = 0.0,
+    ) -> float:
+        """The penalized objective ``F`` at ``coef``.
+
+        Parameters
+        ----------
+        coef : array_like
+            Coefficients (layout in the class notes).
+        X : array_like of shape (n_samples, n_features)
+        y : array_like of shape (n_samples,)
+            Labels: 0/1 (binomial) or integers in ``[0, n_classes)`` (multinomial).
+        sample_weight : array_like of shape (n_samples,), optional
+        l2_reg_strength : float, default=0.0
+            :math:`\\lambda`; scikit-learn's ``C`` corresponds to ``1 / (C S)``.
+
+        Returns
+        -------
+        float
+        """
+        c, X_arr, y_arr, sw, sw_sum, l2 = self._prepare(
+            coef, X, y, sample_weight, l2_reg_strength
+        )
+        losses = self.base_loss._loss(self._raw(c, X_arr), y_arr, sw)
+        w = self._weights(c)
+        return float(np.sum(losses) / sw_sum + 0.5 * l2 * np.sum(w * w))
+
+    def loss_gradient(
+        self,
+        coef: ArrayLike,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        l2_reg_strength: float = 0.0,
+    ) -> tuple[float, FloatArray]:
+        """The objective and its gradient in ``coef``.
+
+        Parameters
+        ----------
+        coef, X, y, sample_weight, l2_reg_strength
+            As in :meth:`loss`.
+
+        Returns
+        -------
+        loss : float
+        gradient : ndarray
+            Shape of ``coef``.
+        """
+        c, X_arr, y_arr, sw, sw_sum, l2 = self._prepare(
+            coef, X, y, sample_weight, l2_reg_strength
+        )
+        losses, G = self.base_loss._loss_gradient(self._raw(c, X_arr), y_arr, sw)
+        w = self._weights(c)
+        value = float(np.sum(losses) / sw_sum + 0.5 * l2 * np.sum(w * w))
+        grad = self._backprop(G, X_arr, c, sw_sum, l2)
+        return value, grad.reshape(np.shape(coef))
+
+    def gradient(
+        self,
+        coef: ArrayLike,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        l2_reg_strength: float = 0.0,
+    ) -> FloatArray:
+        """The gradient of the objective in ``coef``.
+
+        Parameters
+        ----------
+        coef, X, y, sample_weight, l2_reg_strength
+            As in :meth:`loss`.
+
+        Returns
+        -------
+        ndarray
+            Shape of ``coef``.
+        """
+        return self.loss_gradient(coef, X, y, sample_weight, l2_reg_strength)[1]
+
+    def gradient_hessian_product(
+        self,
+        coef: ArrayLike,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        l2_reg_strength: float = 0.0,
+    ) -> tuple[FloatArray, HessP]:
+        """The gradient and a function computing Hessian-vector products at ``coef``.
+
+        Parameters
+        ----------
+        coef, X, y, sample_weight, l2_reg_strength
+            As in :meth:`loss`.
+
+        Returns
+        -------
+        gradient : ndarray
+            Shape of ``coef``.
+        hessp : callable
+            ``hessp(s)`` with ``s`` of the shape of ``coef`` returns the Hessian of the
+            objective applied to ``s`` (same shape), at a cost of two matrix products.
+        """
+        c, X_arr, y_arr, sw, sw_sum, l2 = self._prepare(
+            coef, X, y, sample_weight, l2_reg_strength
+        )
+        shape = np.shape(coef)
+        raw = self._raw(c, X_arr)
+        if self.is_multinomial:
+            G, P = MultinomialLoss._gradient_proba(raw, y_arr, sw)
+            h: FloatArray | None = None
+        else:
+            G, h = BinomialLoss._gradient_hessian(raw, y_arr, sw)
+        grad = self._backprop(G, X_arr, c, sw_sum, l2)
+
+        def hessp(s: ArrayLike) -> FloatArray:
+            s_arr = np.asarray(s, dtype=grad.dtype)
+            if s_arr.size != c.size:
+                raise ValueError(
+                    f"`s` must have the shape of `coef` {shape}; got {s_arr.shape}."
+                )
+            s_arr = s_arr.reshape(c.shape)
+            # d raw = X s_W^T + s_b; the Hessian of the mean loss is X^T H_raw X / S.
+            r = self._raw(s_arr, X_arr)
+            if h is None:
+                Q = _multinomial_hessp(P, r)
+                if sw is not None:
+                    Q *= sw[:, None]
+            else:
+                Q = h * r
+            return self._backprop(Q, X_arr, s_arr, sw_sum, l2).reshape(shape)
+
+        return grad.reshape(shape), hessp
+
+    def gradient_hessian(
+        self,
+        coef: ArrayLike,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        l2_reg_strength: float = 0.0,
+        *,
+        reference_class: int | None = None,
+    ) -> tuple[FloatArray, FloatArray]:
+        r"""The gradient and the exact Hessian matrix, for Newton's method.
+
+        Parameters
+        ----------
+        coef, X, y, sample_weight, l2_reg_strength
+            As in :meth:`loss`.
+        reference_class : int, optional
+            Multinomial loss only. Without it, the Hessian is that of the full
+            ``n_classes * n_dof`` parametrization, singular along the gauge
+            directions. With it, the gauge is eliminated: the result is the gradient
+            and Hessian of the reduced objective
+
+            .. math:: \phi \mapsto F(\operatorname{center}(E_r \phi)),
+
+            where :math:`E_r` inserts a zero row for class :math:`r` and
+            ``center`` subtracts the class mean of every column. :math:`\phi` holds the
+            other ``n_classes - 1`` rows of ``coef - coef[r]``; the loss does not
+            change under the map and the penalty becomes the minimum of
+            :math:`\|W\|^2` over the gauge, :math:`\sum_k \|V_k\|^2 - \|\sum_k
+            V_k\|^2 / K`. The reduced Hessian is positive definite for any positive
+            L2 strength (and without a penalty on non-separable data of full rank).
+
+        Returns
+        -------
+        gradient : ndarray
+            Shape of ``coef``; with ``reference_class``, ``(n_classes - 1, n_dof)``.
+        hessian : ndarray of shape (m, m)
+            ``m`` is the size of the returned gradient, which it indexes in C order.
+        """
+        c, X_arr, y_arr, sw, sw_sum, l2 = self._prepare(
+            coef, X, y, sample_weight, l2_reg_strength
+        )
+        n_features = X_arr.shape[1]
+        fi = self.fit_intercept
+        if not self.is_multinomial:
+            if reference_class is not None:
+                raise ValueError(
+                    "`reference_class` applies to the multinomial loss only; got "
+                    f"{reference_class!r} with BinomialLoss."
+                )
+            G, h = BinomialLoss._gradient_hessian(self._raw(c, X_arr), y_arr, sw)
+            grad = self._backprop(G, X_arr, c, sw_sum, l2)
+            H = _weighted_gram(X_arr, h / sw_sum, fi)
+            H[np.arange(n_features), np.arange(n_features)] += l2
+            return grad.reshape(np.shape(coef)), H
+
+        n_classes, n_dof = c.shape
+        if reference_class is None:
+            keep = list(range(n_classes))
+            c_eval = c
+            pen = np.eye(n_classes)
+        else:
+            r = _check_reference(reference_class, n_classes)
+            keep = [k for k in range(n_classes) if k != r]
+            c_eval = c - c[r]
+            c_eval = c_eval - c_eval.mean(axis=0)
+            # d/dphi of ||center(E phi)_W||^2 / 2 is the centering projector I - J/K.
+            pen = np.eye(n_classes - 1) - 1.0 / n_classes
+        G, P = MultinomialLoss._gradient_proba(self._raw(c_eval, X_arr), y_arr, sw)
+        grad = self._backprop(G, X_arr, c_eval, sw_sum, l2)[keep]
+        swn = (np.ones(X_arr.shape[0]) if sw is None else sw) / sw_sum
+        m = len(keep)
+        H = np.empty((m * n_dof, m * n_dof), dtype=grad.dtype)
+        for a, k in enumerate(keep):
+            for b in range(a, m):
+                l_ = keep[b]
+                # Block (k, l) of X^T (diag(p_k) delta_kl - p_k p_l) X, sample-weighted.
+                w = -swn * P[:, k] * P[:, l_]
+                if k == l_:
+                    w += swn * P[:, k]
+                block = _weighted_gram(X_arr, w, fi)
+                block[np.arange(n_features), np.arange(n_features)] += l2 * pen[a, b]
+                H[a * n_dof : (a + 1) * n_dof, b * n_dof : (b + 1) * n_dof] = block
+                if b != a:
+                    H[b * n_dof : (b + 1) * n_dof, a * n_dof : (a + 1) * n_dof] = (
+                        block.T
+                    )
+        if reference_class is None:
+            return grad.reshape(np.shape(coef)), H
+        return grad, H
+
+
+def _check_labels(y: np.ndarray, n_classes: int) -> np.ndarray:
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"`y` must be integer class labels; got dtype {y.dtype}.")
+    if y.dtype.kind == "f" and not np.all(y == np.round(y)):
+        raise ValueError("`y` must hold integer class labels; got non-integers.")
+    labels = y.astype(np.intp)
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(
+            f"`y` labels must lie in [0, {n_classes - 1}]; got values in "
+            f"[{labels.min()}, {labels.max()}]."
+        )
+    return labels
+
+
+def _check_reference(reference_class: int, n_classes: int) -> int:
+    if isinstance(reference_class, bool) or not isinstance(
+        reference_class, (int, np.integer)
+    ):
+        raise TypeError(
+            f"`reference_class` must be an integer; got {type(reference_class).__name__}."
+        )
+    if not 0 <= reference_class < n_classes:
+        raise ValueError(
+            f"`reference_class` must lie in [0, {n_classes - 1}]; "
+            f"got {reference_class}."
+        )
+    return int(reference_class)
+
+
+def _weighted_gram(X: FloatArray, w: FloatArray, fit_intercept: bool) -> FloatArray:
+    """``Xa^T diag(w) Xa`` with ``Xa = [X, 1]`` when ``fit_intercept``."""
+    WX = X * w[:, None]
+    top = X.T @ WX
+    if not fit_intercept:
+        return top
+    p = X.shape[1]
+    out = np.empty((p + 1, p + 1), dtype=top.dtype)
+    out[:p, :p] = top
+    col = WX.sum(axis=0)
+    out[:p, p] = col
+    out[p, :p] = col
+    out[p, p] = w.sum()
+    return out

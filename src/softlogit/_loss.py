@@ -1,0 +1,524 @@
+"""Stateless losses on raw logits: the binomial and the multinomial cross-entropy.
+
+Both classes share one signature, after scikit-learn's ``sklearn._loss`` module::
+
+    loss(y, raw, sample_weight=None)                      -> per-sample losses
+    gradient(y, raw, sample_weight=None)                  -> d loss / d raw
+    loss_gradient(y, raw, sample_weight=None)             -> (loss, gradient)
+    gradient_hessian_product(y, raw, sample_weight=None)  -> (gradient, hessp)
+
+``raw`` holds the logits: shape ``(n_samples,)`` for :class:`BinomialLoss` (the log-odds
+of class 1) and ``(n_samples, n_classes)`` for :class:`MultinomialLoss`. Outputs are per
+sample and already multiplied by ``sample_weight``; summing and normalizing is the job of
+:class:`softlogit.LinearModelLoss`. Every quantity is computed from the logits (never
+from clipped probabilities) in the floating dtype of ``raw``: float32 in, float32 out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from softlogit._typing import ArrayLike, FloatArray
+
+__all__ = ["BinomialLoss", "MultinomialLoss"]
+
+HessP = Callable[[ArrayLike], FloatArray]
+
+
+def _float_raw(raw: ArrayLike, ndim: int, name: str = "raw") -> FloatArray:
+    arr = np.asarray(raw)
+    if arr.dtype.kind in "biu":
+        arr = arr.astype(np.float64)
+    elif arr.dtype.kind != "f":
+        raise TypeError(
+            f"`{name}` must be a real numeric array; got dtype {arr.dtype}."
+        )
+    if arr.ndim != ndim:
+        expected = "(n_samples,)" if ndim == 1 else "(n_samples, n_classes)"
+        raise ValueError(
+            f"`{name}` must have shape {expected} ({ndim}-D); got shape {arr.shape}."
+        )
+    return arr
+
+
+def _float_weight(
+    sample_weight: ArrayLike | None, n_samples: int, dtype: np.dtype[np.floating]
+) -> FloatArray | None:
+    if sample_weight is None:
+        return None
+    sw = np.asarray(sample_weight)
+    if sw.dtype.kind not in "biuf":
+        raise TypeError(f"`sample_weight` must be numeric; got dtype {sw.dtype}.")
+    if sw.shape != (n_samples,):
+        raise ValueError(
+            f"`sample_weight` must have shape ({n_samples},); got shape {sw.shape}."
+        )
+    return sw.astype(dtype, copy=False)
+
+
+class BinomialLoss:
+    r"""Binary cross-entropy on the log-odds ``raw``, with labels ``y`` in [0, 1].
+
+    .. math::
+
+        \ell(y, z) = \operatorname{softplus}(z) - y z, \qquad
+        \frac{\partial \ell}{\partial z} = \sigma(z) - y, \qquad
+        \frac{\partial^2 \ell}{\partial z^2} = \sigma(z)\,\sigma(-z).
+
+    Per-sample outputs are multiplied by ``sample_weight`` when given.
+
+    Notes
+    -----
+    With :math:`a = \log1p(e^{-|z|})`, :math:`\operatorname{softplus}(z) = \max(z, 0) + a`
+    and :math:`\operatorname{softplus}(-z) = \max(-z, 0) + a`; the loss is evaluated as
+    :math:`(1 - y)\operatorname{softplus}(z) + y \operatorname{softplus}(-z)`, a sum of
+    non-negative terms without cancellation (it equals :math:`\operatorname{softplus}(z)
+    - y z` because :math:`\operatorname{softplus}(z) - \operatorname{softplus}(-z) = z`).
+    It is the two-class :class:`MultinomialLoss` at logits ``[0, z]`` or
+    ``[-z/2, z/2]`` (shift invariance of the softmax).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softlogit import BinomialLoss
+    >>> loss = BinomialLoss()
+    >>> loss.loss(y=[1.0, 0.0, 1.0], raw=np.array([0.0, 1000.0, -1000.0])).tolist()
+    [0.6931471805599453, 1000.0, 1000.0]
+    >>> loss.gradient(y=[1.0, 0.0], raw=np.array([0.0, 0.0])).tolist()
+    [-0.5, 0.5]
+    """
+
+    n_classes: int = 2
+
+    def _parts(
+        self, y: ArrayLike, raw: ArrayLike, sample_weight: ArrayLike | None
+    ) -> tuple[FloatArray, FloatArray, FloatArray | None]:
+        z = _float_raw(raw, 1)
+        t = np.asarray(y)
+        if t.dtype.kind not in "biuf":
+            raise TypeError(
+                f"`y` must be numeric labels in [0, 1]; got dtype {t.dtype}."
+            )
+        if t.shape != z.shape:
+            raise ValueError(f"`y` must have shape {z.shape}; got shape {t.shape}.")
+        t = t.astype(z.dtype, copy=False)
+        if np.any((t < 0) | (t > 1)):
+            raise ValueError("`y` must lie in [0, 1]; got values outside it.")
+        return z, t, _float_weight(sample_weight, z.shape[0], z.dtype)
+
+    # The private methods below take validated arrays; LinearModelLoss calls them.
+    @staticmethod
+    def _loss(z: FloatArray, t: FloatArray, sw: FloatArray | None) -> FloatArray:
+        a = np.log1p(np.exp(-np.abs(z)))
+        # (1 - y) softplus(z) + y softplus(-z) == softplus(z) - y z, no cancellation.
+        out: FloatArray = (1 - t) * (np.maximum(z, 0) + a) + t * (np.maximum(-z, 0) + a)
+        return out if sw is None else out * sw
+
+    @staticmethod
+    def _sigmoid(z: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Return ``sigmoid(z)`` and ``e = exp(-|z|)``."""
+        e = np.exp(-np.abs(z))
+        # sigmoid(z) = 1/(1 + e^-z) for z >= 0 and e^z/(1 + e^z) for z < 0.
+        return np.where(z >= 0, 1, e) / (1 + e), e
+
+    @classmethod
+    def _gradient(
+        cls, z: FloatArray, t: FloatArray, sw: FloatArray | None
+    ) -> FloatArray:
+        p, _ = cls._sigmoid(z)
+        g = p - t
+        return g if sw is None else g * sw
+
+    @classmethod
+    def _loss_gradient(
+        cls, z: FloatArray, t: FloatArray, sw: FloatArray | None
+    ) -> tuple[FloatArray, FloatArray]:
+        e = np.exp(-np.abs(z))
+        a = np.log1p(e)
+        loss = (1 - t) * (np.maximum(z, 0) + a) + t * (np.maximum(-z, 0) + a)
+        g = np.where(z >= 0, 1, e) / (1 + e) - t
+        if sw is not None:
+            loss, g = loss * sw, g * sw
+        return loss, g
+
+    @classmethod
+    def _gradient_hessian(
+        cls, z: FloatArray, t: FloatArray, sw: FloatArray | None
+    ) -> tuple[FloatArray, FloatArray]:
+        p, e = cls._sigmoid(z)
+        g = p - t
+        # sigmoid(z) sigmoid(-z) = e / (1 + e)^2 with e = exp(-|z|): symmetric in z.
+        h = e / (1 + e) ** 2
+        if sw is not None:
+            g, h = g * sw, h * sw
+        return g, h
+
+    def loss(
+        self, y: ArrayLike, raw: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> FloatArray:
+        """Per-sample losses.
+
+        Parameters
+        ----------
+        y : array_like of shape (n_samples,)
+            Labels 0/1 (or probabilities of class 1).
+        raw : array_like of shape (n_samples,)
+            Log-odds of class 1.
+        sample_weight : array_like of shape (n_samples,), optional
+            Multiplies each sample's loss.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Same floating dtype as ``raw``.
+        """
+        return self._loss(*self._parts(y, raw, sample_weight))
+
+    def gradient(
+        self, y: ArrayLike, raw: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> FloatArray:
+        """Per-sample derivative ``sigmoid(raw) - y`` (times ``sample_weight``).
+
+        Parameters
+        ----------
+        y, raw, sample_weight
+            As in :meth:`loss`.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        return self._gradient(*self._parts(y, raw, sample_weight))
+
+    def loss_gradient(
+        self, y: ArrayLike, raw: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> tuple[FloatArray, FloatArray]:
+        """Per-sample losses and derivatives, sharing one exponential.
+
+        Parameters
+        ----------
+        y, raw, sample_weight
+            As in :meth:`loss`.
+
+        Returns
+        -------
+        loss, gradient : ndarray of shape (n_samples,)
+        """
+        return self._loss_gradient(*self._parts(y, raw, sample_weight))
+
+    def gradient_hessian(
+        self, y: ArrayLike, raw: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> tuple[FloatArray, FloatArray]:
+        """Per-sample first and second derivatives.
+
+        Parameters
+        ----------
+        y, raw, sample_weight
+            As in :meth:`loss`.
+
+        Returns
+        -------
+        gradient, hessian : ndarray of shape (n_samples,)
+            ``sigmoid(raw) - y`` and ``sigmoid(raw) * sigmoid(-raw)``, times
+            ``sample_weight``.
+        """
+        return self._gradient_hessian(*self._parts(y, raw, sample_weight))
+
+    def gradient_hessian_product(
+        self, y: ArrayLike, raw: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> tuple[FloatArray, HessP]:
+        """Per-sample gradient and a function applying the per-sample Hessian.
+
+        Parameters
+        ----------
+        y, raw, sample_weight
+            As in :meth:`loss`.
+
+        Returns
+        -------
+        gradient : ndarray of shape (n_samples,)
+        hessp : callable
+            ``hessp(v)`` with ``v`` of shape (n_samples,) returns ``hessian * v``.
+        """
+        g, h = self._gradient_hessian(*self._parts(y, raw, sample_weight))
+
+        def hessp(v: ArrayLike) -> FloatArray:
+            return h * _float_raw(v, 1, "v")
+
+        return g, hessp
+
+    def predict_proba(self, raw: ArrayLike) -> FloatArray:
+        """Class probabilities ``[sigmoid(-raw), sigmoid(raw)]``.
+
+        Parameters
+        ----------
+        raw : array_like of shape (n_samples,)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 2)
+        """
+        z = _float_raw(raw, 1)
+        p, _ = self._sigmoid(z)
+        q, _ = self._sigmoid(-z)
+        # 1 - sigmoid(z) is computed as sigmoid(-z) to keep its relative accuracy.
+        return np.stack([q, p], axis=1)
+
+
+class MultinomialLoss:
+    r"""Softmax cross-entropy on logits ``raw`` of shape (n_samples, n_classes).
+
+    .. math::
+
+        \ell(y, z) = \operatorname{logsumexp}(z) - z_y, \qquad
+        \frac{\partial \ell}{\partial z_k} = p_k - [y = k], \qquad
+        \frac{\partial^2 \ell}{\partial z_k \partial z_l} = p_k [k = l] - p_k p_l,
+
+    with :math:`p = \operatorname{softmax}(z)` and integer labels
+    :math:`y \in \{0, \dots, K-1\}`. Per-sample outputs are multiplied by
+    ``sample_weight`` when given.
+
+    Parameters
+    ----------
+    n_classes : int, optional
+        If given, ``raw`` must have this many columns.
+
+    Notes
+    -----
+    With :math:`m = \max_k z_k`, :math:`d = z - m \le 0` and :math:`1 + r = \sum_k
+    e^{d_k} \in [1, K]` (:math:`r` summed over the non-maximal entries), the loss is
+    :math:`\log1p(r) - d_y` (logsumexp minus the true logit, both shifted by :math:`m`;
+    no overflow, and small losses keep their relative accuracy) and
+    :math:`p = e^{d} / (1 + r)`. The gradient rows sum to
+    zero (the softmax is shift invariant), which is why the sum of a softmax head's weight
+    rows receives no gradient (DESIGN.md T3).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softlogit import MultinomialLoss
+    >>> loss = MultinomialLoss()
+    >>> raw = np.array([[0.0, 0.0], [0.0, 1000.0]])
+    >>> loss.loss(y=[1, 0], raw=raw).tolist()
+    [0.6931471805599453, 1000.0]
+    >>> loss.gradient(y=[1, 0], raw=raw).tolist()
+    [[0.5, -0.5], [-1.0, 1.0]]
+    """
+
+    def __init__(self, n_classes: int | None = None) -> None:
+        if n_classes is not None and (
+            isinstance(n_classes, bool)
+            or not isinstance(n_classes, (int, np.integer))
+            or n_classes < 2
+        ):
+            raise ValueError(f"`n_classes` must be an integer >= 2; got {n_classes!r}.")
+        self.n_classes = n_classes
+
+    def __repr__(self) -> str:
+        return f"MultinomialLoss(n_classes={self.n_classes!r})"
+
+    def _parts(
+        self, y: ArrayLike, raw: ArrayLike, sample_weight: ArrayLike | None
+    ) -> tuple[FloatArray, np.ndarray, FloatArray | None]:
+        z = _float_raw(raw, 2)
+        n, k = z.shape
+        if self.n_classes is not None and k != self.n_classes:
+            raise ValueError(
+                f"`raw` must have {self.n_classes} columns (n_classes); got {k}."
+            )
+        if k < 2:
+            raise ValueError(f"`raw` must have at least 2 columns; got {k}.")
+        labels = np.asarray(y)
+        if labels.dtype.kind not in "biuf":
+            raise TypeError(
+                f"`y` must be integer class labels; got dtype {labels.dtype}."
+            )
+        if labels.shape != (n,):
+            raise ValueError(f"`y` must have shape ({n},); got shape {labels.shape}.")
+        if labels.dtype.kind == "f" and not np.all(labels == np.round(labels)):
+            raise ValueError("`y` must hold integer class labels; got non-integers.")
+        labels = labels.astype(np.intp)
+        if n and (labels.min() < 0 or labels.max() >= k):
+            raise ValueError(
+                f"`y` labels must lie in [0, {k - 1}]; got values in "
+                f"[{labels.min()}, {labels.max()}]."
+            )
+        return z, labels, _float_weight(sample_weight, n, z.dtype)
+
+    @staticmethod
+    def _softmax_parts(z: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Return ``d = z - max``, ``e = exp(d)`` and ``r = sum(e) - 1`` (kept 2-D)."""
+        # Shift invariance: softmax(z) = softmax(z - m); with m the row maximum every
+        # exp(z - m) lies in (0, 1] and sum(exp(z - m)) = 1 + r with r in [0, K - 1].
+        # r is summed from the non-maximal entries (plus 1 per tied maximum) so that
+        # log(1 + r) = log1p(r) keeps its relative accuracy when r is tiny.
+        d = z - np.max(z, axis=1, keepdims=True)
+        e = np.exp(d)
+        at_max = d == 0
+        r = np.sum(np.where(at_max, 0, e), axis=1, keepdims=True)
+        r += np.sum(at_max, axis=1, keepdims=True) - 1
+        return d, e, r
+
+    @classmethod
+    def _loss(
+        cls, z: FloatArray, labels: np.ndarray, sw: FloatArray | None
+    ) -> FloatArray:
+        d, _, r = cls._softmax_parts(z)
+        # logsumexp(z) - z_y = log1p(r) - d_y.
+        out = np.log1p(r[:, 0]) - np.take_along_axis(d, labels[:, None], axis=1)[:, 0]
+        return out if sw is None else out * sw
+
+    @classmethod
+    def _loss_gradient(
+        cls, z: FloatArray, labels: np.ndarray, sw: FloatArray | None
+    ) -> tuple[FloatArray, FloatArray]:
+        d, e, r = cls._softmax_parts(z)
+        rows = np.arange(z.shape[0])
+        loss = np.log1p(r[:, 0]) - d[rows, labels]
+        g = e / (1 + r)
+        g[rows, labels] -= 1
+        if sw is not None:
+            loss = loss * sw
+            g *= sw[:, None]
+        return loss, g
+
+    @classmethod
+    def _gradient(
+        cls, z: FloatArray, labels: np.ndarray, sw: FloatArray | None
+    ) -> FloatArray:
+        return cls._loss_gradient(z, labels, sw)[1]
+
+    @classmethod
+    def _gradient_proba(
+        cls, z: FloatArray, labels: np.ndarray, sw: FloatArray | None
+    ) -> tuple[FloatArray, FloatArray]:
+        _, e, r = cls._softmax_parts(z)
+        p = e / (1 + r)
+        g = p.copy()
+        g[np.arange(z.shape[0]), labels] -= 1
+        if sw is not None:
+            g *= sw[:, None]
+        return g, p
+
+    def loss(
+        self, y: ArrayLike, raw: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> FloatArray:
+        """Per-sample losses.
+
+        Parameters
+        ----------
+        y : array_like of shape (n_samples,)
+            Integer class labels in ``[0, n_classes)``.
+        raw : array_like of shape (n_samples, n_classes)
+            Logits.
+        sample_weight : array_like of shape (n_samples,), optional
+            Multiplies each sample's loss.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Same floating dtype as ``raw``.
+        """
+        return self._loss(*self._parts(y, raw, sample_weight))
+
+    def gradient(
+        self, y: ArrayLike, raw: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> FloatArray:
+        """Per-sample gradients ``softmax(raw) - onehot(y)`` (times ``sample_weight``).
+
+        Parameters
+        ----------
+        y, raw, sample_weight
+            As in :meth:`loss`.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        return self._gradient(*self._parts(y, raw, sample_weight))
+
+    def loss_gradient(
+        self, y: ArrayLike, raw: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> tuple[FloatArray, FloatArray]:
+        """Per-sample losses and gradients, sharing one softmax.
+
+        Parameters
+        ----------
+        y, raw, sample_weight
+            As in :meth:`loss`.
+
+        Returns
+        -------
+        loss : ndarray of shape (n_samples,)
+        gradient : ndarray of shape (n_samples, n_classes)
+        """
+        return self._loss_gradient(*self._parts(y, raw, sample_weight))
+
+    def gradient_proba(
+        self, y: ArrayLike, raw: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> tuple[FloatArray, FloatArray]:
+        """Per-sample gradients and the softmax probabilities (unweighted).
+
+        Parameters
+        ----------
+        y, raw, sample_weight
+            As in :meth:`loss`.
+
+        Returns
+        -------
+        gradient, proba : ndarray of shape (n_samples, n_classes)
+        """
+        return self._gradient_proba(*self._parts(y, raw, sample_weight))
+
+    def gradient_hessian_product(
+        self, y: ArrayLike, raw: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> tuple[FloatArray, HessP]:
+        r"""Per-sample gradients and a function applying the per-sample Hessians.
+
+        Parameters
+        ----------
+        y, raw, sample_weight
+            As in :meth:`loss`.
+
+        Returns
+        -------
+        gradient : ndarray of shape (n_samples, n_classes)
+        hessp : callable
+            ``hessp(v)`` with ``v`` of shape (n_samples, n_classes) returns, row by row,
+            :math:`s_i (\operatorname{diag}(p_i) - p_i p_i^\top) v_i
+            = s_i\, p_i \odot (v_i - p_i^\top v_i)`.
+        """
+        z, labels, sw = self._parts(y, raw, sample_weight)
+        g, p = self._gradient_proba(z, labels, sw)
+
+        def hessp(v: ArrayLike) -> FloatArray:
+            arr = _float_raw(v, 2, "v")
+            if arr.shape != p.shape:
+                raise ValueError(f"`v` must have shape {p.shape}; got {arr.shape}.")
+            out = _multinomial_hessp(p, arr)
+            return out if sw is None else out * sw[:, None]
+
+        return g, hessp
+
+    def predict_proba(self, raw: ArrayLike) -> FloatArray:
+        """Class probabilities ``softmax(raw)``.
+
+        Parameters
+        ----------
+        raw : array_like of shape (n_samples, n_classes)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        _, e, r = self._softmax_parts(_float_raw(raw, 2))
+        out: FloatArray = e / (1 + r)
+        return out
+
+
+def _multinomial_hessp(p: FloatArray, v: FloatArray) -> FloatArray:
+    # (diag(p) - p p^T) v = p * (v - <p, v>), row by row.
+    out: FloatArray = p * (v - np.sum(p * v, axis=1, keepdims=True))
+    return out

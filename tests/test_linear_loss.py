@@ -1,0 +1,251 @@
+"""LinearModelLoss: objective vs sklearn, gradients/Hessians vs 5-point differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import special
+from sklearn.metrics import log_loss
+
+from softlogit import BinomialLoss, LinearModelLoss, MultinomialLoss
+
+LOSSES = [
+    pytest.param("binomial", id="binomial"),
+    pytest.param("multinomial", id="multinomial"),
+]
+WEIGHTED = [pytest.param(False, id="unweighted"), pytest.param(True, id="weighted")]
+INTERCEPT = [pytest.param(True, id="intercept"), pytest.param(False, id="no-intercept")]
+
+
+def _problem(rng: np.random.Generator, kind: str, fit_intercept: bool, weighted: bool):
+    n, p, k = 30, 4, 3
+    X = rng.normal(size=(n, p))
+    if kind == "binomial":
+        lml = LinearModelLoss(BinomialLoss(), fit_intercept=fit_intercept)
+        y = rng.integers(0, 2, size=n).astype(float)
+        coef = rng.normal(size=p + fit_intercept)
+    else:
+        lml = LinearModelLoss(MultinomialLoss(), fit_intercept=fit_intercept)
+        y = rng.integers(0, k, size=n)
+        coef = rng.normal(size=(k, p + fit_intercept))
+    sw = rng.uniform(0.2, 2.0, size=n) if weighted else None
+    return lml, X, y, coef, sw
+
+
+def _fd_directional(f, x: np.ndarray, v: np.ndarray, h: float = 1e-4):
+    """5-point central difference of ``f`` along ``v`` at ``x``."""
+    return (
+        -f(x + 2 * h * v) + 8 * f(x + h * v) - 8 * f(x - h * v) + f(x - 2 * h * v)
+    ) / (12 * h)
+
+
+def _unit(shape: tuple[int, ...], i: int) -> np.ndarray:
+    e = np.zeros(int(np.prod(shape)))
+    e[i] = 1.0
+    return e.reshape(shape)
+
+
+@pytest.mark.parametrize("kind", LOSSES)
+@pytest.mark.parametrize("weighted", WEIGHTED)
+def test_objective_matches_sklearn_log_loss(
+    rng: np.random.Generator, kind: str, weighted: bool
+) -> None:
+    lml, X, y, coef, sw = _problem(rng, kind, True, weighted)
+    l2 = 0.37
+    if kind == "binomial":
+        z = X @ coef[:-1] + coef[-1]
+        p = special.expit(z)
+        proba = np.c_[1 - p, p]
+        penalty = 0.5 * l2 * np.sum(coef[:-1] ** 2)
+    else:
+        proba = special.softmax(X @ coef[:, :-1].T + coef[:, -1], axis=1)
+        penalty = 0.5 * l2 * np.sum(coef[:, :-1] ** 2)
+    expected = log_loss(y, proba, sample_weight=sw) + penalty
+    np.testing.assert_allclose(lml.loss(coef, X, y, sw, l2), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", LOSSES)
+@pytest.mark.parametrize("weighted", WEIGHTED)
+@pytest.mark.parametrize("fit_intercept", INTERCEPT)
+def test_gradient_matches_finite_differences(
+    rng: np.random.Generator, kind: str, weighted: bool, fit_intercept: bool
+) -> None:
+    lml, X, y, coef, sw = _problem(rng, kind, fit_intercept, weighted)
+    l2 = 0.5
+
+    def f(c: np.ndarray) -> float:
+        return lml.loss(c, X, y, sw, l2)
+
+    value, grad = lml.loss_gradient(coef, X, y, sw, l2)
+    assert grad.shape == coef.shape
+    np.testing.assert_allclose(value, f(coef), rtol=1e-15)
+    np.testing.assert_allclose(lml.gradient(coef, X, y, sw, l2), grad, rtol=1e-15)
+    fd = np.array(
+        [_fd_directional(f, coef, _unit(coef.shape, i)) for i in range(coef.size)]
+    )
+    np.testing.assert_allclose(grad.ravel(), fd, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("kind", LOSSES)
+@pytest.mark.parametrize("weighted", WEIGHTED)
+@pytest.mark.parametrize("fit_intercept", INTERCEPT)
+def test_hessian_products_and_matrix_match_finite_differences(
+    rng: np.random.Generator, kind: str, weighted: bool, fit_intercept: bool
+) -> None:
+    lml, X, y, coef, sw = _problem(rng, kind, fit_intercept, weighted)
+    l2 = 0.25
+
+    def grad(c: np.ndarray) -> np.ndarray:
+        return lml.gradient(c, X, y, sw, l2)
+
+    g, hessp = lml.gradient_hessian_product(coef, X, y, sw, l2)
+    np.testing.assert_allclose(g, grad(coef), rtol=1e-15)
+    v = rng.normal(size=coef.shape)
+    np.testing.assert_allclose(
+        hessp(v), _fd_directional(grad, coef, v), rtol=1e-7, atol=1e-9
+    )
+    g2, H = lml.gradient_hessian(coef, X, y, sw, l2)
+    np.testing.assert_allclose(g2, g, rtol=1e-15)
+    np.testing.assert_allclose(H, H.T, rtol=1e-14, atol=1e-16)
+    np.testing.assert_allclose(H @ v.ravel(), hessp(v).ravel(), rtol=1e-10, atol=1e-12)
+
+
+def test_flattened_coef_gives_flattened_gradient(rng: np.random.Generator) -> None:
+    lml, X, y, coef, sw = _problem(rng, "multinomial", True, True)
+    g = lml.gradient(coef.ravel(), X, y, sw, 0.1)
+    assert g.shape == (coef.size,)
+    np.testing.assert_allclose(g, lml.gradient(coef, X, y, sw, 0.1).ravel(), rtol=1e-15)
+    _, hessp = lml.gradient_hessian_product(coef.ravel(), X, y, sw, 0.1)
+    assert hessp(np.ones(coef.size)).shape == (coef.size,)
+
+
+@pytest.mark.parametrize("reference", [0, 2])
+@pytest.mark.parametrize("l2", [0.0, 0.3])
+def test_reference_hessian_is_that_of_the_reduced_objective(
+    rng: np.random.Generator, reference: int, l2: float
+) -> None:
+    """gradient_hessian(reference_class=r) differentiates phi -> F(center(E_r phi))."""
+    lml, X, y, coef, sw = _problem(rng, "multinomial", True, True)
+    k, n_dof = coef.shape
+    keep = [j for j in range(k) if j != reference]
+
+    def expand(phi: np.ndarray) -> np.ndarray:
+        full = np.zeros((k, n_dof))
+        full[keep] = phi.reshape(k - 1, n_dof)
+        return full - full.mean(axis=0)
+
+    def f(phi: np.ndarray) -> float:
+        return lml.loss(expand(phi), X, y, sw, l2)
+
+    phi = (coef - coef[reference])[keep].ravel()
+    g, H = lml.gradient_hessian(coef, X, y, sw, l2, reference_class=reference)
+    assert g.shape == (k - 1, n_dof)
+    assert H.shape == (phi.size, phi.size)
+    fd_g = np.array(
+        [_fd_directional(f, phi, _unit(phi.shape, i)) for i in range(phi.size)]
+    )
+    np.testing.assert_allclose(g.ravel(), fd_g, rtol=1e-7, atol=1e-9)
+
+    def reduced_grad(ph: np.ndarray) -> np.ndarray:
+        return lml.gradient_hessian(
+            expand(ph), X, y, sw, l2, reference_class=reference
+        )[0].ravel()
+
+    v = rng.normal(size=phi.size)
+    np.testing.assert_allclose(
+        H @ v, _fd_directional(reduced_grad, phi, v), rtol=1e-7, atol=1e-9
+    )
+    # Identified: positive definite (Cholesky succeeds).
+    np.linalg.cholesky(H)
+
+
+def test_full_multinomial_hessian_is_singular_along_the_gauge(
+    rng: np.random.Generator,
+) -> None:
+    lml, X, y, coef, sw = _problem(rng, "multinomial", True, False)
+    _, H = lml.gradient_hessian(coef, X, y, sw, 0.0)
+    gauge = np.tile(rng.normal(size=coef.shape[1]), coef.shape[0])
+    np.testing.assert_allclose(H @ gauge, 0.0, atol=1e-12)
+
+
+def test_binomial_equals_two_class_multinomial_objective(
+    rng: np.random.Generator,
+) -> None:
+    """The logistic objective at w equals the 2-row softmax one at (-w/2, w/2)."""
+    n, p = 40, 3
+    X = rng.normal(size=(n, p))
+    y = rng.integers(0, 2, size=n)
+    sw = rng.uniform(0.5, 2.0, size=n)
+    w = rng.normal(size=p + 1)
+    binom = LinearModelLoss(BinomialLoss()).loss(w, X, y.astype(float), sw, 0.0)
+    multi = LinearModelLoss(MultinomialLoss()).loss(np.stack([-w / 2, w / 2]), X, y, sw)
+    np.testing.assert_allclose(binom, multi, rtol=1e-13)
+    # With a penalty: ||(-w/2, w/2)||^2 = ||w||^2 / 2, so l2 on the softmax is 2 l2' (T7).
+    l2 = 0.3
+    binom = LinearModelLoss(BinomialLoss()).loss(w, X, y.astype(float), sw, l2)
+    multi = LinearModelLoss(MultinomialLoss()).loss(
+        np.stack([-w / 2, w / 2]), X, y, sw, 2 * l2
+    )
+    np.testing.assert_allclose(binom, multi, rtol=1e-13)
+
+
+def test_sample_weight_equals_repetition(rng: np.random.Generator) -> None:
+    lml, X, y, coef, _ = _problem(rng, "multinomial", True, False)
+    counts = rng.integers(1, 4, size=X.shape[0])
+    rep = np.repeat(np.arange(X.shape[0]), counts)
+    np.testing.assert_allclose(
+        lml.loss(coef, X, y, counts.astype(float), 0.2),
+        lml.loss(coef, X[rep], y[rep], None, 0.2),
+        rtol=1e-13,
+    )
+
+
+def test_init_and_weight_intercept(rng: np.random.Generator) -> None:
+    X = rng.normal(size=(5, 3))
+    m = LinearModelLoss(MultinomialLoss(), fit_intercept=True)
+    assert m.init_zero_coef(X, n_classes=4).shape == (4, 4)
+    W, b = m.weight_intercept(np.arange(16.0), 3)
+    np.testing.assert_array_equal(W, [[0, 1, 2], [4, 5, 6], [8, 9, 10], [12, 13, 14]])
+    np.testing.assert_array_equal(b, [3, 7, 11, 15])
+    bn = LinearModelLoss(BinomialLoss(), fit_intercept=False)
+    assert bn.init_zero_coef(X).shape == (3,)
+    w, b0 = bn.weight_intercept([1.0, 2.0, 3.0], 3)
+    np.testing.assert_array_equal(w, [1, 2, 3])
+    assert b0 == 0.0
+
+
+def test_bad_input(rng: np.random.Generator) -> None:
+    X = rng.normal(size=(4, 2))
+    m = LinearModelLoss(MultinomialLoss())
+    b = LinearModelLoss(BinomialLoss())
+    y = np.array([0, 1, 2, 0])
+    with pytest.raises(TypeError, match="`base_loss` must be a BinomialLoss"):
+        LinearModelLoss("log")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"`X` must be 2-D; got shape \(4,\)"):
+        m.loss(np.zeros((3, 2)), X[:, 0], y)
+    with pytest.raises(TypeError, match="`X` must be a real numeric array"):
+        m.loss(np.zeros((3, 3)), np.array([["a", "b"]] * 4), y)
+    with pytest.raises(
+        ValueError, match=r"`coef` must have shape \(n_classes >= 2, 3\)"
+    ):
+        m.loss(np.zeros((3, 2)), X, y)
+    with pytest.raises(ValueError, match=r"flattened; got shape \(7,\)"):
+        m.loss(np.zeros(7), X, y)
+    with pytest.raises(ValueError, match="must have n_features \\+ fit_intercept = 3"):
+        b.loss(np.zeros(2), X, y % 2)
+    with pytest.raises(ValueError, match=r"`y` must have shape \(4,\)"):
+        m.loss(np.zeros((3, 3)), X, y[:3])
+    with pytest.raises(ValueError, match=r"`y` labels must lie in \[0, 1\]"):
+        m.loss(np.zeros((2, 3)), X, y)
+    with pytest.raises(ValueError, match=r"`sample_weight` must have shape \(4,\)"):
+        m.loss(np.zeros((3, 3)), X, y, np.ones(3))
+    with pytest.raises(ValueError, match="`sample_weight` must have a positive sum"):
+        m.loss(np.zeros((3, 3)), X, y, np.zeros(4))
+    with pytest.raises(ValueError, match="`l2_reg_strength` must be finite and >= 0"):
+        m.loss(np.zeros((3, 3)), X, y, None, -1.0)
+    with pytest.raises(ValueError, match=r"`reference_class` must lie in \[0, 2\]"):
+        m.gradient_hessian(np.zeros((3, 3)), X, y, reference_class=3)
+    with pytest.raises(ValueError, match="applies to the multinomial loss only"):
+        b.gradient_hessian(np.zeros(3), X, y % 2, reference_class=0)
+    with pytest.raises(ValueError, match="`coef` must have 4 rows"):
+        LinearModelLoss(MultinomialLoss(n_classes=4)).loss(np.zeros((3, 3)), X, y)
