@@ -28,6 +28,9 @@ __version__ = "0.1.0"
 
 # Public names that live in modules with heavier imports: name -> module.
 _LAZY: dict[str, str] = {
+    "BinomialLoss": "softlogit._loss",
+    "LinearModelLoss": "softlogit._linear_loss",
+    "MultinomialLoss": "softlogit._loss",
     "ReferenceHead": "softlogit._heads",
     "SigmoidHead": "softlogit._heads",
     "SoftmaxHead": "softlogit._heads",
@@ -47,6 +50,9 @@ _LAZY: dict[str, str] = {
 
 # Keep sorted; a test checks it. Lazily loaded names are listed too.
 __all__ = [
+    "BinomialLoss",
+    "LinearModelLoss",
+    "MultinomialLoss",
     "ReferenceHead",
     "SigmoidHead",
     "SoftmaxHead",
