@@ -1,0 +1,91 @@
+"""``softlogit derive``: print or write the machine-checked derivation."""
+
+from __future__ import annotations
+
+import click
+
+from softlogit._errors import CLIError
+
+__all__ = ["derive"]
+
+_FORMATS = ("text", "markdown", "latex", "html")
+
+
+def _parse_classes(value: str) -> int:
+    try:
+        n_classes = int(value)
+    except ValueError:
+        raise CLIError(f"--classes must be an integer >= 2; got {value!r}.") from None
+    if n_classes < 2:
+        raise CLIError(f"--classes must be an integer >= 2; got {n_classes}.")
+    return n_classes
+
+
+@click.command(
+    "derive",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.option(
+    "--classes",
+    "classes",
+    default="2",
+    show_default=True,
+    metavar="K",
+    help="Number of classes K the K-class steps are written for (2 to 12).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    default="text",
+    show_default=True,
+    metavar="|".join(_FORMATS),
+    help="Output format: Unicode text, Markdown, a LaTeX document or an HTML page.",
+)
+@click.option(
+    "--out",
+    "out",
+    default=None,
+    metavar="FILE",
+    help="Write to FILE (atomically) instead of standard output.",
+)
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+def derive(classes: str, fmt: str, out: str | None, force: bool) -> int:
+    """Print the derivation softmax -> sigmoid, every step checked by SymPy.
+
+    Exits with status 1 if any step fails its check (the output still shows which).
+    """
+    n_classes = _parse_classes(classes)
+    if fmt not in _FORMATS:
+        raise CLIError(f"--format must be one of {', '.join(_FORMATS)}; got {fmt!r}.")
+    from softlogit._derivation import derivation
+
+    try:
+        result = derivation(n_classes)
+    except ValueError as exc:
+        raise CLIError(str(exc).replace("`n_classes`", "--classes")) from None
+    checks = result.check()
+    render = {
+        "text": result.to_text,
+        "markdown": result.to_markdown,
+        "latex": result.to_latex,
+        "html": result.to_html,
+    }[fmt]
+    document = render(checks)
+    if out is None:
+        click.echo(document, nl=False)
+    else:
+        from softlogit._io import atomic_write_text
+
+        try:
+            path = atomic_write_text(out, document, force=force, name="--out")
+        except FileExistsError as exc:
+            raise CLIError(str(exc)) from None
+        click.echo(f"wrote {path}", err=True)
+    failed = [c.step_id for c in checks if not c.passed]
+    if failed:
+        click.echo(
+            f"error: {len(failed)} step(s) failed their check: {', '.join(failed)}",
+            err=True,
+        )
+        return 1
+    return 0

@@ -1,0 +1,466 @@
+"""Steps of a derivation as data, and their machine checks.
+
+A :class:`Step` states one relation between SymPy expressions written in the notation of
+:mod:`softlogit._derivation._notation`:
+
+- an equality ``lhs = rhs`` (for every value of an index such as ``k = 1, …, K``,
+  with substitutions ``where`` that define abbreviations and ``given`` equations that
+  hold by assumption), or
+- an implication ``premise ⇒ lhs = rhs`` under a side ``condition``.
+
+:meth:`Step.check` proves an equality by expanding the notation and simplifying the
+difference to zero with SymPy (``expand``, ``cancel``, ``simplify``, ``expand_log``); if
+SymPy cannot decide, it evaluates both sides at random points with mpmath at 50 digits
+and says so in :attr:`StepCheck.method`. An implication ``P ⇒ C`` is proved by writing
+``P``'s difference as ``q`` times ``C``'s and showing that ``q ≠ 0`` under the condition
+(from the symbols' assumptions, e.g. ``λ > 0``).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import mpmath
+import sympy as sp
+
+from softlogit._derivation._notation import Sub, Vector, coordinate, expand_notation
+
+__all__ = ["Derivation", "Step", "StepCheck"]
+
+Relation = tuple[sp.Basic, sp.Basic]
+CheckMethod = Literal["auto", "symbolic", "numeric"]
+
+_DIGITS = 50
+_TOLERANCE = mpmath.mpf(10) ** -40
+_MAX_SIMPLIFY_OPS = 1500
+
+
+@dataclass(frozen=True)
+class StepCheck:
+    """The outcome of checking one :class:`Step`.
+
+    Attributes
+    ----------
+    step_id : str
+        The checked step's ``id``.
+    passed : bool
+        Whether the relation was verified.
+    method : str
+        How: ``"symbolic"`` (SymPy reduced the difference to zero), ``"numeric"``
+        (randomized mpmath evaluation) or ``"failed"``.
+    detail : str
+        A human-readable account, e.g. ``"SymPy simplify: difference = 0"`` or
+        ``"checked numerically at 40 points, 50 digits"``.
+    cases : int
+        Number of index values checked (1 without an index).
+    """
+
+    step_id: str
+    passed: bool
+    method: str
+    detail: str
+    cases: int = 1
+
+    @property
+    def label(self) -> str:
+        """A short badge text: ``"verified (SymPy)"``, ``"verified (numeric)"``, ``"FAILED"``."""
+        if not self.passed:
+            return "FAILED"
+        return "verified (SymPy)" if self.method == "symbolic" else "verified (numeric)"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One checked step of a derivation.
+
+    Parameters
+    ----------
+    id : str
+        A stable identifier (``"shift-invariance"``); HTML anchors are ``step-<id>``.
+    title : str
+        A short heading.
+    explanation : str
+        One line saying what the step shows and why it matters.
+    lhs, rhs : sympy.Basic
+        The two sides of the equality (the conclusion of an implication).
+    premise : tuple of (sympy.Basic, sympy.Basic), optional
+        For an implication ``premise ⇒ lhs = rhs``: the premise's two sides.
+    condition : sympy.Basic, optional
+        The side condition of an implication (e.g. ``λ > 0``); its symbols must carry
+        the matching SymPy assumptions, which the check relies on.
+    where : sequence of (sympy.Basic, sympy.Basic)
+        Abbreviations ``name = expression`` substituted (in order) before the notation
+        is expanded, e.g. ``z_j = w_j·a + b_j``. An entry that contains an index symbol
+        of ``ranges`` stands for every value of that index.
+    given : sequence of (sympy.Basic, sympy.Basic)
+        Assumed equations ``symbol = expression`` substituted after expansion (after
+        derivatives are taken), e.g. equivalent initialization ``w = w₂ - w₁``.
+    ranges : mapping of sympy.Symbol to (int, int)
+        Index symbols and their inclusive ranges; the relation is checked for every
+        combination of the indices that occur in it.
+    method : {"auto", "symbolic", "numeric"}, default="auto"
+        ``"auto"`` tries SymPy and falls back to the numeric check.
+    points : int, default=40
+        Number of random points of the numeric check.
+    domains : mapping of sympy.Symbol to (float, float)
+        Sampling intervals for the numeric check (default: ``(-3, 3)`` for real
+        symbols, ``(0.1, 3)`` for positive ones, ``1..20`` for positive integers).
+    notes : sequence of (sympy.Basic, sympy.Basic)
+        Definitions ``notation ≔ formula`` shown with the step (not part of its
+        check).
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from softlogit import Step
+    >>> t = sp.Symbol("t", real=True)
+    >>> step = Step("symmetry", "Symmetry", "σ(-t) = 1 - σ(t).",
+    ...             1 / (1 + sp.exp(t)), 1 - 1 / (1 + sp.exp(-t)))
+    >>> step.check().passed
+    True
+    >>> wrong = Step("wrong", "Wrong", "Not an identity.", sp.exp(t), 1 + t)
+    >>> wrong.check().label
+    'FAILED'
+    """
+
+    id: str
+    title: str
+    explanation: str
+    lhs: sp.Basic
+    rhs: sp.Basic
+    premise: Relation | None = None
+    condition: sp.Basic | None = None
+    where: tuple[Relation, ...] = ()
+    given: tuple[Relation, ...] = ()
+    ranges: Mapping[sp.Symbol, tuple[int, int]] = field(default_factory=dict)
+    method: CheckMethod = "auto"
+    points: int = 40
+    domains: Mapping[sp.Symbol, tuple[float, float]] = field(default_factory=dict)
+    notes: tuple[Relation, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not self.id:
+            raise ValueError(f"`id` must be a non-empty string; got {self.id!r}.")
+        if self.method not in ("auto", "symbolic", "numeric"):
+            raise ValueError(
+                "`method` must be one of 'auto', 'symbolic', 'numeric'; "
+                f"got {self.method!r}."
+            )
+        if self.points < 1:
+            raise ValueError(f"`points` must be a positive integer; got {self.points}.")
+        object.__setattr__(self, "lhs", sp.sympify(self.lhs))
+        object.__setattr__(self, "rhs", sp.sympify(self.rhs))
+
+    @property
+    def is_implication(self) -> bool:
+        """Whether the step is an implication ``premise ⇒ lhs = rhs``."""
+        return self.premise is not None
+
+    def index_values(self) -> list[dict[sp.Symbol, int]]:
+        """Every assignment of the index symbols that occur in the relation."""
+        exprs: list[sp.Basic] = [self.lhs, self.rhs]
+        if self.premise is not None:
+            exprs.extend(self.premise)
+        free: set[sp.Basic] = set().union(*(e.free_symbols for e in exprs))
+        used = [s for s in self.ranges if s in free]
+        cases: list[dict[sp.Symbol, int]] = [{}]
+        for symbol in used:
+            low, high = self.ranges[symbol]
+            cases = [{**c, symbol: v} for c in cases for v in range(low, high + 1)]
+        return cases
+
+    # ------------------------------------------------------------------ checking
+
+    def _expand(self, expr: sp.Basic, case: Mapping[sp.Symbol, int]) -> sp.Basic:
+        expr = _canonical(
+            _resolve(expr.xreplace({s: sp.Integer(v) for s, v in case.items()}))
+        )
+        for name, value in self._entries(self.where):
+            expr = _substitute(expr, name, value)
+        expr = expand_notation(expr)
+        for name, value in self._entries(self.given):
+            name, value = _solved(expand_notation(name), expand_notation(value))
+            expr = _substitute(expr, name, value)
+        if isinstance(expr, sp.MatrixExpr):
+            expr = expr.doit()
+        return expr
+
+    def _entries(self, relations: Sequence[Relation]) -> Iterator[Relation]:
+        """``where``/``given`` entries, one per value of the index symbols they use."""
+        for name, value in relations:
+            indices = [s for s in self.ranges if s in name.free_symbols]
+            cases: list[dict[sp.Symbol, int]] = [{}]
+            for symbol in indices:
+                low, high = self.ranges[symbol]
+                cases = [{**c, symbol: v} for c in cases for v in range(low, high + 1)]
+            for case in cases:
+                repl = {s: sp.Integer(v) for s, v in case.items()}
+                yield (
+                    _canonical(_resolve(name.xreplace(repl))),
+                    _canonical(_resolve(value.xreplace(repl))),
+                )
+
+    def check(self) -> StepCheck:
+        """Verify the step; see the module docstring for the methods.
+
+        Returns
+        -------
+        StepCheck
+            ``passed`` is false if the relation is wrong or could not be verified.
+        """
+        cases = self.index_values()
+        methods: set[str] = set()
+        details: list[str] = []
+        for case in cases:
+            try:
+                ok, method, detail = self._check_case(case)
+            except (TypeError, ValueError, ZeroDivisionError, RuntimeError) as exc:
+                ok, method, detail = False, "failed", f"check raised {exc!r}"
+            where = ", ".join(f"{s} = {v}" for s, v in case.items())
+            if not ok:
+                prefix = f"for {where}: " if where else ""
+                return StepCheck(self.id, False, "failed", prefix + detail, len(cases))
+            methods.add(method)
+            details.append(detail)
+        method = "numeric" if "numeric" in methods else "symbolic"
+        numeric = [d for d in details if d.startswith("checked numerically")]
+        detail = numeric[0] if numeric else details[0]
+        if len(cases) > 1:
+            detail += f" (each of {len(cases)} index values)"
+        return StepCheck(self.id, True, method, detail, len(cases))
+
+    def _check_case(self, case: Mapping[sp.Symbol, int]) -> tuple[bool, str, str]:
+        lhs = self._expand(self.lhs, case)
+        rhs = self._expand(self.rhs, case)
+        if self.premise is None:
+            return self._check_equal(lhs, rhs)
+        p_lhs = self._expand(self.premise[0], case)
+        p_rhs = self._expand(self.premise[1], case)
+        return self._check_implication(p_lhs - p_rhs, lhs - rhs)
+
+    def _check_equal(self, lhs: sp.Basic, rhs: sp.Basic) -> tuple[bool, str, str]:
+        if isinstance(lhs, sp.MatrixBase) or isinstance(rhs, sp.MatrixBase):
+            lhs_m, rhs_m = sp.Matrix(lhs), sp.Matrix(rhs)
+            if lhs_m.shape != rhs_m.shape:
+                return False, "failed", f"shapes differ: {lhs_m.shape} vs {rhs_m.shape}"
+            results = [
+                self._check_equal(a, b) for a, b in zip(lhs_m, rhs_m, strict=True)
+            ]
+            bad = [r for r in results if not r[0]]
+            if bad:
+                return bad[0]
+            numeric = [r for r in results if r[1] == "numeric"]
+            return numeric[0] if numeric else results[0]
+        difference = lhs - rhs
+        if self.method != "numeric":
+            how = _symbolic_zero(difference)
+            if how is not None:
+                return True, "symbolic", f"SymPy {how}: difference = 0"
+            if self.method == "symbolic":
+                return False, "failed", "SymPy could not reduce the difference to 0"
+        return self._numeric(lhs, rhs)
+
+    def _check_implication(
+        self, premise: sp.Basic, conclusion: sp.Basic
+    ) -> tuple[bool, str, str]:
+        if sp.expand(conclusion) == 0:
+            return True, "symbolic", "the conclusion holds identically"
+        factor = sp.simplify(premise / conclusion)
+        residual = sp.expand(premise - factor * conclusion)
+        if residual != 0 and _symbolic_zero(residual) is None:
+            return False, "failed", "the premise is not a multiple of the conclusion"
+        if factor.free_symbols & conclusion.free_symbols - premise.free_symbols:
+            return False, "failed", "the factor depends on the conclusion"
+        if factor.is_zero is False:
+            condition = f" ({self.condition})" if self.condition is not None else ""
+            return (
+                True,
+                "symbolic",
+                f"SymPy: premise = ({factor})·(conclusion), and {factor} ≠ 0"
+                f"{condition}",
+            )
+        return False, "failed", f"cannot show that the factor {factor} is nonzero"
+
+    def _numeric(self, lhs: sp.Basic, rhs: sp.Basic) -> tuple[bool, str, str]:
+        symbols = sorted((lhs.free_symbols | rhs.free_symbols), key=lambda s: str(s))
+        if lhs.atoms(sp.core.function.AppliedUndef) or rhs.atoms(
+            sp.core.function.AppliedUndef
+        ):
+            return (
+                False,
+                "failed",
+                "SymPy could not decide, and an undefined function prevents a "
+                "numeric check",
+            )
+        rng = random.Random(f"softlogit-derivation:{self.id}")
+        f_lhs = sp.lambdify(symbols, lhs, modules="mpmath")
+        f_rhs = sp.lambdify(symbols, rhs, modules="mpmath")
+        worst = mpmath.mpf(0)
+        with mpmath.workdps(_DIGITS):
+            for _ in range(self.points):
+                values = [self._sample(s, rng) for s in symbols]
+                a = mpmath.mpmathify(f_lhs(*values))
+                b = mpmath.mpmathify(f_rhs(*values))
+                error = abs(a - b) / max(mpmath.mpf(1), abs(a), abs(b))
+                worst = max(worst, error)
+                if not error <= _TOLERANCE:
+                    point = ", ".join(
+                        f"{s} = {mpmath.nstr(v, 6)}"
+                        for s, v in zip(symbols, values, strict=True)
+                    )
+                    return (
+                        False,
+                        "failed",
+                        f"sides differ by {mpmath.nstr(abs(a - b), 6)} at {point}",
+                    )
+        return (
+            True,
+            "numeric",
+            f"checked numerically at {self.points} points, {_DIGITS} digits "
+            f"(max relative difference {mpmath.nstr(worst, 3)})",
+        )
+
+    def _sample(self, symbol: sp.Symbol, rng: random.Random) -> mpmath.mpf:
+        if symbol in self.domains:
+            low, high = self.domains[symbol]
+        elif symbol.is_integer and symbol.is_positive:
+            return mpmath.mpf(rng.randint(1, 20))
+        elif symbol.is_positive:
+            low, high = 0.1, 3.0
+        else:
+            low, high = -3.0, 3.0
+        # 50 random digits, not a float's 16.
+        fraction = mpmath.mpf(rng.getrandbits(170)) / mpmath.mpf(2) ** 170
+        return mpmath.mpf(low) + (mpmath.mpf(high) - mpmath.mpf(low)) * fraction
+
+
+def _substitute(expr: sp.Basic, name: sp.Basic, value: sp.Basic) -> sp.Basic:
+    """Replace ``name`` by ``value``; a :class:`Vector` also coordinate by coordinate."""
+    mapping: dict[sp.Basic, sp.Basic] = {name: value}
+    if isinstance(name, Vector):
+        for i in range(1, 10):
+            mapping[coordinate(name, i)] = coordinate(value, i)
+    return expr.xreplace(mapping)
+
+
+def _canonical(expr: sp.Basic) -> sp.Basic:
+    """Rebuild ``expr`` with evaluation, so display forms (``z₂ - z₁`` kept unsorted)
+    match the canonical forms SymPy builds."""
+    if not expr.args or isinstance(expr, sp.MatrixBase):
+        if isinstance(expr, sp.MatrixBase):
+            return expr.applyfunc(_canonical)
+        return expr
+    return expr.func(*(_canonical(a) for a in expr.args))
+
+
+def _resolve(expr: sp.Basic) -> sp.Basic:
+    """Turn indexed notation with a numeric index (``z_k`` at ``k = 1``) into symbols."""
+    return expr.replace(
+        lambda e: isinstance(e, Sub) and e.args[1].is_Integer,
+        lambda e: e.definition(),
+    )
+
+
+def _solved(name: sp.Basic, value: sp.Basic) -> Relation:
+    """Turn an assumed equation into a substitution ``symbol -> expression``.
+
+    ``y₁ + y₂ = 1`` becomes ``y₂ -> 1 - y₁`` (solved for the last symbol by name).
+    """
+    if isinstance(name, sp.Symbol):
+        return name, value
+    target = max(name.free_symbols, key=str)
+    solutions = sp.solve(sp.Eq(name, value), target)
+    if len(solutions) != 1:
+        raise ValueError(f"cannot solve the assumption {name} = {value} for {target}")
+    return target, solutions[0]
+
+
+def _symbolic_zero(difference: sp.Basic) -> str | None:
+    """Name the first SymPy transformation that reduces ``difference`` to 0, if any."""
+    if sp.expand(difference) == 0:
+        return "expand"
+    if sp.cancel(sp.together(difference)) == 0:
+        return "cancel"
+    if sp.count_ops(difference) > _MAX_SIMPLIFY_OPS:
+        return None
+    if sp.simplify(difference) == 0:
+        return "simplify"
+    if sp.simplify(sp.expand_log(difference, force=False)) == 0:
+        return "expand_log + simplify"
+    rewritten = sp.powsimp(sp.expand(difference.rewrite(sp.exp)), combine="exp")
+    if sp.simplify(rewritten) == 0:
+        return "rewrite(exp) + simplify"
+    return None
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A sequence of checked steps; see :func:`softlogit.derivation`.
+
+    Attributes
+    ----------
+    steps : tuple of Step
+        The steps in reading order.
+    n_classes : int
+        The number of classes ``K`` the K-class steps are specialized to.
+    title : str
+        A heading for renderers.
+    """
+
+    steps: tuple[Step, ...]
+    n_classes: int = 2
+    title: str = "Softmax regression generalizes logistic regression"
+
+    def __post_init__(self) -> None:
+        ids = [s.id for s in self.steps]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"`steps` must have unique ids; repeated: {duplicates}.")
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __iter__(self) -> Iterator[Step]:
+        return iter(self.steps)
+
+    def __getitem__(self, step_id: str) -> Step:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(f"no step with id {step_id!r}; ids: {[s.id for s in self]}")
+
+    @property
+    def ids(self) -> list[str]:
+        """The step ids in order."""
+        return [s.id for s in self.steps]
+
+    def check(self) -> list[StepCheck]:
+        """Check every step; return one :class:`StepCheck` per step, in order."""
+        return [step.check() for step in self.steps]
+
+    def to_text(self, checks: Sequence[StepCheck] | None = None) -> str:
+        """Render as Unicode text for a terminal; see :mod:`._render`."""
+        from softlogit._derivation._render import render_text
+
+        return render_text(self, checks)
+
+    def to_markdown(self, checks: Sequence[StepCheck] | None = None) -> str:
+        """Render as Markdown with ``$$ … $$`` LaTeX blocks."""
+        from softlogit._derivation._render import render_markdown
+
+        return render_markdown(self, checks)
+
+    def to_latex(self, checks: Sequence[StepCheck] | None = None) -> str:
+        """Render as a standalone LaTeX document (``amsmath``)."""
+        from softlogit._derivation._render import render_latex
+
+        return render_latex(self, checks)
+
+    def to_html(self, checks: Sequence[StepCheck] | None = None) -> str:
+        """Render as a standalone HTML page with MathML (no network access needed)."""
+        from softlogit._derivation._html import derivation_html_page
+
+        return derivation_html_page(self, checks)

@@ -1,0 +1,286 @@
+"""The derivation as HTML with MathML: rendered by the browser itself, no CDN, no script.
+
+SymPy's presentation-MathML printer produces MathML Core (``mfrac``, ``msub``,
+``msup``, ``msqrt``, ``mtable``, ``munderover``), which Chromium, Firefox and Safari
+render natively. Two public helpers serve the experiment's report:
+
+- :func:`derivation_html_section` returns a ``<section id="derivation">`` fragment in
+  which every step is an element with ``id="step-<id>"`` (link to it with
+  ``href="#step-<id>"``), with a check badge;
+- :data:`DERIVATION_CSS` is the stylesheet that fragment uses (already included as a
+  ``<style>`` element unless ``include_style=False``); every class starts with
+  ``sl-d-``, so it does not collide with the page around it.
+
+:func:`derivation_html_page` wraps the fragment into a standalone page
+(``softlogit derive --format html``).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+
+import sympy as sp
+from sympy.printing.mathml import mathml
+
+from softlogit._derivation._core import Derivation, Relation, Step, StepCheck
+from softlogit._derivation._render import (
+    _checks_for,
+    step_parts,
+    summary_line,
+)
+
+__all__ = [
+    "DERIVATION_CSS",
+    "derivation_html_page",
+    "derivation_html_section",
+    "expr_to_mathml",
+    "step_anchor",
+]
+
+DERIVATION_CSS = """
+.sl-d { --sl-d-ok: #1a7f37; --sl-d-ok-bg: #dafbe1; --sl-d-bad: #cf222e;
+  --sl-d-bad-bg: #ffebe9; --sl-d-num: #0969da; --sl-d-num-bg: #ddf4ff;
+  --sl-d-line: #d0d7de; --sl-d-muted: #57606a;
+  max-width: 60rem; line-height: 1.5; }
+.sl-d h2 { margin-bottom: 0.2rem; }
+.sl-d .sl-d-summary { color: var(--sl-d-muted); margin-top: 0; }
+.sl-d ol.sl-d-steps { list-style: none; padding: 0; margin: 1rem 0; }
+.sl-d li.sl-d-step { border: 1px solid var(--sl-d-line); border-left: 4px solid
+  var(--sl-d-ok); border-radius: 6px; padding: 0.6rem 1rem 0.5rem;
+  margin: 0 0 0.9rem; background: #fff; }
+.sl-d li.sl-d-step.sl-d-failed { border-left-color: var(--sl-d-bad);
+  background: var(--sl-d-bad-bg); }
+.sl-d li.sl-d-step:target { box-shadow: 0 0 0 3px #fff8c5; border-color: #d4a72c; }
+.sl-d .sl-d-head { display: flex; align-items: baseline; gap: 0.6rem;
+  flex-wrap: wrap; }
+.sl-d .sl-d-number { color: var(--sl-d-muted); font-variant-numeric: tabular-nums;
+  min-width: 1.6rem; }
+.sl-d h3.sl-d-title { font-size: 1.05rem; margin: 0; flex: 1 1 20rem; }
+.sl-d .sl-d-badge { font-size: 0.8rem; font-weight: 600; border-radius: 1rem;
+  padding: 0.1rem 0.6rem; white-space: nowrap; background: var(--sl-d-ok-bg);
+  color: var(--sl-d-ok); }
+.sl-d .sl-d-badge.sl-d-numeric { background: var(--sl-d-num-bg);
+  color: var(--sl-d-num); }
+.sl-d .sl-d-badge.sl-d-bad { background: var(--sl-d-bad); color: #fff; }
+.sl-d a.sl-d-anchor { color: var(--sl-d-muted); text-decoration: none;
+  font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 0.8rem; }
+.sl-d a.sl-d-anchor:hover { text-decoration: underline; }
+.sl-d .sl-d-explanation { margin: 0.3rem 0 0.2rem; }
+.sl-d .sl-d-math { overflow-x: auto; overflow-y: hidden; padding: 0.2rem 0; }
+.sl-d math[display="block"] { font-size: 1.15em; margin: 0.35rem 0; }
+.sl-d .sl-d-side { color: var(--sl-d-muted); margin: 0.1rem 0; font-size: 0.95rem; }
+.sl-d .sl-d-side math { color: #24292f; }
+.sl-d .sl-d-check { color: var(--sl-d-muted); font-size: 0.85rem; margin: 0.3rem 0 0; }
+"""
+
+_PAGE_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+  color: #24292f; background: #f6f8fa; margin: 0; }
+main { max-width: 62rem; margin: 0 auto; padding: 1.5rem 1rem 3rem; }
+math { font-family: "Latin Modern Math", "STIX Two Math", "DejaVu Serif", serif; }
+"""
+
+_ENTITIES = {
+    "&InvisibleTimes;": "&#x2062;",
+    "&ExponentialE;": "e",
+    "&ImaginaryI;": "&#x2148;",
+}
+
+
+def step_anchor(step_id: str) -> str:
+    """The HTML ``id`` of a step: ``"step-<id>"`` (link with ``#step-<id>``)."""
+    return f"step-{step_id}"
+
+
+def expr_to_mathml(expr: sp.Basic) -> str:
+    """Presentation MathML (the content of a ``<math>`` element) for ``expr``.
+
+    Named entities are replaced by characters, so the result is valid in HTML and XML,
+    and bold vectors use Unicode mathematical bold letters (MathML Core renders
+    ``mathvariant`` only as ``normal``).
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> expr_to_mathml(sp.exp(sp.Symbol("x")))
+    '<msup><mi mathvariant="normal">e</mi><mi>x</mi></msup>'
+    """
+    text: str = mathml(expr, printer="presentation", order="none")
+    text = text.replace("<mi>&ExponentialE;</mi>", '<mi mathvariant="normal">e</mi>')
+    for entity, char in _ENTITIES.items():
+        text = text.replace(entity, char)
+    return re.sub(r'<mi mathvariant="bold">([^<]*)</mi>', _bold, text)
+
+
+def _bold(match: re.Match[str]) -> str:
+    letters = html.unescape(match.group(1))
+    return f"<mi>{''.join(_bold_letter(ch) for ch in letters)}</mi>"
+
+
+def _bold_letter(ch: str) -> str:
+    """The Unicode mathematical bold italic letter (𝒘, 𝜽) for ``ch``."""
+    if "a" <= ch <= "z":
+        return chr(0x1D482 + ord(ch) - ord("a"))
+    if "A" <= ch <= "Z":
+        return chr(0x1D468 + ord(ch) - ord("A"))
+    if "α" <= ch <= "ω":
+        return chr(0x1D736 + ord(ch) - ord("α"))
+    return ch
+
+
+def _math(*pieces: str, display: bool = False) -> str:
+    attrs = ' display="block"' if display else ""
+    return f"<math{attrs}><mrow>{''.join(pieces)}</mrow></math>"
+
+
+def _relation(lhs: sp.Basic, rhs: sp.Basic, symbol: str = "=") -> str:
+    return f"{expr_to_mathml(lhs)}<mo>{symbol}</mo>{expr_to_mathml(rhs)}"
+
+
+def _index_mathml(symbol: sp.Symbol, low: int, high: int) -> str:
+    values = list(range(low, high + 1))
+    if len(values) <= 3:
+        shown = "<mo>,</mo>".join(f"<mn>{v}</mn>" for v in values)
+    else:
+        shown = f"<mn>{low}</mn><mo>,</mo><mi>…</mi><mo>,</mo><mn>{high}</mn>"
+    return f"{expr_to_mathml(symbol)}<mo>=</mo>{shown}"
+
+
+def _side(label: str, entries: Sequence[Relation]) -> str:
+    formulas = ", ".join(_math(_relation(n, v)) for n, v in entries)
+    return f'<p class="sl-d-side">{html.escape(label)} {formulas}</p>'
+
+
+def _step_html(number: int, step: Step, check: StepCheck) -> str:
+    parts = step_parts(step)
+    if check.passed:
+        badge_class = (
+            "sl-d-badge sl-d-numeric" if check.method == "numeric" else "sl-d-badge"
+        )
+        badge = f"✓ {check.label}"
+    else:
+        badge_class, badge = "sl-d-badge sl-d-bad", "✗ FAILED"
+    rows = [
+        f'<li class="sl-d-step{"" if check.passed else " sl-d-failed"}" '
+        f'id="{step_anchor(step.id)}" data-step="{html.escape(step.id)}" '
+        f'data-check="{"passed" if check.passed else "failed"}">',
+        '<div class="sl-d-head">',
+        f'<span class="sl-d-number">{number}.</span>',
+        f'<h3 class="sl-d-title">{html.escape(step.title)}</h3>',
+        f'<span class="{badge_class}" title="{html.escape(check.detail)}">'
+        f"{html.escape(badge)}</span>",
+        f'<a class="sl-d-anchor" href="#{step_anchor(step.id)}">#{html.escape(step.id)}</a>',
+        "</div>",
+        f'<p class="sl-d-explanation">{html.escape(step.explanation)}</p>',
+        '<div class="sl-d-math">',
+    ]
+    for name, value in parts.notes:
+        rows.append(_math(_relation(name, value, "≔"), display=True))
+    main = _relation(*parts.relation)
+    if parts.premise is not None:
+        condition = (
+            f'<mo>,</mo><mspace width="0.5em"/>{expr_to_mathml(parts.condition)}'
+            if parts.condition is not None
+            else ""
+        )
+        main = (
+            f"{_relation(*parts.premise)}{condition}"
+            f'<mspace width="1em"/><mo>⟹</mo><mspace width="1em"/>{main}'
+        )
+    if parts.indices:
+        indices = "<mo>,</mo>".join(_index_mathml(*ix) for ix in parts.indices)
+        main += (
+            f'<mspace width="2em"/><mtext>for</mtext><mspace width="0.5em"/>{indices}'
+        )
+    rows.append(_math(main, display=True))
+    rows.append("</div>")
+    if parts.where:
+        rows.append(_side("where", parts.where))
+    if parts.given:
+        rows.append(_side("given", parts.given))
+    rows.append(f'<p class="sl-d-check">Check: {html.escape(check.detail)}.</p>')
+    rows.append("</li>")
+    return "\n".join(rows)
+
+
+def derivation_html_section(
+    n_classes: int = 2,
+    *,
+    derivation: Derivation | None = None,
+    checks: Sequence[StepCheck] | None = None,
+    include_style: bool = True,
+    heading: str | None = None,
+) -> str:
+    """An HTML fragment ``<section id="derivation">`` with every step and its check.
+
+    Parameters
+    ----------
+    n_classes : int, default=2
+        ``K`` for :func:`softlogit.derivation` (ignored if ``derivation`` is given).
+    derivation : Derivation, optional
+        A derivation to render instead of ``softlogit.derivation(n_classes)``.
+    checks : sequence of StepCheck, optional
+        Results of ``derivation.check()``; computed if omitted.
+    include_style : bool, default=True
+        Prepend a ``<style>`` element with :data:`DERIVATION_CSS`.
+    heading : str, optional
+        The ``<h2>`` text (default: the derivation's title).
+
+    Returns
+    -------
+    str
+        The fragment. Step ``s`` is the element with ``id="step-<s.id>"``.
+
+    Examples
+    --------
+    >>> fragment = derivation_html_section(2)
+    >>> fragment.startswith('<section id="derivation"')
+    True
+    >>> 'id="step-shift-invariance"' in fragment
+    True
+    """
+    if derivation is None:
+        from softlogit._derivation._steps import derivation as build
+
+        derivation = build(n_classes)
+    checks = _checks_for(derivation, checks)
+    title = heading if heading is not None else derivation.title
+    ok = all(c.passed for c in checks)
+    parts = [
+        f'<section id="derivation" class="sl-d" data-classes="{derivation.n_classes}" '
+        f'data-check="{"passed" if ok else "failed"}">',
+    ]
+    if include_style:
+        parts.append(f"<style>{DERIVATION_CSS}</style>")
+    parts.extend(
+        [
+            f"<h2>{html.escape(title)}</h2>",
+            f'<p class="sl-d-summary">{html.escape(summary_line(derivation, checks))} '
+            "Each step is checked by SymPy (or, where marked, at random points with "
+            "50-digit mpmath arithmetic).</p>",
+            '<ol class="sl-d-steps">',
+        ]
+    )
+    parts.extend(
+        _step_html(number, step, check)
+        for number, (step, check) in enumerate(zip(derivation, checks, strict=True), 1)
+    )
+    parts.extend(["</ol>", "</section>"])
+    return "\n".join(parts)
+
+
+def derivation_html_page(
+    derivation: Derivation, checks: Sequence[StepCheck] | None = None
+) -> str:
+    """A standalone HTML page (UTF-8, no external resources) showing ``derivation``."""
+    section = derivation_html_section(derivation=derivation, checks=checks)
+    title = html.escape(f"{derivation.title} (K = {derivation.n_classes})")
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{title}</title>\n<style>{_PAGE_CSS}</style>\n</head>\n<body>\n<main>\n"
+        f"{section}\n</main>\n</body>\n</html>\n"
+    )
