@@ -1,0 +1,84 @@
+"""The solvers on objectives with closed-form minimizers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from softlogit._solvers import first_order, lbfgs, newton_cholesky
+
+
+class Quadratic:
+    """F(x) = (x - m)^T A (x - m) / 2 + sum(log cosh(x - m)): minimizer m."""
+
+    def __init__(self, rng: np.random.Generator, n: int = 6) -> None:
+        B = rng.normal(size=(n, n))
+        self.A = B @ B.T / n + 0.5 * np.eye(n)
+        self.m = rng.normal(size=n)
+
+    def loss(self, x: np.ndarray) -> float:
+        d = x - self.m
+        return float(0.5 * d @ self.A @ d + np.sum(np.logaddexp(d, -d) - np.log(2)))
+
+    def loss_gradient(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        d = x - self.m
+        return self.loss(x), self.A @ d + np.tanh(d)
+
+    def gradient_hessian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        d = x - self.m
+        return self.A @ d + np.tanh(d), self.A + np.diag(1 - np.tanh(d) ** 2)
+
+
+def test_newton_converges_quadratically(rng: np.random.Generator) -> None:
+    obj = Quadratic(rng)
+    res = newton_cholesky(obj, np.full(6, 5.0), tol=1e-12, max_iter=50)
+    assert res.converged
+    assert res.n_iter <= 12
+    np.testing.assert_allclose(res.x, obj.m, atol=1e-11)
+    assert res.grad_max <= 1e-12
+
+
+def test_newton_reports_non_convergence(rng: np.random.Generator) -> None:
+    obj = Quadratic(rng)
+    res = newton_cholesky(obj, np.full(6, 50.0), tol=1e-12, max_iter=1)
+    assert not res.converged
+    assert res.n_iter == 1
+    assert "maximum number of iterations" in res.message
+
+
+def test_newton_damps_an_indefinite_hessian() -> None:
+    """A wrong (indefinite) Hessian still gives descent through damping/fallback."""
+
+    class Bad(Quadratic):
+        def gradient_hessian(self, x):
+            g, H = super().gradient_hessian(x)
+            return g, -H
+
+    obj = Bad(np.random.default_rng(0))
+    res = newton_cholesky(obj, np.zeros(6), tol=1e-6, max_iter=2000)
+    assert obj.loss(res.x) < obj.loss(np.zeros(6))
+
+
+def test_lbfgs(rng: np.random.Generator) -> None:
+    obj = Quadratic(rng)
+    res = lbfgs(obj, np.zeros(6), tol=1e-10, max_iter=500)
+    assert res.converged
+    np.testing.assert_allclose(res.x, obj.m, atol=1e-8)
+
+
+@pytest.mark.parametrize(
+    ("method", "lr"), [("gd", 0.3), ("momentum", 0.05), ("adam", 0.05)]
+)
+def test_first_order(rng: np.random.Generator, method: str, lr: float) -> None:
+    obj = Quadratic(rng)
+    res = first_order(obj, np.zeros(6), method=method, lr=lr, tol=1e-7, max_iter=50_000)
+    assert res.converged, res.message
+    np.testing.assert_allclose(res.x, obj.m, atol=1e-5)
+
+
+def test_first_order_stops_on_divergence(rng: np.random.Generator) -> None:
+    obj = Quadratic(rng)
+    with np.errstate(over="ignore", invalid="ignore"):
+        res = first_order(obj, np.ones(6), method="gd", lr=1e3, tol=1e-7, max_iter=5000)
+    assert not res.converged
+    assert "diverged" in res.message
