@@ -17,6 +17,7 @@ from softlogit.experiment._result import (
     PairComparison,
     Trajectory,
 )
+from softlogit.experiment._run import available_engines, run_experiment
 from softlogit.experiment._spec import (
     ACTIVATIONS,
     DATASETS,
@@ -31,11 +32,19 @@ from softlogit.experiment._spec import (
     default_pairs,
     network_names,
 )
+from softlogit.experiment._theory import (
+    THEOREM_STEPS,
+    THEOREMS,
+    function_tolerance,
+    rounding_tolerance,
+)
 
 __all__ = [
     "ACTIVATIONS",
     "DATASETS",
     "OPTIONS",
+    "THEOREMS",
+    "THEOREM_STEPS",
     "ConservedSum",
     "DataInfo",
     "DataSpec",
@@ -48,7 +57,11 @@ __all__ = [
     "PairComparison",
     "TrainingSpec",
     "Trajectory",
+    "available_engines",
     "default_networks",
     "default_pairs",
+    "function_tolerance",
     "network_names",
+    "rounding_tolerance",
+    "run_experiment",
 ]

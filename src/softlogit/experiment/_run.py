@@ -1,0 +1,201 @@
+"""Run an experiment: data, equivalent initialization, training, comparison."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import platform
+import time
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from softlogit.experiment._compare import (
+    answer_questions,
+    compare_pair,
+    conserved_sum,
+    head_movement,
+)
+from softlogit.experiment._data import load_data
+from softlogit.experiment._engine_numpy import batch_schedule
+from softlogit.experiment._networks import init_params, network_def
+from softlogit.experiment._result import ExperimentResult, Trajectory
+from softlogit.experiment._spec import ExperimentSpec
+
+__all__ = ["ENGINES", "available_engines", "run_experiment"]
+
+# engine name -> (module, training function); a module that is not present is not
+# offered. Every training function has the signature of
+# softlogit.experiment._engine_numpy.train_numpy.
+ENGINES: dict[str, tuple[str, str]] = {
+    "numpy": ("softlogit.experiment._engine_numpy", "train_numpy"),
+    "torch": ("softlogit.experiment._engine_torch", "train_torch"),
+    "keras": ("softlogit.experiment._engine_keras", "train_keras"),
+}
+
+Progress = Callable[[str, int, int], None]
+
+
+def available_engines() -> tuple[str, ...]:
+    """Names of the engines whose module is present.
+
+    Examples
+    --------
+    >>> from softlogit.experiment import available_engines
+    >>> "numpy" in available_engines()
+    True
+    """
+    return tuple(
+        name
+        for name, (module, _) in ENGINES.items()
+        if importlib.util.find_spec(module) is not None
+    )
+
+
+@contextlib.contextmanager
+def _single_threaded_blas() -> Iterator[None]:
+    # The experiment's matrices are small: a multi-threaded BLAS only adds
+    # synchronization (up to 30x slower on a busy machine), so use one thread.
+    try:
+        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+def run_experiment(
+    spec: ExperimentSpec | None = None,
+    *,
+    engine: str = "numpy",
+    progress: Progress | None = None,
+) -> ExperimentResult:
+    """Train every network of ``spec`` side by side and compare them.
+
+    Parameters
+    ----------
+    spec : ExperimentSpec, optional
+        The experiment; default ``ExperimentSpec()`` (breast cancer, one hidden layer
+        of 16 tanh units, SGD with lr 0.1, full batch, 2000 steps, networks 0, 1, 2,
+        1c).
+    engine : str, default='numpy'
+        Which implementation trains the networks (see :func:`available_engines`).
+    progress : callable, optional
+        Called as ``progress(network, step, total_steps)`` at every recorded step.
+
+    Returns
+    -------
+    ExperimentResult
+
+    Raises
+    ------
+    ValueError
+        For an unknown engine, or data the spec cannot use (NaN, one class, missing
+        CSV target column, ...); the message names the option.
+
+    Examples
+    --------
+    >>> from softlogit.experiment import ExperimentSpec, run_experiment
+    >>> spec = ExperimentSpec().replace(steps=50, hidden=(4,))
+    >>> result = run_experiment(spec)
+    >>> result.pair("0", "2").verdict
+    'identical up to rounding'
+    >>> result.pair("0", "1").verdict
+    'different'
+    >>> result.pair("0", "1c").verdict
+    'identical up to rounding'
+    """
+    t_start = time.perf_counter()
+    if spec is None:
+        spec = ExperimentSpec()
+    if not isinstance(spec, ExperimentSpec):
+        raise TypeError(f"`spec` must be an ExperimentSpec; got {type(spec).__name__}.")
+    available = available_engines()
+    if engine not in available:
+        raise ValueError(
+            f"`engine` must be one of {', '.join(map(repr, available))}; got {engine!r}."
+        )
+    module, attr = ENGINES[engine]
+    train = getattr(importlib.import_module(module), attr)
+
+    data_seed, init_seed, batch_seed = np.random.SeedSequence(spec.seed).spawn(3)
+    data = load_data(spec.data, data_seed)
+    k = data.info.n_classes
+    names = spec.resolved_networks(k)
+    pairs = spec.resolved_pairs(k)
+    nets = {n: network_def(n, k) for n in names}
+    tr = spec.training
+    inits = init_params(
+        data.info.n_features,
+        spec.model.hidden,
+        k,
+        sorted({d.head for d in nets.values()}),
+        init_from=spec.init.init_from,
+        gauge=spec.init.gauge,
+        rng=np.random.default_rng(init_seed),
+        dtype=np.dtype(tr.dtype),
+    )
+    batches = batch_schedule(
+        data.info.n_train, tr.batch_size, tr.steps, np.random.default_rng(batch_seed)
+    )
+    t_data = time.perf_counter()
+
+    trajectories: dict[str, Trajectory] = {}
+    with _single_threaded_blas():
+        for name, net in nets.items():
+            trajectories[name] = train(
+                net, data, spec, inits[net.head], batches, progress
+            )
+    t_train = time.perf_counter()
+
+    comparisons = [
+        compare_pair(trajectories[a], trajectories[b], nets[a], nets[b], tr, k)
+        for a, b in pairs
+    ]
+    conserved = [
+        conserved_sum(trajectories[n], nets[n], tr, k)
+        for n in names
+        if nets[n].head in ("difference", "softmax")
+    ]
+    movements = []
+    if k == 2:
+        full = next(
+            (n for n in names if nets[n].head in ("difference", "softmax")), None
+        )
+        if full is not None:
+            for n in ("1", "1c"):
+                if n in trajectories:
+                    movements.append(
+                        head_movement(
+                            trajectories[full], trajectories[n], nets[full], nets[n], tr
+                        )
+                    )
+    answers = answer_questions(comparisons, conserved, movements, tr)
+    t_end = time.perf_counter()
+
+    from softlogit import __version__
+
+    versions = {
+        "softlogit": __version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+    }
+    return ExperimentResult(
+        spec=spec,
+        engine=engine,
+        data=data.info,
+        trajectories=trajectories,
+        pairs=comparisons,
+        conserved=conserved,
+        head_movements=movements,
+        answers=answers,
+        timings={
+            "data": t_data - t_start,
+            "train": t_train - t_data,
+            "compare": t_end - t_train,
+            "total": t_end - t_start,
+        },
+        versions=versions,
+    )
