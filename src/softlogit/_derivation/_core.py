@@ -275,12 +275,16 @@ class Step:
         if factor.free_symbols & conclusion.free_symbols - premise.free_symbols:
             return False, "failed", "the factor depends on the conclusion"
         if factor.is_zero is False:
-            condition = f" ({self.condition})" if self.condition is not None else ""
+            shown = sp.pretty(factor, use_unicode=True)
+            because = (
+                f" since {sp.pretty(self.condition, use_unicode=True)}"
+                if self.condition is not None
+                else ""
+            )
             return (
                 True,
                 "symbolic",
-                f"SymPy: premise = ({factor})·(conclusion), and {factor} ≠ 0"
-                f"{condition}",
+                f"SymPy: premise = {shown}·(conclusion) and {shown} ≠ 0{because}",
             )
         return False, "failed", f"cannot show that the factor {factor} is nonzero"
 

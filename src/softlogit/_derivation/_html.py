@@ -20,6 +20,8 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
+from xml.dom import minidom
+from xml.parsers.expat import ExpatError
 
 import sympy as sp
 from sympy.printing.mathml import mathml
@@ -70,8 +72,13 @@ DERIVATION_CSS = """
 .sl-d .sl-d-explanation { margin: 0.3rem 0 0.2rem; }
 .sl-d .sl-d-math { overflow-x: auto; overflow-y: hidden; padding: 0.2rem 0; }
 .sl-d math[display="block"] { font-size: 1.15em; margin: 0.35rem 0; }
-.sl-d .sl-d-side { color: var(--sl-d-muted); margin: 0.1rem 0; font-size: 0.95rem; }
-.sl-d .sl-d-side math { color: #24292f; }
+.sl-d .sl-d-side { display: flex; gap: 0.8rem; align-items: baseline;
+  margin: 0.15rem 0; }
+.sl-d .sl-d-label { color: var(--sl-d-muted); font-size: 0.9rem; min-width: 3.2rem;
+  text-align: right; }
+.sl-d .sl-d-side ul { list-style: none; margin: 0; padding: 0; display: flex;
+  flex-wrap: wrap; column-gap: 2.2rem; row-gap: 0.35rem; align-items: baseline; }
+.sl-d .sl-d-side li { max-width: 100%; overflow-x: auto; overflow-y: hidden; }
 .sl-d .sl-d-check { color: var(--sl-d-muted); font-size: 0.85rem; margin: 0.3rem 0 0; }
 """
 
@@ -111,7 +118,60 @@ def expr_to_mathml(expr: sp.Basic) -> str:
     text = text.replace("<mi>&ExponentialE;</mi>", '<mi mathvariant="normal">e</mi>')
     for entity, char in _ENTITIES.items():
         text = text.replace(entity, char)
-    return re.sub(r'<mi mathvariant="bold">([^<]*)</mi>', _bold, text)
+    text = re.sub(r'<mi mathvariant="bold">([^<]*)</mi>', _bold, text)
+    return _polish(text)
+
+
+# Elements that make a parenthesized group taller than a line of text.
+_TALL = ("mfrac", "mtable", "munderover", "msqrt", "mroot")
+
+
+def _polish(text: str) -> str:
+    """Typographic fixes: a true minus sign, and parentheses that stretch only
+    around tall content (Chromium otherwise grows them around every subscript)."""
+    try:
+        document = minidom.parseString(f"<math>{text}</math>")
+    except ExpatError:  # pragma: no cover - SymPy's output is well-formed
+        return text
+    for mo in document.getElementsByTagName("mo"):
+        content = _text_of(mo)
+        if content == "-":
+            _set_text(mo, "\u2212")
+        elif content == "(":
+            row = mo.parentNode
+            if not isinstance(row, minidom.Element):
+                continue
+            closing = row.lastChild
+            if (
+                row.firstChild is mo
+                and isinstance(closing, minidom.Element)
+                and closing.tagName == "mo"
+                and _text_of(closing) == ")"
+                and not any(row.getElementsByTagName(tag) for tag in _TALL)
+            ):
+                mo.setAttribute("stretchy", "false")
+                closing.setAttribute("stretchy", "false")
+    for mn in document.getElementsByTagName("mn"):
+        content = _text_of(mn)
+        if content is not None and content.startswith("-"):
+            _set_text(mn, "\u2212" + content[1:])
+    root = document.documentElement
+    assert root is not None
+    return "".join(child.toxml() for child in root.childNodes)
+
+
+def _set_text(element: minidom.Element, content: str) -> None:
+    node = element.childNodes[0]
+    assert isinstance(node, minidom.Text)
+    node.data = content
+
+
+def _text_of(element: minidom.Element) -> str | None:
+    """The text of an element with a single text child, else ``None``."""
+    children = element.childNodes
+    if len(children) == 1 and isinstance(children[0], minidom.Text):
+        return str(children[0].data)
+    return None
 
 
 def _bold(match: re.Match[str]) -> str:
@@ -149,8 +209,11 @@ def _index_mathml(symbol: sp.Symbol, low: int, high: int) -> str:
 
 
 def _side(label: str, entries: Sequence[Relation]) -> str:
-    formulas = ", ".join(_math(_relation(n, v)) for n, v in entries)
-    return f'<p class="sl-d-side">{html.escape(label)} {formulas}</p>'
+    items = "".join(f"<li>{_math(_relation(n, v))}</li>" for n, v in entries)
+    return (
+        f'<div class="sl-d-side"><span class="sl-d-label">{html.escape(label)}</span>'
+        f"<ul>{items}</ul></div>"
+    )
 
 
 def _step_html(number: int, step: Step, check: StepCheck) -> str:

@@ -15,12 +15,14 @@ from __future__ import annotations
 from typing import Any
 
 import sympy as sp
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pretty.stringpict import prettyForm
 
 __all__ = [
     "BCE",
     "VECTOR_DIMENSION",
     "Dot",
+    "Hat",
     "Increment",
     "Partial",
     "Primed",
@@ -159,7 +161,47 @@ class Primed(sp.Symbol):  # type: ignore[misc]
         return prettyForm(*printer._print(self._plain()).right("′"))
 
     def _mathml_presentation(self, printer: Any) -> Any:
-        return _msup(printer, printer._print(self._plain()), _mo(printer, "′"))
+        prime = _mo(printer, "′")
+        prime.setAttribute("lspace", "0")
+        prime.setAttribute("rspace", "0")
+        return _mrow(printer, printer._print(self._plain()), prime)
+
+
+class Hat(sp.Symbol):  # type: ignore[misc]
+    """A symbol with a hat: ``Hat("m_1")`` shows as m̂₁ (a bias-corrected moment)."""
+
+    def __new__(cls, name: str, **assumptions: bool) -> Hat:
+        obj: Hat = super().__new__(cls, name, **assumptions)
+        return obj
+
+    def _parts(self) -> tuple[sp.Symbol, str]:
+        base, _, sub = self.name.partition("_")
+        return sp.Symbol(base), sub
+
+    def _sympystr(self, printer: Any) -> str:
+        return f"{self.name}_hat"
+
+    def _latex(self, printer: Any) -> str:
+        base, sub = self._parts()
+        text = rf"\hat{{{printer._print(base)}}}"
+        return f"{text}_{{{sub}}}" if sub else text
+
+    def _pretty(self, printer: Any) -> prettyForm:
+        base, sub = self._parts()
+        text = f"{base.name}\u0302" + (
+            _unicode_subscript(sub) or f"_{sub}" if sub else ""
+        )
+        return prettyForm(text)
+
+    def _mathml_presentation(self, printer: Any) -> Any:
+        base, sub = self._parts()
+        over = printer.dom.createElement("mover")
+        over.setAttribute("accent", "true")
+        over.appendChild(printer._print(base))
+        over.appendChild(_mo(printer, "^"))
+        if sub:
+            return _msub(printer, over, printer._print(sp.Symbol(sub)))
+        return over
 
 
 # --------------------------------------------------------------------------- notation
@@ -169,6 +211,8 @@ class Notation(sp.Function):  # type: ignore[misc]
     """Base class: an unevaluated function shown as notation, with a definition."""
 
     _name = ""
+    # Printers parenthesize by precedence: a function call binds like an atom.
+    precedence = PRECEDENCE["Func"]
 
     @classmethod
     def eval(cls, *args: sp.Basic) -> None:  # stay unevaluated
@@ -277,6 +321,7 @@ class Dot(Notation):
     """The dot product ``u·v`` of two linear combinations of :class:`Vector` symbols."""
 
     nargs = 2
+    precedence = PRECEDENCE["Mul"]
 
     def definition(self) -> sp.Basic:
         u, v = self.args
@@ -323,6 +368,7 @@ class SqNorm(Notation):
     """The squared Euclidean norm ``‖u‖²`` (defined as ``u·u``)."""
 
     nargs = 1
+    precedence = PRECEDENCE["Atom"]
 
     def definition(self) -> sp.Basic:
         (u,) = self.args
@@ -351,6 +397,7 @@ class Partial(Notation):
     """The partial derivative ``∂f/∂x`` (SymPy's ``diff`` once ``f`` is expanded)."""
 
     nargs = 2
+    precedence = PRECEDENCE["Mul"]
 
     def definition(self) -> sp.Basic:
         f, x = self.args
@@ -390,6 +437,7 @@ class Sub(Notation):
     """An indexed scalar ``z_k``: ``Sub(z, k)`` is the symbol ``z_1`` once ``k = 1``."""
 
     nargs = 2
+    precedence = PRECEDENCE["Atom"]
 
     def definition(self) -> sp.Basic:
         base, k = self.args
@@ -446,7 +494,7 @@ class Increment(Notation):
         body = printer._print(x)
         if _needs_parens(x):
             body = _mrow(printer, _mo(printer, "("), body, _mo(printer, ")"))
-        return _mrow(printer, _mo(printer, "Δ"), body)
+        return _mrow(printer, _mi(printer, "Δ", variant="normal"), body)
 
 
 def expand_notation(expr: sp.Basic) -> sp.Basic:

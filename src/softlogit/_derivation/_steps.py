@@ -10,6 +10,7 @@ from softlogit._derivation._core import Derivation, Step
 from softlogit._derivation._notation import (
     BCE,
     Dot,
+    Hat,
     Increment,
     Partial,
     Primed,
@@ -146,7 +147,10 @@ def _steps(K: int) -> list[Step]:
                     Softmax(k, *zs),
                     _frac(sp.exp(Sub(z, k)), sp.Sum(sp.exp(Sub(z, j)), (j, 1, K))),
                 ),
-                (Sigmoid(t), _frac(sp.Integer(1), _plus(sp.Integer(1), sp.exp(-t)))),
+                (
+                    Sigmoid(t),
+                    sp.Pow(_plus(sp.Integer(1), sp.exp(-t)), -1, evaluate=False),
+                ),
                 (
                     BCE(p, y),
                     _minus(-y * sp.log(p), _minus(sp.Integer(1), y) * sp.log(1 - p)),
@@ -244,8 +248,8 @@ def _steps(K: int) -> list[Step]:
         Step(
             "logit-difference",
             "Linear heads: the logit difference is one linear unit",
-            "With z_j = w_j·a + b_j on the same activations a, a logit difference is a "
-            "linear unit with weights w_k - w₁ and bias b_k - b₁.",
+            "With zⱼ = wⱼ·a + bⱼ on the same activations a, a logit difference is a "
+            "linear unit with weights wₖ - w₁ and bias bₖ - b₁.",
             _minus(Sub(z, k), z1),
             _plus(
                 Dot(_minus(Sub(vec_w, k), vec_ws[0]), vec_a), _minus(Sub(b, k), bs[0])
@@ -276,7 +280,7 @@ def _steps(K: int) -> list[Step]:
             Step(
                 "linear-heads",
                 "A K-unit softmax head is a (K - 1)-unit reference head",
-                "With θ_i = w_i - w₁ and β_i = b_i - b₁ the reference head gives the "
+                "With θᵢ = wᵢ - w₁ and βᵢ = bᵢ - b₁ the reference head gives the "
                 "same probabilities; the K rows themselves are not identified.",
                 Softmax(k, *zs),
                 Softmax(
@@ -315,7 +319,7 @@ def _steps(K: int) -> list[Step]:
                 "same-loss-reference",
                 "The same loss in reference form",
                 "The K-class cross-entropy depends on the logits only through the "
-                "differences z_i - z₁.",
+                "differences zᵢ - z₁.",
                 cross_entropy,
                 -_plus(
                     *[
@@ -337,7 +341,7 @@ def _steps(K: int) -> list[Step]:
         Step(
             "gradients",
             "The gradient of the cross-entropy",
-            "For labels y that sum to one, ∂L/∂z_k = p_k - y_k: predicted minus "
+            "For labels y that sum to one, ∂L/∂zₖ = pₖ - yₖ: predicted minus "
             "observed probability.",
             Partial(loss, Sub(z, k)),
             _minus(Softmax(k, *zs), Sub(y, k)),
@@ -350,7 +354,7 @@ def _steps(K: int) -> list[Step]:
         Step(
             "zero-sum",
             "The gradient sums to zero",
-            "Σ_k (p_k - y_k) = 1 - 1 = 0: the loss cannot move all logits together.",
+            "Σₖ (pₖ - yₖ) = 1 - 1 = 0: the loss cannot move all logits together.",
             _plus(*[Partial(loss, zn) for zn in zs]),
             sp.Integer(0),
             where=((loss, cross_entropy),),
@@ -361,7 +365,7 @@ def _steps(K: int) -> list[Step]:
         Step(
             "row-sum-gradient",
             "The sum of the head's rows receives no gradient",
-            "Per coordinate (z_j = w_j a + b_j), the rows' gradients (p_j - y_j) a sum "
+            "Per coordinate (zⱼ = wⱼ a + bⱼ), the rows' gradients (pⱼ - yⱼ) a sum "
             "to zero, so SGD without weight decay never changes w₁ + … + w_K (nor "
             "b₁ + … + b_K: take a = 1).",
             _plus(*[Partial(loss, wn) for wn in ws]),
@@ -410,7 +414,7 @@ def _steps(K: int) -> list[Step]:
                 "training-dynamics",
                 "One SGD step: the softmax head is the reference head preconditioned "
                 "by P = I + 11ᵀ",
-                "From equivalent initialization (θ_i = w_i - w₁, β_i = b_i - b₁), the "
+                "From equivalent initialization (θᵢ = wᵢ - w₁, βᵢ = bᵢ - b₁), the "
                 "row differences of the softmax head move by P times the reference "
                 "head's step; for K = 2, P = 2.",
                 sp.ImmutableMatrix(deltas),
@@ -456,8 +460,8 @@ def _steps(K: int) -> list[Step]:
         Step(
             "penalty-gradient",
             "The L2 penalty's gradient on the sum of the rows",
-            "With J = L + (λ/2) Σ_j w_j², the loss part cancels in Σ_k ∂J/∂w_k (step "
-            "row-sum-gradient) and only the penalty's λ Σ_k w_k remains.",
+            "With J = L + (λ/2) Σⱼ wⱼ², the loss part cancels in Σₖ ∂J/∂wₖ (step "
+            "row-sum-gradient) and only the penalty's λ Σₖ wₖ remains.",
             _plus(*[Partial(objective, wn) for wn in ws]),
             lam * w_sum,
             where=(
@@ -476,7 +480,7 @@ def _steps(K: int) -> list[Step]:
         Step(
             "penalties",
             "The L2-penalized optimum is centered",
-            "At a stationary point Σ_k ∂J/∂w_k = 0, so λ Σ_k w_k = 0 and, for λ > 0, "
+            "At a stationary point Σₖ ∂J/∂wₖ = 0, so λ Σₖ wₖ = 0 and, for λ > 0, "
             "the rows sum to zero: the penalty picks the centered gauge.",
             w_sum,
             sp.Integer(0),
@@ -564,8 +568,8 @@ def _optimizer_steps(
                 "The buffer m ← μm + g is linear in the gradients: if network 0's "
                 "difference has twice network 1's gradient and buffer (true at the "
                 "zero start), its next buffer is twice network 1's too.",
-                _plus(mu * m_d, g_d),
-                2 * _plus(mu * m_w, g_w),
+                _plus(_times(mu, m_d), g_d),
+                _times(2, _plus(_times(mu, m_w), g_w)),
                 given=((m_d, 2 * m_w), (g_d, 2 * g_w)),
             )
         )
@@ -580,20 +584,31 @@ def _optimizer_steps(
         gs = [real(f"g_{n}") for n in (1, 2)]
         m_new = [Primed(f"m_{n}", real=True) for n in (1, 2)]
         v_new = [Primed(f"v_{n}", positive=True) for n in (1, 2)]
+        m_hat = [Hat(f"m_{n}", real=True) for n in (1, 2)]
+        v_hat = [Hat(f"v_{n}", positive=True) for n in (1, 2)]
         moves = [Increment(wn) for wn in ws]
         where: list[tuple[sp.Basic, sp.Basic]] = []
         for n in range(2):
             where.append(
                 (
                     moves[n],
-                    -eta
-                    * _frac(m_new[n], 1 - beta1**step_t)
-                    / _plus(sp.sqrt(_frac(v_new[n], 1 - beta2**step_t)), eps),
+                    _times(-eta, _frac(m_hat[n], _plus(sp.sqrt(v_hat[n]), eps))),
                 )
             )
         for n in range(2):
-            where.append((m_new[n], _plus(beta1 * ms[n], (1 - beta1) * gs[n])))
-            where.append((v_new[n], _plus(beta2 * vs[n], (1 - beta2) * gs[n] ** 2)))
+            where.append(
+                (m_hat[n], _frac(m_new[n], _minus(sp.Integer(1), beta1**step_t)))
+            )
+            where.append(
+                (v_hat[n], _frac(v_new[n], _minus(sp.Integer(1), beta2**step_t)))
+            )
+        for n in range(2):
+            where.append(
+                (m_new[n], _plus(_times(beta1, ms[n]), _times(1 - beta1, gs[n])))
+            )
+            where.append(
+                (v_new[n], _plus(_times(beta2, vs[n]), _times(1 - beta2, gs[n] ** 2)))
+            )
         steps.append(
             Step(
                 "adam-mirror",
@@ -635,6 +650,11 @@ def _optimizer_steps(
             )
         )
     return steps
+
+
+def _times(*factors: sp.Basic) -> sp.Basic:
+    """A product kept in the given order for display."""
+    return sp.Mul(*factors, evaluate=False)
 
 
 def _frac(numerator: sp.Basic, denominator: sp.Basic) -> sp.Basic:

@@ -1,0 +1,184 @@
+"""The HTML outputs in a real browser: headless Debian Chromium driven by Selenium.
+
+The pages are produced by the command line (``softlogit derive --format html`` and
+``softlogit compare``), opened from disk, screenshotted (kept under ``tests/artifacts/``
+or ``$SOFTLOGIT_ARTIFACTS``) and inspected through the DOM: every formula is laid out
+as MathML with a non-zero size (a fraction's numerator sits above its denominator), no
+LaTeX source is visible, every plot image loaded, and the console has no errors.
+
+Nothing is downloaded: Selenium is pointed at ``/usr/bin/chromedriver`` and
+``/usr/bin/chromium`` with Selenium Manager offline. When Chromium is missing the tests
+fail (they never skip): ``scripts/dev.py`` installs it with apt.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from softlogit._cli import main
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+CHROMIUM = Path(os.environ.get("SOFTLOGIT_CHROMIUM", "/usr/bin/chromium"))
+CHROMEDRIVER = Path(os.environ.get("SOFTLOGIT_CHROMEDRIVER", "/usr/bin/chromedriver"))
+LATEX_SOURCE = ("\\frac", "\\left", "\\sigma", "\\operatorname", "\\mathbf", "$$")
+
+# Measured in the page: every <math> box, every fraction's layout, images, text.
+_INSPECT = """
+const boxes = Array.from(document.querySelectorAll('math')).map(m => {
+  const r = m.getBoundingClientRect(); return [r.width, r.height]; });
+const fracs = Array.from(document.querySelectorAll('mfrac')).map(f => {
+  const num = f.children[0].getBoundingClientRect();
+  const den = f.children[1].getBoundingClientRect();
+  return [num.bottom, den.top, num.height, den.height]; });
+const images = Array.from(document.images).map(i => [i.currentSrc.slice(0, 40),
+  i.complete, i.naturalWidth, i.naturalHeight]);
+const svgs = Array.from(document.querySelectorAll('svg')).map(s => {
+  const r = s.getBoundingClientRect(); return [r.width, r.height]; });
+return {boxes, fracs, images, svgs, text: document.body.innerText,
+        height: document.documentElement.scrollHeight,
+        mathDisplay: document.querySelector('math') ?
+          getComputedStyle(document.querySelector('math')).display : null};
+"""
+
+
+def _artifacts() -> Path:
+    root = os.environ.get("SOFTLOGIT_ARTIFACTS")
+    path = Path(root) if root else Path(__file__).parent / "artifacts"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """A headless Chromium that downloads nothing and keeps its console log."""
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    if missing:
+        pytest.fail(
+            f"browser tests need Debian's Chromium: {', '.join(missing)} not found. "
+            "Install with `apt-get install -y chromium chromium-driver` (scripts/dev.py "
+            "test does this), or point SOFTLOGIT_CHROMIUM/SOFTLOGIT_CHROMEDRIVER at them."
+        )
+    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must not fetch a browser
+    from selenium import webdriver
+
+    profile = tempfile.mkdtemp(prefix="softlogit-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1000",
+        "--hide-scrollbars",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    service = webdriver.ChromeService(executable_path=str(CHROMEDRIVER))
+    driver = webdriver.Chrome(service=service, options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _open(driver: Any, page: Path) -> dict[str, Any]:
+    driver.get(page.resolve().as_uri())
+    driver.execute_script("return document.fonts.ready")
+    info: dict[str, Any] = driver.execute_script(_INSPECT)
+    return info
+
+
+def _screenshot(driver: Any, name: str, height: int) -> Path:
+    """A full-page screenshot (the window grows to the page height, capped)."""
+    driver.set_window_size(1280, min(max(height, 600) + 120, 12000))
+    path = _artifacts() / name
+    assert driver.save_screenshot(str(path)), f"could not save {path}"
+    assert path.stat().st_size > 10_000
+    return path
+
+
+def _console_errors(driver: Any) -> list[str]:
+    return [
+        f"{e.get('level')}: {e.get('message')}"
+        for e in driver.get_log("browser")
+        if e.get("level") in ("SEVERE", "ERROR")
+    ]
+
+
+def _assert_math_rendered(info: dict[str, Any], at_least: int) -> None:
+    boxes = info["boxes"]
+    assert len(boxes) >= at_least
+    empty = [i for i, (w, h) in enumerate(boxes) if not (w > 0 and h > 0)]
+    assert empty == [], f"<math> elements with zero size: {empty}"
+    # MathML was laid out as math: <math display=block> is a block box, and every
+    # fraction's numerator sits above its denominator (inline text would not).
+    assert info["mathDisplay"] in ("block math", "block", "inline math")
+    assert info["fracs"], "no fraction rendered"
+    for num_bottom, den_top, num_h, den_h in info["fracs"]:
+        assert num_h > 0
+        assert den_h > 0
+        assert num_bottom <= den_top + 1.0
+    visible = [s for s in LATEX_SOURCE if s in info["text"]]
+    assert visible == [], f"raw LaTeX visible in the page: {visible}"
+
+
+def test_derivation_page_renders(browser: Any, tmp_path: Path) -> None:
+    from softlogit import derivation
+
+    page = tmp_path / "derivation.html"
+    assert main(["derive", "--format", "html", "--out", str(page)]) == 0
+    ids = derivation(2).ids
+    info = _open(browser, page)
+    _assert_math_rendered(info, at_least=len(ids))
+    assert "steps verified" in info["text"]
+    assert "FAILED" not in info["text"]
+    for step_id in ids:
+        element = browser.find_element("id", f"step-{step_id}")
+        rect = element.rect
+        assert rect["width"] > 0
+        assert rect["height"] > 0
+    badges = browser.find_elements("css selector", "#derivation .sl-d-badge")
+    assert len(badges) == len(ids)
+    assert all(b.text.startswith("✓ verified") for b in badges)
+    assert _console_errors(browser) == []
+    _screenshot(browser, "derivation.png", info["height"])
+    # A link to a step (as the report's verdicts use) scrolls to it.
+    browser.set_window_size(1280, 900)
+    browser.get(page.resolve().as_uri() + "#step-training-dynamics")
+    top = browser.execute_script(
+        "return document.getElementById('step-training-dynamics')"
+        ".getBoundingClientRect().top"
+    )
+    assert abs(top) < 50
+    assert browser.execute_script("return window.scrollY") > 0
+
+
+def test_derivation_page_renders_k_classes(browser: Any, tmp_path: Path) -> None:
+    page = tmp_path / "derivation-k3.html"
+    assert (
+        main(["derive", "--classes", "3", "--format", "html", "--out", str(page)]) == 0
+    )
+    info = _open(browser, page)
+    _assert_math_rendered(info, at_least=20)
+    # The preconditioner matrix is a rendered table.
+    tables = browser.find_elements("css selector", "#step-training-dynamics mtable")
+    assert tables
+    assert all(t.rect["height"] > 0 for t in tables)
+    assert _console_errors(browser) == []
+    _screenshot(browser, "derivation-k3.png", info["height"])
