@@ -474,22 +474,12 @@ class LinearModelLoss:
         G, P = MultinomialLoss._gradient_proba(self._raw(c_eval, X_arr), y_arr, sw)
         grad = self._backprop(G, X_arr, c_eval, sw_sum, l2)[keep]
         swn = (np.ones(X_arr.shape[0]) if sw is None else sw) / sw_sum
-        m = len(keep)
-        H = np.empty((m * n_dof, m * n_dof), dtype=grad.dtype)
-        for a, k in enumerate(keep):
-            for b in range(a, m):
-                l_ = keep[b]
-                # Block (k, l) of X^T (diag(p_k) delta_kl - p_k p_l) X, sample-weighted.
-                w = -swn * P[:, k] * P[:, l_]
-                if k == l_:
-                    w += swn * P[:, k]
-                block = _weighted_gram(X_arr, w, fi)
-                block[np.arange(n_features), np.arange(n_features)] += l2 * pen[a, b]
-                H[a * n_dof : (a + 1) * n_dof, b * n_dof : (b + 1) * n_dof] = block
-                if b != a:
-                    H[b * n_dof : (b + 1) * n_dof, a * n_dof : (a + 1) * n_dof] = (
-                        block.T
-                    )
+        H = _multinomial_hessian(X_arr, P[:, keep], swn, fi)
+        n_w = np.arange(n_features)
+        for a in range(len(keep)):
+            for b in range(len(keep)):
+                if pen[a, b]:
+                    H[a * n_dof + n_w, b * n_dof + n_w] += l2 * pen[a, b]
         if reference_class is None:
             return grad.reshape(np.shape(coef)), H
         return grad, H
@@ -522,6 +512,48 @@ def _check_reference(reference_class: int, n_classes: int) -> int:
             f"got {reference_class}."
         )
     return int(reference_class)
+
+
+def _multinomial_hessian(
+    X: FloatArray, P: FloatArray, swn: FloatArray, fit_intercept: bool
+) -> FloatArray:
+    """Hessian of the weighted mean multinomial loss in the rows of the columns of P.
+
+    Block ``(k, l)`` is ``Xa^T diag(swn * (p_k [k = l] - p_k p_l)) Xa``. The rank-one
+    parts of all blocks come from one matrix product ``A^T A`` with the rows of ``A``
+    equal to ``sqrt(swn_i) (p_i kron xa_i)``; rows are processed in chunks to bound
+    the memory of ``A``.
+    """
+    from scipy.linalg import blas
+
+    n, p = X.shape
+    n_dof = p + fit_intercept
+    m = P.shape[1]
+    size = m * n_dof
+    H = np.zeros((size, size), dtype=np.result_type(X.dtype, P.dtype))
+    chunk = max(1, 4_000_000 // max(size, 1))
+    root = np.sqrt(swn)
+    for start in range(0, n, chunk):
+        stop = min(n, start + chunk)
+        Xa = X[start:stop]
+        if fit_intercept:
+            Xa = np.hstack([Xa, np.ones((stop - start, 1), dtype=X.dtype)])
+        A = (P[start:stop, :, None] * Xa[:, None, :]).reshape(stop - start, size)
+        A *= root[start:stop, None]
+        if A.dtype == np.float64:
+            # Upper triangle of A^T A by BLAS syrk (half the flops of a GEMM); A is
+            # C-ordered, so A.T is Fortran-ordered and passes without a copy.
+            H -= blas.dsyrk(1.0, A.T, trans=0, lower=0)
+        else:
+            H -= np.triu(A.T @ A)
+        for a in range(m):
+            sl = slice(a * n_dof, (a + 1) * n_dof)
+            H[sl, sl] += np.triu(
+                Xa.T @ (Xa * (swn[start:stop] * P[start:stop, a])[:, None])
+            )
+    # Only the upper triangle was accumulated: mirror it.
+    out: FloatArray = np.triu(H) + np.triu(H, 1).T
+    return out
 
 
 def _weighted_gram(X: FloatArray, w: FloatArray, fit_intercept: bool) -> FloatArray:
