@@ -229,9 +229,9 @@ class PairComparison:
     verdict : {'identical up to rounding', 'same function, different trajectory', \
 'different', 'not compared'}
         Measured verdict (``'not compared'`` if a run diverged).
-    expected : str or None
-        The verdict the theory predicts for this pair and training procedure, or
-        ``None`` where it has no exact prediction.
+    expected : {'identical up to rounding', 'not identical'} or None
+        What the theory predicts for this pair and training procedure, or ``None``
+        where it has no exact prediction (then the gap is a measurement).
     theorem : str
         The theorem of the design (``'T4'``, ``'T5'``, ``'T6'``) that explains it.
     derivation_step : str
@@ -263,9 +263,12 @@ class PairComparison:
 
     @property
     def agrees_with_theory(self) -> bool | None:
-        """Whether the verdict is the predicted one (``None``: no prediction)."""
-        if self.expected is None:
+        """Whether the verdict matches the prediction (``None``: no prediction, or
+        not compared)."""
+        if self.expected is None or self.verdict == "not compared":
             return None
+        if self.expected == "not identical":
+            return self.verdict != "identical up to rounding"
         return self.verdict == self.expected
 
     def final(self, metric: str) -> float:

@@ -1,0 +1,170 @@
+"""The experiment result: tidy frame, JSON, save/load round trip and validation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from softlogit.experiment import ExperimentResult, ExperimentSpec, run_experiment
+from softlogit.experiment._result import PAIR_METRICS
+
+
+@pytest.fixture(scope="module")
+def result() -> ExperimentResult:
+    spec = ExperimentSpec().replace(
+        dataset="synthetic",
+        n_samples=60,
+        n_features=3,
+        hidden=(4,),
+        steps=40,
+        record_every=10,
+        weight_decay=0.01,
+    )
+    return run_experiment(spec)
+
+
+def test_result_shapes(result: ExperimentResult) -> None:
+    assert list(result.trajectories) == ["0", "1", "2", "1c"]
+    t = result.trajectories["0"]
+    assert t.steps.tolist() == [0, 1, 10, 20, 30, 40]
+    n = t.n_records
+    assert t.params["base.0.weight"].shape == (n, 4, 3)
+    assert t.params["head.weight"].shape == (n, 2, 4)
+    assert result.trajectories["1"].params["head.weight"].shape == (n, 1, 4)
+    assert t.proba_train.shape == (n, result.data.n_train, 2)
+    np.testing.assert_allclose(t.proba_test.sum(axis=2), 1.0, atol=1e-15)
+    assert [p.name for p in result.pairs] == ["0 vs 2", "0 vs 1", "0 vs 1c"]
+    for p in result.pairs:
+        assert list(p.metrics) == list(PAIR_METRICS)
+        assert all(v.shape == (n,) for v in p.metrics.values())
+    assert {c.network for c in result.conserved} == {"0", "2"}
+    assert set(result.answers) == {"networks_0_and_1", "networks_0_and_2"}
+    assert result.engine == "numpy"
+    assert result.timings["total"] >= result.timings["train"] > 0
+    assert result.diverged == []
+
+
+def test_pair_lookup(result: ExperimentResult) -> None:
+    assert result.pair("2", "0") is result.pair("0", "2")
+    with pytest.raises(KeyError, match=r"pair '1' vs '2' was not compared"):
+        result.pair("1", "2")
+
+
+def test_to_frame_is_tidy(result: ExperimentResult) -> None:
+    frame = result.to_frame()
+    assert list(frame.columns) == ["kind", "subject", "step", "metric", "value"]
+    assert set(frame["kind"]) == {"network", "pair", "conserved"}
+    loss = frame[(frame.subject == "1") & (frame.metric == "train_loss")]
+    np.testing.assert_array_equal(loss["value"], result.trajectories["1"].train_loss)
+    np.testing.assert_array_equal(loss["step"], result.trajectories["1"].steps)
+    gap = frame[(frame.subject == "0 vs 1") & (frame.metric == "head_max_abs")]
+    np.testing.assert_array_equal(
+        gap["value"], result.pair("0", "1").metrics["head_max_abs"]
+    )
+    n = result.trajectories["0"].n_records
+    expected_rows = 4 * 2 * n + 3 * len(PAIR_METRICS) * n + 2 * 2 * n
+    assert len(frame) == expected_rows
+
+
+def test_json_dict_is_strict_json(result: ExperimentResult) -> None:
+    d = result.to_json_dict()
+    text = json.dumps(d, allow_nan=False)
+    back = json.loads(text)
+    assert back["format_version"] == 1
+    assert back["spec"] == result.spec.to_dict()
+    assert [n["name"] for n in back["networks"]] == ["0", "1", "2", "1c"]
+    p = back["pairs"][0]
+    assert p["verdict"] == "identical up to rounding"
+    assert p["theorem"] == "T4"
+    assert p["derivation_step"] == "linear-heads"
+    assert set(p["metrics"]) == set(PAIR_METRICS)
+    assert back["head_movements"][0]["left"] == "0"
+    assert back["answers"] == result.answers
+
+
+def test_save_load_round_trip(result: ExperimentResult, tmp_path: Path) -> None:
+    out = result.save(tmp_path / "res")
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".softlogit-result",
+        "arrays.npz",
+        "result.json",
+    ]
+    back = ExperimentResult.load(out)
+    assert back.spec == result.spec
+    assert back.data == result.data
+    assert back.answers == result.answers
+    assert back.timings == result.timings
+    assert back.to_json_dict() == result.to_json_dict()
+    for name, t in result.trajectories.items():
+        u = back.trajectories[name]
+        np.testing.assert_array_equal(u.steps, t.steps)
+        np.testing.assert_array_equal(u.proba_test, t.proba_test)
+        for key in t.params:
+            np.testing.assert_array_equal(u.params[key], t.params[key])
+    for c, d in zip(result.conserved, back.conserved, strict=True):
+        np.testing.assert_array_equal(c.weight_sum, d.weight_sum)
+        assert c.predicted_weight_sum is not None
+        np.testing.assert_array_equal(c.predicted_weight_sum, d.predicted_weight_sum)
+    # saving again over an earlier result is allowed; over anything else it is not
+    result.save(out)
+    other = tmp_path / "other"
+    other.mkdir()
+    with pytest.raises(FileExistsError, match=r"already exists"):
+        result.save(other)
+    result.save(other, force=True)
+    assert (other / "result.json").is_file()
+
+
+def test_load_validation(result: ExperimentResult, tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"has no result.json"):
+        ExperimentResult.load(tmp_path)
+    out = result.save(tmp_path / "res")
+    meta = json.loads((out / "result.json").read_text())
+
+    meta["format_version"] = 99
+    (out / "result.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match=r"must have format_version 1; got 99"):
+        ExperimentResult.load(out)
+
+    meta["format_version"] = 1
+    meta["networks"][0]["param_shapes"]["head.weight"] = [3, 4]
+    (out / "result.json").write_text(json.dumps(meta))
+    with pytest.raises(
+        ValueError, match=r"'network/0/param/head.weight' must have shape"
+    ):
+        ExperimentResult.load(out)
+
+    del meta["networks"][0]["param_shapes"]["head.weight"]
+    del meta["answers"]
+    (out / "result.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match=r"incomplete or malformed.*answers"):
+        ExperimentResult.load(out)
+
+    (out / "result.json").write_text("{not json")
+    with pytest.raises(ValueError, match=r"is not valid JSON"):
+        ExperimentResult.load(out)
+
+
+def test_load_refuses_pickled_arrays(result: ExperimentResult, tmp_path: Path) -> None:
+    out = result.save(tmp_path / "res")
+    with np.load(out / "arrays.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays["network/0/steps"] = np.array([object()] * 6, dtype=object)
+    np.savez(out / "arrays.npz", **arrays)
+    with pytest.raises(ValueError, match=r"not a valid NPZ file|pickle"):
+        ExperimentResult.load(out)
+
+
+def test_load_rejects_wrong_array_kind(
+    result: ExperimentResult, tmp_path: Path
+) -> None:
+    out = result.save(tmp_path / "res")
+    with np.load(out / "arrays.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays["network/1/train_loss"] = np.zeros((2, 2))
+    np.savez(out / "arrays.npz", **arrays)
+    with pytest.raises(ValueError, match=r"'network/1/train_loss' must be a 1-D float"):
+        ExperimentResult.load(out)
