@@ -126,9 +126,9 @@ def _assert_math_rendered(info: dict[str, Any], at_least: int) -> None:
     assert len(boxes) >= at_least
     empty = [i for i, (w, h) in enumerate(boxes) if not (w > 0 and h > 0)]
     assert empty == [], f"<math> elements with zero size: {empty}"
-    # MathML was laid out as math: <math display=block> is a block box, and every
-    # fraction's numerator sits above its denominator (inline text would not).
-    assert info["mathDisplay"] in ("block math", "block", "inline math")
+    # MathML was laid out as math (display "math" or "block math" in Chromium), and
+    # every fraction's numerator sits above its denominator (inline text would not).
+    assert info["mathDisplay"] in ("math", "block math", "inline math")
     assert info["fracs"], "no fraction rendered"
     for num_bottom, den_top, num_h, den_h in info["fracs"]:
         assert num_h > 0
@@ -182,3 +182,48 @@ def test_derivation_page_renders_k_classes(browser: Any, tmp_path: Path) -> None
     assert all(t.rect["height"] > 0 for t in tables)
     assert _console_errors(browser) == []
     _screenshot(browser, "derivation-k3.png", info["height"])
+
+
+def test_report_page_renders(browser: Any, tmp_path: Path) -> None:
+    """`softlogit compare`'s report: plots loaded, derivation math laid out, links."""
+    out = tmp_path / "report"
+    assert main(["compare", "--steps", "5", "--out", str(out)]) == 0
+    page = out / "report.html"
+    info = _open(browser, page)
+    _assert_math_rendered(info, at_least=10)
+    plots = info["images"] + [["svg", True, w, h] for w, h in info["svgs"]]
+    assert plots, "the report shows no plot"
+    for src, complete, width, height in info["images"]:
+        assert complete, f"image {src} did not finish loading"
+        assert width > 0, f"image {src} did not load"
+        assert height > 0, f"image {src} did not load"
+    for width, height in info["svgs"]:
+        assert width > 0
+        assert height > 0
+    # Every link to a derivation step lands on an element of the page.
+    targets = browser.execute_script(
+        "return Array.from(document.querySelectorAll('a[href^=\"#step-\"]'))"
+        ".map(a => a.getAttribute('href').slice(1))"
+    )
+    assert targets, "no verdict links to the derivation"
+    missing = [t for t in targets if not browser.find_elements("id", t)]
+    assert missing == []
+    assert _console_errors(browser) == []
+    _screenshot(browser, "report.png", info["height"])
+
+
+def test_inspection_detects_unrendered_math(browser: Any, tmp_path: Path) -> None:
+    """The checks above can fail: raw LaTeX and a missing image are caught."""
+    page = tmp_path / "broken.html"
+    page.write_text(
+        "<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>"
+        "<p>$$\\frac{e^{z_2}}{e^{z_1} + e^{z_2}}$$</p>"
+        "<math display='block'><mfrac><mi>a</mi><mi>b</mi></mfrac></math>"
+        "<img src='missing.png' alt='plot'></body></html>",
+        encoding="utf-8",
+    )
+    info = _open(browser, page)
+    with pytest.raises(AssertionError, match="raw LaTeX visible"):
+        _assert_math_rendered(info, at_least=1)
+    assert info["images"][0][2] == 0  # naturalWidth of the missing plot
+    assert _console_errors(browser) != []  # the failed load is logged
