@@ -160,15 +160,17 @@ def train_numpy(
                     idx = batches[step - 1]
                     xb, tb = X[idx], target[idx]
                 acts, logits = forward(params, xb, activation)
-                if not math.isfinite(float(logits.sum())):
+                dlogits = logit_grad(head, logits, tb)
+                backward(params, acts, dlogits, activation, grads)
+                # NaN anywhere in the logits reaches the head's bias gradient (the
+                # sum of the logit gradients): a check of a few numbers per step
+                if not math.isfinite(float(grads[-1].sum())):
                     diverged_at = step
                     message = (
-                        f"network {net.name} diverged at step {step}: the logits "
+                        f"network {net.name} diverged at step {step}: the gradient "
                         "became NaN or infinite (try a smaller learning rate)."
                     )
                     break
-                dlogits = logit_grad(head, logits, tb)
-                backward(params, acts, dlogits, activation, grads)
                 if precondition:
                     # P = I + 11^T over the reference head's units: g_k + sum_j g_j
                     grads[-2] += grads[-2].sum(axis=0)
