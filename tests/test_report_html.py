@@ -143,13 +143,16 @@ class _Tty(io.StringIO):
 
 def test_progress_bar_is_off_when_not_a_terminal_or_quiet() -> None:
     for stream, enabled in ((io.StringIO(), True), (_Tty(), False)):
-        with progress_bar(10, enabled=enabled, file=stream) as update:
-            update(5)
+        with progress_bar(enabled=enabled, file=stream) as update:
+            update("0", 5, 10)
         assert stream.getvalue() == ""
 
 
 def test_progress_bar_draws_on_a_terminal() -> None:
     stream = _Tty()
-    with progress_bar(10, enabled=True, file=stream, description="training") as up:
-        up(10)
-    assert "training" in stream.getvalue()
+    with progress_bar(enabled=True, file=stream) as update:
+        update("0", 10, 10)
+        update("1", 3, 10)
+    drawn = stream.getvalue()
+    assert "training network 0" in drawn
+    assert "training network 1" in drawn

@@ -28,8 +28,9 @@ VERDICT_BADGES: dict[str, tuple[str, str]] = {
     "identical": ("identical up to rounding", "ok"),
     "same_function": ("same function, different trajectory", "warn"),
     "different": ("different", "bad"),
+    "not_compared": ("not compared (a run diverged)", "bad"),
+    "not_identical": ("not identical", "warn"),
     "measured": ("measured (no exact prediction)", "info"),
-    "diverged": ("diverged", "bad"),
 }
 
 
@@ -56,6 +57,9 @@ class PairReport:
         Per-step figures for the plots, label -> values (non-negative).
     threshold : float or None
         The rounding threshold the verdict was decided with, if any.
+    expected : str or None
+        The verdict key the theory predicts, or None where it has no exact
+        prediction.
     """
 
     a: str
@@ -67,6 +71,16 @@ class PairReport:
     final: Mapping[str, float] = field(default_factory=dict)
     curves: Mapping[str, FloatArray] = field(default_factory=dict)
     threshold: float | None = None
+    expected: str | None = None
+
+    @property
+    def agrees(self) -> bool | None:
+        """Whether the measured verdict is the predicted one (None: no prediction)."""
+        if self.expected is None:
+            return None
+        if self.expected == "not_identical":
+            return self.verdict in ("same_function", "different")
+        return self.expected == self.verdict
 
     @property
     def label(self) -> str:
@@ -122,8 +136,9 @@ class ReportData:
         Remarks to show prominently (divergence, no exact prediction, ...).
     diverged : mapping of str to str
         Network name -> message, for networks whose loss became NaN or infinite.
-    extra : mapping of str to float
-        Further scalar figures (e.g. the one-step head-movement ratio).
+    facts : sequence of (str, str)
+        Further figures in words, label -> text (e.g. the first-step head-movement
+        ratio and the conserved sums), shown under the verdicts.
     dtype : str
         The floating dtype of the run (``"float64"``).
     """
@@ -141,7 +156,7 @@ class ReportData:
     answers: tuple[Answer, ...]
     notes: tuple[str, ...] = ()
     diverged: Mapping[str, str] = field(default_factory=dict)
-    extra: Mapping[str, float] = field(default_factory=dict)
+    facts: tuple[tuple[str, str], ...] = ()
     dtype: str = "float64"
 
     @property

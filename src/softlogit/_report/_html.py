@@ -11,7 +11,12 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 
-from softlogit._report._data import Answer, PairReport, ReportData, format_number
+from softlogit._report._data import (
+    VERDICT_BADGES,
+    Answer,
+    ReportData,
+    format_number,
+)
 from softlogit._report._plots import FIGURES
 
 __all__ = ["render_html"]
@@ -103,6 +108,13 @@ td.expl { color: var(--muted); font-size: 13.5px; max-width: 420px; }
   display: inline-block; font: 600 12px var(--mono); color: var(--accent);
   border: 1px solid #c7d7ee; border-radius: 6px; padding: 0 6px; margin-top: 4px;
 }
+.agree { color: var(--ok); font-size: 12px; font-weight: 600; margin-left: 4px; }
+.disagree { color: var(--bad); font-size: 12px; font-weight: 600; margin-left: 4px; }
+.measured { color: var(--info); font-size: 12px; margin-left: 4px; }
+dl.facts { margin: 16px 0 0; display: grid; grid-template-columns: max-content 1fr;
+  gap: 6px 20px; font-size: 14px; }
+dl.facts dt { color: var(--muted); font-weight: 600; }
+dl.facts dd { margin: 0; }
 .swatch {
   display: inline-block; width: 22px; height: 4px; border-radius: 2px;
   vertical-align: middle; margin-right: 8px;
@@ -117,9 +129,8 @@ dl.settings {
 }
 dl.settings dt { color: var(--muted); }
 dl.settings dd { margin: 0; font-family: var(--mono); font-size: 13px; }
-.derivation { font-family: var(--serif); font-size: 16.5px; }
+.derivation .sl-d { max-width: none; }
 .derivation math { font-size: 1.08em; }
-.derivation :target { background: #fff8db; border-radius: 6px; }
 pre.cmd {
   background: #0f1724; color: #dce6f3; padding: 12px 16px; border-radius: 8px;
   overflow-x: auto; font: 13px/1.5 var(--mono);
@@ -224,7 +235,8 @@ def _networks(data: ReportData) -> str:
     )
 
 
-def _verdicts(pairs: Sequence[PairReport], have_derivation: bool) -> str:
+def _verdicts(data: ReportData, have_derivation: bool) -> str:
+    pairs = data.pairs
     if not pairs:
         return ""
     columns: list[str] = []
@@ -240,6 +252,15 @@ def _verdicts(pairs: Sequence[PairReport], have_derivation: bool) -> str:
         if pair.theorem:
             link = _step_link(pair.step_id, pair.theorem, have=have_derivation)
             theorem = f'<br><span class="theorem">{link}</span>'
+            if pair.agrees is True:
+                theorem += ' <span class="agree">✓ as predicted</span>'
+            elif pair.agrees is False:
+                predicted = VERDICT_BADGES.get(pair.expected or "", ("?", ""))[0]
+                theorem += (
+                    f' <span class="disagree">✗ predicted: {_e(predicted)}</span>'
+                )
+            else:
+                theorem += ' <span class="measured">no exact prediction</span>'
         cells = "".join(
             f'<td class="num">{format_number(pair.final[c])}</td>'
             if c in pair.final
@@ -252,11 +273,13 @@ def _verdicts(pairs: Sequence[PairReport], have_derivation: bool) -> str:
             f'<td><span class="badge {cls}">{_e(text)}</span>{theorem}</td>'
             f'{cells}<td class="expl">{_e(pair.explanation)}</td></tr>'
         )
+    facts = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in data.facts)
+    facts_html = f'<dl class="facts">{facts}</dl>' if facts else ""
     return (
         '<section id="verdicts"><h2>Verdicts<small>figures at the last recorded '
         'step</small></h2><div class="card" style="overflow-x:auto">'
         f"<table><thead><tr><th>pair</th><th>verdict</th>{head}<th>why</th></tr>"
-        f"</thead><tbody>{''.join(rows)}</tbody></table></div></section>"
+        f"</thead><tbody>{''.join(rows)}</tbody></table>{facts_html}</div></section>"
     )
 
 
@@ -304,7 +327,8 @@ def render_html(
         Inline SVG documents of the figures, keyed by the stems of
         :data:`softlogit._report._plots.FIGURES`.
     derivation : str or None
-        An HTML fragment of the derivation with anchors ``step-<id>``; without it the
+        An HTML fragment of the derivation (its own ``<section id="derivation">``
+        with a heading) whose steps have the ids ``step-<id>``; without it the
         verdicts name their steps but do not link.
     command : str or None
         The command line that produced the report, shown for reproducibility.
@@ -331,17 +355,12 @@ def render_html(
     """
     have = derivation is not None
     meta = "".join(f"<span>{_e(v)}</span>" for _, v in data.settings[:4])
-    derivation_section = (
-        '<section id="derivation"><h2>The derivation<small>every step checked by '
-        f'SymPy</small></h2><div class="card derivation">{derivation}</div></section>'
-        if have
-        else ""
-    )
+    derivation_section = f'<div class="derivation">{derivation}</div>' if have else ""
     body = "".join(
         [
             _notes(data),
             _answers(data.answers, have),
-            _verdicts(data.pairs, have),
+            _verdicts(data, have),
             _figures(svgs),
             _networks(data),
             _settings(data, command),

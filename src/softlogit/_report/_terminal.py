@@ -15,6 +15,7 @@ from softlogit._report._data import ReportData, format_number
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.progress import TaskID
 
 __all__ = ["make_console", "print_report", "progress_bar"]
 
@@ -52,9 +53,12 @@ def print_report(data: ReportData, console: Console) -> None:
     from rich.text import Text
 
     console.print(Text(data.title, style="bold"))
-    console.print(
-        Text("  ".join(f"{k}: {v}" for k, v in data.settings[:6]), style="dim")
-    )
+    settings = Table.grid(padding=(0, 2))
+    settings.add_column(style="dim", no_wrap=True)
+    settings.add_column()
+    for key, value in data.settings:
+        settings.add_row(key, value)
+    console.print(settings)
     for name, message in sorted(data.diverged.items()):
         console.print(Text(f"network {name} diverged: {message}", style="bold red"))
     for note in data.notes:
@@ -78,6 +82,8 @@ def print_report(data: ReportData, console: Console) -> None:
         columns: list[str] = []
         for pair in data.pairs:
             columns += [k for k in pair.final if k not in columns]
+        # a terminal is narrow: the first three figures (the page has them all)
+        columns = columns[:3]
         table = Table(
             title=f"pairs (figures at step {int(data.steps[-1])})"
             if data.steps.size
@@ -85,28 +91,40 @@ def print_report(data: ReportData, console: Console) -> None:
             title_justify="left",
             show_edge=False,
         )
-        table.add_column("pair", style="bold", no_wrap=True)
-        table.add_column("verdict")
+        table.add_column("pair", style="bold", no_wrap=True, min_width=7)
+        table.add_column("verdict", ratio=1, min_width=12)
         table.add_column("theory", no_wrap=True)
         for column in columns:
-            table.add_column(column, justify="right", no_wrap=True)
+            table.add_column(column, justify="right", min_width=7)
         for pair in data.pairs:
             text, cls = pair.badge
+            mark = {True: " ✓", False: " ✗", None: ""}[pair.agrees]
             table.add_row(
                 pair.label,
                 Text(text, style=_STYLE.get(cls, "")),
-                pair.theorem,
+                pair.theorem + mark,
                 *(
                     format_number(pair.final[c]) if c in pair.final else "-"
                     for c in columns
                 ),
             )
         console.print(table)
+        console.print(
+            Text("✓: the verdict the theory predicts", style="dim"), justify="left"
+        )
+    if data.facts:
+        facts = Table.grid(padding=(0, 2))
+        facts.add_column(style="bold", no_wrap=True)
+        facts.add_column()
+        for label, text in data.facts:
+            facts.add_row(label, text)
+        console.print(facts)
 
     for answer in data.answers:
         body = Text()
-        body.append(answer.short + "\n", style="bold")
-        body.append(answer.answer)
+        body.append(answer.short, style="bold")
+        if answer.answer:
+            body.append("\n\n" + answer.answer)
         console.print(
             Panel(body, title=Text(answer.question, style="italic"), title_align="left")
         )
@@ -114,42 +132,38 @@ def print_report(data: ReportData, console: Console) -> None:
 
 @contextmanager
 def progress_bar(
-    total: int,
     *,
     enabled: bool,
-    description: str = "training",
     file: TextIO | None = None,
-) -> Iterator[Callable[[int], None]]:
-    """A context manager yielding ``update(completed)`` for a progress bar.
+) -> Iterator[Callable[[str, int, int], None]]:
+    """A context manager yielding ``update(network, step, total_steps)``.
+
+    The engines call ``update`` at recorded steps while they train one network after
+    the other; the bar shows the network being trained and its steps.
 
     Parameters
     ----------
-    total : int
-        The number of units of work (training steps of all networks).
     enabled : bool
         False for ``--quiet``. The bar is also off when ``file`` is not a terminal.
-    description : str, default="training"
-        The label on the left of the bar.
     file : file-like, optional
         Where to draw (default: standard error).
 
     Yields
     ------
     callable
-        ``update(completed)``, to be called with the number of units done so far; a
-        no-op when the bar is off.
+        ``update(network, step, total_steps)``; a no-op when the bar is off.
 
     Examples
     --------
     >>> import io
-    >>> with progress_bar(10, enabled=True, file=io.StringIO()) as update:
-    ...     update(5)  # not a terminal: nothing is drawn
+    >>> with progress_bar(enabled=True, file=io.StringIO()) as update:
+    ...     update("0", 5, 10)  # not a terminal: nothing is drawn
     """
     stream = sys.stderr if file is None else file
     isatty = getattr(stream, "isatty", None)
     if not enabled or isatty is None or not isatty():
 
-        def _noop(completed: int) -> None:
+        def _noop(network: str, step: int, total: int) -> None:
             return None
 
         yield _noop
@@ -168,14 +182,19 @@ def progress_bar(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
+        TextColumn("steps"),
         TimeElapsedColumn(),
         console=Console(file=stream),
         transient=True,
     )
+    tasks: dict[str, TaskID] = {}
     with progress:
-        task = progress.add_task(description, total=total)
 
-        def _update(completed: int) -> None:
-            progress.update(task, completed=completed)
+        def _update(network: str, step: int, total: int) -> None:
+            task = tasks.get(network)
+            if task is None:
+                task = progress.add_task(f"training network {network}", total=total)
+                tasks[network] = task
+            progress.update(task, completed=step, total=total)
 
         yield _update

@@ -1,0 +1,135 @@
+"""``result.json``: every figure of the report, machine-readable.
+
+The document is plain JSON (no NaN or Infinity literals, which strict parsers reject):
+non-finite numbers are written as ``null`` and the divergence messages say why.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from softlogit._report._data import ReportData
+
+__all__ = ["SCHEMA", "dumps", "report_json", "to_jsonable"]
+
+#: identifies the layout of ``result.json``; bump the number on incompatible changes
+SCHEMA = "softlogit.compare/1"
+
+
+def to_jsonable(value: object) -> Any:
+    """Convert NumPy scalars and arrays (recursively) to JSON-ready Python values.
+
+    Non-finite floats become None.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> to_jsonable({"a": np.array([1.0, np.nan]), "b": (np.int64(2), "x")})
+    {'a': [1.0, None], 'b': [2, 'x']}
+    """
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return to_jsonable(value.tolist())
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    if value is None or isinstance(value, str):
+        return value
+    return str(value)
+
+
+def report_json(data: ReportData) -> dict[str, Any]:
+    """The report's own summary, as JSON-ready data.
+
+    It holds what the page and the table show (verdict keys and texts, the figures of
+    the table, the answers, notes and facts); the per-step figures are in the
+    experiment result's own JSON, next to which this summary is stored under
+    ``"report"``.
+
+    Parameters
+    ----------
+    data : ReportData
+        The experiment.
+
+    Returns
+    -------
+    dict
+        JSON-ready data (non-finite numbers as None).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softlogit._report._data import PairReport, ReportData
+    >>> data = ReportData(
+    ...     title="demo", settings=(("steps", "2"),), steps=np.arange(3.0),
+    ...     networks=("0", "2"), descriptions={}, losses={"0": np.ones(3)}, head={},
+    ...     head_labels=(), conserved={}, answers=(),
+    ...     pairs=(PairReport("0", "2", "identical", final={"max": np.nan}),))
+    >>> doc = report_json(data)
+    >>> doc["schema"], doc["pairs"][0]["verdict_text"], doc["pairs"][0]["final"]
+    ('softlogit.compare/1', 'identical up to rounding', {'max': None})
+    """
+    doc: dict[str, Any] = {
+        "schema": SCHEMA,
+        "title": data.title,
+        "dtype": data.dtype,
+        "settings": dict(data.settings),
+        "networks": {
+            name: {
+                "description": data.descriptions.get(name, ""),
+                "final_loss": (
+                    data.losses[name][-1]
+                    if name in data.losses and data.losses[name].size
+                    else None
+                ),
+                "diverged": data.diverged.get(name),
+            }
+            for name in data.networks
+        },
+        "pairs": [
+            {
+                "a": pair.a,
+                "b": pair.b,
+                "verdict": pair.verdict,
+                "verdict_text": pair.badge[0],
+                "expected": pair.expected,
+                "agrees_with_theory": pair.agrees,
+                "theorem": pair.theorem,
+                "derivation_step": pair.step_id,
+                "explanation": pair.explanation,
+                "threshold": pair.threshold,
+                "final": dict(pair.final),
+            }
+            for pair in data.pairs
+        ],
+        "answers": [
+            {
+                "question": a.question,
+                "short": a.short,
+                "answer": a.answer,
+                "derivation_step": a.step_id,
+            }
+            for a in data.answers
+        ],
+        "facts": dict(data.facts),
+        "notes": list(data.notes),
+    }
+    result: dict[str, Any] = to_jsonable(doc)
+    return result
+
+
+def dumps(doc: Mapping[str, Any]) -> str:
+    """Serialize a report document; raises on NaN rather than writing invalid JSON."""
+    return json.dumps(doc, indent=1, allow_nan=False, ensure_ascii=False) + "\n"

@@ -1,0 +1,278 @@
+"""Writing a report directory, and the run-and-report pipeline of ``softlogit compare``.
+
+A report directory holds::
+
+    report.html      the self-contained page (plots inline, derivation included)
+    result.json      every figure, machine-readable (see softlogit._report._json)
+    loss.png/.svg, differences.png/.svg, head.png/.svg, conserved.png/.svg
+    data/            the experiment result (ExperimentResult.save: JSON + NPZ)
+    .softlogit-report  marker: a later run may replace this directory
+
+The directory is built in a temporary sibling and moved into place only when complete
+(:func:`softlogit._io.atomic_directory`), so an interrupted or failed run leaves the
+previous report untouched.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from softlogit._io import atomic_directory
+from softlogit._report._data import ReportData
+from softlogit._report._json import dumps
+
+if TYPE_CHECKING:
+    from softlogit.experiment import ExperimentResult, ExperimentSpec
+
+__all__ = [
+    "DerivationInBackground",
+    "derivation_fragment",
+    "run_and_report",
+    "write_report",
+]
+
+
+# n_classes -> fragment; the derivation depends only on K (and the code)
+_DERIVATIONS: dict[int, str] = {}
+
+_WORKER = (
+    "import sys\n"
+    "from softlogit._report._write import derivation_fragment\n"
+    "fragment = derivation_fragment(int(sys.argv[1]))\n"
+    "sys.stdout.buffer.write((fragment or '').encode('utf-8'))\n"
+)
+
+
+def derivation_fragment(n_classes: int) -> str | None:
+    """The derivation as an HTML ``<section id="derivation">`` with step anchors.
+
+    Every step is an element with ``id="step-<id>"``; verdicts link there. The result
+    is cached per process. Returns None when the derivation cannot be built (SymPy
+    missing); the report then names the theorems without linking to them.
+    """
+    if n_classes in _DERIVATIONS:
+        return _DERIVATIONS[n_classes]
+    try:
+        from softlogit._derivation._html import derivation_html_section
+    except ImportError:
+        return None
+    fragment = derivation_html_section(
+        n_classes, heading="The derivation, every step checked by SymPy"
+    )
+    _DERIVATIONS[n_classes] = fragment
+    return fragment
+
+
+class DerivationInBackground:
+    """Check and render the derivation in a child process while the networks train.
+
+    SymPy's checks take seconds of pure-Python work that holds the interpreter lock;
+    a child process does them on another core. :meth:`result` falls back to computing
+    in this process if the child fails or guessed the wrong number of classes.
+    """
+
+    def __init__(self, n_classes: int | None) -> None:
+        self.n_classes = n_classes
+        self._proc: subprocess.Popen[bytes] | None = None
+        if n_classes is None or n_classes in _DERIVATIONS:
+            return
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-c", _WORKER, str(n_classes)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError:
+            self._proc = None
+
+    def result(self, n_classes: int) -> str | None:
+        """The fragment for ``n_classes`` classes."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            try:
+                out, _ = proc.communicate(timeout=300)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()
+            else:
+                if proc.returncode == 0 and out and self.n_classes is not None:
+                    _DERIVATIONS[self.n_classes] = out.decode("utf-8")
+        return derivation_fragment(n_classes)
+
+    def close(self) -> None:
+        """Stop the child process if it is still running."""
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def _expected_classes(spec: ExperimentSpec) -> int | None:
+    """The number of classes of the spec's data, when it is known without loading."""
+    known = {"breast_cancer": 2, "iris": 3, "wine": 3, "digits": 10}
+    if spec.data.dataset == "synthetic":
+        return spec.data.n_classes
+    return known.get(spec.data.dataset)
+
+
+def write_report(
+    out: Path,
+    data: ReportData,
+    doc: Mapping[str, Any],
+    *,
+    result: ExperimentResult | None = None,
+    command: str | None = None,
+    force: bool = False,
+    marker: str = ".softlogit-report",
+    derivation: str | None = None,
+    version: str = "",
+) -> Path:
+    """Write the report directory ``out`` atomically.
+
+    Parameters
+    ----------
+    out : Path
+        The directory to create or replace.
+    data : ReportData
+        What the reports show.
+    doc : mapping
+        The ``result.json`` document.
+    result : ExperimentResult, optional
+        Saved under ``data/`` with its own ``save``.
+    command : str, optional
+        The command line, shown in the page.
+    force : bool, default=False
+        Replace ``out`` even if it is not an earlier report (one holding ``marker``).
+    marker : str
+        Name of the marker file.
+    derivation : str, optional
+        HTML fragment of the derivation.
+    version : str
+        softlogit's version.
+
+    Returns
+    -------
+    Path
+        The path of ``report.html``.
+
+    Raises
+    ------
+    FileExistsError
+        If ``out`` exists, is not an earlier report and ``force`` is false.
+    """
+    from softlogit._report._html import render_html
+    from softlogit._report._plots import figure_png, figure_svg, make_figures
+
+    with atomic_directory(out, force=force, marker=marker, name="out") as tmp:
+        figures = make_figures(data)
+        svgs: dict[str, str] = {}
+        for stem, fig in figures.items():
+            svgs[stem] = figure_svg(fig)
+            (tmp / f"{stem}.svg").write_text(svgs[stem], encoding="utf-8")
+            (tmp / f"{stem}.png").write_bytes(figure_png(fig))
+        page = render_html(data, svgs, derivation, command=command, version=version)
+        (tmp / "report.html").write_text(page, encoding="utf-8")
+        (tmp / "result.json").write_text(dumps(doc), encoding="utf-8")
+        if result is not None:
+            result.save(tmp / "data")
+    return out / "report.html"
+
+
+def run_and_report(
+    spec: ExperimentSpec,
+    *,
+    engine: str = "numpy",
+    out: Path | None,
+    force: bool = False,
+    as_json: bool = False,
+    quiet: bool = False,
+    command: str | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    marker: str = ".softlogit-report",
+) -> int:
+    """Run an experiment, print its report and write the report directory.
+
+    Parameters
+    ----------
+    spec : ExperimentSpec
+        The experiment.
+    engine : str, default="numpy"
+        The engine that trains the networks.
+    out : Path or None
+        The report directory, or None to write nothing.
+    force : bool, default=False
+        Replace ``out`` even if it is not an earlier report.
+    as_json : bool, default=False
+        Print the JSON document on ``stdout`` instead of the table.
+    quiet : bool, default=False
+        No progress bar and no table.
+    command : str, optional
+        The command line, recorded in the page.
+    stdout, stderr : file-like, optional
+        Where to print (default: the process's streams).
+    marker : str
+        Marker file of a report directory.
+
+    Returns
+    -------
+    int
+        The exit code: 0.
+
+    Raises
+    ------
+    CLIError
+        For bad data (the message names the option, as a flag).
+    """
+    import softlogit
+    from softlogit._cli._compare import to_cli_names
+    from softlogit._errors import CLIError
+    from softlogit._report._adapter import report_data
+    from softlogit._report._json import report_json
+    from softlogit._report._terminal import make_console, print_report, progress_bar
+    from softlogit.experiment import run_experiment
+
+    out_stream = sys.stdout if stdout is None else stdout
+    err_stream = sys.stderr if stderr is None else stderr
+    background = DerivationInBackground(
+        _expected_classes(spec) if out is not None else None
+    )
+    try:
+        with progress_bar(enabled=not quiet, file=err_stream) as update:
+            try:
+                result = run_experiment(spec, engine=engine, progress=update)
+            except (ValueError, TypeError) as exc:
+                raise CLIError(to_cli_names(str(exc))) from None
+        data = report_data(result)
+        derivation = (
+            background.result(result.data.n_classes) if out is not None else None
+        )
+    finally:
+        background.close()
+    doc = {**result.to_json_dict(), "report": report_json(data)}
+    written: Path | None = None
+    if out is not None:
+        written = write_report(
+            out,
+            data,
+            doc,
+            result=result,
+            command=command,
+            force=force,
+            marker=marker,
+            derivation=derivation,
+            version=softlogit.__version__,
+        )
+    if as_json:
+        out_stream.write(dumps(doc))
+    elif not quiet:
+        console = make_console(out_stream)
+        print_report(data, console)
+        if written is not None:
+            console.print(f"report: {written}")
+    return 0
