@@ -91,9 +91,13 @@ def test_text_is_escaped() -> None:
 
 
 def test_verdicts_link_to_derivation_steps_when_it_is_included() -> None:
-    derivation = '<ol><li id="step-t4">T4</li><li id="step-t5">T5</li></ol>'
+    derivation = (
+        '<section id="derivation"><ol><li id="step-t4">T4</li>'
+        '<li id="step-t5">T5</li></ol></section>'
+    )
     page = render_html(_data(), {}, derivation)
     hrefs = [a.get("href") for t, a in _parse(page).tags if t == "a"]
+    assert "#derivation" in hrefs  # the navigation
     assert hrefs.count("#step-t4") == 1
     assert hrefs.count("#step-t5") == 2  # the 0 vs 1 verdict and the answer
     # every internal link has a target on the page
@@ -104,9 +108,13 @@ def test_verdicts_link_to_derivation_steps_when_it_is_included() -> None:
 
 
 def test_no_dangling_links_without_derivation() -> None:
-    page = render_html(_data(), {})
-    hrefs = [a.get("href") for t, a in _parse(page).tags if t == "a"]
-    assert hrefs == []
+    page = render_html(_data(), {"loss": "<svg></svg>"})
+    tags = _parse(page).tags
+    hrefs = [a.get("href") or "" for t, a in tags if t == "a"]
+    assert not [h for h in hrefs if h.startswith("#step-")]
+    assert "#derivation" not in hrefs
+    ids = {a.get("id") for _, a in tags}
+    assert all(h[1:] in ids for h in hrefs), hrefs  # the navigation resolves
     assert 'id="derivation"' not in page
 
 

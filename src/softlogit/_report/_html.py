@@ -58,6 +58,12 @@ header.hero .identity {
 }
 header.hero .identity math { font-size: 1.12em; }
 header.hero .meta { color: #b9cbe3; font-size: 14px; }
+nav.toc { margin-top: 18px; display: flex; flex-wrap: wrap; gap: 6px; }
+nav.toc a {
+  color: #e8f0fa; font-size: 13px; font-weight: 600; padding: 4px 12px;
+  border: 1px solid rgba(255, 255, 255, .28); border-radius: 999px;
+}
+nav.toc a:hover { background: rgba(255, 255, 255, .12); text-decoration: none; }
 header.hero .meta span + span::before { content: "·"; margin: 0 .6em; color: #6f8db5; }
 h2 {
   font: 600 24px/1.25 var(--serif); margin: 44px 0 14px; letter-spacing: -.005em;
@@ -91,11 +97,16 @@ thead th {
   color: var(--muted); border-bottom: 2px solid var(--line); font-weight: 600;
 }
 tbody tr + tr td { border-top: 1px solid var(--line); }
-tbody tr:hover { background: #fafbfc; }
+table.verdicts tbody + tbody tr.main td { border-top: 1px solid var(--line); }
+table.verdicts tbody tr + tr td { border-top: 0; }
+table.verdicts tr.main td { padding-top: 14px; padding-bottom: 4px; }
+table.verdicts tr.why td {
+  color: var(--muted); font-size: 13.5px; line-height: 1.55; padding-top: 2px;
+  padding-bottom: 14px;
+}
 td.num { text-align: right; font-family: var(--mono); font-size: 13px; white-space: nowrap; }
 th.num { text-align: right; white-space: nowrap; }
 td.pair { font-weight: 600; white-space: nowrap; }
-td.expl { color: var(--muted); font-size: 13.5px; max-width: 420px; }
 .badge {
   display: inline-block; padding: 2px 10px; border-radius: 999px; font-size: 12.5px;
   font-weight: 600; white-space: nowrap; line-height: 1.7;
@@ -141,6 +152,7 @@ footer { color: var(--faint); font-size: 13px; margin-top: 48px; }
   header.hero h1 { font-size: 27px; }
 }
 @media print {
+  nav.toc { display: none; }
   body { background: #fff; }
   header.hero { background: none; color: var(--ink); }
   header.hero .identity, header.hero .meta, header.hero .kicker { color: var(--muted); }
@@ -267,19 +279,25 @@ def _verdicts(data: ReportData, have_derivation: bool) -> str:
             else '<td class="num">—</td>'
             for c in columns
         )
+        explanation = (
+            f'<tr class="why"><td></td><td colspan="{len(columns) + 1}">'
+            f"{_e(pair.explanation)}</td></tr>"
+            if pair.explanation
+            else ""
+        )
         rows.append(
-            f'<tr id="pair-{_e(pair.a)}-{_e(pair.b)}"><td class="pair">'
-            f"{_e(pair.label)}</td>"
+            f'<tbody id="pair-{_e(pair.a)}-{_e(pair.b)}"><tr class="main">'
+            f'<td class="pair">{_e(pair.label)}</td>'
             f'<td><span class="badge {cls}">{_e(text)}</span>{theorem}</td>'
-            f'{cells}<td class="expl">{_e(pair.explanation)}</td></tr>'
+            f"{cells}</tr>{explanation}</tbody>"
         )
     facts = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in data.facts)
     facts_html = f'<dl class="facts">{facts}</dl>' if facts else ""
     return (
         '<section id="verdicts"><h2>Verdicts<small>figures at the last recorded '
         'step</small></h2><div class="card" style="overflow-x:auto">'
-        f"<table><thead><tr><th>pair</th><th>verdict</th>{head}<th>why</th></tr>"
-        f"</thead><tbody>{''.join(rows)}</tbody></table>{facts_html}</div></section>"
+        f'<table class="verdicts"><thead><tr><th>pair</th><th>verdict</th>{head}'
+        f"</tr></thead>{''.join(rows)}</table>{facts_html}</div></section>"
     )
 
 
@@ -307,6 +325,16 @@ def _settings(data: ReportData, command: str | None) -> str:
         '<section id="settings"><h2>Settings</h2><div class="card">'
         f'<dl class="settings">{items}</dl></div>{cmd}</section>'
     )
+
+
+def _nav(data: ReportData, have_derivation: bool, have_plots: bool) -> str:
+    links = [("answers", "Questions")] if data.answers else []
+    links += [("verdicts", "Verdicts")] if data.pairs else []
+    links += [("plots", "Plots")] if have_plots else []
+    links += [("networks", "Networks"), ("settings", "Settings")]
+    links += [("derivation", "Derivation")] if have_derivation else []
+    items = "".join(f'<a href="#{k}">{_e(v)}</a>' for k, v in links)
+    return f'<nav class="toc">{items}</nav>'
 
 
 def render_html(
@@ -379,6 +407,6 @@ def render_html(
         '<div class="kicker">softlogit · softmax vs sigmoid heads</div>'
         f"<h1>{_e(data.title)}</h1>"
         f'<div class="identity">{_IDENTITY_MATHML}</div>'
-        f'<div class="meta">{meta}</div></div></header>'
+        f'<div class="meta">{meta}</div>{_nav(data, have, bool(svgs))}</div></header>'
         f"<main>{body}{footer}</main></body></html>\n"
     )

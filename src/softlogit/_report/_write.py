@@ -15,6 +15,7 @@ previous report untouched.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -180,7 +181,19 @@ def write_report(
         (tmp / "result.json").write_text(dumps(doc), encoding="utf-8")
         if result is not None:
             result.save(tmp / "data")
+        # temporary directories are private (0700); a report is an ordinary directory
+        mode = _directory_mode()
+        for directory in (tmp, tmp / "data"):
+            if directory.is_dir():
+                directory.chmod(mode)
     return out / "report.html"
+
+
+def _directory_mode() -> int:
+    """The mode ``mkdir`` would give a new directory under the current umask."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o777 & ~umask
 
 
 def run_and_report(
