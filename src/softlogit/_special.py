@@ -53,8 +53,10 @@ def _as_float(x: ArrayLike, name: str) -> tuple[FloatArray, np.dtype[np.floating
 
 
 def _finish(value: FloatArray, dtype: np.dtype[np.floating]) -> FloatArray:
-    out = np.asarray(value).astype(dtype, copy=False)
-    return out
+    # A float64 result beyond the range of a narrower dtype rounds to +-inf, which is
+    # the correctly rounded value; NumPy would warn about the cast.
+    with np.errstate(over="ignore"):
+        return np.asarray(value).astype(dtype, copy=False)
 
 
 def sigmoid(x: ArrayLike) -> FloatArray:
@@ -388,18 +390,25 @@ def _reduce(
             f"`reduction` must be one of 'mean', 'sum', 'none'; got {reduction!r}."
         )
     sw: FloatArray | None = None
+    weighted = losses
     if sample_weight is not None:
         sw, _ = _as_float(sample_weight, "sample_weight")
         if sw.shape != losses.shape:
             raise ValueError(
                 f"`sample_weight` must have shape {losses.shape}; got shape {sw.shape}."
             )
-        weighted: FloatArray = sw * losses
-    else:
-        weighted = losses
+        if not np.all(np.isfinite(sw) & (sw >= 0)):
+            raise ValueError(
+                "`sample_weight` must be finite and non-negative; got "
+                f"{'NaN' if np.any(np.isnan(sw)) else 'values outside [0, inf)'}."
+            )
+        with np.errstate(invalid="ignore", over="ignore"):
+            # a zero weight removes its sample, even where the loss is infinite
+            weighted = np.where(sw == 0, 0.0, sw * losses)
     if reduction == "none":
         return weighted
-    total = np.sum(weighted)
+    with np.errstate(over="ignore"):
+        total = np.sum(weighted)
     if reduction == "sum":
         return np.asarray(total)
     denom = np.sum(sw) if sw is not None else losses.size
@@ -409,6 +418,12 @@ def _reduce(
             if sw is not None
             else "cannot take the mean loss of an empty batch; use reduction='sum'."
         )
+    if np.isinf(total) and np.all(np.isfinite(losses)):
+        # The sum overflowed but the mean, a convex combination of finite losses, is
+        # finite: scale by the largest loss, M * sum_i (s_i / S) (l_i / M).
+        scale = np.max(np.abs(losses))
+        frac = sw / denom if sw is not None else np.full(losses.shape, 1.0 / denom)
+        return np.asarray(scale * np.sum(frac * (losses / scale)))
     return np.asarray(total / denom)
 
 
@@ -524,10 +539,23 @@ def softmax_cross_entropy(
     logp = _log_softmax64(z, -1)
     if y_arr.shape == z.shape:
         t = y_arr.astype(np.float64)
-        if np.any(t < 0):
-            raise ValueError("`y` probabilities must be non-negative; got negative.")
-        with np.errstate(invalid="ignore"):
-            losses = -np.sum(np.where(t != 0, t * logp, 0.0), axis=-1)
+        if not np.all(np.isfinite(t) & (t >= 0)):
+            raise ValueError(
+                "`y` probabilities must be finite and non-negative; got "
+                f"{'NaN or inf' if not np.all(np.isfinite(t)) else 'negative'} values."
+            )
+        with np.errstate(invalid="ignore", over="ignore"):
+            terms = np.where(t != 0, t * logp, 0.0)
+            # Where x_k - m overflows (entries more than ~1.8e308 apart), log_softmax
+            # is -inf but t_k (x_k - m) may be finite: use halves, which are exact.
+            m = np.max(z, axis=-1, keepdims=True)
+            far = (t != 0) & np.isneginf(logp) & np.isfinite(z) & np.isfinite(m)
+            if np.any(far):
+                top = np.max(logp, axis=-1, keepdims=True)  # -log1p(rest)
+                halves = 2.0 * (t * (z / 2 - m / 2)) + t * top
+                terms = np.where(far, halves, terms)
+            # every term is <= 0, so the sum overflows only to the right infinity
+            losses = -np.sum(terms, axis=-1)
     elif y_arr.shape == z.shape[:-1]:
         if y_arr.dtype.kind == "f" and not np.all(
             np.isfinite(y_arr) & (y_arr == np.round(y_arr))
