@@ -605,6 +605,25 @@ def test_reductions(rng: np.random.Generator) -> None:
     )
 
 
+def test_mean_of_huge_losses_does_not_overflow() -> None:
+    z = np.array([1e308, 1.5e308, 1e308])
+    y = np.zeros(3)
+    # the sum overflows; the (weighted) mean does not
+    assert binary_cross_entropy(z, y, reduction="sum") == np.inf
+    assert binary_cross_entropy(z, y) == pytest.approx(3.5 / 3 * 1e308, rel=1e-15)
+    s = np.array([1.0, 2.0, 1.0])
+    assert binary_cross_entropy(z, y, s) == pytest.approx(1.25e308, rel=1e-15)
+    # a zero weight removes an infinite loss
+    got = binary_cross_entropy([np.inf, 1.0], [0.0, 0.0], [0.0, 1.0])
+    assert got == pytest.approx(np.log1p(np.e), rel=1e-15)
+
+
+def test_cross_entropy_of_logits_further_apart_than_the_float_range() -> None:
+    """x_k - m overflows, yet y_k (x_k - m) is finite: -0.25 * (-2e308) = 5e307."""
+    got = softmax_cross_entropy([[1e308, -1e308]], [[0.75, 0.25]], reduction="none")
+    assert got[0] == pytest.approx(0.5e308, rel=1e-15)
+
+
 def test_binary_equals_two_class_softmax(rng: np.random.Generator) -> None:
     """T2: BCE(z, y) == CE([0, z], y) == CE([-z/2, z/2], y)."""
     z = rng.normal(size=200) * 50
@@ -719,6 +738,18 @@ def test_type_error_names_the_kind() -> None:
         (
             lambda: binary_cross_entropy([0.0], [1.0], [0.0]),
             r"`sample_weight` must have a positive sum for reduction='mean'; got sum 0",
+        ),
+        (
+            lambda: binary_cross_entropy([0.0, 1.0], [1.0, 0.0], [1.0, -1.0]),
+            r"`sample_weight` must be finite and non-negative; got values outside",
+        ),
+        (
+            lambda: softmax_cross_entropy([[0.0, 1.0]], [1], [np.nan]),
+            r"`sample_weight` must be finite and non-negative; got NaN",
+        ),
+        (
+            lambda: softmax_cross_entropy([[0.0, 1.0]], [[np.nan, 1.0]]),
+            r"`y` probabilities must be finite and non-negative; got NaN or inf values",
         ),
         (
             lambda: binary_cross_entropy([], []),
