@@ -17,7 +17,12 @@ from softlogit.experiment._result import (
     PairComparison,
     Trajectory,
 )
-from softlogit.experiment._run import available_engines, run_experiment
+from softlogit.experiment._run import (
+    PreparedExperiment,
+    available_engines,
+    prepare_experiment,
+    run_experiment,
+)
 from softlogit.experiment._spec import (
     ACTIVATIONS,
     DATASETS,
@@ -55,6 +60,7 @@ __all__ = [
     "ModelSpec",
     "OptionInfo",
     "PairComparison",
+    "PreparedExperiment",
     "TrainingSpec",
     "Trajectory",
     "available_engines",
@@ -62,6 +68,7 @@ __all__ = [
     "default_pairs",
     "function_tolerance",
     "network_names",
+    "prepare_experiment",
     "rounding_tolerance",
     "run_experiment",
 ]

@@ -169,10 +169,22 @@ def compare_pair(
                 "the gap stayed at rounding level."
             )
         elif pred.expected == IDENTICAL and verdict != IDENTICAL:
+            gaps = np.maximum.reduce(
+                [
+                    base_rel,
+                    head_rel,
+                    metrics["proba_train_max_abs"],
+                    metrics["proba_test_max_abs"],
+                ]
+            )
+            first = int(np.argmax(gaps > tol))
+            before = int(steps[first - 1]) if first > 0 else 0
             explanation += (
-                " In exact arithmetic the trajectories coincide; the rounding "
-                "differences were amplified beyond the threshold by the dynamics "
-                "(e.g. Adam dividing by the root of a nearly vanishing second moment)."
+                " In exact arithmetic the trajectories coincide. The measured gap "
+                f"stayed within rounding up to step {before} and exceeded the "
+                f"threshold at step {int(steps[first])}: the dynamics amplified "
+                "rounding differences (as in a loss spike, or Adam dividing by the "
+                "root of a nearly vanishing second moment)."
             )
     return PairComparison(
         left=a.name,

@@ -8,6 +8,7 @@ import importlib.util
 import platform
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -17,13 +18,20 @@ from softlogit.experiment._compare import (
     conserved_sum,
     head_movement,
 )
-from softlogit.experiment._data import load_data
+from softlogit._typing import FloatArray, IntArray
+from softlogit.experiment._data import Dataset, load_data
 from softlogit.experiment._engine_numpy import batch_schedule
-from softlogit.experiment._networks import init_params, network_def
+from softlogit.experiment._networks import NetworkDef, init_params, network_def
 from softlogit.experiment._result import ExperimentResult, Trajectory
 from softlogit.experiment._spec import ExperimentSpec
 
-__all__ = ["ENGINES", "available_engines", "run_experiment"]
+__all__ = [
+    "ENGINES",
+    "PreparedExperiment",
+    "available_engines",
+    "prepare_experiment",
+    "run_experiment",
+]
 
 # engine name -> (module, training function); a module that is not present is not
 # offered. Every training function has the signature of
@@ -35,6 +43,69 @@ ENGINES: dict[str, tuple[str, str]] = {
 }
 
 Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class PreparedExperiment:
+    """Everything an engine needs, identical for all engines and networks.
+
+    Attributes
+    ----------
+    data : Dataset
+        The split, standardized data (float64, labels ``0 .. K-1``).
+    networks : dict of str to NetworkDef
+        The networks to train, in order.
+    pairs : tuple of (str, str)
+        The pairs to compare.
+    inits : dict of str to list of ndarray
+        Equivalent initial parameters per head kind (in the spec's dtype), in the
+        order ``base.0.weight, base.0.bias, ..., head.weight, head.bias``.
+    batches : list of ndarray or None
+        Minibatch indices of every step (``None``: full batch).
+    """
+
+    data: Dataset
+    networks: dict[str, NetworkDef]
+    pairs: tuple[tuple[str, str], ...]
+    inits: dict[str, list[FloatArray]]
+    batches: list[IntArray] | None
+
+
+def prepare_experiment(spec: ExperimentSpec) -> PreparedExperiment:
+    """Load the data, draw the equivalent initialization and the minibatch order.
+
+    The seed spawns three independent streams (data and split; initialization;
+    minibatch order), so changing, say, the batch size leaves the split and the
+    initial weights unchanged.
+
+    Examples
+    --------
+    >>> from softlogit.experiment import ExperimentSpec, prepare_experiment
+    >>> prep = prepare_experiment(ExperimentSpec())
+    >>> list(prep.networks), prep.data.X_train.shape
+    (['0', '1', '2', '1c'], (426, 30))
+    """
+    data_seed, init_seed, batch_seed = np.random.SeedSequence(spec.seed).spawn(3)
+    data = load_data(spec.data, data_seed)
+    k = data.info.n_classes
+    names = spec.resolved_networks(k)
+    pairs = spec.resolved_pairs(k)
+    nets = {n: network_def(n, k) for n in names}
+    tr = spec.training
+    inits = init_params(
+        data.info.n_features,
+        spec.model.hidden,
+        k,
+        sorted({d.head for d in nets.values()}),
+        init_from=spec.init.init_from,
+        gauge=spec.init.gauge,
+        rng=np.random.default_rng(init_seed),
+        dtype=np.dtype(tr.dtype),
+    )
+    batches = batch_schedule(
+        data.info.n_train, tr.batch_size, tr.steps, np.random.default_rng(batch_seed)
+    )
+    return PreparedExperiment(data, nets, pairs, inits, batches)
 
 
 def available_engines() -> tuple[str, ...]:
@@ -120,26 +191,17 @@ def run_experiment(
     module, attr = ENGINES[engine]
     train = getattr(importlib.import_module(module), attr)
 
-    data_seed, init_seed, batch_seed = np.random.SeedSequence(spec.seed).spawn(3)
-    data = load_data(spec.data, data_seed)
+    prepared = prepare_experiment(spec)
+    data, nets, inits, batches = (
+        prepared.data,
+        prepared.networks,
+        prepared.inits,
+        prepared.batches,
+    )
     k = data.info.n_classes
-    names = spec.resolved_networks(k)
-    pairs = spec.resolved_pairs(k)
-    nets = {n: network_def(n, k) for n in names}
+    names = tuple(nets)
+    pairs = prepared.pairs
     tr = spec.training
-    inits = init_params(
-        data.info.n_features,
-        spec.model.hidden,
-        k,
-        sorted({d.head for d in nets.values()}),
-        init_from=spec.init.init_from,
-        gauge=spec.init.gauge,
-        rng=np.random.default_rng(init_seed),
-        dtype=np.dtype(tr.dtype),
-    )
-    batches = batch_schedule(
-        data.info.n_train, tr.batch_size, tr.steps, np.random.default_rng(batch_seed)
-    )
     t_data = time.perf_counter()
 
     trajectories: dict[str, Trajectory] = {}

@@ -1,0 +1,242 @@
+"""The PyTorch engine: the same networks trained with autograd and ``torch.optim``.
+
+It takes the same prepared experiment (data, equivalent initialization, minibatch
+order) as the NumPy engine and returns the same :class:`Trajectory`, so the two can be
+compared run for run: in float64 they agree to rounding, which checks the NumPy
+engine's hand-written gradients and optimizers against PyTorch's.
+
+Losses are PyTorch's own, from logits: ``BCEWithLogitsLoss`` of ``z2 - z1`` (network
+0) or ``z`` (networks 1, 1c), ``CrossEntropyLoss`` of ``z`` (networks 2, ``softmax``)
+or of ``(0, z)`` (reference heads). Optimizers are ``torch.optim.SGD`` (momentum,
+Nesterov), ``Adam`` and ``AdamW`` with one parameter group per array; decoupled decay
+for the SGD family (which PyTorch lacks) is applied as
+:math:`\\theta \\leftarrow (1 - \\eta\\lambda)\\theta` before the step, as in
+:mod:`softlogit._optimizers`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from softlogit._errors import MissingExtraError
+from softlogit._typing import FloatArray, IntArray
+from softlogit.experiment._data import Dataset
+from softlogit.experiment._engine_numpy import record_steps
+from softlogit.experiment._networks import NetworkDef, param_names
+from softlogit.experiment._result import Trajectory
+from softlogit.experiment._spec import ExperimentSpec
+
+__all__ = ["train_torch"]
+
+
+def _import_torch() -> Any:
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is installed in CI
+        raise MissingExtraError("PyTorch", "torch") from None
+    return torch
+
+
+def train_torch(
+    net: NetworkDef,
+    data: Dataset,
+    spec: ExperimentSpec,
+    init: Sequence[FloatArray],
+    batches: list[IntArray] | None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Trajectory:
+    """Train one network with PyTorch; same contract as :func:`train_numpy`.
+
+    Examples
+    --------
+    >>> from softlogit.experiment import ExperimentSpec, run_experiment
+    >>> spec = ExperimentSpec().replace(steps=20, hidden=(4,), networks=("0", "2"))
+    >>> run_experiment(spec, engine="torch").pair("0", "2").verdict
+    'identical up to rounding'
+    """
+    torch = _import_torch()
+    threads = torch.get_num_threads()
+    # small matrices: one thread avoids synchronization costs (as for the NumPy engine)
+    torch.set_num_threads(1)
+    try:
+        return _train(torch, net, data, spec, init, batches, progress)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(
+    torch: Any,
+    net: NetworkDef,
+    data: Dataset,
+    spec: ExperimentSpec,
+    init: Sequence[FloatArray],
+    batches: list[IntArray] | None,
+    progress: Callable[[str, int, int], None] | None,
+) -> Trajectory:
+    F = torch.nn.functional
+    t0 = time.perf_counter()
+    tr = spec.training
+    dtype = {"float64": torch.float64, "float32": torch.float32}[tr.dtype]
+    np_dtype = np.dtype(tr.dtype)
+    act = {
+        "tanh": torch.tanh,
+        "relu": torch.relu,
+        "sigmoid": torch.sigmoid,
+        "identity": lambda a: a,
+    }[spec.model.activation]
+    k = data.info.n_classes
+    head = net.head
+    names = param_names(len(init) // 2 - 1)
+    params = [
+        torch.tensor(np.array(p, dtype=np_dtype), dtype=dtype, requires_grad=True)
+        for p in init
+    ]
+    n_base = len(params) - 2
+    head_lr = tr.head_lr_multiplier * net.head_lr_multiplier
+    lrs = [tr.lr * tr.base_lr_multiplier] * n_base + [tr.lr * head_lr] * 2
+    wds = [tr.weight_decay] * n_base + [
+        tr.weight_decay * net.head_weight_decay_multiplier
+    ] * 2
+    manual_decay = tr.decoupled and tr.optimizer in ("sgd", "momentum", "nesterov")
+    groups = [
+        {"params": [p], "lr": lr, "weight_decay": 0.0 if manual_decay else wd}
+        for p, lr, wd in zip(params, lrs, wds, strict=True)
+    ]
+    if tr.optimizer == "sgd":
+        opt = torch.optim.SGD(groups, lr=tr.lr)
+    elif tr.optimizer in ("momentum", "nesterov"):
+        opt = torch.optim.SGD(
+            groups, lr=tr.lr, momentum=tr.momentum, nesterov=tr.optimizer == "nesterov"
+        )
+    elif tr.optimizer == "adam":
+        opt = torch.optim.Adam(
+            groups,
+            lr=tr.lr,
+            betas=(tr.beta1, tr.beta2),
+            eps=tr.eps,
+            decoupled_weight_decay=tr.decoupled,
+        )
+    else:
+        opt = torch.optim.AdamW(
+            groups, lr=tr.lr, betas=(tr.beta1, tr.beta2), eps=tr.eps
+        )
+
+    X = torch.from_numpy(np.ascontiguousarray(data.X_train, dtype=np_dtype))
+    Xt = torch.from_numpy(np.ascontiguousarray(data.X_test, dtype=np_dtype))
+    y = torch.from_numpy(data.y_train)
+    yt = torch.from_numpy(data.y_test)
+
+    def logits_of(x: Any) -> Any:
+        a = x
+        for i in range(n_base // 2):
+            a = act(a @ params[2 * i].T + params[2 * i + 1])
+        return a @ params[-2].T + params[-1]
+
+    def loss_of(z: Any, labels: Any) -> Any:
+        if head == "difference":
+            return F.binary_cross_entropy_with_logits(
+                z[:, 1] - z[:, 0], labels.to(dtype)
+            )
+        if head == "sigmoid":
+            return F.binary_cross_entropy_with_logits(z[:, 0], labels.to(dtype))
+        if head == "reference":
+            z = torch.cat([torch.zeros_like(z[:, :1]), z], dim=1)
+        return F.cross_entropy(z, labels)
+
+    def proba_of(z: Any) -> Any:
+        if head in ("difference", "sigmoid"):
+            d = z[:, 1] - z[:, 0] if head == "difference" else z[:, 0]
+            return torch.stack([torch.sigmoid(-d), torch.sigmoid(d)], dim=1)
+        if head == "reference":
+            z = torch.cat([torch.zeros_like(z[:, :1]), z], dim=1)
+        return torch.softmax(z, dim=1)
+
+    rec = record_steps(tr.steps, tr.record_interval)
+    n_rec = rec.size
+    hist = {
+        name: np.full((n_rec, *p.shape), np.nan, dtype=np_dtype)
+        for name, p in zip(names, init, strict=True)
+    }
+    train_loss = np.full(n_rec, np.nan)
+    test_loss = np.full(n_rec, np.nan)
+    proba_train = np.full((n_rec, X.shape[0], k), np.nan, dtype=np_dtype)
+    proba_test = np.full((n_rec, Xt.shape[0], k), np.nan, dtype=np_dtype)
+
+    def record(i: int, step: int) -> bool:
+        with torch.no_grad():
+            for name, p in zip(names, params, strict=True):
+                hist[name][i] = p.numpy()
+            z = logits_of(X)
+            zt = logits_of(Xt)
+            train_loss[i] = float(loss_of(z, y))
+            test_loss[i] = float(loss_of(zt, yt))
+            proba_train[i] = proba_of(z).numpy()
+            proba_test[i] = proba_of(zt).numpy()
+        if progress is not None:
+            progress(net.name, step, tr.steps)
+        return math.isfinite(train_loss[i]) and math.isfinite(test_loss[i])
+
+    diverged_at: int | None = None
+    message: str | None = None
+    next_rec = 1
+    if not record(0, 0):
+        diverged_at = 0
+        message = f"network {net.name}: the initial loss is not finite."
+    else:
+        for step in range(1, tr.steps + 1):
+            if batches is None:
+                xb, yb = X, y
+            else:
+                idx = torch.from_numpy(batches[step - 1])
+                xb, yb = X[idx], y[idx]
+            opt.zero_grad()
+            loss = loss_of(logits_of(xb), yb)
+            if not math.isfinite(float(loss.detach())):
+                diverged_at = step
+                message = (
+                    f"network {net.name} diverged at step {step}: the loss became NaN "
+                    "or infinite (try a smaller learning rate)."
+                )
+                break
+            loss.backward()
+            with torch.no_grad():
+                if net.preconditioned:
+                    # P = I + 11^T over the reference head's units
+                    for p in params[-2:]:
+                        p.grad += p.grad.sum(dim=0)
+                if manual_decay:
+                    for p, lr, wd in zip(params, lrs, wds, strict=True):
+                        p.mul_(1 - lr * wd)
+            opt.step()
+            if step == rec[next_rec]:
+                if not record(next_rec, step):
+                    diverged_at = step
+                    message = (
+                        f"network {net.name} diverged at step {step}: the loss "
+                        "became NaN or infinite (try a smaller learning rate)."
+                    )
+                    break
+                next_rec += 1
+    keep = next_rec
+    return Trajectory(
+        name=net.name,
+        description=net.description,
+        head=head,
+        steps=rec[:keep],
+        train_loss=train_loss[:keep],
+        test_loss=test_loss[:keep],
+        params={name: h[:keep] for name, h in hist.items()},
+        proba_train=proba_train[:keep],
+        proba_test=proba_test[:keep],
+        head_lr_multiplier=net.head_lr_multiplier,
+        head_weight_decay_multiplier=net.head_weight_decay_multiplier,
+        preconditioned=net.preconditioned,
+        diverged_at=diverged_at,
+        message=message,
+        seconds=time.perf_counter() - t0,
+    )
