@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from softlogit._typing import FloatArray, IntArray
 from softlogit.experiment._compare import (
     answer_questions,
     compare_pair,
     conserved_sum,
     head_movement,
 )
-from softlogit._typing import FloatArray, IntArray
 from softlogit.experiment._data import Dataset, load_data
 from softlogit.experiment._engine_numpy import batch_schedule
 from softlogit.experiment._networks import NetworkDef, init_params, network_def
