@@ -557,15 +557,23 @@ def _multinomial_hessian(
 
 
 def _weighted_gram(X: FloatArray, w: FloatArray, fit_intercept: bool) -> FloatArray:
-    """``Xa^T diag(w) Xa`` with ``Xa = [X, 1]`` when ``fit_intercept``."""
-    WX = X * w[:, None]
-    top = X.T @ WX
+    """``Xa^T diag(w) Xa`` with ``Xa = [X, 1]`` when ``fit_intercept``; ``w >= 0``."""
+    from scipy.linalg import blas
+
+    B = X * np.sqrt(w)[:, None]
+    if B.dtype == np.float64:
+        # B^T B by BLAS syrk (upper triangle, half the flops of a GEMM), mirrored.
+        upper = blas.dsyrk(1.0, B.T, trans=0, lower=0)
+        top = np.triu(upper) + np.triu(upper, 1).T
+    else:
+        top = B.T @ B
     if not fit_intercept:
-        return top
+        out_top: FloatArray = top
+        return out_top
     p = X.shape[1]
     out = np.empty((p + 1, p + 1), dtype=top.dtype)
     out[:p, :p] = top
-    col = WX.sum(axis=0)
+    col = X.T @ w
     out[:p, p] = col
     out[p, :p] = col
     out[p, p] = w.sum()
