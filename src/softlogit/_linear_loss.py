@@ -321,7 +321,11 @@ class LinearModelLoss:
         c, X_arr, y_arr, sw, sw_sum, l2 = self._prepare(
             coef, X, y, sample_weight, l2_reg_strength
         )
-        losses, G = self.base_loss._loss_gradient(self._raw(c, X_arr), y_arr, sw)
+        raw = self._raw(c, X_arr)
+        if self.is_multinomial:
+            losses, G = MultinomialLoss._loss_gradient_fast(raw, y_arr, sw)
+        else:
+            losses, G = BinomialLoss._loss_gradient(raw, y_arr, sw)
         w = self._weights(c)
         value = float(np.sum(losses) / sw_sum + 0.5 * l2 * np.sum(w * w))
         grad = self._backprop(G, X_arr, c, sw_sum, l2)

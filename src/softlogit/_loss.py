@@ -384,6 +384,29 @@ class MultinomialLoss:
             g *= sw[:, None]
         return loss, g
 
+    @staticmethod
+    def _loss_gradient_fast(
+        z: FloatArray, labels: np.ndarray, sw: FloatArray | None
+    ) -> tuple[FloatArray, FloatArray]:
+        """As :meth:`_loss_gradient` in half the passes over ``z``, for the solvers.
+
+        The loss is ``log(s) - d_y`` with ``s = sum(exp(d))`` instead of
+        ``log1p(r) - d_y``: the same to an absolute error of about one ulp of 1 (what
+        a sum of losses can resolve anyway), but a loss below 1e-16 is not resolved.
+        """
+        rows = np.arange(z.shape[0])
+        e = z - np.max(z, axis=1, keepdims=True)
+        d_y = e[rows, labels]
+        np.exp(e, out=e)
+        s = np.sum(e, axis=1)
+        loss = np.log(s) - d_y
+        e /= s[:, None]
+        e[rows, labels] -= 1
+        if sw is not None:
+            loss *= sw
+            e *= sw[:, None]
+        return loss, e
+
     @classmethod
     def _gradient(
         cls, z: FloatArray, labels: np.ndarray, sw: FloatArray | None
