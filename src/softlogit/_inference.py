@@ -1,0 +1,582 @@
+r"""Inference for unpenalized fits: standard errors, tests and intervals in any gauge.
+
+The estimators mix in :class:`InferenceMixin`. At the end of an unpenalized fit they
+call :meth:`InferenceMixin._store_inference`, which evaluates the Fisher information at
+the maximum-likelihood estimate (MLE) and keeps only its inverse (the asymptotic
+covariance), the log-likelihoods and the sample size; :meth:`InferenceMixin.summary`
+turns that state into a :class:`Summary` in the estimator's gauge.
+
+Gauges and covariances
+----------------------
+Softmax coefficients are identified only up to a common row (adding a vector to every
+class's coefficients leaves the probabilities unchanged), so their covariance exists
+only in an identified parametrization. The *reference gauge* with reference class
+:math:`r` fixes :math:`w_r = 0` and keeps the differences
+:math:`\\theta_k = w_k - w_r` for :math:`k \\ne r` (with the intercept as the first
+entry of each row): these are the parameters of statsmodels' ``MNLogit`` (reference =
+first class) and, for two classes, of a logistic regression. With
+:math:`\\tilde x_i = (1, x_i)` and weights :math:`s_i`, the Fisher information of
+:math:`\\theta` is
+
+.. math:: \\mathcal I = \\sum_i s_i \\big(\\operatorname{diag}(p_i) - p_i p_i^T\\big)
+    \\otimes \\tilde x_i \\tilde x_i^T,
+
+with :math:`p_i` the probabilities of the non-reference classes, and the covariance
+is :math:`\\mathcal I^{-1}`. Every other gauge is a linear function of :math:`\\theta`,
+:math:`\\phi = A \\theta`, so its covariance is :math:`A \\mathcal I^{-1} A^T` (exact,
+no further approximation): another reference class :math:`r'` uses
+:math:`\\phi_k = \\theta_k - \\theta_{r'}`, and the centered gauge (rows summing to
+zero, the one of scikit-learn) uses :math:`\\phi = (I - \\tfrac1K 11^T) E \\theta`,
+where :math:`E` inserts the zero row of :math:`r`. The centered covariance is singular
+(its rows sum to zero), its standard errors are well defined; for :math:`K = 2` they are
+half of the logistic regression's.
+
+The *raw* iterate (``gauge="none"``) is not identified: its "standard errors" would be
+infinite. :meth:`InferenceMixin.summary` therefore refuses it and asks for
+``gauge="centered"`` or ``gauge="reference"`` explicitly.
+
+Sample weights are treated as frequency weights (a weight of 2 counts a row twice):
+the information and the log-likelihood are weighted sums, and the number of
+observations in the BIC is the sum of the weights.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from softlogit._typing import FloatArray
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.table import Table
+
+__all__ = ["InferenceMixin", "Summary"]
+
+Gauge = Literal["centered", "reference", "none"]
+
+
+@dataclasses.dataclass(frozen=True)
+class _InferenceState:
+    """What an unpenalized fit keeps for :meth:`InferenceMixin.summary`.
+
+    ``cov`` is the covariance of the reference-gauge parameters with reference class
+    index ``reference``, flattened class-major (``[(k, term) for k != r for term]``),
+    or ``None`` when the Fisher information is singular.
+    """
+
+    cov: FloatArray | None
+    reference: int
+    log_likelihood: float
+    null_log_likelihood: float
+    n_samples: int
+    sum_weights: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "cov": None if self.cov is None else self.cov.tolist(),
+            "reference": self.reference,
+            "log_likelihood": self.log_likelihood,
+            "null_log_likelihood": self.null_log_likelihood,
+            "n_samples": self.n_samples,
+            "sum_weights": self.sum_weights,
+        }
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Summary:
+    """Coefficients, standard errors, tests and fit statistics of an unpenalized fit.
+
+    Rows are equations (one per class whose coefficients are shown: all classes in the
+    centered gauge, all but the reference class in the reference gauge, the positive
+    class for a logistic regression), columns are terms (the intercept first).
+
+    Attributes
+    ----------
+    model : str
+        The estimator's class name.
+    gauge : str or None
+        ``"centered"`` or ``"reference"``; ``None`` for a logistic regression.
+    reference_class : object or None
+        The reference class of the reference gauge (the negative class of a
+        logistic regression).
+    classes : tuple
+        The class label of each equation.
+    terms : tuple of str
+        ``"intercept"`` (when fitted) and the feature names.
+    coef, std_err, z, p_values, conf_low, conf_high : ndarray of shape (n_equations, n_terms)
+        Estimates, standard errors, Wald statistics, two-sided p-values and the
+        ``1 - alpha`` Wald confidence interval.
+    cov : ndarray of shape (n_equations * n_terms, n_equations * n_terms)
+        Covariance of ``coef.ravel()`` (equation-major).
+    alpha : float
+        Level of the confidence intervals.
+    log_likelihood, null_log_likelihood : float
+        At the MLE, and of the model with only intercepts (class frequencies).
+    n_params : int
+        Number of identified parameters, ``(n_classes - 1) * n_terms``.
+    n_obs : float
+        Sum of the sample weights (the number of samples when unweighted).
+    n_samples : int
+        Number of rows with positive weight.
+    """
+
+    model: str
+    gauge: str | None
+    reference_class: object
+    classes: tuple[object, ...]
+    terms: tuple[str, ...]
+    coef: FloatArray
+    std_err: FloatArray
+    z: FloatArray
+    p_values: FloatArray
+    conf_low: FloatArray
+    conf_high: FloatArray
+    cov: FloatArray
+    alpha: float
+    log_likelihood: float
+    null_log_likelihood: float
+    n_params: int
+    n_obs: float
+    n_samples: int
+
+    @property
+    def aic(self) -> float:
+        """Akaike's criterion, ``-2 log L + 2 n_params``."""
+        return -2.0 * self.log_likelihood + 2.0 * self.n_params
+
+    @property
+    def bic(self) -> float:
+        """Schwarz's criterion, ``-2 log L + n_params log(n_obs)``."""
+        return -2.0 * self.log_likelihood + self.n_params * float(np.log(self.n_obs))
+
+    @property
+    def pseudo_r2(self) -> float:
+        """McFadden's pseudo R-squared, ``1 - log L / log L_null``."""
+        if self.null_log_likelihood == 0.0:
+            return float("nan")
+        return 1.0 - self.log_likelihood / self.null_log_likelihood
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the coefficient table as a DataFrame indexed by (class, term).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``coef``, ``std_err``, ``z``, ``p_value``, ``ci_low``,
+            ``ci_high``; the index levels are ``class`` and ``term``.
+        """
+        import pandas as pd
+
+        index = pd.MultiIndex.from_tuples(
+            [(c, t) for c in self.classes for t in self.terms],
+            names=["class", "term"],
+        )
+        return pd.DataFrame(
+            {
+                "coef": self.coef.ravel(),
+                "std_err": self.std_err.ravel(),
+                "z": self.z.ravel(),
+                "p_value": self.p_values.ravel(),
+                "ci_low": self.conf_low.ravel(),
+                "ci_high": self.conf_high.ravel(),
+            },
+            index=index,
+        )
+
+    def _title(self) -> str:
+        if self.gauge is None:
+            where = f"P(y = {self.classes[0]!r}) vs {self.reference_class!r}"
+        elif self.gauge == "reference":
+            where = f"gauge: reference, class {self.reference_class!r}"
+        else:
+            where = "gauge: centered (rows sum to zero)"
+        return f"{self.model} — unpenalized MLE — {where}"
+
+    def _stats(self) -> list[tuple[str, str]]:
+        return [
+            ("observations", _fmt_count(self.n_obs)),
+            ("parameters", str(self.n_params)),
+            ("log-likelihood", f"{self.log_likelihood:.6g}"),
+            ("null log-likelihood", f"{self.null_log_likelihood:.6g}"),
+            ("pseudo R² (McFadden)", f"{self.pseudo_r2:.4f}"),
+            ("AIC", f"{self.aic:.6g}"),
+            ("BIC", f"{self.bic:.6g}"),
+        ]
+
+    def to_table(self) -> Table:
+        """Return the summary as a :class:`rich.table.Table`."""
+        from rich.table import Table
+
+        lo = f"[{self.alpha / 2:g}"
+        hi = f"{1 - self.alpha / 2:g}]"
+        stats = "   ".join(f"{k}: {v}" for k, v in self._stats())
+        table = Table(title=self._title(), caption=stats, caption_justify="left")
+        show_class = len(self.classes) > 1 or self.gauge is not None
+        if show_class:
+            table.add_column("class")
+        table.add_column("term")
+        for name in ("coef", "std err", "z", "P>|z|", lo, hi):
+            table.add_column(name, justify="right")
+        for e, label in enumerate(self.classes):
+            for t, term in enumerate(self.terms):
+                cells = [
+                    f"{self.coef[e, t]:.6g}",
+                    f"{self.std_err[e, t]:.4g}",
+                    f"{self.z[e, t]:.3f}",
+                    _fmt_p(float(self.p_values[e, t])),
+                    f"{self.conf_low[e, t]:.4g}",
+                    f"{self.conf_high[e, t]:.4g}",
+                ]
+                head = [str(label) if t == 0 else "", term] if show_class else [term]
+                table.add_row(*head, *cells, end_section=t == len(self.terms) - 1)
+        return table
+
+    def __rich__(self) -> Table:
+        return self.to_table()
+
+    def to_text(self, width: int = 100) -> str:
+        """Render the summary as plain text ``width`` characters wide."""
+        from rich.console import Console
+
+        buffer = io.StringIO()
+        console = Console(
+            file=buffer, width=width, color_system=None, force_terminal=False
+        )
+        console.print(self.to_table())
+        return buffer.getvalue()
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def __repr__(self) -> str:
+        return (
+            f"<Summary of {self.model}: {len(self.classes)} equation(s) x "
+            f"{len(self.terms)} term(s), log-likelihood {self.log_likelihood:.6g}>"
+        )
+
+
+def _fmt_p(p: float) -> str:
+    return "<1e-16" if p < 1e-16 else f"{p:.3g}"
+
+
+def _fmt_count(n: float) -> str:
+    return str(int(n)) if float(n).is_integer() else f"{n:.6g}"
+
+
+def _reference_theta(
+    coef: FloatArray, intercept: FloatArray, n_classes: int, reference: int
+) -> tuple[FloatArray, FloatArray]:
+    """Full (K, q) coefficient matrix (intercept first) and its reference-gauge rows."""
+    full = np.hstack([np.asarray(intercept, dtype=np.float64)[:, None], coef])
+    if full.shape[0] == 1 and n_classes == 2:  # binary logistic: rows [0, w]
+        full = np.vstack([np.zeros_like(full), full])
+    theta_full = full - full[reference]
+    return full, np.delete(theta_full, reference, axis=0)
+
+
+def _fisher(
+    Z: FloatArray, proba: FloatArray, s: FloatArray, reference: int
+) -> FloatArray:
+    """Fisher information of the reference-gauge parameters (class-major blocks)."""
+    keep = [k for k in range(proba.shape[1]) if k != reference]
+    p = proba[:, keep]
+    q = Z.shape[1]
+    k1 = len(keep)
+    info = np.empty((k1 * q, k1 * q))
+    for a in range(k1):
+        for b in range(a, k1):
+            c = -s * p[:, a] * p[:, b]
+            if a == b:
+                c = c + s * p[:, a]
+            block = (Z * c[:, None]).T @ Z
+            info[a * q : (a + 1) * q, b * q : (b + 1) * q] = block
+            info[b * q : (b + 1) * q, a * q : (a + 1) * q] = block.T
+    return info
+
+
+def _inverse_spd(m: FloatArray) -> FloatArray | None:
+    """Inverse of a symmetric positive definite matrix, ``None`` if singular."""
+    from scipy.linalg import LinAlgError, cho_factor, cho_solve
+
+    # Scale to unit diagonal so that the Cholesky test of definiteness is
+    # independent of the features' units.
+    d = np.sqrt(np.diag(m))
+    if not np.all(d > 0) or not np.all(np.isfinite(d)):
+        return None
+    scaled = m / np.outer(d, d)
+    try:
+        factor = cho_factor(scaled, lower=True, check_finite=False)
+    except LinAlgError:
+        return None
+    inv = cho_solve(factor, np.eye(m.shape[0]), check_finite=False)
+    # Condition guard: a nearly singular information is as good as singular.
+    if np.linalg.cond(scaled) > 1e13:
+        return None
+    out: FloatArray = inv / np.outer(d, d)
+    return 0.5 * (out + out.T)
+
+
+class InferenceMixin:
+    """Adds :meth:`summary` (standard errors, tests, intervals) to an estimator.
+
+    The estimator provides ``coef_`` (shape ``(1, n_features)`` for a binary
+    logistic regression, ``(n_classes, n_features)`` for a softmax regression),
+    ``intercept_``, ``classes_``, ``fit_intercept`` and, for a softmax regression,
+    ``gauge`` and ``reference_class``; it calls :meth:`_store_inference` at the end
+    of ``fit``.
+    """
+
+    _inference_: _InferenceState | None
+
+    def _reference_index(self) -> int:
+        """Index of the reference class of the estimator's gauge (0 if not reference)."""
+        if getattr(self, "gauge", None) != "reference":
+            return 0
+        classes = list(np.asarray(_attr(self, "classes_")).tolist())
+        ref = getattr(self, "reference_class", None)
+        if ref is None:
+            return 0
+        return _class_index(classes, ref, "reference_class")
+
+    def _store_inference(
+        self,
+        X: FloatArray | None,
+        y_encoded: NDArray[np.integer] | None,
+        sample_weight: FloatArray | None,
+    ) -> None:
+        """Keep what :meth:`summary` needs; call with ``None`` for penalized fits.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features) or None
+            The validated float64 training features.
+        y_encoded : ndarray of shape (n_samples,) or None
+            Labels encoded as ``0..n_classes-1``.
+        sample_weight : ndarray of shape (n_samples,) or None
+            The sample weights (``None`` means all ones).
+        """
+        if X is None or y_encoded is None:
+            self._inference_ = None
+            return
+        from softlogit._special import log_softmax
+
+        classes = np.asarray(_attr(self, "classes_"))
+        n_classes = classes.shape[0]
+        fit_intercept = bool(getattr(self, "fit_intercept", True))
+        reference = self._reference_index()
+        s = (
+            np.ones(X.shape[0])
+            if sample_weight is None
+            else np.asarray(sample_weight, dtype=np.float64)
+        )
+        full, _ = _reference_theta(
+            np.asarray(_attr(self, "coef_"), dtype=np.float64),
+            np.asarray(_attr(self, "intercept_"), dtype=np.float64).reshape(-1),
+            n_classes,
+            reference,
+        )
+        logits = X @ full[:, 1:].T + full[:, 0]
+        log_proba = log_softmax(logits, axis=1)
+        y = np.asarray(y_encoded, dtype=np.int64)
+        llf = float(np.sum(s * log_proba[np.arange(y.size), y]))
+        totals = np.bincount(y, weights=s, minlength=n_classes)
+        sum_w = float(totals.sum())
+        present = totals > 0
+        llnull = float(np.sum(totals[present] * np.log(totals[present] / sum_w)))
+        Z = np.hstack([np.ones((X.shape[0], 1)), X]) if fit_intercept else X
+        info = _fisher(Z, np.exp(log_proba), s, reference)
+        self._inference_ = _InferenceState(
+            cov=_inverse_spd(info),
+            reference=reference,
+            log_likelihood=llf,
+            null_log_likelihood=llnull,
+            n_samples=int(np.count_nonzero(s > 0)),
+            sum_weights=sum_w,
+        )
+
+    def summary(
+        self,
+        alpha: float = 0.05,
+        *,
+        gauge: Gauge | None = None,
+        reference_class: object = None,
+    ) -> Summary:
+        """Coefficients with standard errors, Wald tests and confidence intervals.
+
+        Parameters
+        ----------
+        alpha : float, default=0.05
+            The confidence intervals have level ``1 - alpha``.
+        gauge : {"centered", "reference"}, default=None
+            Softmax regression only: the gauge to report in; default the
+            estimator's own. The raw ``"none"`` gauge is not identified and is
+            refused.
+        reference_class : label, default=None
+            With ``gauge="reference"``: the reference class; default the
+            estimator's ``reference_class`` (or the first class).
+
+        Returns
+        -------
+        Summary
+
+        Raises
+        ------
+        ValueError
+            If the fit was penalized (a finite ``C``), if the Fisher information is
+            singular (collinear features), or if ``alpha``, ``gauge`` or
+            ``reference_class`` is invalid.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from softlogit import LogisticRegression  # doctest: +SKIP
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(200, 2))
+        >>> y = (X[:, 0] + rng.logistic(size=200) > 0).astype(int)
+        >>> s = LogisticRegression(C=np.inf).fit(X, y).summary()  # doctest: +SKIP
+        >>> s.terms  # doctest: +SKIP
+        ('intercept', 'x0', 'x1')
+        """
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, ["coef_", "classes_"])
+        if not (isinstance(alpha, (float, int)) and 0.0 < float(alpha) < 1.0):
+            raise ValueError(f"`alpha` must be a number in (0, 1); got {alpha!r}.")
+        state = getattr(self, "_inference_", None)
+        name = type(self).__name__
+        if state is None:
+            raise ValueError(
+                f"summary() needs an unpenalized fit: standard errors of the "
+                f"maximum-likelihood estimate exist only for {name}(C=np.inf); this "
+                f"model was fitted with C={getattr(self, 'C', None)!r}."
+            )
+        if state.cov is None:
+            raise ValueError(
+                "summary(): the Fisher information at the MLE is singular (collinear "
+                "or constant features, or a class with too few samples); remove "
+                "redundant features to get standard errors."
+            )
+        classes = list(np.asarray(_attr(self, "classes_")).tolist())
+        n_classes = len(classes)
+        fit_intercept = bool(getattr(self, "fit_intercept", True))
+        coef = np.asarray(_attr(self, "coef_"), dtype=np.float64)
+        intercept = np.asarray(_attr(self, "intercept_"), dtype=np.float64)
+        logistic = coef.shape[0] == 1 and n_classes == 2
+        # For two classes the covariance is the same for either reference class
+        # (theta_0 = -theta_1), so a logistic model always uses the negative class.
+        stored_ref = 0 if logistic else state.reference
+        full, theta = _reference_theta(
+            coef, intercept.reshape(-1), n_classes, stored_ref
+        )
+        if not fit_intercept:
+            full, theta = full[:, 1:], theta[:, 1:]
+        q = full.shape[1]
+        others = [k for k in range(n_classes) if k != stored_ref]
+
+        if logistic:
+            if gauge is not None or reference_class is not None:
+                raise ValueError(
+                    "`gauge` and `reference_class` apply to a softmax regression; a "
+                    f"logistic regression has a single gauge; got gauge={gauge!r}."
+                )
+            shown_gauge: str | None = None
+            ref_index = 0
+        else:
+            shown_gauge = getattr(self, "gauge", "centered") if gauge is None else gauge
+            if shown_gauge not in ("centered", "reference", "none"):
+                raise ValueError(
+                    f"`gauge` must be 'centered' or 'reference'; got {shown_gauge!r}."
+                )
+            if shown_gauge == "none":
+                raise ValueError(
+                    "summary(): coefficients in gauge='none' (the raw iterate) are not "
+                    "identified (any vector can be added to every class's row), so "
+                    "they have no standard errors; call summary(gauge='centered') or "
+                    "summary(gauge='reference')."
+                )
+            if reference_class is not None:
+                if shown_gauge != "reference":
+                    raise ValueError(
+                        "`reference_class` needs gauge='reference'; got "
+                        f"gauge={shown_gauge!r}."
+                    )
+                ref_index = _class_index(classes, reference_class, "reference_class")
+            elif gauge == "reference" and getattr(self, "gauge", None) != "reference":
+                ref_index = _class_index(
+                    classes, getattr(self, "reference_class", None), "reference_class"
+                )
+            else:
+                ref_index = stored_ref
+
+        # Linear map M (rows shown x stored reference rows) on the class axis.
+        embed = np.zeros((n_classes, n_classes - 1))
+        embed[others, np.arange(n_classes - 1)] = 1.0  # inserts the zero row
+        if shown_gauge == "centered":
+            mix = (np.eye(n_classes) - 1.0 / n_classes) @ embed
+            rows = list(range(n_classes))
+        else:
+            shift = np.eye(n_classes) - np.eye(n_classes)[[ref_index] * n_classes]
+            rows = [k for k in range(n_classes) if k != ref_index]
+            mix = (shift @ embed)[rows]
+        params = mix @ theta
+        cov4 = state.cov.reshape(n_classes - 1, q, n_classes - 1, q)
+        cov = np.einsum("ak,kilj,bl->aibj", mix, cov4, mix).reshape(
+            len(rows) * q, len(rows) * q
+        )
+        cov = 0.5 * (cov + cov.T)
+        from scipy.stats import norm
+
+        se = np.sqrt(np.clip(np.diag(cov), 0.0, None)).reshape(len(rows), q)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = params / se
+        crit = float(norm.ppf(1.0 - float(alpha) / 2.0))
+        terms = (("intercept",) if fit_intercept else ()) + _feature_names(
+            self, coef.shape[1]
+        )
+        return Summary(
+            model=name,
+            gauge=shown_gauge,
+            reference_class=classes[ref_index],
+            classes=tuple(classes[k] for k in rows),
+            terms=terms,
+            coef=params,
+            std_err=se,
+            z=z,
+            p_values=2.0 * norm.sf(np.abs(z)),
+            conf_low=params - crit * se,
+            conf_high=params + crit * se,
+            cov=cov,
+            alpha=float(alpha),
+            log_likelihood=state.log_likelihood,
+            null_log_likelihood=state.null_log_likelihood,
+            n_params=(n_classes - 1) * q,
+            n_obs=state.sum_weights,
+            n_samples=state.n_samples,
+        )
+
+
+def _class_index(classes: Sequence[object], label: object, name: str) -> int:
+    if label is None:
+        return 0
+    for i, c in enumerate(classes):
+        if c == label:
+            return i
+    raise ValueError(f"`{name}` must be one of the classes {classes}; got {label!r}.")
+
+
+def _attr(est: object, name: str) -> Any:
+    """A fitted attribute or parameter of the estimator that mixes us in."""
+    return getattr(est, name)
+
+
+def _feature_names(est: object, n_features: int) -> tuple[str, ...]:
+    names = getattr(est, "feature_names_in_", None)
+    if names is not None:
+        return tuple(str(n) for n in names)
+    return tuple(f"x{i}" for i in range(n_features))

@@ -1,0 +1,470 @@
+"""Save and load fitted estimators as versioned JSON (never pickle).
+
+A model file is a UTF-8 JSON object. Loading it executes no code: every field is
+checked (type, shape, finiteness, allowed values) and anything unexpected is rejected
+with a ``ValueError`` that names the field. Floats are written with Python's shortest
+round-trip representation (``repr``), so they are read back bit for bit and a loaded
+model's ``predict_proba`` equals the saved one's exactly.
+
+Format ``softlogit.model``, version 1
+-------------------------------------
+=====================  ===============================================================
+field                  content
+=====================  ===============================================================
+``format``             the string ``"softlogit.model"``
+``format_version``     the integer ``1``; files of a newer version are refused
+``softlogit_version``  the version of softlogit that wrote the file (informative)
+``estimator``          ``"LogisticRegression"`` or ``"SoftmaxRegression"``
+``params``             ``get_params()``: name -> JSON value; a non-finite float is
+                       written ``{"float": "inf"}`` (also ``"-inf"``, ``"nan"``)
+``classes``            ``{"dtype": D, "values": [...]}`` with ``D`` one of ``bool``,
+                       ``int8`` .. ``int64``, ``uint8`` .. ``uint64``, ``float32``,
+                       ``float64``, ``<U<n>`` (NumPy strings) or ``object`` (Python
+                       strings); ``classes_`` is rebuilt with that dtype
+``coef``               ``coef_`` as a list of rows of finite numbers, shape
+                       ``(1, n_features)`` (logistic) or ``(n_classes, n_features)``
+``intercept``          ``intercept_``, a list of finite numbers, one per row of ``coef``
+``n_features_in``      an integer ``>= 1``, equal to the number of columns of ``coef``
+``feature_names_in``   ``null`` or a list of ``n_features_in`` strings
+``n_iter``             ``null``, an integer, or a list of integers (``n_iter_``)
+``inference``          ``null`` (penalized fit) or the state behind ``summary()``:
+                       ``cov`` (square list of rows, ``(n_classes - 1) * n_terms``
+                       wide, or ``null`` if the information was singular),
+                       ``reference`` (class index), ``log_likelihood``,
+                       ``null_log_likelihood``, ``n_samples``, ``sum_weights``
+=====================  ===============================================================
+
+Integers are JSON integers (a JSON ``true`` is not an integer), and no other field is
+allowed at any level.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any, TypeGuard, TypeVar
+
+import numpy as np
+
+from softlogit._io import StrPath, atomic_write_text
+from softlogit._typing import FloatArray
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "PersistenceMixin", "load_model"]
+
+FORMAT = "softlogit.model"
+FORMAT_VERSION = 1
+
+# estimator name -> module that defines it
+_ESTIMATORS: dict[str, str] = {
+    "LogisticRegression": "softlogit._estimators",
+    "SoftmaxRegression": "softlogit._estimators",
+}
+
+_FIELDS = (
+    "format",
+    "format_version",
+    "softlogit_version",
+    "estimator",
+    "params",
+    "classes",
+    "coef",
+    "intercept",
+    "n_features_in",
+    "feature_names_in",
+    "n_iter",
+    "inference",
+)
+_INFERENCE_FIELDS = (
+    "cov",
+    "reference",
+    "log_likelihood",
+    "null_log_likelihood",
+    "n_samples",
+    "sum_weights",
+)
+_CLASS_DTYPES = re.compile(
+    r"^(bool|u?int(8|16|32|64)|float(32|64)|<U[0-9]{1,6}|object)$"
+)
+
+T = TypeVar("T", bound="PersistenceMixin")
+
+
+# ----------------------------------------------------------------------------- encode
+def _encode_value(name: str, value: object) -> object:
+    """A parameter value as JSON (non-finite floats tagged)."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, np.generic):
+        return _encode_value(name, value.item())
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else {"float": repr(value)}
+    raise ValueError(
+        f"cannot save parameter `{name}`: expected None, a bool, int, float or str; "
+        f"got {type(value).__name__}."
+    )
+
+
+def _encode_classes(classes: np.ndarray[Any, Any]) -> dict[str, object]:
+    kind = classes.dtype.kind
+    if kind == "O":
+        if not all(isinstance(c, str) for c in classes):
+            raise ValueError(
+                "cannot save `classes_`: an object array must hold only strings; got "
+                f"types {sorted({type(c).__name__ for c in classes})}."
+            )
+        dtype = "object"
+    else:
+        dtype = classes.dtype.str if kind == "U" else classes.dtype.name
+        if not _CLASS_DTYPES.match(dtype):
+            raise ValueError(
+                f"cannot save `classes_` of dtype {classes.dtype}; expected bool, "
+                "integer, float or string labels."
+            )
+        if kind == "f" and not np.all(np.isfinite(classes)):
+            raise ValueError("cannot save `classes_`: float labels must be finite.")
+    return {"dtype": dtype, "values": classes.tolist()}
+
+
+def _model_document(est: object) -> dict[str, object]:
+    from softlogit import __version__
+
+    names = getattr(est, "feature_names_in_", None)
+    n_iter = getattr(est, "n_iter_", None)
+    if isinstance(n_iter, np.ndarray):
+        n_iter = [int(v) for v in n_iter.ravel()]
+    elif n_iter is not None:
+        n_iter = int(n_iter)
+    state = getattr(est, "_inference_", None)
+    params = est.get_params(deep=False)  # type: ignore[attr-defined]
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "softlogit_version": __version__,
+        "estimator": type(est).__name__,
+        "params": {k: _encode_value(k, v) for k, v in sorted(params.items())},
+        "classes": _encode_classes(np.asarray(getattr(est, "classes_"))),  # noqa: B009
+        "coef": np.asarray(getattr(est, "coef_"), dtype=np.float64).tolist(),  # noqa: B009
+        "intercept": np.asarray(getattr(est, "intercept_"), dtype=np.float64)  # noqa: B009
+        .reshape(-1)
+        .tolist(),
+        "n_features_in": int(getattr(est, "n_features_in_")),  # noqa: B009
+        "feature_names_in": None if names is None else [str(n) for n in names],
+        "n_iter": n_iter,
+        "inference": None if state is None else state.to_json(),
+    }
+
+
+# ----------------------------------------------------------------------------- decode
+def _fail(field: str, expected: str, got: object) -> ValueError:
+    shown = repr(got)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return ValueError(
+        f"invalid model file: field `{field}` must be {expected}; got {shown}."
+    )
+
+
+def _is_int(v: object) -> TypeGuard[int]:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _float_array(field: str, value: object, ndim: int) -> FloatArray:
+    """A finite float64 array of ``ndim`` dimensions from nested JSON lists."""
+
+    def check(v: object, depth: int) -> None:
+        if depth == ndim:
+            if not _is_number(v) or not math.isfinite(float(v)):  # type: ignore[arg-type]
+                raise _fail(field, "made of finite numbers", v)
+            return
+        if not isinstance(v, list):
+            raise _fail(field, f"a {ndim}-D list of numbers", v)
+        for item in v:
+            check(item, depth + 1)
+
+    check(value, 0)
+    try:
+        arr = np.array(value, dtype=np.float64)
+    except ValueError as exc:  # ragged rows
+        raise _fail(field, "a rectangular list of rows", value) from exc
+    if arr.ndim != ndim:
+        raise _fail(field, f"a {ndim}-D list of numbers", value)
+    return arr
+
+
+def _decode_value(name: str, value: object) -> object:
+    if isinstance(value, dict):
+        if set(value) != {"float"} or value["float"] not in ("inf", "-inf", "nan"):
+            raise _fail(f"params.{name}", 'a JSON value or {"float": "inf"}', value)
+        return float(value["float"])
+    if isinstance(value, list):
+        raise _fail(f"params.{name}", "a scalar", value)
+    return value
+
+
+def _decode_classes(value: object) -> np.ndarray[Any, Any]:
+    if not isinstance(value, dict) or set(value) != {"dtype", "values"}:
+        raise _fail("classes", 'an object {"dtype": ..., "values": [...]}', value)
+    dtype, values = value["dtype"], value["values"]
+    if not isinstance(dtype, str) or not _CLASS_DTYPES.match(dtype):
+        raise _fail("classes.dtype", "a supported label dtype", dtype)
+    if not isinstance(values, list) or len(values) < 2:
+        raise _fail("classes.values", "a list of at least 2 labels", values)
+    if dtype == "bool":
+        ok = all(isinstance(v, bool) for v in values)
+    elif dtype.startswith(("int", "uint")):
+        ok = all(_is_int(v) for v in values)
+    elif dtype.startswith("float"):
+        ok = all(_is_number(v) and math.isfinite(float(v)) for v in values)
+    else:
+        ok = all(isinstance(v, str) for v in values)
+    if not ok:
+        raise _fail("classes.values", f"labels of dtype {dtype}", values)
+    try:
+        classes = np.array(values, dtype=object if dtype == "object" else dtype)
+    except (OverflowError, ValueError) as exc:
+        raise _fail("classes.values", f"labels of dtype {dtype}", values) from exc
+    if classes.tolist() != values or len(set(values)) != len(values):
+        raise _fail("classes.values", f"distinct labels exact in {dtype}", values)
+    return classes
+
+
+def _decode_inference(
+    value: object, n_classes: int, n_terms: int
+) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != set(_INFERENCE_FIELDS):
+        raise _fail("inference", f"null or an object with {_INFERENCE_FIELDS}", value)
+    size = (n_classes - 1) * n_terms
+    cov = value["cov"]
+    if cov is not None:
+        cov = _float_array("inference.cov", cov, 2)
+        if cov.shape != (size, size) or not np.array_equal(cov, cov.T):
+            raise _fail("inference.cov", f"a symmetric {size}x{size} matrix", cov.shape)
+    ref = value["reference"]
+    if not _is_int(ref) or not 0 <= ref < n_classes:
+        raise _fail("inference.reference", f"a class index in [0, {n_classes})", ref)
+    out: dict[str, Any] = {"cov": cov, "reference": ref}
+    for key in ("log_likelihood", "null_log_likelihood"):
+        v = value[key]
+        if not _is_number(v) or not math.isfinite(v) or v > 0:
+            raise _fail(f"inference.{key}", "a finite number <= 0", v)
+        out[key] = float(v)
+    n = value["n_samples"]
+    if not _is_int(n) or n < 1:
+        raise _fail("inference.n_samples", "a positive integer", n)
+    out["n_samples"] = n
+    sw = value["sum_weights"]
+    if not _is_number(sw) or not math.isfinite(sw) or sw <= 0:
+        raise _fail("inference.sum_weights", "a finite number > 0", sw)
+    out["sum_weights"] = float(sw)
+    return out
+
+
+def _read_document(path: StrPath) -> dict[str, Any]:
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"model file {str(p)!r} does not exist.")
+    text = p.read_text(encoding="utf-8")
+
+    def reject_constant(name: str) -> None:
+        raise _fail("(number)", "a finite JSON number", name)
+
+    try:
+        doc = json.loads(text, parse_constant=reject_constant)
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"invalid model file {str(p)!r}: not JSON ({exc.msg} at line {exc.lineno})."
+        ) from exc
+    if not isinstance(doc, dict):
+        raise _fail("(top level)", "a JSON object", type(doc).__name__)
+    if doc.get("format") != FORMAT:
+        raise _fail("format", repr(FORMAT), doc.get("format"))
+    version = doc.get("format_version")
+    if not _is_int(version) or version < 1:
+        raise _fail("format_version", "a positive integer", version)
+    if version > FORMAT_VERSION:
+        raise ValueError(
+            f"model file {str(p)!r} has format_version {version}, written by a newer "
+            f"softlogit; this one reads version {FORMAT_VERSION}: upgrade softlogit."
+        )
+    unknown = sorted(set(doc) - set(_FIELDS))
+    missing = [f for f in _FIELDS if f not in doc]
+    if unknown:
+        raise ValueError(f"invalid model file: unknown field(s) {unknown}.")
+    if missing:
+        raise ValueError(f"invalid model file: missing field(s) {missing}.")
+    if not isinstance(doc["softlogit_version"], str):
+        raise _fail("softlogit_version", "a string", doc["softlogit_version"])
+    return doc
+
+
+def _build(cls: type[T], doc: dict[str, Any]) -> T:
+    from softlogit._inference import _InferenceState
+
+    params = doc["params"]
+    if not isinstance(params, dict):
+        raise _fail("params", "an object", params)
+    allowed = set(cls().get_params(deep=False))  # type: ignore[attr-defined]
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        raise ValueError(
+            f"invalid model file: unknown parameter(s) {unknown} for {cls.__name__}."
+        )
+    decoded = {k: _decode_value(k, v) for k, v in params.items()}
+    est = cls(**decoded)
+    validate = getattr(est, "_validate_params", None)
+    if validate is not None and hasattr(est, "_parameter_constraints"):
+        try:
+            validate()
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"invalid model file: field `params`: {exc}") from exc
+
+    classes = _decode_classes(doc["classes"])
+    k = classes.shape[0]
+    n_features = doc["n_features_in"]
+    if not _is_int(n_features) or n_features < 1:
+        raise _fail("n_features_in", "a positive integer", n_features)
+    coef = _float_array("coef", doc["coef"], 2)
+    rows = 1 if cls.__name__ == "LogisticRegression" else k
+    if cls.__name__ == "LogisticRegression" and k != 2:
+        raise _fail("classes.values", "2 labels for a LogisticRegression", k)
+    if coef.shape != (rows, n_features):
+        raise _fail("coef", f"of shape ({rows}, {n_features})", coef.shape)
+    intercept = _float_array("intercept", doc["intercept"], 1)
+    if intercept.shape != (rows,):
+        raise _fail("intercept", f"of shape ({rows},)", intercept.shape)
+    names = doc["feature_names_in"]
+    if names is not None and (
+        not isinstance(names, list)
+        or len(names) != n_features
+        or not all(isinstance(n, str) for n in names)
+    ):
+        raise _fail(
+            "feature_names_in", f"null or a list of {n_features} strings", names
+        )
+    n_iter = doc["n_iter"]
+    if not (
+        n_iter is None
+        or (_is_int(n_iter) and n_iter >= 0)
+        or (isinstance(n_iter, list) and all(_is_int(v) and v >= 0 for v in n_iter))
+    ):
+        raise _fail("n_iter", "null, a count or a list of counts", n_iter)
+    n_terms = n_features + int(bool(decoded.get("fit_intercept", True)))
+    inference = _decode_inference(doc["inference"], k, n_terms)
+
+    est.classes_ = classes  # type: ignore[attr-defined]
+    est.coef_ = coef  # type: ignore[attr-defined]
+    est.intercept_ = intercept  # type: ignore[attr-defined]
+    est.n_features_in_ = n_features  # type: ignore[attr-defined]
+    if names is not None:
+        est.feature_names_in_ = np.array(names, dtype=object)  # type: ignore[attr-defined]
+    if n_iter is not None:
+        est.n_iter_ = (  # type: ignore[attr-defined]
+            np.array(n_iter, dtype=np.int32) if isinstance(n_iter, list) else n_iter
+        )
+    est._inference_ = None if inference is None else _InferenceState(**inference)
+    return est
+
+
+class PersistenceMixin:
+    """Adds :meth:`save` and :meth:`load` (the JSON format of this module)."""
+
+    _inference_: Any
+
+    def save(self, path: StrPath, *, force: bool = False) -> Path:
+        """Write the fitted model to ``path`` as JSON (atomically).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write.
+        force : bool, default=False
+            Overwrite ``path`` if it exists.
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the estimator is not fitted.
+        FileExistsError
+            If ``path`` exists and ``force`` is false.
+
+        Examples
+        --------
+        >>> import numpy as np, tempfile, os
+        >>> from softlogit import SoftmaxRegression, load_model  # doctest: +SKIP
+        >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = [0, 1, 0, 1]
+        >>> model = SoftmaxRegression().fit(X, y)  # doctest: +SKIP
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.json")
+        >>> _ = model.save(path)  # doctest: +SKIP
+        >>> bool(np.array_equal(load_model(path).predict_proba(X),
+        ...                     model.predict_proba(X)))  # doctest: +SKIP
+        True
+        """
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, ["coef_", "intercept_", "classes_"])
+        text = json.dumps(_model_document(self), indent=1, allow_nan=False)
+        return atomic_write_text(path, text + "\n", force=force, name="path")
+
+    @classmethod
+    def load(cls: type[T], path: StrPath) -> T:
+        """Read a model written by :meth:`save`; it must be of this class.
+
+        Raises
+        ------
+        FileNotFoundError
+            If ``path`` does not exist.
+        ValueError
+            If the file is not a valid model file of this class (the message names
+            the offending field).
+        """
+        doc = _read_document(path)
+        if doc["estimator"] != cls.__name__:
+            raise ValueError(
+                f"model file {str(path)!r} holds a {doc['estimator']!r}, not a "
+                f"{cls.__name__}; use softlogit.load_model() to load any model."
+            )
+        return _build(cls, doc)
+
+
+def load_model(path: StrPath) -> Any:
+    """Load a model saved with ``save()``, whatever its estimator class.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file written by :meth:`PersistenceMixin.save`.
+
+    Returns
+    -------
+    LogisticRegression or SoftmaxRegression
+        The fitted estimator; its ``predict_proba`` equals the saved model's exactly.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file is not a valid model file (the message names the field).
+    """
+    doc = _read_document(path)
+    name = doc["estimator"]
+    if not isinstance(name, str) or name not in _ESTIMATORS:
+        raise _fail("estimator", f"one of {sorted(_ESTIMATORS)}", name)
+    cls = getattr(importlib.import_module(_ESTIMATORS[name]), name)
+    return _build(cls, doc)

@@ -1,0 +1,405 @@
+r"""Does the unpenalized maximum-likelihood estimate exist? (separation check).
+
+An unpenalized logistic or softmax (multinomial) regression has a finite
+maximum-likelihood estimate (MLE) exactly when its data are *overlapping*: neither
+completely nor quasi-completely separated (Albert & Anderson, 1984; Santner & Duffy,
+1986). On separated data the log-likelihood keeps increasing along some direction and
+every solver's iterates diverge; the only finite answer is a penalized fit (finite ``C``).
+
+Theory
+------
+Write :math:`\\tilde x_i` for row :math:`i` of the design matrix (with a leading ``1``
+when there is an intercept), :math:`y_i \\in \\{0, \\dots, K-1\\}` for its class and
+:math:`d_0, \\dots, d_{K-1}` for a direction in coefficient space (one row per class).
+The negative log-likelihood is convex and bounded below by 0, and along :math:`D` each
+sample's term :math:`\\log \\sum_j \\exp\\big((d_j - d_{y_i}) \\cdot \\tilde x_i\\, t\\big)`
+is non-increasing in :math:`t` exactly when
+
+.. math:: (d_{y_i} - d_j) \\cdot \\tilde x_i \\ge 0 \\quad \\text{for all } i
+    \\text{ and all } j \\ne y_i,
+
+and constant exactly when all these are equalities. So the MLE fails to exist if and
+only if some :math:`D` satisfies all inequalities with at least one of them strict
+(complete separation when all are strict, quasi-complete separation otherwise). Adding
+the same vector to every row does not change the model, so one row (the reference class
+:math:`r`) is fixed at :math:`d_r = 0`. For :math:`K = 2` this is the classical
+condition for logistic regression: some :math:`\\beta` has
+:math:`(2 y_i - 1)\\, \\tilde x_i \\cdot \\beta \\ge 0` for every sample, strictly for one.
+
+The check solves the linear program (Konis, 2007, extended to :math:`K` classes)
+
+.. math:: \\max_D \\sum_{i, j \\ne y_i} (d_{y_i} - d_j) \\cdot \\tilde x_i
+    \\quad\\text{subject to}\\quad
+    0 \\le (d_{y_i} - d_j) \\cdot \\tilde x_i \\le 1,\\; d_r = 0,
+
+whose optimum is 0 on overlapping data and at least 1 on separated data (scale a
+separating direction until its largest margin is 1). It is *exact*: necessary and
+sufficient, for any :math:`K`. (A check by pairs of classes is not: all pairs
+overlapping implies that the multinomial MLE exists, but a separable pair does not imply
+that it fails; one-vs-rest conditions are neither necessary nor sufficient.)
+
+Cost
+----
+Linear programs with :math:`n (K-1)` constraints are slow for large data (HiGHS takes
+seconds at :math:`n (K-1) (p+1) \approx 10^6`, and much longer when the data are
+separated), too slow for every fit. :func:`check_separation` therefore has two routes:
+
+* **Certificate from a fit** (cheap, any size). The program's dual (Stiemke's lemma)
+  says the data overlap if and only if positive multipliers
+  :math:`\lambda_{ij} > 0` satisfy
+  :math:`\sum_{i, j \ne y_i} \lambda_{ij} (e_{y_i} - e_j) \otimes \tilde x_i = 0`.
+  The log-likelihood gradient is exactly this sum with
+  :math:`\lambda_{ij} = s_i p_{ij}`, so the probabilities of an unpenalized fit at
+  its MLE are such a certificate. Near the MLE a small correction on a subsample of
+  rows makes the sum vanish (a linear solve of the size of a Hessian); if the
+  corrected multipliers stay positive, the MLE exists. Probabilities of a wrong class
+  below ``1e-10`` (the signature of a solver stopped on separated data) void the
+  certificate.
+* **The exact program**, when its constraint matrix has at most ``max_lp_size``
+  nonzeros (about a second at the default).
+
+Without probabilities and beyond the size cap the check returns without error: it is
+then sufficient but not necessary, and the solver's divergence check
+(``ConvergenceWarning``) is the remaining safeguard.
+
+Samples with zero weight do not enter the likelihood and are ignored; positive weights
+do not change separability.
+
+References
+----------
+.. [1] A. Albert and J. A. Anderson (1984). On the existence of maximum likelihood
+   estimates in logistic regression models. Biometrika 71(1), 1-10.
+.. [2] T. J. Santner and D. E. Duffy (1986). A note on A. Albert and J. A. Anderson's
+   conditions for the existence of maximum likelihood estimates in logistic regression
+   models. Biometrika 73(3), 755-758.
+.. [3] K. Konis (2007). Linear programming algorithms for detecting separated data in
+   binary logistic regression models. DPhil thesis, University of Oxford.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from softlogit._typing import ArrayLike, FloatArray
+
+__all__ = ["SeparationError", "check_separation"]
+
+# The LP optimum is 0 on overlapping data and >= 1 on separated data.
+_LP_THRESHOLD = 0.5
+
+
+class SeparationError(ValueError):
+    """The data are (quasi-)separated: the unpenalized MLE does not exist.
+
+    Raised by :func:`check_separation` and by unpenalized fits (``C=np.inf``). The
+    remedy is a penalized fit (a finite ``C``), or removing the separating feature.
+
+    Attributes
+    ----------
+    kind : {"complete", "quasi-complete"}
+        Complete separation: a direction classifies every sample strictly correctly.
+        Quasi-complete: every sample is on the correct side or on the boundary.
+    classes : tuple of int
+        Encoded labels of the classes whose probabilities can be driven to 0 or 1.
+    """
+
+    def __init__(self, message: str, *, kind: str, classes: tuple[int, ...]) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.classes = classes
+
+
+def _design(X: FloatArray, fit_intercept: bool) -> FloatArray:
+    """Return ``[1, X]`` (or ``X``) with columns scaled to unit max-abs (LP numerics)."""
+    if fit_intercept:
+        X = np.hstack([np.ones((X.shape[0], 1)), X])
+    scale = np.max(np.abs(X), axis=0) if X.shape[0] else np.ones(X.shape[1])
+    scale[scale == 0] = 1.0
+    return X / scale
+
+
+def _constraints(
+    Z: FloatArray, y: NDArray[np.int64], n_classes: int
+) -> tuple[Any, NDArray[np.int64], NDArray[np.int64]]:
+    """Rows ``(e_{y_i} - e_j) (x) x_i`` for every ``j != y_i``, reference class 0.
+
+    Returns the sparse matrix and, per row, the sample ``i`` and the class ``j``.
+    """
+    from scipy.sparse import coo_array
+
+    q = Z.shape[1]
+    rows: list[NDArray[np.int64]] = []
+    cols: list[NDArray[np.int64]] = []
+    vals: list[FloatArray] = []
+    pairs_i: list[NDArray[np.int64]] = []
+    pairs_j: list[NDArray[np.int64]] = []
+    row0 = 0
+    feature = np.arange(q)
+    for j in range(n_classes):
+        idx = np.flatnonzero(y != j)  # constraint (i, j) for every i with y_i != j
+        m = idx.size
+        if m == 0:
+            continue
+        r = row0 + np.arange(m)
+        yi = y[idx]
+        # + x_i in block y_i (if y_i is not the reference)
+        keep = yi != 0
+        rows.append(np.repeat(r[keep], q))
+        cols.append(((yi[keep] - 1)[:, None] * q + feature).ravel())
+        vals.append(Z[idx[keep]].ravel())
+        # - x_i in block j (if j is not the reference)
+        if j != 0:
+            rows.append(np.repeat(r, q))
+            cols.append(np.tile((j - 1) * q + feature, m))
+            vals.append(-Z[idx].ravel())
+        pairs_i.append(idx)
+        pairs_j.append(np.full(m, j))
+        row0 += m
+    A = coo_array(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(row0, (n_classes - 1) * q),
+    ).tocsr()
+    return A, np.concatenate(pairs_i), np.concatenate(pairs_j)
+
+
+def _solve_lp(
+    X: FloatArray, y: NDArray[np.int64], n_classes: int
+) -> tuple[float, FloatArray]:
+    """Solve the separation program on ``(X, y)``; return its optimum and margins.
+
+    ``margins[i, j]`` is ``(d_{y_i} - d_j) . x_i`` at the optimum (0 for ``j == y_i``).
+    """
+    from scipy.optimize import linprog
+    from scipy.sparse import vstack
+
+    A, pairs_i, pairs_j = _constraints(X, y, n_classes)
+    row0 = A.shape[0]
+    c = -np.asarray(A.sum(axis=0)).ravel()
+    # 0 <= A d <= 1 as A d <= 1 and -A d <= 0.
+    res = linprog(
+        c,
+        A_ub=vstack([A, -A], format="csr"),
+        b_ub=np.concatenate([np.ones(row0), np.zeros(row0)]),
+        bounds=(None, None),
+        method="highs",
+    )
+    if res.status != 0 or res.x is None:  # pragma: no cover - HiGHS is robust here
+        raise RuntimeError(f"separation LP failed: {res.message}")
+    margins = np.zeros((X.shape[0], n_classes))
+    margins[pairs_i, pairs_j] = A @ res.x
+    return float(-res.fun), margins
+
+
+def _certificate(
+    Z: FloatArray,
+    y: NDArray[np.int64],
+    s: FloatArray,
+    proba: FloatArray,
+    *,
+    max_rows: int,
+    rng: np.random.Generator,
+) -> bool:
+    """Try to build a Stiemke certificate of overlap from near-MLE probabilities.
+
+    At any coefficients the log-likelihood gradient is ``A^T lam0`` with
+    ``lam0[i, j] = s_i p_ij > 0`` (``j != y_i``). At the MLE it is zero, which makes
+    ``lam0`` a certificate. Near the MLE we correct ``lam0`` on a subset ``T`` of
+    samples, ``lam = lam0 (1 - A delta)`` with ``A_T^T diag(lam0) A_T delta = g``, so
+    that ``A^T lam = 0``; the certificate holds if ``lam > 0``, i.e. ``A delta < 1``.
+    """
+    n, q = Z.shape
+    k = proba.shape[1]
+    onehot = np.zeros((n, k))
+    onehot[np.arange(n), y] = 1.0
+    other = np.where(onehot > 0, np.inf, proba)
+    # Probabilities that underflow (or nearly so) cannot certify anything in floating
+    # point: they are what a solver stopped on separated data looks like.
+    if not np.all(other.min(axis=1) > 1e-10):
+        return False
+    # gradient of the log-likelihood, reference gauge (class 0 dropped)
+    g = ((onehot - proba) * s[:, None]).T @ Z  # (k, q)
+    g = g[1:].ravel()
+    idx = np.arange(n) if n <= max_rows else rng.choice(n, size=max_rows, replace=False)
+    Zt, yt, w = Z[idx], y[idx], (proba[idx] * s[idx, None]) * (1.0 - onehot[idx])
+    ya = np.zeros((idx.size, k))
+    ya[np.arange(idx.size), yt] = 1.0
+    wsum = w.sum(axis=1)
+    m = np.empty(((k - 1) * q, (k - 1) * q))
+    for a in range(1, k):
+        for b in range(a, k):
+            # per-sample (e_y - e_j)(e_y - e_j)^T summed over j with weights w_ij
+            c = wsum * ya[:, a] * ya[:, b] - ya[:, a] * w[:, b] - w[:, a] * ya[:, b]
+            if a == b:
+                c = c + w[:, a]
+            block = (Zt * c[:, None]).T @ Zt
+            m[(a - 1) * q : a * q, (b - 1) * q : b * q] = block
+            m[(b - 1) * q : b * q, (a - 1) * q : a * q] = block.T
+    try:
+        evals, evecs = np.linalg.eigh(m)
+    except np.linalg.LinAlgError:  # pragma: no cover
+        return False
+    keep = evals > evals[-1] * 1e-12
+    delta = evecs[:, keep] @ ((evecs[:, keep].T @ g) / evals[keep])
+    if np.linalg.norm(m @ delta - g) > 1e-8 * float(np.linalg.norm(g)) + 1e-12:
+        return False  # g not in the range of the subset's matrix
+    d = np.vstack([np.zeros(q), delta.reshape(k - 1, q)])
+    margins = Zt @ d.T  # (m, k)
+    a_delta = margins[np.arange(idx.size), yt][:, None] - margins
+    return bool(np.all(np.where(w > 0, a_delta, -np.inf) < 0.5))
+
+
+def check_separation(
+    X: ArrayLike,
+    y_encoded: ArrayLike,
+    sample_weight: ArrayLike | None = None,
+    *,
+    fit_intercept: bool = True,
+    proba: ArrayLike | None = None,
+    max_lp_size: int = 250_000,
+    random_state: int = 0,
+) -> None:
+    """Raise :class:`SeparationError` if the unpenalized MLE does not exist.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Finite features (already validated).
+    y_encoded : array-like of shape (n_samples,)
+        Integer class labels ``0..n_classes-1``; ``n_classes`` is ``max(y) + 1``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weights; samples of weight 0 are ignored.
+    fit_intercept : bool, default=True
+        Whether the model has an intercept (a constant column in the design).
+    proba : array-like of shape (n_samples, n_classes), default=None
+        Class probabilities of an unpenalized fit's final iterate. Near the MLE they
+        give a certificate of overlap at the cost of one Hessian-sized matrix on a
+        subsample (see Notes); large data sets are checked exactly only this way.
+    max_lp_size : int, default=250_000
+        Size cap of the linear programs: nonzero coefficients of their constraint
+        matrix, about ``2 n (n_classes - 1) (n_features + 1)``. At the default, a
+        check takes at most about a second on overlapping data (HiGHS); programs on
+        separated data with many parameters are slower.
+    random_state : int, default=0
+        Seed of the subsamples.
+
+    Raises
+    ------
+    SeparationError
+        If the data are completely or quasi-completely separated. The message names
+        the kind of separation and suggests a finite ``C``.
+
+    Notes
+    -----
+    The checks, in order, each ending the call when conclusive:
+
+    1. With ``proba``: a Stiemke certificate (the gradient identity of
+       :func:`_certificate`) proves overlap. It fails (falls through) when some
+       probability of a wrong class is below ``1e-10``, which is how the iterates of
+       a solver look on separated data.
+    2. If the linear program on all samples fits in ``max_lp_size``: the exact
+       answer (overlap, or :class:`SeparationError`).
+    3. Otherwise the program on the largest random subsample that fits: overlap
+       with the full rank of the design proves overlap of all the data.
+
+    If none is conclusive the call returns without error: for data larger than the
+    cap and without ``proba`` the check is sufficient, not necessary.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+    >>> check_separation(X, np.array([0, 0, 1, 1]))
+    Traceback (most recent call last):
+    ...
+    softlogit._separation.SeparationError: the data are completely separated: ...
+    >>> check_separation(X, np.array([0, 1, 0, 1]))  # overlapping: returns None
+    """
+    Xa = np.asarray(X, dtype=np.float64)
+    ya = np.asarray(y_encoded).astype(np.int64, copy=False)
+    sw = (
+        np.ones(ya.shape[0])
+        if sample_weight is None
+        else np.asarray(sample_weight, dtype=np.float64)
+    )
+    pa = None if proba is None else np.asarray(proba, dtype=np.float64)
+    keep = sw > 0
+    if not np.all(keep):
+        Xa, ya, sw = Xa[keep], ya[keep], sw[keep]
+        pa = None if pa is None else pa[keep]
+    present = np.unique(ya)
+    n_classes = int(present[-1]) + 1 if present.size else 0
+    if present.size < 2:
+        raise SeparationError(
+            "the data are separated: only one class has positive weight, so its "
+            "probability is driven to 1; the fit needs at least two classes.",
+            kind="complete",
+            classes=tuple(int(c) for c in present),
+        )
+    if pa is not None and pa.shape[1] != n_classes:
+        pa = None  # classes absent after dropping zero weights: no certificate
+    Z = _design(Xa, fit_intercept)
+    n, q = Z.shape
+    rng = np.random.default_rng(random_state)
+
+    def lp_size(rows: int) -> int:
+        return int(2 * rows * (n_classes - 1) * q)
+
+    if pa is not None and _certificate(
+        Z, ya, sw, pa, max_rows=max(2000, 10 * q), rng=rng
+    ):
+        return
+    if lp_size(n) <= max_lp_size:
+        value, margins = _solve_lp(Z, ya, n_classes)
+        if value >= _LP_THRESHOLD:
+            _raise_separated(Z, ya, n_classes, margins)
+        return
+    # Too large for the exact program and no certificate: inconclusive (documented).
+    return
+
+
+def _is_complete(Z: FloatArray, y: NDArray[np.int64], n_classes: int) -> bool:
+    """Whether some direction separates every sample strictly (max-min margin LP)."""
+    from scipy.optimize import linprog
+    from scipy.sparse import csr_array, hstack, vstack
+
+    A = _constraints(Z, y, n_classes)[0]
+    rows = A.shape[0]
+    ones = csr_array(np.ones((rows, 1)))
+    zeros = csr_array((rows, 1))
+    # maximize t subject to t <= A d (each margin) and A d <= 1
+    c = np.zeros(A.shape[1] + 1)
+    c[-1] = -1.0
+    res = linprog(
+        c,
+        A_ub=vstack([hstack([-A, ones]), hstack([A, zeros])], format="csr"),
+        b_ub=np.concatenate([np.zeros(rows), np.ones(rows)]),
+        bounds=[(None, None)] * A.shape[1] + [(None, 1.0)],
+        method="highs",
+    )
+    return bool(res.status == 0 and -res.fun > 1e-7)
+
+
+def _raise_separated(
+    Z: FloatArray, y: NDArray[np.int64], n_classes: int, margins: FloatArray
+) -> None:
+    own = np.zeros(margins.shape, dtype=bool)
+    own[np.arange(y.size), y] = True
+    strict = (margins > 1e-7) & ~own
+    complete = _is_complete(Z, y, n_classes)
+    involved = sorted(
+        {int(c) for c in np.unique(y[strict.any(axis=1)])}
+        | {int(j) for j in np.flatnonzero(strict.any(axis=0))}
+    )
+    kind = "complete" if complete else "quasi-complete"
+    what = "the classes" if complete else f"some classes (encoded {involved})"
+    raise SeparationError(
+        f"the data are {kind}ly separated: a linear function of the features "
+        f"separates {what}, so the unpenalized maximum-likelihood estimate does not "
+        "exist (the coefficients diverge). Use a finite C (a penalized fit, e.g. "
+        "C=1.0), or remove the separating features.",
+        kind=kind,
+        classes=tuple(involved),
+    )
