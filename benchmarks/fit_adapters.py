@@ -1,0 +1,110 @@
+"""One adapter per competitor of the fit-speed benchmark.
+
+Each adapter fits the same problem (scikit-learn's objective: weighted mean log-loss
+plus ``||W||^2 / (2 C n)``, intercept unpenalized) and returns the coefficients, so
+that the runner can check that every competitor reached the same objective.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """Coefficients of a fit, as ``(n_rows, n_features)`` weights and intercepts."""
+
+    coef: np.ndarray
+    intercept: np.ndarray
+    n_iter: int
+
+
+class Adapter:
+    """A competitor: a name, a support check and a fit."""
+
+    name = "base"
+    tol = 1e-8
+
+    def skip_reason(self, n: int, d: int, k: int, C: float) -> str | None:
+        """Why this competitor cannot run the case, or None."""
+        return None
+
+    def fit(self, X: np.ndarray, y: np.ndarray, C: float) -> Fitted:
+        raise NotImplementedError
+
+
+class Softlogit(Adapter):
+    """softlogit: LogisticRegression (K = 2) or SoftmaxRegression, solver='auto'."""
+
+    name = "softlogit"
+
+    def fit(self, X: np.ndarray, y: np.ndarray, C: float) -> Fitted:
+        from softlogit import LogisticRegression, SoftmaxRegression
+
+        k = int(y.max()) + 1
+        cls = LogisticRegression if k == 2 else SoftmaxRegression
+        est = cls(C=C, tol=self.tol, max_iter=1000).fit(X, y)
+        return Fitted(est.coef_, est.intercept_, int(est.n_iter_[0]))
+
+
+class SklearnAdapter(Adapter):
+    """scikit-learn's LogisticRegression with one solver."""
+
+    def __init__(self, solver: str) -> None:
+        self.solver = solver
+        self.name = f"sklearn-{solver}"
+
+    def fit(self, X: np.ndarray, y: np.ndarray, C: float) -> Fitted:
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.linear_model import LogisticRegression
+
+        est = LogisticRegression(C=C, solver=self.solver, tol=self.tol, max_iter=10_000)
+        with warnings.catch_warnings():
+            # lbfgs stops at the rounding level of the objective before gtol=1e-8.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est.fit(X, y)
+        return Fitted(est.coef_, est.intercept_, int(np.max(est.n_iter_)))
+
+
+class Statsmodels(Adapter):
+    """statsmodels Logit / MNLogit with Newton's method (unpenalized only)."""
+
+    name = "statsmodels"
+
+    def __init__(self, max_params: int = 500) -> None:
+        self.max_params = max_params
+
+    def skip_reason(self, n: int, d: int, k: int, C: float) -> str | None:
+        if math.isfinite(C):
+            return "L2 penalty not supported (fit_regularized is L1 only)"
+        params = (d + 1) * (k - 1)
+        if params > self.max_params:
+            return f"{params} parameters: MNLogit's Newton Hessian is too slow here"
+        return None
+
+    def fit(self, X: np.ndarray, y: np.ndarray, C: float) -> Fitted:
+        import statsmodels.api as sm
+
+        Xc = sm.add_constant(X, has_constant="add")
+        k = int(y.max()) + 1
+        model = sm.Logit(y, Xc) if k == 2 else sm.MNLogit(y, Xc)
+        res = model.fit(method="newton", maxiter=100, tol=self.tol, disp=0)
+        params = np.asarray(res.params).reshape(X.shape[1] + 1, -1)  # (1 + d, K - 1)
+        n_iter = int(res.mle_retvals.get("iterations", -1))
+        if k == 2:
+            return Fitted(params[1:].T, params[0], n_iter)
+        coef = np.vstack([np.zeros(X.shape[1]), params[1:].T])  # reference: class 0
+        intercept = np.concatenate([[0.0], params[0]])
+        return Fitted(coef, intercept, n_iter)
+
+
+ALL: tuple[Adapter, ...] = (
+    Softlogit(),
+    SklearnAdapter("lbfgs"),
+    SklearnAdapter("newton-cholesky"),
+    Statsmodels(),
+)
