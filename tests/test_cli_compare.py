@@ -303,6 +303,8 @@ def _csv(path: Path, rows: list[str]) -> str:
             r"`--decoupled` contradicts",
         ),
         (["--config", "no-such-file.toml"], r"`--config`.*does not exist"),
+        (["--engine", "jax"], r"`--engine` must be one of 'numpy'"),
+        (["--out", "missing/dir/report"], r"`--out`.*does not exist"),
     ],
 )
 def test_bad_options(
@@ -365,3 +367,28 @@ def test_parse_pairs() -> None:
     assert parse_pairs(("0:1", "2,1c")) == (("0", "1"), ("2", "1c"))
     with pytest.raises(CLIError, match="`--pair` must be two network names"):
         parse_pairs(("0:1:2",))
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [
+        ('[training]\noptimizer = "rmsprop"\n', r"`optimizer` must be one of 'sgd'"),
+        ("[training]\nlearning_rate = 0.1\n", r"unknown option 'learning_rate'"),
+        ("[model\nhidden = 3\n", r"not valid TOML"),
+    ],
+    ids=["bad-value", "unknown-option", "not-toml"],
+)
+def test_bad_config_file(
+    text: str,
+    pattern: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "exp.toml").write_text(text, encoding="utf-8")
+    code, _, err = _run(["--config", "exp.toml"], capsys)
+    assert code == 2
+    assert err.startswith("error: `--config` 'exp.toml': ")
+    assert re.search(pattern, err), err
+    assert [p.name for p in tmp_path.iterdir()] == ["exp.toml"]

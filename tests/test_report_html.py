@@ -10,7 +10,12 @@ import numpy as np
 
 from softlogit._report._data import Answer, PairReport, ReportData
 from softlogit._report._html import render_html
-from softlogit._report._terminal import make_console, print_report, progress_bar
+from softlogit._report._terminal import (
+    make_console,
+    print_report,
+    progress_bar,
+    status,
+)
 
 
 def _data(**kwargs: object) -> ReportData:
@@ -164,3 +169,14 @@ def test_progress_bar_draws_on_a_terminal() -> None:
     drawn = stream.getvalue()
     assert "training network 0" in drawn
     assert "training network 1" in drawn
+
+
+def test_status_spinner_only_on_a_terminal() -> None:
+    quiet = _Tty()
+    with status("writing the report", enabled=False, file=quiet):
+        pass
+    assert quiet.getvalue() == ""
+    tty = _Tty()
+    with status("writing the report", enabled=True, file=tty):
+        pass
+    assert "writing the report" in tty.getvalue()

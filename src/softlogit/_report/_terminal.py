@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import TaskID
 
-__all__ = ["make_console", "print_report", "progress_bar"]
+__all__ = ["make_console", "print_report", "progress_bar", "status"]
 
 _STYLE = {
     "ok": "bold green",
@@ -198,3 +198,26 @@ def progress_bar(
             progress.update(task, completed=step, total=total)
 
         yield _update
+
+
+@contextmanager
+def status(
+    message: str, *, enabled: bool, file: TextIO | None = None
+) -> Iterator[None]:
+    """A spinner with ``message`` while a block runs; off unless ``file`` is a terminal.
+
+    Examples
+    --------
+    >>> import io
+    >>> with status("writing the report", enabled=True, file=io.StringIO()):
+    ...     pass
+    """
+    stream = sys.stderr if file is None else file
+    isatty = getattr(stream, "isatty", None)
+    if not enabled or isatty is None or not isatty():
+        yield
+        return
+    from rich.console import Console
+
+    with Console(file=stream).status(message):
+        yield

@@ -247,7 +247,12 @@ def run_and_report(
     from softlogit._errors import CLIError
     from softlogit._report._adapter import report_data
     from softlogit._report._json import report_json
-    from softlogit._report._terminal import make_console, print_report, progress_bar
+    from softlogit._report._terminal import (
+        make_console,
+        print_report,
+        progress_bar,
+        status,
+    )
     from softlogit.experiment import run_experiment
 
     out_stream = sys.stdout if stdout is None else stdout
@@ -262,25 +267,27 @@ def run_and_report(
             except (ValueError, TypeError) as exc:
                 raise CLIError(to_cli_names(str(exc))) from None
         data = report_data(result)
-        derivation = (
-            background.result(result.data.n_classes) if out is not None else None
-        )
+        with status("checking the derivation", enabled=not quiet, file=err_stream):
+            derivation = (
+                background.result(result.data.n_classes) if out is not None else None
+            )
     finally:
         background.close()
     doc = {**result.to_json_dict(), "report": report_json(data)}
     written: Path | None = None
     if out is not None:
-        written = write_report(
-            out,
-            data,
-            doc,
-            result=result,
-            command=command,
-            force=force,
-            marker=marker,
-            derivation=derivation,
-            version=softlogit.__version__,
-        )
+        with status(f"writing {out}", enabled=not quiet, file=err_stream):
+            written = write_report(
+                out,
+                data,
+                doc,
+                result=result,
+                command=command,
+                force=force,
+                marker=marker,
+                derivation=derivation,
+                version=softlogit.__version__,
+            )
     if as_json:
         out_stream.write(dumps(doc))
     elif not quiet:
