@@ -113,8 +113,19 @@ def _mutations() -> list[tuple[str, Step]]:
     no_condition = dataclasses.replace(
         d["penalties"], premise=(d["penalties"].premise[0] * 0 + 1, sp.Integer(1))
     )
+    adam = d["adam-mirror"]
+    adam_sign = dataclasses.replace(
+        adam, rhs=sp.ImmutableMatrix([adam.rhs[0], -adam.rhs[1], adam.rhs[2]])
+    )  # m₁′ = +m₂′ is false
+    shift = d["shift-invariance"]
+    scaled = dataclasses.replace(
+        shift,
+        lhs=shift.lhs.func(shift.lhs.args[0], *(2 * a for a in shift.lhs.args[1:])),
+    )  # softmax is not scale invariant
     return [
         ("swapped-difference", swapped),
+        ("adam-moment-sign", adam_sign),
+        ("scaling-is-not-shifting", scaled),
         ("factor-three", factor_three),
         ("penalty-map-lambda", wrong_map),
         ("implication-without-premise", no_condition),
@@ -227,6 +238,9 @@ def test_markdown_and_latex_rendering(checks_k2: list[softlogit.StepCheck]) -> N
     assert tex.rstrip().endswith("\\end{document}")
     assert "\\label{step-same-loss}" in tex
     assert tex.count("\\begin{equation*}") == tex.count("\\end{equation*}")
+    # pdflatex-safe: the Unicode of explanations is turned into LaTeX commands.
+    assert [ch for ch in tex if ord(ch) > 127] == []
+    assert "\\textsubscript{2}" in tex
 
 
 def test_html_section_has_anchors_and_badges(
@@ -344,3 +358,12 @@ def test_cli_missing_directory(
     target = tmp_path / "missing" / "d.md"
     assert main(["derive", "--out", str(target)]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_text_wraps_long_formulas() -> None:
+    """K = 6 formulas are wider than a terminal: SymPy's wrapping keeps lines short."""
+    d = derivation(6)
+    checks = [softlogit.StepCheck(i, True, "symbolic", "not run") for i in d.ids]
+    text = d.to_text(checks)
+    assert "↪" in text  # SymPy's continuation mark
+    assert max(len(line) for line in text.splitlines()) <= 90

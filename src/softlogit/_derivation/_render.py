@@ -112,7 +112,9 @@ def _pretty_relation(lhs: sp.Basic, rhs: sp.Basic, symbol: str = "=") -> str:
     left = printer._print(lhs)
     right = printer._print(rhs)
     form = prettyForm(*left.right(f" {symbol} ", right))
-    rendered: str = form.render(wrap_line=True, num_columns=_WIDTH - 4)
+    rendered: str = form.render(
+        wrap_line=True, num_columns=_WIDTH - 4, use_unicode=True
+    )
     return rendered
 
 
@@ -275,6 +277,48 @@ _LATEX_SPECIAL = {
 }
 
 
+# Unicode in explanations and check details, as pdflatex-safe ASCII.
+_LATEX_UNICODE = {
+    "²": r"\textsuperscript{2}",
+    "·": r"\textperiodcentered{}",
+    "…": r"\ldots{}",
+    "‖": r"$\Vert$",
+    "ᵀ": r"\textsuperscript{T}",
+    "←": r"$\leftarrow$",
+    "⟹": r"$\Longrightarrow$",
+    "−": "-",
+    "′": "'",
+    "∂": r"$\partial$",
+    "∈": r"$\in$",
+    "≠": r"$\neq$",
+    "Σ": r"$\Sigma$",
+    "Δ": r"$\Delta$",
+    "α": r"$\alpha$",
+    "β": r"$\beta$",
+    "δ": r"$\delta$",
+    "ε": r"$\varepsilon$",
+    "η": r"$\eta$",
+    "θ": r"$\theta$",
+    "λ": r"$\lambda$",
+    "μ": r"$\mu$",
+    "σ": r"$\sigma$",
+    "✓": "",
+    "✗": "",
+}
+_LATEX_SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉ᵢⱼₖ", "0123456789ijk", strict=True))
+
+
 def _escape(text: str) -> str:
-    """Escape LaTeX's special characters in running text."""
-    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
+    """Escape LaTeX's special characters in running text; Unicode math becomes ASCII
+    LaTeX, so the document compiles with pdflatex as well as with LuaLaTeX."""
+    out = []
+    for ch in text:
+        if ch in _LATEX_SPECIAL:
+            out.append(_LATEX_SPECIAL[ch])
+        elif ch in _LATEX_UNICODE:
+            out.append(_LATEX_UNICODE[ch])
+        elif ch in _LATEX_SUBSCRIPTS:
+            out.append(rf"\textsubscript{{{_LATEX_SUBSCRIPTS[ch]}}}")
+        else:
+            out.append(ch)
+    return "".join(out)

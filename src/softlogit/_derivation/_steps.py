@@ -527,10 +527,19 @@ def _steps(K: int) -> list[Step]:
             "rows equals the logistic penalty with λ' = λ(1+α)/2, α' = 2α/(1+α).",
             lam
             * _plus(
-                (1 - alpha) / 2 * _plus(ws[0] ** 2, ws[1] ** 2),
+                _times(
+                    _frac(_minus(sp.Integer(1), alpha), sp.Integer(2)),
+                    _plus(ws[0] ** 2, ws[1] ** 2),
+                ),
                 alpha * _plus(sp.Abs(ws[0]), sp.Abs(ws[1])),
             ),
-            lam_p * _plus((1 - alpha_p) / 2 * w**2, alpha_p * sp.Abs(w)),
+            _times(
+                lam_p,
+                _plus(
+                    _times(_frac(_minus(sp.Integer(1), alpha_p), sp.Integer(2)), w**2),
+                    _times(alpha_p, sp.Abs(w)),
+                ),
+            ),
             given=(
                 (ws[0], -w / 2),
                 (ws[1], w / 2),
@@ -560,12 +569,13 @@ def _optimizer_steps(
     mu = sp.Symbol("mu", positive=True)
     steps: list[Step] = []
     if K == 2:
-        m_d, g_d, m_w, g_w = (real(n) for n in ("m_delta", "g_delta", "m_w", "g_w"))
+        # Heavy-ball buffers ("velocities") v and gradients g of w₂ - w₁ (δ) and w.
+        m_d, g_d, m_w, g_w = (real(n) for n in ("v_delta", "g_delta", "v_w", "g_w"))
         steps.append(
             Step(
                 "momentum",
                 "Heavy-ball momentum keeps the factor 2",
-                "The buffer m ← μm + g is linear in the gradients: if network 0's "
+                "The buffer v ← μv + g is linear in the gradients: if network 0's "
                 "difference has twice network 1's gradient and buffer (true at the "
                 "zero start), its next buffer is twice network 1's too.",
                 _plus(_times(mu, m_d), g_d),
@@ -592,7 +602,7 @@ def _optimizer_steps(
             where.append(
                 (
                     moves[n],
-                    _times(-eta, _frac(m_hat[n], _plus(sp.sqrt(v_hat[n]), eps))),
+                    -eta * m_hat[n] / (sp.sqrt(v_hat[n]) + eps),
                 )
             )
         for n in range(2):
