@@ -363,7 +363,19 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         if solver == "auto":
             solver = "newton" if n_free <= NEWTON_MAX_PARAMS else "lbfgs"
         full_shape = (n_rows, n_dof) if multinomial else (n_dof,)
-        x0 = np.zeros(full_shape) if x0_full is None else x0_full.reshape(full_shape)
+        if x0_full is not None:
+            x0 = x0_full.reshape(full_shape)
+        else:
+            x0 = np.zeros(full_shape)
+            totals = np.bincount(y_enc, weights=sw, minlength=max(n_rows, 2))
+            if self.fit_intercept and np.all(totals > 0):
+                # Start from the intercept-only optimum: log-odds / centered log
+                # priors of the classes (one or two Newton steps fewer).
+                log_prior = np.log(totals)
+                if multinomial:
+                    x0[:, -1] = log_prior - log_prior.mean()
+                else:
+                    x0[-1] = log_prior[1] - log_prior[0]
         tol, max_iter = float(self.tol), int(self.max_iter)
         if solver == "newton":
             if multinomial:

@@ -10,9 +10,8 @@ reports it in the result, so the caller can warn with advice.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -98,12 +97,12 @@ def newton_cholesky(
     from scipy import linalg
 
     x = np.array(x0, dtype=np.float64)
-    f = objective.loss(x)
+    # The gradient comes with every accepted point (the line search evaluates loss and
+    # gradient together); the Hessian is computed only when another step is needed.
+    f, g = objective.loss_gradient(x)
     n_iter = 0
     message = f"maximum number of iterations ({max_iter}) reached"
-    g_max = math.inf
     for it in range(max_iter + 1):
-        g, H = objective.gradient_hessian(x)
         g_max = _max_abs(g)
         if not np.isfinite(g_max):
             message = "the gradient is not finite"
@@ -113,26 +112,8 @@ def newton_cholesky(
             break
         if it == max_iter:
             break
-        d: FloatArray | None = None
-        mu = 0.0
-        scale = max(float(np.max(np.abs(np.diag(H)))), 1e-300)
-        for _ in range(12):
-            try:
-                factor = linalg.cho_factor(
-                    H + mu * np.eye(len(x)) if mu else H,
-                    lower=False,
-                    check_finite=False,
-                )
-            except linalg.LinAlgError:
-                mu = 1e-10 * scale if mu == 0 else mu * 100
-                continue
-            d = -linalg.cho_solve(factor, g, check_finite=False)
-            if np.all(np.isfinite(d)):
-                break
-            d = None
-            mu = 1e-10 * scale if mu == 0 else mu * 100
-        if d is None:
-            d = -g  # steepest descent as a last resort
+        _, H = objective.gradient_hessian(x)
+        d = _newton_direction(H, g, linalg)
         slope = float(g @ d)
         if slope >= 0:
             d, slope = -g, -float(g @ g)
@@ -140,11 +121,11 @@ def newton_cholesky(
         rounding = 64 * np.finfo(np.float64).eps * max(abs(f), 1.0)
         if -slope / 2 <= rounding:
             x = x + d
-            f = objective.loss(x)
+            f, g = objective.loss_gradient(x)
             continue
         t = 1.0
         for _ in range(60):
-            f_new = objective.loss(x + t * d)
+            f_new, g_new = objective.loss_gradient(x + t * d)
             if f_new <= f + 1e-4 * t * slope:
                 break
             t /= 2
@@ -152,9 +133,28 @@ def newton_cholesky(
             message = "the line search failed to decrease the objective"
             break
         x = x + t * d
-        f = f_new
+        f, g = f_new, g_new
     converged = g_max <= tol
     return SolverResult(x, f, g_max, n_iter, converged, message)
+
+
+def _newton_direction(H: FloatArray, g: FloatArray, linalg: Any) -> FloatArray:
+    """Solve ``(H + mu I) d = -g`` by Cholesky, raising ``mu`` until it works."""
+    mu = 0.0
+    scale = max(float(np.max(np.abs(np.diag(H)))), 1e-300)
+    for _ in range(12):
+        try:
+            factor = linalg.cho_factor(
+                H + mu * np.eye(len(g)) if mu else H, lower=False, check_finite=False
+            )
+        except linalg.LinAlgError:
+            mu = 1e-10 * scale if mu == 0 else mu * 100
+            continue
+        d: FloatArray = -linalg.cho_solve(factor, g, check_finite=False)
+        if np.all(np.isfinite(d)):
+            return d
+        mu = 1e-10 * scale if mu == 0 else mu * 100
+    return -g  # steepest descent as a last resort
 
 
 def lbfgs(
