@@ -323,10 +323,13 @@ class ConservedSum:
     deviation : ndarray of shape (n_records,) or None
         max |sum - predicted sum|.
     verdict : str
-        ``'conserved up to rounding'``, ``'decays as predicted'``, ``'drifts'``
-        (measured, no exact prediction) or ``'not conserved'``.
+        ``'conserved up to rounding'`` (no weight decay), ``'decays as predicted'``
+        (weight decay), ``'deviates from the prediction'``, or ``'drifts (no exact
+        prediction)'`` (measured only).
     explanation : str
     threshold : float
+        Largest deviation still called rounding: the rounding tolerance times
+        ``max(1, largest |head entry|)``.
     theorem : str
         ``'T3'``.
     derivation_step : str

@@ -1,0 +1,271 @@
+"""The Keras engine: the same networks trained with Keras 3 variables, losses and
+optimizers (gradients from the TensorFlow backend's ``GradientTape``).
+
+Keras defines its optimizers differently from PyTorch, and the experiment uses
+Keras' own definitions here, so that every network of a Keras run is trained the Keras
+way and the theory is checked within Keras:
+
+- ``SGD(momentum=mu)`` keeps :math:`v \\leftarrow \\mu v - \\eta g` and adds
+  :math:`v` (Nesterov: :math:`\\mu v - \\eta g`); with a constant rate this is PyTorch's
+  heavy ball up to rounding.
+- ``Adam`` adds ``epsilon`` to :math:`\\sqrt{v}` and folds the bias corrections into
+  the rate, :math:`\\eta\\sqrt{1-\\beta_2^t}/(1-\\beta_1^t)`; this equals PyTorch's Adam
+  with :math:`\\epsilon` replaced by :math:`\\epsilon/\\sqrt{1-\\beta_2^t}`, so Keras and
+  NumPy/PyTorch Adam trajectories differ slightly (not only by rounding). The mirror
+  argument of T5 does not depend on where epsilon sits.
+- Keras' ``weight_decay`` is decoupled (:math:`\\theta \\leftarrow \\theta -
+  \\eta\\lambda\\theta` before the step); coupled L2 is added to the gradient.
+
+Per-group learning rates and decays (base, head; network 1c) use one optimizer per
+group. Float64 runs set ``keras.config.set_floatx('float64')`` for the duration of the
+run (optimizers keep their learning rate in floatx). The losses are Keras' from logits:
+``binary_crossentropy(from_logits=True)`` and
+``sparse_categorical_crossentropy(from_logits=True)``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from softlogit._errors import MissingExtraError
+from softlogit._typing import FloatArray, IntArray
+from softlogit.experiment._data import Dataset
+from softlogit.experiment._engine_numpy import record_steps
+from softlogit.experiment._networks import NetworkDef, param_names
+from softlogit.experiment._result import Trajectory
+from softlogit.experiment._spec import ExperimentSpec
+
+__all__ = ["train_keras"]
+
+
+def _import_keras() -> tuple[Any, Any]:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        import keras
+        import tensorflow as tf
+    except ImportError:  # pragma: no cover - keras is installed in CI
+        raise MissingExtraError("Keras with TensorFlow", "keras") from None
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        raise ValueError(
+            "`engine` 'keras' needs the TensorFlow backend (set "
+            f"KERAS_BACKEND=tensorflow); got backend {backend!r}."
+        )
+    return keras, tf
+
+
+def train_keras(
+    net: NetworkDef,
+    data: Dataset,
+    spec: ExperimentSpec,
+    init: Sequence[FloatArray],
+    batches: list[IntArray] | None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Trajectory:
+    """Train one network with Keras; same contract as :func:`train_numpy`."""
+    keras, tf = _import_keras()
+    floatx = keras.config.floatx()
+    keras.config.set_floatx(spec.training.dtype)
+    try:
+        return _train(keras, tf, net, data, spec, init, batches, progress)
+    finally:
+        keras.config.set_floatx(floatx)
+
+
+def _optimizer(keras: Any, spec: ExperimentSpec, lr: float, wd: float) -> Any:
+    tr = spec.training
+    # Keras casts these Python numbers with ops.cast, which would first make them
+    # float32 tensors (0.9 -> 0.89999998); NumPy scalars keep their float64 value.
+    f = np.float64 if tr.dtype == "float64" else float
+    decay = f(wd) if (tr.decoupled and wd > 0) else None
+    if tr.optimizer in ("sgd", "momentum", "nesterov"):
+        return keras.optimizers.SGD(
+            learning_rate=lr,
+            momentum=f(0.0 if tr.optimizer == "sgd" else tr.momentum),
+            nesterov=tr.optimizer == "nesterov",
+            weight_decay=decay,
+        )
+    return keras.optimizers.Adam(
+        learning_rate=lr,
+        beta_1=f(tr.beta1),
+        beta_2=f(tr.beta2),
+        epsilon=f(tr.eps),
+        weight_decay=decay,
+    )
+
+
+def _train(
+    keras: Any,
+    tf: Any,
+    net: NetworkDef,
+    data: Dataset,
+    spec: ExperimentSpec,
+    init: Sequence[FloatArray],
+    batches: list[IntArray] | None,
+    progress: Callable[[str, int, int], None] | None,
+) -> Trajectory:
+    t0 = time.perf_counter()
+    ops = keras.ops
+    tr = spec.training
+    np_dtype = np.dtype(tr.dtype)
+    act = {
+        "tanh": ops.tanh,
+        "relu": ops.relu,
+        "sigmoid": ops.sigmoid,
+        "identity": lambda a: a,
+    }[spec.model.activation]
+    k = data.info.n_classes
+    head = net.head
+    names = param_names(len(init) // 2 - 1)
+    variables = [
+        keras.Variable(
+            np.array(p, dtype=np_dtype), dtype=tr.dtype, name=n.replace(".", "_")
+        )
+        for p, n in zip(init, names, strict=True)
+    ]
+    n_base = len(variables) - 2
+    base_lr = tr.lr * tr.base_lr_multiplier
+    head_lr = tr.lr * tr.head_lr_multiplier * net.head_lr_multiplier
+    head_wd = tr.weight_decay * net.head_weight_decay_multiplier
+    groups = [(variables[n_base:], _optimizer(keras, spec, head_lr, head_wd), head_wd)]
+    if n_base:
+        groups.insert(
+            0,
+            (
+                variables[:n_base],
+                _optimizer(keras, spec, base_lr, tr.weight_decay),
+                tr.weight_decay,
+            ),
+        )
+    coupled = not tr.decoupled and tr.weight_decay > 0
+
+    X = tf.constant(np.ascontiguousarray(data.X_train, dtype=np_dtype))
+    Xt = tf.constant(np.ascontiguousarray(data.X_test, dtype=np_dtype))
+    y = data.y_train
+    yt = data.y_test
+
+    def logits_of(x: Any) -> Any:
+        a = x
+        for i in range(n_base // 2):
+            a = act(
+                ops.matmul(a, ops.transpose(variables[2 * i])) + variables[2 * i + 1]
+            )
+        return ops.matmul(a, ops.transpose(variables[-2])) + variables[-1]
+
+    def full_logits(z: Any) -> Any:
+        if head == "reference":
+            return ops.concatenate([ops.zeros_like(z[:, :1]), z], axis=1)
+        return z
+
+    def loss_of(z: Any, labels: np.ndarray) -> Any:
+        if head in ("difference", "sigmoid"):
+            d = z[:, 1] - z[:, 0] if head == "difference" else z[:, 0]
+            target = tf.constant(labels.astype(np_dtype))
+            return ops.mean(
+                keras.losses.binary_crossentropy(
+                    target[:, None], d[:, None], from_logits=True
+                )
+            )
+        return ops.mean(
+            keras.losses.sparse_categorical_crossentropy(
+                tf.constant(labels), full_logits(z), from_logits=True
+            )
+        )
+
+    def proba_of(z: Any) -> np.ndarray:
+        if head in ("difference", "sigmoid"):
+            d = z[:, 1] - z[:, 0] if head == "difference" else z[:, 0]
+            return np.asarray(ops.stack([ops.sigmoid(-d), ops.sigmoid(d)], axis=1))
+        return np.asarray(ops.softmax(full_logits(z), axis=1))
+
+    rec = record_steps(tr.steps, tr.record_interval)
+    n_rec = rec.size
+    hist = {
+        name: np.full((n_rec, *np.shape(p)), np.nan, dtype=np_dtype)
+        for name, p in zip(names, init, strict=True)
+    }
+    train_loss = np.full(n_rec, np.nan)
+    test_loss = np.full(n_rec, np.nan)
+    proba_train = np.full((n_rec, data.X_train.shape[0], k), np.nan, dtype=np_dtype)
+    proba_test = np.full((n_rec, data.X_test.shape[0], k), np.nan, dtype=np_dtype)
+
+    def record(i: int, step: int) -> bool:
+        for name, v in zip(names, variables, strict=True):
+            hist[name][i] = np.asarray(v.numpy())
+        z = logits_of(X)
+        zt = logits_of(Xt)
+        train_loss[i] = float(loss_of(z, y))
+        test_loss[i] = float(loss_of(zt, yt))
+        proba_train[i] = proba_of(z)
+        proba_test[i] = proba_of(zt)
+        if progress is not None:
+            progress(net.name, step, tr.steps)
+        return math.isfinite(train_loss[i]) and math.isfinite(test_loss[i])
+
+    diverged_at: int | None = None
+    message: str | None = None
+    next_rec = 1
+    if not record(0, 0):
+        diverged_at = 0
+        message = f"network {net.name}: the initial loss is not finite."
+    else:
+        for step in range(1, tr.steps + 1):
+            if batches is None:
+                xb, yb = X, y
+            else:
+                idx = batches[step - 1]
+                xb, yb = tf.gather(X, idx), y[idx]
+            with tf.GradientTape() as tape:
+                loss = loss_of(logits_of(xb), yb)
+            if not math.isfinite(float(loss)):
+                diverged_at = step
+                message = (
+                    f"network {net.name} diverged at step {step}: the loss became NaN "
+                    "or infinite (try a smaller learning rate)."
+                )
+                break
+            grads = tape.gradient(loss, variables)
+            if net.preconditioned:
+                # P = I + 11^T over the reference head's units
+                grads[-2] = grads[-2] + ops.sum(grads[-2], axis=0)
+                grads[-1] = grads[-1] + ops.sum(grads[-1])
+            start = 0
+            for group, opt, wd in groups:
+                g = grads[start : start + len(group)]
+                if coupled:
+                    g = [gi + wd * v for gi, v in zip(g, group, strict=True)]
+                opt.apply_gradients(zip(g, group, strict=True))
+                start += len(group)
+            if step == rec[next_rec]:
+                if not record(next_rec, step):
+                    diverged_at = step
+                    message = (
+                        f"network {net.name} diverged at step {step}: the loss "
+                        "became NaN or infinite (try a smaller learning rate)."
+                    )
+                    break
+                next_rec += 1
+    keep = next_rec
+    return Trajectory(
+        name=net.name,
+        description=net.description,
+        head=head,
+        steps=rec[:keep],
+        train_loss=train_loss[:keep],
+        test_loss=test_loss[:keep],
+        params={name: h[:keep] for name, h in hist.items()},
+        proba_train=proba_train[:keep],
+        proba_test=proba_test[:keep],
+        head_lr_multiplier=net.head_lr_multiplier,
+        head_weight_decay_multiplier=net.head_weight_decay_multiplier,
+        preconditioned=net.preconditioned,
+        diverged_at=diverged_at,
+        message=message,
+        seconds=time.perf_counter() - t0,
+    )
