@@ -284,3 +284,24 @@ def test_answers_in_words(seed: int) -> None:
     assert "same trajectory" in a02
     assert "T4" in a02
     assert "T3" in a02
+
+
+def test_user_named_pairs(seed: int) -> None:
+    nets = ("0", "1", "2", "1c", "softmax", "reference", "reference-P")
+    pairs = ("2:1c", "1:reference", "1c:reference-P", "0:softmax", "reference:1c")
+    spec = ExperimentSpec().replace(
+        **{**SMALL, "steps": 300}, networks=nets, pairs=pairs, seed=seed
+    )
+    result = run_experiment(spec)
+    expected = {
+        ("2", "1c"): ("identical up to rounding", "T5"),
+        ("1", "reference"): ("identical up to rounding", "T1"),
+        ("1c", "reference-P"): ("identical up to rounding", "T5"),
+        ("0", "softmax"): ("identical up to rounding", "T4"),
+        ("reference", "1c"): ("different", "T5"),
+    }
+    assert [(p.left, p.right) for p in result.pairs] == list(expected)
+    for p in result.pairs:
+        verdict, theorem = expected[(p.left, p.right)]
+        assert (p.verdict, p.theorem) == (verdict, theorem), p.name
+        assert p.agrees_with_theory

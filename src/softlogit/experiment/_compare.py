@@ -342,10 +342,11 @@ def answer_questions(
     opt = tr.optimizer
 
     def gap(p: PairComparison) -> str:
+        weights = max(p.max("base_max_rel"), p.max("head_max_rel"))
+        proba = max(p.max("proba_train_max_abs"), p.max("proba_test_max_abs"))
         return (
-            f"largest weight gap {_fmt(max(p.max('base_max_rel'), p.max('head_max_rel')))}"
-            f" (relative), probability gap "
-            f"{_fmt(max(p.max('proba_train_max_abs'), p.max('proba_test_max_abs')))}"
+            f"largest relative weight gap {_fmt(weights)}, largest probability gap "
+            f"{_fmt(proba)}"
         )
 
     p01 = by.get(("0", "1"))
