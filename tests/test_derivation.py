@@ -366,4 +366,4 @@ def test_text_wraps_long_formulas() -> None:
     checks = [softlogit.StepCheck(i, True, "symbolic", "not run") for i in d.ids]
     text = d.to_text(checks)
     assert "↪" in text  # SymPy's continuation mark
-    assert max(len(line) for line in text.splitlines()) <= 90
+    assert max(len(line) for line in text.splitlines()) <= 88

@@ -103,7 +103,9 @@ def _pretty(expr: sp.Basic) -> str:
     return text
 
 
-def _pretty_relation(lhs: sp.Basic, rhs: sp.Basic, symbol: str = "=") -> str:
+def _pretty_relation(
+    lhs: sp.Basic, rhs: sp.Basic, symbol: str = "=", indent: int = 4
+) -> str:
     """Two pretty-printed sides joined by ``symbol`` on their common baseline."""
     from sympy.printing.pretty.pretty import PrettyPrinter
     from sympy.printing.pretty.stringpict import prettyForm
@@ -113,7 +115,7 @@ def _pretty_relation(lhs: sp.Basic, rhs: sp.Basic, symbol: str = "=") -> str:
     right = printer._print(rhs)
     form = prettyForm(*left.right(f" {symbol} ", right))
     rendered: str = form.render(
-        wrap_line=True, num_columns=_WIDTH - 4, use_unicode=True
+        wrap_line=True, num_columns=_WIDTH - indent, use_unicode=True
     )
     return rendered
 
@@ -131,7 +133,11 @@ def render_text(
     for number, (step, check) in enumerate(zip(derivation, checks, strict=True), 1):
         parts = step_parts(step)
         mark = "✓" if check.passed else "✗"
-        out.append(f"{number}. {step.title}  [{step.id}]")
+        out.extend(
+            textwrap.wrap(
+                f"{number}. {step.title}  [{step.id}]", _WIDTH, subsequent_indent="   "
+            )
+        )
         out.extend(
             _indent(line, "   ") for line in textwrap.wrap(step.explanation, _WIDTH - 3)
         )
@@ -152,7 +158,9 @@ def render_text(
             if entries:
                 out.append(_indent(f"{label}:"))
                 for name, value in entries:
-                    out.append(_indent(_pretty_relation(name, value), "      "))
+                    out.append(
+                        _indent(_pretty_relation(name, value, indent=6), " " * 6)
+                    )
         out.append(_indent(f"{mark} {check.label}: {check.detail}", "   "))
         out.append("")
     out.append(summary_line(derivation, checks))
