@@ -1,0 +1,279 @@
+"""summary(): standard errors in every gauge, against statsmodels and closed forms."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from scipy import stats
+
+from softlogit import LogisticRegression, SoftmaxRegression, Summary
+
+TOL = {"rtol": 1e-6, "atol": 1e-8}
+
+
+def _multinomial_data(
+    rng: np.random.Generator, n: int = 400, p: int = 2, k: int = 3
+) -> tuple[np.ndarray, np.ndarray]:
+    """Overlapping data drawn from a softmax model (so the MLE exists)."""
+    X = rng.normal(size=(n, p))
+    W = rng.normal(scale=0.8, size=(k, p))
+    logits = X @ W.T + rng.normal(scale=0.3, size=k)
+    u = rng.gumbel(size=(n, k))
+    return X, np.argmax(logits + u, axis=1)
+
+
+def _binary_data(
+    rng: np.random.Generator, n: int = 300
+) -> tuple[np.ndarray, np.ndarray]:
+    X = rng.normal(size=(n, 3))
+    y = (X @ np.array([1.0, -0.5, 0.2]) + 0.3 + rng.logistic(size=n) > 0).astype(int)
+    return X, y
+
+
+def _fit_softmax(X, y, **kw):  # type: ignore[no-untyped-def]
+    return SoftmaxRegression(C=np.inf, tol=1e-10, **kw).fit(X, y)
+
+
+def test_logistic_matches_statsmodels_logit(rng: np.random.Generator) -> None:
+    X, y = _binary_data(rng)
+    s = LogisticRegression(C=np.inf, tol=1e-10).fit(X, y).summary(alpha=0.1)
+    ref = sm.Logit(y, sm.add_constant(X)).fit(disp=0, method="newton", tol=1e-12)
+    assert isinstance(s, Summary)
+    assert s.classes == (1,)
+    assert s.terms == ("intercept", "x0", "x1", "x2")
+    np.testing.assert_allclose(s.coef.ravel(), ref.params, **TOL)
+    np.testing.assert_allclose(s.std_err.ravel(), ref.bse, **TOL)
+    np.testing.assert_allclose(s.z.ravel(), ref.tvalues, **TOL)
+    np.testing.assert_allclose(s.p_values.ravel(), ref.pvalues, rtol=1e-5)
+    ci = ref.conf_int(alpha=0.1)
+    np.testing.assert_allclose(s.conf_low.ravel(), ci[:, 0], **TOL)
+    np.testing.assert_allclose(s.conf_high.ravel(), ci[:, 1], **TOL)
+    np.testing.assert_allclose(s.cov, ref.cov_params(), **TOL)
+    assert s.log_likelihood == pytest.approx(ref.llf, rel=1e-10)
+    assert s.null_log_likelihood == pytest.approx(ref.llnull, rel=1e-6)
+    assert s.aic == pytest.approx(ref.aic, rel=1e-10)
+    assert s.bic == pytest.approx(ref.bic, rel=1e-10)
+    assert s.pseudo_r2 == pytest.approx(ref.prsquared, rel=1e-6)
+    assert s.n_obs == ref.nobs
+    assert s.n_params == 4
+
+
+def test_logistic_without_intercept_matches_statsmodels(
+    rng: np.random.Generator,
+) -> None:
+    X, y = _binary_data(rng)
+    s = LogisticRegression(C=np.inf, tol=1e-10, fit_intercept=False).fit(X, y)
+    summary = s.summary()
+    ref = sm.Logit(y, X).fit(disp=0, method="newton", tol=1e-12)
+    assert summary.terms == ("x0", "x1", "x2")
+    np.testing.assert_allclose(summary.coef.ravel(), ref.params, **TOL)
+    np.testing.assert_allclose(summary.std_err.ravel(), ref.bse, **TOL)
+    assert summary.aic == pytest.approx(ref.aic, rel=1e-10)
+
+
+def test_two_class_softmax_reference_equals_logistic(rng: np.random.Generator) -> None:
+    X, y = _binary_data(rng)
+    logit = LogisticRegression(C=np.inf, tol=1e-10).fit(X, y).summary()
+    soft = _fit_softmax(X, y, gauge="reference").summary()
+    assert soft.classes == (1,)
+    assert soft.reference_class == 0
+    np.testing.assert_allclose(soft.coef, logit.coef, **TOL)
+    np.testing.assert_allclose(soft.std_err, logit.std_err, **TOL)
+    np.testing.assert_allclose(soft.p_values, logit.p_values, rtol=1e-5)
+    assert soft.log_likelihood == pytest.approx(logit.log_likelihood, rel=1e-10)
+    assert soft.aic == pytest.approx(logit.aic, rel=1e-10)
+    # Reference class 1: the other row, negated coefficients, the same errors.
+    flipped = _fit_softmax(X, y, gauge="reference", reference_class=1).summary()
+    np.testing.assert_allclose(flipped.coef, -logit.coef, **TOL)
+    np.testing.assert_allclose(flipped.std_err, logit.std_err, **TOL)
+
+
+def test_two_class_centered_errors_are_half(rng: np.random.Generator) -> None:
+    """Centered rows are -/+ w/2, so their standard errors are half the logistic's."""
+    X, y = _binary_data(rng)
+    logit = LogisticRegression(C=np.inf, tol=1e-10).fit(X, y).summary()
+    soft = _fit_softmax(X, y).summary()
+    assert soft.gauge == "centered"
+    assert soft.classes == (0, 1)
+    np.testing.assert_allclose(soft.coef[1], logit.coef[0] / 2, **TOL)
+    np.testing.assert_allclose(soft.coef[0], -logit.coef[0] / 2, **TOL)
+    np.testing.assert_allclose(soft.std_err[0], logit.std_err[0] / 2, **TOL)
+    np.testing.assert_allclose(soft.std_err[1], logit.std_err[0] / 2, **TOL)
+    # z and p are those of the logistic coefficients (same hypothesis, w = 0)
+    np.testing.assert_allclose(np.abs(soft.z[1]), np.abs(logit.z[0]), **TOL)
+
+
+def test_multinomial_reference_first_matches_mnlogit(rng: np.random.Generator) -> None:
+    X, y = _multinomial_data(rng)
+    s = _fit_softmax(X, y, gauge="reference").summary()
+    ref = sm.MNLogit(y, sm.add_constant(X)).fit(disp=0, method="newton", tol=1e-12)
+    assert s.classes == (1, 2)
+    assert s.reference_class == 0
+    np.testing.assert_allclose(s.coef.T, ref.params, **TOL)
+    np.testing.assert_allclose(s.std_err.T, ref.bse, **TOL)
+    np.testing.assert_allclose(s.p_values.T, ref.pvalues, rtol=1e-5)
+    assert s.log_likelihood == pytest.approx(ref.llf, rel=1e-10)
+    assert s.null_log_likelihood == pytest.approx(ref.llnull, rel=1e-6)
+    assert s.aic == pytest.approx(ref.aic, rel=1e-10)
+    assert s.bic == pytest.approx(ref.bic, rel=1e-10)
+    # MNLogit orders its covariance equation-major, like Summary.cov
+    np.testing.assert_allclose(s.cov, ref.cov_params(), **TOL)
+
+
+@pytest.mark.parametrize("reference", ["b", "c"])
+def test_any_reference_class_matches_relabelled_mnlogit(
+    rng: np.random.Generator, reference: str
+) -> None:
+    """statsmodels always uses the first class: relabel so `reference` comes first."""
+    X, y_int = _multinomial_data(rng)
+    labels = np.array(["a", "b", "c"])[y_int]
+    s = _fit_softmax(X, labels, gauge="reference", reference_class=reference).summary()
+    order = [reference] + [c for c in "abc" if c != reference]
+    codes = np.array([order.index(v) for v in labels])
+    ref = sm.MNLogit(codes, sm.add_constant(X)).fit(disp=0, method="newton", tol=1e-12)
+    assert s.classes == tuple(c for c in "abc" if c != reference)
+    # statsmodels' equation j is class order[j + 1]; ours follow sorted classes
+    cols = [order.index(c) - 1 for c in s.classes]
+    np.testing.assert_allclose(s.coef.T, ref.params[:, cols], **TOL)
+    np.testing.assert_allclose(s.std_err.T, ref.bse[:, cols], **TOL)
+    assert s.log_likelihood == pytest.approx(ref.llf, rel=1e-10)
+
+
+def test_centered_covariance_is_the_linear_map_of_mnlogit(
+    rng: np.random.Generator,
+) -> None:
+    """Cov_centered = A Cov_ref A^T with A built here from the definition."""
+    X, y = _multinomial_data(rng, k=4)
+    s = _fit_softmax(X, y).summary()
+    ref = sm.MNLogit(y, sm.add_constant(X)).fit(disp=0, method="newton", tol=1e-12)
+    k, q = 4, 3
+    # full rows (0, theta_1, theta_2, theta_3) minus their mean
+    embed = np.vstack([np.zeros((1, k - 1)), np.eye(k - 1)])
+    mix = (np.eye(k) - np.full((k, k), 1 / k)) @ embed
+    A = np.kron(mix, np.eye(q))
+    cov = A @ ref.cov_params() @ A.T
+    params = (mix @ ref.params.T).ravel()
+    np.testing.assert_allclose(s.coef.ravel(), params, **TOL)
+    np.testing.assert_allclose(s.cov, cov, rtol=1e-6, atol=1e-10)
+    np.testing.assert_allclose(s.std_err.ravel(), np.sqrt(np.diag(cov)), **TOL)
+    # the centered coefficients and their covariance sum to zero over classes
+    np.testing.assert_allclose(s.coef.sum(axis=0), 0.0, atol=1e-10)
+
+
+def test_summary_can_switch_gauge(rng: np.random.Generator) -> None:
+    X, y = _multinomial_data(rng)
+    centered = _fit_softmax(X, y)
+    direct = _fit_softmax(X, y, gauge="reference", reference_class=2).summary()
+    switched = centered.summary(gauge="reference", reference_class=2)
+    np.testing.assert_allclose(switched.coef, direct.coef, **TOL)
+    np.testing.assert_allclose(switched.std_err, direct.std_err, **TOL)
+    assert switched.classes == direct.classes == (0, 1)
+    back = _fit_softmax(X, y, gauge="reference").summary(gauge="centered")
+    np.testing.assert_allclose(back.std_err, centered.summary().std_err, **TOL)
+
+
+def test_raw_gauge_is_refused_but_convertible(rng: np.random.Generator) -> None:
+    X, y = _multinomial_data(rng)
+    raw = _fit_softmax(X, y, gauge="none")
+    with pytest.raises(ValueError, match=r"gauge=.none.*not identified"):
+        raw.summary()
+    np.testing.assert_allclose(
+        raw.summary(gauge="centered").std_err,
+        _fit_softmax(X, y).summary().std_err,
+        **TOL,
+    )
+
+
+def test_frequency_weights_equal_repeated_rows(rng: np.random.Generator) -> None:
+    X, y = _multinomial_data(rng, n=150)
+    w = rng.integers(1, 4, size=y.size)
+    weighted = SoftmaxRegression(C=np.inf, tol=1e-10).fit(X, y, sample_weight=w)
+    repeated = _fit_softmax(np.repeat(X, w, axis=0), np.repeat(y, w))
+    a, b = weighted.summary(), repeated.summary()
+    np.testing.assert_allclose(a.std_err, b.std_err, rtol=1e-6)
+    assert a.log_likelihood == pytest.approx(b.log_likelihood, rel=1e-9)
+    assert a.bic == pytest.approx(b.bic, rel=1e-9)
+    assert a.n_obs == w.sum()
+    assert a.n_samples == y.size
+
+
+def test_wald_statistics_follow_from_coef_and_errors(rng: np.random.Generator) -> None:
+    X, y = _multinomial_data(rng)
+    s = _fit_softmax(X, y).summary(alpha=0.01)
+    np.testing.assert_allclose(s.z, s.coef / s.std_err)
+    np.testing.assert_allclose(s.p_values, 2 * stats.norm.sf(np.abs(s.z)))
+    half = stats.norm.ppf(0.995) * s.std_err
+    np.testing.assert_allclose(s.conf_high - s.coef, half)
+    np.testing.assert_allclose(s.coef - s.conf_low, half)
+
+
+def test_frame_and_text_rendering(rng: np.random.Generator) -> None:
+    X, y = _multinomial_data(rng)
+    df_X = pd.DataFrame(X, columns=["age", "dose"])
+    s = _fit_softmax(df_X, np.array(["lo", "mid", "hi"])[y]).summary()
+    assert s.terms == ("intercept", "age", "dose")
+    frame = s.to_frame()
+    assert list(frame.columns) == [
+        "coef",
+        "std_err",
+        "z",
+        "p_value",
+        "ci_low",
+        "ci_high",
+    ]
+    assert frame.index.names == ["class", "term"]
+    assert frame.loc[("mid", "dose"), "coef"] == s.coef[s.classes.index("mid"), 2]
+    text = s.to_text(width=120)
+    assert "gauge: centered" in text
+    assert "dose" in text
+    assert "mid" in text
+    assert "AIC" in text
+    assert "std err" in text
+    assert "P>|z|" in text
+    assert str(s) == s.to_text()
+    assert s.__rich__().row_count == 9
+    assert "3 equation(s)" in repr(s)
+
+
+def test_penalized_fit_has_no_summary(rng: np.random.Generator) -> None:
+    X, y = _binary_data(rng)
+    with pytest.raises(ValueError, match=r"needs an unpenalized fit.*C=np.inf.*C=1.0"):
+        LogisticRegression(C=1.0).fit(X, y).summary()
+    with pytest.raises(ValueError, match=r"C=np\.inf"):
+        SoftmaxRegression(C=0.5).fit(X, y).summary()
+
+
+def test_singular_information_is_reported(rng: np.random.Generator) -> None:
+    X, y = _binary_data(rng)
+    X = np.hstack([X, X[:, :1]])  # a duplicated column
+    model = LogisticRegression(C=np.inf, solver="lbfgs").fit(X, y)
+    with pytest.raises(ValueError, match="Fisher information at the MLE is singular"):
+        model.summary()
+
+
+def test_argument_errors(rng: np.random.Generator) -> None:
+    X, y = _multinomial_data(rng)
+    model = _fit_softmax(X, y)
+    with pytest.raises(
+        ValueError, match=r"`alpha` must be a number in \(0, 1\); got 1.5"
+    ):
+        model.summary(alpha=1.5)
+    with pytest.raises(ValueError, match="`gauge` must be 'centered' or 'reference'"):
+        model.summary(gauge="symmetric")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="`reference_class` must be one of"):
+        model.summary(gauge="reference", reference_class=7)
+    with pytest.raises(ValueError, match="`reference_class` needs gauge='reference'"):
+        model.summary(reference_class=1)
+    Xb, yb = _binary_data(rng)
+    logit = LogisticRegression(C=np.inf).fit(Xb, yb)
+    with pytest.raises(ValueError, match="logistic regression has a single gauge"):
+        logit.summary(gauge="centered")
+
+
+def test_unfitted_model_raises_not_fitted() -> None:
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        SoftmaxRegression(C=np.inf).summary()
