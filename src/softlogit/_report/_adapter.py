@@ -43,6 +43,10 @@ QUESTIONS: dict[str, tuple[str, tuple[str, str]]] = {
         "Does a K-unit softmax head train like a (K − 1)-unit reference-class head?",
         ("softmax", "reference"),
     ),
+    "softmax_and_reference_P": (
+        "And with the reference head's gradient preconditioned by P = I + 11ᵀ?",
+        ("softmax", "reference-P"),
+    ),
 }
 
 
@@ -93,6 +97,11 @@ def _headline(result: ExperimentResult, key: str) -> str | None:
         verdict = _verdict_of(result, "0", "2")
         if verdict == "identical":
             return "The same network: same function, same trajectory up to rounding."
+        return None
+    if key == "softmax_and_reference_P":
+        verdict = _verdict_of(result, "softmax", "reference-P")
+        if verdict == "identical":
+            return "Yes: the same trajectory up to rounding (SGD-type updates)."
         return None
     if key == "softmax_and_reference":
         plain = _verdict_of(result, "softmax", "reference")

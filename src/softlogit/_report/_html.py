@@ -17,7 +17,7 @@ from softlogit._report._data import (
     ReportData,
     format_number,
 )
-from softlogit._report._plots import FIGURES
+from softlogit._report._plots import FIGURES, NETWORK_COLORS, caption
 
 __all__ = ["render_html"]
 
@@ -105,7 +105,7 @@ table.verdicts tr.why td {
   padding-bottom: 14px;
 }
 td.num { text-align: right; font-family: var(--mono); font-size: 13px; white-space: nowrap; }
-th.num { text-align: right; white-space: nowrap; }
+th.num { text-align: right; }
 td.pair { font-weight: 600; white-space: nowrap; }
 .badge {
   display: inline-block; padding: 2px 10px; border-radius: 999px; font-size: 12.5px;
@@ -172,8 +172,6 @@ _IDENTITY_MATHML = (
     "<msub><mi>z</mi><mn>1</mn></msub><mo>)</mo></math>"
 )
 
-_NETWORK_COLORS = {"0": "#1f5fa8", "1": "#d9651b", "2": "#2e9a5d", "1c": "#7b4fc4"}
-
 
 def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
@@ -224,7 +222,7 @@ def _notes(data: ReportData) -> str:
 def _networks(data: ReportData) -> str:
     rows = []
     for name in data.networks:
-        color = _NETWORK_COLORS.get(name, "#4a5568")
+        color = NETWORK_COLORS.get(name, "#4a5568")
         loss = data.losses.get(name)
         final = (
             format_number(float(loss[-1])) if loss is not None and loss.size else "—"
@@ -301,17 +299,17 @@ def _verdicts(data: ReportData, have_derivation: bool) -> str:
     )
 
 
-def _figures(svgs: Mapping[str, str]) -> str:
+def _figures(data: ReportData, svgs: Mapping[str, str]) -> str:
     if not svgs:
         return ""
     parts = []
-    for stem, (_, caption) in FIGURES.items():
+    for stem in FIGURES:
         svg = svgs.get(stem)
         if svg is None:
             continue
         parts.append(
             f'<figure class="card" id="fig-{_e(stem)}"><div class="plot">{svg}</div>'
-            f"<figcaption>{_e(caption)}</figcaption></figure>"
+            f"<figcaption>{_e(caption(stem, data))}</figcaption></figure>"
         )
     return (
         f'<section id="plots"><h2>Training, side by side</h2>{"".join(parts)}</section>'
@@ -389,7 +387,7 @@ def render_html(
             _notes(data),
             _answers(data.answers, have),
             _verdicts(data, have),
-            _figures(svgs),
+            _figures(data, svgs),
             _networks(data),
             _settings(data, command),
             derivation_section,

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from softlogit._report._data import ReportData
+from softlogit._report._data import PairReport, ReportData
 from softlogit._typing import FloatArray
 
 if TYPE_CHECKING:
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FIGURES",
+    "NETWORK_COLORS",
+    "caption",
     "conserved_figure",
     "difference_figure",
     "figure_png",
@@ -45,19 +47,27 @@ __all__ = [
     "save_figures",
 ]
 
-# network name -> colour; pairs get their own palette
-_NETWORK_COLORS: dict[str, str] = {
+# network name -> colour and line style. Networks that should coincide share a role:
+# the K-unit head (0, softmax) is a thick solid line, its twin (2) is dashed on top of
+# it, the corrected one-unit head (1c, reference-P) is dotted on top as well, and the
+# same-rate one-unit head (1, reference) stands apart in orange.
+NETWORK_COLORS: dict[str, str] = {
     "0": "#1f5fa8",
     "1": "#d9651b",
     "2": "#2e9a5d",
     "1c": "#7b4fc4",
+    "softmax": "#1f5fa8",
+    "reference": "#d9651b",
+    "reference-P": "#7b4fc4",
 }
-_NETWORK_STYLES: dict[str, tuple[str, float]] = {
-    # network 2 is drawn dashed on top of network 0: the two coincide
+_NETWORK_STYLES: dict[str, tuple[object, float]] = {
     "0": ("-", 2.6),
     "1": ("-", 1.8),
-    "2": ((0, (4, 3)), 1.6),  # type: ignore[dict-item]
-    "1c": ((0, (1, 2)), 2.2),  # type: ignore[dict-item]
+    "2": ((0, (4, 3)), 1.6),
+    "1c": ((0, (1, 2)), 2.2),
+    "softmax": ("-", 2.6),
+    "reference": ("-", 1.8),
+    "reference-P": ((0, (1, 2)), 2.2),
 }
 _EXTRA_COLORS = ("#b83280", "#2c7a7b", "#975a16", "#4a5568", "#c53030")
 _PAIR_COLORS = ("#2e9a5d", "#d9651b", "#7b4fc4", "#b83280", "#2c7a7b", "#975a16")
@@ -90,24 +100,34 @@ _RC: dict[str, object] = {
     "path.simplify": True,
 }
 
-#: file stem -> (function, caption) of every figure, in display order
-FIGURES: dict[str, tuple[str, str]] = {
+#: file stem -> (function, caption for two classes, caption for more) of every figure
+FIGURES: dict[str, tuple[str, str, str]] = {
     "loss": (
         "loss_figure",
         "Training loss of every network. Networks 0 and 2 coincide; network 1 at "
         "the same learning rate does not, and network 1 with its head rate doubled "
         "(1c) falls back onto 0 and 2.",
+        "Training loss of every network. The reference head with the "
+        "preconditioned gradient (reference-P) coincides with the softmax head; the "
+        "plain reference head does not.",
     ),
     "differences": (
         "difference_figure",
         "Largest absolute difference between two networks, in the coordinates where "
         "they are comparable, against the step. The shaded band is the rounding "
         "level of the dtype; exact zeros are drawn on the dotted floor.",
+        "Largest absolute difference between two networks, in the coordinates where "
+        "they are comparable, against the step. The shaded band is the rounding "
+        "level of the dtype; exact zeros are drawn on the dotted floor.",
     ),
     "head": (
         "head_figure",
-        "A few head coordinates: w of a sigmoid head against w2 - w1 (and b against "
-        "b2 - b1) of a two-unit head.",
+        "A few head coordinates: w of a sigmoid head against w2 − w1 (and b against "
+        "b2 − b1) of a two-unit head. The two weights shown are those that moved "
+        "most.",
+        "A few head coordinates in reference-class form: w_k − w_0 of the softmax "
+        "head against the rows v_k of the reference heads. The two weights shown "
+        "are those that moved most.",
     ),
     "conserved": (
         "conserved_figure",
@@ -115,21 +135,37 @@ FIGURES: dict[str, tuple[str, str]] = {
         "the theory predicts: their loss gradient is exactly zero (T3), so they stay "
         "at their initial values (or shrink by the weight decay alone) up to "
         "rounding. Where no exact prediction exists, the raw drift is drawn.",
+        "Distance of the sums Σ w_k and Σ b_k of the softmax head from what the "
+        "theory predicts: their loss gradient is exactly zero (T3), so they stay at "
+        "their initial values (or shrink by the weight decay alone) up to rounding. "
+        "Where no exact prediction exists, the raw drift is drawn.",
     ),
 }
 
 
+def caption(stem: str, data: ReportData) -> str:
+    """The caption of figure ``stem`` for this experiment (two or more classes)."""
+    _, binary, multiclass = FIGURES[stem]
+    return binary if "0" in data.networks or "1" in data.networks else multiclass
+
+
 def _network_color(name: str, order: Sequence[str]) -> str:
-    if name in _NETWORK_COLORS:
-        return _NETWORK_COLORS[name]
-    extras = [n for n in order if n not in _NETWORK_COLORS]
+    if name in NETWORK_COLORS:
+        return NETWORK_COLORS[name]
+    extras = [n for n in order if n not in NETWORK_COLORS]
     index = extras.index(name) if name in extras else 0
     return _EXTRA_COLORS[index % len(_EXTRA_COLORS)]
 
 
 def _network_style(name: str) -> tuple[object, float]:
-    style = _NETWORK_STYLES.get(name, ("-", 1.6))
-    return style[0], style[1]
+    return _NETWORK_STYLES.get(name, ("-", 1.6))
+
+
+def _pair_color(pair: PairReport, index: int, order: Sequence[str]) -> str:
+    """A pair takes the colour of its second network (0 vs 2 is green, 0 vs 1 orange)."""
+    if pair.b in NETWORK_COLORS and pair.b not in ("0", "softmax"):
+        return NETWORK_COLORS[pair.b]
+    return _PAIR_COLORS[index % len(_PAIR_COLORS)]
 
 
 @contextmanager
@@ -374,7 +410,7 @@ def difference_figure(data: ReportData) -> Figure:
             floored, zeros, floor = log_floor(curves, data.eps)
             _rounding_band(ax, data.eps, label=ax is axes[0])
             for i, pair in enumerate(p for p in data.pairs if p.label in curves):
-                color = _PAIR_COLORS[i % len(_PAIR_COLORS)]
+                color = _pair_color(pair, i, data.networks)
                 y = floored[pair.label]
                 ax.plot(
                     data.steps[: y.size],
@@ -436,7 +472,8 @@ def head_figure(data: ReportData, max_coords: int = 3) -> Figure:
             label = data.head_labels[j] if j < len(data.head_labels) else f"#{j}"
             ax.set_title(label)
             ax.set_xlabel("step")
-        axes[0].set_ylabel("value (w or w2 − w1)")
+        binary = "0" in data.networks or "1" in data.networks
+        axes[0].set_ylabel("w, or w2 − w1" if binary else "v_k, or w_k − w_0")
         axes[0].legend(loc="best")
     return fig
 
@@ -463,6 +500,7 @@ def conserved_figure(data: ReportData) -> Figure:
                     data.steps[: y.size],
                     y,
                     color=_PAIR_COLORS[(i + 2) % len(_PAIR_COLORS)],
+                    linestyle="-" if i == 0 else (0, (4, 3)),
                     linewidth=1.7,
                     label=label,
                 )
@@ -494,7 +532,7 @@ def make_figures(data: ReportData) -> dict[str, Figure]:
         "head_figure": head_figure,
         "conserved_figure": conserved_figure,
     }
-    return {stem: functions[fn](data) for stem, (fn, _) in FIGURES.items()}
+    return {stem: functions[fn](data) for stem, (fn, _, _) in FIGURES.items()}
 
 
 def figure_svg(fig: Figure) -> str:
