@@ -156,6 +156,11 @@ def test_report_data_from_a_result() -> None:
     assert second.short.startswith("The same network")
     assert second.step_id == "linear-heads"
     assert (
+        "T3, network 2",
+        "w1 + w2, b1 + b2 drifts (largest drift 1e-16; no exact prediction, "
+        "threshold 1e-12)",
+    ) in data.facts
+    assert (
         "T5, 0 / 1",
         "first-step head movement ratio 2.000000, predicted 2",
     ) in data.facts

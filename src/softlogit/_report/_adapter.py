@@ -300,9 +300,9 @@ def report_data(result: ExperimentResult) -> ReportData:
                 f"{format_number(_largest(c.deviation))}"
             )
         else:
-            detail = (
-                f"largest drift {format_number(_largest(c.drift))}; no exact prediction"
-            )
+            detail = f"largest drift {format_number(_largest(c.drift))}"
+            if "no exact prediction" not in c.verdict:
+                detail += "; no exact prediction"
         sums = "w1 + w2, b1 + b2" if n_classes == 2 else "Σ w_k, Σ b_k"
         facts.append(
             (
