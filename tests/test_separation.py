@@ -1,0 +1,178 @@
+"""The separation check: does the unpenalized maximum-likelihood estimate exist?"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import statsmodels.api as sm
+from scipy.special import expit
+from sklearn.datasets import load_breast_cancer, load_iris
+from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+from sklearn.preprocessing import StandardScaler
+
+from softlogit import (
+    LogisticRegression,
+    SeparationError,
+    SoftmaxRegression,
+    check_separation,
+)
+from softlogit._separation import _certificate, _design
+
+
+def _breast_cancer() -> tuple[np.ndarray, np.ndarray]:
+    X, y = load_breast_cancer(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def test_breast_cancer_is_completely_separated() -> None:
+    X, y = _breast_cancer()
+    with pytest.raises(SeparationError, match="completely separated") as info:
+        check_separation(X, y)
+    assert info.value.kind == "complete"
+    assert isinstance(info.value, ValueError)
+    assert "finite C" in str(info.value)
+
+
+@pytest.mark.parametrize("model", [LogisticRegression, SoftmaxRegression])
+def test_unpenalized_fit_on_separable_data_raises(model: type) -> None:
+    X, y = _breast_cancer()
+    with pytest.raises(SeparationError, match=r"maximum-likelihood.*finite C"):
+        model(C=np.inf).fit(X, y)
+    model(C=1.0).fit(X, y)  # a penalized fit is fine
+
+
+def test_iris_setosa_versus_rest_is_separated() -> None:
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(SeparationError, match="completely separated"):
+        check_separation(X, (y == 0).astype(np.int64))
+
+
+def test_iris_three_classes_is_quasi_separated() -> None:
+    """Setosa can be pushed to probability 1; versicolor and virginica overlap."""
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(SeparationError, match="quasi-completely") as info:
+        check_separation(X, y)
+    assert info.value.kind == "quasi-complete"
+    # the overlapping pair alone passes
+    keep = y > 0
+    check_separation(X[keep], y[keep] - 1)
+
+
+def test_single_overlap_point_on_the_boundary_is_quasi_separation() -> None:
+    x = np.array([-3.0, -2.0, -1.0, 0.0, 0.0, 1.0, 2.0, 3.0])[:, None]
+    y = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    with pytest.raises(SeparationError, match="quasi-completely") as info:
+        check_separation(x, y)
+    assert info.value.kind == "quasi-complete"
+    # one point across the boundary makes the data overlap
+    y_overlap = np.array([0, 0, 1, 0, 1, 1, 0, 1])
+    check_separation(x, y_overlap)
+
+
+def test_overlapping_data_pass_and_match_a_finite_statsmodels_fit(
+    rng: np.random.Generator,
+) -> None:
+    X = rng.normal(size=(300, 3))
+    y = (X[:, 0] + rng.logistic(size=300) > 0).astype(np.int64)
+    check_separation(X, y)
+    # independent evidence that the MLE exists: Newton converges to finite values
+    res = sm.Logit(y, sm.add_constant(X)).fit(disp=0, method="newton")
+    assert res.mle_retvals["converged"]
+    assert np.all(np.abs(res.params) < 10)
+
+
+def test_separation_without_intercept() -> None:
+    """Through the origin x > 0 <=> y = 1 separates; with an intercept a shift is
+    needed and the data still separate; flipping one point breaks both."""
+    x = np.array([-2.0, -1.0, 1.0, 2.0, 3.0])[:, None]
+    y = np.array([0, 0, 1, 1, 1])
+    with pytest.raises(SeparationError):
+        check_separation(x, y, fit_intercept=False)
+    # labels that need an intercept: separable with one, overlapping without
+    y2 = np.array([0, 0, 0, 1, 1])
+    with pytest.raises(SeparationError):
+        check_separation(x, y2, fit_intercept=True)
+    check_separation(x, y2, fit_intercept=False)
+
+
+def test_pairwise_separable_yet_multinomial_mle_exists() -> None:
+    """Classes 0 and 1 are separable as a pair, but class 2 surrounds both, so the
+    multinomial MLE exists: a pairwise check would wrongly refuse these data."""
+    x = np.array([-1.0, 1.0, -2.0, 0.0, 2.0, -1.0, 1.0])[:, None]
+    y = np.array([0, 1, 2, 2, 2, 2, 2])
+    pair = y < 2
+    with pytest.raises(SeparationError):
+        check_separation(x[pair], y[pair])
+    check_separation(x, y)
+    res = sm.MNLogit(y, sm.add_constant(x)).fit(disp=0, method="newton")
+    assert res.mle_retvals["converged"]
+    assert np.all(np.isfinite(res.params))
+
+
+def test_one_vs_rest_overlap_yet_multinomial_separated() -> None:
+    """Three 100-degree sectors: every class-vs-rest problem overlaps (the point at
+    radius 0.5 in the middle of a sector lies inside the hull of the other two
+    sectors), yet the scores d_k . x with d_k at 0, 120, 240 degrees separate the
+    classes completely."""
+    offsets = np.deg2rad([-50.0, -25.0, 0.0, 25.0, 50.0])
+    radii = np.array([0.5, 1.0, 2.0])
+    k = np.repeat(np.arange(3), offsets.size * radii.size)
+    angle = 2 * np.pi * k / 3 + np.tile(np.repeat(offsets, radii.size), 3)
+    radius = np.tile(radii, 3 * offsets.size)
+    X = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
+    for c in range(3):
+        check_separation(X, (k == c).astype(np.int64))
+    with pytest.raises(SeparationError, match="completely separated"):
+        check_separation(X, k)
+
+
+def test_zero_weights_are_ignored() -> None:
+    x = np.array([-2.0, -1.0, 1.0, 2.0, 1.5])[:, None]
+    y = np.array([0, 0, 1, 1, 0])  # the last sample creates the overlap
+    check_separation(x, y)
+    with pytest.raises(SeparationError):
+        check_separation(x, y, np.array([1.0, 1.0, 1.0, 1.0, 0.0]))
+
+
+def test_a_single_class_with_weight_is_separated() -> None:
+    x = np.array([[0.0], [1.0], [2.0]])
+    with pytest.raises(SeparationError, match="only one class has positive weight"):
+        check_separation(x, np.array([0, 1, 1]), np.array([0.0, 1.0, 1.0]))
+
+
+def test_certificate_from_fitted_probabilities(rng: np.random.Generator) -> None:
+    """Above the size cap, the probabilities of a fit prove that the MLE exists."""
+    X = rng.normal(size=(3000, 5))
+    W = rng.normal(size=(4, 5))
+    y = np.argmax(X @ W.T + rng.gumbel(size=(3000, 4)), axis=1)
+    proba = SoftmaxRegression(C=np.inf).fit(X, y).predict_proba(X)
+    Z = _design(X, True)
+    ones = np.ones(y.size)
+    gen = np.random.default_rng(0)
+    assert _certificate(Z, y, ones, proba, max_rows=2000, rng=gen)
+    check_separation(X, y, proba=proba, max_lp_size=0)
+
+
+def test_certificate_refuses_a_nearly_separated_iterate() -> None:
+    """Far along a separating direction the wrong-class probabilities are tiny, as
+    at the last iterate of a solver on separable data: no certificate from them."""
+    X, y = _breast_cancer()
+    logits = 100.0 * SkLogisticRegression(C=1.0).fit(X, y).decision_function(X)
+    proba = np.column_stack([expit(-logits), expit(logits)])
+    Z = _design(X, True)
+    gen = np.random.default_rng(0)
+    assert not _certificate(Z, y, np.ones(y.size), proba, max_rows=2000, rng=gen)
+    # and the exact program still decides
+    with pytest.raises(SeparationError):
+        check_separation(X, y, proba=proba)
+
+
+def test_large_data_without_probabilities_is_inconclusive_not_an_error(
+    rng: np.random.Generator,
+) -> None:
+    """Beyond the cap and without a certificate the documented answer is a pass."""
+    x = np.linspace(-1, 1, 200)[:, None]
+    y = (x[:, 0] > 0).astype(np.int64)  # separated
+    check_separation(x, y, max_lp_size=10)
+    with pytest.raises(SeparationError):
+        check_separation(x, y)
