@@ -120,13 +120,13 @@ def train_numpy(
     rec = record_steps(tr.steps, tr.record_interval)
     n_rec = rec.size
     hist = {
-        name: np.full((n_rec, *p.shape), np.nan, dtype=dtype)
+        name: np.empty((n_rec, *p.shape), dtype=dtype)
         for name, p in zip(names, params, strict=True)
     }
     train_loss = np.full(n_rec, np.nan)
     test_loss = np.full(n_rec, np.nan)
-    proba_train = np.full((n_rec, X.shape[0], k), np.nan, dtype=dtype)
-    proba_test = np.full((n_rec, Xt.shape[0], k), np.nan, dtype=dtype)
+    proba_train = np.empty((n_rec, X.shape[0], k), dtype=dtype)
+    proba_test = np.empty((n_rec, Xt.shape[0], k), dtype=dtype)
 
     diverged_at: int | None = None
     message: str | None = None

@@ -273,19 +273,37 @@ def _sigmoid(d: FloatArray) -> FloatArray:
     return out
 
 
+def _row_max(z: FloatArray) -> FloatArray:
+    """Row maxima as a column, (n, 1).
+
+    A loop over the few class columns with ``np.maximum`` is ~10x faster than
+    ``z.max(axis=1)`` on a tall, narrow array.
+    """
+    m = z[:, :1].copy()
+    for j in range(1, z.shape[1]):
+        np.maximum(m, z[:, j : j + 1], out=m)
+    return m
+
+
+def _row_sum(z: FloatArray) -> FloatArray:
+    """Row sums as a column, (n, 1), by a BLAS matrix-vector product."""
+    out: FloatArray = (z @ np.ones(z.shape[1], dtype=z.dtype))[:, None]
+    return out
+
+
 def _softmax(z: FloatArray) -> FloatArray:
     # softmax is shift invariant: subtract the row maximum so exp never overflows
-    e: FloatArray = z - z.max(axis=1, keepdims=True)
+    e: FloatArray = z - _row_max(z)
     np.exp(e, out=e)
-    e /= e.sum(axis=1, keepdims=True)
+    e /= _row_sum(e)
     return e
 
 
 def _softmax_reference(z: FloatArray) -> FloatArray:
     """Softmax of (0, z) without the class-0 column."""
-    m = np.maximum(z.max(axis=1, keepdims=True), 0)
+    m = np.maximum(_row_max(z), 0)
     e: FloatArray = np.exp(z - m)
-    e /= np.exp(-m) + e.sum(axis=1, keepdims=True)
+    e /= np.exp(-m) + _row_sum(e)
     return e
 
 
@@ -320,14 +338,10 @@ def loss_and_proba(
     """Mean cross-entropy and the class probabilities (n, K), computed from logits.
 
     Uses :mod:`softlogit._special`: binary cross-entropy of the logit (difference)
-    for the binary heads, softmax cross-entropy for the others.
+    for the binary heads, the log-softmax for the others (loss
+    :math:`-\\text{mean}\\log p_y`, probabilities :math:`\\exp\\log p`).
     """
-    from softlogit._special import (
-        binary_cross_entropy,
-        sigmoid,
-        softmax,
-        softmax_cross_entropy,
-    )
+    from softlogit._special import binary_cross_entropy, log_softmax, sigmoid
 
     if head in ("difference", "sigmoid"):
         d = logits[:, 1] - logits[:, 0] if head == "difference" else logits[:, 0]
@@ -337,4 +351,7 @@ def loss_and_proba(
         return loss, proba
     if head == "reference":
         logits = np.hstack([np.zeros((logits.shape[0], 1), logits.dtype), logits])
-    return float(softmax_cross_entropy(logits, y)), softmax(logits)
+    # one stable log-softmax gives both: loss = -mean log p_y, proba = exp(log p)
+    logp = log_softmax(logits, axis=1)
+    loss = -float(np.mean(np.take_along_axis(logp, y[:, None], axis=1)))
+    return loss, np.exp(logp)
