@@ -392,3 +392,27 @@ def test_bad_config_file(
     assert err.startswith("error: `--config` 'exp.toml': ")
     assert re.search(pattern, err), err
     assert [p.name for p in tmp_path.iterdir()] == ["exp.toml"]
+
+
+@pytest.mark.slow
+def test_engine_option(capsys: pytest.CaptureFixture[str]) -> None:
+    """--engine selects the implementation (the engines' own tests cover Keras)."""
+    code, out, err = _run(
+        [
+            "--engine",
+            "torch",
+            "--steps",
+            "20",
+            "--hidden",
+            "3",
+            "--json",
+            "--no-report",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["engine"] == "torch"
+    verdicts = {p["name"]: p["verdict"] for p in doc["pairs"]}
+    assert verdicts["0 vs 2"] == "identical up to rounding"
+    assert verdicts["0 vs 1"] != "identical up to rounding"
