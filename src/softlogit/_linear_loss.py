@@ -550,12 +550,13 @@ def _multinomial_hessian(
             H -= blas.dsyrk(1.0, A.T, trans=0, lower=0)
         else:
             H -= np.triu(A.T @ A)
+        # Diagonal blocks Xa^T diag(swn p_k) Xa = (sqrt(swn) Xa)^T A_k, all in one
+        # product with A.
+        D = (Xa * root[start:stop, None]).T @ A
         for a in range(m):
             sl = slice(a * n_dof, (a + 1) * n_dof)
-            H[sl, sl] += np.triu(
-                Xa.T @ (Xa * (swn[start:stop] * P[start:stop, a])[:, None])
-            )
-    # Only the upper triangle was accumulated: mirror it.
+            H[sl, sl] += D[:, sl]
+    # Only the upper triangle is complete (syrk fills no other): mirror it.
     out: FloatArray = np.triu(H) + np.triu(H, 1).T
     return out
 
