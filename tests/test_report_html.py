@@ -180,3 +180,12 @@ def test_status_spinner_only_on_a_terminal() -> None:
     with status("writing the report", enabled=True, file=tty):
         pass
     assert "writing the report" in tty.getvalue()
+
+
+def test_terminal_report_fits_80_columns() -> None:
+    buf = io.StringIO()
+    print_report(_data(), make_console(buf, width=80))
+    out = buf.getvalue()
+    assert max(len(line) for line in out.splitlines()) <= 80
+    assert "identical up to rounding" in out  # the verdict is not wrapped
+    assert "max |Δ head|" in out
