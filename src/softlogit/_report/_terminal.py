@@ -84,7 +84,10 @@ def print_report(data: ReportData, console: Console) -> None:
             columns += [k for k in pair.final if k not in columns]
         # a terminal is narrow: the first three figures (the page has them all), or
         # on 80 columns the second and third (head and probabilities)
-        columns = columns[:3] if console.width >= 96 else columns[1:3]
+        if console.width >= 96 or len(columns) <= 2:
+            columns = columns[:3]
+        else:
+            columns = columns[1:3]
         table = Table(
             title=f"pairs (figures at step {int(data.steps[-1])})"
             if data.steps.size
