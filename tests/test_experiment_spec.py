@@ -259,3 +259,23 @@ def test_record_interval_and_optimizer_spec() -> None:
     assert (o.name, o.weight_decay, o.decoupled) == ("adamw", 0.1, True)
     sgdw = ExperimentSpec().replace(weight_decay=0.1, weight_decay_mode="decoupled")
     assert sgdw.training.optimizer_spec().decoupled
+
+
+EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("experiment-*.toml"))
+
+
+def test_examples_exist() -> None:
+    assert len(EXAMPLES) >= 4
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_example_specs_load(path: Path) -> None:
+    spec = ExperimentSpec.from_toml(path)
+    assert spec.training.steps >= 1
+
+
+def test_default_example_is_the_default() -> None:
+    path = Path(__file__).parent.parent / "examples" / "experiment-default.toml"
+    spec = ExperimentSpec.from_toml(path)
+    assert spec.replace(networks=None, pairs=None) == ExperimentSpec()
+    assert spec.resolved_pairs(2) == ExperimentSpec().resolved_pairs(2)

@@ -82,6 +82,30 @@ _SGD_FAMILY = ("sgd", "momentum", "nesterov")
 def rounding_tolerance(dtype: str | np.dtype[np.floating], steps: int) -> float:
     """Largest gap still called rounding: ``64 * eps * sqrt(steps + 1)``.
 
+    Parameters
+    ----------
+    dtype : str or numpy.dtype
+        The run's floating type; ``eps`` is its machine epsilon (2.2e-16 for
+        float64, 1.2e-7 for float32).
+    steps : int
+        Number of optimizer steps.
+
+    Returns
+    -------
+    float
+        The tolerance on relative parameter gaps (max |difference| over the largest
+        |entry|) and on absolute probability gaps.
+
+    Notes
+    -----
+    Each step adds rounding errors of a few :math:`\\epsilon` per operation; over
+    :math:`T` steps independent errors accumulate like a random walk,
+    :math:`\\sqrt{T}`. The factor 64 covers the dozens of operations per step and
+    mild amplification. Trajectories that the theory makes identical stay far below
+    it in float64 (typically 1e-16 to 1e-14 after 2000 steps), while genuinely
+    different ones (networks 0 and 1 at equal rates) are above it by ten orders of
+    magnitude.
+
     Examples
     --------
     >>> from softlogit.experiment import rounding_tolerance
@@ -94,6 +118,10 @@ def rounding_tolerance(dtype: str | np.dtype[np.floating], steps: int) -> float:
 
 def function_tolerance(dtype: str | np.dtype[np.floating]) -> float:
     """Largest probability gap still called the same function: ``sqrt(eps)``.
+
+    Two networks whose parameters differ beyond rounding but whose final predicted
+    probabilities agree to about half the digits, with no sample labelled
+    differently, get the verdict "same function, different trajectory".
 
     Examples
     --------
