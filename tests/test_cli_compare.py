@@ -167,6 +167,26 @@ def test_refuses_to_overwrite_a_foreign_directory(
     assert "report.html" in _listing(foreign)
 
 
+@pytest.mark.parametrize("out", [".", "..", "~"])
+def test_never_replaces_the_working_or_home_directory(
+    out: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "keep.txt").write_text("keep", encoding="utf-8")
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("HOME", str(work))
+    target = str(Path(out).expanduser())
+    code, _, err = _run([*FAST, "--out", target, "--force"], capsys)
+    assert code == 2
+    assert "`--out`" in err
+    assert "current directory" in err
+    assert _listing(work) == ["keep.txt"]
+
+
 def test_replaces_an_earlier_report(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

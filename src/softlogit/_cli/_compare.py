@@ -217,6 +217,14 @@ def _command_line(params: Mapping[str, Any]) -> str:
 
 def _check_out(out: Path, force: bool) -> None:
     """Refuse early (before training) to overwrite a directory that is not ours."""
+    resolved = out.resolve()
+    cwd = Path.cwd().resolve()
+    if resolved == cwd or resolved in cwd.parents or resolved == Path.home().resolve():
+        raise CLIError(
+            f"`--out` {str(out)!r} is the current directory, one of its parents or "
+            "the home directory; a report directory is replaced as a whole, so name "
+            "a new directory (e.g. --out softlogit-report)."
+        )
     if out.exists():
         if not out.is_dir():
             raise CLIError(f"`--out` {str(out)!r} exists and is not a directory.")
