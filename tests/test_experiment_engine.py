@@ -258,7 +258,7 @@ def test_csv_data(tmp_path: Path) -> None:
             "a,y\n1,0\n2,0\n3,0\n4,0\n",
             "y",
             ValueError,
-            r"at least two classes \(K >= 2\)",
+            r"`target` column .y. must have at least two classes \(K >= 2\)",
         ),
         (
             "a,y\n1,0\n,1\n3,0\n4,1\n",
@@ -279,7 +279,12 @@ def test_csv_data(tmp_path: Path) -> None:
             ValueError,
             r"`target` column 'y' .* missing",
         ),
-        ("a,y\n1,0\n2,1\n3,0\n4,0\n", "y", ValueError, r"at least two samples"),
+        (
+            "a,y\n1,0\n2,1\n3,0\n4,0\n",
+            "y",
+            ValueError,
+            r"`target` column .y.: every class needs at least two samples",
+        ),
     ],
 )
 def test_csv_errors(

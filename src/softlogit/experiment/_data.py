@@ -228,14 +228,20 @@ def load_data(spec: DataSpec, seed: np.random.SeedSequence) -> Dataset:
     _, y_int = np.unique(y, return_inverse=True)
     y_int = y_int.astype(np.int64)
     counts = np.bincount(y_int)
+    # class problems are about the label column when the data come from a CSV file
+    label = (
+        f"`target` column {spec.target!r}"
+        if spec.dataset == "csv"
+        else (f"`{option}` labels")
+    )
     if counts.size < 2:
         raise ValueError(
-            f"`{option}` data must have at least two classes (K >= 2); got one "
-            f"class {classes[0] if classes else ''!r}."
+            f"{label} must have at least two classes (K >= 2); got one class "
+            f"{classes[0] if classes else ''!r}."
         )
     if counts.min() < 2:
         raise ValueError(
-            f"`{option}`: every class needs at least two samples for a stratified "
+            f"{label}: every class needs at least two samples for a stratified "
             f"split; class counts are {counts.tolist()}."
         )
     n = X.shape[0]
