@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from softlogit._optimizers import OptimizerSpec, make_optimizer
 
@@ -205,3 +207,47 @@ def test_make_optimizer_validation() -> None:
         make_optimizer(spec, [w], weight_decay_multipliers=[-1.0])
     with pytest.raises(ValueError, match=r"`params\[0\]` must be a floating ndarray"):
         make_optimizer(spec, [np.zeros(3, dtype=np.int64)])
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    name=st.sampled_from(["sgd", "momentum", "nesterov", "adam", "adamw"]),
+    lr=st.floats(1e-4, 0.5),
+    momentum=st.floats(0.01, 0.99),
+    beta1=st.floats(0.0, 0.99),
+    beta2=st.floats(0.5, 0.9999),
+    weight_decay=st.sampled_from([0.0, 1e-3, 0.1]),
+    data=st.integers(0, 2**32 - 1),
+)
+def test_matches_torch_for_any_hyperparameters(
+    name: str,
+    lr: float,
+    momentum: float,
+    beta1: float,
+    beta2: float,
+    weight_decay: float,
+    data: int,
+) -> None:
+    spec = OptimizerSpec(
+        name,  # type: ignore[arg-type]
+        lr=lr,
+        momentum=momentum,
+        betas=(beta1, beta2),
+        weight_decay=weight_decay,
+    )
+    rng = np.random.default_rng(data)
+    params, mats = _quadratic(rng)
+    targets = [rng.normal(size=p.shape) for p in params]
+    tparams = [torch.tensor(p.copy(), requires_grad=True) for p in params]
+    topt = _torch_optimizer(spec, tparams, [1.0, 1.0], [1.0, 1.0])
+    opt = make_optimizer(spec, params)
+    for _ in range(10):
+        opt.step(
+            params,
+            [_grad(p, a, t) for p, a, t in zip(params, mats, targets, strict=True)],
+        )
+        for tp, a, t in zip(tparams, mats, targets, strict=True):
+            tp.grad = torch.from_numpy(_grad(tp.detach().numpy(), a, t))
+        topt.step()
+    for p, tp in zip(params, tparams, strict=True):
+        np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-14, atol=1e-14)
