@@ -180,7 +180,7 @@ class _FullObjective:
         lml: LinearModelLoss,
         X: FloatArray,
         y: np.ndarray,
-        sw: FloatArray,
+        sw: FloatArray | None,
         l2: float,
     ) -> None:
         self.lml, self.X, self.y, self.sw, self.l2 = lml, X, y, sw, l2
@@ -207,7 +207,7 @@ class _ReducedObjective(_FullObjective):
         lml: LinearModelLoss,
         X: FloatArray,
         y: np.ndarray,
-        sw: FloatArray,
+        sw: FloatArray | None,
         l2: float,
         n_classes: int,
     ) -> None:
@@ -357,6 +357,9 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         S = float(sw.sum())
         l2 = 0.0 if np.isinf(self.C) else 1.0 / (float(self.C) * S)
         y_loss = y_enc if multinomial else y_enc.astype(np.float64)
+        # Unit weights are passed as None: the losses then skip two passes over the
+        # per-sample arrays.
+        sw_loss = None if np.all(sw == 1.0) else sw
         n_dof = X.shape[1] + bool(self.fit_intercept)
         n_free = (n_rows - 1 if multinomial else 1) * n_dof
         solver = self.solver
@@ -379,13 +382,13 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         tol, max_iter = float(self.tol), int(self.max_iter)
         if solver == "newton":
             if multinomial:
-                red = _ReducedObjective(lml, X, y_loss, sw, l2, n_rows)
+                red = _ReducedObjective(lml, X, y_loss, sw_loss, l2, n_rows)
                 res = newton_cholesky(red, red.reduce(x0), tol=tol, max_iter=max_iter)
                 return red.expand(res.x), res, solver
-            full = _FullObjective(lml, X, y_loss, sw, l2)
+            full = _FullObjective(lml, X, y_loss, sw_loss, l2)
             res = newton_cholesky(full, x0.ravel(), tol=tol, max_iter=max_iter)
             return res.x.reshape(full_shape), res, solver
-        obj = _FullObjective(lml, X, y_loss, sw, l2)
+        obj = _FullObjective(lml, X, y_loss, sw_loss, l2)
         if solver == "lbfgs":
             res = lbfgs(obj, x0.ravel(), tol=tol, max_iter=max_iter)
         else:
