@@ -66,8 +66,10 @@ def browser() -> Iterator[Any]:
             "Install with `apt-get install -y chromium chromium-driver` (scripts/dev.py "
             "test does this), or point SOFTLOGIT_CHROMIUM/SOFTLOGIT_CHROMEDRIVER at them."
         )
-    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must not fetch a browser
     from selenium import webdriver
+
+    env = pytest.MonkeyPatch()
+    env.setenv("SE_OFFLINE", "true")  # Selenium Manager must not fetch anything
 
     profile = tempfile.mkdtemp(prefix="softlogit-chromium-")
     options = webdriver.ChromeOptions()
@@ -94,6 +96,7 @@ def browser() -> Iterator[Any]:
         yield driver
     finally:
         driver.quit()
+        env.undo()
         shutil.rmtree(profile, ignore_errors=True)
 
 
@@ -184,6 +187,7 @@ def test_derivation_page_renders_k_classes(browser: Any, tmp_path: Path) -> None
     _screenshot(browser, "derivation-k3.png", info["height"])
 
 
+@pytest.mark.slow
 def test_report_page_renders(browser: Any, tmp_path: Path) -> None:
     """`softlogit compare`'s report: plots loaded, derivation math laid out, links."""
     out = tmp_path / "report"

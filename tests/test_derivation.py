@@ -122,8 +122,13 @@ def _mutations() -> list[tuple[str, Step]]:
         shift,
         lhs=shift.lhs.func(shift.lhs.args[0], *(2 * a for a in shift.lhs.args[1:])),
     )  # softmax is not scale invariant
+    errors = d["standard-errors"]
+    se_not_halved = dataclasses.replace(
+        errors, rhs=sp.MatMul(sp.Symbol("V", positive=True), errors.rhs.args[-1])
+    )  # centered standard errors are half the logistic ones, not equal
     return [
         ("swapped-difference", swapped),
+        ("standard-errors-not-halved", se_not_halved),
         ("adam-moment-sign", adam_sign),
         ("scaling-is-not-shifting", scaled),
         ("factor-three", factor_three),

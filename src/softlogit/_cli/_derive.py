@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from softlogit._errors import CLIError
@@ -57,6 +59,17 @@ def derive(classes: str, fmt: str, out: str | None, force: bool) -> int:
     n_classes = _parse_classes(classes)
     if fmt not in _FORMATS:
         raise CLIError(f"--format must be one of {', '.join(_FORMATS)}; got {fmt!r}.")
+    if out is not None:
+        # Fail before the (seconds-long) checks if the file cannot be written.
+        target = Path(out)
+        if target.exists() and not force:
+            raise CLIError(
+                f"`--out` {out!r} already exists; pass --force to overwrite it."
+            )
+        if not target.parent.exists():
+            raise CLIError(
+                f"`--out` {out!r}: directory {str(target.parent)!r} does not exist."
+            )
     from softlogit._derivation import derivation
 
     try:

@@ -74,7 +74,7 @@ DERIVATION_CSS = """
 .sl-d math[display="block"] { font-size: 1.15em; margin: 0.35rem 0; }
 .sl-d .sl-d-side { display: flex; gap: 0.8rem; align-items: baseline;
   margin: 0.15rem 0; }
-.sl-d .sl-d-label { color: var(--sl-d-muted); font-size: 0.9rem; min-width: 3.2rem;
+.sl-d .sl-d-label { color: var(--sl-d-muted); font-size: 0.9rem; min-width: 5.5rem;
   text-align: right; }
 .sl-d .sl-d-side ul { list-style: none; margin: 0; padding: 0; display: flex;
   flex-wrap: wrap; column-gap: 2.2rem; row-gap: 0.35rem; align-items: baseline; }
@@ -190,8 +190,10 @@ def _bold_letter(ch: str) -> str:
     return ch
 
 
-def _math(*pieces: str, display: bool = False) -> str:
+def _math(*pieces: str, display: bool = False, displaystyle: bool = False) -> str:
     attrs = ' display="block"' if display else ""
+    if displaystyle:
+        attrs += ' displaystyle="true"'
     return f"<math{attrs}><mrow>{''.join(pieces)}</mrow></math>"
 
 
@@ -208,8 +210,17 @@ def _index_mathml(symbol: sp.Symbol, low: int, high: int) -> str:
     return f"{expr_to_mathml(symbol)}<mo>=</mo>{shown}"
 
 
-def _side(label: str, entries: Sequence[Relation]) -> str:
-    items = "".join(f"<li>{_math(_relation(n, v))}</li>" for n, v in entries)
+def _side(
+    label: str, entries: Sequence[Relation], symbol: str = "=", tall: bool = False
+) -> str:
+    items = "".join(
+        f"<li>{_math(_relation(n, v, symbol), displaystyle=tall)}</li>"
+        for n, v in entries
+    )
+    return _side_row(label, items)
+
+
+def _side_row(label: str, items: str) -> str:
     return (
         f'<div class="sl-d-side"><span class="sl-d-label">{html.escape(label)}</span>'
         f"<ul>{items}</ul></div>"
@@ -236,11 +247,11 @@ def _step_html(number: int, step: Step, check: StepCheck) -> str:
         f"{html.escape(badge)}</span>",
         f'<a class="sl-d-anchor" href="#{step_anchor(step.id)}">#{html.escape(step.id)}</a>',
         "</div>",
-        f'<p class="sl-d-explanation">{html.escape(step.explanation)}</p>',
-        '<div class="sl-d-math">',
+        f'<p class="sl-d-explanation">{html.escape(_typeset(step.explanation))}</p>',
     ]
-    for name, value in parts.notes:
-        rows.append(_math(_relation(name, value, "≔"), display=True))
+    if parts.notes:
+        rows.append(_side("definitions", parts.notes, "≔", tall=True))
+    rows.append('<div class="sl-d-math">')
     main = _relation(*parts.relation)
     if parts.premise is not None:
         condition = (
@@ -252,13 +263,13 @@ def _step_html(number: int, step: Step, check: StepCheck) -> str:
             f"{_relation(*parts.premise)}{condition}"
             f'<mspace width="1em"/><mo>⟹</mo><mspace width="1em"/>{main}'
         )
-    if parts.indices:
-        indices = "<mo>,</mo>".join(_index_mathml(*ix) for ix in parts.indices)
-        main += (
-            f'<mspace width="2em"/><mtext>for</mtext><mspace width="0.5em"/>{indices}'
-        )
     rows.append(_math(main, display=True))
     rows.append("</div>")
+    if parts.indices:
+        indices = "".join(
+            f"<li>{_math(_index_mathml(*ix))}</li>" for ix in parts.indices
+        )
+        rows.append(_side_row("for", indices))
     if parts.where:
         rows.append(_side("where", parts.where))
     if parts.given:
@@ -266,6 +277,11 @@ def _step_html(number: int, step: Step, check: StepCheck) -> str:
     rows.append(f'<p class="sl-d-check">Check: {html.escape(check.detail)}.</p>')
     rows.append("</li>")
     return "\n".join(rows)
+
+
+def _typeset(text: str) -> str:
+    """Running text with a true minus sign between spaced operands."""
+    return text.replace(" - ", " \u2212 ").replace("(1-", "(1\u2212")
 
 
 def derivation_html_section(

@@ -293,6 +293,7 @@ _LATEX_UNICODE = {
     "‖": r"$\Vert$",
     "ᵀ": r"\textsuperscript{T}",
     "←": r"$\leftarrow$",
+    "↦": r"$\mapsto$",
     "⟹": r"$\Longrightarrow$",
     "−": "-",
     "′": "'",

@@ -549,6 +549,24 @@ def _steps(K: int) -> list[Step]:
             domains={alpha: (0.01, 0.99)},
         )
     )
+    variance = sp.Symbol("V", positive=True)
+    centering = sp.ImmutableMatrix([sp.Rational(-1, 2), sp.Rational(1, 2)])
+    add(
+        Step(
+            "standard-errors",
+            "Standard errors in another gauge",
+            "Estimate in an identified gauge (the logistic w, i.e. reference class 1) "
+            "and map linearly, Cov ↦ A Cov Aᵀ: in the centered gauge (w₁, w₂) = "
+            "(-w/2, w/2) each row's standard error is half the logistic one, and the "
+            "two rows are perfectly anti-correlated.",
+            sp.MatMul(centering, sp.ImmutableMatrix([[variance]]), centering.T),
+            sp.MatMul(
+                _frac(variance, sp.Integer(4)),
+                sp.ImmutableMatrix([[1, -1], [-1, 1]]),
+            ),
+            where=(),
+        )
+    )
     return steps
 
 
