@@ -54,7 +54,8 @@ header.hero h1 {
   font: 600 34px/1.2 var(--serif); margin: 8px 0 10px; letter-spacing: -.01em;
 }
 header.hero .identity {
-  font-size: 20px; margin: 6px 0 14px; color: #dfe9f6;
+  font-size: 20px; margin: 6px 0 14px; color: #dfe9f6; overflow-x: auto;
+  overflow-y: hidden; max-width: 100%;
 }
 header.hero .identity math { font-size: 1.12em; }
 header.hero .meta { color: #b9cbe3; font-size: 14px; }
@@ -140,6 +141,7 @@ dl.settings {
 }
 dl.settings dt { color: var(--muted); }
 dl.settings dd { margin: 0; font-family: var(--mono); font-size: 13px; }
+.derivation { overflow-x: auto; }
 .derivation .sl-d { max-width: none; }
 .derivation math { font-size: 1.08em; }
 pre.cmd {
@@ -150,6 +152,8 @@ footer { color: var(--faint); font-size: 13px; margin-top: 48px; }
 @media (max-width: 760px) {
   .answers { grid-template-columns: 1fr; }
   header.hero h1 { font-size: 27px; }
+  header.hero .identity { font-size: 16px; }
+  main, header.hero .inner { padding-left: 16px; padding-right: 16px; }
 }
 @media print {
   nav.toc { display: none; }
