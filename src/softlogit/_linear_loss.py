@@ -542,8 +542,9 @@ def _multinomial_hessian(
         Xa = X[start:stop]
         if fit_intercept:
             Xa = np.hstack([Xa, np.ones((stop - start, 1), dtype=X.dtype)])
-        A = (P[start:stop, :, None] * Xa[:, None, :]).reshape(stop - start, size)
-        A *= root[start:stop, None]
+        # Rows sqrt(swn_i) (p_i kron xa_i): scale the small factor, not the product.
+        Ps = P[start:stop] * root[start:stop, None]
+        A = (Ps[:, :, None] * Xa[:, None, :]).reshape(stop - start, size)
         if A.dtype == np.float64:
             # Upper triangle of A^T A by BLAS syrk (half the flops of a GEMM); A is
             # C-ordered, so A.T is Fortran-ordered and passes without a copy.
