@@ -245,7 +245,8 @@ def test_network_names_and_defaults() -> None:
     assert set(default_networks(2)) <= set(network_names(2))
     assert set(default_networks(5)) == set(network_names(5))
     assert default_pairs(("0", "2")) == (("0", "2"),)
-    assert default_pairs(("1", "2")) == ()
+    assert default_pairs(("1", "2")) == (("2", "1"),)
+    assert default_pairs(("1", "1c")) == ()
 
 
 def test_record_interval_and_optimizer_spec() -> None:

@@ -349,18 +349,22 @@ def answer_questions(
             f"{_fmt(proba)}"
         )
 
-    p01 = by.get(("0", "1"))
-    p01c = by.get(("0", "1c"))
+    # network 2 stands in for network 0 when 0 was not run (T4: they are the same)
+    p01 = by.get(("0", "1")) or by.get(("2", "1"))
+    p01c = by.get(("0", "1c")) or by.get(("2", "1c"))
     if p01 is not None or p01c is not None:
         parts = []
+        first = p01 if p01 is not None else p01c
+        assert first is not None
+        z = first.left if first.left in ("0", "2") else first.right
         if p01 is not None:
             if p01.verdict == NOT_COMPARED:
                 parts.append(
-                    f"Networks 0 and 1 could not be compared: {p01.explanation}"
+                    f"Networks {z} and 1 could not be compared: {p01.explanation}"
                 )
             elif p01.verdict == IDENTICAL:
                 parts.append(
-                    f"At equal learning rates networks 0 and 1 stayed within rounding of "
+                    f"At equal learning rates networks {z} and 1 stayed within rounding of "
                     f"each other over these {steps} steps ({gap(p01)}), although T5 "
                     "predicts that they drift apart."
                 )
@@ -372,20 +376,20 @@ def answer_questions(
                 )
                 parts.append(
                     f"No. Trained side by side with {opt} at the same learning rate "
-                    f"from equivalent initial weights, networks 0 and 1 {qual} after "
+                    f"from equivalent initial weights, networks {z} and 1 {qual} after "
                     f"{steps} steps ({gap(p01)}). The base receives the same gradient "
                     "while the functions agree, but the head difference w2 - w1 of "
-                    "network 0 receives the gradient once through each row, so it "
+                    f"network {z} receives the gradient once through each row, so it "
                     "moves twice as far per step as network 1's w (T5)."
                 )
-            move = next((m for m in movements if (m.left, m.right) == ("0", "1")), None)
+            move = next((m for m in movements if m.right == "1"), None)
             if move is not None:
                 parts.append(f"Measured first-step ratio: {move.ratio:.6f}.")
         if p01c is not None:
             if p01c.verdict == IDENTICAL:
                 parts.append(
                     "With network 1's head learning rate doubled and its head weight "
-                    f"decay halved (network 1c), it reproduces network 0 up to rounding "
+                    f"decay halved (network 1c), it reproduces network {z} up to rounding "
                     f"({gap(p01c)}; threshold {_fmt(p01c.threshold)})."
                 )
             elif p01c.verdict == NOT_COMPARED:
@@ -398,7 +402,7 @@ def answer_questions(
                 )
             else:
                 parts.append(
-                    "Network 1c (head rate x2, decay x1/2) should reproduce network 0 "
+                    f"Network 1c (head rate x2, decay x1/2) should reproduce network {z} "
                     f"exactly, but rounding was amplified: {gap(p01c)} ({p01c.verdict})."
                 )
         out["networks_0_and_1"] = " ".join(parts)

@@ -85,18 +85,23 @@ def default_networks(n_classes: int) -> tuple[str, ...]:
 def default_pairs(networks: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """Pairs compared when the spec leaves ``pairs`` unset.
 
-    Network 0 against 2, 1 and 1c (those that are run), and the softmax head against
-    each reference head.
+    Network 0 (or, if it is not run, network 2) against 2, 1 and 1c (those that
+    are run), and the softmax head against each reference head.
 
     Examples
     --------
     >>> from softlogit.experiment import default_pairs
     >>> default_pairs(("0", "1", "2", "1c"))
     (('0', '2'), ('0', '1'), ('0', '1c'))
+    >>> default_pairs(("2", "1"))
+    (('2', '1'),)
     """
-    wanted = [("0", "2"), ("0", "1"), ("0", "1c")]
+    anchor = "0" if "0" in networks else "2"
+    wanted = [(anchor, "2"), (anchor, "1"), (anchor, "1c")]
     wanted += [("softmax", "reference"), ("softmax", "reference-P")]
-    return tuple((a, b) for a, b in wanted if a in networks and b in networks)
+    return tuple(
+        (a, b) for a, b in wanted if a != b and a in networks and b in networks
+    )
 
 
 def _choice(option: str, value: object, choices: tuple[str, ...]) -> str:
