@@ -107,6 +107,30 @@ def measure() -> list[dict[str, object]]:
                     "softmax_cross_entropy", dtype, f"{k}-class rows, probabilities",
                     err, rows_p[np.argmax(err)], len(rows_p),
                 )  # fmt: skip
+    # The hard case of logsumexp: log-probabilities, whose lse is ~1e-17 (condition
+    # number ~1e16), and the same shifted by up to 1e-6 (condition number ~1e6).
+    rng = np.random.default_rng(0)
+    for k in (3, 10):
+        logp = np.log(rng.dirichlet(np.ones(k), size=1000))
+        shifted = logp + rng.uniform(-1e-6, 1e-6, size=(1000, 1))
+        for label, x in (("log-probabilities", logp), ("shifted by <= 1e-6", shifted)):
+            got = sl.logsumexp(x, axis=-1)
+            with ts.mpmath.workdps(ts.DPS):
+                parts = [ts.mp_lse_parts(row) for row in x]
+            want = np.array([float(v) for v, _ in parts])
+            scale = np.array([float(sc) for _, sc in parts])
+            err = ts.ulp_error(got, want)
+            record(
+                "logsumexp", "float64", f"{label}, K={k}", err, x[np.argmax(err)],
+                len(x),
+            )  # fmt: skip
+            if label == "log-probabilities":
+                # absolute error relative to max(|m|, log1p term), in units of 2**-100
+                ratio = np.abs(got - want) / scale / 2.0**-100
+                record(
+                    "logsumexp", "float64", f"{label}, K={k}: |err| / (2**-100 scale)",
+                    ratio, x[np.argmax(ratio)], len(x),
+                )  # fmt: skip
     return rows
 
 
