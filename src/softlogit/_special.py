@@ -2,8 +2,14 @@
 
 Every function here keeps the input's floating dtype (float32 in, float32 out; integers,
 booleans and Python numbers become float64). Lower-precision inputs are evaluated in float64
-and rounded once at the end, so float32 results are within an ulp or two of the correctly
-rounded value. Object, string and complex input raises ``TypeError``.
+and rounded once at the end. Object, string and complex input raises ``TypeError``.
+
+Accuracy, measured against 50-digit mpmath references on grids that cover
+[-1e308, 1e308] (log-spaced magnitudes of both signs, dense in [-800, 800], +-0, +-inf;
+pairs and triples of such logits for the row functions): at most 2 ulp in float64 for
+every function, and every float32 result on those grids correctly rounded (``python -m
+benchmarks.accuracy`` prints the table; ``tests/test_special.py`` asserts 4 ulp). No
+function overflows or warns for finite input, and none returns NaN for finite input.
 """
 
 from __future__ import annotations
