@@ -1,0 +1,399 @@
+"""``softlogit fit`` and ``softlogit predict``: models from and for CSV files.
+
+``fit`` reads a CSV file, fits a :class:`~softlogit.SoftmaxRegression` or
+:class:`~softlogit.LogisticRegression` on all columns but the target, prints the
+summary (coefficients with standard errors for an unpenalized fit, coefficients only
+for a penalized one) and saves the model as JSON. ``predict`` loads such a model and
+writes one row per input row: the probability of every class (``proba_<class>``) and
+the predicted class. Every output file is written atomically and never replaces an
+existing file without ``--force``.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import shutil
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from softlogit._errors import CLIError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+__all__ = ["fit", "predict"]
+
+_SETTINGS = {"help_option_names": ["-h", "--help"]}
+
+
+# ------------------------------------------------------------------------- reading
+def _read_csv(path: str, name: str) -> pd.DataFrame:
+    """Read a CSV file, turning every reading problem into a CLIError."""
+    import pandas as pd
+
+    p = Path(path)
+    if not p.exists():
+        raise CLIError(f"{name} {path!r} does not exist.")
+    if not p.is_file():
+        raise CLIError(f"{name} {path!r} is not a file.")
+    try:
+        frame = pd.read_csv(p)
+    except pd.errors.EmptyDataError:
+        raise CLIError(f"{name} {path!r} is empty.") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc)
+        raise CLIError(f"{name} {path!r} is not a valid CSV file: {first}") from None
+    if frame.shape[0] == 0:
+        raise CLIError(f"{name} {path!r} has a header but no data rows.")
+    duplicated = frame.columns[frame.columns.duplicated()].tolist()
+    if duplicated:  # pragma: no cover - pandas renames duplicates ("a.1")
+        raise CLIError(f"{name} {path!r} has duplicated columns {duplicated}.")
+    return frame
+
+
+def _line(position: int) -> int:
+    """The file line of data row ``position`` (the header is line 1)."""
+    return position + 2
+
+
+def _numeric_features(frame: pd.DataFrame, path: str) -> pd.DataFrame:
+    """Check that every column is numeric and finite; return them as float64."""
+    import numpy as np
+    import pandas as pd
+
+    out = {}
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype.kind == "b":
+            values = values.astype(np.float64)
+        elif values.dtype.kind not in "iuf":
+            coerced = pd.to_numeric(values, errors="coerce")
+            bad = np.flatnonzero(coerced.isna().to_numpy() & values.notna().to_numpy())
+            if bad.size:
+                raise CLIError(
+                    f"feature column {column!r} of {path!r} is not numeric: "
+                    f"{values.iloc[bad[0]]!r} at line {_line(int(bad[0]))}."
+                )
+            values = coerced
+        arr = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = np.flatnonzero(~np.isfinite(arr))
+        if bad.size:
+            what = "a missing value" if np.isnan(arr[bad[0]]) else "an infinite value"
+            raise CLIError(
+                f"feature column {column!r} of {path!r} has {what} at line "
+                f"{_line(int(bad[0]))}; remove or impute it."
+            )
+        out[str(column)] = arr
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _parse_C(value: str) -> float:
+    try:
+        C = float(value)
+    except ValueError:
+        raise CLIError(
+            f"--C must be a positive number or 'inf'; got {value!r}."
+        ) from None
+    if not C > 0 or math.isnan(C):
+        raise CLIError(f"--C must be a positive number or 'inf'; got {value!r}.")
+    return C
+
+
+def _parse_label(value: str, classes: np.ndarray[Any, Any]) -> object:
+    """Convert the text of --reference to a label of ``classes``' type."""
+    for label in classes.tolist():
+        if str(label) == value:
+            return label
+    shown = ", ".join(str(c) for c in classes.tolist())
+    raise CLIError(f"--reference must be one of the classes ({shown}); got {value!r}.")
+
+
+def _check_out(out: str | None, force: bool, option: str) -> None:
+    """Fail before any work if ``out`` cannot be written."""
+    if out is None:
+        return
+    target = Path(out)
+    if target.exists() and not force:
+        raise CLIError(
+            f"{option} {out!r} already exists; pass --force to overwrite it."
+        )
+    if target.exists() and target.is_dir():
+        raise CLIError(f"{option} {out!r} is a directory.")
+    if not target.parent.exists():
+        raise CLIError(
+            f"{option} {out!r}: directory {str(target.parent)!r} does not exist."
+        )
+
+
+def _width() -> int:
+    return max(80, min(140, shutil.get_terminal_size((100, 24)).columns))
+
+
+def _coefficient_text(model: Any, title: str) -> str:
+    """A rich table of the coefficients (penalized fits have no standard errors)."""
+    import numpy as np
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(
+        title=title,
+        caption="penalized fit: coefficients only (standard errors need --C inf)",
+        caption_justify="left",
+    )
+    names = (["intercept"] if model.fit_intercept else []) + [
+        str(n) for n in model.feature_names_in_
+    ]
+    coef = np.asarray(model.coef_)
+    intercept = np.asarray(model.intercept_)
+    rows = [model.classes_[1]] if coef.shape[0] == 1 else list(model.classes_.tolist())
+    table.add_column("term")
+    for label in rows:
+        table.add_column(str(label), justify="right")
+    for t, name in enumerate(names):
+        values = intercept if (model.fit_intercept and t == 0) else None
+        col = t - int(bool(model.fit_intercept))
+        cells = [
+            f"{(values[e] if values is not None else coef[e, col]):.6g}"
+            for e in range(coef.shape[0])
+        ]
+        table.add_row(name, *cells)
+    buffer = io.StringIO()
+    Console(file=buffer, width=_width(), color_system=None).print(table)
+    return buffer.getvalue()
+
+
+# ----------------------------------------------------------------------------- fit
+@click.command("fit", context_settings=_SETTINGS)
+@click.argument("data", metavar="DATA.csv")
+@click.option("--target", required=True, metavar="COL", help="The class column.")
+@click.option(
+    "--model",
+    "kind",
+    type=click.Choice(["softmax", "logistic"]),
+    default="softmax",
+    show_default=True,
+    help="SoftmaxRegression (any number of classes) or LogisticRegression (two).",
+)
+@click.option(
+    "--C",
+    "C_text",
+    default="inf",
+    show_default=True,
+    metavar="FLOAT|inf",
+    help="Inverse L2 strength (scikit-learn's C); 'inf' fits the unpenalized MLE "
+    "and prints standard errors.",
+)
+@click.option(
+    "--gauge",
+    type=click.Choice(["centered", "reference", "none"]),
+    default=None,
+    help="Softmax only: how the coefficients are identified (default centered, or "
+    "reference when --reference is given).",
+)
+@click.option(
+    "--reference",
+    default=None,
+    metavar="CLASS",
+    help="Softmax only: the reference class of --gauge reference (default: first).",
+)
+@click.option("--no-intercept", is_flag=True, help="Fit without an intercept.")
+@click.option(
+    "--alpha",
+    default=0.05,
+    show_default=True,
+    type=float,
+    help="Confidence intervals have level 1 - alpha.",
+)
+@click.option(
+    "--tol",
+    default=1e-8,
+    show_default=True,
+    type=float,
+    help="Convergence tolerance on the gradient (tighter than the estimators' "
+    "default, so that printed digits are converged).",
+)
+@click.option(
+    "--max-iter",
+    default=1000,
+    show_default=True,
+    type=int,
+    help="Maximal number of solver iterations.",
+)
+@click.option(
+    "--out", default=None, metavar="MODEL.json", help="Save the model (JSON) there."
+)
+@click.option("--force", is_flag=True, help="Overwrite MODEL.json if it exists.")
+def fit(
+    data: str,
+    target: str,
+    kind: str,
+    C_text: str,
+    gauge: str | None,
+    reference: str | None,
+    no_intercept: bool,
+    alpha: float,
+    tol: float,
+    max_iter: int,
+    out: str | None,
+    force: bool,
+) -> int:
+    """Fit a softmax or logistic regression on DATA.csv and print its summary.
+
+    Every column but --target is a feature and must be numeric. With the default
+    --C inf the fit is the unpenalized maximum-likelihood estimate; it does not exist
+    on separable data, which are reported with advice to use a finite --C.
+    """
+    C = _parse_C(C_text)
+    if not 0.0 < alpha < 1.0:
+        raise CLIError(f"--alpha must be in (0, 1); got {alpha!r}.")
+    if not tol > 0:
+        raise CLIError(f"--tol must be positive; got {tol!r}.")
+    if max_iter < 1:
+        raise CLIError(f"--max-iter must be at least 1; got {max_iter!r}.")
+    if kind == "logistic" and (gauge is not None or reference is not None):
+        raise CLIError("--gauge and --reference apply to --model softmax only.")
+    if reference is not None and gauge not in (None, "reference"):
+        raise CLIError(f"--reference needs --gauge reference; got --gauge {gauge}.")
+    _check_out(out, force, "--out")
+
+    frame = _read_csv(data, "DATA")
+    if target not in frame.columns:
+        shown = ", ".join(repr(str(c)) for c in frame.columns)
+        raise CLIError(f"--target {target!r} is not a column of {data!r} ({shown}).")
+    y = frame[target]
+    missing = y.isna().to_numpy().nonzero()[0]
+    if missing.size:
+        raise CLIError(
+            f"target column {target!r} has a missing value at line "
+            f"{_line(int(missing[0]))}."
+        )
+    features = frame.drop(columns=[target])
+    if features.shape[1] == 0:
+        raise CLIError(f"{data!r} has no feature column besides --target {target!r}.")
+    X = _numeric_features(features, data)
+    n_classes = y.nunique()
+    if n_classes < 2:
+        raise CLIError(
+            f"target column {target!r} has a single class ({y.iloc[0]!r}); a "
+            "classifier needs at least two."
+        )
+
+    from softlogit._estimators import LogisticRegression, SoftmaxRegression
+
+    model: Any
+    if kind == "logistic":
+        if n_classes != 2:
+            raise CLIError(
+                f"--model logistic needs exactly 2 classes; {target!r} has "
+                f"{n_classes}: use --model softmax."
+            )
+        model = LogisticRegression(
+            C=C, fit_intercept=not no_intercept, tol=tol, max_iter=max_iter
+        )
+    else:
+        import numpy as np
+
+        chosen_gauge = gauge or ("reference" if reference is not None else "centered")
+        ref_label = (
+            None
+            if reference is None
+            else _parse_label(reference, np.unique(y.to_numpy()))
+        )
+        model = SoftmaxRegression(
+            C=C,
+            fit_intercept=not no_intercept,
+            gauge=chosen_gauge,  # type: ignore[arg-type]
+            reference_class=ref_label,
+            tol=tol,
+            max_iter=max_iter,
+        )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, y.to_numpy())
+    for w in caught:
+        click.echo(f"warning: {w.message}", err=True)
+
+    if math.isinf(C):
+        note = ""
+        if getattr(model, "gauge", None) == "none":
+            note = (
+                "note: gauge 'none' is not identified; the table shows the centered "
+                "gauge.\n"
+            )
+            summary = model.summary(alpha=alpha, gauge="centered")
+        else:
+            summary = model.summary(alpha=alpha)
+        click.echo(note + summary.to_text(width=_width()), nl=False)
+    else:
+        title = f"{type(model).__name__}, C={C:g}" + (
+            f", gauge {model.gauge}" if hasattr(model, "gauge") else ""
+        )
+        click.echo(_coefficient_text(model, title), nl=False)
+    if out is not None:
+        path = model.save(out, force=force)
+        click.echo(f"saved {type(model).__name__} to {str(path)!r}", err=True)
+    return 0
+
+
+# ------------------------------------------------------------------------- predict
+@click.command("predict", context_settings=_SETTINGS)
+@click.argument("model_path", metavar="MODEL.json")
+@click.argument("data", metavar="DATA.csv")
+@click.option(
+    "--out",
+    default=None,
+    metavar="PRED.csv",
+    help="Write the predictions there (default: standard output).",
+)
+@click.option("--force", is_flag=True, help="Overwrite PRED.csv if it exists.")
+def predict(model_path: str, data: str, out: str | None, force: bool) -> int:
+    """Write class probabilities (proba_<class>) and the predicted class.
+
+    The feature columns are found by the names the model was fitted with; other
+    columns (the target, identifiers) are ignored.
+    """
+    import pandas as pd
+
+    from softlogit._io import atomic_write_text
+    from softlogit._persistence import load_model
+
+    _check_out(out, force, "--out")
+    if not Path(model_path).is_file():
+        raise CLIError(f"MODEL {model_path!r} does not exist.")
+    model = load_model(model_path)
+    frame = _read_csv(data, "DATA")
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        wanted = [str(n) for n in names]
+        absent = [n for n in wanted if n not in frame.columns]
+        if absent:
+            raise CLIError(
+                f"{data!r} lacks the feature column(s) {absent} the model was fitted "
+                "with."
+            )
+        X = _numeric_features(frame[wanted], data)
+    else:
+        if frame.shape[1] != model.n_features_in_:
+            raise CLIError(
+                f"{data!r} has {frame.shape[1]} columns; the model expects "
+                f"{model.n_features_in_} features."
+            )
+        X = _numeric_features(frame, data)
+    proba = model.predict_proba(X if names is not None else X.to_numpy())
+    classes = model.classes_
+    result = pd.DataFrame(
+        {f"proba_{c}": proba[:, k] for k, c in enumerate(classes.tolist())}
+    )
+    result["predicted"] = model.predict(X if names is not None else X.to_numpy())
+    text = result.to_csv(index=False)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        atomic_write_text(out, text, force=force, name="--out")
+        click.echo(f"wrote {len(result)} predictions to {out!r}", err=True)
+    return 0

@@ -1,0 +1,295 @@
+"""`softlogit fit` and `softlogit predict`, run in-process through main()."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+
+from softlogit import SoftmaxRegression, load_model
+from softlogit._cli import main
+
+
+def _frame(rng: np.random.Generator, n: int = 200, k: int = 3) -> pd.DataFrame:
+    X = rng.normal(size=(n, 2))
+    W = rng.normal(size=(k, 2))
+    y = np.argmax(X @ W.T + rng.gumbel(size=(n, k)), axis=1)
+    names = np.array(["ant", "bee", "cat", "dog"])[:k]
+    return pd.DataFrame({"size": X[:, 0], "speed": X[:, 1], "kind": names[y]})
+
+
+@pytest.fixture
+def csv(tmp_path: Path, rng: np.random.Generator) -> Path:
+    path = tmp_path / "data.csv"
+    _frame(rng).to_csv(path, index=False)
+    return path
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _assert_error(code: int, err: str, *fragments: str) -> None:
+    assert code == 2
+    assert err.startswith("error: ")
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in err, (fragment, err)
+
+
+def test_fit_prints_the_summary_and_saves(
+    capsys: pytest.CaptureFixture[str], csv: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "model.json"
+    code, stdout, err = _run(
+        capsys,
+        "fit",
+        str(csv),
+        "--target",
+        "kind",
+        "--gauge",
+        "reference",
+        "--out",
+        str(out),
+    )
+    assert code == 0, err
+    assert "gauge: reference, class 'ant'" in stdout
+    assert "std err" in stdout
+    assert "speed" in stdout
+    assert "saved SoftmaxRegression" in err
+    # The saved model is the MLE: it matches statsmodels' MNLogit (reference = first).
+    frame = pd.read_csv(csv)
+    model = load_model(out)
+    codes = pd.Categorical(frame["kind"]).codes
+    ref = sm.MNLogit(codes, sm.add_constant(frame[["size", "speed"]].to_numpy())).fit(
+        disp=0, method="newton", tol=1e-12
+    )
+    fitted = np.column_stack([model.intercept_, model.coef_])[1:]
+    np.testing.assert_allclose(fitted.T, ref.params, rtol=1e-5, atol=1e-7)
+    assert f"{model.summary().log_likelihood:.6g}" in stdout
+    assert model.feature_names_in_.tolist() == ["size", "speed"]
+
+
+def test_fit_logistic_and_penalized(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, rng: np.random.Generator
+) -> None:
+    path = tmp_path / "two.csv"
+    _frame(rng, k=2).to_csv(path, index=False)
+    code, stdout, err = _run(
+        capsys, "fit", str(path), "--target", "kind", "--model", "logistic"
+    )
+    assert code == 0, err
+    assert "LogisticRegression — unpenalized MLE" in stdout
+    code, stdout, err = _run(capsys, "fit", str(path), "--target", "kind", "--C", "0.5")
+    assert code == 0, err
+    assert "C=0.5" in stdout
+    assert "penalized fit: coefficients only" in stdout
+    assert "std err" not in stdout
+
+
+def test_fit_raw_gauge_reports_the_centered_table(
+    capsys: pytest.CaptureFixture[str], csv: Path
+) -> None:
+    code, stdout, _ = _run(
+        capsys, "fit", str(csv), "--target", "kind", "--gauge", "none"
+    )
+    assert code == 0
+    assert "gauge 'none' is not identified" in stdout
+    assert "gauge: centered" in stdout
+
+
+def test_predict_writes_probabilities(
+    capsys: pytest.CaptureFixture[str], csv: Path, tmp_path: Path
+) -> None:
+    model_path = tmp_path / "m.json"
+    assert main(["fit", str(csv), "--target", "kind", "--out", str(model_path)]) == 0
+    pred = tmp_path / "pred.csv"
+    # columns reordered and an extra identifier column: found by name
+    frame = pd.read_csv(csv)
+    shuffled = frame[["kind", "speed", "size"]].assign(id=range(len(frame)))
+    data = tmp_path / "new.csv"
+    shuffled.to_csv(data, index=False)
+    capsys.readouterr()
+    code, _, err = _run(
+        capsys, "predict", str(model_path), str(data), "--out", str(pred)
+    )
+    assert code == 0, err
+    result = pd.read_csv(pred)
+    assert list(result.columns) == ["proba_ant", "proba_bee", "proba_cat", "predicted"]
+    # an independent fit on the same data gives the same probabilities
+    direct = SoftmaxRegression(C=np.inf, tol=1e-8).fit(
+        frame[["size", "speed"]], frame["kind"]
+    )
+    expected = direct.predict_proba(frame[["size", "speed"]])
+    np.testing.assert_allclose(result.iloc[:, :3].to_numpy(), expected, rtol=1e-9)
+    # and exactly the saved model's (CSV floats are written to round-trip)
+    exact = load_model(model_path).predict_proba(frame[["size", "speed"]])
+    assert np.array_equal(result.iloc[:, :3].to_numpy(), exact)
+    assert (
+        result["predicted"].tolist()
+        == direct.predict(frame[["size", "speed"]]).tolist()
+    )
+    # to standard output when --out is absent
+    code, stdout, _ = _run(capsys, "predict", str(model_path), str(data))
+    assert code == 0
+    assert stdout.splitlines()[0] == "proba_ant,proba_bee,proba_cat,predicted"
+    assert len(stdout.splitlines()) == len(frame) + 1
+
+
+def test_outputs_are_never_clobbered_without_force(
+    capsys: pytest.CaptureFixture[str], csv: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "m.json"
+    out.write_text("keep me", encoding="utf-8")
+    code, _, err = _run(capsys, "fit", str(csv), "--target", "kind", "--out", str(out))
+    _assert_error(code, err, "already exists", "--force")
+    assert out.read_text(encoding="utf-8") == "keep me"
+    code, _, err = _run(
+        capsys, "fit", str(csv), "--target", "kind", "--out", str(out), "--force"
+    )
+    assert code == 0, err
+    pred = tmp_path / "p.csv"
+    pred.write_text("old", encoding="utf-8")
+    code, _, err = _run(capsys, "predict", str(out), str(csv), "--out", str(pred))
+    _assert_error(code, err, "already exists")
+    assert pred.read_text(encoding="utf-8") == "old"
+    assert main(["predict", str(out), str(csv), "--out", str(pred), "--force"]) == 0
+    assert pred.read_text(encoding="utf-8").startswith("proba_ant")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv", "m.json", "p.csv"]
+
+
+def test_failed_fit_writes_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Separable data: the unpenalized fit fails and no model file appears."""
+    path = tmp_path / "sep.csv"
+    pd.DataFrame({"x": [-2.0, -1.0, 1.0, 2.0], "y": [0, 0, 1, 1]}).to_csv(
+        path, index=False
+    )
+    out = tmp_path / "m.json"
+    code, _, err = _run(capsys, "fit", str(path), "--target", "y", "--out", str(out))
+    _assert_error(code, err, "completely separated", "finite C")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "argv", "fragments"),
+    [
+        (None, ["--target", "kind"], ["does not exist"]),
+        ("", ["--target", "kind"], ["is empty"]),
+        ("a,kind\n", ["--target", "kind"], ["no data rows"]),
+        ("a,kind\n1,x\n2,y\n", ["--target", "nope"], ["--target 'nope'", "'a'"]),
+        (
+            "a,b,kind\n1,red,x\n2,blue,y\n",
+            ["--target", "kind"],
+            ["column 'b'", "not numeric", "'red'", "line 2"],
+        ),
+        (
+            "a,kind\n1,x\n,y\n3,x\n",
+            ["--target", "kind"],
+            ["column 'a'", "missing value", "line 3"],
+        ),
+        ("a,kind\n1,x\ninf,y\n", ["--target", "kind"], ["infinite value", "line 3"]),
+        ("a,kind\n1,x\n2,\n", ["--target", "kind"], ["target column 'kind'", "line 3"]),
+        ("a,kind\n1,x\n2,x\n", ["--target", "kind"], ["single class"]),
+        ("kind\nx\ny\n", ["--target", "kind"], ["no feature column"]),
+        ("a,kind\n1,x\n2,y\n", ["--target", "kind", "--C", "abc"], ["--C must be"]),
+        ("a,kind\n1,x\n2,y\n", ["--target", "kind", "--C", "-1"], ["got '-1'"]),
+        ("a,kind\n1,x\n2,y\n", ["--target", "kind", "--C", "nan"], ["--C must be"]),
+        ("a,kind\n1,x\n2,y\n", ["--target", "kind", "--alpha", "2"], ["--alpha"]),
+        (
+            "a,kind\n1,x\n2,y\n3,z\n",
+            ["--target", "kind", "--model", "logistic"],
+            ["exactly 2 classes"],
+        ),
+        (
+            "a,kind\n1,x\n2,y\n",
+            ["--target", "kind", "--model", "logistic", "--gauge", "centered"],
+            ["--model softmax only"],
+        ),
+        (
+            "a,kind\n1,x\n2,y\n",
+            ["--target", "kind", "--reference", "q"],
+            ["--reference must be one of the classes (x, y)"],
+        ),
+        (
+            "a,kind\n1,x\n2,y\n",
+            ["--target", "kind", "--reference", "x", "--gauge", "centered"],
+            ["--reference needs"],
+        ),
+        ("a,kind\n1,x\n2,y\n", ["--target", "kind", "--tol", "0"], ["--tol"]),
+        ("a,kind\n1,x\n2,y\n", ["--target", "kind", "--max-iter", "0"], ["--max-iter"]),
+    ],
+    ids=[
+        "missing-file",
+        "empty",
+        "header-only",
+        "no-target",
+        "non-numeric",
+        "nan",
+        "inf",
+        "nan-target",
+        "one-class",
+        "no-features",
+        "C-text",
+        "C-negative",
+        "C-nan",
+        "alpha",
+        "logistic-3",
+        "gauge-logistic",
+        "bad-reference",
+        "reference-centered",
+        "tol",
+        "max-iter",
+    ],
+)
+def test_fit_input_errors(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    content: str | None,
+    argv: list[str],
+    fragments: list[str],
+) -> None:
+    path = tmp_path / "in.csv"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    code, _, err = _run(capsys, "fit", str(path), *argv)
+    _assert_error(code, err, *fragments)
+
+
+def test_fit_rejects_a_directory_and_missing_out_directory(
+    capsys: pytest.CaptureFixture[str], csv: Path, tmp_path: Path
+) -> None:
+    code, _, err = _run(capsys, "fit", str(tmp_path), "--target", "kind")
+    _assert_error(code, err, "is not a file")
+    missing = tmp_path / "no" / "m.json"
+    code, _, err = _run(
+        capsys, "fit", str(csv), "--target", "kind", "--out", str(missing)
+    )
+    _assert_error(code, err, "does not exist")
+
+
+def test_predict_errors(
+    capsys: pytest.CaptureFixture[str], csv: Path, tmp_path: Path
+) -> None:
+    model = tmp_path / "m.json"
+    code, _, err = _run(capsys, "predict", str(model), str(csv))
+    _assert_error(code, err, "MODEL", "does not exist")
+    model.write_text('{"format": "pickle"}', encoding="utf-8")
+    code, _, err = _run(capsys, "predict", str(model), str(csv))
+    _assert_error(code, err, "field `format`")
+    model.unlink()
+    assert main(["fit", str(csv), "--target", "kind", "--out", str(model)]) == 0
+    capsys.readouterr()
+    other = tmp_path / "other.csv"
+    other.write_text("size,weight\n1,2\n", encoding="utf-8")
+    code, _, err = _run(capsys, "predict", str(model), str(other))
+    _assert_error(code, err, "lacks the feature column(s) ['speed']")
+    other.write_text("size,speed\n1,oops\n", encoding="utf-8")
+    code, _, err = _run(capsys, "predict", str(model), str(other))
+    _assert_error(code, err, "column 'speed'", "not numeric", "line 2")
