@@ -140,7 +140,10 @@ dl.settings {
   font-size: 14px;
 }
 dl.settings dt { color: var(--muted); }
-dl.settings dd { margin: 0; font-family: var(--mono); font-size: 13px; }
+dl.settings dd {
+  margin: 0; font-family: var(--mono); font-size: 13px; overflow-wrap: anywhere;
+}
+@media (max-width: 760px) { .card { padding: 16px 14px; } }
 .derivation { overflow-x: auto; }
 .derivation .sl-d { max-width: none; }
 .derivation math { font-size: 1.08em; }
@@ -242,7 +245,8 @@ def _networks(data: ReportData) -> str:
             f'<td class="num">{final}</td><td>{status}</td></tr>'
         )
     return (
-        '<section id="networks"><h2>The networks</h2><div class="card">'
+        '<section id="networks"><h2>The networks</h2>'
+        '<div class="card" style="overflow-x:auto">'
         "<table><thead><tr><th>network</th><th>head</th>"
         '<th class="num">final loss</th><th>status</th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div></section>"
