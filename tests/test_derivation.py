@@ -283,6 +283,12 @@ def test_derivation_rejects_bad_class_counts(value: int) -> None:
         derivation(value)
 
 
+def test_derivation_accepts_numpy_integers() -> None:
+    import numpy as np
+
+    assert derivation(np.int64(3)).n_classes == 3  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("value", [2.0, "2", True])
 def test_derivation_rejects_non_integers(value: object) -> None:
     with pytest.raises(TypeError, match="`n_classes` must be an integer"):

@@ -417,6 +417,18 @@ class Derivation:
         The number of classes ``K`` the K-class steps are specialized to.
     title : str
         A heading for renderers.
+
+    Examples
+    --------
+    >>> from softlogit import derivation
+    >>> d = derivation(3)
+    >>> d["reference-class"].title
+    'Reference-class form'
+    >>> result = d["training-dynamics"].check()
+    >>> result.passed, result.method
+    (True, 'symbolic')
+    >>> print(d.to_text()[:50])
+    Softmax regression generalizes logistic regression
     """
 
     steps: tuple[Step, ...]

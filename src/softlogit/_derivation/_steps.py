@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import sympy as sp
@@ -76,7 +77,7 @@ def derivation(n_classes: int = 2) -> Derivation:
     >>> d["two-class-identity"].check().label
     'verified (SymPy)'
     """
-    if isinstance(n_classes, bool) or not isinstance(n_classes, int):
+    if isinstance(n_classes, bool) or not isinstance(n_classes, numbers.Integral):
         raise TypeError(
             f"`n_classes` must be an integer; got {type(n_classes).__name__} "
             f"{n_classes!r}."
@@ -85,6 +86,7 @@ def derivation(n_classes: int = 2) -> Derivation:
         raise ValueError(
             f"`n_classes` must be between 2 and {_MAX_CLASSES}; got {n_classes}."
         )
+    n_classes = int(n_classes)
     return Derivation(tuple(_steps(n_classes)), n_classes=n_classes)
 
 
