@@ -168,3 +168,16 @@ def test_load_rejects_wrong_array_kind(
     np.savez(out / "arrays.npz", **arrays)
     with pytest.raises(ValueError, match=r"'network/1/train_loss' must be a 1-D float"):
         ExperimentResult.load(out)
+
+
+def test_repr_and_summary_are_short(result: ExperimentResult) -> None:
+    text = repr(result)
+    assert text.startswith("ExperimentResult(engine='numpy'")
+    assert "0 vs 2: identical up to rounding" in text
+    assert len(text) < 400
+    assert repr(result.trajectories["1c"]).startswith("Trajectory(name='1c'")
+    assert "verdict='different'" in repr(result.pair("0", "1"))
+    summary = result.summary()
+    assert "0 vs 1: different [T5; the theory predicts it]" in summary
+    assert "first-step head movement 0 / 1 (T5): 2.000000" in summary
+    assert result.answers["networks_0_and_2"] in summary

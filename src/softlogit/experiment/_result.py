@@ -120,7 +120,7 @@ class DataInfo:
         )
 
 
-@dataclass
+@dataclass(repr=False)
 class Trajectory:
     """The training record of one network.
 
@@ -180,6 +180,15 @@ class Trajectory:
         """Whether the run stopped because the loss became NaN or infinite."""
         return self.diverged_at is not None
 
+    def __repr__(self) -> str:
+        end = f", diverged at step {self.diverged_at}" if self.diverged else ""
+        return (
+            f"Trajectory(name={self.name!r}, head={self.head!r}, "
+            f"steps={int(self.steps[-1]) if self.n_records else 0}, "
+            f"records={self.n_records}, final_train_loss="
+            f"{float(self.train_loss[-1]) if self.n_records else float('nan'):.6g}{end})"
+        )
+
     @property
     def n_records(self) -> int:
         """Number of recorded steps."""
@@ -207,7 +216,7 @@ class Trajectory:
         }
 
 
-@dataclass
+@dataclass(repr=False)
 class PairComparison:
     """Two networks compared step by step, with a verdict and the theory behind it.
 
@@ -261,6 +270,12 @@ class PairComparison:
         """``'<left> vs <right>'``."""
         return f"{self.left} vs {self.right}"
 
+    def __repr__(self) -> str:
+        return (
+            f"PairComparison({self.name!r}, verdict={self.verdict!r}, "
+            f"theorem={self.theorem!r}, expected={self.expected!r})"
+        )
+
     @property
     def agrees_with_theory(self) -> bool | None:
         """Whether the verdict matches the prediction (``None``: no prediction, or
@@ -300,7 +315,7 @@ class PairComparison:
         }
 
 
-@dataclass
+@dataclass(repr=False)
 class ConservedSum:
     """T3: the sum of a K-unit head's rows, conserved by the loss gradient.
 
@@ -348,6 +363,9 @@ class ConservedSum:
     threshold: float
     theorem: str = "T3"
     derivation_step: str = "gradients"
+
+    def __repr__(self) -> str:
+        return f"ConservedSum(network={self.network!r}, verdict={self.verdict!r})"
 
     def to_json_dict(self) -> dict[str, Any]:
         """A JSON-compatible dict (the sums themselves are in ``arrays.npz``)."""
@@ -412,7 +430,7 @@ class HeadMovement:
         }
 
 
-@dataclass
+@dataclass(repr=False)
 class ExperimentResult:
     """Everything an experiment produced; the same type for every engine.
 
@@ -472,6 +490,63 @@ class ExperimentResult:
     def diverged(self) -> list[str]:
         """Names of the networks whose run diverged."""
         return [n for n, t in self.trajectories.items() if t.diverged]
+
+    def __repr__(self) -> str:
+        pairs = ", ".join(f"{p.name}: {p.verdict}" for p in self.pairs)
+        return (
+            f"ExperimentResult(engine={self.engine!r}, data={self.data.name!r}, "
+            f"networks={list(self.trajectories)}, pairs=[{pairs}])"
+        )
+
+    def summary(self) -> str:
+        """A plain-text summary: networks, verdicts with their theorems, answers.
+
+        Examples
+        --------
+        >>> from softlogit.experiment import ExperimentSpec, run_experiment
+        >>> spec = ExperimentSpec().replace(steps=20, hidden=(4,), networks=("0", "2"))
+        >>> print(run_experiment(spec).summary())  # doctest: +ELLIPSIS
+        breast_cancer: 426 training, 143 test samples, 2 classes; numpy engine, ...
+        network 0: 2 units, P(y=1) = sigmoid(z2 - z1); final train loss ...
+        network 2: 2 units, P = softmax(z1, z2); final train loss ...
+        0 vs 2: identical up to rounding [T4; the theory predicts it] ...
+        """
+        tr = self.spec.training
+        d = self.data
+        lines = [
+            f"{d.name}: {d.n_train} training, {d.n_test} test samples, "
+            f"{d.n_classes} classes; {self.engine} engine, {tr.optimizer} "
+            f"(lr {tr.lr:g}), {tr.steps} steps, {tr.dtype}"
+        ]
+        for name, t in self.trajectories.items():
+            end = f"; {t.message}" if t.diverged else ""
+            lines.append(
+                f"network {name}: {t.description}; final train loss "
+                f"{float(t.train_loss[-1]):.6g}{end}"
+            )
+        for p in self.pairs:
+            if p.agrees_with_theory is None:
+                note = "no exact prediction: measured"
+            elif p.agrees_with_theory:
+                note = "the theory predicts it"
+            else:
+                note = f"the theory predicts {p.expected}"
+            gap = max(p.max("base_max_rel"), p.max("head_max_rel"))
+            lines.append(
+                f"{p.name}: {p.verdict} [{p.theorem}; {note}] largest relative "
+                f"weight gap {gap:.3g} (threshold {p.threshold:.3g})"
+            )
+        for c in self.conserved:
+            lines.append(f"network {c.network}, w1 + w2 and b1 + b2 (T3): {c.verdict}")
+        for h in self.head_movements:
+            pred = "" if h.predicted is None else f", predicted {h.predicted:g}"
+            lines.append(
+                f"first-step head movement {h.left} / {h.right} (T5): "
+                f"{h.ratio:.6f}{pred}"
+            )
+        for key, text in self.answers.items():
+            lines.append(f"{key}: {text}")
+        return "\n".join(lines)
 
     # -- export ------------------------------------------------------------------
 
