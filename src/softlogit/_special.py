@@ -281,8 +281,13 @@ def _dd_exp_parts(a: _DD) -> tuple[FloatArray, _DD]:
     r = _dd_add(r, _two_sum(lo, -q))
     r = _dd_add(r, _fast_two_sum(-qe, -k * _LN2_LO2))
     r = (r[0] * 2.0**-8, r[1] * 2.0**-8)
-    acc: _DD = (np.full_like(hi, _INV_FACT[11][0]), np.full_like(hi, _INV_FACT[11][1]))
-    for j in range(10, 0, -1):
+    # Horner: expm1(r) = r (1 + r (1/2! + r (1/3! + ...))). With |r| < 0.0014 the
+    # terms from r**6 on are below 2**-57 of r: they need only float64 precision.
+    tail = np.full_like(hi, _INV_FACT[11][0])
+    for j in range(10, 5, -1):
+        tail = tail * r[0] + _INV_FACT[j][0]
+    acc: _DD = (tail, np.zeros_like(hi))
+    for j in range(5, 0, -1):
         c = _INV_FACT[j]
         acc = _dd_add(_dd_mul(acc, r), (np.full_like(hi, c[0]), np.full_like(hi, c[1])))
     em1 = _dd_mul(acc, r)  # expm1(r / 256)
