@@ -66,6 +66,17 @@ def _split_answer(text: str) -> tuple[str, str]:
     return text[: match.start()].strip(), text[match.end() :].strip()
 
 
+def _and(names: list[str]) -> str:
+    """``"0, 1, 2 and 1c"``.
+
+    Examples
+    --------
+    >>> _and(["0", "1", "2", "1c"]), _and(["0"])
+    ('0, 1, 2 and 1c', '0')
+    """
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def _largest(values: FloatArray) -> float:
     """The largest non-NaN value (NaN if there is none), without a warning."""
     v = np.asarray(values, dtype=np.float64)
@@ -346,7 +357,7 @@ def report_data(result: ExperimentResult) -> ReportData:
         if t.diverged
     }
     return ReportData(
-        title=f"{result.data.name}: networks {', '.join(names)} trained side by side",
+        title=(f"Networks {_and(names)} trained side by side on {result.data.name}"),
         settings=_settings(result),
         steps=steps,
         networks=tuple(names),

@@ -106,7 +106,7 @@ table.verdicts tr.why td {
   padding-bottom: 14px;
 }
 td.num { text-align: right; font-family: var(--mono); font-size: 13px; white-space: nowrap; }
-th.num { text-align: right; }
+th.num { text-align: right; white-space: nowrap; }
 td.pair { font-weight: 600; white-space: nowrap; }
 .badge {
   display: inline-block; padding: 2px 10px; border-radius: 999px; font-size: 12.5px;
