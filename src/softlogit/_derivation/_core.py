@@ -186,6 +186,8 @@ class Step:
             expr = _substitute(expr, name, value)
         if isinstance(expr, sp.MatrixExpr):
             expr = expr.doit()
+            if isinstance(expr, sp.MatrixExpr):
+                expr = expr.as_explicit()
         return expr
 
     def _entries(self, relations: Sequence[Relation]) -> Iterator[Relation]:

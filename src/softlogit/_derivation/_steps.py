@@ -557,11 +557,11 @@ def _steps(K: int) -> list[Step]:
         Step(
             "standard-errors",
             "Standard errors in another gauge",
-            "Estimate in an identified gauge (the logistic w, i.e. reference class 1) "
-            "and map linearly, Cov ↦ A Cov Aᵀ: in the centered gauge (w₁, w₂) = "
-            "(-w/2, w/2) each row's standard error is half the logistic one, and the "
-            "two rows are perfectly anti-correlated.",
-            sp.MatMul(centering, sp.ImmutableMatrix([[variance]]), centering.T),
+            "Estimate in an identified gauge (the logistic w, i.e. reference class 1, "
+            "with variance V) and map linearly, Cov ↦ A Cov Aᵀ: in the centered gauge "
+            "(w₁, w₂) = A w with A = (-1/2, 1/2)ᵀ each row's standard error is half "
+            "the logistic one, and the two rows are perfectly anti-correlated.",
+            sp.MatMul(variance, centering, centering.T),
             sp.MatMul(
                 _frac(variance, sp.Integer(4)),
                 sp.ImmutableMatrix([[1, -1], [-1, 1]]),
