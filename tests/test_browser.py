@@ -159,6 +159,7 @@ def test_derivation_page_renders(browser: Any, tmp_path: Path) -> None:
     badges = browser.find_elements("css selector", "#derivation .sl-d-badge")
     assert len(badges) == len(ids)
     assert all(b.text.startswith("✓ verified") for b in badges)
+    _assert_nothing_overflows(browser)
     assert _console_errors(browser) == []
     _screenshot(browser, "derivation.png", info["height"])
     # A link to a step (as the report's verdicts use) scrolls to it.
@@ -183,6 +184,7 @@ def test_derivation_page_renders_k_classes(browser: Any, tmp_path: Path) -> None
     tables = browser.find_elements("css selector", "#step-training-dynamics mtable")
     assert tables
     assert all(t.rect["height"] > 0 for t in tables)
+    _assert_nothing_overflows(browser)
     assert _console_errors(browser) == []
     _screenshot(browser, "derivation-k3.png", info["height"])
 
@@ -231,3 +233,15 @@ def test_inspection_detects_unrendered_math(browser: Any, tmp_path: Path) -> Non
         _assert_math_rendered(info, at_least=1)
     assert info["images"][0][2] == 0  # naturalWidth of the missing plot
     assert _console_errors(browser) != []  # the failed load is logged
+
+
+def _assert_nothing_overflows(driver: Any) -> None:
+    """No step card is wider than the section: wide formulas scroll inside it."""
+    overflow = driver.execute_script(
+        "const s = document.getElementById('derivation').getBoundingClientRect();"
+        "return Array.from(document.querySelectorAll('#derivation li.sl-d-step *'))"
+        ".filter(e => e.getBoundingClientRect().right > s.right + 1"
+        " && !e.closest('.sl-d-math, .sl-d-side li'))"
+        ".map(e => e.tagName + ' in ' + e.closest('li.sl-d-step').id).slice(0, 5);"
+    )
+    assert overflow == [], f"elements stick out of the derivation: {overflow}"

@@ -77,7 +77,8 @@ DERIVATION_CSS = """
 .sl-d .sl-d-label { color: var(--sl-d-muted); font-size: 0.9rem; min-width: 5.5rem;
   text-align: right; }
 .sl-d .sl-d-side ul { list-style: none; margin: 0; padding: 0; display: flex;
-  flex-wrap: wrap; column-gap: 2.2rem; row-gap: 0.35rem; align-items: baseline; }
+  flex-wrap: wrap; column-gap: 2.2rem; row-gap: 0.35rem; align-items: baseline;
+  flex: 1 1 auto; min-width: 0; }
 .sl-d .sl-d-side li { max-width: 100%; overflow-x: auto; overflow-y: hidden; }
 .sl-d .sl-d-check { color: var(--sl-d-muted); font-size: 0.85rem; margin: 0.3rem 0 0; }
 """
