@@ -734,7 +734,8 @@ def test_elastic_net_map_by_solving(
 
 @settings(max_examples=60, deadline=None)
 @given(
-    strength=st.floats(0.0, 1e6, allow_nan=False),
+    # subnormal strengths carry too few digits for relative comparisons
+    strength=st.just(0.0) | st.floats(1e-300, 1e6),
     l1_ratio=st.floats(0.0, 1.0),
 )
 def test_elastic_net_maps_are_inverse(strength: float, l1_ratio: float) -> None:
