@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import mpmath
+import numpy as np
 import pytest
 import sympy as sp
 
@@ -284,8 +285,6 @@ def test_derivation_rejects_bad_class_counts(value: int) -> None:
 
 
 def test_derivation_accepts_numpy_integers() -> None:
-    import numpy as np
-
     assert derivation(np.int64(3)).n_classes == 3  # type: ignore[arg-type]
 
 
@@ -378,3 +377,32 @@ def test_text_wraps_long_formulas() -> None:
     text = d.to_text(checks)
     assert "↪" in text  # SymPy's continuation mark
     assert max(len(line) for line in text.splitlines()) <= 88
+
+
+@pytest.mark.parametrize("n_classes", [2, 3, 5])
+def test_checked_notation_is_the_library_numerics(
+    n_classes: int, rng: np.random.Generator
+) -> None:
+    """The formulas the derivation checks are the ones softlogit computes: softmax,
+    its cross-entropy and its gradient p - y agree with softlogit's float64 functions
+    at random logits (the derivation's expressions evaluated at 50 digits)."""
+    zs = [real(f"z_{i}") for i in range(1, n_classes + 1)]
+    logits = rng.normal(scale=3.0, size=n_classes)
+    label = int(rng.integers(n_classes))
+    values = {z: sp.Float(float(v), 50) for z, v in zip(zs, logits, strict=True)}
+    proba = softlogit.softmax(logits)
+    loss = softlogit.softmax_cross_entropy(logits[None, :], [label])
+    cross_entropy = -sp.log(Softmax(label + 1, *zs))
+    for k in range(1, n_classes + 1):
+        p_k = expand_notation(Softmax(k, *zs)).evalf(50, subs=values)
+        assert float(p_k) == pytest.approx(proba[k - 1], rel=1e-13, abs=1e-300)
+        grad = sp.diff(expand_notation(cross_entropy), zs[k - 1]).evalf(50, subs=values)
+        expected = proba[k - 1] - (1.0 if k == label + 1 else 0.0)
+        assert float(grad) == pytest.approx(expected, rel=1e-12, abs=1e-15)
+    value = expand_notation(cross_entropy).evalf(50, subs=values)
+    assert float(value) == pytest.approx(float(loss), rel=1e-13)
+    if n_classes == 2:
+        z = logits[1] - logits[0]
+        bce = expand_notation(BCE(Sigmoid(zs[1] - zs[0]), label)).evalf(50, subs=values)
+        reference = softlogit.binary_cross_entropy(np.array([z]), np.array([label]))
+        assert float(bce) == pytest.approx(float(reference), rel=1e-13)
