@@ -340,18 +340,21 @@ def check_separation(
         )
     if pa is not None and pa.shape[1] != n_classes:
         pa = None  # classes absent after dropping zero weights: no certificate
+    n, q = Xa.shape[0], Xa.shape[1] + int(fit_intercept)
+    lp_size = 2 * n * (n_classes - 1) * q
+    if pa is None and lp_size > max_lp_size:
+        return  # nothing affordable to try: inconclusive (documented)
     Z = _design(Xa, fit_intercept)
-    n, q = Z.shape
-    rng = np.random.default_rng(random_state)
-
-    def lp_size(rows: int) -> int:
-        return int(2 * rows * (n_classes - 1) * q)
-
     if pa is not None and _certificate(
-        Z, ya, sw, pa, max_rows=max(2000, 10 * q), rng=rng
+        Z,
+        ya,
+        sw,
+        pa,
+        max_rows=max(2000, 10 * q),
+        rng=np.random.default_rng(random_state),
     ):
         return
-    if lp_size(n) <= max_lp_size:
+    if lp_size <= max_lp_size:
         value, margins = _solve_lp(Z, ya, n_classes)
         if value >= _LP_THRESHOLD:
             _raise_separated(Z, ya, n_classes, margins)
