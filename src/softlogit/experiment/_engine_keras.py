@@ -100,6 +100,41 @@ def _optimizer(keras: Any, spec: ExperimentSpec, lr: float, wd: float) -> Any:
     )
 
 
+def _compiled_step(
+    tf: Any,
+    ops: Any,
+    variables: list[Any],
+    groups: list[tuple[list[Any], Any, float]],
+    coupled: bool,
+    net: NetworkDef,
+    loss_of: Callable[[Any, Any], Any],
+    logits_of: Callable[[Any], Any],
+) -> Callable[[Any, Any], Any]:
+    """One training step as a ``tf.function`` (eager Keras steps are ~20x slower)."""
+    for group, opt, _ in groups:
+        opt.build(group)
+
+    @tf.function(reduce_retracing=True)  # type: ignore[untyped-decorator]
+    def step(xb: Any, yb: Any) -> Any:
+        with tf.GradientTape() as tape:
+            loss = loss_of(logits_of(xb), yb)
+        grads = tape.gradient(loss, variables)
+        if net.preconditioned:
+            # P = I + 11^T over the reference head's units
+            grads[-2] = grads[-2] + ops.sum(grads[-2], axis=0)
+            grads[-1] = grads[-1] + ops.sum(grads[-1])
+        start = 0
+        for group, opt, wd in groups:
+            g = grads[start : start + len(group)]
+            if coupled:
+                g = [gi + wd * v for gi, v in zip(g, group, strict=True)]
+            opt.apply_gradients(zip(g, group, strict=True))
+            start += len(group)
+        return loss
+
+    return step  # type: ignore[no-any-return]
+
+
 def _train(
     keras: Any,
     tf: Any,
@@ -163,10 +198,11 @@ def _train(
             return ops.concatenate([ops.zeros_like(z[:, :1]), z], axis=1)
         return z
 
-    def loss_of(z: Any, labels: np.ndarray) -> Any:
+    def loss_of(z: Any, labels: Any) -> Any:
+        labels = ops.convert_to_tensor(labels)
         if head in ("difference", "sigmoid"):
             d = z[:, 1] - z[:, 0] if head == "difference" else z[:, 0]
-            target = tf.constant(labels.astype(np_dtype))
+            target = ops.cast(labels, tr.dtype)
             return ops.mean(
                 keras.losses.binary_crossentropy(
                     target[:, None], d[:, None], from_logits=True
@@ -174,7 +210,7 @@ def _train(
             )
         return ops.mean(
             keras.losses.sparse_categorical_crossentropy(
-                tf.constant(labels), full_logits(z), from_logits=True
+                labels, full_logits(z), from_logits=True
             )
         )
 
@@ -215,33 +251,24 @@ def _train(
         diverged_at = 0
         message = f"network {net.name}: the initial loss is not finite."
     else:
+        step_fn = _compiled_step(
+            tf, ops, variables, groups, coupled, net, loss_of, logits_of
+        )
+        y_tf = tf.constant(y)
         for step in range(1, tr.steps + 1):
             if batches is None:
-                xb, yb = X, y
+                xb, yb = X, y_tf
             else:
-                idx = batches[step - 1]
-                xb, yb = tf.gather(X, idx), y[idx]
-            with tf.GradientTape() as tape:
-                loss = loss_of(logits_of(xb), yb)
-            if not math.isfinite(float(loss)):
+                idx = tf.constant(batches[step - 1])
+                xb, yb = tf.gather(X, idx), tf.gather(y_tf, idx)
+            # the loss before the update; a NaN step is never recorded
+            if not math.isfinite(float(step_fn(xb, yb))):
                 diverged_at = step
                 message = (
                     f"network {net.name} diverged at step {step}: the loss became NaN "
                     "or infinite (try a smaller learning rate)."
                 )
                 break
-            grads = tape.gradient(loss, variables)
-            if net.preconditioned:
-                # P = I + 11^T over the reference head's units
-                grads[-2] = grads[-2] + ops.sum(grads[-2], axis=0)
-                grads[-1] = grads[-1] + ops.sum(grads[-1])
-            start = 0
-            for group, opt, wd in groups:
-                g = grads[start : start + len(group)]
-                if coupled:
-                    g = [gi + wd * v for gi, v in zip(g, group, strict=True)]
-                opt.apply_gradients(zip(g, group, strict=True))
-                start += len(group)
             if step == rec[next_rec]:
                 if not record(next_rec, step):
                     diverged_at = step
