@@ -35,3 +35,10 @@ def test_import_is_lazy() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == ""
+
+
+def test_lazy_names_are_all_public() -> None:
+    """Every lazily loaded name is in `__all__`, and `__all__` holds nothing else unknown."""
+    eager = {name for name in softlogit.__all__ if name in vars(softlogit)}
+    assert set(softlogit._LAZY) <= set(softlogit.__all__)
+    assert set(softlogit.__all__) - set(softlogit._LAZY) <= eager | {"__version__"}
