@@ -127,8 +127,19 @@ def _mutations() -> list[tuple[str, Step]]:
     se_not_halved = dataclasses.replace(
         errors, rhs=sp.MatMul(sp.Symbol("V", positive=True), errors.rhs.args[-1])
     )  # centered standard errors are half the logistic ones, not equal
+    decay = d["weight-decay"]
+    lam_p, _ = decay.given[1]
+    decay_not_halved = dataclasses.replace(
+        decay,
+        given=(
+            decay.given[0],
+            (lam_p, sp.Symbol("lambda", positive=True)),
+            *decay.given[2:],
+        ),
+    )  # network 1c needs half the weight decay, not the same
     return [
         ("swapped-difference", swapped),
+        ("weight-decay-not-halved", decay_not_halved),
         ("standard-errors-not-halved", se_not_halved),
         ("adam-moment-sign", adam_sign),
         ("scaling-is-not-shifting", scaled),

@@ -402,6 +402,43 @@ def _steps(K: int) -> list[Step]:
                 ranges=ranges,
             )
         )
+        eta_p = Primed("eta", positive=True)
+        decay = sp.Symbol("lambda", positive=True)
+        decay_p = Primed("lambda", positive=True)
+        moved = Increment(w)
+        add(
+            Step(
+                "weight-decay",
+                "With weight decay: network 1 needs learning rate 2η and decay λ/2",
+                "Coupled weight decay adds λ wⱼ to each row's gradient, so w₂ - w₁ "
+                "moves by -η(2g + λ(w₂ - w₁)): network 1 reproduces it with learning "
+                "rate η' = 2η and decay λ' = λ/2 (T5's network 1c).",
+                delta,
+                moved,
+                where=(
+                    (
+                        delta,
+                        -eta
+                        * _minus(
+                            _plus(Partial(loss, ws[1]), decay * ws[1]),
+                            _plus(Partial(loss, ws[0]), decay * ws[0]),
+                        ),
+                    ),
+                    (moved, -eta_p * _plus(Partial(loss_1, w), decay_p * w)),
+                    (loss, cross_entropy),
+                    (loss_1, BCE(Sigmoid(_plus(w * a, b)), y)),
+                    *one_hot,
+                    scalar_logits,
+                ),
+                given=(
+                    (eta_p, 2 * eta),
+                    (decay_p, decay / 2),
+                    (w, _minus(ws[1], ws[0])),
+                    (b, _minus(bs[1], bs[0])),
+                ),
+                ranges=ranges,
+            )
+        )
     else:
         deltas = [Increment(_minus(ws[n], ws[0])) for n in range(1, K)]
         thetas = [real(f"theta_{n}") for n in range(2, K + 1)]
