@@ -388,6 +388,29 @@ def test_logsumexp_of_log_probabilities(
     assert worst(ulp_error(naive, want[30:40])) > 1000
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    row=hnp.arrays(
+        np.float64,
+        st.integers(2, 6),
+        elements=st.floats(-3.0, 0.0) | st.sampled_from([-np.inf, -np.log(2.0)]),
+    )
+)
+def test_logsumexp_property_near_cancellation(row: np.ndarray) -> None:
+    """Rows in [-3, 0], where m + log1p(rest) cancels most often, against mpmath."""
+    if np.all(row == -np.inf):
+        return
+    got = logsumexp(row)
+    with mpmath.workdps(DPS):
+        value, scale = mp_lse_parts(row)
+    want = float(value)
+    if ulp_error(np.array([got]), np.array([want]))[0] <= MAX_ULP:
+        return
+    # beyond 4 ulp only when ill-conditioned, and then by at most 2**-96 of the scale
+    assert abs(want) < 2.0**-48 * float(scale)
+    assert float(abs(_mpf(got) - value)) <= 2.0**-96 * float(scale)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_softmax_cross_entropy_accuracy(n_classes: int, dtype: str) -> None:
