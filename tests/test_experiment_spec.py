@@ -111,28 +111,12 @@ def test_toml_round_trip(tmp_path: Path) -> None:
         pairs=(("0", "2"),),
         seed=3,
     )
-    d = spec.to_dict()
-    lines = []
-    for key in ("networks", "pairs", "seed"):
-        value = d[key]
-        lines.append(
-            f"{key} = {value!r}".replace("'", '"')
-            if key != "seed"
-            else f"seed = {value}"
-        )
-    for section in ("data", "model", "init", "training"):
-        lines.append(f"[{section}]")
-        for k, v in d[section].items():  # type: ignore[attr-defined]
-            if isinstance(v, bool):
-                text = "true" if v else "false"
-            elif isinstance(v, str):
-                text = f'"{v}"'
-            else:
-                text = repr(v)
-            lines.append(f"{k} = {text}")
     path = tmp_path / "exp.toml"
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text(spec.to_toml())
     assert ExperimentSpec.from_toml(path) == spec
+    odd = ExperimentSpec().replace(csv='dir "x"\\data.csv', target="label ü")
+    path.write_text(odd.to_toml())
+    assert ExperimentSpec.from_toml(path) == odd
     assert ExperimentSpec.from_dict(spec.to_dict()) == spec
 
 

@@ -789,6 +789,50 @@ class ExperimentSpec:
         out["seed"] = self.seed
         return out
 
+    def to_toml(self) -> str:
+        """The spec as TOML text that :meth:`from_toml` reads back to an equal spec.
+
+        Examples
+        --------
+        >>> from softlogit.experiment import ExperimentSpec
+        >>> spec = ExperimentSpec().replace(optimizer="adam", lr=0.01, hidden=(8,))
+        >>> print(spec.to_toml())  # doctest: +ELLIPSIS
+        seed = 0
+        <BLANKLINE>
+        [data]
+        dataset = "breast_cancer"
+        ...
+        [training]
+        optimizer = "adam"
+        lr = 0.01
+        ...
+        """
+
+        def value(v: object) -> str:
+            if isinstance(v, bool):
+                return "true" if v else "false"
+            if isinstance(v, (int, float)):
+                return repr(v)
+            if isinstance(v, str):
+                # JSON string escapes are valid TOML basic-string escapes
+                import json
+
+                return json.dumps(v)
+            if isinstance(v, (list, tuple)):
+                return "[" + ", ".join(value(x) for x in v) + "]"
+            raise TypeError(f"cannot write {v!r} as TOML")  # pragma: no cover
+
+        d = self.to_dict()
+        lines = [
+            f"{k} = {value(d[k])}" for k in ("networks", "pairs", "seed") if k in d
+        ]
+        for section in _SECTIONS:
+            lines += ["", f"[{section}]"]
+            values = d[section]
+            assert isinstance(values, dict)
+            lines += [f"{k} = {value(v)}" for k, v in values.items()]
+        return "\n".join(lines) + "\n"
+
     def options(self) -> dict[str, object]:
         """The flat option values of this spec (``None`` for automatic ones)."""
         out: dict[str, object] = {}
