@@ -235,7 +235,7 @@ def test_network_names_and_defaults() -> None:
 
 def test_record_interval_and_optimizer_spec() -> None:
     tr = ExperimentSpec().training
-    assert tr.record_interval == 10
+    assert tr.record_interval == 20
     assert ExperimentSpec().replace(steps=7).training.record_interval == 1
     assert ExperimentSpec().replace(record_every=3).training.record_interval == 3
     opt = ExperimentSpec().replace(optimizer="adamw", weight_decay=0.1).training

@@ -340,7 +340,7 @@ class TrainingSpec:
     dtype : {'float64', 'float32'}, default='float64'
         Floating type of parameters and computations.
     record_every : int, optional
-        Record every this many steps; default ``ceil(steps / 200)``. Step 0, step 1
+        Record every this many steps; default ``ceil(steps / 100)``. Step 0, step 1
         and the last step are always recorded.
     """
 
@@ -415,7 +415,7 @@ class TrainingSpec:
         """The recording interval in steps (``record_every`` or its default)."""
         if self.record_every is not None:
             return self.record_every
-        return max(1, math.ceil(self.steps / 200))
+        return max(1, math.ceil(self.steps / 100))
 
     def optimizer_spec(self) -> OptimizerSpec:
         """The :class:`~softlogit._optimizers.OptimizerSpec` of this procedure."""
@@ -501,7 +501,7 @@ def _options() -> tuple[OptionInfo, ...]:
         "batch_size": "minibatch size (default: full batch)",
         "steps": "number of optimizer steps",
         "dtype": "floating type",
-        "record_every": "record every this many steps (default: steps/200)",
+        "record_every": "record every this many steps (default: steps/100)",
         "networks": "networks to train (default: 0 1 2 1c for two classes, "
         "softmax reference reference-P otherwise)",
         "pairs": "pairs to compare, e.g. '0:2' (default: 0 against the others)",
