@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numbers
-from typing import Any
 
 import sympy as sp
 
@@ -35,10 +34,6 @@ def _minus(a: sp.Basic, b: sp.Basic) -> sp.Basic:
 
 def _plus(*terms: sp.Basic) -> sp.Basic:
     return sp.Add(*terms, evaluate=False) if len(terms) > 1 else terms[0]
-
-
-def _sum_of(terms: list[Any]) -> sp.Basic:
-    return _plus(*terms)
 
 
 def derivation(n_classes: int = 2) -> Derivation:
@@ -624,6 +619,7 @@ def _optimizer_steps(
 ) -> list[Step]:
     """Momentum and Adam: the factor 2 (K = 2) carries over to the optimizer states."""
     mu = sp.Symbol("mu", positive=True)
+    j = sp.Symbol("j", integer=True, positive=True)
     steps: list[Step] = []
     if K == 2:
         # Heavy-ball buffers ("velocities") v and gradients g of w₂ - w₁ (δ) and w.
@@ -704,16 +700,10 @@ def _optimizer_steps(
                     (loss_1, BCE(Sigmoid(_plus(w * a, b)), y)),
                     (real("y_1"), _minus(sp.Integer(1), y)),
                     (real("y_2"), y),
-                    (
-                        Sub(real("z"), sp.Symbol("j", integer=True, positive=True)),
-                        _plus(
-                            Sub(w, sp.Symbol("j", integer=True, positive=True)) * a,
-                            Sub(b, sp.Symbol("j", integer=True, positive=True)),
-                        ),
-                    ),
+                    (Sub(real("z"), j), _plus(Sub(w, j) * a, Sub(b, j))),
                 ),
                 given=((w, _minus(ws[1], ws[0])), (b, _minus(bs[1], bs[0]))),
-                ranges={sp.Symbol("j", integer=True, positive=True): (1, 2)},
+                ranges={j: (1, 2)},
             )
         )
     return steps
