@@ -93,8 +93,9 @@ def train_numpy(
     Returns
     -------
     Trajectory
-        Stops early, with ``diverged_at`` and ``message`` set, if the logits or the
-        loss become NaN or infinite.
+        Stops early, with ``diverged_at`` and ``message`` set, if the gradient or
+        the loss at a recorded step becomes NaN or infinite; only records before
+        that step are kept, so every recorded loss is finite.
     """
     t0 = time.perf_counter()
     tr = spec.training
