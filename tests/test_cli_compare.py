@@ -101,6 +101,10 @@ def test_report_directory_contents(
     assert page.count("<svg") >= 4
     assert "<script" not in page
     assert 'src="http' not in page
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids))  # unique, although four SVGs are inlined
+    refs = set(re.findall(r'href="#([^"]+)"', page))
+    assert refs <= set(ids)
 
     # the table's figures are the saved trajectories' differences, recomputed here
     doc = json.loads((out_dir / "result.json").read_text(encoding="utf-8"))

@@ -17,6 +17,7 @@ marked by a dotted line labelled "exact 0", and the caption says so.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,6 +45,7 @@ __all__ = [
     "loss_figure",
     "make_figures",
     "power_of_ten_label",
+    "prefix_svg_ids",
     "save_figures",
 ]
 
@@ -535,14 +537,44 @@ def make_figures(data: ReportData) -> dict[str, Figure]:
     return {stem: functions[fn](data) for stem, (fn, _, _) in FIGURES.items()}
 
 
-def figure_svg(fig: Figure) -> str:
-    """The figure as an SVG document (text kept as text), without the XML prolog."""
+# every id of a matplotlib SVG (groups "axes_1", markers "m" + hash, clip paths "p" +
+# hash, ...) and every reference to one
+_SVG_ID = re.compile(r'(\bid="|href="#|url\(#)([^")]+)')
+
+
+def figure_svg(fig: Figure, *, id_prefix: str = "") -> str:
+    """The figure as an SVG document (text kept as text), without the XML prolog.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    id_prefix : str, optional
+        Prepended to every id (and every reference to one), so that several
+        figures can be inlined in one HTML page with unique ids.
+
+    Returns
+    -------
+    str
+    """
     buf = io.StringIO()
     with _style():
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     text = buf.getvalue()
     start = text.find("<svg")
-    return text[start:] if start >= 0 else text
+    text = text[start:] if start >= 0 else text
+    return prefix_svg_ids(text, id_prefix) if id_prefix else text
+
+
+def prefix_svg_ids(svg: str, prefix: str) -> str:
+    """Prepend ``prefix`` to every id of an SVG document and every reference to one.
+
+    Examples
+    --------
+    >>> prefix_svg_ids('<path id="m0123456789"/><use xlink:href="#m0123456789"/>', "a-")
+    '<path id="a-m0123456789"/><use xlink:href="#a-m0123456789"/>'
+    """
+    return _SVG_ID.sub(lambda m: f"{m.group(1)}{prefix}{m.group(2)}", svg)
 
 
 def figure_png(fig: Figure, dpi: int = 144) -> bytes:

@@ -167,14 +167,21 @@ def write_report(
         If ``out`` exists, is not an earlier report and ``force`` is false.
     """
     from softlogit._report._html import render_html
-    from softlogit._report._plots import figure_png, figure_svg, make_figures
+    from softlogit._report._plots import (
+        figure_png,
+        figure_svg,
+        make_figures,
+        prefix_svg_ids,
+    )
 
     with atomic_directory(out, force=force, marker=marker, name="out") as tmp:
         figures = make_figures(data)
         svgs: dict[str, str] = {}
         for stem, fig in figures.items():
-            svgs[stem] = figure_svg(fig)
-            (tmp / f"{stem}.svg").write_text(svgs[stem], encoding="utf-8")
+            svg = figure_svg(fig)
+            (tmp / f"{stem}.svg").write_text(svg, encoding="utf-8")
+            # inline copies get figure-specific ids: ids are unique in the page
+            svgs[stem] = prefix_svg_ids(svg, f"{stem}-")
             (tmp / f"{stem}.png").write_bytes(figure_png(fig))
         page = render_html(data, svgs, derivation, command=command, version=version)
         (tmp / "report.html").write_text(page, encoding="utf-8")
