@@ -16,6 +16,7 @@ from softlogit._report._plots import (
     log_floor,
     loss_figure,
     make_figures,
+    prefix_svg_ids,
     save_figures,
 )
 
@@ -139,3 +140,19 @@ def test_svg_and_png_outputs(tmp_path: pytest.TempPathFactory) -> None:
     assert sorted(p.name for p in written) == sorted(
         f"{stem}.{ext}" for stem in FIGURES for ext in ("png", "svg")
     )
+
+
+def test_prefixed_svg_ids_are_unique_and_resolve() -> None:
+    import re
+
+    figures = make_figures(_data())
+    svgs = [
+        prefix_svg_ids(figure_svg(fig), f"{stem}-") for stem, fig in figures.items()
+    ]
+    ids = [i for svg in svgs for i in re.findall(r'\bid="([^"]+)"', svg)]
+    assert len(ids) == len(set(ids))
+    for stem, svg in zip(figures, svgs, strict=True):
+        own = set(re.findall(r'\bid="([^"]+)"', svg))
+        assert all(i.startswith(f"{stem}-") for i in own)
+        refs = set(re.findall(r'(?:href="#|url\(#)([^")]+)', svg))
+        assert refs <= own  # every marker and clip path is found in its own figure
