@@ -233,7 +233,7 @@ def test_frame_and_text_rendering(rng: np.random.Generator) -> None:
     assert "std err" in text
     assert "P>|z|" in text
     assert str(s) == s.to_text()
-    assert s.__rich__().row_count == 9
+    assert s.to_table().row_count == 9
     assert "3 equation(s)" in repr(s)
 
 
@@ -277,3 +277,17 @@ def test_unfitted_model_raises_not_fitted() -> None:
 
     with pytest.raises(NotFittedError):
         SoftmaxRegression(C=np.inf).summary()
+
+
+def test_unproven_existence_is_shown(rng: np.random.Generator) -> None:
+    """Far from the MLE (here: coefficients scaled by 50) on data too large for the
+    exact program, no certificate is found and the summary says so."""
+    X = rng.normal(size=(20_000, 6))
+    y = np.argmax(X @ rng.normal(size=(3, 6)).T + rng.gumbel(size=(20_000, 3)), axis=1)
+    model = SoftmaxRegression(C=np.inf).fit(X, y)
+    assert model.summary().mle_verified
+    model.coef_ = model.coef_ * 50.0
+    model._store_inference(X, y, np.ones(y.size))
+    summary = model.summary()
+    assert not summary.mle_verified
+    assert "not verified" in summary.to_text()

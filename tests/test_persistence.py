@@ -214,6 +214,7 @@ CORRUPTIONS = {
     "llf": (_set("inference", "log_likelihood", value=3.0), "inference.log_likeli"),
     "reference": (_set("inference", "reference", value=5), "`inference.reference`"),
     "inference-keys": (_set("inference", value={"cov": None}), "field `inference`"),
+    "verified": (_set("inference", "mle_verified", value=1), "inference.mle_verified"),
 }
 
 

@@ -149,7 +149,7 @@ def test_certificate_from_fitted_probabilities(rng: np.random.Generator) -> None
     Z = _design(X, True)
     ones = np.ones(y.size)
     gen = np.random.default_rng(0)
-    assert _certificate(Z, y, ones, proba, max_rows=2000, rng=gen)
+    assert _certificate(Z, y, ones, proba, rows_per_class=200, rng=gen)
     check_separation(X, y, proba=proba, max_lp_size=0)
 
 
@@ -161,7 +161,7 @@ def test_certificate_refuses_a_nearly_separated_iterate() -> None:
     proba = np.column_stack([expit(-logits), expit(logits)])
     Z = _design(X, True)
     gen = np.random.default_rng(0)
-    assert not _certificate(Z, y, np.ones(y.size), proba, max_rows=2000, rng=gen)
+    assert not _certificate(Z, y, np.ones(y.size), proba, rows_per_class=200, rng=gen)
     # and the exact program still decides
     with pytest.raises(SeparationError):
         check_separation(X, y, proba=proba)
@@ -176,3 +176,26 @@ def test_large_data_without_probabilities_is_inconclusive_not_an_error(
     check_separation(x, y, max_lp_size=10)
     with pytest.raises(SeparationError):
         check_separation(x, y)
+
+
+def test_return_value_says_whether_existence_was_proven(
+    rng: np.random.Generator,
+) -> None:
+    X = rng.normal(size=(200, 2))
+    y = (X[:, 0] + rng.logistic(size=200) > 0).astype(np.int64)
+    assert check_separation(X, y) is True  # exact program
+    assert check_separation(X, y, max_lp_size=10) is False  # too large, no proba
+    proba = SoftmaxRegression(C=np.inf).fit(X, y).predict_proba(X)
+    assert check_separation(X, y, proba=proba, max_lp_size=10) is True
+
+
+def test_summary_reports_the_proof_of_existence(rng: np.random.Generator) -> None:
+    """Beyond the program's size cap the fitted probabilities supply the proof."""
+    X = rng.normal(size=(20_000, 6))
+    y = np.argmax(X @ rng.normal(size=(3, 6)).T + rng.gumbel(size=(20_000, 3)), axis=1)
+    assert 2 * y.size * 2 * 7 > 250_000  # the exact program is not affordable
+    assert check_separation(X, y) is False
+    summary = SoftmaxRegression(C=np.inf).fit(X, y).summary()
+    assert summary.mle_verified is True
+    assert "MLE existence:" in summary.to_text()
+    assert "not verified" not in summary.to_text()

@@ -54,6 +54,7 @@ from softlogit._typing import FloatArray
 
 if TYPE_CHECKING:
     import pandas as pd
+    from rich.console import Group
     from rich.table import Table
 
 __all__ = ["InferenceMixin", "Summary"]
@@ -76,6 +77,7 @@ class _InferenceState:
     null_log_likelihood: float
     n_samples: int
     sum_weights: float
+    mle_verified: bool
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -85,6 +87,7 @@ class _InferenceState:
             "null_log_likelihood": self.null_log_likelihood,
             "n_samples": self.n_samples,
             "sum_weights": self.sum_weights,
+            "mle_verified": self.mle_verified,
         }
 
 
@@ -124,6 +127,11 @@ class Summary:
         Sum of the sample weights (the number of samples when unweighted).
     n_samples : int
         Number of rows with positive weight.
+    mle_verified : bool
+        Whether the existence of the MLE was proven at fit time (by the exact
+        linear program of :func:`~softlogit.check_separation` or by the certificate
+        built from the fitted probabilities). ``False`` means "not proven", not
+        "separated": separated data raise :class:`~softlogit.SeparationError`.
     """
 
     model: str
@@ -144,6 +152,7 @@ class Summary:
     n_params: int
     n_obs: float
     n_samples: int
+    mle_verified: bool = False
 
     @property
     def aic(self) -> float:
@@ -207,16 +216,16 @@ class Summary:
             ("pseudo R² (McFadden)", f"{self.pseudo_r2:.4f}"),
             ("AIC", f"{self.aic:.6g}"),
             ("BIC", f"{self.bic:.6g}"),
+            ("MLE existence", "proven" if self.mle_verified else "not verified"),
         ]
 
     def to_table(self) -> Table:
-        """Return the summary as a :class:`rich.table.Table`."""
+        """Return the coefficient table as a :class:`rich.table.Table`."""
         from rich.table import Table
 
         lo = f"[{self.alpha / 2:g}"
         hi = f"{1 - self.alpha / 2:g}]"
-        stats = "   ".join(f"{k}: {v}" for k, v in self._stats())
-        table = Table(title=self._title(), caption=stats, caption_justify="left")
+        table = Table(title=self._title())
         show_class = len(self.classes) > 1 or self.gauge is not None
         if show_class:
             table.add_column("class")
@@ -237,8 +246,24 @@ class Summary:
                 table.add_row(*head, *cells, end_section=t == len(self.terms) - 1)
         return table
 
-    def __rich__(self) -> Table:
-        return self.to_table()
+    def stats_table(self) -> Table:
+        """Return the fit statistics (likelihoods, AIC, BIC, ...) as a rich grid."""
+        from rich.table import Table
+
+        grid = Table.grid(padding=(0, 2))
+        for _ in range(4):
+            grid.add_column()
+        stats = self._stats()
+        half = (len(stats) + 1) // 2
+        right = stats[half:] + [("", "")] * (2 * half - len(stats))
+        for (k1, v1), (k2, v2) in zip(stats[:half], right, strict=True):
+            grid.add_row(f"{k1}:", v1, f"{k2}:" if k2 else "", v2)
+        return grid
+
+    def __rich__(self) -> Group:
+        from rich.console import Group
+
+        return Group(self.to_table(), self.stats_table())
 
     def to_text(self, width: int = 100) -> str:
         """Render the summary as plain text ``width`` characters wide."""
@@ -248,7 +273,7 @@ class Summary:
         console = Console(
             file=buffer, width=width, color_system=None, force_terminal=False
         )
-        console.print(self.to_table())
+        console.print(self.__rich__())
         return buffer.getvalue()
 
     def __str__(self) -> str:
@@ -409,7 +434,13 @@ class InferenceMixin:
         present = totals > 0
         llnull = float(np.sum(totals[present] * np.log(totals[present] / sum_w)))
         Z = np.hstack([np.ones((X.shape[0], 1)), X]) if fit_intercept else X
-        info = _fisher(Z, np.exp(log_proba), s, reference)
+        proba = np.exp(log_proba)
+        info = _fisher(Z, proba, s, reference)
+        from softlogit._separation import check_separation
+
+        # Proves that the MLE exists (exact program on small data, certificate from
+        # the fitted probabilities on large data); separated data raise here too.
+        verified = check_separation(X, y, s, fit_intercept=fit_intercept, proba=proba)
         self._inference_ = _InferenceState(
             cov=_inverse_spd(info),
             reference=reference,
@@ -417,6 +448,7 @@ class InferenceMixin:
             null_log_likelihood=llnull,
             n_samples=int(np.count_nonzero(s > 0)),
             sum_weights=sum_w,
+            mle_verified=verified,
         )
 
     def summary(
@@ -585,6 +617,7 @@ class InferenceMixin:
             n_params=(n_classes - 1) * q,
             n_obs=state.sum_weights,
             n_samples=state.n_samples,
+            mle_verified=state.mle_verified,
         )
 
 

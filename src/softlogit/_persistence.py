@@ -31,7 +31,8 @@ field                  content
                        ``cov`` (square list of rows, ``(n_classes - 1) * n_terms``
                        wide, or ``null`` if the information was singular),
                        ``reference`` (class index), ``log_likelihood``,
-                       ``null_log_likelihood``, ``n_samples``, ``sum_weights``
+                       ``null_log_likelihood``, ``n_samples``, ``sum_weights``,
+                       ``mle_verified`` (a boolean)
 =====================  ===============================================================
 
 Integers are JSON integers (a JSON ``true`` is not an integer), and no other field is
@@ -84,6 +85,7 @@ _INFERENCE_FIELDS = (
     "null_log_likelihood",
     "n_samples",
     "sum_weights",
+    "mle_verified",
 )
 _CLASS_DTYPES = re.compile(
     r"^(bool|u?int(8|16|32|64)|float(32|64)|<U[0-9]{1,6}|object)$"
@@ -267,6 +269,10 @@ def _decode_inference(
     if not _is_number(sw) or not math.isfinite(sw) or sw <= 0:
         raise _fail("inference.sum_weights", "a finite number > 0", sw)
     out["sum_weights"] = float(sw)
+    verified = value["mle_verified"]
+    if not isinstance(verified, bool):
+        raise _fail("inference.mle_verified", "true or false", verified)
+    out["mle_verified"] = verified
     return out
 
 

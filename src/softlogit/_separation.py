@@ -52,15 +52,16 @@ separated), too slow for every fit. :func:`check_separation` therefore has two r
   :math:`\lambda_{ij} = s_i p_{ij}`, so the probabilities of an unpenalized fit at
   its MLE are such a certificate. Near the MLE a small correction on a subsample of
   rows makes the sum vanish (a linear solve of the size of a Hessian); if the
-  corrected multipliers stay positive, the MLE exists. Probabilities of a wrong class
-  below ``1e-10`` (the signature of a solver stopped on separated data) void the
-  certificate.
+  corrected multipliers stay positive, the MLE exists. The multipliers are floored at
+  ``1e-6`` (times the weight) first, so that probabilities that underflowed along a
+  separating direction (where a solver stops on separated data) cannot pass for a
+  certificate: on separated data none exists, whatever the starting point.
 * **The exact program**, when its constraint matrix has at most ``max_lp_size``
   nonzeros (about a second at the default).
 
-Without probabilities and beyond the size cap the check returns without error: it is
-then sufficient but not necessary, and the solver's divergence check
-(``ConvergenceWarning``) is the remaining safeguard.
+Without a certificate and beyond the size cap the check returns ``False`` (not
+proven) without error: it is then sufficient but not necessary, and the solver's
+divergence check (``ConvergenceWarning``) is the remaining safeguard.
 
 Samples with zero weight do not enter the likelihood and are ignored; positive weights
 do not change separability.
@@ -89,6 +90,8 @@ __all__ = ["SeparationError", "check_separation"]
 
 # The LP optimum is 0 on overlapping data and >= 1 on separated data.
 _LP_THRESHOLD = 0.5
+# Smallest multiplier of the certificate, relative to the sample weight.
+_FLOOR = 1e-6
 
 
 class SeparationError(ValueError):
@@ -199,56 +202,62 @@ def _certificate(
     s: FloatArray,
     proba: FloatArray,
     *,
-    max_rows: int,
+    rows_per_class: int,
     rng: np.random.Generator,
 ) -> bool:
-    """Try to build a Stiemke certificate of overlap from near-MLE probabilities.
+    """Try to build a Stiemke certificate of overlap from fitted probabilities.
 
-    At any coefficients the log-likelihood gradient is ``A^T lam0`` with
-    ``lam0[i, j] = s_i p_ij > 0`` (``j != y_i``). At the MLE it is zero, which makes
-    ``lam0`` a certificate. Near the MLE we correct ``lam0`` on a subset ``T`` of
-    samples, ``lam = lam0 (1 - A delta)`` with ``A_T^T diag(lam0) A_T delta = g``, so
-    that ``A^T lam = 0``; the certificate holds if ``lam > 0``, i.e. ``A delta < 1``.
+    The multipliers start at ``lam[i, j] = s_i max(p_ij, FLOOR)`` (``j != y_i``); at
+    the MLE and without the floor, ``A^T lam`` is the log-likelihood gradient, zero.
+    A correction on a class-stratified subset ``T`` of samples,
+    ``lam_T <- lam_T (1 - A_T delta)`` with ``A_T^T diag(lam_T) A_T delta = A^T lam``,
+    makes ``A^T lam = 0``; the certificate holds if every corrected multiplier keeps
+    at least half its value (``A_T delta < 1/2``). The floor keeps every multiplier
+    far above rounding level, so that a certificate cannot arise from probabilities
+    that underflowed along a separating direction: on separated data no positive
+    multipliers satisfy the equation, whatever the start.
     """
     n, q = Z.shape
     k = proba.shape[1]
     onehot = np.zeros((n, k))
     onehot[np.arange(n), y] = 1.0
-    other = np.where(onehot > 0, np.inf, proba)
-    # Probabilities that underflow (or nearly so) cannot certify anything in floating
-    # point: they are what a solver stopped on separated data looks like.
-    if not np.all(other.min(axis=1) > 1e-10):
-        return False
-    # gradient of the log-likelihood, reference gauge (class 0 dropped)
-    g = ((onehot - proba) * s[:, None]).T @ Z  # (k, q)
-    g = g[1:].ravel()
-    idx = np.arange(n) if n <= max_rows else rng.choice(n, size=max_rows, replace=False)
-    Zt, yt, w = Z[idx], y[idx], (proba[idx] * s[idx, None]) * (1.0 - onehot[idx])
-    ya = np.zeros((idx.size, k))
-    ya[np.arange(idx.size), yt] = 1.0
-    wsum = w.sum(axis=1)
-    m = np.empty(((k - 1) * q, (k - 1) * q))
-    for a in range(1, k):
-        for b in range(a, k):
-            # per-sample (e_y - e_j)(e_y - e_j)^T summed over j with weights w_ij
-            c = wsum * ya[:, a] * ya[:, b] - ya[:, a] * w[:, b] - w[:, a] * ya[:, b]
-            if a == b:
-                c = c + w[:, a]
-            block = (Zt * c[:, None]).T @ Zt
-            m[(a - 1) * q : a * q, (b - 1) * q : b * q] = block
-            m[(b - 1) * q : b * q, (a - 1) * q : a * q] = block.T
+    lam = np.where(onehot > 0, 0.0, np.maximum(proba, _FLOOR)) * s[:, None]
+    # A^T lam: sample i contributes (sum_j lam_ij) e_{y_i} - lam_i, times z_i;
+    # the reference class 0 is dropped.
+    coefs = onehot * lam.sum(axis=1)[:, None] - lam
+    g = (coefs.T @ Z)[1:].ravel()
+    scale = float(np.linalg.norm((np.abs(coefs).T @ np.abs(Z))[1:]))
+    idx = np.concatenate(
+        [rng.permutation(np.flatnonzero(y == c))[:rows_per_class] for c in range(k)]
+    )
+    Zt, yt, w = Z[idx], y[idx], lam[idx]
+    size = (k - 1) * q
+    # M = A_T^T diag(w) A_T = B^T B, one row sqrt(w_ij) (e_y - e_j) (x) z_i per pair
+    m = np.zeros((size, size))
+    for j in range(k):
+        rows = np.flatnonzero(yt != j)
+        if rows.size == 0:
+            continue
+        B = np.zeros((rows.size, k, q))
+        root = np.sqrt(w[rows, j])[:, None] * Zt[rows]
+        B[np.arange(rows.size), yt[rows]] = root
+        B[:, j] -= root
+        flat = B[:, 1:].reshape(rows.size, size)
+        m += flat.T @ flat
     try:
         evals, evecs = np.linalg.eigh(m)
     except np.linalg.LinAlgError:  # pragma: no cover
         return False
     keep = evals > evals[-1] * 1e-12
     delta = evecs[:, keep] @ ((evecs[:, keep].T @ g) / evals[keep])
-    if np.linalg.norm(m @ delta - g) > 1e-8 * float(np.linalg.norm(g)) + 1e-12:
-        return False  # g not in the range of the subset's matrix
+    residual = float(np.linalg.norm(m @ delta - g))
+    if residual > 1e-8 * max(float(np.linalg.norm(g)), 1e-8 * scale):
+        return False  # A^T lam is not in the range of the subset's matrix
     d = np.vstack([np.zeros(q), delta.reshape(k - 1, q)])
-    margins = Zt @ d.T  # (m, k)
+    margins = Zt @ d.T  # (|T|, k)
     a_delta = margins[np.arange(idx.size), yt][:, None] - margins
-    return bool(np.all(np.where(w > 0, a_delta, -np.inf) < 0.5))
+    a_delta[np.arange(idx.size), yt] = -np.inf
+    return bool(np.all(a_delta < 0.5))
 
 
 def check_separation(
@@ -260,7 +269,7 @@ def check_separation(
     proba: ArrayLike | None = None,
     max_lp_size: int = 250_000,
     random_state: int = 0,
-) -> None:
+) -> bool:
     """Raise :class:`SeparationError` if the unpenalized MLE does not exist.
 
     Parameters
@@ -285,6 +294,13 @@ def check_separation(
     random_state : int, default=0
         Seed of the subsamples.
 
+    Returns
+    -------
+    bool
+        ``True`` if the data were proven to overlap (the MLE exists), ``False`` if
+        the check was inconclusive (too large for the linear program and no
+        certificate from ``proba``).
+
     Raises
     ------
     SeparationError
@@ -295,17 +311,15 @@ def check_separation(
     -----
     The checks, in order, each ending the call when conclusive:
 
-    1. With ``proba``: a Stiemke certificate (the gradient identity of
-       :func:`_certificate`) proves overlap. It fails (falls through) when some
-       probability of a wrong class is below ``1e-10``, which is how the iterates of
-       a solver look on separated data.
+    1. With ``proba``: a Stiemke certificate (see the module documentation) built
+       from the probabilities, each floored at ``1e-6`` so that it is far from
+       rounding level; it exists only on overlapping data, and it is found when the
+       fit is close enough to the MLE.
     2. If the linear program on all samples fits in ``max_lp_size``: the exact
        answer (overlap, or :class:`SeparationError`).
-    3. Otherwise the program on the largest random subsample that fits: overlap
-       with the full rank of the design proves overlap of all the data.
 
-    If none is conclusive the call returns without error: for data larger than the
-    cap and without ``proba`` the check is sufficient, not necessary.
+    Otherwise the call returns ``False`` without error: for data larger than the cap
+    the check is sufficient, not necessary.
 
     Examples
     --------
@@ -315,7 +329,8 @@ def check_separation(
     Traceback (most recent call last):
     ...
     softlogit._separation.SeparationError: the data are completely separated: ...
-    >>> check_separation(X, np.array([0, 1, 0, 1]))  # overlapping: returns None
+    >>> check_separation(X, np.array([0, 1, 0, 1]))  # overlapping: proven
+    True
     """
     Xa = np.asarray(X, dtype=np.float64)
     ya = np.asarray(y_encoded).astype(np.int64, copy=False)
@@ -343,24 +358,24 @@ def check_separation(
     n, q = Xa.shape[0], Xa.shape[1] + int(fit_intercept)
     lp_size = 2 * n * (n_classes - 1) * q
     if pa is None and lp_size > max_lp_size:
-        return  # nothing affordable to try: inconclusive (documented)
+        return False  # nothing affordable to try: inconclusive (documented)
     Z = _design(Xa, fit_intercept)
     if pa is not None and _certificate(
         Z,
         ya,
         sw,
         pa,
-        max_rows=max(2000, 10 * q),
+        rows_per_class=max(2 * q + 20, 2000 // n_classes),
         rng=np.random.default_rng(random_state),
     ):
-        return
+        return True
     if lp_size <= max_lp_size:
         value, margins = _solve_lp(Z, ya, n_classes)
         if value >= _LP_THRESHOLD:
             _raise_separated(Z, ya, n_classes, margins)
-        return
+        return True
     # Too large for the exact program and no certificate: inconclusive (documented).
-    return
+    return False
 
 
 def _is_complete(Z: FloatArray, y: NDArray[np.int64], n_classes: int) -> bool:
