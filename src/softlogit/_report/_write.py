@@ -19,6 +19,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -174,7 +175,13 @@ def write_report(
         prefix_svg_ids,
     )
 
-    with atomic_directory(out, force=force, marker=marker, name="out") as tmp:
+    with (
+        atomic_directory(out, force=force, marker=marker, name="out") as tmp,
+        ThreadPoolExecutor(max_workers=1) as pool,
+    ):
+        # the saved result is compressed by zlib, which releases the interpreter
+        # lock: it runs on another core while the figures are drawn
+        saved = pool.submit(result.save, tmp / "data") if result is not None else None
         figures = make_figures(data)
         svgs: dict[str, str] = {}
         for stem, fig in figures.items():
@@ -186,8 +193,8 @@ def write_report(
         page = render_html(data, svgs, derivation, command=command, version=version)
         (tmp / "report.html").write_text(page, encoding="utf-8")
         (tmp / "result.json").write_text(dumps(doc), encoding="utf-8")
-        if result is not None:
-            result.save(tmp / "data")
+        if saved is not None:
+            saved.result()  # re-raises an error of the save
         # temporary directories are private (0700); a report is an ordinary directory
         mode = _directory_mode()
         for directory in (tmp, tmp / "data"):
