@@ -291,3 +291,21 @@ def test_unproven_existence_is_shown(rng: np.random.Generator) -> None:
     summary = model.summary()
     assert not summary.mle_verified
     assert "not verified" in summary.to_text()
+
+
+def test_conversions_keep_the_summary(rng: np.random.Generator) -> None:
+    """to_softmax / to_logistic carry the covariance: the summaries agree with fits
+    of the other kind."""
+    X, y = _binary_data(rng)
+    logit = LogisticRegression(C=np.inf, tol=1e-10).fit(X, y)
+    soft = _fit_softmax(X, y, gauge="reference", reference_class=1)
+    np.testing.assert_allclose(
+        soft.to_logistic().summary().std_err, logit.summary().std_err, **TOL
+    )
+    np.testing.assert_allclose(
+        logit.to_softmax(gauge="centered").summary().std_err,
+        _fit_softmax(X, y).summary().std_err,
+        **TOL,
+    )
+    converted = logit.to_softmax(gauge="reference").summary()
+    np.testing.assert_allclose(converted.coef, logit.summary().coef, **TOL)

@@ -44,6 +44,7 @@ def _assert_same_model(a: Any, b: Any, X: Any) -> None:
     assert a.classes_.tolist() == b.classes_.tolist()
     assert a.n_features_in_ == b.n_features_in_
     np.testing.assert_array_equal(a.n_iter_, b.n_iter_)
+    assert a.solver_ == b.solver_
     # bitwise identical predictions
     assert a.predict_proba(X).tobytes() == b.predict_proba(X).tobytes()
     assert a.predict(X).tolist() == b.predict(X).tolist()
@@ -214,6 +215,7 @@ CORRUPTIONS = {
     "llf": (_set("inference", "log_likelihood", value=3.0), "inference.log_likeli"),
     "reference": (_set("inference", "reference", value=5), "`inference.reference`"),
     "inference-keys": (_set("inference", value={"cov": None}), "field `inference`"),
+    "solver": (_set("solver", value=3), "field `solver` must be null or a string"),
     "verified": (_set("inference", "mle_verified", value=1), "inference.mle_verified"),
 }
 

@@ -27,6 +27,7 @@ field                  content
 ``n_features_in``      an integer ``>= 1``, equal to the number of columns of ``coef``
 ``feature_names_in``   ``null`` or a list of ``n_features_in`` strings
 ``n_iter``             ``null``, an integer, or a list of integers (``n_iter_``)
+``solver``             ``null`` or the solver that ran (``solver_``), a string
 ``inference``          ``null`` (penalized fit) or the state behind ``summary()``:
                        ``cov`` (square list of rows, ``(n_classes - 1) * n_terms``
                        wide, or ``null`` if the information was singular),
@@ -76,6 +77,7 @@ _FIELDS = (
     "n_features_in",
     "feature_names_in",
     "n_iter",
+    "solver",
     "inference",
 )
 _INFERENCE_FIELDS = (
@@ -142,6 +144,7 @@ def _model_document(est: object) -> dict[str, object]:
     elif n_iter is not None:
         n_iter = int(n_iter)
     state = getattr(est, "_inference_", None)
+    solver = getattr(est, "solver_", None)
     params = est.get_params(deep=False)  # type: ignore[attr-defined]
     return {
         "format": FORMAT,
@@ -157,8 +160,35 @@ def _model_document(est: object) -> dict[str, object]:
         "n_features_in": int(getattr(est, "n_features_in_")),  # noqa: B009
         "feature_names_in": None if names is None else [str(n) for n in names],
         "n_iter": n_iter,
+        "solver": None if solver is None else str(solver),
         "inference": None if state is None else state.to_json(),
     }
+
+
+def _dumps(doc: dict[str, object]) -> str:
+    """JSON with one field per line and one matrix row per line (still plain JSON)."""
+
+    def compact(value: object) -> str:
+        return json.dumps(value, allow_nan=False, separators=(", ", ": "))
+
+    def render(value: object, indent: int) -> str:
+        pad = " " * indent
+        if isinstance(value, dict) and value:
+            items = [
+                f"{pad} {json.dumps(k)}: {render(v, indent + 1)}"
+                for k, v in value.items()
+            ]
+            return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+        if (
+            isinstance(value, list)
+            and value
+            and all(isinstance(v, list) for v in value)
+        ):
+            rows = [f"{pad} {compact(row)}" for row in value]
+            return "[\n" + ",\n".join(rows) + f"\n{pad}]"
+        return compact(value)
+
+    return render(doc, 0) + "\n"
 
 
 # ----------------------------------------------------------------------------- decode
@@ -365,6 +395,9 @@ def _build(cls: type[T], doc: dict[str, Any]) -> T:
         or (isinstance(n_iter, list) and all(_is_int(v) and v >= 0 for v in n_iter))
     ):
         raise _fail("n_iter", "null, a count or a list of counts", n_iter)
+    solver = doc["solver"]
+    if solver is not None and not isinstance(solver, str):
+        raise _fail("solver", "null or a string", solver)
     n_terms = n_features + int(bool(decoded.get("fit_intercept", True)))
     inference = _decode_inference(doc["inference"], k, n_terms)
 
@@ -378,6 +411,8 @@ def _build(cls: type[T], doc: dict[str, Any]) -> T:
         est.n_iter_ = (  # type: ignore[attr-defined]
             np.array(n_iter, dtype=np.int32) if isinstance(n_iter, list) else n_iter
         )
+    if solver is not None:
+        est.solver_ = solver  # type: ignore[attr-defined]
     est._inference_ = None if inference is None else _InferenceState(**inference)
     return est
 
@@ -425,8 +460,9 @@ class PersistenceMixin:
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(self, ["coef_", "intercept_", "classes_"])
-        text = json.dumps(_model_document(self), indent=1, allow_nan=False)
-        return atomic_write_text(path, text + "\n", force=force, name="path")
+        return atomic_write_text(
+            path, _dumps(_model_document(self)), force=force, name="path"
+        )
 
     @classmethod
     def load(cls: type[T], path: StrPath) -> T:
