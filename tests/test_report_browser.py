@@ -102,9 +102,9 @@ def test_layout_fits_the_window(
     assert info["scroll"] <= info["client"], info
     assert info["nav"] == [
         "#answers",
+        "#networks",
         "#verdicts",
         "#plots",
-        "#networks",
         "#settings",
         "#derivation",
     ]

@@ -335,9 +335,10 @@ def _settings(data: ReportData, command: str | None) -> str:
 
 def _nav(data: ReportData, have_derivation: bool, have_plots: bool) -> str:
     links = [("answers", "Questions")] if data.answers else []
+    links += [("networks", "Networks")]
     links += [("verdicts", "Verdicts")] if data.pairs else []
     links += [("plots", "Plots")] if have_plots else []
-    links += [("networks", "Networks"), ("settings", "Settings")]
+    links += [("settings", "Settings")]
     links += [("derivation", "Derivation")] if have_derivation else []
     items = "".join(f'<a href="#{k}">{_e(v)}</a>' for k, v in links)
     return f'<nav class="toc">{items}</nav>'
@@ -394,9 +395,9 @@ def render_html(
         [
             _notes(data),
             _answers(data.answers, have),
+            _networks(data),
             _verdicts(data, have),
             _figures(data, svgs),
-            _networks(data),
             _settings(data, command),
             derivation_section,
         ]
