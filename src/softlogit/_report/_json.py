@@ -1,7 +1,12 @@
-"""``result.json``: every figure of the report, machine-readable.
+"""The JSON of a report: ``result.json`` and ``softlogit compare --json``.
 
-The document is plain JSON (no NaN or Infinity literals, which strict parsers reject):
-non-finite numbers are written as ``null`` and the divergence messages say why.
+The document is the experiment result's own JSON
+(:meth:`~softlogit.experiment.ExperimentResult.to_json_dict`: spec, data, every
+network's per-step losses, every pair's per-step differences, verdicts, conserved
+sums, answers, timings) with the report's summary added under ``"report"``
+(:func:`report_json`: what the page and the table show). It is plain JSON (no NaN or
+Infinity literals, which strict parsers reject): non-finite numbers are written as
+``null`` and the divergence messages say why.
 """
 
 from __future__ import annotations
