@@ -43,6 +43,7 @@ observations in the BIC is the sum of the weights.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
@@ -366,6 +367,18 @@ def _inverse_spd(m: FloatArray) -> FloatArray | None:
     return 0.5 * (out + out.T)
 
 
+# Problems with fewer entries in X (times the number of classes) use one BLAS thread.
+_SINGLE_THREAD_WORK = 4_000_000
+
+
+@functools.cache
+def _blas_controller() -> Any:
+    """threadpoolctl's controller, built once (finding the libraries takes ~0.1 s)."""
+    from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
+
+    return ThreadpoolController()
+
+
 class InferenceMixin:
     """Adds :meth:`summary` (standard errors, tests, intervals) to an estimator.
 
@@ -408,6 +421,21 @@ class InferenceMixin:
         if X is None or y_encoded is None:
             self._inference_ = None
             return
+        n_classes = np.asarray(_attr(self, "classes_")).shape[0]
+        if X.size * max(n_classes, 2) < _SINGLE_THREAD_WORK:
+            # Small products run faster on one BLAS thread, much faster on a loaded
+            # machine (thread start-up and spinning cost more than the arithmetic).
+            with _blas_controller().limit(limits=1, user_api="blas"):
+                self._store_inference_now(X, y_encoded, sample_weight)
+        else:
+            self._store_inference_now(X, y_encoded, sample_weight)
+
+    def _store_inference_now(
+        self,
+        X: FloatArray,
+        y_encoded: NDArray[np.integer],
+        sample_weight: FloatArray | None,
+    ) -> None:
         from softlogit._special import log_softmax
 
         classes = np.asarray(_attr(self, "classes_"))
