@@ -293,3 +293,35 @@ def test_predict_errors(
     other.write_text("size,speed\n1,oops\n", encoding="utf-8")
     code, _, err = _run(capsys, "predict", str(model), str(other))
     _assert_error(code, err, "column 'speed'", "not numeric", "line 2")
+
+
+def test_solver_warnings_become_warning_lines(
+    capsys: pytest.CaptureFixture[str], csv: Path
+) -> None:
+    code, stdout, err = _run(
+        capsys, "fit", str(csv), "--target", "kind", "--max-iter", "1", "--C", "1"
+    )
+    assert code == 0
+    assert err.startswith("warning: SoftmaxRegression did not converge")
+    assert "Traceback" not in err
+    assert "penalized fit" in stdout
+
+
+def test_predict_with_a_model_fitted_without_feature_names(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, rng: np.random.Generator
+) -> None:
+    frame = _frame(rng)
+    X = frame[["size", "speed"]].to_numpy()
+    model = SoftmaxRegression(C=1.0).fit(X, frame["kind"].to_numpy())
+    path = model.save(tmp_path / "m.json")
+    data = tmp_path / "x.csv"
+    frame[["size", "speed"]].to_csv(data, index=False)
+    code, stdout, err = _run(capsys, "predict", str(path), str(data))
+    assert code == 0, err
+    lines = stdout.splitlines()
+    assert lines[0] == "proba_ant,proba_bee,proba_cat,predicted"
+    first = np.array([float(v) for v in lines[1].split(",")[:3]])
+    np.testing.assert_array_equal(first, model.predict_proba(X[:1])[0])
+    frame.to_csv(data, index=False)  # three columns for a two-feature model
+    code, _, err = _run(capsys, "predict", str(path), str(data))
+    _assert_error(code, err, "has 3 columns; the model expects 2 features")
