@@ -88,6 +88,12 @@ def _check_numeric_columns(X: Any) -> None:
     arr = np.asarray(X) if not hasattr(X, "toarray") else None
     if arr is None or arr.dtype.kind not in "OUS" or arr.ndim != 2:
         return
+    try:
+        arr.astype(np.float64)
+    except (TypeError, ValueError):
+        pass  # find the offending entry below
+    else:
+        return
     for j in range(arr.shape[1]):
         for i, value in enumerate(arr[:, j]):
             try:
