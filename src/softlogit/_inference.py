@@ -12,21 +12,21 @@ Softmax coefficients are identified only up to a common row (adding a vector to 
 class's coefficients leaves the probabilities unchanged), so their covariance exists
 only in an identified parametrization. The *reference gauge* with reference class
 :math:`r` fixes :math:`w_r = 0` and keeps the differences
-:math:`\\theta_k = w_k - w_r` for :math:`k \\ne r` (with the intercept as the first
+:math:`\theta_k = w_k - w_r` for :math:`k \ne r` (with the intercept as the first
 entry of each row): these are the parameters of statsmodels' ``MNLogit`` (reference =
 first class) and, for two classes, of a logistic regression. With
-:math:`\\tilde x_i = (1, x_i)` and weights :math:`s_i`, the Fisher information of
-:math:`\\theta` is
+:math:`\tilde x_i = (1, x_i)` and weights :math:`s_i`, the Fisher information of
+:math:`\theta` is
 
-.. math:: \\mathcal I = \\sum_i s_i \\big(\\operatorname{diag}(p_i) - p_i p_i^T\\big)
-    \\otimes \\tilde x_i \\tilde x_i^T,
+.. math:: \mathcal I = \sum_i s_i \big(\operatorname{diag}(p_i) - p_i p_i^T\big)
+    \otimes \tilde x_i \tilde x_i^T,
 
 with :math:`p_i` the probabilities of the non-reference classes, and the covariance
-is :math:`\\mathcal I^{-1}`. Every other gauge is a linear function of :math:`\\theta`,
-:math:`\\phi = A \\theta`, so its covariance is :math:`A \\mathcal I^{-1} A^T` (exact,
+is :math:`\mathcal I^{-1}`. Every other gauge is a linear function of :math:`\theta`,
+:math:`\phi = A \theta`, so its covariance is :math:`A \mathcal I^{-1} A^T` (exact,
 no further approximation): another reference class :math:`r'` uses
-:math:`\\phi_k = \\theta_k - \\theta_{r'}`, and the centered gauge (rows summing to
-zero, the one of scikit-learn) uses :math:`\\phi = (I - \\tfrac1K 11^T) E \\theta`,
+:math:`\phi_k = \theta_k - \theta_{r'}`, and the centered gauge (rows summing to
+zero, the one of scikit-learn) uses :math:`\phi = (I - \tfrac1K 11^T) E \theta`,
 where :math:`E` inserts the zero row of :math:`r`. The centered covariance is singular
 (its rows sum to zero), its standard errors are well defined; for :math:`K = 2` they are
 half of the logistic regression's.

@@ -8,35 +8,38 @@ every solver's iterates diverge; the only finite answer is a penalized fit (fini
 
 Theory
 ------
-Write :math:`\\tilde x_i` for row :math:`i` of the design matrix (with a leading ``1``
-when there is an intercept), :math:`y_i \\in \\{0, \\dots, K-1\\}` for its class and
-:math:`d_0, \\dots, d_{K-1}` for a direction in coefficient space (one row per class).
+Write :math:`\tilde x_i` for row :math:`i` of the design matrix (with a leading ``1``
+when there is an intercept), :math:`y_i \in \{0, \dots, K-1\}` for its class and
+:math:`d_0, \dots, d_{K-1}` for a direction in coefficient space (one row per class).
 The negative log-likelihood is convex and bounded below by 0, and along :math:`D` each
-sample's term :math:`\\log \\sum_j \\exp\\big((d_j - d_{y_i}) \\cdot \\tilde x_i\\, t\\big)`
+sample's term :math:`\log \sum_j \exp\big((d_j - d_{y_i}) \cdot \tilde x_i\, t\big)`
 is non-increasing in :math:`t` exactly when
 
-.. math:: (d_{y_i} - d_j) \\cdot \\tilde x_i \\ge 0 \\quad \\text{for all } i
-    \\text{ and all } j \\ne y_i,
+.. math:: (d_{y_i} - d_j) \cdot \tilde x_i \ge 0 \quad \text{for all } i
+    \text{ and all } j \ne y_i,
 
 and constant exactly when all these are equalities. So the MLE fails to exist if and
 only if some :math:`D` satisfies all inequalities with at least one of them strict
 (complete separation when all are strict, quasi-complete separation otherwise). Adding
 the same vector to every row does not change the model, so one row (the reference class
 :math:`r`) is fixed at :math:`d_r = 0`. For :math:`K = 2` this is the classical
-condition for logistic regression: some :math:`\\beta` has
-:math:`(2 y_i - 1)\\, \\tilde x_i \\cdot \\beta \\ge 0` for every sample, strictly for one.
+condition for logistic regression: some :math:`\beta` has
+:math:`(2 y_i - 1)\, \tilde x_i \cdot \beta \ge 0` for every sample, strictly for one.
 
 The check solves the linear program (Konis, 2007, extended to :math:`K` classes)
 
-.. math:: \\max_D \\sum_{i, j \\ne y_i} (d_{y_i} - d_j) \\cdot \\tilde x_i
-    \\quad\\text{subject to}\\quad
-    0 \\le (d_{y_i} - d_j) \\cdot \\tilde x_i \\le 1,\\; d_r = 0,
+.. math:: \max_D \sum_{i, j \ne y_i} (d_{y_i} - d_j) \cdot \tilde x_i
+    \quad\text{subject to}\quad
+    0 \le (d_{y_i} - d_j) \cdot \tilde x_i \le 1,\; d_r = 0,
 
 whose optimum is 0 on overlapping data and at least 1 on separated data (scale a
 separating direction until its largest margin is 1). It is *exact*: necessary and
-sufficient, for any :math:`K`. (A check by pairs of classes is not: all pairs
-overlapping implies that the multinomial MLE exists, but a separable pair does not imply
-that it fails; one-vs-rest conditions are neither necessary nor sufficient.)
+sufficient, for any :math:`K`. Simpler checks are one-sided: if every *pair* of classes
+overlaps, the multinomial MLE exists (a direction :math:`D` as above would make
+:math:`d_k - d_l` separate the pair :math:`k, l`), but a separable pair does not imply
+that it fails; if some class is separable from the *rest* by :math:`u`, the MLE fails
+(take :math:`d_k = u` and the other rows 0), but every class overlapping the rest does
+not imply that it exists. The tests show a counterexample to each converse.
 
 Cost
 ----
