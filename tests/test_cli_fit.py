@@ -325,3 +325,40 @@ def test_predict_with_a_model_fitted_without_feature_names(
     frame.to_csv(data, index=False)  # three columns for a two-feature model
     code, _, err = _run(capsys, "predict", str(path), str(data))
     _assert_error(code, err, "has 3 columns; the model expects 2 features")
+
+
+def test_features_option_selects_columns(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, rng: np.random.Generator
+) -> None:
+    frame = _frame(rng).assign(id=lambda f: [f"row{i}" for i in range(len(f))])
+    path = tmp_path / "d.csv"
+    frame.to_csv(path, index=False)
+    code, _, err = _run(capsys, "fit", str(path), "--target", "kind")
+    _assert_error(code, err, "column 'id'", "not numeric", "'row0'", "line 2")
+    model = tmp_path / "m.json"
+    code, stdout, err = _run(
+        capsys,
+        "fit",
+        str(path),
+        "--target",
+        "kind",
+        "--features",
+        "speed, size",
+        "--out",
+        str(model),
+    )
+    assert code == 0, err
+    assert load_model(model).feature_names_in_.tolist() == ["speed", "size"]
+    code, stdout, err = _run(capsys, "predict", str(model), str(path))
+    assert code == 0, err
+    assert len(stdout.splitlines()) == len(frame) + 1
+    for value, fragment in [
+        ("size,nope", "not found: ['nope']"),
+        ("size,kind", "must not include --target 'kind'"),
+        ("size,size", "names a column twice"),
+        (",", "not found: []"),
+    ]:
+        code, _, err = _run(
+            capsys, "fit", str(path), "--target", "kind", "--features", value
+        )
+        _assert_error(code, err, fragment)

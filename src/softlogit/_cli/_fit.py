@@ -172,6 +172,12 @@ def _coefficient_text(model: Any, title: str) -> str:
 @click.argument("data", metavar="DATA.csv")
 @click.option("--target", required=True, metavar="COL", help="The class column.")
 @click.option(
+    "--features",
+    default=None,
+    metavar="COL,COL,...",
+    help="The feature columns (comma-separated); default: every column but --target.",
+)
+@click.option(
     "--model",
     "kind",
     type=click.Choice(["softmax", "logistic"]),
@@ -231,6 +237,7 @@ def _coefficient_text(model: Any, title: str) -> str:
 def fit(
     data: str,
     target: str,
+    features: str | None,
     kind: str,
     C_text: str,
     gauge: str | None,
@@ -244,7 +251,8 @@ def fit(
 ) -> int:
     """Fit a softmax or logistic regression on DATA.csv and print its summary.
 
-    Every column but --target is a feature and must be numeric. With the default
+    The features (every column but --target, or those of --features) must be
+    numeric. With the default
     --C inf the fit is the unpenalized maximum-likelihood estimate; it does not exist
     on separable data, which are reported with advice to use a finite --C.
     """
@@ -272,10 +280,23 @@ def fit(
             f"target column {target!r} has a missing value at line "
             f"{_line(int(missing[0]))}."
         )
-    features = frame.drop(columns=[target])
-    if features.shape[1] == 0:
+    if features is None:
+        chosen = frame.drop(columns=[target])
+    else:
+        names = [n.strip() for n in features.split(",") if n.strip()]
+        absent = [n for n in names if n not in frame.columns]
+        if absent or not names:
+            raise CLIError(
+                f"--features must name columns of {data!r}; not found: {absent}."
+            )
+        if target in names:
+            raise CLIError(f"--features must not include --target {target!r}.")
+        if len(set(names)) != len(names):
+            raise CLIError(f"--features names a column twice: {features!r}.")
+        chosen = frame[names]
+    if chosen.shape[1] == 0:
         raise CLIError(f"{data!r} has no feature column besides --target {target!r}.")
-    X = _numeric_features(features, data)
+    X = _numeric_features(chosen, data)
     n_classes = y.nunique()
     if n_classes < 2:
         raise CLIError(
