@@ -31,6 +31,12 @@ where :math:`E` inserts the zero row of :math:`r`. The centered covariance is si
 (its rows sum to zero), its standard errors are well defined; for :math:`K = 2` they are
 half of the logistic regression's.
 
+The Wald tests answer different questions in different gauges: in the reference gauge
+the z-statistic of class :math:`k` tests :math:`w_k = w_r` (no difference from the
+reference class, statsmodels' test), in the centered gauge it tests
+:math:`w_k = \frac1K \sum_j w_j` (no difference from the average class). For two
+classes they coincide up to sign.
+
 The *raw* iterate (``gauge="none"``) is not identified: its "standard errors" would be
 infinite. :meth:`InferenceMixin.summary` therefore refuses it and asks for
 ``gauge="centered"`` or ``gauge="reference"`` explicitly.
