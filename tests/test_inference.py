@@ -233,6 +233,10 @@ def test_frame_and_text_rendering(rng: np.random.Generator) -> None:
     assert "std err" in text
     assert "P>|z|" in text
     assert str(s) == s.to_text()
+    page = s._repr_html_()
+    assert page.count("<table") == 2
+    assert "dose" in page
+    assert "gauge: centered" in page
     assert s.to_table().row_count == 9
     assert "3 equation(s)" in repr(s)
 

@@ -286,6 +286,19 @@ class Summary:
     def __str__(self) -> str:
         return self.to_text()
 
+    def _repr_html_(self) -> str:
+        """HTML for notebooks: the title, the statistics and :meth:`to_frame`."""
+        import html
+
+        stats = "".join(
+            f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+            for k, v in self._stats()
+        )
+        return (
+            f"<p><b>{html.escape(self._title())}</b></p>"
+            f"<table>{stats}</table>{self.to_frame().to_html(float_format='{:.6g}'.format)}"
+        )
+
     def __repr__(self) -> str:
         return (
             f"<Summary of {self.model}: {len(self.classes)} equation(s) x "
