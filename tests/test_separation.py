@@ -199,3 +199,18 @@ def test_summary_reports_the_proof_of_existence(rng: np.random.Generator) -> Non
     assert summary.mle_verified is True
     assert "MLE existence:" in summary.to_text()
     assert "not verified" not in summary.to_text()
+
+
+def test_pair_matrix_equals_its_definition(rng: np.random.Generator) -> None:
+    """The certificate's matrix is A^T diag(w) A for the program's constraint rows."""
+    from softlogit._separation import _constraints, _pair_matrix
+
+    n, q, k = 60, 3, 4
+    Z = rng.normal(size=(n, q))
+    y = rng.integers(0, k, size=n)
+    w = rng.uniform(0.1, 1.0, size=(n, k))
+    w[np.arange(n), y] = 0.0
+    A, pair_i, pair_j = _constraints(Z, y, k)
+    dense = A.toarray()
+    expected = dense.T @ (w[pair_i, pair_j][:, None] * dense)
+    np.testing.assert_allclose(_pair_matrix(Z, y, w)[q:, q:], expected, rtol=1e-12)

@@ -199,6 +199,38 @@ def _solve_lp(
     return float(-res.fun), margins
 
 
+def _pair_matrix(Z: FloatArray, y: NDArray[np.int64], w: FloatArray) -> FloatArray:
+    """``sum_i sum_{j != y_i} w_ij (e_{y_i} - e_j)(e_{y_i} - e_j)^T (x) z_i z_i^T``.
+
+    Per sample the class matrix is ``W_i e_y e_y^T + diag(w_i) - e_y w_i^T -
+    w_i e_y^T`` (``W_i = sum_j w_ij``, ``w_{i, y_i} = 0``), so every block is a
+    weighted Gram matrix of the rows of one class: ``K`` products of shape
+    ``(q, n_a) x (n_a, K q)`` in all, instead of one per pair of classes.
+    """
+    q = Z.shape[1]
+    k = w.shape[1]
+    m = np.zeros((k * q, k * q))
+    for a in range(k):
+        rows = y == a
+        Za, wa = Z[rows], w[rows]
+        if Za.shape[0] == 0:
+            continue
+        # H[:, b] = Za^T diag(w_ab) Za for every class b (zero for b = a)
+        H = (
+            Za.T @ (Za[:, None, :] * wa[:, :, None]).reshape(Za.shape[0], k * q)
+        ).reshape(q, k, q)
+        sa = slice(a * q, (a + 1) * q)
+        m[sa, sa] += Za.T @ (Za * wa.sum(axis=1)[:, None])
+        for b in range(k):
+            if b == a:
+                continue
+            sb = slice(b * q, (b + 1) * q)
+            m[sa, sb] -= H[:, b]
+            m[sb, sa] -= H[:, b]
+            m[sb, sb] += H[:, b]
+    return m
+
+
 def _certificate(
     Z: FloatArray,
     y: NDArray[np.int64],
@@ -234,19 +266,7 @@ def _certificate(
         [rng.permutation(np.flatnonzero(y == c))[:rows_per_class] for c in range(k)]
     )
     Zt, yt, w = Z[idx], y[idx], lam[idx]
-    size = (k - 1) * q
-    # M = A_T^T diag(w) A_T = B^T B, one row sqrt(w_ij) (e_y - e_j) (x) z_i per pair
-    m = np.zeros((size, size))
-    for j in range(k):
-        rows = np.flatnonzero(yt != j)
-        if rows.size == 0:
-            continue
-        B = np.zeros((rows.size, k, q))
-        root = np.sqrt(w[rows, j])[:, None] * Zt[rows]
-        B[np.arange(rows.size), yt[rows]] = root
-        B[:, j] -= root
-        flat = B[:, 1:].reshape(rows.size, size)
-        m += flat.T @ flat
+    m = _pair_matrix(Zt, yt, w)[q:, q:]  # reference class 0 dropped
     try:
         evals, evecs = np.linalg.eigh(m)
     except np.linalg.LinAlgError:  # pragma: no cover
