@@ -214,3 +214,14 @@ def test_pair_matrix_equals_its_definition(rng: np.random.Generator) -> None:
     dense = A.toarray()
     expected = dense.T @ (w[pair_i, pair_j][:, None] * dense)
     np.testing.assert_allclose(_pair_matrix(Z, y, w)[q:, q:], expected, rtol=1e-12)
+
+
+def test_certificate_with_collinear_features(rng: np.random.Generator) -> None:
+    """A duplicated column makes the certificate's matrix singular: the
+    minimum-norm solve still certifies (the MLE exists, though not uniquely)."""
+    X = rng.normal(size=(500, 2))
+    y = (X[:, 0] + rng.logistic(size=500) > 0).astype(np.int64)
+    proba = SoftmaxRegression(C=np.inf).fit(X, y).predict_proba(X)
+    X_dup = np.hstack([X, X[:, :1]])
+    assert check_separation(X_dup, y, proba=proba, max_lp_size=0) is True
+    assert check_separation(X_dup, y) is True  # the exact program agrees

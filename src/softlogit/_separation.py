@@ -199,6 +199,24 @@ def _solve_lp(
     return float(-res.fun), margins
 
 
+def _psd_solve(m: FloatArray, g: FloatArray) -> FloatArray:
+    """Solve ``m x = g`` for a positive semi-definite ``m`` (minimum-norm if singular)."""
+    from scipy.linalg import LinAlgError, cho_factor, cho_solve
+
+    d = np.sqrt(np.maximum(np.diag(m), 1e-300))
+    try:  # Cholesky of the unit-diagonal matrix: fast when m is definite
+        factor = cho_factor(m / np.outer(d, d), check_finite=False)
+        x: FloatArray = cho_solve(factor, g / d, check_finite=False) / d
+        if np.all(np.isfinite(x)):
+            return x
+    except LinAlgError:
+        pass
+    evals, evecs = np.linalg.eigh(m)
+    keep = evals > evals[-1] * 1e-12
+    out: FloatArray = evecs[:, keep] @ ((evecs[:, keep].T @ g) / evals[keep])
+    return out
+
+
 def _pair_matrix(Z: FloatArray, y: NDArray[np.int64], w: FloatArray) -> FloatArray:
     """``sum_i sum_{j != y_i} w_ij (e_{y_i} - e_j)(e_{y_i} - e_j)^T (x) z_i z_i^T``.
 
@@ -267,12 +285,7 @@ def _certificate(
     )
     Zt, yt, w = Z[idx], y[idx], lam[idx]
     m = _pair_matrix(Zt, yt, w)[q:, q:]  # reference class 0 dropped
-    try:
-        evals, evecs = np.linalg.eigh(m)
-    except np.linalg.LinAlgError:  # pragma: no cover
-        return False
-    keep = evals > evals[-1] * 1e-12
-    delta = evecs[:, keep] @ ((evecs[:, keep].T @ g) / evals[keep])
+    delta = _psd_solve(m, g)
     residual = float(np.linalg.norm(m @ delta - g))
     if residual > 1e-8 * max(float(np.linalg.norm(g)), 1e-8 * scale):
         return False  # A^T lam is not in the range of the subset's matrix
