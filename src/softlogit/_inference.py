@@ -379,8 +379,10 @@ def _inverse_spd(m: FloatArray) -> FloatArray | None:
     except LinAlgError:
         return None
     inv = cho_solve(factor, np.eye(m.shape[0]), check_finite=False)
-    # Condition guard: a nearly singular information is as good as singular.
-    if np.linalg.cond(scaled) > 1e13:
+    # Condition guard (1-norm condition number, from the inverse we have anyway): a
+    # nearly singular information is as good as singular.
+    cond = np.abs(scaled).sum(axis=0).max() * np.abs(inv).sum(axis=0).max()
+    if not np.isfinite(cond) or cond > 1e13:
         return None
     out: FloatArray = inv / np.outer(d, d)
     return 0.5 * (out + out.T)
