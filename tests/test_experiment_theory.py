@@ -28,7 +28,12 @@ SMALL = {
 OPTIMIZERS = {
     "sgd": {"optimizer": "sgd", "lr": 0.2},
     "momentum": {"optimizer": "momentum", "lr": 0.05, "momentum": 0.9},
-    "adam": {"optimizer": "adam", "lr": 0.01},
+    # Adam at a constant rate never settles: near the optimum its steps keep a size of
+    # about lr and the full-batch dynamics turn chaotic, amplifying rounding
+    # exponentially (at lr 0.01, about one seed in 20 exceeds 1e-12 within 2000
+    # steps; the product reports such gaps as amplified rounding). At lr 0.001 the
+    # runs stay far from that regime for every seed tried (40).
+    "adam": {"optimizer": "adam", "lr": 0.001},
 }
 _CACHE: dict[tuple[str, str], ExperimentResult] = {}
 
