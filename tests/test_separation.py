@@ -225,3 +225,20 @@ def test_certificate_with_collinear_features(rng: np.random.Generator) -> None:
     X_dup = np.hstack([X, X[:, :1]])
     assert check_separation(X_dup, y, proba=proba, max_lp_size=0) is True
     assert check_separation(X_dup, y) is True  # the exact program agrees
+
+
+def test_a_fit_that_classifies_everything_proves_separation(
+    rng: np.random.Generator,
+) -> None:
+    """Beyond the program's size cap, a fit that classifies every training sample
+    correctly is itself a separating direction: the unpenalized fit fails."""
+    X = rng.normal(size=(30_000, 5))
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(np.int64)
+    assert check_separation(X, y) is False  # too large for the exact program
+    logits = 10.0 * (X[:, 0] + 0.5 * X[:, 1])  # a linear model's logits
+    proba = np.column_stack([expit(-logits), expit(logits)])
+    with pytest.raises(SeparationError, match="classifies every training sample"):
+        check_separation(X, y, proba=proba)
+    for model in (LogisticRegression, SoftmaxRegression):
+        with pytest.raises(SeparationError, match="completely separated"):
+            model(C=np.inf).fit(X, y)

@@ -51,6 +51,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import io
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -569,6 +570,15 @@ class InferenceMixin:
                 "summary(): the Fisher information at the MLE is singular (collinear "
                 "or constant features, or a class with too few samples); remove "
                 "redundant features to get standard errors."
+            )
+        if not state.mle_verified:
+            warnings.warn(
+                f"summary(): the existence of the MLE could not be proven for this "
+                f"{name} (the data are too large for the exact separation check and "
+                "the fit gave no certificate); if coefficients or standard errors are "
+                "huge, the data may be quasi-separated: use a finite C.",
+                UserWarning,
+                stacklevel=2,
             )
         classes = list(np.asarray(_attr(self, "classes_")).tolist())
         n_classes = len(classes)

@@ -45,7 +45,7 @@ Cost
 ----
 Linear programs with :math:`n (K-1)` constraints are slow for large data (HiGHS takes
 seconds at :math:`n (K-1) (p+1) \approx 10^6`, and much longer when the data are
-separated), too slow for every fit. :func:`check_separation` therefore has two routes:
+separated), too slow for every fit. :func:`check_separation` therefore has three routes:
 
 * **Certificate from a fit** (cheap, any size). The program's dual (Stiemke's lemma)
   says the data overlap if and only if positive multipliers
@@ -59,12 +59,23 @@ separated), too slow for every fit. :func:`check_separation` therefore has two r
   ``1e-6`` (times the weight) first, so that probabilities that underflowed along a
   separating direction (where a solver stops on separated data) cannot pass for a
   certificate: on separated data none exists, whatever the starting point.
+* **Separation shown by a fit** (cheap, any size, complete separation only). If the
+  fitted probabilities classify every sample strictly correctly, the fitted
+  coefficients themselves are a separating direction.
 * **The exact program**, when its constraint matrix has at most ``max_lp_size``
-  nonzeros (about a second at the default).
+  nonzeros (about a second at the default); beyond that, after a fit whose
+  probabilities gave no certificate, the program on *working sets* of samples
+  (constraint generation): the samples the fit finds most ambiguous first, then those
+  that the program's direction gets wrong. A working set that overlaps and spans the
+  design's row space proves overlap; a direction that separates it and keeps every
+  sample's margins non-negative proves separation. Each program stays within the
+  size cap, so this concludes only when few samples decide the question (always
+  the case for complete separation found by a fit, and for low-dimensional data).
 
-Without a certificate and beyond the size cap the check returns ``False`` (not
-proven) without error: it is then sufficient but not necessary, and the solver's
-divergence check (``ConvergenceWarning``) is the remaining safeguard.
+Without a conclusion and beyond the size cap the check returns ``False`` (not proven)
+without error: it is then sufficient but not necessary. The estimators record this in
+``summary().mle_verified``, and :meth:`~softlogit._inference.InferenceMixin.summary`
+warns that quasi-complete separation was not ruled out.
 
 Samples with zero weight do not enter the likelihood and are ignored; positive weights
 do not change separability.
@@ -173,10 +184,12 @@ def _constraints(
 
 def _solve_lp(
     X: FloatArray, y: NDArray[np.int64], n_classes: int
-) -> tuple[float, FloatArray]:
-    """Solve the separation program on ``(X, y)``; return its optimum and margins.
+) -> tuple[float, FloatArray, FloatArray]:
+    """Solve the separation program on ``(X, y)``.
 
-    ``margins[i, j]`` is ``(d_{y_i} - d_j) . x_i`` at the optimum (0 for ``j == y_i``).
+    Returns the optimum, the margins ``(d_{y_i} - d_j) . x_i`` at the optimum (0 for
+    ``j == y_i``) and the direction ``D`` of shape ``(n_classes, n_terms)`` (row 0,
+    the reference class, is zero).
     """
     from scipy.optimize import linprog
     from scipy.sparse import vstack
@@ -196,7 +209,69 @@ def _solve_lp(
         raise RuntimeError(f"separation LP failed: {res.message}")
     margins = np.zeros((X.shape[0], n_classes))
     margins[pairs_i, pairs_j] = A @ res.x
-    return float(-res.fun), margins
+    direction = np.vstack([np.zeros(X.shape[1]), res.x.reshape(n_classes - 1, -1)])
+    return float(-res.fun), margins, direction
+
+
+def _margins(Z: FloatArray, y: NDArray[np.int64], direction: FloatArray) -> FloatArray:
+    """``(d_{y_i} - d_j) . z_i`` for every sample and class (0 for ``j == y_i``)."""
+    scores = Z @ direction.T
+    return scores[np.arange(y.size), y][:, None] - scores
+
+
+def _rank(Z: FloatArray) -> int:
+    """Numerical rank of ``Z`` (its columns are scaled to unit max-abs)."""
+    if Z.shape[0] == 0:
+        return 0
+    sv = np.linalg.svd(Z.T @ Z, compute_uv=False)
+    return int(np.sum(sv > sv[0] * 1e-12)) if sv[0] > 0 else 0
+
+
+def _constraint_generation(
+    Z: FloatArray,
+    y: NDArray[np.int64],
+    n_classes: int,
+    order: NDArray[np.int64],
+    max_lp_size: int,
+) -> bool:
+    """Decide separation with programs on growing working sets of samples.
+
+    Starts from the first samples of ``order`` (the most ambiguous ones when fitted
+    probabilities are known) and adds the samples that the program's direction gets
+    wrong. Exact when it concludes: a working set that overlaps and spans the row
+    space of ``Z`` proves overlap (every separating direction of all the data would
+    separate the working set); a direction that separates the working set and keeps
+    every sample's margins non-negative separates all the data. Returns ``False``
+    when the working set outgrows ``max_lp_size`` (inconclusive).
+    """
+    n, q = Z.shape
+    per_row = 2 * (n_classes - 1) * q
+    step = max(1, max_lp_size // (4 * per_row))
+    if step < q:
+        return False  # a working set cannot even span the features
+    full_rank = _rank(Z)
+    chosen = np.zeros(n, dtype=bool)
+    chosen[order[:step]] = True
+    cursor = step
+    while chosen.sum() * per_row <= max_lp_size:
+        work = np.flatnonzero(chosen)
+        value, _, direction = _solve_lp(Z[work], y[work], n_classes)
+        if value < _LP_THRESHOLD:
+            if np.unique(y[work]).size == n_classes and _rank(Z[work]) == full_rank:
+                return True
+            extra = order[cursor : cursor + step]  # widen the span
+            cursor += step
+        else:
+            margins = _margins(Z, y, direction)
+            worst = margins.min(axis=1)
+            violated = np.flatnonzero(worst < -1e-7)
+            if violated.size == 0:
+                _raise_separated_by(margins, y)
+            extra = violated[np.argsort(worst[violated])][:step]
+        if extra.size == 0:
+            return False  # pragma: no cover - nothing left to add
+        chosen[extra] = True
+    return False
 
 
 def _psd_solve(m: FloatArray, g: FloatArray) -> FloatArray:
@@ -319,7 +394,8 @@ def check_separation(
     fit_intercept : bool, default=True
         Whether the model has an intercept (a constant column in the design).
     proba : array-like of shape (n_samples, n_classes), default=None
-        Class probabilities of an unpenalized fit's final iterate. Near the MLE they
+        Class probabilities of an unpenalized fit's final iterate, from a linear
+        softmax (or logistic) model with the same intercept setting. Near the MLE they
         give a certificate of overlap at the cost of one Hessian-sized matrix on a
         subsample (see Notes); large data sets are checked exactly only this way.
     max_lp_size : int, default=250_000
@@ -347,12 +423,17 @@ def check_separation(
     -----
     The checks, in order, each ending the call when conclusive:
 
-    1. With ``proba``: a Stiemke certificate (see the module documentation) built
-       from the probabilities, each floored at ``1e-6`` so that it is far from
+    1. With ``proba``: if the fitted model classifies every sample strictly
+       correctly, its coefficients separate the data completely
+       (:class:`SeparationError`). Otherwise a Stiemke certificate (see the module
+       documentation) built from the probabilities, each floored at ``1e-6`` so that it is far from
        rounding level; it exists only on overlapping data, and it is found when the
        fit is close enough to the MLE.
     2. If the linear program on all samples fits in ``max_lp_size``: the exact
        answer (overlap, or :class:`SeparationError`).
+    3. With ``proba`` and larger data: programs on working sets of samples (the
+       most ambiguous under the fit first, then those a candidate direction gets
+       wrong), each within ``max_lp_size``; exact when they conclude.
 
     Otherwise the call returns ``False`` without error: for data larger than the cap
     the check is sufficient, not necessary.
@@ -393,6 +474,8 @@ def check_separation(
         pa = None  # classes absent after dropping zero weights: no certificate
     n, q = Xa.shape[0], Xa.shape[1] + int(fit_intercept)
     lp_size = 2 * n * (n_classes - 1) * q
+    if pa is not None:
+        _check_fitted_separation(pa, ya)
     if pa is None and lp_size > max_lp_size:
         return False  # nothing affordable to try: inconclusive (documented)
     Z = _design(Xa, fit_intercept)
@@ -406,12 +489,62 @@ def check_separation(
     ):
         return True
     if lp_size <= max_lp_size:
-        value, margins = _solve_lp(Z, ya, n_classes)
+        value, margins, _ = _solve_lp(Z, ya, n_classes)
         if value >= _LP_THRESHOLD:
             _raise_separated(Z, ya, n_classes, margins)
         return True
-    # Too large for the exact program and no certificate: inconclusive (documented).
-    return False
+    # Too large for one program, and the fit gave no certificate (so it may be
+    # separated): working sets, the samples the fit finds most ambiguous first.
+    assert pa is not None
+    rows = np.arange(n)
+    others = pa.copy()
+    others[rows, ya] = -np.inf
+    order = np.argsort(pa[rows, ya] - others.max(axis=1), kind="stable")
+    return _constraint_generation(Z, ya, n_classes, order, max_lp_size)
+
+
+def _check_fitted_separation(proba: FloatArray, y: NDArray[np.int64]) -> None:
+    """Raise if the fitted model itself classifies every sample strictly correctly.
+
+    The probabilities come from linear logits ``z_ij = theta_j . x_i``, and
+    ``p_{i y_i} > p_ij`` means ``(theta_{y_i} - theta_j) . x_i > 0``: if that holds
+    for every sample and class, ``theta`` is a direction of complete separation.
+    """
+    rows = np.arange(y.size)
+    others = proba.copy()
+    others[rows, y] = -np.inf
+    if np.all(proba[rows, y] > others.max(axis=1)):
+        raise SeparationError(
+            "the data are completely separated: the fitted model classifies every "
+            "training sample correctly, so its coefficients are a separating "
+            "direction and the unpenalized maximum-likelihood estimate does not exist "
+            "(the coefficients diverge). Use a finite C (a penalized fit, e.g. "
+            "C=1.0), or remove the separating features.",
+            kind="complete",
+            classes=tuple(int(c) for c in np.unique(y)),
+        )
+
+
+def _raise_separated_by(margins: FloatArray, y: NDArray[np.int64]) -> None:
+    """Raise for a direction whose margins are all non-negative (not all zero)."""
+    own = np.zeros(margins.shape, dtype=bool)
+    own[np.arange(y.size), y] = True
+    complete = bool(np.all(np.where(own, np.inf, margins) > 1e-7))
+    kind = "complete" if complete else "quasi-complete"
+    strict = (margins > 1e-7) & ~own
+    involved = sorted(
+        {int(c) for c in np.unique(y[strict.any(axis=1)])}
+        | {int(j) for j in np.flatnonzero(strict.any(axis=0))}
+    )
+    what = "the classes" if complete else f"some classes (encoded {involved})"
+    raise SeparationError(
+        f"the data are {kind}ly separated: a linear function of the features "
+        f"separates {what}, so the unpenalized maximum-likelihood estimate does not "
+        "exist (the coefficients diverge). Use a finite C (a penalized fit, e.g. "
+        "C=1.0), or remove the separating features.",
+        kind=kind,
+        classes=tuple(involved),
+    )
 
 
 def _is_complete(Z: FloatArray, y: NDArray[np.int64], n_classes: int) -> bool:

@@ -336,25 +336,25 @@ def fit(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model.fit(X, y.to_numpy())
+        if math.isinf(C):
+            note = ""
+            if getattr(model, "gauge", None) == "none":
+                note = (
+                    "note: gauge 'none' is not identified; the table shows the "
+                    "centered gauge.\n"
+                )
+                summary = model.summary(alpha=alpha, gauge="centered")
+            else:
+                summary = model.summary(alpha=alpha)
+            report = note + summary.to_text(width=_width())
+        else:
+            title = f"{type(model).__name__}, C={C:g}" + (
+                f", gauge {model.gauge}" if hasattr(model, "gauge") else ""
+            )
+            report = _coefficient_text(model, title)
     for w in caught:
         click.echo(f"warning: {w.message}", err=True)
-
-    if math.isinf(C):
-        note = ""
-        if getattr(model, "gauge", None) == "none":
-            note = (
-                "note: gauge 'none' is not identified; the table shows the centered "
-                "gauge.\n"
-            )
-            summary = model.summary(alpha=alpha, gauge="centered")
-        else:
-            summary = model.summary(alpha=alpha)
-        click.echo(note + summary.to_text(width=_width()), nl=False)
-    else:
-        title = f"{type(model).__name__}, C={C:g}" + (
-            f", gauge {model.gauge}" if hasattr(model, "gauge") else ""
-        )
-        click.echo(_coefficient_text(model, title), nl=False)
+    click.echo(report, nl=False)
     if out is not None:
         path = model.save(out, force=force)
         click.echo(f"saved {type(model).__name__} to {str(path)!r}", err=True)
