@@ -242,3 +242,19 @@ def test_a_fit_that_classifies_everything_proves_separation(
     for model in (LogisticRegression, SoftmaxRegression):
         with pytest.raises(SeparationError, match="completely separated"):
             model(C=np.inf).fit(X, y)
+
+
+def test_quasi_separation_beyond_the_size_cap_is_found_after_the_fit(
+    rng: np.random.Generator,
+) -> None:
+    """30,000 samples separated by x0 = 0 except for 200 of both classes exactly on
+    the boundary: the working-set programs find the direction x0 after the fit."""
+    n = 30_000
+    X = rng.normal(size=(n, 5))
+    y = (X[:, 0] > 0).astype(np.int64)
+    X[:200, 0] = 0.0
+    y[:200] = rng.integers(0, 2, size=200)
+    assert check_separation(X, y) is False  # too large for one program
+    with pytest.raises(SeparationError, match="quasi-completely separated") as info:
+        LogisticRegression(C=np.inf).fit(X, y)
+    assert info.value.kind == "quasi-complete"
