@@ -41,6 +41,7 @@ class Softlogit(Adapter):
     """softlogit: LogisticRegression (K = 2) or SoftmaxRegression, solver='auto'."""
 
     name = "softlogit"
+    last_estimator: object = None
 
     def fit(self, X: np.ndarray, y: np.ndarray, C: float) -> Fitted:
         from softlogit import LogisticRegression, SoftmaxRegression
@@ -48,6 +49,7 @@ class Softlogit(Adapter):
         k = int(y.max()) + 1
         cls = LogisticRegression if k == 2 else SoftmaxRegression
         est = cls(C=C, tol=self.tol, max_iter=1000).fit(X, y)
+        self.last_estimator = est
         return Fitted(est.coef_, est.intercept_, int(est.n_iter_[0]))
 
 
