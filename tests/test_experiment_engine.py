@@ -350,3 +350,18 @@ def test_unknown_engine() -> None:
         run_experiment(ExperimentSpec(), engine="jax")
     with pytest.raises(TypeError, match=r"`spec` must be an ExperimentSpec; got dict"):
         run_experiment({})  # type: ignore[arg-type]
+
+
+def test_synthetic_data_small_and_many_classes() -> None:
+    spec = DataSpec(dataset="synthetic", n_samples=40, n_features=2, n_classes=10)
+    data = load_data(spec, np.random.SeedSequence(0))
+    counts = np.bincount(np.concatenate([data.y_train, data.y_test]), minlength=10)
+    assert counts.min() >= 2
+    assert set(data.y_test) == set(range(10))
+    with pytest.raises(
+        ValueError, match=r"`n_samples` must be at least 4 \* n_classes"
+    ):
+        load_data(
+            DataSpec(dataset="synthetic", n_samples=20, n_classes=6),
+            np.random.SeedSequence(0),
+        )

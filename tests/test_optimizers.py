@@ -249,5 +249,8 @@ def test_matches_torch_for_any_hyperparameters(
         for tp, a, t in zip(tparams, mats, targets, strict=True):
             tp.grad = torch.from_numpy(_grad(tp.detach().numpy(), a, t))
         topt.step()
+    # Looser than test_matches_torch: extreme settings (beta1 = 0, small beta2, large
+    # lr) make Adam's step nearly sign(g), which amplifies one-ulp differences between
+    # PyTorch's vectorized kernels and NumPy (seen: 2e-14 after 10 steps).
     for p, tp in zip(params, tparams, strict=True):
-        np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-14, atol=1e-14)
+        np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-12, atol=1e-12)

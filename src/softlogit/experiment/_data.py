@@ -125,6 +125,11 @@ def _synthetic(
     # Gaussian features, labels drawn from a softmax of a random linear function:
     # classes overlap, so the data are not separable and the MLE is finite.
     n, p, k = spec.n_samples, spec.n_features, spec.n_classes
+    if n < 4 * k:
+        raise ValueError(
+            f"`n_samples` must be at least 4 * n_classes = {4 * k} for a stratified "
+            f"split of the synthetic data; got {n}."
+        )
     X = rng.standard_normal((n, p))
     coef = rng.standard_normal((k, p)) * (2.0 / np.sqrt(p))
     logits = X @ coef.T
@@ -133,11 +138,12 @@ def _synthetic(
     prob /= prob.sum(axis=1, keepdims=True)
     u = rng.random(n)[:, None]
     y = np.minimum((u > np.cumsum(prob, axis=1)).sum(axis=1), k - 1)
-    # every class present at least twice, so that a stratified split exists
+    # every class present at least twice, so that a stratified split exists: move
+    # samples over from the classes that have the most
     for c in range(k):
-        if np.count_nonzero(y == c) < 2:
-            idx = rng.choice(np.flatnonzero(np.bincount(y, minlength=k)[y] > 2), 2)
-            y[idx] = c
+        while np.count_nonzero(y == c) < 2:
+            donor = int(np.argmax(np.bincount(y, minlength=k)))
+            y[rng.choice(np.flatnonzero(y == donor))] = c
     return (
         X,
         y,
