@@ -188,6 +188,7 @@ def test_logistic_to_softmax_round_trip(cancer, gauge: str) -> None:
 
 def test_unpenalized_logistic_matches_statsmodels_logit() -> None:
     import statsmodels.api as sm
+
     X, y = make_classification(
         n_samples=400,
         n_features=4,
@@ -206,6 +207,7 @@ def test_unpenalized_logistic_matches_statsmodels_logit() -> None:
 def test_unpenalized_softmax_matches_statsmodels_mnlogit(solver: str) -> None:
     """statsmodels' reference class is the first one: compare in the reference gauge."""
     import statsmodels.api as sm
+
     X, y = make_classification(
         n_samples=500,
         n_features=4,
