@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -135,6 +135,96 @@ def _check_X(X: ArrayLike, n_features: int) -> FloatArray:
 
 def _close(a: FloatArray, b: FloatArray, rtol: float, atol: float) -> bool:
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+
+def _check_rows(
+    weight: ArrayLike, bias: ArrayLike, rows: str, min_rows: int
+) -> tuple[FloatArray, FloatArray]:
+    """Validated float64 copies of a row-per-class ``weight`` and its ``bias``.
+
+    ``rows`` names the number of rows in the messages (``"n_classes"`` or
+    ``"n_classes - 1"``); ``weight`` needs at least ``min_rows`` of them, which is two
+    classes either way.
+    """
+    w = _float_array(weight, "weight")
+    if w.ndim != 2 or w.shape[0] < min_rows:
+        raise ValueError(
+            f"`weight` must be 2-D of shape ({rows}, n_features) with "
+            f"n_classes >= 2; got shape {w.shape}."
+        )
+    b = _float_array(bias, "bias")
+    if b.shape != w.shape[:1]:
+        raise ValueError(
+            f"`bias` must have shape ({rows},) = {w.shape[:1]}; got shape {b.shape}."
+        )
+    return w, b
+
+
+def _same_parameters(
+    a: SigmoidHead | SoftmaxHead | ReferenceHead,
+    b: SigmoidHead | SoftmaxHead | ReferenceHead,
+    rtol: float,
+    atol: float,
+) -> bool:
+    """Whether two heads' weights and biases have equal shapes and close values."""
+    return _close(a.weight, b.weight, rtol, atol) and _close(
+        np.asarray(a.bias), np.asarray(b.bias), rtol, atol
+    )
+
+
+class _RowsHead(Protocol):
+    @property
+    def weight(self) -> FloatArray: ...
+
+    @property
+    def bias(self) -> FloatArray: ...
+
+    def logits(self, X: ArrayLike) -> FloatArray: ...
+
+
+class _MultinomialMixin:
+    """What :class:`SoftmaxHead` and :class:`ReferenceHead` compute alike.
+
+    Both store one weight row and one bias per (non-reference) class and turn their
+    :meth:`logits` into probabilities with a softmax over classes.
+    """
+
+    @property
+    def n_features(self: _RowsHead) -> int:
+        """Number of input features."""
+        return int(self.weight.shape[1])
+
+    def _affine(self: _RowsHead, X: ArrayLike) -> FloatArray:
+        """``X @ weight.T + bias`` after checking ``X`` (one column per row)."""
+        return _check_X(X, int(self.weight.shape[1])) @ self.weight.T + self.bias
+
+    def predict_proba(self: _RowsHead, X: ArrayLike) -> FloatArray:
+        """Class probabilities, the softmax of :meth:`logits` over classes.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Features.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        return softmax(self.logits(X), axis=-1)
+
+    def predict_log_proba(self: _RowsHead, X: ArrayLike) -> FloatArray:
+        """Log class probabilities, the log-softmax of :meth:`logits`.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Features.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        return log_softmax(self.logits(X), axis=-1)
 
 
 # --------------------------------------------------------------------------------------
@@ -253,15 +343,13 @@ class SigmoidHead:
         -------
         bool
         """
-        return (
-            isinstance(other, SigmoidHead)
-            and _close(self.weight, other.weight, rtol, atol)
-            and _close(np.asarray(self.bias), np.asarray(other.bias), rtol, atol)
+        return isinstance(other, SigmoidHead) and _same_parameters(
+            self, other, rtol, atol
         )
 
 
 @dataclass(frozen=True, eq=False, init=False)
-class SoftmaxHead:
+class SoftmaxHead(_MultinomialMixin):
     r"""A multinomial head: :math:`P(y = k \mid x) = \operatorname{softmax}(Wx + b)_k`.
 
     Parameters
@@ -301,25 +389,9 @@ class SoftmaxHead:
     bias: FloatArray
 
     def __init__(self, weight: ArrayLike, bias: ArrayLike) -> None:
-        weight = _float_array(weight, "weight")
-        if weight.ndim != 2 or weight.shape[0] < 2:
-            raise ValueError(
-                "`weight` must be 2-D of shape (n_classes, n_features) with "
-                f"n_classes >= 2; got shape {weight.shape}."
-            )
-        bias = _float_array(bias, "bias")
-        if bias.shape != weight.shape[:1]:
-            raise ValueError(
-                f"`bias` must have shape (n_classes,) = {weight.shape[:1]}; got shape "
-                f"{bias.shape}."
-            )
-        object.__setattr__(self, "weight", _frozen(weight))
-        object.__setattr__(self, "bias", _frozen(bias))
-
-    @property
-    def n_features(self) -> int:
-        """Number of input features."""
-        return int(self.weight.shape[1])
+        w, b = _check_rows(weight, bias, "n_classes", 2)
+        object.__setattr__(self, "weight", _frozen(w))
+        object.__setattr__(self, "bias", _frozen(b))
 
     @property
     def n_classes(self) -> int:
@@ -338,35 +410,7 @@ class SoftmaxHead:
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        return _check_X(X, self.n_features) @ self.weight.T + self.bias
-
-    def predict_proba(self, X: ArrayLike) -> FloatArray:
-        """Class probabilities, the softmax of :meth:`logits` over classes.
-
-        Parameters
-        ----------
-        X : array_like of shape (n_samples, n_features)
-            Features.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-        """
-        return softmax(self.logits(X), axis=-1)
-
-    def predict_log_proba(self, X: ArrayLike) -> FloatArray:
-        """Log class probabilities, the log-softmax of :meth:`logits`.
-
-        Parameters
-        ----------
-        X : array_like of shape (n_samples, n_features)
-            Features.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-        """
-        return log_softmax(self.logits(X), axis=-1)
+        return self._affine(X)
 
     def allclose(
         self, other: object, *, rtol: float = 1e-12, atol: float = 0.0
@@ -388,15 +432,13 @@ class SoftmaxHead:
         -------
         bool
         """
-        return (
-            isinstance(other, SoftmaxHead)
-            and _close(self.weight, other.weight, rtol, atol)
-            and _close(self.bias, other.bias, rtol, atol)
+        return isinstance(other, SoftmaxHead) and _same_parameters(
+            self, other, rtol, atol
         )
 
 
 @dataclass(frozen=True, eq=False, init=False)
-class ReferenceHead:
+class ReferenceHead(_MultinomialMixin):
     r"""A multinomial head with a reference class whose logit is fixed at zero.
 
     Parameters
@@ -438,27 +480,11 @@ class ReferenceHead:
     reference: int = 0
 
     def __init__(self, weight: ArrayLike, bias: ArrayLike, reference: int = 0) -> None:
-        weight = _float_array(weight, "weight")
-        if weight.ndim != 2 or weight.shape[0] < 1:
-            raise ValueError(
-                "`weight` must be 2-D of shape (n_classes - 1, n_features) with "
-                f"n_classes >= 2; got shape {weight.shape}."
-            )
-        bias = _float_array(bias, "bias")
-        if bias.shape != weight.shape[:1]:
-            raise ValueError(
-                f"`bias` must have shape (n_classes - 1,) = {weight.shape[:1]}; got "
-                f"shape {bias.shape}."
-            )
-        reference = _check_class_index(reference, "reference", weight.shape[0] + 1)
-        object.__setattr__(self, "weight", _frozen(weight))
-        object.__setattr__(self, "bias", _frozen(bias))
+        w, b = _check_rows(weight, bias, "n_classes - 1", 1)
+        reference = _check_class_index(reference, "reference", w.shape[0] + 1)
+        object.__setattr__(self, "weight", _frozen(w))
+        object.__setattr__(self, "bias", _frozen(b))
         object.__setattr__(self, "reference", reference)
-
-    @property
-    def n_features(self) -> int:
-        """Number of input features."""
-        return int(self.weight.shape[1])
 
     @property
     def n_classes(self) -> int:
@@ -495,36 +521,7 @@ class ReferenceHead:
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        z = _check_X(X, self.n_features) @ self.weight.T + self.bias
-        return np.insert(z, self.reference, 0.0, axis=-1)
-
-    def predict_proba(self, X: ArrayLike) -> FloatArray:
-        """Class probabilities, the softmax of :meth:`logits` over classes.
-
-        Parameters
-        ----------
-        X : array_like of shape (n_samples, n_features)
-            Features.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-        """
-        return softmax(self.logits(X), axis=-1)
-
-    def predict_log_proba(self, X: ArrayLike) -> FloatArray:
-        """Log class probabilities, the log-softmax of :meth:`logits`.
-
-        Parameters
-        ----------
-        X : array_like of shape (n_samples, n_features)
-            Features.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-        """
-        return log_softmax(self.logits(X), axis=-1)
+        return np.insert(self._affine(X), self.reference, 0.0, axis=-1)
 
     def allclose(
         self, other: object, *, rtol: float = 1e-12, atol: float = 0.0
@@ -546,8 +543,7 @@ class ReferenceHead:
         return (
             isinstance(other, ReferenceHead)
             and self.reference == other.reference
-            and _close(self.weight, other.weight, rtol, atol)
-            and _close(self.bias, other.bias, rtol, atol)
+            and _same_parameters(self, other, rtol, atol)
         )
 
 
