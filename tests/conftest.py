@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+
+CHROMIUM = Path(os.environ.get("SOFTLOGIT_CHROMIUM", "/usr/bin/chromium"))
+CHROMEDRIVER = Path(os.environ.get("SOFTLOGIT_CHROMEDRIVER", "/usr/bin/chromedriver"))
 
 
 @pytest.fixture
@@ -17,3 +27,63 @@ def seed() -> int:
 @pytest.fixture
 def rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
+
+
+@contextlib.contextmanager
+def _headless_chromium(
+    extra_flags: Sequence[str] = (), *, console_log: bool = False
+) -> Iterator[Any]:
+    """A headless Debian Chromium under Selenium that downloads nothing.
+
+    ``extra_flags`` go on the command line after the common ones; ``console_log``
+    keeps the browser console for ``driver.get_log("browser")``. A missing Chromium or
+    chromedriver fails the test (it never skips).
+    """
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    if missing:
+        pytest.fail(
+            f"browser tests need Debian's Chromium: {', '.join(missing)} not found. "
+            "Install with `apt-get install -y chromium chromium-driver` (scripts/dev.py "
+            "test does this), or point SOFTLOGIT_CHROMIUM/SOFTLOGIT_CHROMEDRIVER at them."
+        )
+    from selenium import webdriver
+
+    env = pytest.MonkeyPatch()
+    env.setenv("SE_OFFLINE", "true")  # Selenium Manager must not fetch anything
+
+    profile = tempfile.mkdtemp(prefix="softlogit-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        *extra_flags,
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(flag)
+    if console_log:
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    service = webdriver.ChromeService(executable_path=str(CHROMEDRIVER))
+    driver = webdriver.Chrome(service=service, options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        env.undo()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def headless_chromium() -> Callable[..., AbstractContextManager[Any]]:
+    """Starts a browser: ``with headless_chromium(flags, console_log=...) as driver``.
+
+    The browser test modules wrap it in their own module-scoped ``browser`` fixture.
+    """
+    return _headless_chromium

@@ -14,9 +14,8 @@ fail (they never skip): ``scripts/dev.py`` installs it with apt.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,6 @@ from softlogit._cli import main
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-CHROMIUM = Path(os.environ.get("SOFTLOGIT_CHROMIUM", "/usr/bin/chromium"))
-CHROMEDRIVER = Path(os.environ.get("SOFTLOGIT_CHROMEDRIVER", "/usr/bin/chromedriver"))
 LATEX_SOURCE = ("\\frac", "\\left", "\\sigma", "\\operatorname", "\\mathbf", "$$")
 
 # Measured in the page: every <math> box, every fraction's layout, images, text.
@@ -57,47 +54,13 @@ def _artifacts() -> Path:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def browser(
+    headless_chromium: Callable[..., AbstractContextManager[Any]],
+) -> Iterator[Any]:
     """A headless Chromium that downloads nothing and keeps its console log."""
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
-    if missing:
-        pytest.fail(
-            f"browser tests need Debian's Chromium: {', '.join(missing)} not found. "
-            "Install with `apt-get install -y chromium chromium-driver` (scripts/dev.py "
-            "test does this), or point SOFTLOGIT_CHROMIUM/SOFTLOGIT_CHROMEDRIVER at them."
-        )
-    from selenium import webdriver
-
-    env = pytest.MonkeyPatch()
-    env.setenv("SE_OFFLINE", "true")  # Selenium Manager must not fetch anything
-
-    profile = tempfile.mkdtemp(prefix="softlogit-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,1000",
-        "--hide-scrollbars",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = webdriver.ChromeService(executable_path=str(CHROMEDRIVER))
-    driver = webdriver.Chrome(service=service, options=options)
-    driver.set_page_load_timeout(60)
-    try:
+    flags = ("--window-size=1280,1000", "--hide-scrollbars")
+    with headless_chromium(flags, console_log=True) as driver:
         yield driver
-    finally:
-        driver.quit()
-        env.undo()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def _open(driver: Any, page: Path) -> dict[str, Any]:

@@ -9,10 +9,8 @@ tests/test_browser.py.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +20,6 @@ from softlogit._cli import main
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-CHROMIUM = Path(os.environ.get("SOFTLOGIT_CHROMIUM", "/usr/bin/chromium"))
-CHROMEDRIVER = Path(os.environ.get("SOFTLOGIT_CHROMEDRIVER", "/usr/bin/chromedriver"))
 
 _LAYOUT = """
 const doc = document.documentElement;
@@ -39,41 +35,11 @@ return {client: doc.clientWidth, scroll: doc.scrollWidth, nav: nav,
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
-    if missing:
-        pytest.fail(
-            f"browser tests need Debian's Chromium: {', '.join(missing)} not found. "
-            "Install with `apt-get install -y chromium chromium-driver`."
-        )
-    from selenium import webdriver
-
-    env = pytest.MonkeyPatch()
-    env.setenv("SE_OFFLINE", "true")  # Selenium Manager must not fetch anything
-    profile = tempfile.mkdtemp(prefix="softlogit-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    service = webdriver.ChromeService(executable_path=str(CHROMEDRIVER))
-    driver = webdriver.Chrome(service=service, options=options)
-    driver.set_page_load_timeout(60)
-    try:
+def browser(
+    headless_chromium: Callable[..., AbstractContextManager[Any]],
+) -> Iterator[Any]:
+    with headless_chromium() as driver:
         yield driver
-    finally:
-        driver.quit()
-        env.undo()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
