@@ -325,6 +325,33 @@ def _rounding_band(ax: Axes, eps: float, label: bool = True) -> None:
     )
 
 
+def _floored_log_axis(
+    ax: Axes,
+    floored: Mapping[str, FloatArray],
+    zeros: Mapping[str, np.ndarray],
+    floor: float,
+    eps: float,
+) -> None:
+    """Finish an axis of :func:`log_floor` curves: the floor line, if a zero was
+    floored, and a log scale that spans the curves and the rounding band."""
+    _mark_floor(ax, floor, any(bool(z.any()) for z in zeros.values()))
+    band = np.array([eps / 2, eps * 1e4])
+    _log_axis(ax, [*floored.values(), band])
+
+
+def _plot_network(ax: Axes, data: ReportData, name: str, values: FloatArray) -> None:
+    """One curve of network ``name`` against the step, in the network's style."""
+    ls, lw = _network_style(name)
+    ax.plot(
+        data.steps[: values.size],
+        _finite(values),
+        color=_network_color(name, data.networks),
+        linestyle=ls,
+        linewidth=lw,
+        label=f"network {name}",
+    )
+
+
 def _diverged_note(ax: Axes, data: ReportData) -> None:
     if data.diverged:
         names = ", ".join(sorted(data.diverged))
@@ -357,17 +384,8 @@ def loss_figure(data: ReportData) -> Figure:
         fig, (ax,) = _new_figure(_WIDTH, 3.6)
         for name in data.networks:
             loss = data.losses.get(name)
-            if loss is None:
-                continue
-            ls, lw = _network_style(name)
-            ax.plot(
-                data.steps[: loss.size],
-                _finite(loss),
-                color=_network_color(name, data.networks),
-                linestyle=ls,
-                linewidth=lw,
-                label=f"network {name}",
-            )
+            if loss is not None:
+                _plot_network(ax, data, name, loss)
         finite = np.concatenate(
             [v[np.isfinite(v)] for v in data.losses.values()] or [np.empty(0)]
         )
@@ -421,9 +439,7 @@ def difference_figure(data: ReportData) -> Figure:
                     linewidth=1.7,
                     label=f"{pair.label}: {pair.badge[0]}",
                 )
-            _mark_floor(ax, floor, any(bool(z.any()) for z in zeros.values()))
-            band = np.array([data.eps / 2, data.eps * 1e4])
-            _log_axis(ax, [*floored.values(), band])
+            _floored_log_axis(ax, floored, zeros, floor, data.eps)
             ax.set_xlabel("step")
             ax.set_ylabel("max |difference|")
             ax.set_title(kind)
@@ -460,17 +476,8 @@ def head_figure(data: ReportData, max_coords: int = 3) -> Figure:
         for j, ax in enumerate(axes):
             for name in data.networks:
                 coords = data.head.get(name)
-                if coords is None or coords.ndim != 2 or coords.shape[1] <= j:
-                    continue
-                ls, lw = _network_style(name)
-                ax.plot(
-                    data.steps[: coords.shape[0]],
-                    _finite(coords[:, j]),
-                    color=_network_color(name, data.networks),
-                    linestyle=ls,
-                    linewidth=lw,
-                    label=f"network {name}",
-                )
+                if coords is not None and coords.ndim == 2 and coords.shape[1] > j:
+                    _plot_network(ax, data, name, coords[:, j])
             label = data.head_labels[j] if j < len(data.head_labels) else f"#{j}"
             ax.set_title(label)
             ax.set_xlabel("step")
@@ -506,9 +513,7 @@ def conserved_figure(data: ReportData) -> Figure:
                     linewidth=1.7,
                     label=label,
                 )
-            _mark_floor(ax, floor, any(bool(z.any()) for z in zeros.values()))
-            band = np.array([data.eps / 2, data.eps * 1e4])
-            _log_axis(ax, [*floored.values(), band])
+            _floored_log_axis(ax, floored, zeros, floor, data.eps)
             ax.legend(loc="upper left")
         else:
             ax.text(
