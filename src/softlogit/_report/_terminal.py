@@ -7,7 +7,7 @@ did not ask for ``--quiet``), so piped output and logs never fill with control c
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TextIO
 
@@ -16,6 +16,7 @@ from softlogit._report._data import ReportData, format_number
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import TaskID
+    from rich.table import Table
 
 __all__ = ["make_console", "print_report", "progress_bar", "status"]
 
@@ -38,6 +39,18 @@ def make_console(file: TextIO | None = None, *, width: int | None = None) -> Con
     return Console(file=stream, width=width, highlight=False, soft_wrap=False)
 
 
+def _key_value_grid(rows: Iterable[tuple[str, str]], key_style: str) -> Table:
+    """Two borderless columns: the keys in ``key_style`` (never wrapped), the values."""
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style=key_style, no_wrap=True)
+    grid.add_column()
+    for key, value in rows:
+        grid.add_row(key, value)
+    return grid
+
+
 def print_report(data: ReportData, console: Console) -> None:
     """Print the networks, the verdict table and the answers to the seed's questions.
 
@@ -53,12 +66,7 @@ def print_report(data: ReportData, console: Console) -> None:
     from rich.text import Text
 
     console.print(Text(data.title, style="bold"))
-    settings = Table.grid(padding=(0, 2))
-    settings.add_column(style="dim", no_wrap=True)
-    settings.add_column()
-    for key, value in data.settings:
-        settings.add_row(key, value)
-    console.print(settings)
+    console.print(_key_value_grid(data.settings, "dim"))
     for name, message in sorted(data.diverged.items()):
         console.print(Text(f"network {name} diverged: {message}", style="bold red"))
     for note in data.notes:
@@ -117,12 +125,7 @@ def print_report(data: ReportData, console: Console) -> None:
             Text("✓: the verdict the theory predicts", style="dim"), justify="left"
         )
     if data.facts:
-        facts = Table.grid(padding=(0, 2))
-        facts.add_column(style="bold", no_wrap=True)
-        facts.add_column()
-        for label, text in data.facts:
-            facts.add_row(label, text)
-        console.print(facts)
+        console.print(_key_value_grid(data.facts, "bold"))
 
     for answer in data.answers:
         body = Text()
