@@ -36,7 +36,12 @@ import numpy as np
 from softlogit._errors import MissingExtraError
 from softlogit._typing import FloatArray, IntArray
 from softlogit.experiment._data import Dataset
-from softlogit.experiment._engine_numpy import record_steps
+from softlogit.experiment._engine_common import (
+    ProgressCallback,
+    Snapshot,
+    StepFunction,
+    train_and_record,
+)
 from softlogit.experiment._networks import NetworkDef, param_names
 from softlogit.experiment._result import Trajectory
 from softlogit.experiment._spec import ExperimentSpec
@@ -66,7 +71,7 @@ def train_keras(
     spec: ExperimentSpec,
     init: Sequence[FloatArray],
     batches: list[IntArray] | None,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Trajectory:
     """Train one network with Keras; same contract as :func:`train_numpy`."""
     keras, tf = _import_keras()
@@ -143,7 +148,7 @@ def _train(
     spec: ExperimentSpec,
     init: Sequence[FloatArray],
     batches: list[IntArray] | None,
-    progress: Callable[[str, int, int], None] | None,
+    progress: ProgressCallback | None,
 ) -> Trajectory:
     t0 = time.perf_counter()
     ops = keras.ops
@@ -155,7 +160,6 @@ def _train(
         "sigmoid": ops.sigmoid,
         "identity": lambda a: a,
     }[spec.model.activation]
-    k = data.info.n_classes
     head = net.head
     names = param_names(len(init) // 2 - 1)
     variables = [
@@ -220,42 +224,24 @@ def _train(
             return np.asarray(ops.stack([ops.sigmoid(-d), ops.sigmoid(d)], axis=1))
         return np.asarray(ops.softmax(full_logits(z), axis=1))
 
-    rec = record_steps(tr.steps, tr.record_interval)
-    n_rec = rec.size
-    hist = {
-        name: np.full((n_rec, *np.shape(p)), np.nan, dtype=np_dtype)
-        for name, p in zip(names, init, strict=True)
-    }
-    train_loss = np.full(n_rec, np.nan)
-    test_loss = np.full(n_rec, np.nan)
-    proba_train = np.full((n_rec, data.X_train.shape[0], k), np.nan, dtype=np_dtype)
-    proba_test = np.full((n_rec, data.X_test.shape[0], k), np.nan, dtype=np_dtype)
-
-    def record(i: int, step: int) -> bool:
-        for name, v in zip(names, variables, strict=True):
-            hist[name][i] = np.asarray(v.numpy())
+    def snapshot() -> Snapshot:
         z = logits_of(X)
         zt = logits_of(Xt)
-        train_loss[i] = float(loss_of(z, y))
-        test_loss[i] = float(loss_of(zt, yt))
-        proba_train[i] = proba_of(z)
-        proba_test[i] = proba_of(zt)
-        if progress is not None:
-            progress(net.name, step, tr.steps)
-        return math.isfinite(train_loss[i]) and math.isfinite(test_loss[i])
+        return Snapshot(
+            [np.asarray(v.numpy()) for v in variables],
+            float(loss_of(z, y)),
+            float(loss_of(zt, yt)),
+            proba_of(z),
+            proba_of(zt),
+        )
 
-    diverged_at: int | None = None
-    message: str | None = None
-    next_rec = 1
-    if not record(0, 0):
-        diverged_at = 0
-        message = f"network {net.name}: the initial loss is not finite."
-    else:
+    def start() -> StepFunction:
         step_fn = _compiled_step(
             tf, ops, variables, groups, coupled, net, loss_of, logits_of
         )
         y_tf = tf.constant(y)
-        for step in range(1, tr.steps + 1):
+
+        def update(step: int) -> str | None:
             if batches is None:
                 xb, yb = X, y_tf
             else:
@@ -263,36 +249,9 @@ def _train(
                 xb, yb = tf.gather(X, idx), tf.gather(y_tf, idx)
             # the loss before the update; a NaN step is never recorded
             if not math.isfinite(float(step_fn(xb, yb))):
-                diverged_at = step
-                message = (
-                    f"network {net.name} diverged at step {step}: the loss became NaN "
-                    "or infinite (try a smaller learning rate)."
-                )
-                break
-            if step == rec[next_rec]:
-                if not record(next_rec, step):
-                    diverged_at = step
-                    message = (
-                        f"network {net.name} diverged at step {step}: the loss "
-                        "became NaN or infinite (try a smaller learning rate)."
-                    )
-                    break
-                next_rec += 1
-    keep = next_rec
-    return Trajectory(
-        name=net.name,
-        description=net.description,
-        head=head,
-        steps=rec[:keep],
-        train_loss=train_loss[:keep],
-        test_loss=test_loss[:keep],
-        params={name: h[:keep] for name, h in hist.items()},
-        proba_train=proba_train[:keep],
-        proba_test=proba_test[:keep],
-        head_lr_multiplier=net.head_lr_multiplier,
-        head_weight_decay_multiplier=net.head_weight_decay_multiplier,
-        preconditioned=net.preconditioned,
-        diverged_at=diverged_at,
-        message=message,
-        seconds=time.perf_counter() - t0,
-    )
+                return "loss"
+            return None
+
+        return update
+
+    return train_and_record(net, data, spec, init, progress, snapshot, start, t0=t0)

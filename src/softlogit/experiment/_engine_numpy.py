@@ -8,40 +8,30 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from softlogit._optimizers import make_optimizer
 from softlogit._typing import FloatArray, IntArray
 from softlogit.experiment._data import Dataset
+from softlogit.experiment._engine_common import (
+    ProgressCallback,
+    Snapshot,
+    record_steps,
+    train_and_record,
+)
 from softlogit.experiment._networks import (
     NetworkDef,
     backward,
     forward,
     logit_grad,
     loss_and_proba,
-    param_names,
 )
 from softlogit.experiment._result import Trajectory
 from softlogit.experiment._spec import ExperimentSpec
 
 __all__ = ["batch_schedule", "record_steps", "train_numpy"]
-
-ProgressCallback = Callable[[str, int, int], None]
-
-
-def record_steps(steps: int, every: int) -> IntArray:
-    """The recorded steps: 0, 1, every multiple of ``every`` and the last step.
-
-    Examples
-    --------
-    >>> from softlogit.experiment._engine_numpy import record_steps
-    >>> record_steps(10, 4).tolist()
-    [0, 1, 4, 8, 10]
-    """
-    out = set(range(0, steps + 1, every)) | {0, 1, steps}
-    return np.array(sorted(out), dtype=np.int64)
 
 
 def batch_schedule(
@@ -105,7 +95,6 @@ def train_numpy(
     head = net.head
     params = [np.array(p, dtype=dtype, copy=True) for p in init]
     grads = [np.empty_like(p) for p in params]
-    names = param_names(len(params) // 2 - 1)
     n_head = 2
     n_base = len(params) - n_head
     lr_mult = [tr.base_lr_multiplier] * n_base + [
@@ -118,90 +107,44 @@ def train_numpy(
     Xt = data.X_test.astype(dtype, copy=False)
     target = _targets(head, data.y_train, k, dtype)
 
-    rec = record_steps(tr.steps, tr.record_interval)
-    n_rec = rec.size
-    hist = {
-        name: np.empty((n_rec, *p.shape), dtype=dtype)
-        for name, p in zip(names, params, strict=True)
-    }
-    train_loss = np.full(n_rec, np.nan)
-    test_loss = np.full(n_rec, np.nan)
-    proba_train = np.empty((n_rec, X.shape[0], k), dtype=dtype)
-    proba_test = np.empty((n_rec, Xt.shape[0], k), dtype=dtype)
-
-    diverged_at: int | None = None
-    message: str | None = None
-
-    def record(i: int, step: int) -> bool:
-        for name, p in zip(names, params, strict=True):
-            hist[name][i] = p
+    def snapshot() -> Snapshot:
         with np.errstate(all="ignore"):
             _, logits = forward(params, X, activation)
             loss, proba = loss_and_proba(head, logits, data.y_train)
             _, logits_t = forward(params, Xt, activation)
             loss_t, proba_t = loss_and_proba(head, logits_t, data.y_test)
-        train_loss[i], test_loss[i] = loss, loss_t
-        proba_train[i], proba_test[i] = proba, proba_t
-        if progress is not None:
-            progress(net.name, step, tr.steps)
-        return math.isfinite(loss) and math.isfinite(loss_t)
+        return Snapshot(params, loss, loss_t, proba, proba_t)
 
     precondition = net.preconditioned
-    ok = record(0, 0)
-    next_rec = 1
-    if not ok:
-        diverged_at = 0
-        message = f"network {net.name}: the initial loss is not finite."
-    else:
-        with np.errstate(over="ignore", invalid="ignore"):
-            for step in range(1, tr.steps + 1):
-                if batches is None:
-                    xb, tb = X, target
-                else:
-                    idx = batches[step - 1]
-                    xb, tb = X[idx], target[idx]
-                acts, logits = forward(params, xb, activation)
-                dlogits = logit_grad(head, logits, tb)
-                backward(params, acts, dlogits, activation, grads)
-                # NaN anywhere in the logits reaches the head's bias gradient (the
-                # sum of the logit gradients): a check of a few numbers per step
-                if not math.isfinite(float(grads[-1].sum())):
-                    diverged_at = step
-                    message = (
-                        f"network {net.name} diverged at step {step}: the gradient "
-                        "became NaN or infinite (try a smaller learning rate)."
-                    )
-                    break
-                if precondition:
-                    # P = I + 11^T over the reference head's units: g_k + sum_j g_j
-                    grads[-2] += grads[-2].sum(axis=0)
-                    grads[-1] += grads[-1].sum()
-                opt.step(params, grads)
-                if step == rec[next_rec]:
-                    if not record(next_rec, step):
-                        diverged_at = step
-                        message = (
-                            f"network {net.name} diverged at step {step}: the loss "
-                            "became NaN or infinite (try a smaller learning rate)."
-                        )
-                        break
-                    next_rec += 1
-    # keep the records up to the last one with a finite loss
-    keep = next_rec
-    return Trajectory(
-        name=net.name,
-        description=net.description,
-        head=head,
-        steps=rec[:keep],
-        train_loss=train_loss[:keep],
-        test_loss=test_loss[:keep],
-        params={name: h[:keep] for name, h in hist.items()},
-        proba_train=proba_train[:keep],
-        proba_test=proba_test[:keep],
-        head_lr_multiplier=net.head_lr_multiplier,
-        head_weight_decay_multiplier=net.head_weight_decay_multiplier,
-        preconditioned=net.preconditioned,
-        diverged_at=diverged_at,
-        message=message,
-        seconds=time.perf_counter() - t0,
+
+    def update(step: int) -> str | None:
+        if batches is None:
+            xb, tb = X, target
+        else:
+            idx = batches[step - 1]
+            xb, tb = X[idx], target[idx]
+        acts, logits = forward(params, xb, activation)
+        dlogits = logit_grad(head, logits, tb)
+        backward(params, acts, dlogits, activation, grads)
+        # NaN anywhere in the logits reaches the head's bias gradient (the sum of the
+        # logit gradients): a check of a few numbers per step
+        if not math.isfinite(float(grads[-1].sum())):
+            return "gradient"
+        if precondition:
+            # P = I + 11^T over the reference head's units: g_k + sum_j g_j
+            grads[-2] += grads[-2].sum(axis=0)
+            grads[-1] += grads[-1].sum()
+        opt.step(params, grads)
+        return None
+
+    return train_and_record(
+        net,
+        data,
+        spec,
+        init,
+        progress,
+        snapshot,
+        lambda: update,
+        t0=t0,
+        guard=lambda: np.errstate(over="ignore", invalid="ignore"),
     )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -26,8 +26,12 @@ import numpy as np
 from softlogit._errors import MissingExtraError
 from softlogit._typing import FloatArray, IntArray
 from softlogit.experiment._data import Dataset
-from softlogit.experiment._engine_numpy import record_steps
-from softlogit.experiment._networks import NetworkDef, param_names
+from softlogit.experiment._engine_common import (
+    ProgressCallback,
+    Snapshot,
+    train_and_record,
+)
+from softlogit.experiment._networks import NetworkDef
 from softlogit.experiment._result import Trajectory
 from softlogit.experiment._spec import ExperimentSpec
 
@@ -48,7 +52,7 @@ def train_torch(
     spec: ExperimentSpec,
     init: Sequence[FloatArray],
     batches: list[IntArray] | None,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Trajectory:
     """Train one network with PyTorch; same contract as :func:`train_numpy`.
 
@@ -76,7 +80,7 @@ def _train(
     spec: ExperimentSpec,
     init: Sequence[FloatArray],
     batches: list[IntArray] | None,
-    progress: Callable[[str, int, int], None] | None,
+    progress: ProgressCallback | None,
 ) -> Trajectory:
     F = torch.nn.functional
     t0 = time.perf_counter()
@@ -89,9 +93,7 @@ def _train(
         "sigmoid": torch.sigmoid,
         "identity": lambda a: a,
     }[spec.model.activation]
-    k = data.info.n_classes
     head = net.head
-    names = param_names(len(init) // 2 - 1)
     params = [
         torch.tensor(np.array(p, dtype=np_dtype), dtype=dtype, requires_grad=True)
         for p in init
@@ -156,87 +158,40 @@ def _train(
             z = torch.cat([torch.zeros_like(z[:, :1]), z], dim=1)
         return torch.softmax(z, dim=1)
 
-    rec = record_steps(tr.steps, tr.record_interval)
-    n_rec = rec.size
-    hist = {
-        name: np.full((n_rec, *p.shape), np.nan, dtype=np_dtype)
-        for name, p in zip(names, init, strict=True)
-    }
-    train_loss = np.full(n_rec, np.nan)
-    test_loss = np.full(n_rec, np.nan)
-    proba_train = np.full((n_rec, X.shape[0], k), np.nan, dtype=np_dtype)
-    proba_test = np.full((n_rec, Xt.shape[0], k), np.nan, dtype=np_dtype)
-
-    def record(i: int, step: int) -> bool:
+    def snapshot() -> Snapshot:
         with torch.no_grad():
-            for name, p in zip(names, params, strict=True):
-                hist[name][i] = p.numpy()
             z = logits_of(X)
             zt = logits_of(Xt)
-            train_loss[i] = float(loss_of(z, y))
-            test_loss[i] = float(loss_of(zt, yt))
-            proba_train[i] = proba_of(z).numpy()
-            proba_test[i] = proba_of(zt).numpy()
-        if progress is not None:
-            progress(net.name, step, tr.steps)
-        return math.isfinite(train_loss[i]) and math.isfinite(test_loss[i])
+            return Snapshot(
+                [p.numpy() for p in params],
+                float(loss_of(z, y)),
+                float(loss_of(zt, yt)),
+                proba_of(z).numpy(),
+                proba_of(zt).numpy(),
+            )
 
-    diverged_at: int | None = None
-    message: str | None = None
-    next_rec = 1
-    if not record(0, 0):
-        diverged_at = 0
-        message = f"network {net.name}: the initial loss is not finite."
-    else:
-        for step in range(1, tr.steps + 1):
-            if batches is None:
-                xb, yb = X, y
-            else:
-                idx = torch.from_numpy(batches[step - 1])
-                xb, yb = X[idx], y[idx]
-            opt.zero_grad()
-            loss = loss_of(logits_of(xb), yb)
-            if not math.isfinite(float(loss.detach())):
-                diverged_at = step
-                message = (
-                    f"network {net.name} diverged at step {step}: the loss became NaN "
-                    "or infinite (try a smaller learning rate)."
-                )
-                break
-            loss.backward()
-            with torch.no_grad():
-                if net.preconditioned:
-                    # P = I + 11^T over the reference head's units
-                    for p in params[-2:]:
-                        p.grad += p.grad.sum(dim=0)
-                if manual_decay:
-                    for p, lr, wd in zip(params, lrs, wds, strict=True):
-                        p.mul_(1 - lr * wd)
-            opt.step()
-            if step == rec[next_rec]:
-                if not record(next_rec, step):
-                    diverged_at = step
-                    message = (
-                        f"network {net.name} diverged at step {step}: the loss "
-                        "became NaN or infinite (try a smaller learning rate)."
-                    )
-                    break
-                next_rec += 1
-    keep = next_rec
-    return Trajectory(
-        name=net.name,
-        description=net.description,
-        head=head,
-        steps=rec[:keep],
-        train_loss=train_loss[:keep],
-        test_loss=test_loss[:keep],
-        params={name: h[:keep] for name, h in hist.items()},
-        proba_train=proba_train[:keep],
-        proba_test=proba_test[:keep],
-        head_lr_multiplier=net.head_lr_multiplier,
-        head_weight_decay_multiplier=net.head_weight_decay_multiplier,
-        preconditioned=net.preconditioned,
-        diverged_at=diverged_at,
-        message=message,
-        seconds=time.perf_counter() - t0,
+    def update(step: int) -> str | None:
+        if batches is None:
+            xb, yb = X, y
+        else:
+            idx = torch.from_numpy(batches[step - 1])
+            xb, yb = X[idx], y[idx]
+        opt.zero_grad()
+        loss = loss_of(logits_of(xb), yb)
+        if not math.isfinite(float(loss.detach())):
+            return "loss"
+        loss.backward()
+        with torch.no_grad():
+            if net.preconditioned:
+                # P = I + 11^T over the reference head's units
+                for p in params[-2:]:
+                    p.grad += p.grad.sum(dim=0)
+            if manual_decay:
+                for p, lr, wd in zip(params, lrs, wds, strict=True):
+                    p.mul_(1 - lr * wd)
+        opt.step()
+        return None
+
+    return train_and_record(
+        net, data, spec, init, progress, snapshot, lambda: update, t0=t0
     )
