@@ -297,24 +297,24 @@ def _dd_exp_parts(a: _DD) -> tuple[FloatArray, _DD]:
     return k, em1
 
 
-def _dd_exp(a: _DD) -> _DD:
-    """exp(a) in double-double for -746 < a <= 710 (results below 2**-969 lose bits
-    of their low part, which no caller needs)."""
-    k, em1 = _dd_exp_parts(a)
+def _dd_exp_from_parts(k: FloatArray, em1: _DD) -> _DD:
+    """``2**k (1 + em1)``: the exponential from the parts of :func:`_dd_exp_parts`."""
     e_hi, e_lo = _dd_add((np.ones_like(k), np.zeros_like(k)), em1)
     ki = k.astype(np.int64)
     return np.ldexp(e_hi, ki), np.ldexp(e_lo, ki)
+
+
+def _dd_exp(a: _DD) -> _DD:
+    """exp(a) in double-double for -746 < a <= 710 (results below 2**-969 lose bits
+    of their low part, which no caller needs)."""
+    return _dd_exp_from_parts(*_dd_exp_parts(a))
 
 
 def _dd_expm1(a: _DD) -> _DD:
     """expm1(a) in double-double with relative accuracy, for -746 < a <= 710."""
     k, em1 = _dd_exp_parts(a)
     # for k != 0, |a| > ln(2)/2 and exp(a) - 1 cancels at most two bits
-    e_hi, e_lo = _dd_add((np.ones_like(k), np.zeros_like(k)), em1)
-    ki = k.astype(np.int64)
-    shifted = _dd_add(
-        (np.ldexp(e_hi, ki), np.ldexp(e_lo, ki)), (-np.ones_like(k), np.zeros_like(k))
-    )
+    shifted = _dd_add(_dd_exp_from_parts(k, em1), (-np.ones_like(k), np.zeros_like(k)))
     return np.where(k == 0, em1[0], shifted[0]), np.where(k == 0, em1[1], shifted[1])
 
 
@@ -480,6 +480,13 @@ def _axes_set(axis: Axis, ndim: int) -> set[int]:
     return {a % ndim for a in axes}
 
 
+def _select_rows(p: _LSEParts, finite: FloatArray, inf_row: FloatArray) -> FloatArray:
+    """Per row of a softmax-like result: ``finite`` where the maximum is finite,
+    ``inf_row`` where it is ``+inf``, NaN for a row of all ``-inf`` or with a NaN."""
+    out = np.where(p.finite_m, finite, np.where(p.m == np.inf, inf_row, np.nan))
+    return np.where(np.isnan(p.m), np.nan, out)
+
+
 def _log_softmax64(z: FloatArray, axis: Axis) -> FloatArray:
     flat, moved_shape = _moveaxes(z, axis)
     p = _LSEParts(flat)
@@ -491,8 +498,7 @@ def _log_softmax64(z: FloatArray, axis: Axis) -> FloatArray:
         pos_inf = flat == np.inf
         count = np.sum(pos_inf, axis=-1, keepdims=True)
         inf_row = np.where(pos_inf, -np.log(np.maximum(count, 1)), -np.inf)
-        out = np.where(p.finite_m, finite, np.where(p.m == np.inf, inf_row, np.nan))
-        out = np.where(np.isnan(p.m), np.nan, out)
+        out = _select_rows(p, finite, inf_row)
     return _restore(out, z, axis, moved_shape)
 
 
@@ -566,8 +572,7 @@ def softmax(x: ArrayLike, axis: Axis = -1) -> FloatArray:
         pos_inf = flat == np.inf
         count = np.sum(pos_inf, axis=-1, keepdims=True)
         inf_row = pos_inf / np.maximum(count, 1)
-        out = np.where(p.finite_m, finite, np.where(p.m == np.inf, inf_row, np.nan))
-        out = np.where(np.isnan(p.m), np.nan, out)
+        out = _select_rows(p, finite, inf_row)
     return _finish(_restore(out, z, axis, moved_shape), dtype)
 
 
