@@ -527,9 +527,29 @@ def _check_fitted_separation(proba: FloatArray, y: NDArray[np.int64]) -> None:
 
 def _raise_separated_by(margins: FloatArray, y: NDArray[np.int64]) -> None:
     """Raise for a direction whose margins are all non-negative (not all zero)."""
+    own = _own_class(margins, y)
+    complete = bool(np.all(np.where(own, np.inf, margins) > 1e-7))
+    _raise_separation(margins, y, own, complete)
+
+
+def _own_class(margins: FloatArray, y: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """The mask of each sample's own class among its margins."""
     own = np.zeros(margins.shape, dtype=bool)
     own[np.arange(y.size), y] = True
-    complete = bool(np.all(np.where(own, np.inf, margins) > 1e-7))
+    return own
+
+
+def _raise_separation(
+    margins: FloatArray,
+    y: NDArray[np.int64],
+    own: NDArray[np.bool_],
+    complete: bool,
+) -> None:
+    """Raise the :class:`SeparationError` of a separating direction's margins.
+
+    The classes involved are the samples' classes with a strictly positive margin
+    and the classes against which some margin is strictly positive.
+    """
     kind = "complete" if complete else "quasi-complete"
     strict = (margins > 1e-7) & ~own
     involved = sorted(
@@ -572,21 +592,5 @@ def _is_complete(Z: FloatArray, y: NDArray[np.int64], n_classes: int) -> bool:
 def _raise_separated(
     Z: FloatArray, y: NDArray[np.int64], n_classes: int, margins: FloatArray
 ) -> None:
-    own = np.zeros(margins.shape, dtype=bool)
-    own[np.arange(y.size), y] = True
-    strict = (margins > 1e-7) & ~own
-    complete = _is_complete(Z, y, n_classes)
-    involved = sorted(
-        {int(c) for c in np.unique(y[strict.any(axis=1)])}
-        | {int(j) for j in np.flatnonzero(strict.any(axis=0))}
-    )
-    kind = "complete" if complete else "quasi-complete"
-    what = "the classes" if complete else f"some classes (encoded {involved})"
-    raise SeparationError(
-        f"the data are {kind}ly separated: a linear function of the features "
-        f"separates {what}, so the unpenalized maximum-likelihood estimate does not "
-        "exist (the coefficients diverge). Use a finite C (a penalized fit, e.g. "
-        "C=1.0), or remove the separating features.",
-        kind=kind,
-        classes=tuple(involved),
-    )
+    own = _own_class(margins, y)
+    _raise_separation(margins, y, own, _is_complete(Z, y, n_classes))
