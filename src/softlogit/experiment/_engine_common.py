@@ -13,7 +13,7 @@ import contextlib
 import math
 import time
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -28,6 +28,7 @@ __all__ = [
     "ProgressCallback",
     "Snapshot",
     "StepFunction",
+    "framework_activation",
     "record_steps",
     "train_and_record",
 ]
@@ -62,6 +63,29 @@ def record_steps(steps: int, every: int) -> IntArray:
     """
     out = set(range(0, steps + 1, every)) | {0, 1, steps}
     return np.array(sorted(out), dtype=np.int64)
+
+
+def framework_activation(namespace: Any, name: str) -> Callable[[Any], Any]:
+    """The hidden layers' activation ``name`` from a framework's ``namespace``.
+
+    ``namespace.tanh``, ``namespace.relu`` or ``namespace.sigmoid`` (``torch``,
+    ``keras.ops``), or the identity for ``'identity'``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from softlogit.experiment._engine_common import framework_activation
+    >>> framework_activation(torch, "relu") is torch.relu
+    True
+    >>> framework_activation(torch, "identity")(3.0)
+    3.0
+    """
+    return {  # type: ignore[no-any-return]
+        "tanh": namespace.tanh,
+        "relu": namespace.relu,
+        "sigmoid": namespace.sigmoid,
+        "identity": lambda a: a,
+    }[name]
 
 
 def train_and_record(

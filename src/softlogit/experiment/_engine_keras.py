@@ -40,6 +40,7 @@ from softlogit.experiment._engine_common import (
     ProgressCallback,
     Snapshot,
     StepFunction,
+    framework_activation,
     train_and_record,
 )
 from softlogit.experiment._networks import NetworkDef, param_names
@@ -154,12 +155,7 @@ def _train(
     ops = keras.ops
     tr = spec.training
     np_dtype = np.dtype(tr.dtype)
-    act = {
-        "tanh": ops.tanh,
-        "relu": ops.relu,
-        "sigmoid": ops.sigmoid,
-        "identity": lambda a: a,
-    }[spec.model.activation]
+    act = framework_activation(ops, spec.model.activation)
     head = net.head
     names = param_names(len(init) // 2 - 1)
     variables = [

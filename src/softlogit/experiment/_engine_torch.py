@@ -29,6 +29,7 @@ from softlogit.experiment._data import Dataset
 from softlogit.experiment._engine_common import (
     ProgressCallback,
     Snapshot,
+    framework_activation,
     train_and_record,
 )
 from softlogit.experiment._networks import NetworkDef
@@ -87,12 +88,7 @@ def _train(
     tr = spec.training
     dtype = {"float64": torch.float64, "float32": torch.float32}[tr.dtype]
     np_dtype = np.dtype(tr.dtype)
-    act = {
-        "tanh": torch.tanh,
-        "relu": torch.relu,
-        "sigmoid": torch.sigmoid,
-        "identity": lambda a: a,
-    }[spec.model.activation]
+    act = framework_activation(torch, spec.model.activation)
     head = net.head
     params = [
         torch.tensor(np.array(p, dtype=np_dtype), dtype=dtype, requires_grad=True)
