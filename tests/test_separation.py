@@ -24,6 +24,16 @@ def _breast_cancer() -> tuple[np.ndarray, np.ndarray]:
     return StandardScaler().fit_transform(X), y
 
 
+def _overlapping(
+    rng: np.random.Generator, n_samples: int, n_features: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Standard normal features, labels of a logistic model of the first feature:
+    the classes overlap, so the maximum-likelihood estimate exists."""
+    X = rng.normal(size=(n_samples, n_features))
+    y = (X[:, 0] + rng.logistic(size=n_samples) > 0).astype(np.int64)
+    return X, y
+
+
 def test_breast_cancer_is_completely_separated() -> None:
     X, y = _breast_cancer()
     with pytest.raises(SeparationError, match="completely separated") as info:
@@ -72,8 +82,7 @@ def test_single_overlap_point_on_the_boundary_is_quasi_separation() -> None:
 def test_overlapping_data_pass_and_match_a_finite_statsmodels_fit(
     rng: np.random.Generator,
 ) -> None:
-    X = rng.normal(size=(300, 3))
-    y = (X[:, 0] + rng.logistic(size=300) > 0).astype(np.int64)
+    X, y = _overlapping(rng, 300, 3)
     check_separation(X, y)
     # independent evidence that the MLE exists: Newton converges to finite values
     res = sm.Logit(y, sm.add_constant(X)).fit(disp=0, method="newton")
@@ -181,8 +190,7 @@ def test_large_data_without_probabilities_is_inconclusive_not_an_error(
 def test_return_value_says_whether_existence_was_proven(
     rng: np.random.Generator,
 ) -> None:
-    X = rng.normal(size=(200, 2))
-    y = (X[:, 0] + rng.logistic(size=200) > 0).astype(np.int64)
+    X, y = _overlapping(rng, 200, 2)
     assert check_separation(X, y) is True  # exact program
     assert check_separation(X, y, max_lp_size=10) is False  # too large, no proba
     proba = SoftmaxRegression(C=np.inf).fit(X, y).predict_proba(X)
@@ -219,8 +227,7 @@ def test_pair_matrix_equals_its_definition(rng: np.random.Generator) -> None:
 def test_certificate_with_collinear_features(rng: np.random.Generator) -> None:
     """A duplicated column makes the certificate's matrix singular: the
     minimum-norm solve still certifies (the MLE exists, though not uniquely)."""
-    X = rng.normal(size=(500, 2))
-    y = (X[:, 0] + rng.logistic(size=500) > 0).astype(np.int64)
+    X, y = _overlapping(rng, 500, 2)
     proba = SoftmaxRegression(C=np.inf).fit(X, y).predict_proba(X)
     X_dup = np.hstack([X, X[:, :1]])
     assert check_separation(X_dup, y, proba=proba, max_lp_size=0) is True
