@@ -8,6 +8,7 @@ from scipy import special
 from sklearn.metrics import log_loss
 
 from softlogit import BinomialLoss, LinearModelLoss, MultinomialLoss
+from softlogit._linear_loss import _block_rows
 
 LOSSES = [
     pytest.param("binomial", id="binomial"),
@@ -249,3 +250,33 @@ def test_bad_input(rng: np.random.Generator) -> None:
         b.gradient_hessian(np.zeros(3), X, y % 2, reference_class=0)
     with pytest.raises(ValueError, match="`coef` must have 4 rows"):
         LinearModelLoss(MultinomialLoss(n_classes=4)).loss(np.zeros((3, 3)), X, y)
+
+
+@pytest.mark.parametrize("weighted", WEIGHTED)
+@pytest.mark.parametrize("fit_intercept", INTERCEPT)
+def test_blocked_multinomial_loss_gradient_matches_scipy(
+    rng: np.random.Generator, weighted: bool, fit_intercept: bool
+) -> None:
+    """Large X is evaluated by row blocks; the result is the plain formula's."""
+    n, p, k = 3000, 100, 4
+    X = rng.normal(size=(n, p))
+    assert n > 2 * _block_rows(X)  # the blocked path is the one under test
+    y = rng.integers(0, k, size=n)
+    coef = rng.normal(size=(k, p + fit_intercept))
+    sw = rng.uniform(0.2, 2.0, size=n) if weighted else np.ones(n)
+    l2 = 0.05
+    lml = LinearModelLoss(MultinomialLoss(), fit_intercept=fit_intercept)
+    value, grad = lml.loss_gradient(coef, X, y, sw if weighted else None, l2)
+
+    W = coef[:, :p]
+    z = X @ W.T + (coef[:, -1] if fit_intercept else 0.0)
+    logp = special.log_softmax(z, axis=1)
+    want_value = -np.sum(sw * logp[np.arange(n), y]) / sw.sum() + 0.5 * l2 * np.sum(
+        W**2
+    )
+    G = (special.softmax(z, axis=1) - np.eye(k)[y]) * sw[:, None]
+    want_grad = G.T @ X / sw.sum() + l2 * W
+    if fit_intercept:
+        want_grad = np.c_[want_grad, G.sum(axis=0) / sw.sum()]
+    np.testing.assert_allclose(value, want_value, rtol=1e-13)
+    np.testing.assert_allclose(grad, want_grad, rtol=1e-11, atol=1e-14)

