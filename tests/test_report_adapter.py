@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from softlogit._report._adapter import head_coordinates, report_data
+from softlogit._report._adapter import report_data
 from softlogit._report._json import dumps, report_json
 from softlogit.experiment import (
     ConservedSum,
@@ -18,6 +18,7 @@ from softlogit.experiment import (
     PairComparison,
     Trajectory,
 )
+from softlogit.experiment._compare import reference_head as head_coordinates
 from softlogit.experiment._result import PAIR_METRICS
 
 STEPS = np.array([0, 1, 2])

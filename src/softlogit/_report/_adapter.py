@@ -13,11 +13,12 @@ import numpy as np
 
 from softlogit._report._data import Answer, PairReport, ReportData, format_number
 from softlogit._typing import FloatArray
+from softlogit.experiment._compare import reference_head
 
 if TYPE_CHECKING:
-    from softlogit.experiment import ExperimentResult, Trajectory
+    from softlogit.experiment import ExperimentResult
 
-__all__ = ["VERDICT_KEYS", "head_coordinates", "report_data"]
+__all__ = ["VERDICT_KEYS", "report_data"]
 
 #: verdict text of the experiment -> verdict key of the reports
 VERDICT_KEYS: dict[str, str] = {
@@ -123,25 +124,6 @@ def _headline(result: ExperimentResult, key: str) -> str | None:
     return None
 
 
-def head_coordinates(traj: Trajectory) -> tuple[FloatArray, FloatArray]:
-    """A head's weights and biases in reference-class coordinates over the steps.
-
-    For a K-unit head (``'difference'`` or ``'softmax'``) the rows minus row 0,
-    :math:`w_k - w_0` (for K = 2, :math:`w_2 - w_1`); for a (K-1)-unit head
-    (``'sigmoid'``, ``'reference'``) its rows as they are.
-
-    Returns
-    -------
-    weight : ndarray of shape (n_records, K - 1, n_last)
-    bias : ndarray of shape (n_records, K - 1)
-    """
-    weight = np.asarray(traj.params["head.weight"], dtype=np.float64)
-    bias = np.asarray(traj.params["head.bias"], dtype=np.float64)
-    if traj.head in ("difference", "softmax"):
-        return weight[:, 1:, :] - weight[:, :1, :], bias[:, 1:] - bias[:, :1]
-    return weight, bias
-
-
 def _settings(result: ExperimentResult) -> tuple[tuple[str, str], ...]:
     spec = result.spec
     info = result.data
@@ -230,7 +212,7 @@ def report_data(result: ExperimentResult) -> ReportData:
     # head coordinates, flattened: K-1 rows of weights, then the K-1 biases
     flat: dict[str, FloatArray] = {}
     for name, traj in trajectories.items():
-        w, b = head_coordinates(traj)
+        w, b = reference_head(traj)
         flat[name] = np.concatenate([w.reshape(w.shape[0], -1), b], axis=1)
     n_last = next(iter(trajectories.values())).params["head.weight"].shape[-1]
     picked, _ = _pick_coordinates(flat, names)
