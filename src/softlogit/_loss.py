@@ -17,6 +17,7 @@ from clipped probabilities) in the floating dtype of ``raw``: float32 in, float3
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -58,7 +59,105 @@ def _float_weight(
     return sw.astype(dtype, copy=False)
 
 
-class BinomialLoss:
+def _labels(y: ArrayLike, n_samples: int, expected: str) -> np.ndarray:
+    """``y`` as an array of ``n_samples`` numeric labels (``expected`` names them)."""
+    t = np.asarray(y)
+    if t.dtype.kind not in "biuf":
+        raise TypeError(f"`y` must be {expected}; got dtype {t.dtype}.")
+    if t.shape != (n_samples,):
+        raise ValueError(f"`y` must have shape ({n_samples},); got shape {t.shape}.")
+    return t
+
+
+_Labels = TypeVar("_Labels", bound=np.ndarray)
+
+
+class _Loss(Generic[_Labels]):
+    """The public methods :class:`BinomialLoss` and :class:`MultinomialLoss` share.
+
+    A subclass validates the arguments in ``_parts`` and computes on the validated
+    arrays in the private ``_loss``, ``_gradient`` and ``_loss_gradient`` (which
+    :class:`softlogit.LinearModelLoss` calls directly).
+    """
+
+    def _parts(
+        self, y: ArrayLike, raw: ArrayLike, sample_weight: ArrayLike | None
+    ) -> tuple[FloatArray, _Labels, FloatArray | None]:
+        raise NotImplementedError
+
+    def _loss(self, z: FloatArray, t: _Labels, sw: FloatArray | None) -> FloatArray:
+        raise NotImplementedError
+
+    def _gradient(self, z: FloatArray, t: _Labels, sw: FloatArray | None) -> FloatArray:
+        raise NotImplementedError
+
+    def _loss_gradient(
+        self, z: FloatArray, t: _Labels, sw: FloatArray | None
+    ) -> tuple[FloatArray, FloatArray]:
+        raise NotImplementedError
+
+    def loss(
+        self, y: ArrayLike, raw: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> FloatArray:
+        """Per-sample losses.
+
+        Parameters
+        ----------
+        y : array_like of shape (n_samples,)
+            :class:`BinomialLoss`: labels 0/1 (or probabilities of class 1);
+            :class:`MultinomialLoss`: integer class labels in ``[0, n_classes)``.
+        raw : array_like of shape (n_samples,) or (n_samples, n_classes)
+            :class:`BinomialLoss`: log-odds of class 1, shape (n_samples,);
+            :class:`MultinomialLoss`: logits, shape (n_samples, n_classes).
+        sample_weight : array_like of shape (n_samples,), optional
+            Multiplies each sample's loss.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Same floating dtype as ``raw``.
+        """
+        return self._loss(*self._parts(y, raw, sample_weight))
+
+    def gradient(
+        self, y: ArrayLike, raw: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> FloatArray:
+        """Per-sample derivatives with respect to ``raw`` (times ``sample_weight``).
+
+        ``sigmoid(raw) - y`` for :class:`BinomialLoss`, ``softmax(raw) - onehot(y)``
+        for :class:`MultinomialLoss`.
+
+        Parameters
+        ----------
+        y, raw, sample_weight
+            As in :meth:`loss`.
+
+        Returns
+        -------
+        ndarray of the shape of ``raw``
+        """
+        return self._gradient(*self._parts(y, raw, sample_weight))
+
+    def loss_gradient(
+        self, y: ArrayLike, raw: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> tuple[FloatArray, FloatArray]:
+        """Per-sample losses and derivatives, sharing one exponential (or softmax).
+
+        Parameters
+        ----------
+        y, raw, sample_weight
+            As in :meth:`loss`.
+
+        Returns
+        -------
+        loss : ndarray of shape (n_samples,)
+        gradient : ndarray of the shape of ``raw``
+            As :meth:`gradient`.
+        """
+        return self._loss_gradient(*self._parts(y, raw, sample_weight))
+
+
+class BinomialLoss(_Loss[FloatArray]):
     r"""Binary cross-entropy on the log-odds ``raw``, with labels ``y`` in [0, 1].
 
     .. math::
@@ -96,14 +195,9 @@ class BinomialLoss:
         self, y: ArrayLike, raw: ArrayLike, sample_weight: ArrayLike | None
     ) -> tuple[FloatArray, FloatArray, FloatArray | None]:
         z = _float_raw(raw, 1)
-        t = np.asarray(y)
-        if t.dtype.kind not in "biuf":
-            raise TypeError(
-                f"`y` must be numeric labels in [0, 1]; got dtype {t.dtype}."
-            )
-        if t.shape != z.shape:
-            raise ValueError(f"`y` must have shape {z.shape}; got shape {t.shape}.")
-        t = t.astype(z.dtype, copy=False)
+        t = _labels(y, z.shape[0], "numeric labels in [0, 1]").astype(
+            z.dtype, copy=False
+        )
         if np.any((t < 0) | (t > 1)):
             raise ValueError("`y` must lie in [0, 1]; got values outside it.")
         return z, t, _float_weight(sample_weight, z.shape[0], z.dtype)
@@ -154,59 +248,6 @@ class BinomialLoss:
         if sw is not None:
             g, h = g * sw, h * sw
         return g, h
-
-    def loss(
-        self, y: ArrayLike, raw: ArrayLike, sample_weight: ArrayLike | None = None
-    ) -> FloatArray:
-        """Per-sample losses.
-
-        Parameters
-        ----------
-        y : array_like of shape (n_samples,)
-            Labels 0/1 (or probabilities of class 1).
-        raw : array_like of shape (n_samples,)
-            Log-odds of class 1.
-        sample_weight : array_like of shape (n_samples,), optional
-            Multiplies each sample's loss.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Same floating dtype as ``raw``.
-        """
-        return self._loss(*self._parts(y, raw, sample_weight))
-
-    def gradient(
-        self, y: ArrayLike, raw: ArrayLike, sample_weight: ArrayLike | None = None
-    ) -> FloatArray:
-        """Per-sample derivative ``sigmoid(raw) - y`` (times ``sample_weight``).
-
-        Parameters
-        ----------
-        y, raw, sample_weight
-            As in :meth:`loss`.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
-        return self._gradient(*self._parts(y, raw, sample_weight))
-
-    def loss_gradient(
-        self, y: ArrayLike, raw: ArrayLike, sample_weight: ArrayLike | None = None
-    ) -> tuple[FloatArray, FloatArray]:
-        """Per-sample losses and derivatives, sharing one exponential.
-
-        Parameters
-        ----------
-        y, raw, sample_weight
-            As in :meth:`loss`.
-
-        Returns
-        -------
-        loss, gradient : ndarray of shape (n_samples,)
-        """
-        return self._loss_gradient(*self._parts(y, raw, sample_weight))
 
     def gradient_hessian(
         self, y: ArrayLike, raw: ArrayLike, sample_weight: ArrayLike | None = None
@@ -267,7 +308,7 @@ class BinomialLoss:
         return np.stack([q, p], axis=1)
 
 
-class MultinomialLoss:
+class MultinomialLoss(_Loss[np.ndarray]):
     r"""Softmax cross-entropy on logits ``raw`` of shape (n_samples, n_classes).
 
     .. math::
@@ -330,13 +371,7 @@ class MultinomialLoss:
             )
         if k < 2:
             raise ValueError(f"`raw` must have at least 2 columns; got {k}.")
-        labels = np.asarray(y)
-        if labels.dtype.kind not in "biuf":
-            raise TypeError(
-                f"`y` must be integer class labels; got dtype {labels.dtype}."
-            )
-        if labels.shape != (n,):
-            raise ValueError(f"`y` must have shape ({n},); got shape {labels.shape}.")
+        labels = _labels(y, n, "integer class labels")
         if labels.dtype.kind == "f" and not np.all(labels == np.round(labels)):
             raise ValueError("`y` must hold integer class labels; got non-integers.")
         labels = labels.astype(np.intp)
@@ -424,60 +459,6 @@ class MultinomialLoss:
         if sw is not None:
             g *= sw[:, None]
         return g, p
-
-    def loss(
-        self, y: ArrayLike, raw: ArrayLike, sample_weight: ArrayLike | None = None
-    ) -> FloatArray:
-        """Per-sample losses.
-
-        Parameters
-        ----------
-        y : array_like of shape (n_samples,)
-            Integer class labels in ``[0, n_classes)``.
-        raw : array_like of shape (n_samples, n_classes)
-            Logits.
-        sample_weight : array_like of shape (n_samples,), optional
-            Multiplies each sample's loss.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Same floating dtype as ``raw``.
-        """
-        return self._loss(*self._parts(y, raw, sample_weight))
-
-    def gradient(
-        self, y: ArrayLike, raw: ArrayLike, sample_weight: ArrayLike | None = None
-    ) -> FloatArray:
-        """Per-sample gradients ``softmax(raw) - onehot(y)`` (times ``sample_weight``).
-
-        Parameters
-        ----------
-        y, raw, sample_weight
-            As in :meth:`loss`.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-        """
-        return self._gradient(*self._parts(y, raw, sample_weight))
-
-    def loss_gradient(
-        self, y: ArrayLike, raw: ArrayLike, sample_weight: ArrayLike | None = None
-    ) -> tuple[FloatArray, FloatArray]:
-        """Per-sample losses and gradients, sharing one softmax.
-
-        Parameters
-        ----------
-        y, raw, sample_weight
-            As in :meth:`loss`.
-
-        Returns
-        -------
-        loss : ndarray of shape (n_samples,)
-        gradient : ndarray of shape (n_samples, n_classes)
-        """
-        return self._loss_gradient(*self._parts(y, raw, sample_weight))
 
     def gradient_proba(
         self, y: ArrayLike, raw: ArrayLike, sample_weight: ArrayLike | None = None
