@@ -291,10 +291,59 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     n_iter_: np.ndarray
     n_features_in_: int
 
+    def __init__(
+        self,
+        C: float = 1.0,
+        *,
+        fit_intercept: bool = True,
+        solver: Solver = "auto",
+        tol: float = 1e-4,
+        max_iter: int = 100,
+        warm_start: bool = False,
+    ) -> None:
+        self.C = C
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False
         return tags
+
+    def fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> Self:
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Finite numeric features (NumPy array, list or pandas DataFrame).
+        y : array_like of shape (n_samples,)
+            Labels of any type: of two classes for :class:`LogisticRegression`, of
+            at least two for :class:`SoftmaxRegression`.
+        sample_weight : array_like of shape (n_samples,), optional
+            Non-negative weights with a positive sum.
+
+        Returns
+        -------
+        self
+        """
+        self._fit_common(X, y, sample_weight)
+        return self
+
+    def _solver_params(self) -> dict[str, Any]:
+        """The parameters the converted estimator (``to_softmax``, ...) keeps."""
+        return {
+            "fit_intercept": self.fit_intercept,
+            "solver": self.solver,
+            "tol": self.tol,
+            "max_iter": self.max_iter,
+            "warm_start": self.warm_start,
+        }
 
     # ---------------------------------------------------------------- validation
     def _validate_fit_data(
@@ -599,23 +648,6 @@ class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
 
     _multinomial = False
 
-    def __init__(
-        self,
-        C: float = 1.0,
-        *,
-        fit_intercept: bool = True,
-        solver: Solver = "auto",
-        tol: float = 1e-4,
-        max_iter: int = 100,
-        warm_start: bool = False,
-    ) -> None:
-        self.C = C
-        self.fit_intercept = fit_intercept
-        self.solver = solver
-        self.tol = tol
-        self.max_iter = max_iter
-        self.warm_start = warm_start
-
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = False
@@ -636,27 +668,6 @@ class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         else:
             self.coef_ = coef[None, :].copy()
             self.intercept_ = np.zeros(1)
-
-    def fit(
-        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
-    ) -> Self:
-        """Fit the model.
-
-        Parameters
-        ----------
-        X : array_like of shape (n_samples, n_features)
-            Finite numeric features (NumPy array, list or pandas DataFrame).
-        y : array_like of shape (n_samples,)
-            Labels of two classes, of any type.
-        sample_weight : array_like of shape (n_samples,), optional
-            Non-negative weights with a positive sum.
-
-        Returns
-        -------
-        self
-        """
-        self._fit_common(X, y, sample_weight)
-        return self
 
     def decision_function(self, X: ArrayLike) -> FloatArray:
         """Log-odds of ``classes_[1]``.
@@ -747,11 +758,7 @@ class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         soft = sigmoid_to_softmax(head, gauge=gauge)
         out = SoftmaxRegression(
             C=sigmoid_C_to_softmax(float(self.C)),
-            fit_intercept=self.fit_intercept,
-            solver=self.solver,  # type: ignore[arg-type]
-            tol=self.tol,
-            max_iter=self.max_iter,
-            warm_start=self.warm_start,
+            **self._solver_params(),
             gauge=gauge,
             reference_class=self.classes_[0] if gauge == "reference" else None,
         )
@@ -855,12 +862,14 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         gauge: Literal["centered", "reference", "none"] = "centered",
         reference_class: Any = None,
     ) -> None:
-        self.C = C
-        self.fit_intercept = fit_intercept
-        self.solver = solver
-        self.tol = tol
-        self.max_iter = max_iter
-        self.warm_start = warm_start
+        super().__init__(
+            C,
+            fit_intercept=fit_intercept,
+            solver=solver,
+            tol=tol,
+            max_iter=max_iter,
+            warm_start=warm_start,
+        )
         self.gauge = gauge
         self.reference_class = reference_class
 
@@ -891,27 +900,6 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         else:
             self.coef_ = np.ascontiguousarray(coef)
             self.intercept_ = np.zeros(coef.shape[0])
-
-    def fit(
-        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
-    ) -> Self:
-        """Fit the model.
-
-        Parameters
-        ----------
-        X : array_like of shape (n_samples, n_features)
-            Finite numeric features (NumPy array, list or pandas DataFrame).
-        y : array_like of shape (n_samples,)
-            Labels of at least two classes, of any type.
-        sample_weight : array_like of shape (n_samples,), optional
-            Non-negative weights with a positive sum.
-
-        Returns
-        -------
-        self
-        """
-        self._fit_common(X, y, sample_weight)
-        return self
 
     def logits(self, X: ArrayLike) -> FloatArray:
         """The logits ``X @ coef_.T + intercept_`` of all classes.
@@ -1015,11 +1003,7 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         )
         out = LogisticRegression(
             C=softmax_C_to_sigmoid(float(self.C)),
-            fit_intercept=self.fit_intercept,
-            solver=self.solver,  # type: ignore[arg-type]
-            tol=self.tol,
-            max_iter=self.max_iter,
-            warm_start=self.warm_start,
+            **self._solver_params(),
         )
         out.coef_ = np.array(head.weight)[None, :]
         out.intercept_ = np.array([head.bias])
