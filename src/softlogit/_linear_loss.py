@@ -18,10 +18,16 @@ samples.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from softlogit._loss import BinomialLoss, MultinomialLoss, _multinomial_hessp
+from softlogit._loss import (
+    BinomialLoss,
+    MultinomialLoss,
+    _float_weight,
+    _multinomial_hessp,
+)
 from softlogit._typing import ArrayLike, FloatArray
 
 __all__ = ["LinearModelLoss"]
@@ -207,21 +213,8 @@ class LinearModelLoss:
             y_arr = _check_labels(y_arr, k)
         else:
             _, y_arr, _ = self.base_loss._parts(y_arr, np.zeros(n, z_dtype), None)
-        sw: FloatArray | None = None
-        if sample_weight is not None:
-            sw = np.asarray(sample_weight)
-            if sw.dtype.kind not in "biuf":
-                raise TypeError(
-                    f"`sample_weight` must be numeric; got dtype {sw.dtype}."
-                )
-            if sw.shape != (n,):
-                raise ValueError(
-                    f"`sample_weight` must have shape ({n},); got shape {sw.shape}."
-                )
-            sw = sw.astype(z_dtype, copy=False)
-            sw_sum = float(np.sum(sw))
-        else:
-            sw_sum = float(n)
+        sw = _float_weight(sample_weight, n, z_dtype)
+        sw_sum = float(n) if sw is None else float(np.sum(sw))
         if not sw_sum > 0:
             raise ValueError(
                 f"`sample_weight` must have a positive sum; got {sw_sum!r}."
@@ -255,13 +248,24 @@ class LinearModelLoss:
         self, G: FloatArray, X: FloatArray, c: FloatArray, sw_sum: float, l2: float
     ) -> FloatArray:
         """Gradient in ``coef`` from the per-sample gradient ``G`` in the logits."""
-        grad = np.empty_like(c, dtype=np.result_type(G.dtype, c.dtype))
         if self.is_multinomial:
             gw = (G.T @ X) / sw_sum
             gb = G.sum(axis=0) / sw_sum
         else:
             gw = (X.T @ G) / sw_sum
             gb = G.sum() / sw_sum
+        return self._penalized(gw, gb, c, l2, np.result_type(G.dtype, c.dtype))
+
+    def _penalized(
+        self,
+        gw: FloatArray,
+        gb: FloatArray | float,
+        c: FloatArray,
+        l2: float,
+        dtype: np.dtype[Any],
+    ) -> FloatArray:
+        """The gradient in ``coef`` from the mean loss's gradients ``gw`` and ``gb``."""
+        grad = np.empty_like(c, dtype=dtype)
         if self.fit_intercept:
             grad[..., :-1] = gw + l2 * c[..., :-1]
             grad[..., -1] = gb
@@ -374,13 +378,7 @@ class LinearModelLoss:
             total += float(np.sum(losses))
             gw += G.T @ Xb
             gb += G.sum(axis=0)
-        grad = np.empty_like(c, dtype=gw.dtype)
-        if self.fit_intercept:
-            grad[:, :-1] = gw / sw_sum + l2 * W
-            grad[:, -1] = gb / sw_sum
-        else:
-            grad[...] = gw / sw_sum + l2 * W
-        return total, grad
+        return total, self._penalized(gw / sw_sum, gb / sw_sum, c, l2, gw.dtype)
 
     def gradient(
         self,
