@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +38,19 @@ def _sk(
         return SkLogisticRegression(
             C=C, solver="newton-cholesky", tol=1e-12, max_iter=500
         ).fit(X, y, sample_weight=sample_weight)
+
+
+def _overlapping(
+    n_samples: int, n_features: int, **kwargs: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """``make_classification`` with all features but one informative, none redundant."""
+    return make_classification(
+        n_samples=n_samples,
+        n_features=n_features,
+        n_informative=n_features - 1,
+        n_redundant=0,
+        **kwargs,
+    )
 
 
 def _rel(a: np.ndarray, b: np.ndarray) -> float:
@@ -189,14 +203,7 @@ def test_logistic_to_softmax_round_trip(cancer, gauge: str) -> None:
 def test_unpenalized_logistic_matches_statsmodels_logit() -> None:
     import statsmodels.api as sm
 
-    X, y = make_classification(
-        n_samples=400,
-        n_features=4,
-        n_informative=3,
-        n_redundant=0,
-        flip_y=0.2,
-        random_state=5,
-    )
+    X, y = _overlapping(400, 4, flip_y=0.2, random_state=5)
     ours = LogisticRegression(C=np.inf, **TIGHT).fit(X, y)
     ref = sm.Logit(y, sm.add_constant(X)).fit(disp=0, method="newton", tol=1e-12)
     np.testing.assert_allclose(ours.intercept_[0], ref.params[0], rtol=1e-6)
@@ -208,15 +215,7 @@ def test_unpenalized_softmax_matches_statsmodels_mnlogit(solver: str) -> None:
     """statsmodels' reference class is the first one: compare in the reference gauge."""
     import statsmodels.api as sm
 
-    X, y = make_classification(
-        n_samples=500,
-        n_features=4,
-        n_informative=3,
-        n_redundant=0,
-        n_classes=3,
-        flip_y=0.2,
-        random_state=7,
-    )
+    X, y = _overlapping(500, 4, n_classes=3, flip_y=0.2, random_state=7)
     labels = np.array(["low", "mid", "top"])[y]
     ours = SoftmaxRegression(
         C=np.inf,
@@ -234,14 +233,7 @@ def test_unpenalized_softmax_matches_statsmodels_mnlogit(solver: str) -> None:
 
 
 def test_two_class_unpenalized_softmax_equals_logistic() -> None:
-    X, y = make_classification(
-        n_samples=300,
-        n_features=3,
-        n_informative=2,
-        n_redundant=0,
-        flip_y=0.3,
-        random_state=2,
-    )
+    X, y = _overlapping(300, 3, flip_y=0.3, random_state=2)
     soft = SoftmaxRegression(C=np.inf, gauge="reference", **TIGHT).fit(X, y)
     logit = LogisticRegression(C=np.inf, **TIGHT).fit(X, y)
     assert _rel(soft.coef_[1], logit.coef_[0]) <= 1e-8
@@ -274,14 +266,7 @@ def test_gauges_give_the_same_probabilities(rng: np.random.Generator) -> None:
 
 
 def test_proba_log_proba_and_decision_function(rng: np.random.Generator) -> None:
-    X, y = make_classification(
-        n_samples=150,
-        n_features=4,
-        n_informative=3,
-        n_redundant=0,
-        n_classes=3,
-        random_state=4,
-    )
+    X, y = _overlapping(150, 4, n_classes=3, random_state=4)
     soft = SoftmaxRegression().fit(X, y)
     z = X @ soft.coef_.T + soft.intercept_
     np.testing.assert_allclose(soft.decision_function(X), z, rtol=1e-12)
@@ -302,9 +287,7 @@ def test_proba_log_proba_and_decision_function(rng: np.random.Generator) -> None
 
 
 def test_two_class_softmax_decision_function_is_the_log_odds() -> None:
-    X, y = make_classification(
-        n_samples=100, n_features=3, n_informative=2, n_redundant=0, random_state=0
-    )
+    X, y = _overlapping(100, 3, random_state=0)
     soft = SoftmaxRegression().fit(X, y)
     z = soft.logits(X)
     assert z.shape == (100, 2)
@@ -400,15 +383,7 @@ def test_first_order_solvers_reach_the_newton_solution(solver: str) -> None:
 
 def test_gradient_descent_conserves_the_row_sum_without_penalty_on_it() -> None:
     """T3: the loss gives the sum of the rows zero gradient; gd keeps it at 0."""
-    X, y = make_classification(
-        n_samples=200,
-        n_features=4,
-        n_informative=3,
-        n_redundant=0,
-        n_classes=3,
-        flip_y=0.3,
-        random_state=0,
-    )
+    X, y = _overlapping(200, 4, n_classes=3, flip_y=0.3, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         fo = SoftmaxRegression(C=np.inf, solver="gd", gauge="none", max_iter=50).fit(

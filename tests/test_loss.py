@@ -16,8 +16,11 @@ DTYPES = [
 WEIGHTED = [pytest.param(False, id="unweighted"), pytest.param(True, id="weighted")]
 
 
-def _fd(f, x: np.ndarray, h: float = 1e-4) -> np.ndarray:
-    """5-point central difference of an elementwise function (per-sample derivative)."""
+def _fd(f, x: np.ndarray | float, h: float = 1e-4) -> np.ndarray:
+    """5-point central difference of an elementwise function (per-sample derivative).
+
+    With a scalar ``x`` it is the derivative of ``f`` along one direction.
+    """
     return (-f(x + 2 * h) + 8 * f(x + h) - 8 * f(x - h) + f(x - 2 * h)) / (12 * h)
 
 
@@ -211,13 +214,7 @@ def test_multinomial_derivatives_match_finite_differences(
     g2, hessp = loss.gradient_hessian_product(y, raw, sw_arg)
     np.testing.assert_allclose(g2, g, rtol=1e-15)
     v = rng.normal(size=raw.shape)
-
-    def grad_along(t: float) -> np.ndarray:
-        return loss.gradient(y, raw + t * v, sw_arg)
-
-    fd = (
-        -grad_along(2 * h) + 8 * grad_along(h) - 8 * grad_along(-h) + grad_along(-2 * h)
-    ) / (12 * h)
+    fd = _fd(lambda t: loss.gradient(y, raw + t * v, sw_arg), 0.0, h)
     np.testing.assert_allclose(hessp(v), fd, rtol=1e-7, atol=1e-10)
     value, g3 = loss.loss_gradient(y, raw, sw_arg)
     np.testing.assert_allclose(value, loss.loss(y, raw, sw_arg), rtol=1e-15)
