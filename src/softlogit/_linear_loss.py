@@ -25,6 +25,7 @@ import numpy as np
 from softlogit._loss import (
     BinomialLoss,
     MultinomialLoss,
+    _check_labels,
     _float_weight,
     _multinomial_hessp,
 )
@@ -536,20 +537,6 @@ class LinearModelLoss:
         if reference_class is None:
             return grad.reshape(np.shape(coef)), H
         return grad, H
-
-
-def _check_labels(y: np.ndarray, n_classes: int) -> np.ndarray:
-    if y.dtype.kind not in "biuf":
-        raise TypeError(f"`y` must be integer class labels; got dtype {y.dtype}.")
-    if y.dtype.kind == "f" and not np.all(y == np.round(y)):
-        raise ValueError("`y` must hold integer class labels; got non-integers.")
-    labels = y.astype(np.intp)
-    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-        raise ValueError(
-            f"`y` labels must lie in [0, {n_classes - 1}]; got values in "
-            f"[{labels.min()}, {labels.max()}]."
-        )
-    return labels
 
 
 def _check_reference(reference_class: int, n_classes: int) -> int:

@@ -69,6 +69,21 @@ def _labels(y: ArrayLike, n_samples: int, expected: str) -> np.ndarray:
     return t
 
 
+def _check_labels(y: np.ndarray, n_classes: int) -> np.ndarray:
+    """``y`` as integer class labels in ``[0, n_classes)`` (dtype ``intp``)."""
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"`y` must be integer class labels; got dtype {y.dtype}.")
+    if y.dtype.kind == "f" and not np.all(y == np.round(y)):
+        raise ValueError("`y` must hold integer class labels; got non-integers.")
+    labels = y.astype(np.intp)
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(
+            f"`y` labels must lie in [0, {n_classes - 1}]; got values in "
+            f"[{labels.min()}, {labels.max()}]."
+        )
+    return labels
+
+
 _Labels = TypeVar("_Labels", bound=np.ndarray)
 
 
@@ -371,15 +386,7 @@ class MultinomialLoss(_Loss[np.ndarray]):
             )
         if k < 2:
             raise ValueError(f"`raw` must have at least 2 columns; got {k}.")
-        labels = _labels(y, n, "integer class labels")
-        if labels.dtype.kind == "f" and not np.all(labels == np.round(labels)):
-            raise ValueError("`y` must hold integer class labels; got non-integers.")
-        labels = labels.astype(np.intp)
-        if n and (labels.min() < 0 or labels.max() >= k):
-            raise ValueError(
-                f"`y` labels must lie in [0, {k - 1}]; got values in "
-                f"[{labels.min()}, {labels.max()}]."
-            )
+        labels = _check_labels(_labels(y, n, "integer class labels"), k)
         return z, labels, _float_weight(sample_weight, n, z.dtype)
 
     @staticmethod
