@@ -44,9 +44,11 @@ SOLVERS: tuple[str, ...] = ("auto", "newton", "lbfgs", "gd", "momentum", "adam")
 GAUGES: tuple[str, ...] = ("centered", "reference", "none")
 
 # "auto" uses Newton's method up to this many free parameters: a Newton step costs
-# about n_samples * n_params**2 flops (the Hessian), an L-BFGS step n_samples * n_params
-# (two matrix products), and Newton needs ~10 steps where L-BFGS needs ~100+.
-NEWTON_MAX_PARAMS = 500
+# about n_samples * n_params**2 / 2 flops (the Hessian, one syrk), an L-BFGS step about
+# 4 * n_samples * n_params (two memory-bound matrix products); Newton needs ~6 steps,
+# L-BFGS in whitened coordinates ~30-50. Measured crossover (benchmarks/fit_speed.py):
+# L-BFGS is faster at 189 free parameters (10k x 20 x 10), Newton at 101 (100k x 100 x 2).
+NEWTON_MAX_PARAMS = 120
 # Problems with fewer than this many entries in X (times the number of classes) are
 # solved on one BLAS thread.
 SINGLE_THREAD_WORK = 4_000_000
