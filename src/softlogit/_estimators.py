@@ -30,7 +30,13 @@ from softlogit._inference import InferenceMixin
 from softlogit._linear_loss import LinearModelLoss
 from softlogit._loss import BinomialLoss, MultinomialLoss
 from softlogit._persistence import PersistenceMixin
-from softlogit._solvers import SolverResult, first_order, lbfgs, newton_cholesky
+from softlogit._solvers import (
+    SolverResult,
+    _max_abs,
+    first_order,
+    lbfgs,
+    newton_cholesky,
+)
 from softlogit._special import log_sigmoid, log_softmax
 from softlogit._typing import ArrayLike, FloatArray
 
@@ -353,7 +359,7 @@ def _lbfgs_whitened(
     res = lbfgs(white, white.to_v(x0), tol=tol, max_iter=max_iter)
     x = white.to_x(res.x)
     f, g = obj.loss_gradient(x)
-    g_max = float(np.max(np.abs(g), initial=0.0))
+    g_max = _max_abs(g)
     if g_max <= tol or res.n_iter >= max_iter:
         return SolverResult(
             x, f, g_max, res.n_iter, bool(g_max <= tol) or res.converged, res.message
