@@ -8,7 +8,7 @@ from scipy import special
 from sklearn.metrics import log_loss
 
 from softlogit import BinomialLoss, LinearModelLoss, MultinomialLoss
-from softlogit._linear_loss import _block_rows
+from softlogit._linear_loss import _block_rows, _gram
 
 LOSSES = [
     pytest.param("binomial", id="binomial"),
@@ -100,7 +100,8 @@ def test_hessian_products_and_matrix_match_finite_differences(
         return lml.gradient(c, X, y, sw, l2)
 
     g, hessp = lml.gradient_hessian_product(coef, X, y, sw, l2)
-    np.testing.assert_allclose(g, grad(coef), rtol=1e-15)
+    # the same gradient, summed in another order (the solvers' blocked path)
+    np.testing.assert_allclose(g, grad(coef), rtol=1e-13, atol=1e-16)
     v = rng.normal(size=coef.shape)
     np.testing.assert_allclose(
         hessp(v), _fd_directional(grad, coef, v), rtol=1e-7, atol=1e-9
@@ -258,9 +259,9 @@ def test_blocked_multinomial_loss_gradient_matches_scipy(
     rng: np.random.Generator, weighted: bool, fit_intercept: bool
 ) -> None:
     """Large X is evaluated by row blocks; the result is the plain formula's."""
-    n, p, k = 3000, 100, 4
+    p, k = 50, 4
+    n = 2 * _block_rows(np.empty((1, p))) + 777  # three blocks, the last one short
     X = rng.normal(size=(n, p))
-    assert n > 2 * _block_rows(X)  # the blocked path is the one under test
     y = rng.integers(0, k, size=n)
     coef = rng.normal(size=(k, p + fit_intercept))
     sw = rng.uniform(0.2, 2.0, size=n) if weighted else np.ones(n)
@@ -280,3 +281,24 @@ def test_blocked_multinomial_loss_gradient_matches_scipy(
         want_grad = np.c_[want_grad, G.sum(axis=0) / sw.sum()]
     np.testing.assert_allclose(value, want_value, rtol=1e-13)
     np.testing.assert_allclose(grad, want_grad, rtol=1e-11, atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_gram_by_blocks_matches_the_plain_product(
+    rng: np.random.Generator, dtype: type
+) -> None:
+    """``_gram`` (row blocks, BLAS syrk) equals ``B.T @ B`` formed whole."""
+    n, p = 9000, 40  # several row blocks, the last one short
+    X = rng.normal(size=(n, p)).astype(dtype) + 3.0
+    shift = X.mean(axis=0)
+    scale = rng.uniform(0.1, 2.0, size=n)
+    for kwargs, B in [
+        ({}, X.astype(np.float64)),
+        ({"shift": shift}, (X - shift).astype(np.float64)),
+        ({"shift": shift, "scale": scale}, (X - shift) * scale[:, None]),
+    ]:
+        got = _gram(X, **kwargs)
+        want = B.T.astype(np.float64) @ B.astype(np.float64)
+        rtol = 1e-12 if got.dtype == np.float64 else 1e-4
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * np.abs(want).max())
+        np.testing.assert_array_equal(got, got.T)

@@ -293,6 +293,10 @@ def test_multinomial_fast_path_agrees(rng: np.random.Generator) -> None:
     raw[0] = [0.0, 800.0, -800.0, 1.0, 2.0]
     for weight in (None, sw):
         slow = ML._loss_gradient(raw, y, weight)
-        fast = ML._loss_gradient_fast(raw, y, weight)
-        np.testing.assert_allclose(fast[0], slow[0], rtol=1e-14, atol=4e-16)
-        np.testing.assert_allclose(fast[1], slow[1], rtol=1e-14, atol=4e-16)
+        # the fast path takes the logits transposed and overwrites them
+        fast = ML._loss_gradient_fast(raw.T.copy(), y, weight)
+        np.testing.assert_allclose(fast[0], slow[0].sum(), rtol=1e-14)
+        np.testing.assert_allclose(fast[1].T, slow[1], rtol=1e-14, atol=4e-16)
+        # a non-contiguous input is not silently left with a lost update
+        strided = ML._loss_gradient_fast(raw.T, y, weight)
+        np.testing.assert_allclose(strided[1].T, slow[1], rtol=1e-14, atol=4e-16)
