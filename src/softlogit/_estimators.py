@@ -27,7 +27,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from softlogit._inference import InferenceMixin
-from softlogit._linear_loss import LinearModelLoss
+from softlogit._linear_loss import LinearModelLoss, _gram
 from softlogit._loss import BinomialLoss, MultinomialLoss
 from softlogit._persistence import PersistenceMixin
 from softlogit._solvers import (
@@ -286,13 +286,18 @@ class _WhitenedObjective:
     ) -> _WhitenedObjective | None:
         """The whitened objective, or None when the covariance is (near) singular."""
         S = float(sw.sum())
+        unit = bool(np.all(sw == 1.0))
         mu = (sw @ X) / S if fit_intercept else np.zeros(X.shape[1])
-        Xc = X - mu if fit_intercept else X
         # The objective's Hessian in w is about 1/4 of the weighted covariance (the
         # curvature p(1 - p) of the loss) plus the penalty l2 * I: whitening that
         # (not the covariance alone) keeps low-variance features, where the penalty
         # dominates, from being blown up.
-        cov = 0.25 * ((Xc.T * sw) @ Xc / S) + inner.l2 * np.eye(X.shape[1])
+        gram = _gram(
+            X,
+            shift=mu if fit_intercept else None,
+            scale=None if unit else np.sqrt(sw),
+        )
+        cov = 0.25 * (gram / S) + inner.l2 * np.eye(X.shape[1])
         scale = float(np.max(np.diag(cov), initial=0.0))
         if not scale > 0:
             return None
