@@ -16,7 +16,7 @@ from softlogit import (
     SoftmaxRegression,
     check_separation,
 )
-from softlogit._separation import _certificate, _design
+from softlogit._separation import _certificate
 
 
 def _breast_cancer() -> tuple[np.ndarray, np.ndarray]:
@@ -149,17 +149,22 @@ def test_a_single_class_with_weight_is_separated() -> None:
         check_separation(x, np.array([0, 1, 1]), np.array([0.0, 1.0, 1.0]))
 
 
-def test_certificate_from_fitted_probabilities(rng: np.random.Generator) -> None:
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_certificate_from_fitted_probabilities(
+    rng: np.random.Generator, fit_intercept: bool
+) -> None:
     """Above the size cap, the probabilities of a fit prove that the MLE exists."""
-    X = rng.normal(size=(3000, 5))
+    X = rng.normal(size=(3000, 5)) + 0.5
     W = rng.normal(size=(4, 5))
     y = np.argmax(X @ W.T + rng.gumbel(size=(3000, 4)), axis=1)
-    proba = SoftmaxRegression(C=np.inf).fit(X, y).predict_proba(X)
-    Z = _design(X, True)
-    ones = np.ones(y.size)
+    sw = rng.uniform(0.5, 2.0, size=y.size)
+    est = SoftmaxRegression(C=np.inf, fit_intercept=fit_intercept)
+    proba = est.fit(X, y, sample_weight=sw).predict_proba(X)
     gen = np.random.default_rng(0)
-    assert _certificate(Z, y, ones, proba, rows_per_class=200, rng=gen)
-    check_separation(X, y, proba=proba, max_lp_size=0)
+    assert _certificate(X, fit_intercept, y, sw, proba, rows_per_class=200, rng=gen)
+    assert check_separation(
+        X, y, sw, fit_intercept=fit_intercept, proba=proba, max_lp_size=0
+    )
 
 
 def test_certificate_refuses_a_nearly_separated_iterate() -> None:
@@ -168,9 +173,9 @@ def test_certificate_refuses_a_nearly_separated_iterate() -> None:
     X, y = _breast_cancer()
     logits = 100.0 * SkLogisticRegression(C=1.0).fit(X, y).decision_function(X)
     proba = np.column_stack([expit(-logits), expit(logits)])
-    Z = _design(X, True)
     gen = np.random.default_rng(0)
-    assert not _certificate(Z, y, np.ones(y.size), proba, rows_per_class=200, rng=gen)
+    ones = np.ones(y.size)
+    assert not _certificate(X, True, y, ones, proba, rows_per_class=200, rng=gen)
     # and the exact program still decides
     with pytest.raises(SeparationError):
         check_separation(X, y, proba=proba)

@@ -129,10 +129,16 @@ class SeparationError(ValueError):
         self.classes = classes
 
 
+def _with_intercept(X: FloatArray, fit_intercept: bool) -> FloatArray:
+    """Return ``[1, X]`` (or ``X``)."""
+    if not fit_intercept:
+        return X
+    return np.hstack([np.ones((X.shape[0], 1)), X])
+
+
 def _design(X: FloatArray, fit_intercept: bool) -> FloatArray:
     """Return ``[1, X]`` (or ``X``) with columns scaled to unit max-abs (LP numerics)."""
-    if fit_intercept:
-        X = np.hstack([np.ones((X.shape[0], 1)), X])
+    X = _with_intercept(X, fit_intercept)
     scale = np.max(np.abs(X), axis=0) if X.shape[0] else np.ones(X.shape[1])
     scale[scale == 0] = 1.0
     return X / scale
@@ -325,7 +331,8 @@ def _pair_matrix(Z: FloatArray, y: NDArray[np.int64], w: FloatArray) -> FloatArr
 
 
 def _certificate(
-    Z: FloatArray,
+    X: FloatArray,
+    fit_intercept: bool,
     y: NDArray[np.int64],
     s: FloatArray,
     proba: FloatArray,
@@ -344,21 +351,32 @@ def _certificate(
     far above rounding level, so that a certificate cannot arise from probabilities
     that underflowed along a separating direction: on separated data no positive
     multipliers satisfy the equation, whatever the start.
+
+    The design ``Z = [1, X]`` is never formed for all samples: ``A^T lam`` takes one
+    product with ``X`` (plus column sums for the intercept), and the rounding scale
+    of that sum, ``|| |coefs|^T |Z| ||_F``, is bounded by ``||coefs||_F ||Z||_F``.
     """
-    n, q = Z.shape
+    n = X.shape[0]
     k = proba.shape[1]
-    onehot = np.zeros((n, k))
-    onehot[np.arange(n), y] = 1.0
-    lam = np.where(onehot > 0, 0.0, np.maximum(proba, _FLOOR)) * s[:, None]
+    rows = np.arange(n)
+    lam = np.maximum(proba, _FLOOR) * s[:, None]
+    lam[rows, y] = 0.0
     # A^T lam: sample i contributes (sum_j lam_ij) e_{y_i} - lam_i, times z_i;
     # the reference class 0 is dropped.
-    coefs = onehot * lam.sum(axis=1)[:, None] - lam
-    g = (coefs.T @ Z)[1:].ravel()
-    scale = float(np.linalg.norm((np.abs(coefs).T @ np.abs(Z))[1:]))
+    coefs = -lam
+    coefs[rows, y] = lam.sum(axis=1)
+    gw = coefs.T @ X
+    g = (np.column_stack([coefs.sum(axis=0), gw]) if fit_intercept else gw)[1:]
+    z_norm = float(np.sqrt(np.linalg.norm(X) ** 2 + (n if fit_intercept else 0)))
+    scale = float(np.linalg.norm(coefs)) * z_norm
     idx = np.concatenate(
         [rng.permutation(np.flatnonzero(y == c))[:rows_per_class] for c in range(k)]
     )
-    Zt, yt, w = Z[idx], y[idx], lam[idx]
+    # Unscaled columns: _psd_solve scales the matrix to unit diagonal, which is the
+    # same as scaling the columns of the design.
+    Zt, yt, w = _with_intercept(X[idx], fit_intercept), y[idx], lam[idx]
+    g = g.ravel()
+    q = Zt.shape[1]
     m = _pair_matrix(Zt, yt, w)[q:, q:]  # reference class 0 dropped
     delta = _psd_solve(m, g)
     residual = float(np.linalg.norm(m @ delta - g))
@@ -478,9 +496,9 @@ def check_separation(
         _check_fitted_separation(pa, ya)
     if pa is None and lp_size > max_lp_size:
         return False  # nothing affordable to try: inconclusive (documented)
-    Z = _design(Xa, fit_intercept)
     if pa is not None and _certificate(
-        Z,
+        Xa,
+        fit_intercept,
         ya,
         sw,
         pa,
@@ -488,6 +506,7 @@ def check_separation(
         rng=np.random.default_rng(random_state),
     ):
         return True
+    Z = _design(Xa, fit_intercept)
     if lp_size <= max_lp_size:
         value, margins, _ = _solve_lp(Z, ya, n_classes)
         if value >= _LP_THRESHOLD:
