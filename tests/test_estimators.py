@@ -574,3 +574,39 @@ def test_whitened_lbfgs_matches_newton_on_correlated_features(
     ) * (1 + 1e-13)
     np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-5, atol=1e-7)
+
+
+def test_unpenalized_fit_proves_existence_without_the_linear_program(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On overlapping data the certificate from the fit decides: the exact linear
+    program (seconds on mid-sized data) is not run."""
+    import softlogit._separation as sep
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the linear program ran")
+
+    monkeypatch.setattr(sep, "_solve_lp", refuse)
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(1000, 20))
+    y = np.argmax(X[:, :5] + rng.gumbel(size=(1000, 5)), axis=1)
+    clf = SoftmaxRegression(C=np.inf).fit(X, y)
+    assert clf.summary().mle_verified
+
+
+def test_failed_fit_leaves_the_estimator_unchanged(cancer) -> None:
+    """Separated data raise without a ConvergenceWarning (warnings are errors here)
+    and without half-set attributes, on a first fit and on a refit."""
+    X, y = cancer
+    clf = LogisticRegression(C=np.inf)
+    with pytest.raises(ValueError, match="separated"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "coef_")
+    clf.set_params(C=1.0).fit(X[:, :3], y)
+    before = {k: np.copy(v) for k, v in vars(clf).items() if k.endswith("_")}
+    with pytest.raises(ValueError, match="separated"):
+        clf.set_params(C=np.inf).fit(X, y)
+    after = {k: v for k, v in vars(clf).items() if k.endswith("_")}
+    assert before.keys() == after.keys()
+    for key, value in before.items():
+        np.testing.assert_array_equal(after[key], value)

@@ -617,7 +617,7 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             f"max_iter={self.max_iter}, tol={self.tol}): max |gradient| = "
             f"{res.grad_max:.3g} ({res.message}). To fix it, {advice}.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=5,
         )
 
     def _finish_fit(self, X: FloatArray, y_enc: np.ndarray, sw: FloatArray) -> None:
@@ -629,13 +629,22 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def _fit_common(
         self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None
     ) -> tuple[FloatArray, np.ndarray, FloatArray]:
+        # A fit that raises (bad input, separated data) leaves the estimator as it
+        # was: no half-set attributes from this call.
+        saved = dict(self.__dict__)
+        try:
+            return self._fit_unguarded(X, y, sample_weight)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    def _fit_unguarded(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None
+    ) -> tuple[FloatArray, np.ndarray, FloatArray]:
         previous = self._previous_coefficients()
         X_arr, y_enc, sw = self._validate_fit_data(X, y, sample_weight)
         self._check_n_classes()
-        if np.isinf(self.C):
-            from softlogit._separation import check_separation
-
-            check_separation(X_arr, y_enc, sw, fit_intercept=bool(self.fit_intercept))
         n_rows = len(self.classes_) if self._multinomial else 1
         x0 = None
         if previous is not None and previous[0] == (n_rows, X_arr.shape[1]):
@@ -647,11 +656,16 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 coef, res, solver = self._solve(X_arr, y_enc, sw, n_rows, x0)
         else:
             coef, res, solver = self._solve(X_arr, y_enc, sw, n_rows, x0)
-        self._warn_not_converged(res, solver)
         self._set_coefficients(coef)
         self.n_iter_ = np.array([res.n_iter], dtype=np.int32)
         self.solver_ = solver
+        # Without a penalty, _finish_fit proves that the optimum exists or raises
+        # SeparationError (which then explains a fit that did not converge): the
+        # certificate from the fitted probabilities costs about one pass over X, so
+        # the exact linear program, seconds on mid-sized data, runs only when the
+        # certificate fails (on separated data, or after a fit far from the optimum).
         self._finish_fit(X_arr, y_enc, sw)
+        self._warn_not_converged(res, solver)
         return X_arr, y_enc, sw
 
     def _previous_coefficients(self) -> tuple[tuple[int, int], FloatArray] | None:
