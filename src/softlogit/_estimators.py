@@ -780,8 +780,11 @@ class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
     Notes
     -----
     Without a penalty the maximum-likelihood estimate exists only if the classes
-    overlap; :meth:`fit` checks this first with ``C=np.inf`` and raises a
-    :class:`~softlogit._separation.SeparationError` (a ``ValueError``) otherwise.
+    overlap. With ``C=np.inf``, :meth:`fit` proves this after solving (a certificate
+    built from the fitted probabilities, the exact linear program of
+    :func:`~softlogit.check_separation` only when that fails) and raises a
+    :class:`~softlogit._separation.SeparationError` (a ``ValueError``) otherwise,
+    leaving the estimator as it was.
 
     Examples
     --------
