@@ -37,12 +37,14 @@ def _flag(name: str) -> str:
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:
-    """Parse ``--hidden``: comma-separated positive layer sizes; ``none`` for no layer.
+    """Parse ``--hidden``: comma-separated positive layer sizes; ``none``, ``0`` or empty for no layer.
 
     Examples
     --------
     >>> parse_hidden("16"), parse_hidden("32, 16"), parse_hidden("none")
     ((16,), (32, 16), ())
+    >>> parse_hidden("0")  # also no hidden layer; a 0 inside a list is an error
+    ()
     >>> parse_hidden("16,x")
     Traceback (most recent call last):
     ...

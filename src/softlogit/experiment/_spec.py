@@ -483,7 +483,7 @@ def _options() -> tuple[OptionInfo, ...]:
         "n_classes": "synthetic data: number of classes",
         "standardize": "standardize features with the training split's statistics",
         "test_size": "fraction of samples held out for testing, stratified",
-        "hidden": "hidden layer sizes of the base network (empty: no hidden layer)",
+        "hidden": "hidden layer sizes of the base network, e.g. 16 or 32,16 (none, 0 or empty: no hidden layer)",
         "activation": "activation of the hidden layers",
         "init_from": "which head is drawn at random; the others are mapped from it",
         "gauge": "gauge of the K-unit heads when init_from is 'sigmoid'",
