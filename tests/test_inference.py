@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -315,3 +317,181 @@ def test_conversions_keep_the_summary(rng: np.random.Generator) -> None:
     )
     converted = logit.to_softmax(gauge="reference").summary()
     np.testing.assert_allclose(converted.coef, logit.summary().coef, **TOL)
+
+
+# ----------------------------------------------------------------- lazy covariance
+
+
+def _brute_force_information(
+    X: np.ndarray, proba: np.ndarray, s: np.ndarray, reference: int, intercept: bool
+) -> np.ndarray:
+    """sum_i s_i (diag(p_i) - p_i p_i^T) kron z_i z_i^T, one sample at a time."""
+    Z = np.column_stack([np.ones(len(X)), X]) if intercept else X
+    keep = [k for k in range(proba.shape[1]) if k != reference]
+    total = np.zeros((len(keep) * Z.shape[1],) * 2)
+    for z, p, w in zip(Z, proba[:, keep], s, strict=True):
+        total += w * np.kron(np.diag(p) - np.outer(p, p), np.outer(z, z))
+    return total
+
+
+@pytest.mark.parametrize("method", ["syrk", "khatri-rao", "auto"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("intercept", [True, False], ids=["intercept", "no-intercept"])
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_fisher_equals_the_per_sample_sum(
+    rng: np.random.Generator, k: int, intercept: bool, weighted: bool, method: str
+) -> None:
+    from softlogit._inference import _fisher
+
+    n, d = 70, 4
+    X = rng.normal(size=(n, d))
+    logits = X @ rng.normal(size=(d, k)) + rng.normal(size=k)
+    proba = np.exp(logits - logits.max(axis=1, keepdims=True))
+    proba /= proba.sum(axis=1, keepdims=True)
+    s = rng.uniform(0.0, 3.0, size=n) if weighted else np.ones(n)
+    reference = k - 1  # not the first class: the blocks must skip the right column
+    expected = _brute_force_information(X, proba, s, reference, intercept)
+    got = _fisher(X, proba, s, reference, intercept, method=method)  # type: ignore[arg-type]
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12 * n)
+    np.testing.assert_array_equal(got, got.T)
+
+
+def _count_fisher_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    import softlogit._inference as inference
+
+    calls: list[int] = []
+    original = inference._fisher
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(inference, "_fisher", counted)
+    return calls
+
+
+def test_fit_defers_the_information_to_the_first_summary(
+    rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _count_fisher_calls(monkeypatch)
+    X, y = _multinomial_data(rng)
+    model = _fit_softmax(X, y, gauge="reference")
+    assert calls == []
+    assert model._inference_.pending
+    s = model.summary()
+    assert len(calls) == 1
+    assert not model._inference_.pending
+    model.summary(gauge="centered")
+    assert len(calls) == 1  # cached
+    ref = sm.MNLogit(y, sm.add_constant(X)).fit(disp=0, method="newton", tol=1e-12)
+    np.testing.assert_allclose(s.std_err.T, ref.bse, **TOL)
+    np.testing.assert_allclose(s.cov, ref.cov_params(), **TOL)
+
+
+def test_summary_drops_the_reference_to_the_training_data(
+    rng: np.random.Generator,
+) -> None:
+    import gc
+    import weakref
+
+    X, y = _binary_data(rng)
+    model = LogisticRegression(C=np.inf).fit(X, y)
+    alive = weakref.ref(X)
+    del X
+    gc.collect()
+    assert alive() is not None  # the pending covariance holds the training data
+    model.summary()
+    gc.collect()
+    assert alive() is None
+
+
+@pytest.mark.parametrize(
+    "modify",
+    [
+        lambda X: X.__imul__(2.0),
+        lambda X: X.__setitem__((slice(None), 0), X[:, 0] - X[:, 0].mean()),
+        lambda X: X.__setitem__(slice(None), X[::-1].copy()),  # rows permuted
+        lambda X: X.__setitem__((7, 1), X[7, 1] + 1e-6),
+    ],
+    ids=["scaled", "centered-column", "permuted-rows", "one-entry"],
+)
+def test_modified_training_data_are_detected(
+    rng: np.random.Generator, modify: Any
+) -> None:
+    X, y = _multinomial_data(rng)
+    model = _fit_softmax(X, y)
+    modify(X)
+    with pytest.raises(ValueError, match=r"modified in place after fitting.*Refit"):
+        model.summary()
+    with pytest.raises(ValueError, match=r"or call summary\(\) before modifying"):
+        model.summary()  # still explained on the next call
+    assert model.predict(X).shape == y.shape  # the model itself is intact
+
+
+def test_summary_before_modifying_the_data_is_kept(rng: np.random.Generator) -> None:
+    X, y = _binary_data(rng)
+    model = LogisticRegression(C=np.inf, tol=1e-10).fit(X, y)
+    first = model.summary()
+    X *= 3.0
+    np.testing.assert_array_equal(model.summary().std_err, first.std_err)
+    ref = sm.Logit(y, sm.add_constant(X / 3.0)).fit(disp=0, method="newton", tol=1e-12)
+    np.testing.assert_allclose(first.std_err.ravel(), ref.bse, **TOL)
+
+
+def test_pickle_holds_the_covariance_not_the_data(rng: np.random.Generator) -> None:
+    import copy
+    import pickle
+
+    X, y = _multinomial_data(rng, n=6000, p=30, k=3)
+    model = _fit_softmax(X, y)
+    assert model._inference_.pending
+    blob = pickle.dumps(model)
+    assert not model._inference_.pending  # pickling computed the covariance
+    # the covariance (2 * 31)^2 floats is ~30 kB; X is 1.4 MB
+    assert len(blob) < X.nbytes / 20
+    restored = pickle.loads(blob)
+    fresh = _fit_softmax(X, y)  # an independent lazy computation
+    a, b = restored.summary(), fresh.summary()
+    np.testing.assert_allclose(a.std_err, b.std_err, rtol=1e-10)
+    np.testing.assert_allclose(a.cov, b.cov, rtol=1e-10, atol=1e-16)
+    assert a.log_likelihood == b.log_likelihood
+    copied = copy.deepcopy(_fit_softmax(X, y))
+    assert not copied._inference_.pending
+    np.testing.assert_allclose(copied.summary().std_err, b.std_err, rtol=1e-10)
+
+
+def test_pickle_after_the_data_changed_keeps_the_explanation(
+    rng: np.random.Generator,
+) -> None:
+    import pickle
+
+    X, y = _binary_data(rng)
+    model = LogisticRegression(C=np.inf).fit(X, y)
+    X[:, 2] = 0.0
+    restored = pickle.loads(pickle.dumps(model))  # pickling still works
+    np.testing.assert_array_equal(restored.predict(X), model.predict(X))
+    with pytest.raises(ValueError, match="modified in place after fitting"):
+        restored.summary()
+
+
+@pytest.mark.parametrize("direction", ["to_softmax", "to_logistic"])
+def test_converted_models_share_one_computation(
+    rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch, direction: str
+) -> None:
+    X, y = _binary_data(rng)
+    if direction == "to_softmax":
+        source: Any = LogisticRegression(C=np.inf, tol=1e-10).fit(X, y)
+        target = source.to_softmax(gauge="reference")
+    else:
+        source = _fit_softmax(X, y, gauge="reference")
+        target = source.to_logistic()
+    calls = _count_fisher_calls(monkeypatch)
+    assert target._inference_ is source._inference_
+    assert source._inference_.pending
+    a = target.summary()
+    b = source.summary()
+    assert len(calls) == 1
+    assert not source._inference_.pending
+    np.testing.assert_allclose(a.std_err, b.std_err, rtol=1e-12)
+    ref = sm.Logit(y, sm.add_constant(X)).fit(disp=0, method="newton", tol=1e-12)
+    np.testing.assert_allclose(a.std_err.ravel(), ref.bse, **TOL)

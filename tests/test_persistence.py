@@ -245,3 +245,24 @@ def test_asymmetric_covariance_is_rejected(saved: tuple[Path, dict[str, Any]]) -
     path.write_text(json.dumps(doc), encoding="utf-8")
     with pytest.raises(ValueError, match="symmetric"):
         load_model(path)
+
+
+def test_save_computes_the_deferred_covariance(
+    tmp_path: Path, rng: np.random.Generator
+) -> None:
+    """An unpenalized fit defers its covariance; save() computes and writes it."""
+    import statsmodels.api as sm
+
+    X, y = _data(rng, n=300)
+    model = SoftmaxRegression(C=np.inf, gauge="reference", tol=1e-10).fit(X, y)
+    assert model._inference_.pending
+    loaded = load_model(model.save(tmp_path / "m.json"))
+    assert not model._inference_.pending
+    ref = sm.MNLogit(y, sm.add_constant(X)).fit(disp=0, method="newton", tol=1e-12)
+    np.testing.assert_allclose(loaded.summary().std_err.T, ref.bse, rtol=1e-6)
+    # Modifying the training data before the covariance is computed: save() says so.
+    stale = SoftmaxRegression(C=np.inf).fit(X, y)
+    X[:, 0] *= 10.0
+    with pytest.raises(ValueError, match=r"modified in place after fitting.*Refit"):
+        stale.save(tmp_path / "stale.json")
+    assert not (tmp_path / "stale.json").exists()
