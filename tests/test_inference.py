@@ -356,6 +356,25 @@ def test_fisher_equals_the_per_sample_sum(
     np.testing.assert_array_equal(got, got.T)
 
 
+@pytest.mark.parametrize("method", ["syrk", "khatri-rao"])
+def test_fisher_in_threads_equals_the_per_sample_sum(
+    rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch, method: str
+) -> None:
+    """Row ranges in threads (forced here on small data) add up to the same matrix."""
+    import softlogit._inference as inference
+
+    monkeypatch.setattr(inference, "_MIN_ROWS_PER_THREAD", 10)
+    monkeypatch.setattr(inference, "_MIN_WORK", 1)
+    monkeypatch.setattr(inference, "_blas_threads", lambda: 3)
+    n, d, k = 50, 3, 4
+    X = rng.normal(size=(n, d))
+    proba = rng.dirichlet(np.ones(k), size=n)
+    s = rng.uniform(0.5, 2.0, size=n)
+    expected = _brute_force_information(X, proba, s, 0, True)
+    got = inference._fisher(X, proba, s, 0, True, method=method)  # type: ignore[arg-type]
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12 * n)
+
+
 def _count_fisher_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     import softlogit._inference as inference
 

@@ -61,6 +61,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import io
+import itertools
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
@@ -492,21 +493,25 @@ def _fisher(
     ``(b, a)`` is the transpose), each symmetric: ``n q (q + 1) / 2`` multiply-adds
     per block with ``q`` terms, about half the work of the product ``B^T B`` of the
     Kronecker rows ``B_i = sqrt(s_i) p_i (x) z_i``. Rows are processed in chunks of
-    about 1 MiB; ``X`` with a ones column is never formed. Two ways to form the blocks (both exact
-    up to rounding; one core, median times, 100k samples x 100 features x 10 classes:
-    1.67 s by syrk, 1.94 s by Khatri-Rao, 2.74 s for ``B^T B``; 10k x 20 x 10:
-    20 ms, 9 ms, 24 ms):
+    about 1 MiB; ``X`` with a ones column is never formed. With more than one BLAS
+    thread allowed, ranges of rows run in as many Python threads (each product on
+    one BLAS thread: the many small products of ``"syrk"`` gain nothing from BLAS
+    threads) and their blocks are added. Two ways to form the blocks, both exact up
+    to rounding (median times; 100k samples x 100 features x 10 classes, one core:
+    1.71 s by syrk, 1.86 s by Khatri-Rao, 2.64 s for ``B^T B``; two cores: 0.88 s,
+    1.07 s, 1.59 s; 10k x 20 x 10, one core: 20 ms, 9 ms, 23 ms):
 
     ``"syrk"``
         Every ``w_ab`` has one sign (``s p_a (1 - p_a) >= 0`` on the diagonal,
-        ``-s p_a p_b <= 0`` off it), so each block is a symmetric rank update
-        (BLAS ``dsyrk``) of the rows of ``X`` scaled by ``sqrt(|w_ab|)``, signed;
-        the intercept row is ``X^T w_ab`` and the corner ``sum(w_ab)``.
+        ``-s p_a p_b <= 0`` off it), so each block is ``+-B^T B`` with ``B`` the
+        rows of ``X`` scaled by ``sqrt(|w_ab|)`` (NumPy computes ``B.T @ B`` by BLAS
+        ``syrk``, half the work of a general product); the intercept row is
+        ``X^T w_ab`` and the corner ``sum(w_ab)``.
     ``"khatri-rao"``
         One matrix product ``W^T Y`` per chunk for all blocks at once, with ``W``
         the chunk's weights (one column per pair) and ``Y`` the upper triangles of
         its ``z_i z_i^T`` (one row per sample): one large product instead of many
-        small ``dsyrk``, faster for many class pairs and few terms. ``"auto"``
+        small ``syrk``, faster for many class pairs and few terms. ``"auto"``
         takes it when ``q < 1.5 K (K - 1) / 2``.
     """
     keep = [k for k in range(proba.shape[1]) if k != reference]
@@ -515,9 +520,31 @@ def _fisher(
     a, b = np.triu_indices(k1)
     if method == "auto":
         method = "khatri-rao" if q < 1.5 * a.size else "syrk"
-    grams = (_grams_khatri_rao if method == "khatri-rao" else _grams_syrk)(
-        X, proba[:, keep], s, a, b, fit_intercept
-    )
+    grams_of = _grams_khatri_rao if method == "khatri-rao" else _grams_syrk
+    p = proba[:, keep]
+    n = X.shape[0]
+    work = n * q * q * a.size  # multiply-adds, twice the syrk count
+    workers = min(_blas_threads(), n // _MIN_ROWS_PER_THREAD, work // _MIN_WORK)
+    if workers <= 1:
+        grams = grams_of(X, p, s, a, b, fit_intercept)
+    else:
+        # Many small products gain nothing from BLAS threads: run ranges of rows in
+        # Python threads instead (NumPy releases the GIL in its loops and products),
+        # each on one BLAS thread, and add their blocks.
+        from concurrent.futures import ThreadPoolExecutor
+
+        edges = np.linspace(0, n, workers + 1).astype(int)
+        ranges = [slice(lo, hi) for lo, hi in itertools.pairwise(edges)]
+        with (
+            _blas_controller().limit(limits=1, user_api="blas"),
+            ThreadPoolExecutor(workers) as pool,
+        ):
+            parts = list(
+                pool.map(
+                    lambda r: grams_of(X[r], p[r], s[r], a, b, fit_intercept), ranges
+                )
+            )
+        grams = np.sum(parts, axis=0)
     info = np.empty((k1, q, k1, q))
     # Advanced indices a, b around a slice: info[a, :, b, :] has shape (m, q, q).
     info[a, :, b, :] = grams
@@ -545,41 +572,36 @@ def _grams_syrk(
     b: NDArray[np.intp],
     fit_intercept: bool,
 ) -> FloatArray:
-    """The blocks ``Z^T diag(w_ab) Z`` by one ``dsyrk`` per pair and chunk of rows."""
-    from scipy.linalg import blas
-
+    """The blocks ``Z^T diag(w_ab) Z`` by one ``syrk`` per pair and chunk of rows."""
     n, d = X.shape
     o = int(fit_intercept)
     chunk = max(64, min(n, _CHUNK_DOUBLES // max(d, 1)))
-    sign = np.where(a == b, 1.0, -1.0)
-    # dsyrk accumulates into Fortran-ordered matrices in place (upper triangle).
-    acc = [np.zeros((d, d), order="F") for _ in range(a.size)]
-    col = np.zeros((a.size, d))  # intercept column, Z^T w without a ones column
-    corner = np.zeros(a.size)
+    diagonal = a == b
+    grams = np.zeros((a.size, d + o, d + o))
+    top = grams[:, o:, o:]
     buf = np.empty((chunk, d))
+    gram = np.empty((d, d))
     for start in range(0, n, chunk):
         stop = min(start + chunk, n)
         Xc = X[start:stop]
         w = _pair_weights(np.ascontiguousarray(p[start:stop].T), s[start:stop], a, b)
         if fit_intercept:
-            signed = w * sign[:, None]
-            col += signed @ Xc
-            corner += signed.sum(axis=1)
+            signed = np.where(diagonal[:, None], w, -w)
+            grams[:, 0, 1:] += signed @ Xc
+            grams[:, 0, 0] += signed.sum(axis=1)
         root = np.sqrt(w)
         B = buf[: stop - start]
         for j in range(a.size):
             np.multiply(Xc, root[j][:, None], out=B)
-            # B is C-ordered, so B.T is Fortran-ordered and passes without a copy.
-            acc[j] = blas.dsyrk(
-                sign[j], B.T, beta=1.0, c=acc[j], trans=0, lower=0, overwrite_c=1
-            )
-    upper = np.stack(acc)
-    grams = np.empty((a.size, d + o, d + o))
-    grams[:, o:, o:] = np.triu(upper) + np.triu(upper, 1).transpose(0, 2, 1)
+            # NumPy computes B.T @ B (B.T a transposed view of B) by BLAS syrk and
+            # releases the GIL, so row ranges can run in threads (see _fisher).
+            np.matmul(B.T, B, out=gram)
+            if diagonal[j]:
+                top[j] += gram
+            else:
+                top[j] -= gram
     if fit_intercept:
-        grams[:, 0, 0] = corner
-        grams[:, 0, 1:] = col
-        grams[:, 1:, 0] = col
+        grams[:, 1:, 0] = grams[:, 0, 1:]
     return grams
 
 
@@ -620,6 +642,16 @@ def _grams_khatri_rao(
 
 # Rows per chunk times terms: 2**17 float64 = 1 MiB per chunk buffer.
 _CHUNK_DOUBLES = 1 << 17
+# _fisher splits the rows among threads only when each gets at least this many rows
+# and this much work (multiply-adds: about 3 ms on one core), else threads cost more.
+_MIN_ROWS_PER_THREAD = 4096
+_MIN_WORK = 10**8
+
+
+def _blas_threads() -> int:
+    """The current thread limit of the BLAS libraries (``threadpool_limits`` aware)."""
+    libs = _blas_controller().select(user_api="blas").lib_controllers
+    return max([1, *(int(lib.num_threads) for lib in libs)])
 
 
 def _inverse_spd(m: FloatArray) -> FloatArray | None:
