@@ -16,7 +16,7 @@ from softlogit import (
     SoftmaxRegression,
     check_separation,
 )
-from softlogit._separation import _certificate
+from softlogit._separation import _certificate, curvature_certificate
 
 
 def _breast_cancer() -> tuple[np.ndarray, np.ndarray]:
@@ -270,3 +270,109 @@ def test_quasi_separation_beyond_the_size_cap_is_found_after_the_fit(
     with pytest.raises(SeparationError, match="quasi-completely separated") as info:
         LogisticRegression(C=np.inf).fit(X, y)
     assert info.value.kind == "quasi-complete"
+
+
+# ------------------------------------------------- certificate from curvature
+
+
+def _softmax_nll_derivatives(
+    Z: np.ndarray, y: np.ndarray, theta: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient and Hessian of the mean softmax NLL in reference-gauge parameters
+    (class 0 the reference, ``theta`` of shape (K - 1, q)), written out directly."""
+    n, q = Z.shape
+    logits = np.column_stack([np.zeros(n), Z @ theta.T])
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    r = (p - np.eye(p.shape[1])[y])[:, 1:]
+    g = (r.T @ Z / n).ravel()
+    k1 = theta.shape[0]
+    H = np.zeros((k1 * q, k1 * q))
+    for i in range(n):
+        pi = p[i, 1:]
+        H += np.kron(np.diag(pi) - np.outer(pi, pi), np.outer(Z[i], Z[i]))
+    return g, H / n
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_curvature_lemma_holds_at_random_points(
+    rng: np.random.Generator, n_classes: int
+) -> None:
+    """The lemma behind the certificate: moving the parameters by Delta, with every
+    logit difference changing by at most delta, scales the Hessian by >= e^(-4 delta)
+    (checked on the directly written Hessian at random points and moves)."""
+    Z = np.column_stack([np.ones(40), rng.normal(size=(40, 2))])
+    y = rng.integers(0, n_classes, size=40)
+    for _ in range(20):
+        theta = rng.normal(size=(n_classes - 1, 3))
+        delta_theta = rng.normal(size=theta.shape) * rng.uniform(0.01, 1.0)
+        delta = float(np.max(np.abs(Z @ delta_theta.T)))
+        _, H0 = _softmax_nll_derivatives(Z, y, theta)
+        _, H1 = _softmax_nll_derivatives(Z, y, theta + delta_theta)
+        smallest = np.linalg.eigvalsh(H1 - np.exp(-4 * delta) * H0)[0]
+        assert smallest >= -1e-12 * np.abs(H0).max()
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_curvature_certificate_near_the_mle_of_overlapping_data(
+    rng: np.random.Generator, n_classes: int
+) -> None:
+    """Near the MLE (found by statsmodels, an independent solver) the certificate
+    holds, also with the Hessian from an earlier point; far from it, it cannot tell."""
+    X = rng.normal(size=(300, 2))
+    logits = np.column_stack([np.zeros(300), X @ rng.normal(size=(n_classes - 1, 2)).T])
+    y = np.argmax(logits + rng.gumbel(size=logits.shape), axis=1)
+    Z = sm.add_constant(X)
+    assert check_separation(X, y) is True  # the exact program: the MLE exists
+    theta = sm.MNLogit(y, Z).fit(method="newton", disp=0, tol=1e-12).params.T
+    theta = np.asarray(theta, dtype=float).reshape(n_classes - 1, 3)
+    g, H = _softmax_nll_derivatives(Z, y, theta)
+    assert curvature_certificate(g, H, 0.0, X, True)
+    earlier = theta + 0.05 * rng.normal(size=theta.shape)
+    _, H_earlier = _softmax_nll_derivatives(Z, y, earlier)
+    distance = float(np.linalg.norm(theta - earlier))
+    assert curvature_certificate(g, H_earlier, distance, X, True)
+    # far from the MLE the gradient is large: no conclusion (not a wrong one)
+    g_far, H_far = _softmax_nll_derivatives(Z, y, np.zeros_like(theta))
+    assert not curvature_certificate(g_far, H_far, 0.0, X, True)
+    assert not curvature_certificate(g, H, 10.0, X, True)  # Hessian too far away
+    assert not curvature_certificate(g * np.nan, H, 0.0, X, True)
+
+
+def test_curvature_certificate_never_holds_on_separated_data() -> None:
+    """Along a separating direction the gradient vanishes, but so does the curvature
+    (faster): no point of the path yields a certificate, as the theorem requires."""
+    from scipy.optimize import linprog
+
+    X, y = _breast_cancer()
+    Z = np.column_stack([np.ones(len(y)), X])
+    # A separating direction of our own: (2 y - 1) z . w >= 1 for every sample.
+    sign = (2 * y - 1)[:, None]
+    lp = linprog(
+        np.zeros(Z.shape[1]), A_ub=-sign * Z, b_ub=-np.ones(len(y)), bounds=(None, None)
+    )
+    assert lp.status == 0
+    direction = lp.x[None, :]
+    assert np.all(sign[:, 0] * (Z @ lp.x) >= 1 - 1e-9)
+    for t in [0.01, 0.1, 0.5, 1.0, 3.0, 10.0, 100.0]:
+        g, H = _softmax_nll_derivatives(Z, y, t * direction)
+        assert not curvature_certificate(g, H, 0.0, X, True), t
+
+
+def test_newton_fits_prove_existence_without_the_other_checks(
+    rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After Newton's method the estimators prove existence from its last Hessian:
+    neither the certificate from probabilities nor the linear program runs."""
+    import softlogit._separation as sep
+
+    def refuse(*args: object, **kwargs: object) -> bool:
+        raise AssertionError("check_separation ran")
+
+    monkeypatch.setattr(sep, "check_separation", refuse)
+    X, y = _overlapping(rng, 2000, 4)
+    for est in (
+        LogisticRegression(C=np.inf, solver="newton"),
+        SoftmaxRegression(C=np.inf, solver="newton"),
+    ):
+        assert est.fit(X, y).summary().mle_verified

@@ -620,9 +620,22 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             stacklevel=5,
         )
 
-    def _finish_fit(self, X: FloatArray, y_enc: np.ndarray, sw: FloatArray) -> None:
+    def _finish_fit(
+        self, X: FloatArray, y_enc: np.ndarray, sw: FloatArray, res: SolverResult
+    ) -> None:
         if np.isinf(self.C):
-            self._store_inference(X, y_enc, sw)
+            proven = False
+            if res.hessian is not None and res.gradient is not None:
+                from softlogit._separation import curvature_certificate
+
+                # Newton's last Hessian and final gradient are in reference-gauge
+                # parameters (the reduced objective, or [w, b] of a logistic model).
+                assert res.hessian_at is not None
+                distance = float(np.linalg.norm(res.x - res.hessian_at))
+                proven = curvature_certificate(
+                    res.gradient, res.hessian, distance, X, bool(self.fit_intercept)
+                )
+            self._store_inference(X, y_enc, sw, existence_proven=proven)
         else:
             self._store_inference(None, None, None)
 
@@ -660,11 +673,12 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.n_iter_ = np.array([res.n_iter], dtype=np.int32)
         self.solver_ = solver
         # Without a penalty, _finish_fit proves that the optimum exists or raises
-        # SeparationError (which then explains a fit that did not converge): the
-        # certificate from the fitted probabilities costs about one pass over X, so
-        # the exact linear program, seconds on mid-sized data, runs only when the
-        # certificate fails (on separated data, or after a fit far from the optimum).
-        self._finish_fit(X_arr, y_enc, sw)
+        # SeparationError (which then explains a fit that did not converge): from
+        # Newton's last Hessian (nearly free) or from the fitted probabilities
+        # (about one pass over X); the exact linear program, seconds on mid-sized
+        # data, runs only when both fail (on separated data, or after a fit far
+        # from the optimum).
+        self._finish_fit(X_arr, y_enc, sw, res)
         self._warn_not_converged(res, solver)
         return X_arr, y_enc, sw
 

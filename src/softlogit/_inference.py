@@ -717,6 +717,8 @@ class InferenceMixin:
         X: FloatArray | None,
         y_encoded: NDArray[np.integer] | None,
         sample_weight: FloatArray | None,
+        *,
+        existence_proven: bool = False,
     ) -> None:
         """Keep what :meth:`summary` needs; call with ``None`` for penalized fits.
 
@@ -728,6 +730,10 @@ class InferenceMixin:
             Labels encoded as ``0..n_classes-1``.
         sample_weight : ndarray of shape (n_samples,) or None
             The sample weights (``None`` means all ones).
+        existence_proven : bool, default=False
+            Whether the caller already proved that the MLE exists (by
+            :func:`~softlogit._separation.curvature_certificate`); otherwise
+            :func:`~softlogit.check_separation` proves it or raises.
         """
         if X is None or y_encoded is None:
             self._inference_ = None
@@ -737,18 +743,17 @@ class InferenceMixin:
             # Small products run faster on one BLAS thread, much faster on a loaded
             # machine (thread start-up and spinning cost more than the arithmetic).
             with _blas_controller().limit(limits=1, user_api="blas"):
-                self._store_inference_now(X, y_encoded, sample_weight)
+                self._store_inference_now(X, y_encoded, sample_weight, existence_proven)
         else:
-            self._store_inference_now(X, y_encoded, sample_weight)
+            self._store_inference_now(X, y_encoded, sample_weight, existence_proven)
 
     def _store_inference_now(
         self,
         X: FloatArray,
         y_encoded: NDArray[np.integer],
         sample_weight: FloatArray | None,
+        existence_proven: bool,
     ) -> None:
-        from softlogit._special import log_softmax
-
         classes = np.asarray(_attr(self, "classes_"))
         n_classes = classes.shape[0]
         fit_intercept = bool(getattr(self, "fit_intercept", True))
@@ -764,20 +769,33 @@ class InferenceMixin:
             n_classes,
             reference,
         )
-        logits = X @ full[:, 1:].T + full[:, 0]
-        log_proba = log_softmax(logits, axis=1)
+        # The fitted probabilities by the plain stable formula: exp(d) / sum(exp(d))
+        # with d the logits minus their maximum, accurate to a few ulp, at a
+        # fraction of the cost of log_softmax's error-free transformations (a
+        # log-likelihood is a sum over samples and cannot resolve more anyway).
+        # Transposed, (K, n), so that the reductions over classes are elementwise.
         y = np.asarray(y_encoded, dtype=np.int64)
-        llf = float(np.sum(s * log_proba[np.arange(y.size), y]))
+        dt = full[:, 1:] @ X.T + full[:, :1]
+        dt -= dt.max(axis=0)
+        d_y = dt[y, np.arange(y.size)]
+        np.exp(dt, out=dt)
+        total = dt.sum(axis=0)
+        dt /= total
+        proba = dt.T
+        llf = float(s @ (d_y - np.log(total)))
         totals = np.bincount(y, weights=s, minlength=n_classes)
         sum_w = float(totals.sum())
         present = totals > 0
         llnull = float(np.sum(totals[present] * np.log(totals[present] / sum_w)))
-        proba = np.exp(log_proba)
-        from softlogit._separation import check_separation
+        verified = existence_proven
+        if not verified:
+            from softlogit._separation import check_separation
 
-        # Proves that the MLE exists (exact program on small data, certificate from
-        # the fitted probabilities on large data); separated data raise here too.
-        verified = check_separation(X, y, s, fit_intercept=fit_intercept, proba=proba)
+            # Proves that the MLE exists (a certificate from the fitted
+            # probabilities, else the exact program); separated data raise here.
+            verified = check_separation(
+                X, y, s, fit_intercept=fit_intercept, proba=proba
+            )
         # The Fisher information is computed when first needed (see the module
         # docstring): keep references to the data, not the O(n K^2 p^2) matrix.
         self._inference_ = _InferenceState(

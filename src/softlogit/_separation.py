@@ -72,6 +72,29 @@ separated), too slow for every fit. :func:`check_separation` therefore has three
   size cap, so this concludes only when few samples decide the question (always
   the case for complete separation found by a fit, and for low-dimensional data).
 
+The estimators try one more route first, after Newton's method (which computes
+Hessians anyway), with :func:`curvature_certificate`:
+
+* **Certificate from curvature** (nearly free after Newton). Let :math:`f` be the
+  mean negative log-likelihood in the reference-gauge parameters :math:`\theta` (the
+  logit differences :math:`\theta_k \cdot \tilde x_i`), :math:`g` its gradient at
+  the final iterate :math:`\theta_0`, :math:`H` its Hessian at a point at distance
+  :math:`d` from :math:`\theta_0`, :math:`\mu = \lambda_{\min}(H)` and
+  :math:`R = \max_i \|\tilde x_i\|`. Moving :math:`\theta` by :math:`\Delta`
+  changes every logit difference by at most :math:`\delta = R \|\Delta\|`, every
+  probability by a factor in :math:`[e^{-2\delta}, e^{2\delta}]`, and so every
+  sample's curvature :math:`u^T (\operatorname{diag} p - p p^T) u = \tfrac12
+  \sum_{j, k} p_j p_k (u_j - u_k)^2` by at least :math:`e^{-4\delta}`. On the
+  sphere :math:`\|\theta - \theta_0\| = r` therefore
+  :math:`f(\theta) \ge f(\theta_0) - \|g\| r + \tfrac12 \mu e^{-4R(r + d)} r^2`,
+  which exceeds :math:`f(\theta_0)` for :math:`r = 1 / (4R)` if
+  :math:`\|g\| < \mu e^{-1 - 4 R d} / (8 R)`. Then the minimum of :math:`f` over
+  the ball lies inside it, a local minimum of a convex function: the MLE exists.
+  Rounding errors of :math:`g` and :math:`\mu` are bounded and subtracted first.
+  The check needs one eigenvalue of a Hessian the solver already has and one pass
+  over ``X`` for :math:`R`; it concludes whenever Newton converged on data whose
+  information is not nearly singular.
+
 Without a conclusion and beyond the size cap the check returns ``False`` (not proven)
 without error: it is then sufficient but not necessary. The estimators record this in
 ``summary().mle_verified``, and :meth:`~softlogit._inference.InferenceMixin.summary`
@@ -100,7 +123,7 @@ from numpy.typing import NDArray
 
 from softlogit._typing import ArrayLike, FloatArray
 
-__all__ = ["SeparationError", "check_separation"]
+__all__ = ["SeparationError", "check_separation", "curvature_certificate"]
 
 # The LP optimum is 0 on overlapping data and >= 1 on separated data.
 _LP_THRESHOLD = 0.5
@@ -387,6 +410,83 @@ def _certificate(
     a_delta = margins[np.arange(idx.size), yt][:, None] - margins
     a_delta[np.arange(idx.size), yt] = -np.inf
     return bool(np.all(a_delta < 0.5))
+
+
+def curvature_certificate(
+    gradient: FloatArray,
+    hessian: FloatArray,
+    distance: float,
+    X: FloatArray,
+    fit_intercept: bool,
+) -> bool:
+    """Prove that an unpenalized MLE exists from a gradient and a nearby Hessian.
+
+    Parameters
+    ----------
+    gradient : ndarray of shape (m,)
+        Gradient of the *mean* (weighted) negative log-likelihood, in the
+        reference-gauge parameters (logit differences to one class; the coefficients
+        of a logistic regression), at the final iterate.
+    hessian : ndarray of shape (m, m)
+        Its Hessian, at a point ``distance`` away from the final iterate (Euclidean
+        norm in the same parameters), without any penalty.
+    distance : float
+        The distance between the two points (0 if the same).
+    X : ndarray of shape (n_samples, n_features)
+        The training features (rows of zero weight included: that only makes the
+        bound more cautious).
+    fit_intercept : bool
+        Whether the design has a constant column.
+
+    Returns
+    -------
+    bool
+        ``True`` if the MLE is proven to exist (see the module documentation);
+        ``False`` if this check cannot tell.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.special import expit
+    >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+    >>> y = np.array([0, 1, 0, 1])  # overlapping; the MLE is w = 0.41962, b = 0
+    >>> def grad_hess(w):
+    ...     z = np.column_stack([X[:, 0], np.ones(4)])
+    ...     p = expit(z @ w)
+    ...     return z.T @ (p - y) / 4, (z.T * (p * (1 - p))) @ z / 4
+    >>> g, _ = grad_hess(np.array([0.41962, 0.0]))  # near the MLE
+    >>> _, H = grad_hess(np.array([0.3, 0.0]))  # a Hessian 0.11962 away
+    >>> curvature_certificate(g, H, 0.11962, X, True)
+    True
+    >>> g, H = grad_hess(np.zeros(2))  # far from it: cannot tell
+    >>> curvature_certificate(g, H, 0.0, X, True)
+    False
+    """
+    m = gradient.size
+    n = X.shape[0]
+    if m == 0 or hessian.shape != (m, m):
+        return False
+    rows_sq = np.einsum("ij,ij->i", X, X)
+    R = float(np.sqrt(np.max(rows_sq, initial=0.0) + (1.0 if fit_intercept else 0.0)))
+    if not (R > 0 and np.isfinite(R)):
+        return False
+    eps = float(np.finfo(np.float64).eps)
+    # Rounding: each entry of g is a mean of n terms of size <= R, each entry of H of
+    # n terms of size <= R^2 / 4; the eigenvalue solver adds about m eps ||H||.
+    g_error = (n + 10) * eps * R * np.sqrt(m)
+    mu_error = (n + 10 * m) * eps * m * R**2
+    if not np.all(np.isfinite(hessian)):
+        return False
+    try:
+        mu = float(np.linalg.eigvalsh(hessian)[0])  # m is small after Newton
+    except np.linalg.LinAlgError:
+        return False
+    mu -= mu_error
+    g_norm = float(np.linalg.norm(gradient)) + g_error
+    if not (mu > 0 and np.isfinite(g_norm)):
+        return False
+    bound = mu * np.exp(-1.0 - 4.0 * R * distance) / (8.0 * R)
+    return bool(g_norm < bound)
 
 
 def check_separation(

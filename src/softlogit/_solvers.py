@@ -49,6 +49,11 @@ class SolverResult:
         machine precision).
     message : str
         A short description of how the run ended.
+    gradient : ndarray or None
+        The gradient at ``x`` (Newton only).
+    hessian, hessian_at : ndarray or None
+        Newton only: the last Hessian computed and the iterate it was computed at
+        (the step before ``x``); ``None`` if no step was taken.
     """
 
     x: FloatArray
@@ -57,6 +62,9 @@ class SolverResult:
     n_iter: int
     converged: bool
     message: str
+    gradient: FloatArray | None = None
+    hessian: FloatArray | None = None
+    hessian_at: FloatArray | None = None
 
 
 def _max_abs(g: FloatArray) -> float:
@@ -101,6 +109,8 @@ def newton_cholesky(
     # gradient together); the Hessian is computed only when another step is needed.
     f, g = objective.loss_gradient(x)
     n_iter = 0
+    H: FloatArray | None = None
+    x_at_H: FloatArray | None = None
     message = f"maximum number of iterations ({max_iter}) reached"
     for it in range(max_iter + 1):
         g_max = _max_abs(g)
@@ -113,6 +123,7 @@ def newton_cholesky(
         if it == max_iter:
             break
         _, H = objective.gradient_hessian(x)
+        x_at_H = x
         d = _newton_direction(H, g, linalg)
         slope = float(g @ d)
         if slope >= 0:
@@ -135,7 +146,7 @@ def newton_cholesky(
         x = x + t * d
         f, g = f_new, g_new
     converged = g_max <= tol
-    return SolverResult(x, f, g_max, n_iter, converged, message)
+    return SolverResult(x, f, g_max, n_iter, converged, message, g, H, x_at_H)
 
 
 def _newton_direction(H: FloatArray, g: FloatArray, linalg: Any) -> FloatArray:
