@@ -794,11 +794,18 @@ class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
     Notes
     -----
     Without a penalty the maximum-likelihood estimate exists only if the classes
-    overlap. With ``C=np.inf``, :meth:`fit` proves this after solving (a certificate
-    built from the fitted probabilities, the exact linear program of
-    :func:`~softlogit.check_separation` only when that fails) and raises a
-    :class:`~softlogit._separation.SeparationError` (a ``ValueError``) otherwise,
-    leaving the estimator as it was.
+    overlap. With ``C=np.inf``, :meth:`fit` proves this after solving (from Newton's
+    last Hessian, or a certificate built from the fitted probabilities, the exact
+    linear program of :func:`~softlogit.check_separation` only when both fail) and
+    raises a :class:`~softlogit._separation.SeparationError` (a ``ValueError``)
+    otherwise, leaving the estimator as it was.
+
+    With ``C=np.inf``, :meth:`fit` keeps a reference to its validated training
+    ``X`` and sample weights until the covariance is first needed (``summary()``,
+    ``save()``, pickling or copying), so that a fit does not pay
+    :math:`O(n (K - 1)^2 (p + 1)^2)` for inference nobody asked for. Modifying
+    ``X`` in place before then makes ``summary()`` and ``save()`` raise a
+    ``ValueError``: call ``summary()`` first, or refit.
 
     Examples
     --------
@@ -1003,6 +1010,12 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
     logits for three or more classes, and for two classes the log-odds
     ``z_1 - z_0`` of shape ``(n_samples,)``; :meth:`logits` always returns all
     columns.
+
+    With ``C=np.inf``, :meth:`fit` proves that the maximum-likelihood estimate
+    exists, or raises :class:`~softlogit._separation.SeparationError`, as
+    :class:`LogisticRegression` does, and likewise defers the covariance for
+    ``summary()`` (keeping a reference to the training ``X`` and weights until it
+    is first needed: ``summary()``, ``save()``, pickling or copying).
 
     Examples
     --------
