@@ -38,6 +38,32 @@ def test_newton_converges_quadratically(rng: np.random.Generator) -> None:
     assert res.grad_max <= 1e-12
 
 
+def test_newton_reuses_the_factor_in_the_quadratic_phase(
+    rng: np.random.Generator,
+) -> None:
+    """Once a step shrinks the gradient a hundredfold the next step reuses the last
+    Hessian: fewer Hessians than steps, the same minimizer (the closed form m), and
+    the last Hessian and its point are reported with the result."""
+    obj = Quadratic(rng)
+    points: list[np.ndarray] = []
+    gradient_hessian = obj.gradient_hessian
+
+    def counted(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        points.append(x.copy())
+        return gradient_hessian(x)
+
+    obj.gradient_hessian = counted  # type: ignore[method-assign]
+    res = newton_cholesky(obj, np.full(6, 5.0), tol=1e-12, max_iter=50)
+    assert res.converged
+    np.testing.assert_allclose(res.x, obj.m, atol=1e-11)
+    assert len(points) < res.n_iter
+    assert res.hessian_at is not None
+    assert res.hessian is not None
+    np.testing.assert_array_equal(res.hessian_at, points[-1])
+    np.testing.assert_array_equal(res.hessian, gradient_hessian(points[-1])[1])
+    np.testing.assert_array_equal(res.gradient, obj.loss_gradient(res.x)[1])
+
+
 def test_newton_reports_non_convergence(rng: np.random.Generator) -> None:
     obj = Quadratic(rng)
     res = newton_cholesky(obj, np.full(6, 50.0), tol=1e-12, max_iter=1)

@@ -101,6 +101,12 @@ def newton_cholesky(
     decrease :math:`-g^\\top d / 2` is below the rounding level of :math:`F` the full
     step is taken (the quadratic-convergence phase, where differences of :math:`F` are
     all rounding).
+
+    In that phase the Hessian barely changes from one iterate to the next, so once a
+    step has shrunk ``max |gradient|`` a hundredfold, the next step reuses the last
+    Cholesky factor instead of computing and factoring a new Hessian (Shamanskii's
+    variant of Newton's method; the convergence stays superlinear). A reused factor
+    whose step fails to shrink the gradient tenfold is replaced at the next step.
     """
     from scipy import linalg
 
@@ -111,6 +117,9 @@ def newton_cholesky(
     n_iter = 0
     H: FloatArray | None = None
     x_at_H: FloatArray | None = None
+    factor: Any = None
+    reused = False
+    g_prev = np.inf
     message = f"maximum number of iterations ({max_iter}) reached"
     for it in range(max_iter + 1):
         g_max = _max_abs(g)
@@ -122,9 +131,17 @@ def newton_cholesky(
             break
         if it == max_iter:
             break
-        _, H = objective.gradient_hessian(x)
-        x_at_H = x
-        d = _newton_direction(H, g, linalg)
+        # Reuse the last factor in the quadratic phase (see Notes), but never twice
+        # in a row without a tenfold decrease.
+        shrink = g_max / g_prev
+        reuse = factor is not None and (shrink <= 1e-1 if reused else shrink <= 1e-2)
+        g_prev = g_max
+        if not reuse:
+            _, H = objective.gradient_hessian(x)
+            x_at_H = x
+            factor = _newton_factor(H, linalg)
+        reused = reuse
+        d = -g if factor is None else _newton_solve(factor, g, linalg)
         slope = float(g @ d)
         if slope >= 0:
             d, slope = -g, -float(g @ g)
@@ -149,23 +166,30 @@ def newton_cholesky(
     return SolverResult(x, f, g_max, n_iter, converged, message, g, H, x_at_H)
 
 
-def _newton_direction(H: FloatArray, g: FloatArray, linalg: Any) -> FloatArray:
-    """Solve ``(H + mu I) d = -g`` by Cholesky, raising ``mu`` until it works."""
+def _newton_factor(H: FloatArray, linalg: Any) -> Any:
+    """Cholesky factor of ``H + mu I``, raising ``mu`` until it works (None: failed)."""
     mu = 0.0
     scale = max(float(np.max(np.abs(np.diag(H)))), 1e-300)
     for _ in range(12):
         try:
             factor = linalg.cho_factor(
-                H + mu * np.eye(len(g)) if mu else H, lower=False, check_finite=False
+                H + mu * np.eye(H.shape[0]) if mu else H,
+                lower=False,
+                check_finite=False,
             )
         except linalg.LinAlgError:
             mu = 1e-10 * scale if mu == 0 else mu * 100
             continue
-        d: FloatArray = -linalg.cho_solve(factor, g, check_finite=False)
-        if np.all(np.isfinite(d)):
-            return d
+        if np.all(np.isfinite(factor[0])):
+            return factor
         mu = 1e-10 * scale if mu == 0 else mu * 100
-    return -g  # steepest descent as a last resort
+    return None
+
+
+def _newton_solve(factor: Any, g: FloatArray, linalg: Any) -> FloatArray:
+    """The Newton direction ``-(H + mu I)^-1 g`` (steepest descent if not finite)."""
+    d: FloatArray = -linalg.cho_solve(factor, g, check_finite=False)
+    return d if np.all(np.isfinite(d)) else -g
 
 
 def lbfgs(
