@@ -305,8 +305,8 @@ class _WhitenedObjective:
             L = np.linalg.cholesky(cov)
         except np.linalg.LinAlgError:
             return None
-        if float(np.min(np.diag(L))) ** 2 < 1e-8 * scale:
-            return None  # nearly collinear features: leave the coordinates alone
+        if float(np.min(np.diag(L))) ** 2 < 1e-12 * scale:
+            return None  # numerically singular (collinear features, no penalty)
         p = X.shape[1]
         Linv = np.linalg.solve(L, np.eye(p))
         if not fit_intercept:
