@@ -719,6 +719,7 @@ class InferenceMixin:
         sample_weight: FloatArray | None,
         *,
         existence_proven: bool = False,
+        log_likelihood: float | None = None,
     ) -> None:
         """Keep what :meth:`summary` needs; call with ``None`` for penalized fits.
 
@@ -734,6 +735,10 @@ class InferenceMixin:
             Whether the caller already proved that the MLE exists (by
             :func:`~softlogit._separation.curvature_certificate`); otherwise
             :func:`~softlogit.check_separation` proves it or raises.
+        log_likelihood : float, optional
+            The weighted log-likelihood at the fitted coefficients, if the caller
+            has it (the solver's final objective times ``-sum(sample_weight)``);
+            with ``existence_proven`` it spares a pass over ``X``.
         """
         if X is None or y_encoded is None:
             self._inference_ = None
@@ -743,9 +748,13 @@ class InferenceMixin:
             # Small products run faster on one BLAS thread, much faster on a loaded
             # machine (thread start-up and spinning cost more than the arithmetic).
             with _blas_controller().limit(limits=1, user_api="blas"):
-                self._store_inference_now(X, y_encoded, sample_weight, existence_proven)
+                self._store_inference_now(
+                    X, y_encoded, sample_weight, existence_proven, log_likelihood
+                )
         else:
-            self._store_inference_now(X, y_encoded, sample_weight, existence_proven)
+            self._store_inference_now(
+                X, y_encoded, sample_weight, existence_proven, log_likelihood
+            )
 
     def _store_inference_now(
         self,
@@ -753,6 +762,7 @@ class InferenceMixin:
         y_encoded: NDArray[np.integer],
         sample_weight: FloatArray | None,
         existence_proven: bool,
+        log_likelihood: float | None,
     ) -> None:
         classes = np.asarray(_attr(self, "classes_"))
         n_classes = classes.shape[0]
@@ -769,33 +779,36 @@ class InferenceMixin:
             n_classes,
             reference,
         )
-        # The fitted probabilities by the plain stable formula: exp(d) / sum(exp(d))
-        # with d the logits minus their maximum, accurate to a few ulp, at a
-        # fraction of the cost of log_softmax's error-free transformations (a
-        # log-likelihood is a sum over samples and cannot resolve more anyway).
-        # Transposed, (K, n), so that the reductions over classes are elementwise.
         y = np.asarray(y_encoded, dtype=np.int64)
-        dt = full[:, 1:] @ X.T + full[:, :1]
-        dt -= dt.max(axis=0)
-        d_y = dt[y, np.arange(y.size)]
-        np.exp(dt, out=dt)
-        total = dt.sum(axis=0)
-        dt /= total
-        proba = dt.T
-        llf = float(s @ (d_y - np.log(total)))
         totals = np.bincount(y, weights=s, minlength=n_classes)
         sum_w = float(totals.sum())
         present = totals > 0
         llnull = float(np.sum(totals[present] * np.log(totals[present] / sum_w)))
-        verified = existence_proven
-        if not verified:
-            from softlogit._separation import check_separation
+        if existence_proven and log_likelihood is not None:
+            llf, verified = float(log_likelihood), True
+        else:
+            # The fitted probabilities by the plain stable formula: exp(d) / sum(
+            # exp(d)) with d the logits minus their maximum, accurate to a few ulp,
+            # at a fraction of the cost of log_softmax's error-free transformations
+            # (a log-likelihood is a sum over samples and cannot resolve more
+            # anyway). Transposed, (K, n): the reductions over classes are
+            # elementwise.
+            dt = full[:, 1:] @ X.T + full[:, :1]
+            dt -= dt.max(axis=0)
+            d_y = dt[y, np.arange(y.size)]
+            np.exp(dt, out=dt)
+            total = dt.sum(axis=0)
+            dt /= total
+            llf = float(s @ (d_y - np.log(total)))
+            verified = existence_proven
+            if not verified:
+                from softlogit._separation import check_separation
 
-            # Proves that the MLE exists (a certificate from the fitted
-            # probabilities, else the exact program); separated data raise here.
-            verified = check_separation(
-                X, y, s, fit_intercept=fit_intercept, proba=proba
-            )
+                # Proves that the MLE exists (a certificate from the fitted
+                # probabilities, else the exact program); separated data raise.
+                verified = check_separation(
+                    X, y, s, fit_intercept=fit_intercept, proba=dt.T
+                )
         # The Fisher information is computed when first needed (see the module
         # docstring): keep references to the data, not the O(n K^2 p^2) matrix.
         self._inference_ = _InferenceState(
