@@ -599,6 +599,22 @@ def test_whitened_lbfgs_on_scaled_and_collinear_features() -> None:
     np.testing.assert_allclose(ours.coef_ / scale, ref.coef_ / scale, atol=1e-5)
 
 
+def test_auto_hands_slow_lbfgs_over_to_newton() -> None:
+    """Raw digits (nearly separable, 585 free coefficients, C=1): L-BFGS alone needs
+    about 1700 iterations to tol=1e-8; 'auto' switches to Newton and reaches
+    scikit-learn's Newton-Cholesky minimizer within the default max_iter."""
+    X, y = load_digits(return_X_y=True)
+    ours = SoftmaxRegression(C=1.0, tol=1e-8).fit(X, y)  # max_iter=100
+    assert ours.solver_ == "lbfgs+newton"
+    assert ours.n_iter_[0] <= 100
+    ref = _sk(1.0, X, y)
+    scale = np.abs(ref.coef_).max()
+    np.testing.assert_allclose(ours.coef_ / scale, ref.coef_ / scale, atol=1e-6)
+    # a well-conditioned problem of the same size stays with L-BFGS
+    easy = SoftmaxRegression(C=1.0).fit(StandardScaler().fit_transform(X), y)
+    assert easy.solver_ == "lbfgs"
+
+
 def test_unpenalized_fit_proves_existence_without_the_linear_program(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
