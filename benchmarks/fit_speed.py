@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gc
 import math
 import platform
 import statistics
@@ -134,9 +135,19 @@ def blas_description() -> str:
 def _timed(
     adapter: Adapter, X: np.ndarray, y: np.ndarray, C: float
 ) -> tuple[float, Fitted]:
-    start = time.perf_counter()
-    fit = adapter.fit(X, y, C)
-    return time.perf_counter() - start, fit
+    """One fit's wall time, with Python's garbage collector off while it runs.
+
+    As :mod:`timeit` does: otherwise a collection of the previous competitor's
+    garbage (statsmodels leaves many objects) lands in whichever fit runs next.
+    """
+    gc.collect()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        fit = adapter.fit(X, y, C)
+        return time.perf_counter() - start, fit
+    finally:
+        gc.enable()
 
 
 def time_fits(
