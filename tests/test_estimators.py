@@ -551,6 +551,20 @@ def test_whitened_objective_is_a_change_of_variables(
         np.testing.assert_allclose(H[:, i], col, rtol=1e-5, atol=1e-7)
 
 
+def _objectives_vs_sklearn(
+    est: SoftmaxRegression, X: np.ndarray, y: np.ndarray
+) -> tuple[float, float, SkLogisticRegression]:
+    """scikit-learn's objective (C=1) at ``est`` and at its own fit, and that fit."""
+    ref = _sk(1.0, X, y)
+    lml = LinearModelLoss(MultinomialLoss(), fit_intercept=True)
+
+    def objective(model: Any) -> float:
+        coef = np.c_[model.coef_, model.intercept_]
+        return lml.loss(coef, X, y, None, 1.0 / len(y))
+
+    return objective(est), objective(ref), ref
+
+
 def test_whitened_lbfgs_matches_newton_on_correlated_features(
     rng: np.random.Generator,
 ) -> None:
@@ -561,17 +575,10 @@ def test_whitened_lbfgs_matches_newton_on_correlated_features(
     )
     X += 3.0
     ours = SoftmaxRegression(C=1.0, solver="lbfgs", **TIGHT).fit(X, y)
-    ref = _sk(1.0, X, y)
-    lml = LinearModelLoss(MultinomialLoss(), fit_intercept=True)
-
-    def objective(coef: np.ndarray, intercept: np.ndarray) -> float:
-        return lml.loss(np.c_[coef, intercept], X, y, None, 1.0 / len(y))
-
+    f_ours, f_ref, ref = _objectives_vs_sklearn(ours, X, y)
     # L-BFGS stops where the objective stops decreasing in float64; the minimizer
     # is then resolved to about sqrt(eps) relative in the flattest direction.
-    assert objective(ours.coef_, ours.intercept_) <= objective(
-        ref.coef_, ref.intercept_
-    ) * (1 + 1e-13)
+    assert f_ours <= f_ref * (1 + 1e-13)
     np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-5, atol=1e-7)
 
@@ -586,15 +593,8 @@ def test_whitened_lbfgs_on_scaled_and_collinear_features() -> None:
     X = np.column_stack([X, X[:, 0] / 1000.0 + X[:, 4]])  # exactly collinear
     ours = SoftmaxRegression(C=1.0, solver="lbfgs", tol=1e-8, max_iter=300).fit(X, y)
     assert ours.n_iter_[0] < 100
-    ref = _sk(1.0, X, y)
-    lml = LinearModelLoss(MultinomialLoss(), fit_intercept=True)
-
-    def objective(coef: np.ndarray, intercept: np.ndarray) -> float:
-        return lml.loss(np.c_[coef, intercept], X, y, None, 1.0 / len(y))
-
-    assert objective(ours.coef_, ours.intercept_) <= objective(
-        ref.coef_, ref.intercept_
-    ) * (1 + 1e-12)
+    f_ours, f_ref, ref = _objectives_vs_sklearn(ours, X, y)
+    assert f_ours <= f_ref * (1 + 1e-12)
     scale = np.abs(ref.coef_).max(axis=0)
     np.testing.assert_allclose(ours.coef_ / scale, ref.coef_ / scale, atol=1e-5)
 
