@@ -514,3 +514,40 @@ def test_converted_models_share_one_computation(
     np.testing.assert_allclose(a.std_err, b.std_err, rtol=1e-12)
     ref = sm.Logit(y, sm.add_constant(X)).fit(disp=0, method="newton", tol=1e-12)
     np.testing.assert_allclose(a.std_err.ravel(), ref.bse, **TOL)
+
+
+def test_concurrent_first_summaries_compute_once(
+    rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """summary() from several threads at once: one Fisher computation, equal results."""
+    import threading
+    import time
+
+    from softlogit import _inference
+
+    X, y = _binary_data(rng)
+    model = LogisticRegression(C=np.inf, tol=1e-10).fit(X, y)
+    real = _inference._fisher
+    calls: list[int] = []
+
+    def slow_fisher(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        time.sleep(0.05)  # keep the others arriving while it runs
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_inference, "_fisher", slow_fisher)
+    results: list[Any] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(model.summary()))
+        for _ in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1
+    assert len(results) == 4
+    for s in results[1:]:
+        np.testing.assert_array_equal(s.std_err, results[0].std_err)
+    ref = sm.Logit(y, sm.add_constant(X)).fit(disp=0, method="newton", tol=1e-12)
+    np.testing.assert_allclose(results[0].std_err.ravel(), ref.bse, **TOL)

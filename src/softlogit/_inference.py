@@ -62,6 +62,7 @@ import dataclasses
 import functools
 import io
 import itertools
+import threading
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
@@ -187,6 +188,8 @@ class _InferenceState:
         self.mle_verified = mle_verified
         self._pending = pending
         self._stale = False
+        # Concurrent first uses (summary() from two threads) compute once.
+        self._lock = threading.Lock()
 
     @property
     def pending(self) -> bool:
@@ -209,22 +212,28 @@ class _InferenceState:
 
     def _materialize(self) -> None:
         """Compute the covariance if pending; mark the state stale if data changed."""
-        pending = self._pending
-        if pending is None:
+        if self._pending is None:
             return
-        if pending.unchanged():
-            self._cov = pending.covariance()
-        else:
-            self._stale = True
-        self._pending = None  # drop the references to the training data
+        with self._lock:
+            pending = self._pending
+            if pending is None:  # another thread computed it meanwhile
+                return
+            if pending.unchanged():
+                self._cov = pending.covariance()
+            else:
+                self._stale = True
+            self._pending = None  # drop the references to the training data
 
     def __getstate__(self) -> dict[str, Any]:
         self._materialize()
-        return {k: v for k, v in self.__dict__.items() if k != "_pending"}
+        return {
+            k: v for k, v in self.__dict__.items() if k not in ("_pending", "_lock")
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._pending = None
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         status = "pending" if self.pending else "stale" if self._stale else "computed"
