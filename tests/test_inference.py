@@ -361,11 +361,12 @@ def test_fisher_in_threads_equals_the_per_sample_sum(
     rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch, method: str
 ) -> None:
     """Row ranges in threads (forced here on small data) add up to the same matrix."""
+    import softlogit._gram as gram
     import softlogit._inference as inference
 
-    monkeypatch.setattr(inference, "_MIN_ROWS_PER_THREAD", 10)
-    monkeypatch.setattr(inference, "_MIN_WORK", 1)
-    monkeypatch.setattr(inference, "_blas_threads", lambda: 3)
+    monkeypatch.setattr(gram, "_MIN_ROWS_PER_THREAD", 10)
+    monkeypatch.setattr(gram, "_MIN_WORK", 1)
+    monkeypatch.setattr(gram, "blas_threads", lambda: 3)
     n, d, k = 50, 3, 4
     X = rng.normal(size=(n, d))
     proba = rng.dirichlet(np.ones(k), size=n)

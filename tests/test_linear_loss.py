@@ -8,7 +8,8 @@ from scipy import special
 from sklearn.metrics import log_loss
 
 from softlogit import BinomialLoss, LinearModelLoss, MultinomialLoss
-from softlogit._linear_loss import _block_rows, _gram
+from softlogit._gram import gram as _gram
+from softlogit._linear_loss import _block_rows
 
 LOSSES = [
     pytest.param("binomial", id="binomial"),

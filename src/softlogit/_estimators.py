@@ -16,7 +16,6 @@ objective from :class:`softlogit.LinearModelLoss` and hands it to a solver of
 from __future__ import annotations
 
 import dataclasses
-import functools
 import numbers
 import warnings
 from typing import TYPE_CHECKING, Any, Literal
@@ -27,8 +26,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from softlogit._gram import SINGLE_THREAD_WORK, blas_controller, gram
 from softlogit._inference import InferenceMixin
-from softlogit._linear_loss import LinearModelLoss, _gram
+from softlogit._linear_loss import LinearModelLoss
 from softlogit._loss import BinomialLoss, MultinomialLoss
 from softlogit._persistence import PersistenceMixin
 from softlogit._solvers import (
@@ -75,19 +75,6 @@ def _lbfgs_budget(n_free: int) -> int:
     0.37 ms.
     """
     return max(50, n_free // 4)
-
-
-# Problems with fewer than this many entries in X (times the number of classes) are
-# solved on one BLAS thread.
-SINGLE_THREAD_WORK = 4_000_000
-
-
-@functools.cache
-def _blas_controller() -> Any:
-    """threadpoolctl's controller, built once (finding the libraries takes ~0.1 s)."""
-    from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
-
-    return ThreadpoolController()
 
 
 # --------------------------------------------------------------------------------------
@@ -314,12 +301,12 @@ class _WhitenedObjective:
         # curvature p(1 - p) of the loss) plus the penalty l2 * I: whitening that
         # (not the covariance alone) keeps low-variance features, where the penalty
         # dominates, from being blown up.
-        gram = _gram(
+        covariance = gram(
             X,
             shift=mu if fit_intercept else None,
             scale=None if unit else np.sqrt(sw),
         )
-        cov = 0.25 * (gram / S) + inner.l2 * np.eye(X.shape[1])
+        cov = 0.25 * (covariance / S) + inner.l2 * np.eye(X.shape[1])
         scale = float(np.max(np.diag(cov), initial=0.0))
         if not scale > 0:
             return None
@@ -714,7 +701,7 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         # Small problems run faster on one BLAS thread: thread start-up and spinning
         # cost more than the matrix products (20x slower on a loaded 2-core machine).
         if X_arr.size * max(n_rows, 2) < SINGLE_THREAD_WORK:
-            with _blas_controller().limit(limits=1, user_api="blas"):
+            with blas_controller().limit(limits=1, user_api="blas"):
                 coef, res, solver = self._solve(X_arr, y_enc, sw, n_rows, x0)
         else:
             coef, res, solver = self._solve(X_arr, y_enc, sw, n_rows, x0)

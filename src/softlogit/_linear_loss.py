@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from softlogit._gram import class_pair_information, weighted_gram
 from softlogit._loss import (
     BinomialLoss,
     MultinomialLoss,
@@ -516,7 +517,7 @@ class LinearModelLoss:
                 )
             G, h = BinomialLoss._gradient_hessian(self._raw(c, X_arr), y_arr, sw)
             grad = self._backprop(G, X_arr, c, sw_sum, l2)
-            H = _weighted_gram(X_arr, h / sw_sum, fi)
+            H = weighted_gram(X_arr, h / sw_sum, fi)
             H[np.arange(n_features), np.arange(n_features)] += l2
             return grad.reshape(np.shape(coef)), H
 
@@ -566,91 +567,14 @@ def _multinomial_hessian(
 ) -> FloatArray:
     """Hessian of the weighted mean multinomial loss in the rows of the columns of P.
 
-    Block ``(k, l)`` is ``Xa^T diag(swn * (p_k [k = l] - p_k p_l)) Xa``. The rank-one
-    parts of all blocks come from one matrix product ``A^T A`` with the rows of ``A``
-    equal to ``sqrt(swn_i) (p_i kron xa_i)``; rows are processed in chunks to bound
-    the memory of ``A``.
+    Block ``(k, l)`` is ``Xa^T diag(swn * (p_k [k = l] - p_k p_l)) Xa`` with
+    ``Xa = [X, 1]``: :func:`~softlogit._gram.class_pair_information` (one symmetric
+    Gram matrix per pair of classes), with the intercept moved last.
     """
-    from scipy.linalg import blas
-
-    n, p = X.shape
-    n_dof = p + fit_intercept
-    m = P.shape[1]
-    size = m * n_dof
-    H = np.zeros((size, size), dtype=np.result_type(X.dtype, P.dtype))
-    chunk = max(1, 4_000_000 // max(size, 1))
-    root = np.sqrt(swn)
-    for start in range(0, n, chunk):
-        stop = min(n, start + chunk)
-        Xa = X[start:stop]
-        if fit_intercept:
-            Xa = np.hstack([Xa, np.ones((stop - start, 1), dtype=X.dtype)])
-        # Rows sqrt(swn_i) (p_i kron xa_i): scale the small factor, not the product.
-        Ps = P[start:stop] * root[start:stop, None]
-        A = (Ps[:, :, None] * Xa[:, None, :]).reshape(stop - start, size)
-        if A.dtype == np.float64:
-            # Upper triangle of A^T A by BLAS syrk (half the flops of a GEMM); A is
-            # C-ordered, so A.T is Fortran-ordered and passes without a copy.
-            H -= blas.dsyrk(1.0, A.T, trans=0, lower=0)
-        else:
-            H -= np.triu(A.T @ A)
-        # Diagonal blocks Xa^T diag(swn p_k) Xa = (sqrt(swn) Xa)^T A_k, all in one
-        # product with A.
-        D = (Xa * root[start:stop, None]).T @ A
-        for a in range(m):
-            sl = slice(a * n_dof, (a + 1) * n_dof)
-            H[sl, sl] += D[:, sl]
-    # Only the upper triangle is complete (syrk fills no other): mirror it.
-    out: FloatArray = np.triu(H) + np.triu(H, 1).T
-    return out
-
-
-def _gram(
-    X: FloatArray, *, shift: FloatArray | None = None, scale: FloatArray | None = None
-) -> FloatArray:
-    """``B^T B`` with rows ``b_i = scale_i (x_i - shift)``, by cache-sized row blocks.
-
-    Each block's rows are formed in a small temporary (about 1 MiB) and accumulated by
-    BLAS syrk (the upper triangle only, half the flops of a GEMM), so no temporary of
-    the size of ``X`` is allocated: about 4x faster than ``B.T @ B`` with ``B`` built
-    whole on 100k x 101 float64 (page faults and a second pass over memory).
-    """
-    from scipy.linalg import blas
-
-    n, p = X.shape
-    dtype = np.result_type(X.dtype, np.float32 if scale is None else scale.dtype)
-    rows = max(256, (1 << 20) // max(1, p * int(np.dtype(dtype).itemsize)))
-    use_blas = dtype == np.float64
-    upper = np.zeros((p, p), dtype=dtype, order="F")
-    for start in range(0, n, rows):
-        B = X[start : start + rows]
-        if shift is not None:
-            B = B - shift
-        if scale is not None:
-            B = B * scale[start : start + rows, None]
-        if use_blas:
-            # B is C-ordered, so B.T is Fortran-ordered and passes without a copy.
-            upper = blas.dsyrk(
-                1.0, B.T, beta=1.0, c=upper, trans=0, lower=0, overwrite_c=1
-            )
-        else:
-            upper += B.T @ B
-    if not use_blas:
-        return upper
-    out: FloatArray = np.triu(upper) + np.triu(upper, 1).T
-    return out
-
-
-def _weighted_gram(X: FloatArray, w: FloatArray, fit_intercept: bool) -> FloatArray:
-    """``Xa^T diag(w) Xa`` with ``Xa = [X, 1]`` when ``fit_intercept``; ``w >= 0``."""
-    top = _gram(X, scale=np.sqrt(w))
-    if not fit_intercept:
-        return top
-    p = X.shape[1]
-    out = np.empty((p + 1, p + 1), dtype=top.dtype)
-    out[:p, :p] = top
-    col = X.T @ w
-    out[:p, p] = col
-    out[p, :p] = col
-    out[p, p] = w.sum()
+    info = class_pair_information(X, P, swn, fit_intercept)
+    m, q = info.shape[:2]
+    if fit_intercept:
+        order = np.r_[1:q, 0]
+        info = info[:, order][:, :, :, order]
+    out: FloatArray = info.reshape(m * q, m * q)
     return out
