@@ -11,7 +11,7 @@ import pytest
 
 from softlogit._cli import main
 from softlogit._cli._compare import MARKER, parse_hidden, parse_pairs
-from softlogit._errors import CLIError
+from softlogit.errors import CLIError
 from softlogit.experiment import OPTIONS
 
 # small runs: the theory holds at any step count, and the tests stay fast

@@ -32,7 +32,7 @@ def test_library_errors_become_error_lines(
     import click
 
     from softlogit import _cli
-    from softlogit._errors import CLIError
+    from softlogit.errors import CLIError
 
     @click.command()
     @click.option("--kind", default="value")

@@ -24,8 +24,6 @@ from softlogit._special import (
     softplus,
 )
 
-__version__ = "0.1.0"
-
 # Public names that live in modules with heavier imports: name -> module.
 _LAZY: dict[str, str] = {
     "BinomialLoss": "softlogit._loss",
@@ -36,7 +34,11 @@ _LAZY: dict[str, str] = {
     "LogisticRegression": "softlogit._estimators",
     "MultinomialLoss": "softlogit._loss",
     "ReferenceHead": "softlogit._heads",
-    "SeparationError": "softlogit._separation",
+    "InputTypeError": "softlogit.errors",
+    "InputValueError": "softlogit.errors",
+    "MissingExtraError": "softlogit.errors",
+    "SeparationError": "softlogit.errors",
+    "SoftlogitError": "softlogit.errors",
     "SigmoidHead": "softlogit._heads",
     "SoftmaxHead": "softlogit._heads",
     "SoftmaxRegression": "softlogit._estimators",
@@ -67,12 +69,16 @@ __all__ = [
     "Derivation",
     "ExperimentResult",
     "ExperimentSpec",
+    "InputTypeError",
+    "InputValueError",
     "LinearModelLoss",
     "LogisticRegression",
+    "MissingExtraError",
     "MultinomialLoss",
     "ReferenceHead",
     "SeparationError",
     "SigmoidHead",
+    "SoftlogitError",
     "SoftmaxHead",
     "SoftmaxRegression",
     "Step",
@@ -106,7 +112,21 @@ __all__ = [
 ]
 
 
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml is the one source)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("softlogit")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare source tree
+        return "0+unknown"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        value = _version()
+        globals()[name] = value
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'softlogit' has no attribute {name!r}")

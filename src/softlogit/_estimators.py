@@ -26,7 +26,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from softlogit._gram import SINGLE_THREAD_WORK, blas_controller, gram
+from softlogit._gram import gram
 from softlogit._inference import InferenceMixin
 from softlogit._linear_loss import LinearModelLoss
 from softlogit._loss import BinomialLoss, MultinomialLoss
@@ -39,6 +39,7 @@ from softlogit._solvers import (
     newton_cholesky,
 )
 from softlogit._special import log_sigmoid, log_softmax
+from softlogit._threads import single_blas_thread_if_small
 from softlogit._typing import ArrayLike, FloatArray
 
 if TYPE_CHECKING:
@@ -700,10 +701,7 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             x0 = previous[1]
         # Small problems run faster on one BLAS thread: thread start-up and spinning
         # cost more than the matrix products (20x slower on a loaded 2-core machine).
-        if X_arr.size * max(n_rows, 2) < SINGLE_THREAD_WORK:
-            with blas_controller().limit(limits=1, user_api="blas"):
-                coef, res, solver = self._solve(X_arr, y_enc, sw, n_rows, x0)
-        else:
+        with single_blas_thread_if_small(X_arr.size * max(n_rows, 2)):
             coef, res, solver = self._solve(X_arr, y_enc, sw, n_rows, x0)
         self._set_coefficients(coef)
         self.n_iter_ = np.array([res.n_iter], dtype=np.int32)
@@ -840,7 +838,7 @@ class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
     overlap. With ``C=np.inf``, :meth:`fit` proves this after solving (from Newton's
     last Hessian, or a certificate built from the fitted probabilities, the exact
     linear program of :func:`~softlogit.check_separation` only when both fail) and
-    raises a :class:`~softlogit._separation.SeparationError` (a ``ValueError``)
+    raises a :class:`~softlogit.SeparationError` (a ``ValueError``)
     otherwise, leaving the estimator as it was.
 
     With ``C=np.inf``, :meth:`fit` keeps a reference to its validated training
@@ -1057,7 +1055,7 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
     columns.
 
     With ``C=np.inf``, :meth:`fit` proves that the maximum-likelihood estimate
-    exists, or raises :class:`~softlogit._separation.SeparationError`, as
+    exists, or raises :class:`~softlogit.SeparationError`, as
     :class:`LogisticRegression` does, and likewise defers the covariance for
     ``summary()`` (keeping a reference to the training ``X`` and weights until it
     is first needed: ``summary()``, ``save()``, pickling or copying).

@@ -1,6 +1,6 @@
 """BLAS-shaped building blocks shared by the losses, the solvers and inference.
 
-Thread control (small problems run on one BLAS thread) and weighted Gram matrices:
+Weighted Gram matrices:
 :func:`gram` and :func:`weighted_gram` for one weight per sample (the Hessian of a
 logistic regression, the covariance behind whitened L-BFGS), and
 :func:`class_pair_information` for the softmax's ``K - 1`` classes at once (the
@@ -9,27 +9,14 @@ Hessian of Newton's method and the Fisher information behind ``summary()``).
 
 from __future__ import annotations
 
-import functools
 import itertools
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
+from softlogit._threads import blas_threads, single_blas_thread
 from softlogit._typing import FloatArray
-
-# Problems with fewer entries in X (times the number of classes) use one BLAS thread:
-# thread start-up and spinning cost more than the arithmetic (20x slower on a loaded
-# 2-core machine).
-SINGLE_THREAD_WORK = 4_000_000
-
-
-@functools.cache
-def blas_controller() -> Any:
-    """threadpoolctl's controller, built once (finding the libraries takes ~0.1 s)."""
-    from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
-
-    return ThreadpoolController()
 
 
 def class_pair_information(
@@ -92,7 +79,7 @@ def class_pair_information(
         edges = np.linspace(0, n, workers + 1).astype(int)
         ranges = [slice(lo, hi) for lo, hi in itertools.pairwise(edges)]
         with (
-            blas_controller().limit(limits=1, user_api="blas"),
+            single_blas_thread(),
             ThreadPoolExecutor(workers) as pool,
         ):
             parts = list(
@@ -201,12 +188,6 @@ _CHUNK_DOUBLES = 1 << 17
 # and this much work (multiply-adds: about 3 ms on one core), else threads cost more.
 _MIN_ROWS_PER_THREAD = 4096
 _MIN_WORK = 10**8
-
-
-def blas_threads() -> int:
-    """The current thread limit of the BLAS libraries (``threadpool_limits`` aware)."""
-    libs = blas_controller().select(user_api="blas").lib_controllers
-    return max([1, *(int(lib.num_threads) for lib in libs)])
 
 
 def gram(

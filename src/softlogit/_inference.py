@@ -68,7 +68,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from softlogit._gram import SINGLE_THREAD_WORK, blas_controller, class_pair_information
+from softlogit._gram import class_pair_information
+from softlogit._threads import single_blas_thread_if_small
 from softlogit._typing import FloatArray
 
 if TYPE_CHECKING:
@@ -120,11 +121,8 @@ class _PendingCovariance:
 
     def covariance(self) -> FloatArray | None:
         """Inverse Fisher information at the fitted coefficients (``None``: singular)."""
-        if self.X.size * self.full.shape[0] < SINGLE_THREAD_WORK:
-            # Small products run faster on one BLAS thread (see _store_inference).
-            with blas_controller().limit(limits=1, user_api="blas"):
-                return self._covariance_now()
-        return self._covariance_now()
+        with single_blas_thread_if_small(self.X.size * self.full.shape[0]):
+            return self._covariance_now()
 
     def _covariance_now(self) -> FloatArray | None:
         from softlogit._special import softmax
@@ -583,14 +581,7 @@ class InferenceMixin:
             self._inference_ = None
             return
         n_classes = np.asarray(_attr(self, "classes_")).shape[0]
-        if X.size * max(n_classes, 2) < SINGLE_THREAD_WORK:
-            # Small products run faster on one BLAS thread, much faster on a loaded
-            # machine (thread start-up and spinning cost more than the arithmetic).
-            with blas_controller().limit(limits=1, user_api="blas"):
-                self._store_inference_now(
-                    X, y_encoded, sample_weight, existence_proven, log_likelihood
-                )
-        else:
+        with single_blas_thread_if_small(X.size * max(n_classes, 2)):
             self._store_inference_now(
                 X, y_encoded, sample_weight, existence_proven, log_likelihood
             )

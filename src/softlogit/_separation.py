@@ -122,6 +122,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from softlogit._typing import ArrayLike, FloatArray
+from softlogit.errors import SeparationError
 
 __all__ = ["SeparationError", "check_separation", "curvature_certificate"]
 
@@ -129,27 +130,6 @@ __all__ = ["SeparationError", "check_separation", "curvature_certificate"]
 _LP_THRESHOLD = 0.5
 # Smallest multiplier of the certificate, relative to the sample weight.
 _FLOOR = 1e-6
-
-
-class SeparationError(ValueError):
-    """The data are (quasi-)separated: the unpenalized MLE does not exist.
-
-    Raised by :func:`check_separation` and by unpenalized fits (``C=np.inf``). The
-    remedy is a penalized fit (a finite ``C``), or removing the separating feature.
-
-    Attributes
-    ----------
-    kind : {"complete", "quasi-complete"}
-        Complete separation: a direction classifies every sample strictly correctly.
-        Quasi-complete: every sample is on the correct side or on the boundary.
-    classes : tuple of int
-        Encoded labels of the classes whose probabilities can be driven to 0 or 1.
-    """
-
-    def __init__(self, message: str, *, kind: str, classes: tuple[int, ...]) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.classes = classes
 
 
 def _with_intercept(X: FloatArray, fit_intercept: bool) -> FloatArray:
@@ -563,7 +543,7 @@ def check_separation(
     >>> check_separation(X, np.array([0, 0, 1, 1]))
     Traceback (most recent call last):
     ...
-    softlogit._separation.SeparationError: the data are completely separated: ...
+    softlogit.SeparationError: the data are completely separated: ...
     >>> check_separation(X, np.array([0, 1, 0, 1]))  # overlapping: proven
     True
     """

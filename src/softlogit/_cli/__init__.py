@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import click
 
-from softlogit._errors import CLIError
+from softlogit.errors import CLIError
 
 __all__ = ["main"]
 

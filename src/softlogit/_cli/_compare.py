@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from softlogit._errors import CLIError
+from softlogit.errors import CLIError
 from softlogit.experiment._spec import OPTIONS, ExperimentSpec, OptionInfo
 
 __all__ = ["MARKER", "compare", "parse_hidden", "parse_pairs"]
@@ -48,7 +48,7 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     >>> parse_hidden("16,x")
     Traceback (most recent call last):
     ...
-    softlogit._errors.CLIError: `--hidden` must be comma-separated positive integers ...
+    softlogit.errors.CLIError: `--hidden` must be comma-separated positive integers ...
     """
     stripped = text.strip().lower()
     if stripped in {"", "none", "0", "()"}:
@@ -75,7 +75,7 @@ def parse_pairs(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     >>> parse_pairs(("0-1",))
     Traceback (most recent call last):
     ...
-    softlogit._errors.CLIError: `--pair` must be two network names written A:B ...
+    softlogit.errors.CLIError: `--pair` must be two network names written A:B ...
     """
     pairs: list[tuple[str, str]] = []
     for value in values:

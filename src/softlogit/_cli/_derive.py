@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from softlogit._errors import CLIError
+from softlogit.errors import CLIError
 
 __all__ = ["derive"]
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from softlogit._errors import CLIError
+from softlogit.errors import CLIError
 
 if TYPE_CHECKING:
     import numpy as np

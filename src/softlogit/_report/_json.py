@@ -11,48 +11,15 @@ Infinity literals, which strict parsers reject): non-finite numbers are written 
 
 from __future__ import annotations
 
-import json
-import math
-from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-
+from softlogit._json import dumps, to_jsonable
 from softlogit._report._data import ReportData
 
-__all__ = ["SCHEMA", "dumps", "report_json", "to_jsonable"]
+__all__ = ["SCHEMA", "dumps", "report_json"]
 
 #: identifies the layout of ``result.json``; bump the number on incompatible changes
 SCHEMA = "softlogit.compare/1"
-
-
-def to_jsonable(value: object) -> Any:
-    """Convert NumPy scalars and arrays (recursively) to JSON-ready Python values.
-
-    Non-finite floats become None.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> to_jsonable({"a": np.array([1.0, np.nan]), "b": (np.int64(2), "x")})
-    {'a': [1.0, None], 'b': [2, 'x']}
-    """
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return to_jsonable(value.tolist())
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        f = float(value)
-        return f if math.isfinite(f) else None
-    if value is None or isinstance(value, str):
-        return value
-    return str(value)
 
 
 def report_json(data: ReportData) -> dict[str, Any]:
@@ -133,8 +100,3 @@ def report_json(data: ReportData) -> dict[str, Any]:
     }
     result: dict[str, Any] = to_jsonable(doc)
     return result
-
-
-def dumps(doc: Mapping[str, Any]) -> str:
-    """Serialize a report document; raises on NaN rather than writing invalid JSON."""
-    return json.dumps(doc, indent=1, allow_nan=False, ensure_ascii=False) + "\n"

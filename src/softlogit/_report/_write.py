@@ -258,7 +258,6 @@ def run_and_report(
     """
     import softlogit
     from softlogit._cli._compare import to_cli_names
-    from softlogit._errors import CLIError
     from softlogit._report._adapter import report_data
     from softlogit._report._json import report_json
     from softlogit._report._terminal import (
@@ -267,6 +266,7 @@ def run_and_report(
         progress_bar,
         status,
     )
+    from softlogit.errors import CLIError
     from softlogit.experiment import run_experiment
 
     out_stream = sys.stdout if stdout is None else stdout

@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from softlogit._errors import MissingExtraError
 from softlogit._typing import FloatArray, IntArray
+from softlogit.errors import MissingExtraError
 from softlogit.experiment._data import Dataset
 from softlogit.experiment._engine_common import (
     ProgressCallback,

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import importlib.util
 import platform
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from softlogit._threads import single_blas_thread
 from softlogit._typing import FloatArray, IntArray
 from softlogit.experiment._compare import (
     answer_questions,
@@ -124,19 +124,6 @@ def available_engines() -> tuple[str, ...]:
     )
 
 
-@contextlib.contextmanager
-def _single_threaded_blas() -> Iterator[None]:
-    # The experiment's matrices are small: a multi-threaded BLAS only adds
-    # synchronization (up to 30x slower on a busy machine), so use one thread.
-    try:
-        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
-
-
 def run_experiment(
     spec: ExperimentSpec | None = None,
     *,
@@ -205,7 +192,9 @@ def run_experiment(
     t_data = time.perf_counter()
 
     trajectories: dict[str, Trajectory] = {}
-    with _single_threaded_blas():
+    # The experiment's matrices are small: a multi-threaded BLAS only adds
+    # synchronization (up to 30x slower on a busy machine), so use one thread.
+    with single_blas_thread():
         for name, net in nets.items():
             trajectories[name] = train(
                 net, data, spec, inits[net.head], batches, progress

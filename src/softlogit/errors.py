@@ -1,0 +1,113 @@
+"""Exceptions of softlogit, in one place.
+
+Every exception softlogit raises on purpose derives from :class:`SoftlogitError`, so
+that a caller (the command-line interface first of all) can tell a reported problem
+with the input from a programming error: bad values and shapes raise
+:class:`InputValueError` (a ``ValueError``), bad types :class:`InputTypeError` (a
+``TypeError``), so code written against NumPy's and scikit-learn's conventions keeps
+catching them as ``ValueError`` and ``TypeError``. Each message names the argument,
+what was expected and what was received.
+
+The public classes report themselves as ``softlogit.<Name>`` (their ``__module__``
+is ``"softlogit"``, where they are exported), so tracebacks read
+``softlogit.SeparationError: ...``. :class:`CLIError` is the command line's own and
+stays here.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CLIError",
+    "InputTypeError",
+    "InputValueError",
+    "MissingExtraError",
+    "SeparationError",
+    "SoftlogitError",
+]
+
+
+class SoftlogitError(Exception):
+    """Base class of the exceptions softlogit raises on purpose."""
+
+
+class InputValueError(SoftlogitError, ValueError):
+    """An argument has a bad value or shape (a ``ValueError``).
+
+    Examples
+    --------
+    >>> import softlogit as sl
+    >>> issubclass(sl.InputValueError, ValueError), sl.InputValueError.__module__
+    (True, 'softlogit')
+    """
+
+
+class InputTypeError(SoftlogitError, TypeError):
+    """An argument has a bad type (a ``TypeError``)."""
+
+
+class SeparationError(InputValueError):
+    """The data are (quasi-)separated: the unpenalized MLE does not exist.
+
+    Raised by :func:`~softlogit.check_separation` and by unpenalized fits
+    (``C=np.inf``). The remedy is a penalized fit (a finite ``C``), or removing the
+    separating feature.
+
+    Attributes
+    ----------
+    kind : {"complete", "quasi-complete"}
+        Complete separation: a direction classifies every sample strictly correctly.
+        Quasi-complete: every sample is on the correct side or on the boundary.
+    classes : tuple of int
+        Encoded labels of the classes whose probabilities can be driven to 0 or 1.
+    """
+
+    def __init__(self, message: str, *, kind: str, classes: tuple[int, ...]) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.classes = classes
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return _make_separation_error, (str(self), self.kind, self.classes)
+
+
+def _make_separation_error(
+    message: str, kind: str, classes: tuple[int, ...]
+) -> SeparationError:
+    return SeparationError(message, kind=kind, classes=classes)
+
+
+class MissingExtraError(SoftlogitError, ImportError):
+    """An optional dependency is missing; the message names the ``pip install``."""
+
+    def __init__(self, package: str, extra: str) -> None:
+        super().__init__(
+            f"this feature needs {package}; install it with "
+            f"`pip install 'softlogit[{extra}]'`."
+        )
+
+
+class CLIError(SoftlogitError):
+    """A user-facing command-line error: printed as ``error: <message>``.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong, naming the option or file.
+    exit_code : int, default=2
+        The process exit code (2 for bad usage or input, 1 for a failed run).
+    """
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+for _cls in (
+    SoftlogitError,
+    InputValueError,
+    InputTypeError,
+    SeparationError,
+    MissingExtraError,
+):
+    _cls.__module__ = "softlogit"
+del _cls
