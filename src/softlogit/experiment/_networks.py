@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -39,14 +40,19 @@ from softlogit._special import (
 )
 from softlogit._typing import FloatArray, IntArray
 
+if TYPE_CHECKING:
+    from softlogit.experiment._spec import TrainingSpec
+
 __all__ = [
     "NetworkDef",
+    "ParamFactors",
     "backward",
     "forward",
     "head_units",
     "init_params",
     "loss_and_proba",
     "network_def",
+    "param_factors",
     "param_names",
 ]
 
@@ -138,6 +144,41 @@ def param_names(n_hidden_layers: int) -> list[str]:
     for i in range(n_hidden_layers):
         names += [f"base.{i}.weight", f"base.{i}.bias"]
     return [*names, "head.weight", "head.bias"]
+
+
+class ParamFactors(NamedTuple):
+    """Per-parameter factors on the learning rate and the weight decay."""
+
+    lr: tuple[float, ...]
+    weight_decay: tuple[float, ...]
+
+
+def param_factors(
+    net: NetworkDef, training: TrainingSpec, n_params: int
+) -> ParamFactors:
+    """The learning-rate and weight-decay factors of a network's ``n_params`` arrays.
+
+    In the order of :func:`param_names`: the base's ``n_params - 2`` arrays take
+    ``training.base_lr_multiplier`` and decay factor 1; the head's weight and bias
+    take ``training.head_lr_multiplier * net.head_lr_multiplier`` and
+    ``net.head_weight_decay_multiplier``. Array ``i`` trains with the learning rate
+    ``training.lr * lr[i]`` and the weight decay ``training.weight_decay *
+    weight_decay[i]``; ``n_params=2`` gives the head's factors alone. Every engine
+    (and the prediction of the head's conserved sum) takes its rates from here.
+
+    Examples
+    --------
+    >>> from softlogit.experiment._networks import network_def, param_factors
+    >>> from softlogit.experiment._spec import TrainingSpec
+    >>> param_factors(network_def("1c", 2), TrainingSpec(), 4)
+    ParamFactors(lr=(1.0, 1.0, 2.0, 2.0), weight_decay=(1.0, 1.0, 0.5, 0.5))
+    """
+    n_base = n_params - 2
+    head_lr = training.head_lr_multiplier * net.head_lr_multiplier
+    return ParamFactors(
+        lr=(training.base_lr_multiplier,) * n_base + (head_lr,) * 2,
+        weight_decay=(1.0,) * n_base + (net.head_weight_decay_multiplier,) * 2,
+    )
 
 
 def init_params(
