@@ -559,8 +559,8 @@ def logsumexp(x: ArrayLike, axis: Axis = -1, *, keepdims: bool = False) -> Float
     the log-sum-exp of log-probabilities, which is close to 0), those rows are
     recomputed in double-double arithmetic: the absolute error is then about
     :math:`2^{-100}\max(|m|, \log1p(\cdot))`, so the result is within a few ulp
-    wherever it is at least :math:`2^{-48}` of that scale. This slower path (tens of
-    times the cost per row) runs only for the rows that need it.
+    wherever it is at least :math:`2^{-48}` of that scale. This slower path runs only
+    for the rows that need it.
 
     Measured worst error against 50-digit references: 2 ulp in float64, correctly
     rounded in float32 (``python -m benchmarks.accuracy``).

@@ -97,9 +97,8 @@ def _builtin(
 ) -> tuple[FloatArray, np.ndarray, tuple[str, ...], tuple[str, ...]]:
     """A scikit-learn toy data set, read from the files scikit-learn ships.
 
-    Reading the CSV directly avoids importing scikit-learn (seconds on a busy
-    machine); the values, labels and names are those of ``sklearn.datasets.load_*``
-    (a test checks it).
+    Reading the CSV directly avoids importing scikit-learn, which is slow; the values,
+    labels and names are those of ``sklearn.datasets.load_*`` (a test checks it).
     """
     import gzip
     import importlib.util
