@@ -43,7 +43,12 @@ from softlogit.experiment._engine_common import (
     framework_activation,
     train_and_record,
 )
-from softlogit.experiment._networks import NetworkDef, param_factors, param_names
+from softlogit.experiment._networks import (
+    NetworkDef,
+    head_logits,
+    param_factors,
+    param_names,
+)
 from softlogit.experiment._result import Trajectory
 from softlogit.experiment._spec import ExperimentSpec
 
@@ -167,34 +172,28 @@ def _head_functions(
     """The mean loss ``loss_of(logits, labels)`` and ``proba_of(logits)`` of a head."""
     ops = keras.ops
 
-    def full_logits(z: Any) -> Any:
-        if head == "reference":
-            return ops.concatenate([ops.zeros_like(z[:, :1]), z], axis=1)
-        return z
-
-    def binary_logit(z: Any) -> Any:
-        return z[:, 1] - z[:, 0] if head == "difference" else z[:, 0]
+    def prepend_zero(z: Any) -> Any:
+        return ops.concatenate([ops.zeros_like(z[:, :1]), z], axis=1)
 
     def loss_of(z: Any, labels: Any) -> Any:
         labels = ops.convert_to_tensor(labels)
-        if head in ("difference", "sigmoid"):
+        binary, v = head_logits(head, z, prepend_zero)
+        if binary:
             target = ops.cast(labels, dtype)
             return ops.mean(
                 keras.losses.binary_crossentropy(
-                    target[:, None], binary_logit(z)[:, None], from_logits=True
+                    target[:, None], v[:, None], from_logits=True
                 )
             )
         return ops.mean(
-            keras.losses.sparse_categorical_crossentropy(
-                labels, full_logits(z), from_logits=True
-            )
+            keras.losses.sparse_categorical_crossentropy(labels, v, from_logits=True)
         )
 
     def proba_of(z: Any) -> np.ndarray:
-        if head in ("difference", "sigmoid"):
-            d = binary_logit(z)
-            return np.asarray(ops.stack([ops.sigmoid(-d), ops.sigmoid(d)], axis=1))
-        return np.asarray(ops.softmax(full_logits(z), axis=1))
+        binary, v = head_logits(head, z, prepend_zero)
+        if binary:
+            return np.asarray(ops.stack([ops.sigmoid(-v), ops.sigmoid(v)], axis=1))
+        return np.asarray(ops.softmax(v, axis=1))
 
     return loss_of, proba_of
 

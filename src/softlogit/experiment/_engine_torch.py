@@ -32,7 +32,7 @@ from softlogit.experiment._engine_common import (
     framework_activation,
     train_and_record,
 )
-from softlogit.experiment._networks import NetworkDef, param_factors
+from softlogit.experiment._networks import NetworkDef, head_logits, param_factors
 from softlogit.experiment._result import Trajectory
 from softlogit.experiment._spec import ExperimentSpec, TrainingSpec
 
@@ -115,24 +115,20 @@ def _head_functions(
     """The mean loss ``loss_of(logits, labels)`` and ``proba_of(logits)`` of a head."""
     F = torch.nn.functional
 
-    def full_logits(z: Any) -> Any:
-        if head == "reference":
-            return torch.cat([torch.zeros_like(z[:, :1]), z], dim=1)
-        return z
-
-    def binary_logit(z: Any) -> Any:
-        return z[:, 1] - z[:, 0] if head == "difference" else z[:, 0]
+    def prepend_zero(z: Any) -> Any:
+        return torch.cat([torch.zeros_like(z[:, :1]), z], dim=1)
 
     def loss_of(z: Any, labels: Any) -> Any:
-        if head in ("difference", "sigmoid"):
-            return F.binary_cross_entropy_with_logits(binary_logit(z), labels.to(dtype))
-        return F.cross_entropy(full_logits(z), labels)
+        binary, v = head_logits(head, z, prepend_zero)
+        if binary:
+            return F.binary_cross_entropy_with_logits(v, labels.to(dtype))
+        return F.cross_entropy(v, labels)
 
     def proba_of(z: Any) -> Any:
-        if head in ("difference", "sigmoid"):
-            d = binary_logit(z)
-            return torch.stack([torch.sigmoid(-d), torch.sigmoid(d)], dim=1)
-        return torch.softmax(full_logits(z), dim=1)
+        binary, v = head_logits(head, z, prepend_zero)
+        if binary:
+            return torch.stack([torch.sigmoid(-v), torch.sigmoid(v)], dim=1)
+        return torch.softmax(v, dim=1)
 
     return loss_of, proba_of
 

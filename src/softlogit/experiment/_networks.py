@@ -26,8 +26,9 @@ the mean cross-entropy over the batch, computed from logits.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -48,6 +49,7 @@ __all__ = [
     "ParamFactors",
     "backward",
     "forward",
+    "head_logits",
     "head_units",
     "init_params",
     "loss_and_proba",
@@ -333,6 +335,30 @@ def backward(
             da = dz @ params[2 * i]
 
 
+def head_logits(
+    head: str, z: Any, prepend_zero: Callable[[Any], Any]
+) -> tuple[bool, Any]:
+    """What the outputs ``z`` (n, units) of a head mean, for every engine.
+
+    ``(True, d)`` for the binary heads, with :math:`P(y = 1) = \\sigma(d)`:
+    ``d = z2 - z1`` (``'difference'``) or ``d = z`` (``'sigmoid'``). ``(False,
+    logits)`` for the others, with the logits of all classes: ``z`` itself
+    (``'softmax'``) or ``z`` after a zero column, the reference class's logit
+    (``'reference'``; ``prepend_zero(z)`` builds it in the engine's framework).
+    Works on NumPy arrays and framework tensors alike.
+    """
+    if head == "difference":
+        return True, z[:, 1] - z[:, 0]
+    if head == "sigmoid":
+        return True, z[:, 0]
+    return False, prepend_zero(z) if head == "reference" else z
+
+
+def _prepend_zero(z: FloatArray) -> FloatArray:
+    out: FloatArray = np.hstack([np.zeros((z.shape[0], 1), z.dtype), z])
+    return out
+
+
 def loss_and_proba(
     head: str, logits: FloatArray, y: IntArray
 ) -> tuple[float, FloatArray]:
@@ -342,15 +368,13 @@ def loss_and_proba(
     for the binary heads, the log-softmax for the others (loss
     :math:`-\\text{mean}\\log p_y`, probabilities :math:`\\exp\\log p`).
     """
-    if head in ("difference", "sigmoid"):
-        d = logits[:, 1] - logits[:, 0] if head == "difference" else logits[:, 0]
-        loss = float(binary_cross_entropy(d, y.astype(logits.dtype)))
+    binary, z = head_logits(head, logits, _prepend_zero)
+    if binary:
+        loss = float(binary_cross_entropy(z, y.astype(logits.dtype)))
         # P(y=0) = sigmoid(-d) exactly (not 1 - sigmoid(d), which loses digits)
-        proba = np.stack([sigmoid(-d), sigmoid(d)], axis=1)
+        proba = np.stack([sigmoid(-z), sigmoid(z)], axis=1)
         return loss, proba
-    if head == "reference":
-        logits = np.hstack([np.zeros((logits.shape[0], 1), logits.dtype), logits])
     # one stable log-softmax gives both: loss = -mean log p_y, proba = exp(log p)
-    logp = log_softmax(logits, axis=1)
+    logp = log_softmax(z, axis=1)
     loss = -float(np.mean(np.take_along_axis(logp, y[:, None], axis=1)))
     return loss, np.exp(logp)
