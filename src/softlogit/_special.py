@@ -47,14 +47,19 @@ REDUCTIONS: tuple[str, ...] = ("mean", "sum", "none")
 _ROW_MAX_LOOP_COLUMNS = 12
 
 
-def _sigmoid_exp(z: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """``sigmoid(z)`` and ``e = exp(-|z|)``, which the callers reuse.
+def _sigmoid_exp(
+    z: FloatArray, out: FloatArray | None = None
+) -> tuple[FloatArray, FloatArray]:
+    """``sigmoid(z)`` (written to ``out``, which may be ``z``) and ``e = exp(-|z|)``.
 
     ``e <= 1`` never overflows: ``sigmoid(z) = 1 / (1 + e)`` for ``z >= 0`` and
-    ``e / (1 + e)`` for ``z < 0``. NaN propagates.
+    ``e / (1 + e)`` for ``z < 0``. NaN propagates. Callers reuse ``e``.
     """
-    e: FloatArray = np.exp(-np.abs(z))
-    p: FloatArray = np.where(z >= 0, 1, e)
+    e: FloatArray = np.asarray(np.abs(z))  # an array also for 0-d ``z``
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    # the numerator: max(e, 1) = 1 where z >= 0, max(e, 0) = e where z < 0
+    p: FloatArray = np.maximum(e, z >= 0, out=out)
     p /= 1 + e
     return p, e
 
@@ -138,7 +143,7 @@ def _softmax_parts(z: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
     d: FloatArray = z - _row_max(z)
     e: FloatArray = np.exp(d)
     at_max = d == 0
-    r = _row_sum(np.where(at_max, 0, e))
+    r = np.sum(np.where(at_max, 0, e), axis=1, keepdims=True)
     r += np.sum(at_max, axis=1, keepdims=True) - 1
     return d, e, r
 

@@ -246,7 +246,7 @@ def _activate(name: str, z: FloatArray) -> FloatArray:
     if name == "relu":
         return np.maximum(z, 0, out=z)
     if name == "sigmoid":
-        return _sigmoid_exp(z)[0]
+        return _sigmoid_exp(z, out=z)[0]
     return z
 
 
