@@ -9,6 +9,7 @@ from sklearn.metrics import log_loss
 
 from softlogit import BinomialLoss, MultinomialLoss
 from softlogit._testing.numdiff import derivative
+from softlogit.errors import InputTypeError, InputValueError
 
 DTYPES = [
     pytest.param(np.float64, id="float64"),
@@ -125,24 +126,26 @@ def test_binomial_predict_proba() -> None:
 
 def test_binomial_bad_input() -> None:
     loss = BinomialLoss()
-    with pytest.raises(ValueError, match=r"`raw` must have shape \(n_samples,\)"):
+    with pytest.raises(InputValueError, match=r"`raw` must have shape \(n_samples,\)"):
         loss.loss([0, 1], np.zeros((2, 1)))
     with pytest.raises(
-        ValueError, match=r"`y` must have shape \(3,\); got shape \(2,\)"
+        InputValueError, match=r"`y` must have shape \(3,\); got shape \(2,\)"
     ):
         loss.loss([0, 1], np.zeros(3))
-    with pytest.raises(ValueError, match=r"`y` must lie in \[0, 1\]"):
+    with pytest.raises(InputValueError, match=r"`y` must lie in \[0, 1\]"):
         loss.loss([0, 2], np.zeros(2))
-    with pytest.raises(TypeError, match="`y` must be numeric"):
+    with pytest.raises(InputTypeError, match="`y` must be numeric"):
         loss.loss(["a", "b"], np.zeros(2))
-    with pytest.raises(TypeError, match="`raw` must be a real numeric array"):
+    with pytest.raises(InputTypeError, match="`raw` must be a real numeric array"):
         loss.loss([0, 1], np.array(["a", "b"]))
-    with pytest.raises(ValueError, match=r"`sample_weight` must have shape \(2,\)"):
+    with pytest.raises(
+        InputValueError, match=r"`sample_weight` must have shape \(2,\)"
+    ):
         loss.loss([0, 1], np.zeros(2), sample_weight=np.ones(3))
-    with pytest.raises(TypeError, match="`sample_weight` must be numeric"):
+    with pytest.raises(InputTypeError, match="`sample_weight` must be numeric"):
         loss.loss([0, 1], np.zeros(2), sample_weight=np.array(["a", "b"]))
     _, hessp = loss.gradient_hessian_product([0, 1], np.zeros(2))
-    with pytest.raises(ValueError, match="`v` must have shape"):
+    with pytest.raises(InputValueError, match="`v` must have shape"):
         hessp(np.zeros((2, 2)))
 
 
@@ -259,24 +262,30 @@ def test_binomial_equals_two_class_multinomial(
 
 def test_multinomial_bad_input() -> None:
     loss = MultinomialLoss(n_classes=3)
-    with pytest.raises(ValueError, match=r"`raw` must have 3 columns"):
+    with pytest.raises(InputValueError, match=r"`raw` must have 3 columns"):
         loss.loss([0, 1], np.zeros((2, 2)))
-    with pytest.raises(ValueError, match=r"must have shape \(n_samples, n_classes\)"):
+    with pytest.raises(
+        InputValueError, match=r"must have shape \(n_samples, n_classes\)"
+    ):
         MultinomialLoss().loss([0, 1], np.zeros(2))
-    with pytest.raises(ValueError, match="at least 2 columns"):
+    with pytest.raises(InputValueError, match="at least 2 columns"):
         MultinomialLoss().loss([0, 0], np.zeros((2, 1)))
-    with pytest.raises(ValueError, match=r"`y` labels must lie in \[0, 2\]"):
+    with pytest.raises(InputValueError, match=r"`y` labels must lie in \[0, 2\]"):
         loss.loss([0, 3], np.zeros((2, 3)))
-    with pytest.raises(ValueError, match="non-integers"):
+    with pytest.raises(InputValueError, match="non-integers"):
         loss.loss([0.5, 1.0], np.zeros((2, 3)))
-    with pytest.raises(TypeError, match="integer class labels"):
+    with pytest.raises(InputTypeError, match="integer class labels"):
         loss.loss(["a", "b"], np.zeros((2, 3)))
-    with pytest.raises(ValueError, match=r"`y` must have shape \(2,\)"):
+    with pytest.raises(InputValueError, match=r"`y` must have shape \(2,\)"):
         loss.loss([0, 1, 2], np.zeros((2, 3)))
-    with pytest.raises(ValueError, match="`n_classes` must be an integer >= 2"):
+    with pytest.raises(InputValueError, match="`n_classes` must be an integer >= 2"):
         MultinomialLoss(n_classes=1)
+    with pytest.raises(
+        InputTypeError, match=r"`n_classes` must be an integer >= 2 or None; got 2\.0"
+    ):
+        MultinomialLoss(n_classes=2.0)  # type: ignore[arg-type]
     _, hessp = loss.gradient_hessian_product([0, 1], np.zeros((2, 3)))
-    with pytest.raises(ValueError, match="`v` must have shape"):
+    with pytest.raises(InputValueError, match="`v` must have shape"):
         hessp(np.zeros((2, 2)))
 
 

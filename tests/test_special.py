@@ -48,6 +48,7 @@ from softlogit._testing.oracle import (
     unary_reference,
     worst,
 )
+from softlogit.errors import InputTypeError, InputValueError
 
 MAX_ULP = 4.0
 
@@ -518,26 +519,45 @@ def test_softmax_properties(x: np.ndarray, shift: float) -> None:
 )
 def test_type_errors(bad: np.ndarray) -> None:
     for f in [*UNARY.values(), softmax, log_softmax, logsumexp]:
-        with pytest.raises(TypeError, match=r"`x` must be a real numeric array"):
+        with pytest.raises(InputTypeError, match=r"`x` must be a real numeric array"):
             f(bad)
-    with pytest.raises(TypeError, match=r"`logits` must be a real numeric array"):
+    with pytest.raises(InputTypeError, match=r"`logits` must be a real numeric array"):
         binary_cross_entropy(bad, np.zeros(bad.shape))
-    with pytest.raises(TypeError, match=r"`y` must be a real numeric array"):
+    with pytest.raises(InputTypeError, match=r"`y` must be a real numeric array"):
         binary_cross_entropy(np.zeros(bad.shape), bad)
     with pytest.raises(
-        TypeError, match=r"`sample_weight` must be a real numeric array"
+        InputTypeError, match=r"`sample_weight` must be a real numeric array"
     ):
         binary_cross_entropy(np.zeros(bad.shape), np.zeros(bad.shape), bad)
-    with pytest.raises(TypeError, match=r"`logits` must be a real numeric array"):
+    with pytest.raises(InputTypeError, match=r"`logits` must be a real numeric array"):
         softmax_cross_entropy(bad[None, :], [0])
-    with pytest.raises(TypeError, match=r"`y` must be numeric labels or probabilities"):
+    with pytest.raises(
+        InputTypeError, match=r"`y` must be numeric labels or probabilities"
+    ):
         softmax_cross_entropy(np.zeros((1, bad.size)), bad[None, :])
 
 
+@pytest.mark.parametrize("axis", [1.0, True, (0, 1.5), "1"], ids=repr)
+def test_axis_must_be_integers(axis: object) -> None:
+    for f in (softmax, log_softmax, logsumexp):
+        with pytest.raises(
+            InputTypeError,
+            match=r"`axis` must be an integer, a tuple of integers or None; got ",
+        ):
+            f(np.zeros((2, 3)), axis=axis)  # type: ignore[arg-type]
+
+
+def test_reduction_must_be_a_string() -> None:
+    with pytest.raises(
+        InputTypeError, match=r"`reduction` must be one of 'mean', 'sum', 'none'; got 1"
+    ):
+        binary_cross_entropy([0.0], [1.0], reduction=1)  # type: ignore[arg-type]
+
+
 def test_type_error_names_the_kind() -> None:
-    with pytest.raises(TypeError, match=r"got dtype complex128 \(complex\)"):
+    with pytest.raises(InputTypeError, match=r"got dtype complex128 \(complex\)"):
         sigmoid([1j])
-    with pytest.raises(TypeError, match=r"got dtype <U1 \(non-numeric\)"):
+    with pytest.raises(InputTypeError, match=r"got dtype <U1 \(non-numeric\)"):
         softplus(["a"])
 
 
@@ -622,5 +642,5 @@ def test_type_error_names_the_kind() -> None:
     ],
 )
 def test_value_errors(call: Callable[[], object], match: str) -> None:
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(InputValueError, match=match):
         call()

@@ -2,7 +2,9 @@
 
 Every function here keeps the input's floating dtype (float32 in, float32 out; integers,
 booleans and Python numbers become float64). Lower-precision inputs are evaluated in float64
-and rounded once at the end. Object, string and complex input raises ``TypeError``.
+and rounded once at the end. Object, string and complex input raises
+:class:`~softlogit.InputTypeError` (a ``TypeError``); bad shapes, axes and values raise
+:class:`~softlogit.InputValueError` (a ``ValueError``).
 
 Accuracy, measured against 50-digit mpmath references on grids that cover
 [-1e308, 1e308] (log-spaced magnitudes of both signs, dense in [-800, 800], +-0, +-inf;
