@@ -20,8 +20,10 @@ from softlogit.experiment._networks import (
     init_params,
     logit_grad,
     loss_and_proba,
+    network_def,
+    param_factors,
 )
-from softlogit.experiment._spec import DataSpec
+from softlogit.experiment._spec import DataSpec, TrainingSpec
 
 ACTIVATIONS = ["tanh", "relu", "sigmoid", "identity"]
 HEADS = [("difference", 2), ("sigmoid", 2), ("softmax", 2), ("softmax", 3)]
@@ -171,6 +173,19 @@ def test_training_matches_torch_autograd(rng: np.random.Generator) -> None:
     assert not np.allclose(
         traj.params["head.weight"][-1], traj.params["head.weight"][0]
     )
+
+
+@pytest.mark.parametrize("name", ["1", "1c"])
+def test_param_factors(name: str) -> None:
+    """Base arrays: the base factor and no decay change; head: both head factors."""
+    tr = TrainingSpec(base_lr_multiplier=0.5, head_lr_multiplier=3.0)
+    net = network_def(name, 2)
+    # two hidden layers: 4 base arrays, then the head's weight and bias
+    got = param_factors(net, tr, 6)
+    head_lr, head_wd = (6.0, 0.5) if name == "1c" else (3.0, 1.0)
+    assert got.lr == (0.5, 0.5, 0.5, 0.5, head_lr, head_lr)
+    assert got.weight_decay == (1.0, 1.0, 1.0, 1.0, head_wd, head_wd)
+    assert param_factors(net, tr, 2) == ((head_lr,) * 2, (head_wd,) * 2)
 
 
 def test_record_steps_and_batches(rng: np.random.Generator) -> None:

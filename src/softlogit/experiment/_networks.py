@@ -166,7 +166,7 @@ def param_factors(
     ``net.head_weight_decay_multiplier``. Array ``i`` trains with the learning rate
     ``training.lr * lr[i]`` and the weight decay ``training.weight_decay *
     weight_decay[i]``; ``n_params=2`` gives the head's factors alone. Every engine
-    (and the prediction of the head's conserved sum) takes its rates from here.
+    takes its rates from here.
 
     Examples
     --------
