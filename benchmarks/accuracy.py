@@ -3,8 +3,9 @@
 Run: ``python -m benchmarks.accuracy`` (a few seconds). Options: ``--out
 benchmarks/results/accuracy.csv`` to record the table with the command that made it.
 
-The grids and references are those of ``tests/test_special.py`` (loaded from that file,
-so the table and the tests measure the same thing): about 8000 inputs covering
+The grids and references are those of :mod:`softlogit._testing.oracle`, which
+``tests/test_special.py`` asserts against, so the table and the tests measure the same
+thing: about 8000 inputs covering
 [-1e308, 1e308] with log-spaced magnitudes of both signs, dense in [-800, 800], plus
 +-0 and +-inf for the elementwise functions; about 12000 pairs and 11000 triples of
 logits drawn from such values (near ties, wide spreads, huge magnitudes, -inf) for the
@@ -16,33 +17,20 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib.util
 import platform
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 
+import mpmath
 import numpy as np
 
 import softlogit as sl
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _load_reference_module() -> ModuleType:
-    path = ROOT / "tests" / "test_special.py"
-    spec = importlib.util.spec_from_file_location("_softlogit_test_special", path)
-    if spec is None or spec.loader is None:  # pragma: no cover
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from softlogit._testing import oracle as ts
 
 
 def measure() -> list[dict[str, object]]:
     """One row per (function, dtype, input set): worst ulp and where it happens."""
-    ts = _load_reference_module()
     rows: list[dict[str, object]] = []
 
     def record(
@@ -115,7 +103,7 @@ def measure() -> list[dict[str, object]]:
         shifted = logp + rng.uniform(-1e-6, 1e-6, size=(1000, 1))
         for label, x in (("log-probabilities", logp), ("shifted by <= 1e-6", shifted)):
             got = sl.logsumexp(x, axis=-1)
-            with ts.mpmath.workdps(ts.DPS):
+            with mpmath.workdps(ts.DPS):
                 parts = [ts.mp_lse_parts(row) for row in x]
             want = np.array([float(v) for v, _ in parts])
             scale = np.array([float(sc) for _, sc in parts])

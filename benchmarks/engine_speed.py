@@ -76,8 +76,8 @@ def _torch_run(steps: int, lr: float) -> Callable[[], dict[str, float]]:
     from softlogit.experiment._data import load_data
 
     # One thread, as the NumPy engine (it limits BLAS to one thread): on these tiny
-    # matrices PyTorch's intra-op threads only synchronize, and on a shared 2-core
-    # machine two spinning threads make it 10-50x slower still.
+    # matrices PyTorch's intra-op threads only synchronize, and on a shared machine
+    # spinning threads slow it down further.
     torch.set_num_threads(1)
 
     spec = ExperimentSpec().replace(steps=1, record_every=1)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from softlogit._testing.numdiff import gradient
 from softlogit.experiment import ExperimentSpec, run_experiment
 from softlogit.experiment._data import load_data
 from softlogit.experiment._engine_numpy import batch_schedule, record_steps
@@ -19,8 +20,10 @@ from softlogit.experiment._networks import (
     init_params,
     logit_grad,
     loss_and_proba,
+    network_def,
+    param_factors,
 )
-from softlogit.experiment._spec import DataSpec
+from softlogit.experiment._spec import DataSpec, TrainingSpec
 
 ACTIVATIONS = ["tanh", "relu", "sigmoid", "identity"]
 HEADS = [("difference", 2), ("sigmoid", 2), ("softmax", 2), ("softmax", 3)]
@@ -68,17 +71,12 @@ def test_gradient_matches_finite_differences(
         # the loss comes from softlogit._special, independent of the backward pass
         return loss_and_proba(head, forward(ps, X, activation)[1], y)[0]
 
-    h = 1e-4
     for i, q in enumerate(params):
-        fd = np.empty_like(q)
-        for j in np.ndindex(q.shape):
-            vals = []
-            for step in (-2, -1, 1, 2):
-                shifted = [r.copy() for r in params]
-                shifted[i][j] += step * h
-                vals.append(loss(shifted))
-            # 5-point central difference, error O(h^4)
-            fd[j] = (vals[0] - 8 * vals[1] + 8 * vals[2] - vals[3]) / (12 * h)
+
+        def loss_of(p: np.ndarray, i: int = i) -> float:
+            return loss([*params[:i], p, *params[i + 1 :]])
+
+        fd = gradient(loss_of, q)
         np.testing.assert_allclose(grads[i], fd, rtol=1e-6, atol=1e-9, err_msg=str(i))
 
 
@@ -175,6 +173,19 @@ def test_training_matches_torch_autograd(rng: np.random.Generator) -> None:
     assert not np.allclose(
         traj.params["head.weight"][-1], traj.params["head.weight"][0]
     )
+
+
+@pytest.mark.parametrize("name", ["1", "1c"])
+def test_param_factors(name: str) -> None:
+    """Base arrays: the base factor and no decay change; head: both head factors."""
+    tr = TrainingSpec(base_lr_multiplier=0.5, head_lr_multiplier=3.0)
+    net = network_def(name, 2)
+    # two hidden layers: 4 base arrays, then the head's weight and bias
+    got = param_factors(net, tr, 6)
+    head_lr, head_wd = (6.0, 0.5) if name == "1c" else (3.0, 1.0)
+    assert got.lr == (0.5, 0.5, 0.5, 0.5, head_lr, head_lr)
+    assert got.weight_decay == (1.0, 1.0, 1.0, 1.0, head_wd, head_wd)
+    assert param_factors(net, tr, 2) == ((head_lr,) * 2, (head_wd,) * 2)
 
 
 def test_record_steps_and_batches(rng: np.random.Generator) -> None:

@@ -8,20 +8,14 @@ from scipy import special
 from sklearn.metrics import log_loss
 
 from softlogit import BinomialLoss, MultinomialLoss
+from softlogit._testing.numdiff import derivative
+from softlogit.errors import InputTypeError, InputValueError
 
 DTYPES = [
     pytest.param(np.float64, id="float64"),
     pytest.param(np.float32, id="float32"),
 ]
 WEIGHTED = [pytest.param(False, id="unweighted"), pytest.param(True, id="weighted")]
-
-
-def _fd(f, x: np.ndarray | float, h: float = 1e-4) -> np.ndarray:
-    """5-point central difference of an elementwise function (per-sample derivative).
-
-    With a scalar ``x`` it is the derivative of ``f`` along one direction.
-    """
-    return (-f(x + 2 * h) + 8 * f(x + h) - 8 * f(x - h) + f(x - 2 * h)) / (12 * h)
 
 
 def _data(rng: np.random.Generator, n: int = 40, k: int = 3):
@@ -81,11 +75,14 @@ def test_binomial_derivatives_match_finite_differences(
     sw = rng.uniform(0.1, 2.0, size=30) if weighted else None
     loss = BinomialLoss()
     g = loss.gradient(y, z, sw)
-    np.testing.assert_allclose(g, _fd(lambda t: loss.loss(y, t, sw), z), rtol=1e-8)
+    # per-sample losses: the derivative along all ones is the per-sample derivative
+    np.testing.assert_allclose(
+        g, derivative(lambda t: loss.loss(y, t, sw), z), rtol=1e-8
+    )
     g2, h = loss.gradient_hessian(y, z, sw)
     np.testing.assert_allclose(g2, g, rtol=1e-15)
     np.testing.assert_allclose(
-        h, _fd(lambda t: loss.gradient(y, t, sw), z), rtol=1e-8, atol=1e-12
+        h, derivative(lambda t: loss.gradient(y, t, sw), z), rtol=1e-8, atol=1e-12
     )
     value, g3 = loss.loss_gradient(y, z, sw)
     np.testing.assert_allclose(value, loss.loss(y, z, sw), rtol=1e-15)
@@ -129,24 +126,26 @@ def test_binomial_predict_proba() -> None:
 
 def test_binomial_bad_input() -> None:
     loss = BinomialLoss()
-    with pytest.raises(ValueError, match=r"`raw` must have shape \(n_samples,\)"):
+    with pytest.raises(InputValueError, match=r"`raw` must have shape \(n_samples,\)"):
         loss.loss([0, 1], np.zeros((2, 1)))
     with pytest.raises(
-        ValueError, match=r"`y` must have shape \(3,\); got shape \(2,\)"
+        InputValueError, match=r"`y` must have shape \(3,\); got shape \(2,\)"
     ):
         loss.loss([0, 1], np.zeros(3))
-    with pytest.raises(ValueError, match=r"`y` must lie in \[0, 1\]"):
+    with pytest.raises(InputValueError, match=r"`y` must lie in \[0, 1\]"):
         loss.loss([0, 2], np.zeros(2))
-    with pytest.raises(TypeError, match="`y` must be numeric"):
+    with pytest.raises(InputTypeError, match="`y` must be numeric"):
         loss.loss(["a", "b"], np.zeros(2))
-    with pytest.raises(TypeError, match="`raw` must be a real numeric array"):
+    with pytest.raises(InputTypeError, match="`raw` must be a real numeric array"):
         loss.loss([0, 1], np.array(["a", "b"]))
-    with pytest.raises(ValueError, match=r"`sample_weight` must have shape \(2,\)"):
+    with pytest.raises(
+        InputValueError, match=r"`sample_weight` must have shape \(2,\)"
+    ):
         loss.loss([0, 1], np.zeros(2), sample_weight=np.ones(3))
-    with pytest.raises(TypeError, match="`sample_weight` must be numeric"):
+    with pytest.raises(InputTypeError, match="`sample_weight` must be numeric"):
         loss.loss([0, 1], np.zeros(2), sample_weight=np.array(["a", "b"]))
     _, hessp = loss.gradient_hessian_product([0, 1], np.zeros(2))
-    with pytest.raises(ValueError, match="`v` must have shape"):
+    with pytest.raises(InputValueError, match="`v` must have shape"):
         hessp(np.zeros((2, 2)))
 
 
@@ -199,7 +198,6 @@ def test_multinomial_derivatives_match_finite_differences(
     sw_arg = sw if weighted else None
     loss = MultinomialLoss()
     g = loss.gradient(y, raw, sw_arg)
-    h = 1e-4
     for k in range(4):
 
         def loss_of_column(t: np.ndarray, k: int = k) -> np.ndarray:
@@ -208,13 +206,13 @@ def test_multinomial_derivatives_match_finite_differences(
             return loss.loss(y, moved, sw_arg)
 
         np.testing.assert_allclose(
-            g[:, k], _fd(loss_of_column, raw[:, k]), rtol=1e-7, atol=1e-10
+            g[:, k], derivative(loss_of_column, raw[:, k]), rtol=1e-7, atol=1e-10
         )
     # Hessian-vector products: directional derivative of the gradient along v.
     g2, hessp = loss.gradient_hessian_product(y, raw, sw_arg)
     np.testing.assert_allclose(g2, g, rtol=1e-15)
     v = rng.normal(size=raw.shape)
-    fd = _fd(lambda t: loss.gradient(y, raw + t * v, sw_arg), 0.0, h)
+    fd = derivative(lambda r: loss.gradient(y, r, sw_arg), raw, v)
     np.testing.assert_allclose(hessp(v), fd, rtol=1e-7, atol=1e-10)
     value, g3 = loss.loss_gradient(y, raw, sw_arg)
     np.testing.assert_allclose(value, loss.loss(y, raw, sw_arg), rtol=1e-15)
@@ -264,24 +262,30 @@ def test_binomial_equals_two_class_multinomial(
 
 def test_multinomial_bad_input() -> None:
     loss = MultinomialLoss(n_classes=3)
-    with pytest.raises(ValueError, match=r"`raw` must have 3 columns"):
+    with pytest.raises(InputValueError, match=r"`raw` must have 3 columns"):
         loss.loss([0, 1], np.zeros((2, 2)))
-    with pytest.raises(ValueError, match=r"must have shape \(n_samples, n_classes\)"):
+    with pytest.raises(
+        InputValueError, match=r"must have shape \(n_samples, n_classes\)"
+    ):
         MultinomialLoss().loss([0, 1], np.zeros(2))
-    with pytest.raises(ValueError, match="at least 2 columns"):
+    with pytest.raises(InputValueError, match="at least 2 columns"):
         MultinomialLoss().loss([0, 0], np.zeros((2, 1)))
-    with pytest.raises(ValueError, match=r"`y` labels must lie in \[0, 2\]"):
+    with pytest.raises(InputValueError, match=r"`y` labels must lie in \[0, 2\]"):
         loss.loss([0, 3], np.zeros((2, 3)))
-    with pytest.raises(ValueError, match="non-integers"):
+    with pytest.raises(InputValueError, match="non-integers"):
         loss.loss([0.5, 1.0], np.zeros((2, 3)))
-    with pytest.raises(TypeError, match="integer class labels"):
+    with pytest.raises(InputTypeError, match="integer class labels"):
         loss.loss(["a", "b"], np.zeros((2, 3)))
-    with pytest.raises(ValueError, match=r"`y` must have shape \(2,\)"):
+    with pytest.raises(InputValueError, match=r"`y` must have shape \(2,\)"):
         loss.loss([0, 1, 2], np.zeros((2, 3)))
-    with pytest.raises(ValueError, match="`n_classes` must be an integer >= 2"):
+    with pytest.raises(InputValueError, match="`n_classes` must be an integer >= 2"):
         MultinomialLoss(n_classes=1)
+    with pytest.raises(
+        InputTypeError, match=r"`n_classes` must be an integer >= 2 or None; got 2\.0"
+    ):
+        MultinomialLoss(n_classes=2.0)  # type: ignore[arg-type]
     _, hessp = loss.gradient_hessian_product([0, 1], np.zeros((2, 3)))
-    with pytest.raises(ValueError, match="`v` must have shape"):
+    with pytest.raises(InputValueError, match="`v` must have shape"):
         hessp(np.zeros((2, 2)))
 
 

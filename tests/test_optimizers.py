@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from softlogit._optimizers import OptimizerSpec, make_optimizer
+from softlogit.errors import InputTypeError, InputValueError
 
 N_STEPS = 60
 
@@ -169,28 +170,47 @@ def test_grads_are_not_modified() -> None:
             {"name": "rmsprop", "lr": 0.1},
             r"`optimizer` must be one of 'sgd'.*'rmsprop'",
         ),
-        ({"name": "sgd", "lr": 0.0}, r"`lr` must be > 0; got 0.0"),
-        ({"name": "sgd", "lr": -1.0}, r"`lr` must be > 0"),
-        ({"name": "sgd", "lr": float("nan")}, r"`lr` must be finite"),
-        ({"name": "momentum", "lr": 0.1, "momentum": 0.0}, r"`momentum` must lie in"),
-        ({"name": "nesterov", "lr": 0.1, "momentum": 1.0}, r"`momentum` must lie in"),
-        ({"name": "adam", "lr": 0.1, "betas": (0.9, 1.0)}, r"`betas\[1\]` must lie"),
+        (
+            {"name": "sgd", "lr": 0.0},
+            r"`lr` must be a positive finite real number; got 0.0",
+        ),
+        ({"name": "sgd", "lr": -1.0}, r"`lr` must be a positive finite real number"),
+        ({"name": "sgd", "lr": float("nan")}, r"`lr` must be a positive finite real"),
+        (
+            {"name": "momentum", "lr": 0.1, "momentum": 0.0},
+            r"`momentum` must be a finite real number in \(0, 1\) for optimizer "
+            r"'momentum'; got 0.0 \(use optimizer 'sgd' for no momentum\)",
+        ),
+        (
+            {"name": "nesterov", "lr": 0.1, "momentum": 1.0},
+            r"`momentum` must be a finite real number in \(0, 1\)",
+        ),
+        (
+            {"name": "adam", "lr": 0.1, "betas": (0.9, 1.0)},
+            r"`betas\[1\]` must be a finite real number in \[0, 1\)",
+        ),
         ({"name": "adam", "lr": 0.1, "betas": (0.9,)}, r"`betas` must be a pair"),
-        ({"name": "adam", "lr": 0.1, "eps": -1.0}, r"`eps` must be >= 0"),
+        ({"name": "adam", "lr": 0.1, "eps": -1.0}, r"`eps` must be a non-negative"),
         ({"name": "sgd", "lr": 0.1, "weight_decay": -0.1}, r"`weight_decay` must be"),
     ],
 )
 def test_spec_validation(kwargs: dict[str, Any], match: str) -> None:
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(InputValueError, match=match):
         OptimizerSpec(**kwargs)
 
 
 def test_spec_type_errors() -> None:
-    with pytest.raises(TypeError, match=r"`lr` must be a real number; got str"):
+    with pytest.raises(
+        InputTypeError, match=r"`lr` must be a positive finite real number; got '0.1'"
+    ):
         OptimizerSpec("sgd", lr="0.1")  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match=r"`decoupled_weight_decay` must be a bool"):
+    with pytest.raises(
+        InputTypeError, match=r"`decoupled_weight_decay` must be a bool"
+    ):
         OptimizerSpec("sgd", lr=0.1, decoupled_weight_decay=1)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match=r"`spec` must be an OptimizerSpec"):
+    with pytest.raises(InputTypeError, match=r"`betas` must be a pair"):
+        OptimizerSpec("adam", lr=0.1, betas=0.9)  # type: ignore[arg-type]
+    with pytest.raises(InputTypeError, match=r"`spec` must be an OptimizerSpec"):
         make_optimizer("sgd", [np.zeros(2)])  # type: ignore[arg-type]
 
 
@@ -199,13 +219,20 @@ def test_make_optimizer_validation() -> None:
     w = np.zeros(3)
     with pytest.raises(ValueError, match=r"`lr_multipliers` must have one entry"):
         make_optimizer(spec, [w], lr_multipliers=[1.0, 2.0])
-    with pytest.raises(ValueError, match=r"`lr_multipliers\[0\]` must be > 0"):
+    with pytest.raises(
+        InputValueError, match=r"`lr_multipliers\[0\]` must be a positive finite"
+    ):
         make_optimizer(spec, [w], lr_multipliers=[0.0])
     with pytest.raises(
-        ValueError, match=r"`weight_decay_multipliers\[0\]` must be >= 0"
+        InputValueError,
+        match=r"`weight_decay_multipliers\[0\]` must be a non-negative finite",
     ):
         make_optimizer(spec, [w], weight_decay_multipliers=[-1.0])
-    with pytest.raises(ValueError, match=r"`params\[0\]` must be a floating ndarray"):
+    with pytest.raises(InputTypeError, match=r"`lr_multipliers\[0\]` must be a"):
+        make_optimizer(spec, [w], lr_multipliers=["2"])  # type: ignore[list-item]
+    with pytest.raises(
+        InputTypeError, match=r"`params\[0\]` must be a floating ndarray"
+    ):
         make_optimizer(spec, [np.zeros(3, dtype=np.int64)])
 
 

@@ -4,7 +4,8 @@ Accuracy is measured in ulp against mpmath at 50 significant digits, on grids th
 [-1e308, 1e308] (log-spaced magnitudes of both signs, down to subnormals), sample
 [-800, 800] densely, and include +-0 and +-inf. The error of a result is
 ``|got - ref| / spacing(|ref|)`` with ``ref`` the reference rounded to the result's
-dtype. ``benchmarks/accuracy.py`` prints the same measurements as a table.
+dtype. The grids, the references and the error measure live in
+:mod:`softlogit._testing.oracle`, which ``benchmarks/accuracy.py`` tabulates.
 
 Shapes, axes and scalar handling are checked against scipy.special; the conventions of
 sample weights against scikit-learn. PyTorch and Keras live in
@@ -13,7 +14,6 @@ sample weights against scikit-learn. PyTorch and Keras live in
 
 from __future__ import annotations
 
-import functools
 import warnings
 from collections.abc import Callable
 
@@ -35,249 +35,28 @@ from softlogit import (
     softmax_cross_entropy,
     softplus,
 )
+from softlogit._testing.oracle import (
+    DPS,
+    bce_reference,
+    mp_lse_parts,
+    mpf,
+    row_grid,
+    row_reference,
+    sce_reference,
+    ulp_error,
+    unary_grid,
+    unary_reference,
+    worst,
+)
+from softlogit.errors import InputTypeError, InputValueError
 
-DPS = 50  # significant digits of the mpmath references
 MAX_ULP = 4.0
-# exp(-760) < 2**-1096: a term this small cannot change a float64 result (or its ulp)
-# next to a term of size 1, and as a result on its own it rounds to zero.
-CUT = -760
 
-# --------------------------------------------------------------------------------------
-# grids
-# --------------------------------------------------------------------------------------
-
-
-def unary_grid() -> np.ndarray:
-    """About 8000 float64 inputs: log-spaced magnitudes, dense [-800, 800], +-0, +-inf."""
-    rng = np.random.default_rng(20261129)
-    tiny = np.finfo(np.float64).smallest_subnormal
-    mags = np.concatenate(
-        [
-            10.0 ** np.linspace(-323, 308.25, 500),
-            [tiny, np.finfo(np.float64).tiny, np.finfo(np.float64).max],
-        ]
-    )
-    dense = np.concatenate(
-        [
-            np.linspace(-800.0, 800.0, 3201),  # every half unit
-            rng.uniform(-800, 800, 2000),
-            rng.uniform(-40, 40, 1000),
-            rng.uniform(-1, 1, 500),
-            # where the formulas switch or exp under/overflows
-            np.outer(
-                [1.0, -1.0], [36.7, 37.0, 709.78, 709.79, 744.4, 745.1, 745.2, 746.0]
-            ).ravel(),
-        ]
-    )
-    special = np.array([0.0, -0.0, np.inf, -np.inf])
-    return np.concatenate([mags, -mags, dense, special])
-
-
-def row_base(n: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    mags = 10.0 ** np.linspace(-300, 308, n)
-    extra = [0.0, -0.0, -np.inf, 1e308, -1e308, np.finfo(np.float64).max]
-    return np.concatenate(
-        [mags, -mags, rng.uniform(-800, 800, n), rng.uniform(-5, 5, n), extra]
-    )
-
-
-def row_grid(n_classes: int) -> np.ndarray:
-    """Rows of 2 or 3 logits: all pairs/triples of a base grid plus random rows.
-
-    Random rows are near ties (spread 1e-16 to 30 around a centre in [-800, 800]),
-    uniform in [-800, 800] and uniform in [-3, 3]. Rows of all -inf and rows with +inf
-    (documented separately) are left out.
-    """
-    rng = np.random.default_rng(7 + n_classes)
-    base = row_base(18 if n_classes == 2 else 5, n_classes)
-    mesh = np.meshgrid(*([base] * n_classes), indexing="ij")
-    rows = [np.stack([m.ravel() for m in mesh], axis=1)]
-    n = 1500
-    centre = rng.uniform(-800, 800, size=(n, 1))
-    spread = 10.0 ** rng.uniform(-16, 1.5, size=(n, 1))
-    rows.append(centre + spread * rng.normal(size=(n, n_classes)))
-    rows.append(rng.uniform(-800, 800, size=(n, n_classes)))
-    rows.append(rng.uniform(-3, 3, size=(n, n_classes)))
-    out = np.concatenate(rows)
-    return out[~np.all(out == -np.inf, axis=1)]
-
-
-def as_dtype(x: np.ndarray, dtype: type[np.floating]) -> np.ndarray:
-    """``x`` rounded to ``dtype`` (overflowing to +-inf silently)."""
-    with np.errstate(over="ignore"):
-        return np.asarray(x).astype(dtype)
-
-
-def float32_rows(n_classes: int) -> np.ndarray:
-    rows = as_dtype(row_grid(n_classes), np.float32)
-    rows = rows[np.all(rows < np.inf, axis=1) & ~np.all(rows == -np.inf, axis=1)]
-    return rows[:: max(1, len(rows) // 3000)]
-
-
-# --------------------------------------------------------------------------------------
-# mpmath references (cached for the module; values are float64 roundings)
-# --------------------------------------------------------------------------------------
-
-
-def _mpf(v: float) -> mpmath.mpf:
-    return mpmath.mpf(float(v))
-
-
-def mp_softplus(v: mpmath.mpf) -> mpmath.mpf:
-    # log(1 + e^v) = v + log(1 + e^-v)
-    if v > 0:
-        return v + (mpmath.log1p(mpmath.exp(-v)) if -v > CUT else 0)
-    return mpmath.log1p(mpmath.exp(v)) if v > CUT else mpmath.exp(v)
-
-
-def mp_sigmoid(v: mpmath.mpf) -> mpmath.mpf:
-    if v >= 0:
-        return 1 / (1 + mpmath.exp(-v)) if -v > CUT else mpmath.mpf(1)
-    e = mpmath.exp(v) if v > CUT else mpmath.mpf(0)
-    return e / (1 + e)
-
-
-MP_UNARY: dict[str, Callable[[mpmath.mpf], mpmath.mpf]] = {
-    "sigmoid": mp_sigmoid,
-    "softplus": mp_softplus,
-    "log_sigmoid": lambda v: -mp_softplus(-v),
-}
 UNARY: dict[str, Callable[..., np.ndarray]] = {
     "sigmoid": sigmoid,
     "softplus": softplus,
     "log_sigmoid": log_sigmoid,
 }
-
-
-def _mp_value(v: mpmath.mpf | float) -> float:
-    return float(v)
-
-
-@functools.cache
-def unary_reference(name: str, dtype: str) -> tuple[np.ndarray, np.ndarray]:
-    """Inputs of ``dtype`` and the float64-rounded reference values on them."""
-    x = np.unique(as_dtype(unary_grid(), np.dtype(dtype).type))
-    f = MP_UNARY[name]
-    with mpmath.workdps(DPS):
-        ref = np.array([_mp_value(f(_mpf(v))) for v in x])
-    return x, ref
-
-
-BCE_TARGETS = (0.0, 1.0, 0.25, 0.7, 1 / 3, 0.999)
-
-
-@functools.cache
-def bce_reference(dtype: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Logits, targets and (1 - y) softplus(z) + y softplus(-z) with exact y."""
-    z0 = np.unique(as_dtype(unary_grid(), np.dtype(dtype).type))
-    z0 = z0[np.isfinite(z0)][::2]
-    z = np.tile(z0, len(BCE_TARGETS))
-    y = np.repeat(np.array(BCE_TARGETS, dtype=dtype), len(z0))
-    ref = np.empty(len(z))
-    with mpmath.workdps(DPS):
-        for i, (zi, yi) in enumerate(zip(z, y, strict=True)):
-            v, t = _mpf(zi), _mpf(yi)
-            ref[i] = float((1 - t) * mp_softplus(v) + t * mp_softplus(-v))
-    return z, y, ref
-
-
-@functools.cache
-def row_reference(n_classes: int, dtype: str) -> dict[str, np.ndarray]:
-    """logsumexp, log_softmax and softmax of the rows, plus the log1p term of lse.
-
-    With m the maximum and k* one maximal index, lse = m + log1p(sum_{k != k*}
-    e^(x_k - m)); mpmath's subtraction is correctly rounded at 50 digits, so the
-    differences x_k - m are exact to 50 digits however far apart the entries are.
-    """
-    rows = row_grid(n_classes) if dtype == "float64" else float32_rows(n_classes)
-    cut = mpmath.mpf(CUT)
-    n = len(rows)
-    lse, l1p_terms = np.empty(n), np.empty(n)
-    logp, p = np.empty((n, n_classes)), np.empty((n, n_classes))
-    with mpmath.workdps(DPS):
-        for i, row in enumerate(rows):
-            v = [_mpf(t) for t in row]
-            k_max = int(np.argmax(row))
-            m = v[k_max]
-            d = [t - m for t in v]
-            e = [mpmath.exp(t) if t > cut else mpmath.mpf(0) for t in d]
-            rest = mpmath.fsum(ek for k, ek in enumerate(e) if k != k_max)
-            l1p = mpmath.log1p(rest)
-            lse[i] = float(m + l1p)
-            l1p_terms[i] = float(l1p)
-            logp[i] = [float(t - l1p) for t in d]
-            p[i] = [float(ek / (1 + rest)) for ek in e]
-    return {
-        "x": rows,
-        "logsumexp": lse,
-        "log1p": l1p_terms,
-        "log_softmax": logp,
-        "softmax": p,
-    }
-
-
-@functools.cache
-def sce_reference(n_classes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Random probability targets and -sum_k y_k log_softmax(x)_k with exact y."""
-    ref = row_reference(n_classes, "float64")
-    rows = ref["x"]
-    rng = np.random.default_rng(3)
-    y = rng.dirichlet(np.ones(n_classes), size=len(rows))
-    # an exact zero target on some -inf log-probabilities contributes nothing
-    y[::7, 0] = 0.0
-    y /= y.sum(axis=1, keepdims=True)
-    out = np.empty(len(rows))
-    cut = mpmath.mpf(CUT)
-    with mpmath.workdps(DPS):
-        for i, row in enumerate(rows):
-            v = [_mpf(t) for t in row]
-            k_max = int(np.argmax(row))
-            d = [t - v[k_max] for t in v]
-            rest = mpmath.fsum(
-                mpmath.exp(t) for k, t in enumerate(d) if k != k_max and t > cut
-            )
-            l1p = mpmath.log1p(rest)
-            out[i] = float(
-                -mpmath.fsum(
-                    _mpf(yk) * (t - l1p) for yk, t in zip(y[i], d, strict=True) if yk
-                )
-            )
-    return rows, y, out
-
-
-# --------------------------------------------------------------------------------------
-# ulp error
-# --------------------------------------------------------------------------------------
-
-
-def ulp_of(x: np.ndarray) -> np.ndarray:
-    """np.spacing(|x|) as float64, with the spacing at the largest finite value."""
-    x = np.abs(np.asarray(x))
-    info = np.finfo(x.dtype)
-    with np.errstate(over="ignore"):  # NumPy says spacing(max) is inf
-        ulp = np.spacing(x).astype(np.float64)
-    ulp[x == info.max] = np.ldexp(1.0, info.maxexp - info.nmant - 1)
-    return ulp
-
-
-def ulp_error(got: np.ndarray, ref64: np.ndarray) -> np.ndarray:
-    """|got - ref| / spacing(|ref|), with ``ref`` rounded to the dtype of ``got``.
-
-    Infinite references must be matched exactly (error 0 or inf).
-    """
-    got = np.asarray(got)
-    ref = as_dtype(ref64, got.dtype.type)
-    err = np.zeros(got.shape)
-    finite = np.isfinite(ref)
-    diff = np.abs(got[finite].astype(np.float64) - ref[finite].astype(np.float64))
-    err[finite] = diff / ulp_of(ref[finite])
-    err[~finite] = np.where(got[~finite] == ref[~finite], 0.0, np.inf)
-    return err
-
-
-def worst(err: np.ndarray) -> float:
-    return float(np.max(err, initial=0.0))
 
 
 # --------------------------------------------------------------------------------------
@@ -340,17 +119,6 @@ def test_logsumexp_accuracy(n_classes: int, dtype: str) -> None:
     assert np.sum(cancels) >= 20
 
 
-def mp_lse_parts(row: np.ndarray) -> tuple[mpmath.mpf, mpmath.mpf]:
-    """(lse, max(|m|, log1p term)) of one row, at 50 digits."""
-    k = int(np.argmax(row))
-    m = _mpf(row[k])
-    rest = mpmath.fsum(
-        mpmath.exp(_mpf(v) - m) for j, v in enumerate(row) if j != k and v > CUT + m
-    )
-    l1p = mpmath.log1p(rest)
-    return m + l1p, max(abs(m), l1p)
-
-
 @pytest.mark.parametrize("n_classes", [2, 3, 7, 101])
 def test_logsumexp_of_log_probabilities(
     rng: np.random.Generator, n_classes: int
@@ -374,7 +142,7 @@ def test_logsumexp_of_log_probabilities(
     want = np.array([float(v) for v, _ in parts])
     scale = np.array([float(s) for _, s in parts])
     abs_err = np.array(
-        [float(abs(_mpf(g) - v)) for g, (v, _) in zip(got, parts, strict=True)]
+        [float(abs(mpf(g) - v)) for g, (v, _) in zip(got, parts, strict=True)]
     )
     rel_ok = ulp_error(got, want) <= MAX_ULP
     assert np.all(rel_ok | (abs_err <= 2.0**-96 * scale))
@@ -408,7 +176,7 @@ def test_logsumexp_property_near_cancellation(row: np.ndarray) -> None:
         return
     # beyond 4 ulp only when ill-conditioned, and then by at most 2**-96 of the scale
     assert abs(want) < 2.0**-48 * float(scale)
-    assert float(abs(_mpf(got) - value)) <= 2.0**-96 * float(scale)
+    assert float(abs(mpf(got) - value)) <= 2.0**-96 * float(scale)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -751,26 +519,45 @@ def test_softmax_properties(x: np.ndarray, shift: float) -> None:
 )
 def test_type_errors(bad: np.ndarray) -> None:
     for f in [*UNARY.values(), softmax, log_softmax, logsumexp]:
-        with pytest.raises(TypeError, match=r"`x` must be a real numeric array"):
+        with pytest.raises(InputTypeError, match=r"`x` must be a real numeric array"):
             f(bad)
-    with pytest.raises(TypeError, match=r"`logits` must be a real numeric array"):
+    with pytest.raises(InputTypeError, match=r"`logits` must be a real numeric array"):
         binary_cross_entropy(bad, np.zeros(bad.shape))
-    with pytest.raises(TypeError, match=r"`y` must be a real numeric array"):
+    with pytest.raises(InputTypeError, match=r"`y` must be a real numeric array"):
         binary_cross_entropy(np.zeros(bad.shape), bad)
     with pytest.raises(
-        TypeError, match=r"`sample_weight` must be a real numeric array"
+        InputTypeError, match=r"`sample_weight` must be a real numeric array"
     ):
         binary_cross_entropy(np.zeros(bad.shape), np.zeros(bad.shape), bad)
-    with pytest.raises(TypeError, match=r"`logits` must be a real numeric array"):
+    with pytest.raises(InputTypeError, match=r"`logits` must be a real numeric array"):
         softmax_cross_entropy(bad[None, :], [0])
-    with pytest.raises(TypeError, match=r"`y` must be numeric labels or probabilities"):
+    with pytest.raises(
+        InputTypeError, match=r"`y` must be numeric labels or probabilities"
+    ):
         softmax_cross_entropy(np.zeros((1, bad.size)), bad[None, :])
 
 
+@pytest.mark.parametrize("axis", [1.0, True, (0, 1.5), "1"], ids=repr)
+def test_axis_must_be_integers(axis: object) -> None:
+    for f in (softmax, log_softmax, logsumexp):
+        with pytest.raises(
+            InputTypeError,
+            match=r"`axis` must be an integer, a tuple of integers or None; got ",
+        ):
+            f(np.zeros((2, 3)), axis=axis)  # type: ignore[arg-type]
+
+
+def test_reduction_must_be_a_string() -> None:
+    with pytest.raises(
+        InputTypeError, match=r"`reduction` must be one of 'mean', 'sum', 'none'; got 1"
+    ):
+        binary_cross_entropy([0.0], [1.0], reduction=1)  # type: ignore[arg-type]
+
+
 def test_type_error_names_the_kind() -> None:
-    with pytest.raises(TypeError, match=r"got dtype complex128 \(complex\)"):
+    with pytest.raises(InputTypeError, match=r"got dtype complex128 \(complex\)"):
         sigmoid([1j])
-    with pytest.raises(TypeError, match=r"got dtype <U1 \(non-numeric\)"):
+    with pytest.raises(InputTypeError, match=r"got dtype <U1 \(non-numeric\)"):
         softplus(["a"])
 
 
@@ -855,5 +642,5 @@ def test_type_error_names_the_kind() -> None:
     ],
 )
 def test_value_errors(call: Callable[[], object], match: str) -> None:
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(InputValueError, match=match):
         call()

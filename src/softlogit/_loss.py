@@ -21,7 +21,15 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
+from softlogit._special import (
+    _binary_cross_entropy,
+    _sigmoid_exp,
+    _softmax_columns,
+    _softmax_parts,
+)
 from softlogit._typing import ArrayLike, FloatArray
+from softlogit._validation import NONE, Integer, check_param
+from softlogit.errors import InputTypeError, InputValueError
 
 __all__ = ["BinomialLoss", "MultinomialLoss"]
 
@@ -33,12 +41,12 @@ def _float_raw(raw: ArrayLike, ndim: int, name: str = "raw") -> FloatArray:
     if arr.dtype.kind in "biu":
         arr = arr.astype(np.float64)
     elif arr.dtype.kind != "f":
-        raise TypeError(
+        raise InputTypeError(
             f"`{name}` must be a real numeric array; got dtype {arr.dtype}."
         )
     if arr.ndim != ndim:
         expected = "(n_samples,)" if ndim == 1 else "(n_samples, n_classes)"
-        raise ValueError(
+        raise InputValueError(
             f"`{name}` must have shape {expected} ({ndim}-D); got shape {arr.shape}."
         )
     return arr
@@ -51,9 +59,9 @@ def _float_weight(
         return None
     sw = np.asarray(sample_weight)
     if sw.dtype.kind not in "biuf":
-        raise TypeError(f"`sample_weight` must be numeric; got dtype {sw.dtype}.")
+        raise InputTypeError(f"`sample_weight` must be numeric; got dtype {sw.dtype}.")
     if sw.shape != (n_samples,):
-        raise ValueError(
+        raise InputValueError(
             f"`sample_weight` must have shape ({n_samples},); got shape {sw.shape}."
         )
     return sw.astype(dtype, copy=False)
@@ -63,21 +71,23 @@ def _labels(y: ArrayLike, n_samples: int, expected: str) -> np.ndarray:
     """``y`` as an array of ``n_samples`` numeric labels (``expected`` names them)."""
     t = np.asarray(y)
     if t.dtype.kind not in "biuf":
-        raise TypeError(f"`y` must be {expected}; got dtype {t.dtype}.")
+        raise InputTypeError(f"`y` must be {expected}; got dtype {t.dtype}.")
     if t.shape != (n_samples,):
-        raise ValueError(f"`y` must have shape ({n_samples},); got shape {t.shape}.")
+        raise InputValueError(
+            f"`y` must have shape ({n_samples},); got shape {t.shape}."
+        )
     return t
 
 
 def _check_labels(y: np.ndarray, n_classes: int) -> np.ndarray:
     """``y`` as integer class labels in ``[0, n_classes)`` (dtype ``intp``)."""
     if y.dtype.kind not in "biuf":
-        raise TypeError(f"`y` must be integer class labels; got dtype {y.dtype}.")
+        raise InputTypeError(f"`y` must be integer class labels; got dtype {y.dtype}.")
     if y.dtype.kind == "f" and not np.all(y == np.round(y)):
-        raise ValueError("`y` must hold integer class labels; got non-integers.")
+        raise InputValueError("`y` must hold integer class labels; got non-integers.")
     labels = y.astype(np.intp)
     if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-        raise ValueError(
+        raise InputValueError(
             f"`y` labels must lie in [0, {n_classes - 1}]; got values in "
             f"[{labels.min()}, {labels.max()}]."
         )
@@ -214,50 +224,38 @@ class BinomialLoss(_Loss[FloatArray]):
             z.dtype, copy=False
         )
         if np.any((t < 0) | (t > 1)):
-            raise ValueError("`y` must lie in [0, 1]; got values outside it.")
+            raise InputValueError("`y` must lie in [0, 1]; got values outside it.")
         return z, t, _float_weight(sample_weight, z.shape[0], z.dtype)
 
     # The private methods below take validated arrays; LinearModelLoss calls them.
     @staticmethod
     def _loss(z: FloatArray, t: FloatArray, sw: FloatArray | None) -> FloatArray:
-        a = np.log1p(np.exp(-np.abs(z)))
-        # (1 - y) softplus(z) + y softplus(-z) == softplus(z) - y z, no cancellation.
-        out: FloatArray = (1 - t) * (np.maximum(z, 0) + a) + t * (np.maximum(-z, 0) + a)
+        out = _binary_cross_entropy(z, t)
         return out if sw is None else out * sw
 
     @staticmethod
-    def _sigmoid(z: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """Return ``sigmoid(z)`` and ``e = exp(-|z|)``."""
-        e = np.exp(-np.abs(z))
-        # sigmoid(z) = 1/(1 + e^-z) for z >= 0 and e^z/(1 + e^z) for z < 0.
-        return np.where(z >= 0, 1, e) / (1 + e), e
-
-    @classmethod
-    def _gradient(
-        cls, z: FloatArray, t: FloatArray, sw: FloatArray | None
-    ) -> FloatArray:
-        p, _ = cls._sigmoid(z)
-        g = p - t
+    def _gradient(z: FloatArray, t: FloatArray, sw: FloatArray | None) -> FloatArray:
+        g, _ = _sigmoid_exp(z)
+        g -= t
         return g if sw is None else g * sw
 
-    @classmethod
+    @staticmethod
     def _loss_gradient(
-        cls, z: FloatArray, t: FloatArray, sw: FloatArray | None
+        z: FloatArray, t: FloatArray, sw: FloatArray | None
     ) -> tuple[FloatArray, FloatArray]:
-        e = np.exp(-np.abs(z))
-        a = np.log1p(e)
-        loss = (1 - t) * (np.maximum(z, 0) + a) + t * (np.maximum(-z, 0) + a)
-        g = np.where(z >= 0, 1, e) / (1 + e) - t
+        g, e = _sigmoid_exp(z)
+        loss = _binary_cross_entropy(z, t, e)
+        g -= t
         if sw is not None:
             loss, g = loss * sw, g * sw
         return loss, g
 
-    @classmethod
+    @staticmethod
     def _gradient_hessian(
-        cls, z: FloatArray, t: FloatArray, sw: FloatArray | None
+        z: FloatArray, t: FloatArray, sw: FloatArray | None
     ) -> tuple[FloatArray, FloatArray]:
-        p, e = cls._sigmoid(z)
-        g = p - t
+        g, e = _sigmoid_exp(z)
+        g -= t
         # sigmoid(z) sigmoid(-z) = e / (1 + e)^2 with e = exp(-|z|): symmetric in z.
         h = e / (1 + e) ** 2
         if sw is not None:
@@ -317,8 +315,8 @@ class BinomialLoss(_Loss[FloatArray]):
         ndarray of shape (n_samples, 2)
         """
         z = _float_raw(raw, 1)
-        p, _ = self._sigmoid(z)
-        q, _ = self._sigmoid(-z)
+        p, _ = _sigmoid_exp(z)
+        q, _ = _sigmoid_exp(-z)
         # 1 - sigmoid(z) is computed as sigmoid(-z) to keep its relative accuracy.
         return np.stack([q, p], axis=1)
 
@@ -349,7 +347,7 @@ class MultinomialLoss(_Loss[np.ndarray]):
     no overflow, and small losses keep their relative accuracy) and
     :math:`p = e^{d} / (1 + r)`. The gradient rows sum to
     zero (the softmax is shift invariant), which is why the sum of a softmax head's weight
-    rows receives no gradient (DESIGN.md T3).
+    rows receives no gradient (T3 in :data:`softlogit.experiment.THEOREMS`).
 
     Examples
     --------
@@ -364,13 +362,9 @@ class MultinomialLoss(_Loss[np.ndarray]):
     """
 
     def __init__(self, n_classes: int | None = None) -> None:
-        if n_classes is not None and (
-            isinstance(n_classes, bool)
-            or not isinstance(n_classes, (int, np.integer))
-            or n_classes < 2
-        ):
-            raise ValueError(f"`n_classes` must be an integer >= 2; got {n_classes!r}.")
-        self.n_classes = n_classes
+        self.n_classes: int | None = check_param(
+            "n_classes", n_classes, (Integer(low=2), NONE)
+        )
 
     def __repr__(self) -> str:
         return f"MultinomialLoss(n_classes={self.n_classes!r})"
@@ -381,43 +375,28 @@ class MultinomialLoss(_Loss[np.ndarray]):
         z = _float_raw(raw, 2)
         n, k = z.shape
         if self.n_classes is not None and k != self.n_classes:
-            raise ValueError(
+            raise InputValueError(
                 f"`raw` must have {self.n_classes} columns (n_classes); got {k}."
             )
         if k < 2:
-            raise ValueError(f"`raw` must have at least 2 columns; got {k}.")
+            raise InputValueError(f"`raw` must have at least 2 columns; got {k}.")
         labels = _check_labels(_labels(y, n, "integer class labels"), k)
         return z, labels, _float_weight(sample_weight, n, z.dtype)
 
     @staticmethod
-    def _softmax_parts(z: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """Return ``d = z - max``, ``e = exp(d)`` and ``r = sum(e) - 1`` (kept 2-D)."""
-        # Shift invariance: softmax(z) = softmax(z - m); with m the row maximum every
-        # exp(z - m) lies in (0, 1] and sum(exp(z - m)) = 1 + r with r in [0, K - 1].
-        # r is summed from the non-maximal entries (plus 1 per tied maximum) so that
-        # log(1 + r) = log1p(r) keeps its relative accuracy when r is tiny.
-        d = z - np.max(z, axis=1, keepdims=True)
-        e = np.exp(d)
-        at_max = d == 0
-        r = np.sum(np.where(at_max, 0, e), axis=1, keepdims=True)
-        r += np.sum(at_max, axis=1, keepdims=True) - 1
-        return d, e, r
-
-    @classmethod
-    def _loss(
-        cls, z: FloatArray, labels: np.ndarray, sw: FloatArray | None
-    ) -> FloatArray:
-        d, _, r = cls._softmax_parts(z)
+    def _loss(z: FloatArray, labels: np.ndarray, sw: FloatArray | None) -> FloatArray:
+        d, _, r = _softmax_parts(z)
         # logsumexp(z) - z_y = log1p(r) - d_y.
-        out = np.log1p(r[:, 0]) - np.take_along_axis(d, labels[:, None], axis=1)[:, 0]
+        out: FloatArray = np.log1p(r[:, 0]) - d[np.arange(z.shape[0]), labels]
         return out if sw is None else out * sw
 
-    @classmethod
+    @staticmethod
     def _loss_gradient(
-        cls, z: FloatArray, labels: np.ndarray, sw: FloatArray | None
+        z: FloatArray, labels: np.ndarray, sw: FloatArray | None
     ) -> tuple[FloatArray, FloatArray]:
-        d, e, r = cls._softmax_parts(z)
+        d, e, r = _softmax_parts(z)
         rows = np.arange(z.shape[0])
+        # logsumexp(z) - z_y = log1p(r) - d_y.
         loss = np.log1p(r[:, 0]) - d[rows, labels]
         g = e / (1 + r)
         g[rows, labels] -= 1
@@ -433,27 +412,16 @@ class MultinomialLoss(_Loss[np.ndarray]):
         """Summed loss and per-sample gradient from transposed logits, for the solvers.
 
         ``zt`` holds the logits transposed, shape ``(n_classes, n_samples)``, and is
-        overwritten by the gradient (also transposed), which is returned. In this
-        layout every reduction over the classes is an elementwise operation between
-        ``n_classes`` contiguous rows (a reduction along a short last axis is several
-        times slower), and the label entries are reached by flat indices.
-
-        The loss is ``log(s) - d_y`` with ``s = sum(exp(d))`` (``d`` the logits minus
-        their maximum) instead of :meth:`_loss_gradient`'s ``log1p(r) - d_y``: the same
-        to an absolute error of about one ulp of 1 (what a sum of losses can resolve
-        anyway), but a loss below 1e-16 is not resolved.
+        overwritten by the gradient (also transposed), which is returned: the softmax
+        of :func:`softlogit._special._softmax_columns` minus the one-hot labels. Its
+        loss, ``log(s) - d_y``, differs from :meth:`_loss_gradient`'s
+        ``log1p(r) - d_y`` by about one ulp of 1 (a loss below 1e-16 is not resolved).
         """
         zt = np.ascontiguousarray(zt)  # ``flat`` below must be a view
         n = zt.shape[1]
         flat = zt.reshape(-1)
         at_label = labels * n + np.arange(n)
-        zt -= zt.max(axis=0)
-        d_y = flat[at_label]
-        np.exp(zt, out=zt)
-        s = zt.sum(axis=0)
-        loss = np.log(s)
-        loss -= d_y
-        zt *= np.reciprocal(s)
+        loss = _softmax_columns(zt, at_label)
         flat[at_label] -= 1.0
         if sw is None:
             return float(loss.sum()), zt
@@ -466,11 +434,11 @@ class MultinomialLoss(_Loss[np.ndarray]):
     ) -> FloatArray:
         return cls._loss_gradient(z, labels, sw)[1]
 
-    @classmethod
+    @staticmethod
     def _gradient_proba(
-        cls, z: FloatArray, labels: np.ndarray, sw: FloatArray | None
+        z: FloatArray, labels: np.ndarray, sw: FloatArray | None
     ) -> tuple[FloatArray, FloatArray]:
-        _, e, r = cls._softmax_parts(z)
+        _, e, r = _softmax_parts(z)
         p = e / (1 + r)
         g = p.copy()
         g[np.arange(z.shape[0]), labels] -= 1
@@ -518,7 +486,9 @@ class MultinomialLoss(_Loss[np.ndarray]):
         def hessp(v: ArrayLike) -> FloatArray:
             arr = _float_raw(v, 2, "v")
             if arr.shape != p.shape:
-                raise ValueError(f"`v` must have shape {p.shape}; got {arr.shape}.")
+                raise InputValueError(
+                    f"`v` must have shape {p.shape}; got {arr.shape}."
+                )
             out = _multinomial_hessp(p, arr)
             return out if sw is None else out * sw[:, None]
 
@@ -535,7 +505,7 @@ class MultinomialLoss(_Loss[np.ndarray]):
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        _, e, r = self._softmax_parts(_float_raw(raw, 2))
+        _, e, r = _softmax_parts(_float_raw(raw, 2))
         out: FloatArray = e / (1 + r)
         return out
 

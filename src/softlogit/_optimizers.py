@@ -39,7 +39,6 @@ forms agree up to rounding).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
@@ -47,6 +46,8 @@ from typing import Literal, get_args
 import numpy as np
 
 from softlogit._typing import FloatArray
+from softlogit._validation import Boolean, Options, Real, check_param
+from softlogit.errors import InputTypeError, InputValueError
 
 __all__ = ["OPTIMIZER_NAMES", "Optimizer", "OptimizerName", "OptimizerSpec"]
 __all__ += ["make_optimizer"]
@@ -54,14 +55,10 @@ __all__ += ["make_optimizer"]
 OptimizerName = Literal["sgd", "momentum", "nesterov", "adam", "adamw"]
 OPTIMIZER_NAMES: tuple[str, ...] = get_args(OptimizerName)
 
-
-def _check_real(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise TypeError(f"`{name}` must be a real number; got {type(value).__name__}.")
-    out = float(value)
-    if not math.isfinite(out):
-        raise ValueError(f"`{name}` must be finite; got {out!r}.")
-    return out
+_POSITIVE = Real(0, None, low_open=True)
+_NON_NEGATIVE = Real(0, None)
+_UNIT_OPEN = Real(0, 1, low_open=True, high_open=True)
+_UNIT_RIGHT_OPEN = Real(0, 1, high_open=True)
 
 
 @dataclass(frozen=True)
@@ -92,8 +89,10 @@ class OptimizerSpec:
 
     Raises
     ------
-    ValueError
+    InputValueError
         If a hyper-parameter is outside its range; the message names it.
+    InputTypeError
+        If a hyper-parameter has the wrong type.
 
     Examples
     --------
@@ -113,50 +112,41 @@ class OptimizerSpec:
     decoupled_weight_decay: bool = False
 
     def __post_init__(self) -> None:
-        if self.name not in OPTIMIZER_NAMES:
-            raise ValueError(
-                f"`optimizer` must be one of {', '.join(map(repr, OPTIMIZER_NAMES))}; "
-                f"got {self.name!r}."
+        check_param("optimizer", self.name, Options(OPTIMIZER_NAMES))
+        lr = check_param("lr", self.lr, _POSITIVE)
+        mom = check_param("momentum", self.momentum, Real())
+        # ``'momentum'`` always means a positive momentum; ``'sgd'`` has none.
+        if self.name in ("momentum", "nesterov") and not _UNIT_OPEN.accepts(mom):
+            raise InputValueError(
+                f"`momentum` must be {_UNIT_OPEN.describe()} for optimizer "
+                f"{self.name!r}; got {mom!r} (use optimizer 'sgd' for no momentum)."
             )
-        lr = _check_real("lr", self.lr)
-        if lr <= 0:
-            raise ValueError(f"`lr` must be > 0; got {lr!r}.")
-        mom = _check_real("momentum", self.momentum)
-        if self.name in ("momentum", "nesterov") and not 0 < mom < 1:
-            raise ValueError(
-                f"`momentum` must lie in (0, 1) for optimizer {self.name!r}; got "
-                f"{mom!r} (use optimizer 'sgd' for no momentum)."
-            )
-        if not isinstance(self.betas, (tuple, list)) or len(self.betas) != 2:
-            raise ValueError(
+        if not isinstance(self.betas, (tuple, list)):
+            raise InputTypeError(
                 f"`betas` must be a pair (beta1, beta2); got {self.betas!r}."
             )
-        betas = (
-            _check_real("betas[0]", self.betas[0]),
-            _check_real("betas[1]", self.betas[1]),
-        )
-        for i, b in enumerate(betas):
-            if not 0 <= b < 1:
-                raise ValueError(f"`betas[{i}]` must lie in [0, 1); got {b!r}.")
-        eps = _check_real("eps", self.eps)
-        if eps < 0:
-            raise ValueError(f"`eps` must be >= 0; got {eps!r}.")
-        wd = _check_real("weight_decay", self.weight_decay)
-        if wd < 0:
-            raise ValueError(f"`weight_decay` must be >= 0; got {wd!r}.")
-        if not isinstance(self.decoupled_weight_decay, (bool, np.bool_)):
-            raise TypeError(
-                "`decoupled_weight_decay` must be a bool; got "
-                f"{type(self.decoupled_weight_decay).__name__}."
+        if len(self.betas) != 2:
+            raise InputValueError(
+                f"`betas` must be a pair (beta1, beta2); got {self.betas!r}."
             )
-        object.__setattr__(self, "lr", lr)
-        object.__setattr__(self, "momentum", mom)
-        object.__setattr__(self, "betas", betas)
-        object.__setattr__(self, "eps", eps)
-        object.__setattr__(self, "weight_decay", wd)
-        object.__setattr__(
-            self, "decoupled_weight_decay", bool(self.decoupled_weight_decay)
+        betas = tuple(
+            check_param(f"betas[{i}]", b, _UNIT_RIGHT_OPEN)
+            for i, b in enumerate(self.betas)
         )
+        values = {
+            "lr": lr,
+            "momentum": mom,
+            "betas": betas,
+            "eps": check_param("eps", self.eps, _NON_NEGATIVE),
+            "weight_decay": check_param(
+                "weight_decay", self.weight_decay, _NON_NEGATIVE
+            ),
+            "decoupled_weight_decay": check_param(
+                "decoupled_weight_decay", self.decoupled_weight_decay, Boolean()
+            ),
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
 
     @property
     def decoupled(self) -> bool:
@@ -302,9 +292,11 @@ def make_optimizer(
 
     Raises
     ------
-    ValueError
-        If the multipliers do not match ``params`` in number or are out of range, or an
-        array is not floating.
+    InputValueError
+        If the multipliers do not match ``params`` in number or are out of range.
+    InputTypeError
+        If ``spec`` is not an :class:`OptimizerSpec`, an array is not a floating
+        ndarray or a multiplier is not a real number.
 
     Examples
     --------
@@ -318,35 +310,33 @@ def make_optimizer(
     array([ 0.75, -2.25])
     """
     if not isinstance(spec, OptimizerSpec):
-        raise TypeError(f"`spec` must be an OptimizerSpec; got {type(spec).__name__}.")
+        raise InputTypeError(
+            f"`spec` must be an OptimizerSpec; got {type(spec).__name__}."
+        )
     arrays = list(params)
     for i, p in enumerate(arrays):
         if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
-            raise ValueError(
+            raise InputTypeError(
                 f"`params[{i}]` must be a floating ndarray; got "
                 f"{getattr(p, 'dtype', type(p).__name__)}."
             )
     n = len(arrays)
 
-    def factors(
-        name: str, values: Sequence[float] | None, positive: bool
-    ) -> list[float]:
+    def factors(name: str, values: Sequence[float] | None, bound: Real) -> list[float]:
         if values is None:
             return [1.0] * n
-        out = [_check_real(f"{name}[{i}]", v) for i, v in enumerate(values)]
-        if len(out) != n:
-            raise ValueError(
+        values = list(values)
+        if len(values) != n:
+            raise InputValueError(
                 f"`{name}` must have one entry per parameter array ({n}); got "
-                f"{len(out)}."
+                f"{len(values)}."
             )
-        for i, v in enumerate(out):
-            if v < 0 or (positive and v == 0):
-                bound = "> 0" if positive else ">= 0"
-                raise ValueError(f"`{name}[{i}]` must be {bound}; got {v!r}.")
-        return out
+        return [check_param(f"{name}[{i}]", v, bound) for i, v in enumerate(values)]
 
-    lr_mult = factors("lr_multipliers", lr_multipliers, positive=True)
-    wd_mult = factors("weight_decay_multipliers", weight_decay_multipliers, False)
+    lr_mult = factors("lr_multipliers", lr_multipliers, _POSITIVE)
+    wd_mult = factors(
+        "weight_decay_multipliers", weight_decay_multipliers, _NON_NEGATIVE
+    )
     return Optimizer(
         spec,
         [p.shape for p in arrays],

@@ -2,7 +2,9 @@
 
 Every function here keeps the input's floating dtype (float32 in, float32 out; integers,
 booleans and Python numbers become float64). Lower-precision inputs are evaluated in float64
-and rounded once at the end. Object, string and complex input raises ``TypeError``.
+and rounded once at the end. Object, string and complex input raises
+:class:`~softlogit.InputTypeError` (a ``TypeError``); bad shapes, axes and values raise
+:class:`~softlogit.InputValueError` (a ``ValueError``).
 
 Accuracy, measured against 50-digit mpmath references on grids that cover
 [-1e308, 1e308] (log-spaced magnitudes of both signs, dense in [-800, 800], +-0, +-inf;
@@ -18,7 +20,9 @@ from typing import Literal
 
 import numpy as np
 
-from softlogit._typing import ArrayLike, Axis, FloatArray
+from softlogit._typing import ArrayLike, Axis, FloatArray, IntArray
+from softlogit._validation import Options, check_param
+from softlogit.errors import InputTypeError, InputValueError
 
 __all__ = [
     "binary_cross_entropy",
@@ -32,14 +36,168 @@ __all__ = [
 ]
 
 Reduction = Literal["mean", "sum", "none"]
+REDUCTIONS: tuple[str, ...] = ("mean", "sum", "none")
+
+# --------------------------------------------------------------------------------------
+# Kernels: the one implementation of each formula, for every module that evaluates it
+# (the public functions below, the losses, the experiment's networks and data). They
+# take floating arrays, keep their dtype, validate nothing and set no error state.
+# --------------------------------------------------------------------------------------
+
+# Up to this many columns, row maxima by a loop over the columns beat a reduction
+# along the short last axis; beyond it, the reduction is faster.
+_ROW_MAX_LOOP_COLUMNS = 12
 
 
-def _normalize_axis_index(axis: int, ndim: int) -> int:
-    if not -ndim <= axis < ndim:
-        raise ValueError(
-            f"`axis` {axis} is out of bounds for an array of dimension {ndim}."
+def _sigmoid_exp(
+    z: FloatArray, out: FloatArray | None = None
+) -> tuple[FloatArray, FloatArray]:
+    """``sigmoid(z)`` (written to ``out``, which may be ``z``) and ``e = exp(-|z|)``.
+
+    ``e <= 1`` never overflows: ``sigmoid(z) = 1 / (1 + e)`` for ``z >= 0`` and
+    ``e / (1 + e)`` for ``z < 0``. NaN propagates. Callers reuse ``e``.
+    """
+    e: FloatArray = np.asarray(np.abs(z))  # an array also for 0-d ``z``
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    # the numerator: max(e, 1) = 1 where z >= 0, max(e, 0) = e where z < 0
+    p: FloatArray = np.maximum(e, z >= 0, out=out)
+    p /= 1 + e
+    return p, e
+
+
+def _softplus(z: FloatArray, log1p_e: FloatArray | None = None) -> FloatArray:
+    """``softplus(z) = log(1 + e^z) = max(z, 0) + log1p(exp(-|z|))``.
+
+    Both terms are non-negative: no cancellation, no overflow. ``log1p_e`` is the
+    second term when the caller has it (``softplus(-z)`` shares it).
+    """
+    if log1p_e is None:
+        log1p_e = np.log1p(np.exp(-np.abs(z)))
+    out: FloatArray = np.maximum(z, 0) + log1p_e
+    return out
+
+
+def _binary_cross_entropy(
+    z: FloatArray, t: FloatArray, e: FloatArray | None = None
+) -> FloatArray:
+    """Per-element ``softplus(z) - t z`` for targets ``t`` in [0, 1].
+
+    Evaluated as ``(1 - t) softplus(z) + t softplus(-z)`` (equal because
+    ``softplus(z) - softplus(-z) = z``), a sum of non-negative terms without
+    cancellation; both softplus share ``log1p(e)``, ``e = exp(-|z|)`` (passed in when
+    the caller has it). At infinite ``z`` a zero weight times an infinite softplus
+    gives NaN: callers that admit infinite logits set those entries themselves.
+    """
+    a = np.log1p(np.exp(-np.abs(z)) if e is None else e)
+    out: FloatArray = (1 - t) * _softplus(z, a) + t * _softplus(-z, a)
+    return out
+
+
+def _row_max(z: FloatArray) -> FloatArray:
+    """Row maxima of a 2-D array, as a column of shape (n_rows, 1)."""
+    if z.shape[1] > _ROW_MAX_LOOP_COLUMNS:
+        out: FloatArray = np.max(z, axis=1, keepdims=True)
+        return out
+    m: FloatArray = z[:, :1].copy()
+    for j in range(1, z.shape[1]):
+        np.maximum(m, z[:, j : j + 1], out=m)
+    return m
+
+
+def _row_sum(z: FloatArray) -> FloatArray:
+    """Row sums of a 2-D array, as a column: one BLAS matrix-vector product."""
+    out: FloatArray = (z @ np.ones(z.shape[1], dtype=z.dtype))[:, None]
+    return out
+
+
+def _softmax_rows(
+    z: FloatArray, *, out: FloatArray | None = None, zero_logit: bool = False
+) -> FloatArray:
+    """Softmax along the rows of ``z`` (n_rows, n_classes), shifted by the row maximum.
+
+    ``softmax(z) = softmax(z - m)``: with ``m`` the row maximum every ``exp(z - m)``
+    lies in (0, 1] and the row sum in [1, n_classes], so nothing overflows.
+    ``zero_logit=True`` gives the softmax of ``[0, z]`` without its first column (a
+    reference class whose logit is 0): then ``m = max(max_k z_k, 0)`` and the sum
+    includes ``exp(-m)``. The result is written to ``out`` (which may be ``z``).
+    """
+    m = _row_max(z)
+    if zero_logit:
+        np.maximum(m, 0, out=m)
+    e: FloatArray = np.subtract(z, m, out=out)
+    np.exp(e, out=e)
+    total = _row_sum(e)
+    if zero_logit:
+        total += np.exp(-m)
+    e /= total
+    return e
+
+
+def _softmax_parts(z: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """``d = z - m``, ``e = exp(d)`` and ``r = sum(e) - 1`` of logits (n_rows, n_classes).
+
+    ``m`` is the row maximum (as in :func:`_softmax_rows`); ``r`` (a column) is summed
+    from the non-maximal entries, plus 1 per further tied maximum, so that
+    ``logsumexp(z) = m + log1p(r)`` and ``-log softmax(z)_k = log1p(r) - d_k`` keep
+    their relative accuracy when ``r`` is tiny; ``softmax(z) = e / (1 + r)``.
+    """
+    d: FloatArray = z - _row_max(z)
+    e: FloatArray = np.exp(d)
+    at_max = d == 0
+    r = np.sum(np.where(at_max, 0, e), axis=1, keepdims=True)
+    r += np.sum(at_max, axis=1, keepdims=True) - 1
+    return d, e, r
+
+
+def _softmax_columns(zt: FloatArray, at: IntArray) -> FloatArray:
+    """Softmax of transposed logits, in place, and the cross-entropy at ``at``.
+
+    ``zt`` has shape (n_classes, n_samples), is C-contiguous and is overwritten by
+    the softmax of each column: in this layout every reduction over the classes is an
+    elementwise operation between contiguous rows. ``at`` holds one flat index into
+    ``zt`` per column, ``label * n_samples + column``. Returns, per column,
+    ``-log softmax(z)_label = log(s) - d_label`` with ``d = z - m`` (``m`` the column
+    maximum) and ``s = sum(exp(d))``: to an absolute error of about one ulp of 1
+    (what a sum of losses resolves anyway), but a loss below 1e-16 is not resolved.
+    """
+    flat = zt.reshape(-1)  # a view: zt is C-contiguous
+    zt -= zt.max(axis=0)
+    d_at = flat[at]
+    np.exp(zt, out=zt)
+    s = zt.sum(axis=0)
+    nll: FloatArray = np.log(s)
+    nll -= d_at
+    zt *= np.reciprocal(s)
+    return nll
+
+
+# --------------------------------------------------------------------------------------
+# Argument handling of the public functions
+# --------------------------------------------------------------------------------------
+
+
+def _normalize_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
+    """The axes ``axis`` names, each in ``[0, ndim)`` (``None``: all of them)."""
+    items = (axis if isinstance(axis, tuple) else (axis,)) if axis is not None else ()
+    if any(
+        isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer))
+        for a in items
+    ):
+        raise InputTypeError(
+            f"`axis` must be an integer, a tuple of integers or None; got {axis!r}."
         )
-    return axis % ndim
+    if axis is None or ndim == 0:
+        return tuple(range(ndim))
+    for a in items:
+        if not -ndim <= a < ndim:
+            raise InputValueError(
+                f"`axis` {a} is out of bounds for an array of dimension {ndim}."
+            )
+    axes = tuple(int(a) % ndim for a in items)
+    if len(set(axes)) != len(axes):
+        raise InputValueError(f"`axis` has repeated entries; got {axis!r}.")
+    return axes
 
 
 def _as_float(x: ArrayLike, name: str) -> tuple[FloatArray, np.dtype[np.floating]]:
@@ -51,7 +209,7 @@ def _as_float(x: ArrayLike, name: str) -> tuple[FloatArray, np.dtype[np.floating
     elif kind in "biu":
         out_dtype = np.dtype(np.float64)
     else:
-        raise TypeError(
+        raise InputTypeError(
             f"`{name}` must be a real numeric array; got dtype {arr.dtype} "
             f"({'complex' if kind == 'c' else 'non-numeric'})."
         )
@@ -93,9 +251,7 @@ def sigmoid(x: ArrayLike) -> FloatArray:
     array([0. , 0.5, 1. ])
     """
     z, dtype = _as_float(x, "x")
-    e = np.exp(-np.abs(z))
-    # 1/(1+e^-x) for x >= 0, e^x/(1+e^x) for x < 0: neither form overflows.
-    out = np.where(z >= 0, 1.0, e) / (1.0 + e)
+    out, _ = _sigmoid_exp(z)
     return _finish(np.where(np.isnan(z), z, out), dtype)
 
 
@@ -125,13 +281,8 @@ def softplus(x: ArrayLike) -> FloatArray:
     [0.0, 0.693147, 1000.0]
     """
     z, dtype = _as_float(x, "x")
-    return _finish(_softplus64(z), dtype)
-
-
-def _softplus64(z: FloatArray) -> FloatArray:
-    # softplus(x) = logaddexp(x, 0) = max(x, 0) + log1p(exp(-|x|))
-    with np.errstate(invalid="ignore"):
-        return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
+    # softplus(x) = logaddexp(x, 0)
+    return _finish(_softplus(z), dtype)
 
 
 def log_sigmoid(x: ArrayLike) -> FloatArray:
@@ -159,44 +310,37 @@ def log_sigmoid(x: ArrayLike) -> FloatArray:
     """
     z, dtype = _as_float(x, "x")
     # log(sigmoid(x)) = -log(1 + exp(-x)) = -softplus(-x)
-    return _finish(-_softplus64(-z), dtype)
+    return _finish(-_softplus(-z), dtype)
 
 
-def _moveaxes(z: FloatArray, axis: Axis) -> tuple[FloatArray, tuple[int, ...]]:
-    """Move the reduction axes of ``z`` last and flatten them into one.
+class _Moved:
+    """``z`` with its reduction axes moved last and flattened into one (``flat``).
 
-    Returns the reshaped array and the shape that the moved array had before flattening.
+    A 0-d ``z`` becomes one element to reduce; its ``axis`` is only type-checked.
     """
-    if z.ndim == 0:
-        return z.reshape(1), (1,)
-    if axis is None:
-        axes = tuple(range(z.ndim))
-    elif isinstance(axis, tuple):
-        axes = tuple(_normalize_axis_index(a, z.ndim) for a in axis)
-    else:
-        axes = (_normalize_axis_index(axis, z.ndim),)
-    if len(set(axes)) != len(axes):
-        raise ValueError(f"`axis` has repeated entries; got {axis!r}.")
-    rest = tuple(a for a in range(z.ndim) if a not in axes)
-    moved = np.transpose(z, rest + axes)
-    shape = moved.shape
-    n_reduce = int(np.prod([z.shape[a] for a in axes], dtype=np.int64))
-    return moved.reshape((*shape[: len(rest)], n_reduce)), shape
 
+    def __init__(self, z: FloatArray, axis: Axis) -> None:
+        self.z = z
+        self.axes = _normalize_axes(axis, z.ndim)
+        rest = tuple(a for a in range(z.ndim) if a not in self.axes)
+        self.order = rest + self.axes
+        moved = np.transpose(z, self.order)
+        self.moved_shape = moved.shape
+        n_reduce = int(np.prod([z.shape[a] for a in self.axes], dtype=np.int64))
+        self.flat = moved.reshape((*moved.shape[: len(rest)], n_reduce))
 
-def _restore(
-    v: FloatArray, z: FloatArray, axis: Axis, moved_shape: tuple[int, ...]
-) -> FloatArray:
-    """Undo :func:`_moveaxes` for an array ``v`` shaped like the flattened one."""
-    if z.ndim == 0:
-        return v.reshape(())
-    if axis is None:
-        return v.reshape(z.shape)
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    axes = tuple(a % z.ndim for a in axes)
-    rest = tuple(a for a in range(z.ndim) if a not in axes)
-    v = v.reshape(moved_shape)
-    return np.transpose(v, np.argsort(rest + axes))
+    def restore(self, v: FloatArray) -> FloatArray:
+        """Undo the move for an array ``v`` shaped like ``flat``."""
+        return np.transpose(v.reshape(self.moved_shape), np.argsort(self.order))
+
+    def reduced(self, v: FloatArray, keepdims: bool) -> FloatArray:
+        """A reduction ``v`` of ``flat`` over its last axis, in the shape of ``z``'s."""
+        shape = self.z.shape
+        if keepdims:
+            return v.reshape(
+                tuple(1 if i in self.axes else s for i, s in enumerate(shape))
+            )
+        return v.reshape(tuple(s for i, s in enumerate(shape) if i not in self.axes))
 
 
 # --------------------------------------------------------------------------------------
@@ -422,8 +566,8 @@ def logsumexp(x: ArrayLike, axis: Axis = -1, *, keepdims: bool = False) -> Float
     the log-sum-exp of log-probabilities, which is close to 0), those rows are
     recomputed in double-double arithmetic: the absolute error is then about
     :math:`2^{-100}\max(|m|, \log1p(\cdot))`, so the result is within a few ulp
-    wherever it is at least :math:`2^{-48}` of that scale. This slower path (tens of
-    times the cost per row) runs only for the rows that need it.
+    wherever it is at least :math:`2^{-48}` of that scale. This slower path runs only
+    for the rows that need it.
 
     Measured worst error against 50-digit references: 2 ulp in float64, correctly
     rounded in float32 (``python -m benchmarks.accuracy``).
@@ -446,7 +590,8 @@ def logsumexp(x: ArrayLike, axis: Axis = -1, *, keepdims: bool = False) -> Float
     -0.006852819440054646
     """
     z, dtype = _as_float(x, "x")
-    flat, _ = _moveaxes(z, axis)
+    moved = _Moved(z, axis)
+    flat = moved.flat
     parts = _LSEParts(flat)
     with np.errstate(invalid="ignore"):
         out = np.where(parts.finite_m, parts.m + parts.log1p_rest, parts.m)
@@ -460,24 +605,7 @@ def logsumexp(x: ArrayLike, axis: Axis = -1, *, keepdims: bool = False) -> Float
     out = out[..., 0]
     if np.any(cancels):
         out[cancels] = _logsumexp_dd(flat[cancels])
-    if z.ndim:
-        axes = _axes_set(axis, z.ndim)
-        kept = tuple(s for i, s in enumerate(z.shape) if i not in axes)
-        out = out.reshape(kept)
-        if keepdims:
-            out = out.reshape(
-                tuple(1 if i in axes else s for i, s in enumerate(z.shape))
-            )
-    else:
-        out = out.reshape(())
-    return _finish(out, dtype)
-
-
-def _axes_set(axis: Axis, ndim: int) -> set[int]:
-    if axis is None:
-        return set(range(ndim))
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    return {a % ndim for a in axes}
+    return _finish(moved.reduced(out, keepdims), dtype)
 
 
 def _select_rows(p: _LSEParts, finite: FloatArray, inf_row: FloatArray) -> FloatArray:
@@ -488,7 +616,8 @@ def _select_rows(p: _LSEParts, finite: FloatArray, inf_row: FloatArray) -> Float
 
 
 def _log_softmax64(z: FloatArray, axis: Axis) -> FloatArray:
-    flat, moved_shape = _moveaxes(z, axis)
+    moved = _Moved(z, axis)
+    flat = moved.flat
     p = _LSEParts(flat)
     with np.errstate(invalid="ignore"):
         # log softmax = (x - m) - log1p(rest): x - m <= 0 and log1p(rest) >= 0, so the
@@ -499,7 +628,7 @@ def _log_softmax64(z: FloatArray, axis: Axis) -> FloatArray:
         count = np.sum(pos_inf, axis=-1, keepdims=True)
         inf_row = np.where(pos_inf, -np.log(np.maximum(count, 1)), -np.inf)
         out = _select_rows(p, finite, inf_row)
-    return _restore(out, z, axis, moved_shape)
+    return moved.restore(out)
 
 
 def log_softmax(x: ArrayLike, axis: Axis = -1) -> FloatArray:
@@ -564,7 +693,8 @@ def softmax(x: ArrayLike, axis: Axis = -1) -> FloatArray:
     array([0.5, 0.5])
     """
     z, dtype = _as_float(x, "x")
-    flat, moved_shape = _moveaxes(z, axis)
+    moved = _Moved(z, axis)
+    flat = moved.flat
     p = _LSEParts(flat)
     with np.errstate(invalid="ignore"):
         # e^(x_k - m) / (1 + sum over the non-maximal entries)
@@ -573,7 +703,7 @@ def softmax(x: ArrayLike, axis: Axis = -1) -> FloatArray:
         count = np.sum(pos_inf, axis=-1, keepdims=True)
         inf_row = pos_inf / np.maximum(count, 1)
         out = _select_rows(p, finite, inf_row)
-    return _finish(_restore(out, z, axis, moved_shape), dtype)
+    return _finish(moved.restore(out), dtype)
 
 
 def _reduce(
@@ -581,20 +711,17 @@ def _reduce(
     sample_weight: ArrayLike | None,
     reduction: Reduction,
 ) -> FloatArray:
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(
-            f"`reduction` must be one of 'mean', 'sum', 'none'; got {reduction!r}."
-        )
+    check_param("reduction", reduction, Options(REDUCTIONS))
     sw: FloatArray | None = None
     weighted = losses
     if sample_weight is not None:
         sw, _ = _as_float(sample_weight, "sample_weight")
         if sw.shape != losses.shape:
-            raise ValueError(
+            raise InputValueError(
                 f"`sample_weight` must have shape {losses.shape}; got shape {sw.shape}."
             )
         if not np.all(np.isfinite(sw) & (sw >= 0)):
-            raise ValueError(
+            raise InputValueError(
                 "`sample_weight` must be finite and non-negative; got "
                 f"{'NaN' if np.any(np.isnan(sw)) else 'values outside [0, inf)'}."
             )
@@ -609,7 +736,7 @@ def _reduce(
         return np.asarray(total)
     denom = np.sum(sw) if sw is not None else losses.size
     if denom == 0:
-        raise ValueError(
+        raise InputValueError(
             "`sample_weight` must have a positive sum for reduction='mean'; got sum 0."
             if sw is not None
             else "cannot take the mean loss of an empty batch; use reduction='sum'."
@@ -666,16 +793,16 @@ def binary_cross_entropy(
     z, dtype = _as_float(logits, "logits")
     t, _ = _as_float(y, "y")
     if t.shape != z.shape:
-        raise ValueError(
+        raise InputValueError(
             f"`y` must have the shape of `logits` {z.shape}; got {t.shape}."
         )
     if np.any((t < 0) | (t > 1)):
-        raise ValueError("`y` must lie in [0, 1]; got values outside it.")
+        raise InputValueError("`y` must lie in [0, 1]; got values outside it.")
     with np.errstate(invalid="ignore"):
-        # softplus(z) - y z = (1 - y) softplus(z) + y softplus(-z)
-        pos = np.where(t != 1.0, (1.0 - t) * _softplus64(z), 0.0)
-        neg = np.where(t != 0.0, t * _softplus64(-z), 0.0)
-        losses = np.where(np.isnan(z), np.nan, pos + neg)
+        losses = _binary_cross_entropy(z, t)
+        # At z = +inf with y = 1 (or -inf with y = 0) the loss is 0, the limit of
+        # softplus(z) - y z, where the formula multiplies an infinity by zero.
+        losses = np.where(np.isinf(z) & (t == (z > 0)), 0.0, losses)
     return _finish(_reduce(losses, sample_weight, reduction), dtype)
 
 
@@ -721,22 +848,22 @@ def softmax_cross_entropy(
     """
     z, dtype = _as_float(logits, "logits")
     if z.ndim == 0:
-        raise ValueError(
+        raise InputValueError(
             "`logits` must have a class axis (ndim >= 1); got a 0-d array."
         )
     n_classes = z.shape[-1]
     if n_classes == 0:
-        raise ValueError("`logits` must have at least one class; got 0.")
+        raise InputValueError("`logits` must have at least one class; got 0.")
     y_arr = np.asarray(y)
     if y_arr.dtype.kind not in "biuf":
-        raise TypeError(
+        raise InputTypeError(
             f"`y` must be numeric labels or probabilities; got {y_arr.dtype}."
         )
     logp = _log_softmax64(z, -1)
     if y_arr.shape == z.shape:
         t = y_arr.astype(np.float64)
         if not np.all(np.isfinite(t) & (t >= 0)):
-            raise ValueError(
+            raise InputValueError(
                 "`y` probabilities must be finite and non-negative; got "
                 f"{'NaN or inf' if not np.all(np.isfinite(t)) else 'negative'} values."
             )
@@ -756,16 +883,18 @@ def softmax_cross_entropy(
         if y_arr.dtype.kind == "f" and not np.all(
             np.isfinite(y_arr) & (y_arr == np.round(y_arr))
         ):
-            raise ValueError("`y` labels must be integers; got non-integer values.")
+            raise InputValueError(
+                "`y` labels must be integers; got non-integer values."
+            )
         labels = y_arr.astype(np.int64)
         if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-            raise ValueError(
+            raise InputValueError(
                 f"`y` labels must lie in [0, {n_classes - 1}]; got values in "
                 f"[{labels.min()}, {labels.max()}]."
             )
         losses = -np.take_along_axis(logp, labels[..., None], axis=-1)[..., 0]
     else:
-        raise ValueError(
+        raise InputValueError(
             f"`y` must have shape {z.shape[:-1]} (labels) or {z.shape} "
             f"(probabilities); got {y_arr.shape}."
         )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from softlogit._special import _softmax_rows
 from softlogit._typing import FloatArray, IntArray
 from softlogit.experiment._result import DataInfo
 from softlogit.experiment._spec import DataSpec
@@ -96,9 +97,8 @@ def _builtin(
 ) -> tuple[FloatArray, np.ndarray, tuple[str, ...], tuple[str, ...]]:
     """A scikit-learn toy data set, read from the files scikit-learn ships.
 
-    Reading the CSV directly avoids importing scikit-learn (seconds on a busy
-    machine); the values, labels and names are those of ``sklearn.datasets.load_*``
-    (a test checks it).
+    Reading the CSV directly avoids importing scikit-learn, which is slow; the values,
+    labels and names are those of ``sklearn.datasets.load_*`` (a test checks it).
     """
     import gzip
     import importlib.util
@@ -133,9 +133,7 @@ def _synthetic(
     X = rng.standard_normal((n, p))
     coef = rng.standard_normal((k, p)) * (2.0 / np.sqrt(p))
     logits = X @ coef.T
-    logits -= logits.max(axis=1, keepdims=True)
-    prob = np.exp(logits)
-    prob /= prob.sum(axis=1, keepdims=True)
+    prob = _softmax_rows(logits, out=logits)
     u = rng.random(n)[:, None]
     y = np.minimum((u > np.cumsum(prob, axis=1)).sum(axis=1), k - 1)
     # every class present at least twice, so that a stratified split exists: move

@@ -43,7 +43,12 @@ from softlogit.experiment._engine_common import (
     framework_activation,
     train_and_record,
 )
-from softlogit.experiment._networks import NetworkDef, param_names
+from softlogit.experiment._networks import (
+    NetworkDef,
+    head_logits,
+    param_factors,
+    param_names,
+)
 from softlogit.experiment._result import Trajectory
 from softlogit.experiment._spec import ExperimentSpec
 
@@ -116,7 +121,7 @@ def _compiled_step(
     loss_of: Callable[[Any, Any], Any],
     logits_of: Callable[[Any], Any],
 ) -> Callable[[Any, Any], Any]:
-    """One training step as a ``tf.function`` (eager Keras steps are ~20x slower)."""
+    """One training step, compiled as a ``tf.function`` (eager Keras steps are slow)."""
     for group, opt, _ in groups:
         opt.build(group)
 
@@ -141,6 +146,58 @@ def _compiled_step(
     return step  # type: ignore[no-any-return]
 
 
+def _optimizer_groups(
+    keras: Any, spec: ExperimentSpec, net: NetworkDef, variables: list[Any]
+) -> list[tuple[list[Any], Any, float]]:
+    """``(variables, optimizer, weight decay)`` per group: the base (if any), the head.
+
+    Keras takes one learning rate and decay per optimizer, so each group of arrays
+    with equal factors (:func:`param_factors`) gets its own.
+    """
+    tr = spec.training
+    factors = param_factors(net, tr, len(variables))
+    n_base = len(variables) - 2
+    groups = []
+    for start, stop in ((0, n_base), (n_base, len(variables))):
+        if stop > start:
+            lr = tr.lr * factors.lr[start]
+            wd = tr.weight_decay * factors.weight_decay[start]
+            groups.append((variables[start:stop], _optimizer(keras, spec, lr, wd), wd))
+    return groups
+
+
+def _head_functions(
+    keras: Any, head: str, dtype: str
+) -> tuple[Callable[[Any, Any], Any], Callable[[Any], np.ndarray]]:
+    """The mean loss ``loss_of(logits, labels)`` and ``proba_of(logits)`` of a head."""
+    ops = keras.ops
+
+    def prepend_zero(z: Any) -> Any:
+        return ops.concatenate([ops.zeros_like(z[:, :1]), z], axis=1)
+
+    def loss_of(z: Any, labels: Any) -> Any:
+        labels = ops.convert_to_tensor(labels)
+        binary, v = head_logits(head, z, prepend_zero)
+        if binary:
+            target = ops.cast(labels, dtype)
+            return ops.mean(
+                keras.losses.binary_crossentropy(
+                    target[:, None], v[:, None], from_logits=True
+                )
+            )
+        return ops.mean(
+            keras.losses.sparse_categorical_crossentropy(labels, v, from_logits=True)
+        )
+
+    def proba_of(z: Any) -> np.ndarray:
+        binary, v = head_logits(head, z, prepend_zero)
+        if binary:
+            return np.asarray(ops.stack([ops.sigmoid(-v), ops.sigmoid(v)], axis=1))
+        return np.asarray(ops.softmax(v, axis=1))
+
+    return loss_of, proba_of
+
+
 def _train(
     keras: Any,
     tf: Any,
@@ -156,7 +213,6 @@ def _train(
     tr = spec.training
     np_dtype = np.dtype(tr.dtype)
     act = framework_activation(ops, spec.model.activation)
-    head = net.head
     names = param_names(len(init) // 2 - 1)
     variables = [
         keras.Variable(
@@ -165,20 +221,9 @@ def _train(
         for p, n in zip(init, names, strict=True)
     ]
     n_base = len(variables) - 2
-    base_lr = tr.lr * tr.base_lr_multiplier
-    head_lr = tr.lr * tr.head_lr_multiplier * net.head_lr_multiplier
-    head_wd = tr.weight_decay * net.head_weight_decay_multiplier
-    groups = [(variables[n_base:], _optimizer(keras, spec, head_lr, head_wd), head_wd)]
-    if n_base:
-        groups.insert(
-            0,
-            (
-                variables[:n_base],
-                _optimizer(keras, spec, base_lr, tr.weight_decay),
-                tr.weight_decay,
-            ),
-        )
+    groups = _optimizer_groups(keras, spec, net, variables)
     coupled = not tr.decoupled and tr.weight_decay > 0
+    loss_of, proba_of = _head_functions(keras, net.head, tr.dtype)
 
     X = tf.constant(np.ascontiguousarray(data.X_train, dtype=np_dtype))
     Xt = tf.constant(np.ascontiguousarray(data.X_test, dtype=np_dtype))
@@ -192,33 +237,6 @@ def _train(
                 ops.matmul(a, ops.transpose(variables[2 * i])) + variables[2 * i + 1]
             )
         return ops.matmul(a, ops.transpose(variables[-2])) + variables[-1]
-
-    def full_logits(z: Any) -> Any:
-        if head == "reference":
-            return ops.concatenate([ops.zeros_like(z[:, :1]), z], axis=1)
-        return z
-
-    def loss_of(z: Any, labels: Any) -> Any:
-        labels = ops.convert_to_tensor(labels)
-        if head in ("difference", "sigmoid"):
-            d = z[:, 1] - z[:, 0] if head == "difference" else z[:, 0]
-            target = ops.cast(labels, tr.dtype)
-            return ops.mean(
-                keras.losses.binary_crossentropy(
-                    target[:, None], d[:, None], from_logits=True
-                )
-            )
-        return ops.mean(
-            keras.losses.sparse_categorical_crossentropy(
-                labels, full_logits(z), from_logits=True
-            )
-        )
-
-    def proba_of(z: Any) -> np.ndarray:
-        if head in ("difference", "sigmoid"):
-            d = z[:, 1] - z[:, 0] if head == "difference" else z[:, 0]
-            return np.asarray(ops.stack([ops.sigmoid(-d), ops.sigmoid(d)], axis=1))
-        return np.asarray(ops.softmax(full_logits(z), axis=1))
 
     def snapshot() -> Snapshot:
         z = logits_of(X)

@@ -27,6 +27,7 @@ from softlogit.experiment._networks import (
     forward,
     logit_grad,
     loss_and_proba,
+    param_factors,
 )
 from softlogit.experiment._result import Trajectory
 from softlogit.experiment._spec import ExperimentSpec
@@ -95,13 +96,8 @@ def train_numpy(
     head = net.head
     params = [np.array(p, dtype=dtype, copy=True) for p in init]
     grads = [np.empty_like(p) for p in params]
-    n_head = 2
-    n_base = len(params) - n_head
-    lr_mult = [tr.base_lr_multiplier] * n_base + [
-        tr.head_lr_multiplier * net.head_lr_multiplier
-    ] * n_head
-    wd_mult = [1.0] * n_base + [net.head_weight_decay_multiplier] * n_head
-    opt = make_optimizer(tr.optimizer_spec(), params, lr_mult, wd_mult)
+    factors = param_factors(net, tr, len(params))
+    opt = make_optimizer(tr.optimizer_spec(), params, *factors)
 
     X = data.X_train.astype(dtype, copy=False)
     Xt = data.X_test.astype(dtype, copy=False)

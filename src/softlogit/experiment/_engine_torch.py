@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -32,9 +32,9 @@ from softlogit.experiment._engine_common import (
     framework_activation,
     train_and_record,
 )
-from softlogit.experiment._networks import NetworkDef
+from softlogit.experiment._networks import NetworkDef, head_logits, param_factors
 from softlogit.experiment._result import Trajectory
-from softlogit.experiment._spec import ExperimentSpec
+from softlogit.experiment._spec import ExperimentSpec, TrainingSpec
 
 __all__ = ["train_torch"]
 
@@ -74,6 +74,65 @@ def train_torch(
         torch.set_num_threads(threads)
 
 
+def _optimizer(
+    torch: Any, tr: TrainingSpec, params: list[Any], lrs: list[float], wds: list[float]
+) -> Any:
+    """``torch.optim`` for ``tr``, one parameter group per array.
+
+    Decoupled decay for the SGD family is left to the caller (PyTorch has none):
+    those groups get ``weight_decay=0``.
+    """
+    manual_decay = _manual_decay(tr)
+    groups = [
+        {"params": [p], "lr": lr, "weight_decay": 0.0 if manual_decay else wd}
+        for p, lr, wd in zip(params, lrs, wds, strict=True)
+    ]
+    if tr.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=tr.lr)
+    if tr.optimizer in ("momentum", "nesterov"):
+        return torch.optim.SGD(
+            groups, lr=tr.lr, momentum=tr.momentum, nesterov=tr.optimizer == "nesterov"
+        )
+    if tr.optimizer == "adam":
+        return torch.optim.Adam(
+            groups,
+            lr=tr.lr,
+            betas=(tr.beta1, tr.beta2),
+            eps=tr.eps,
+            decoupled_weight_decay=tr.decoupled,
+        )
+    return torch.optim.AdamW(groups, lr=tr.lr, betas=(tr.beta1, tr.beta2), eps=tr.eps)
+
+
+def _manual_decay(tr: TrainingSpec) -> bool:
+    """Whether decoupled decay is applied by hand (the SGD family)."""
+    return tr.decoupled and tr.optimizer in ("sgd", "momentum", "nesterov")
+
+
+def _head_functions(
+    torch: Any, head: str, dtype: Any
+) -> tuple[Callable[[Any, Any], Any], Callable[[Any], Any]]:
+    """The mean loss ``loss_of(logits, labels)`` and ``proba_of(logits)`` of a head."""
+    F = torch.nn.functional
+
+    def prepend_zero(z: Any) -> Any:
+        return torch.cat([torch.zeros_like(z[:, :1]), z], dim=1)
+
+    def loss_of(z: Any, labels: Any) -> Any:
+        binary, v = head_logits(head, z, prepend_zero)
+        if binary:
+            return F.binary_cross_entropy_with_logits(v, labels.to(dtype))
+        return F.cross_entropy(v, labels)
+
+    def proba_of(z: Any) -> Any:
+        binary, v = head_logits(head, z, prepend_zero)
+        if binary:
+            return torch.stack([torch.sigmoid(-v), torch.sigmoid(v)], dim=1)
+        return torch.softmax(v, dim=1)
+
+    return loss_of, proba_of
+
+
 def _train(
     torch: Any,
     net: NetworkDef,
@@ -83,46 +142,22 @@ def _train(
     batches: list[IntArray] | None,
     progress: ProgressCallback | None,
 ) -> Trajectory:
-    F = torch.nn.functional
     t0 = time.perf_counter()
     tr = spec.training
     dtype = {"float64": torch.float64, "float32": torch.float32}[tr.dtype]
     np_dtype = np.dtype(tr.dtype)
     act = framework_activation(torch, spec.model.activation)
-    head = net.head
     params = [
         torch.tensor(np.array(p, dtype=np_dtype), dtype=dtype, requires_grad=True)
         for p in init
     ]
     n_base = len(params) - 2
-    head_lr = tr.head_lr_multiplier * net.head_lr_multiplier
-    lrs = [tr.lr * tr.base_lr_multiplier] * n_base + [tr.lr * head_lr] * 2
-    wds = [tr.weight_decay] * n_base + [
-        tr.weight_decay * net.head_weight_decay_multiplier
-    ] * 2
-    manual_decay = tr.decoupled and tr.optimizer in ("sgd", "momentum", "nesterov")
-    groups = [
-        {"params": [p], "lr": lr, "weight_decay": 0.0 if manual_decay else wd}
-        for p, lr, wd in zip(params, lrs, wds, strict=True)
-    ]
-    if tr.optimizer == "sgd":
-        opt = torch.optim.SGD(groups, lr=tr.lr)
-    elif tr.optimizer in ("momentum", "nesterov"):
-        opt = torch.optim.SGD(
-            groups, lr=tr.lr, momentum=tr.momentum, nesterov=tr.optimizer == "nesterov"
-        )
-    elif tr.optimizer == "adam":
-        opt = torch.optim.Adam(
-            groups,
-            lr=tr.lr,
-            betas=(tr.beta1, tr.beta2),
-            eps=tr.eps,
-            decoupled_weight_decay=tr.decoupled,
-        )
-    else:
-        opt = torch.optim.AdamW(
-            groups, lr=tr.lr, betas=(tr.beta1, tr.beta2), eps=tr.eps
-        )
+    factors = param_factors(net, tr, len(params))
+    lrs = [tr.lr * f for f in factors.lr]
+    wds = [tr.weight_decay * f for f in factors.weight_decay]
+    opt = _optimizer(torch, tr, params, lrs, wds)
+    manual_decay = _manual_decay(tr)
+    loss_of, proba_of = _head_functions(torch, net.head, dtype)
 
     X = torch.from_numpy(np.ascontiguousarray(data.X_train, dtype=np_dtype))
     Xt = torch.from_numpy(np.ascontiguousarray(data.X_test, dtype=np_dtype))
@@ -134,25 +169,6 @@ def _train(
         for i in range(n_base // 2):
             a = act(a @ params[2 * i].T + params[2 * i + 1])
         return a @ params[-2].T + params[-1]
-
-    def loss_of(z: Any, labels: Any) -> Any:
-        if head == "difference":
-            return F.binary_cross_entropy_with_logits(
-                z[:, 1] - z[:, 0], labels.to(dtype)
-            )
-        if head == "sigmoid":
-            return F.binary_cross_entropy_with_logits(z[:, 0], labels.to(dtype))
-        if head == "reference":
-            z = torch.cat([torch.zeros_like(z[:, :1]), z], dim=1)
-        return F.cross_entropy(z, labels)
-
-    def proba_of(z: Any) -> Any:
-        if head in ("difference", "sigmoid"):
-            d = z[:, 1] - z[:, 0] if head == "difference" else z[:, 0]
-            return torch.stack([torch.sigmoid(-d), torch.sigmoid(d)], dim=1)
-        if head == "reference":
-            z = torch.cat([torch.zeros_like(z[:, :1]), z], dim=1)
-        return torch.softmax(z, dim=1)
 
     def snapshot() -> Snapshot:
         with torch.no_grad():

@@ -26,20 +26,35 @@ the mean cross-entropy over the batch, computed from logits.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from softlogit._special import (
+    _sigmoid_exp,
+    _softmax_rows,
+    binary_cross_entropy,
+    log_softmax,
+    sigmoid,
+)
 from softlogit._typing import FloatArray, IntArray
+
+if TYPE_CHECKING:
+    from softlogit.experiment._spec import TrainingSpec
 
 __all__ = [
     "NetworkDef",
+    "ParamFactors",
     "backward",
     "forward",
+    "head_logits",
     "head_units",
     "init_params",
     "loss_and_proba",
     "network_def",
+    "param_factors",
     "param_names",
 ]
 
@@ -133,6 +148,41 @@ def param_names(n_hidden_layers: int) -> list[str]:
     return [*names, "head.weight", "head.bias"]
 
 
+class ParamFactors(NamedTuple):
+    """Per-parameter factors on the learning rate and the weight decay."""
+
+    lr: tuple[float, ...]
+    weight_decay: tuple[float, ...]
+
+
+def param_factors(
+    net: NetworkDef, training: TrainingSpec, n_params: int
+) -> ParamFactors:
+    """The learning-rate and weight-decay factors of a network's ``n_params`` arrays.
+
+    In the order of :func:`param_names`: the base's ``n_params - 2`` arrays take
+    ``training.base_lr_multiplier`` and decay factor 1; the head's weight and bias
+    take ``training.head_lr_multiplier * net.head_lr_multiplier`` and
+    ``net.head_weight_decay_multiplier``. Array ``i`` trains with the learning rate
+    ``training.lr * lr[i]`` and the weight decay ``training.weight_decay *
+    weight_decay[i]``; ``n_params=2`` gives the head's factors alone. Every engine
+    takes its rates from here.
+
+    Examples
+    --------
+    >>> from softlogit.experiment._networks import network_def, param_factors
+    >>> from softlogit.experiment._spec import TrainingSpec
+    >>> param_factors(network_def("1c", 2), TrainingSpec(), 4)
+    ParamFactors(lr=(1.0, 1.0, 2.0, 2.0), weight_decay=(1.0, 1.0, 0.5, 0.5))
+    """
+    n_base = n_params - 2
+    head_lr = training.head_lr_multiplier * net.head_lr_multiplier
+    return ParamFactors(
+        lr=(training.base_lr_multiplier,) * n_base + (head_lr,) * 2,
+        weight_decay=(1.0,) * n_base + (net.head_weight_decay_multiplier,) * 2,
+    )
+
+
 def init_params(
     n_features: int,
     hidden: tuple[int, ...],
@@ -196,12 +246,7 @@ def _activate(name: str, z: FloatArray) -> FloatArray:
     if name == "relu":
         return np.maximum(z, 0, out=z)
     if name == "sigmoid":
-        # 1 / (1 + exp(-z)); exp overflow to inf gives the correct limit 0
-        with np.errstate(over="ignore"):
-            np.negative(z, out=z)
-            np.exp(z, out=z)
-            z += 1
-            return np.reciprocal(z, out=z)
+        return _sigmoid_exp(z, out=z)[0]
     return z
 
 
@@ -244,67 +289,25 @@ def logit_grad(head: str, logits: FloatArray, target: FloatArray) -> FloatArray:
     n = logits.shape[0]
     if head == "difference":
         # P(y=1) = sigmoid(d), d = z2 - z1; dL/dd = sigmoid(d) - y, dL/dz1 = -dL/dd
-        r = _sigmoid(logits[:, 1] - logits[:, 0])
+        r, _ = _sigmoid_exp(logits[:, 1] - logits[:, 0])
         r -= target
         r /= n
         return np.stack([-r, r], axis=1)
     if head == "sigmoid":
-        r = _sigmoid(logits[:, 0])
+        r, _ = _sigmoid_exp(logits[:, 0])
         r -= target
         r /= n
         return r[:, None]
     if head == "softmax":
-        p = _softmax(logits)
+        p = _softmax_rows(logits)
         p -= target
         p /= n
         return p
     # reference: logits of all K classes are (0, z); dL/dz_k = p_k - y_k for k >= 1
-    p = _softmax_reference(logits)
+    p = _softmax_rows(logits, zero_logit=True)
     p -= target[:, 1:]
     p /= n
     return p
-
-
-def _sigmoid(d: FloatArray) -> FloatArray:
-    # sigmoid(d) = 1/(1 + e^-d) for d >= 0 and e^d/(1 + e^d) for d < 0: no overflow
-    e = np.exp(-np.abs(d))
-    out = np.where(d >= 0, 1, e)
-    out /= 1 + e
-    return out
-
-
-def _row_max(z: FloatArray) -> FloatArray:
-    """Row maxima as a column, (n, 1).
-
-    A loop over the few class columns with ``np.maximum`` is ~10x faster than
-    ``z.max(axis=1)`` on a tall, narrow array.
-    """
-    m = z[:, :1].copy()
-    for j in range(1, z.shape[1]):
-        np.maximum(m, z[:, j : j + 1], out=m)
-    return m
-
-
-def _row_sum(z: FloatArray) -> FloatArray:
-    """Row sums as a column, (n, 1), by a BLAS matrix-vector product."""
-    out: FloatArray = (z @ np.ones(z.shape[1], dtype=z.dtype))[:, None]
-    return out
-
-
-def _softmax(z: FloatArray) -> FloatArray:
-    # softmax is shift invariant: subtract the row maximum so exp never overflows
-    e: FloatArray = z - _row_max(z)
-    np.exp(e, out=e)
-    e /= _row_sum(e)
-    return e
-
-
-def _softmax_reference(z: FloatArray) -> FloatArray:
-    """Softmax of (0, z) without the class-0 column."""
-    m = np.maximum(_row_max(z), 0)
-    e: FloatArray = np.exp(z - m)
-    e /= np.exp(-m) + _row_sum(e)
-    return e
 
 
 def backward(
@@ -332,6 +335,30 @@ def backward(
             da = dz @ params[2 * i]
 
 
+def head_logits(
+    head: str, z: Any, prepend_zero: Callable[[Any], Any]
+) -> tuple[bool, Any]:
+    """What the outputs ``z`` (n, units) of a head mean, for every engine.
+
+    ``(True, d)`` for the binary heads, with :math:`P(y = 1) = \\sigma(d)`:
+    ``d = z2 - z1`` (``'difference'``) or ``d = z`` (``'sigmoid'``). ``(False,
+    logits)`` for the others, with the logits of all classes: ``z`` itself
+    (``'softmax'``) or ``z`` after a zero column, the reference class's logit
+    (``'reference'``; ``prepend_zero(z)`` builds it in the engine's framework).
+    Works on NumPy arrays and framework tensors alike.
+    """
+    if head == "difference":
+        return True, z[:, 1] - z[:, 0]
+    if head == "sigmoid":
+        return True, z[:, 0]
+    return False, prepend_zero(z) if head == "reference" else z
+
+
+def _prepend_zero(z: FloatArray) -> FloatArray:
+    out: FloatArray = np.hstack([np.zeros((z.shape[0], 1), z.dtype), z])
+    return out
+
+
 def loss_and_proba(
     head: str, logits: FloatArray, y: IntArray
 ) -> tuple[float, FloatArray]:
@@ -341,17 +368,13 @@ def loss_and_proba(
     for the binary heads, the log-softmax for the others (loss
     :math:`-\\text{mean}\\log p_y`, probabilities :math:`\\exp\\log p`).
     """
-    from softlogit._special import binary_cross_entropy, log_softmax, sigmoid
-
-    if head in ("difference", "sigmoid"):
-        d = logits[:, 1] - logits[:, 0] if head == "difference" else logits[:, 0]
-        loss = float(binary_cross_entropy(d, y.astype(logits.dtype)))
+    binary, z = head_logits(head, logits, _prepend_zero)
+    if binary:
+        loss = float(binary_cross_entropy(z, y.astype(logits.dtype)))
         # P(y=0) = sigmoid(-d) exactly (not 1 - sigmoid(d), which loses digits)
-        proba = np.stack([sigmoid(-d), sigmoid(d)], axis=1)
+        proba = np.stack([sigmoid(-z), sigmoid(z)], axis=1)
         return loss, proba
-    if head == "reference":
-        logits = np.hstack([np.zeros((logits.shape[0], 1), logits.dtype), logits])
     # one stable log-softmax gives both: loss = -mean log p_y, proba = exp(log p)
-    logp = log_softmax(logits, axis=1)
+    logp = log_softmax(z, axis=1)
     loss = -float(np.mean(np.take_along_axis(logp, y[:, None], axis=1)))
     return loss, np.exp(logp)
