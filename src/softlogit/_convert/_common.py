@@ -28,6 +28,7 @@ __all__ = [
     "HeadConversion",
     "Kind",
     "Output",
+    "VerificationError",
     "check_agreement",
     "check_options",
     "default_tolerance",
@@ -54,6 +55,10 @@ SUPPORTED_TORCH = (
 # The verification tolerances of the issue: the largest difference of the
 # positive-class probabilities a conversion may show in each floating-point type.
 _TOLERANCES = {"float64": 1e-12, "float32": 1e-6, "float16": 1e-2, "bfloat16": 1e-2}
+
+
+class VerificationError(InputValueError):
+    """The converted model's probabilities differ from the original's on ``verify``."""
 
 
 @dataclass(frozen=True)
@@ -194,9 +199,9 @@ def check_agreement(
 
     Raises
     ------
-    InputValueError
+    VerificationError
         If the two disagree by more than ``tolerance``, or a probability is not
-        finite.
+        finite (an ``InputValueError``).
     """
     if before.shape != after.shape:  # pragma: no cover - converters ensure it
         raise InputValueError(
@@ -204,13 +209,13 @@ def check_agreement(
             "after the conversion."
         )
     if not (np.all(np.isfinite(before)) and np.all(np.isfinite(after))):
-        raise InputValueError(
+        raise VerificationError(
             "verification failed: the model returns non-finite probabilities on "
             "`verify`."
         )
     diff = float(np.max(np.abs(before - after))) if before.size else 0.0
     if not diff <= tolerance:
-        raise InputValueError(
+        raise VerificationError(
             f"verification failed: the converted model's probabilities differ from "
             f"the original's by up to {diff:.3g} (tolerance {tolerance:.1g}) on "
             f"`verify`. The parameters of the head {head!r} were converted with one "
