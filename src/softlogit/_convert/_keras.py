@@ -133,11 +133,14 @@ def _locate(keras: Any, model: Any, head: str | None) -> _Location:
     if not isinstance(last, keras.layers.Dense) or (
         act is not None and _activation_name(last) != "linear"
     ):
-        shown = type(model.layers[-1]).__name__
+        found = f"a {type(model.layers[-1]).__name__}"
+        if act is not None:
+            found = f"an Activation after {last.name!r}, a {type(last).__name__}"
+            if isinstance(last, keras.layers.Dense):
+                found += f" with activation {_activation_name(last)!r}"
         raise InputValueError(
-            f"the last layer {model.layers[-1].name!r} is a {shown}"
-            + ("" if act is None else f" after a {type(last).__name__}")
-            + f"; supported heads: {SUPPORTED_KERAS}."
+            f"the last layer {model.layers[-1].name!r} is {found}; supported heads: "
+            f"{SUPPORTED_KERAS}."
         )
     if head is not None and head not in {last.name, getattr(act, "name", None)}:
         raise InputValueError(
