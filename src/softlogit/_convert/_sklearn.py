@@ -179,7 +179,7 @@ def _params(est: Any, C: float) -> dict[str, Any]:
         "solver": _SOLVERS.get(str(est.solver), "auto"),
         "tol": float(est.tol),
         "max_iter": int(est.max_iter),
-        "warm_start": bool(est.warm_start),
+        "warm_start": bool(getattr(est, "warm_start", False)),
     }
 
 
