@@ -19,6 +19,7 @@ import os
 import pickle
 import tempfile
 import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,8 @@ def _load_keras(path: str) -> Any:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from softlogit._convert._keras import import_keras
 
+    if not zipfile.is_zipfile(path):
+        raise CLIError(f"MODEL {path!r} is not a Keras 3 model file (a .keras zip).")
     keras = import_keras()
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
@@ -107,8 +110,8 @@ def _load_keras(path: str) -> Any:
                 "layer by a registered layer and save again."
             ) from None
         raise CLIError(f"MODEL {path!r} is not a loadable Keras model: {exc}") from None
-    except (OSError, KeyError) as exc:
-        raise CLIError(f"MODEL {path!r} is not a Keras 3 model file: {exc}") from None
+    except (KeyError, TypeError, OSError) as exc:  # no config.json, unknown classes
+        raise CLIError(f"MODEL {path!r} is not a loadable Keras model: {exc}") from None
 
 
 def _load(path: str, fmt: str) -> Any:
@@ -151,7 +154,8 @@ def _verify_rows(path: str, model: Any) -> Any:
         ) from None
     if X.shape[0] == 0 or not np.all(np.isfinite(X)):
         raise CLIError(f"--verify {path!r} must hold rows of finite numbers.")
-    return X
+    # a model fitted on named columns is given them (scikit-learn checks names)
+    return X if names is None else pd.DataFrame(X, columns=frame.columns)
 
 
 # ------------------------------------------------------------------------ writing

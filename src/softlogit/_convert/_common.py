@@ -259,19 +259,11 @@ def head_factors(direction: Direction) -> tuple[float, float]:
     lr_factor, weight_decay_factor : tuple of float
         ``(2.0, 0.5)`` or ``(0.5, 2.0)`` (T5); their product is 1.
 
-    Raises
-    ------
-    InputValueError
-        If ``direction`` is unknown.
-
     Examples
     --------
     >>> head_factors("softmax_to_sigmoid")
     (2.0, 0.5)
     """
-    check_param(
-        "direction", direction, Options(("softmax_to_sigmoid", "sigmoid_to_softmax"))
-    )
     return (2.0, 0.5) if direction == "softmax_to_sigmoid" else (0.5, 2.0)
 
 

@@ -330,9 +330,10 @@ def _legacy_proba(est: Any, X: FloatArray) -> FloatArray:
 def _verify_estimators(
     result: HeadConversion, before: Any, after: Any, verify: Any, tol: float | None
 ) -> HeadConversion:
-    X = np.asarray(verify, dtype=np.float64)
+    # a DataFrame keeps its column names (the estimators check them)
+    X = verify if hasattr(verify, "columns") else np.asarray(verify, np.float64)
     if is_sklearn_logistic(before) and is_legacy_multinomial(before):
-        p_before = _legacy_proba(before, X)
+        p_before = _legacy_proba(before, np.asarray(X, dtype=np.float64))
     else:
         p_before = before.predict_proba(X)
     return verified(result, p_before[:, 1], after.predict_proba(X)[:, 1], tol)
