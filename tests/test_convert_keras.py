@@ -330,3 +330,26 @@ def test_verify_must_be_numeric() -> None:
     model = _seq(keras.layers.Dense(2, "softmax"))
     with pytest.raises(InputTypeError, match=r"`verify` must be a real numeric array"):
         sl.convert_head(model, to="sigmoid", verify=[["a", "b", "c"]])
+
+
+def test_the_keras_example_script(capsys: pytest.CaptureFixture[str]) -> None:
+    """examples/bring_your_own_model_keras.py (the README's Keras example) runs and
+    shows what it says: agreement with head_optimizer, drift without."""
+    import runpy
+    from pathlib import Path
+
+    script = (
+        Path(__file__).resolve().parents[1]
+        / "examples"
+        / "bring_your_own_model_keras.py"
+    )
+    floatx = keras.config.floatx()
+    try:
+        gaps = runpy.run_path(str(script))["main"]()
+    finally:
+        keras.config.set_floatx(floatx)
+    assert gaps["with head_optimizer"] <= 1e-10
+    assert gaps["plain optimizer"] > 1e-2
+    out = capsys.readouterr().out
+    assert "P(class 1) agrees to" in out
+    assert "with head_optimizer" in out
