@@ -25,24 +25,18 @@ import copy
 import csv
 import os
 import platform
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from benchmarks.engine_speed import _median_time
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def _median_ms(fn: Callable[[], object], repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
+    return 1e3 * _median_time(fn, repeats)[0]
 
 
 def _torch_rows(width: int, repeats: int) -> list[dict[str, Any]]:

@@ -343,11 +343,12 @@ def test_the_keras_example_script(capsys: pytest.CaptureFixture[str]) -> None:
         / "examples"
         / "bring_your_own_model_keras.py"
     )
-    floatx = keras.config.floatx()
+    floatx, policy = keras.config.floatx(), keras.config.dtype_policy()
     try:
         gaps = runpy.run_path(str(script))["main"]()
-    finally:
+    finally:  # the script switches Keras to float64
         keras.config.set_floatx(floatx)
+        keras.config.set_dtype_policy(policy)
     assert gaps["with head_optimizer"] <= 1e-10
     assert gaps["plain optimizer"] > 1e-2
     out = capsys.readouterr().out

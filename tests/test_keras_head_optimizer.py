@@ -41,10 +41,17 @@ OPTIMIZERS: dict[str, Callable[[], Any]] = {
 
 @pytest.fixture(autouse=True)
 def float64() -> Iterator[None]:
-    floatx = keras.config.floatx()
+    """Layers and optimizers in float64; both settings are restored.
+
+    Keras caches its default dtype policy when the first layer is made, so
+    ``set_floatx`` alone does not change the dtype of later layers.
+    """
+    floatx, policy = keras.config.floatx(), keras.config.dtype_policy()
     keras.config.set_floatx("float64")
+    keras.config.set_dtype_policy("float64")
     yield
     keras.config.set_floatx(floatx)
+    keras.config.set_dtype_policy(policy)
 
 
 def _data(seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from softlogit._convert._common import HeadConversion, check_options
+from softlogit._convert._common import HeadConversion, check_request
 from softlogit._convert._sklearn import from_sklearn, to_sklearn
 from softlogit.errors import InputTypeError
 
@@ -117,22 +117,16 @@ def convert_head(
     >>> sl.convert_head(done.model, to="softmax").model.weight.tolist()
     [[-1.0, -1.25], [1.0, 1.25]]
     """
-    kind, g, pos, t = check_options(to, gauge, positive, tol)
-    if head is not None and not isinstance(head, str):
-        raise InputTypeError(
-            f"`head` must be a string (a submodule path, key prefix or layer name) "
-            f"or None; got {type(head).__name__}."
-        )
-    options: dict[str, Any] = {"gauge": g, "positive": pos, "verify": verify, "tol": t}
+    req = check_request(to, head, gauge, positive, verify, tol)
     from softlogit._convert import _keras, _sklearn, _torch
     from softlogit._heads import SigmoidHead, SoftmaxHead
 
     if _torch.is_torch_module(model):
-        return _torch.convert_module(model, kind, head=head, **options)
+        return _torch.convert_module(model, req)
     if _torch.is_state_dict(model):
-        return _torch.convert_state_dict(model, kind, head=head, **options)
+        return _torch.convert_state_dict(model, req)
     if _keras.is_keras_model(model):
-        return _keras.convert_keras(model, kind, head=head, **options)
+        return _keras.convert_keras(model, req)
     is_data = isinstance(model, (SigmoidHead, SoftmaxHead))
     if not (
         is_data
@@ -148,5 +142,5 @@ def convert_head(
             f"{type(model).__name__}."
         )
     if is_data:
-        return _sklearn.convert_head_data(model, kind, **options)
-    return _sklearn.convert_estimator(model, kind, **options)
+        return _sklearn.convert_head_data(model, req)
+    return _sklearn.convert_estimator(model, req)

@@ -19,7 +19,7 @@ import numpy as np
 
 from softlogit._typing import FloatArray
 from softlogit._validation import NONE, Integer, Options, Real, check_param
-from softlogit.errors import InputValueError
+from softlogit.errors import InputTypeError, InputValueError
 
 __all__ = [
     "SUPPORTED_TORCH",
@@ -28,9 +28,10 @@ __all__ = [
     "HeadConversion",
     "Kind",
     "Output",
+    "Request",
     "VerificationError",
     "check_agreement",
-    "check_options",
+    "check_request",
     "default_tolerance",
     "head_factors",
     "new_parameters",
@@ -122,15 +123,40 @@ class HeadConversion:
     n_verified: int = 0
 
 
-def check_options(
-    to: object, gauge: object, positive: object, tol: object
-) -> tuple[Kind, Literal["centered", "reference"], int, float | None]:
-    """Validated ``to``, ``gauge``, ``positive`` and ``tol`` of ``convert_head``."""
-    kind = check_param("to", to, Options(("sigmoid", "softmax")))
-    g = check_param("gauge", gauge, Options(("centered", "reference")))
-    pos = check_param("positive", positive, Integer(0, 1))
-    t = check_param("tol", tol, (Real(0, None, low_open=True), NONE))
-    return kind, g, pos, t
+@dataclass(frozen=True)
+class Request:
+    """A validated conversion request: the options of ``convert_head``."""
+
+    to: Kind
+    head: str | None
+    gauge: Literal["centered", "reference"]
+    positive: int
+    verify: Any
+    tol: float | None
+
+
+def check_request(
+    to: object,
+    head: object,
+    gauge: object,
+    positive: object,
+    verify: object,
+    tol: object,
+) -> Request:
+    """The validated options of ``convert_head``."""
+    if head is not None and not isinstance(head, str):
+        raise InputTypeError(
+            "`head` must be a string (a submodule path, key prefix or layer name) "
+            f"or None; got {type(head).__name__}."
+        )
+    return Request(
+        to=check_param("to", to, Options(("sigmoid", "softmax"))),
+        head=head,
+        gauge=check_param("gauge", gauge, Options(("centered", "reference"))),
+        positive=check_param("positive", positive, Integer(0, 1)),
+        verify=verify,
+        tol=check_param("tol", tol, (Real(0, None, low_open=True), NONE)),
+    )
 
 
 def units_of(kind: Kind) -> int:
@@ -139,10 +165,7 @@ def units_of(kind: Kind) -> int:
 
 
 def new_parameters(
-    found: FoundHead,
-    to: Kind,
-    gauge: Literal["centered", "reference"],
-    positive: int,
+    found: FoundHead, req: Request
 ) -> tuple[FloatArray, FloatArray | None]:
     """The rows and biases of the converted head, in float64.
 
@@ -163,6 +186,7 @@ def new_parameters(
         softmax_to_sigmoid,
     )
 
+    to, positive = req.to, req.positive
     if found.kind == to:
         raise InputValueError(
             f"the head {found.path!r} ({found.description}) already is a {to} head; "
@@ -175,7 +199,9 @@ def new_parameters(
         sig = softmax_to_sigmoid(SoftmaxHead(found.weight, bias), positive=positive)
         weight, new_bias = sig.weight[None, :], np.array([sig.bias])
     else:
-        soft = sigmoid_to_softmax(SigmoidHead(found.weight[0], bias[0]), gauge=gauge)
+        soft = sigmoid_to_softmax(
+            SigmoidHead(found.weight[0], bias[0]), gauge=req.gauge
+        )
         order = [0, 1] if positive == 1 else [1, 0]
         weight, new_bias = soft.weight[order], soft.bias[order]
     return np.array(weight), None if found.bias is None else np.array(new_bias)

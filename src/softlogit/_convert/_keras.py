@@ -27,6 +27,7 @@ from softlogit._convert._common import (
     HeadConversion,
     Kind,
     Output,
+    Request,
     new_parameters,
     positive_column,
     units_of,
@@ -237,22 +238,13 @@ def _positive_proba(
     return positive_column(values, kind, positive)
 
 
-def convert_keras(
-    model: Any,
-    to: Kind,
-    *,
-    head: str | None,
-    gauge: Any,
-    positive: int,
-    verify: Any,
-    tol: float | None,
-) -> HeadConversion:
+def convert_keras(model: Any, req: Request) -> HeadConversion:
     """Convert the head of a Keras model (see :func:`softlogit.convert_head`)."""
     keras = import_keras()
-    loc = _locate(keras, model, head)
+    loc = _locate(keras, model, req.head)
     found = _found(keras, loc)
-    params = new_parameters(found, to, gauge, positive)
-    new = _rebuild(keras, model, loc, found, to, params)
+    params = new_parameters(found, req)
+    new = _rebuild(keras, model, loc, found, req.to, params)
     new_loc = _Location(
         new.get_layer(loc.dense.name),
         None if loc.act is None else new.get_layer(loc.act.name),
@@ -260,14 +252,14 @@ def convert_keras(
     result = HeadConversion(
         new, found.path, found.description, _describe(new_loc), found.dtype
     )
-    if verify is None:
+    if req.verify is None:
         return result
-    arr = np.asarray(verify)
+    arr = np.asarray(req.verify)
     if arr.dtype.kind not in "biuf":
         raise InputTypeError(
             f"`verify` must be a real numeric array; got dtype {arr.dtype}."
         )
     X = arr.astype(keras.backend.standardize_dtype(model.inputs[0].dtype))
-    before = _positive_proba(keras, model, X, found.kind, found.output, positive)
-    after = _positive_proba(keras, new, X, to, found.output, positive)
-    return verified(result, before, after, tol)
+    before = _positive_proba(keras, model, X, found.kind, found.output, req.positive)
+    after = _positive_proba(keras, new, X, req.to, found.output, req.positive)
+    return verified(result, before, after, req.tol)

@@ -30,6 +30,7 @@ from softlogit._convert._common import (
     FoundHead,
     HeadConversion,
     Kind,
+    Request,
     new_parameters,
     verified,
 )
@@ -352,18 +353,11 @@ def _estimator_kind(est: Any) -> tuple[Kind, str]:
     return "sigmoid", f"{name}{type(est).__name__}, coef_ {shape}"
 
 
-def convert_estimator(
-    est: Any,
-    to: Kind,
-    *,
-    gauge: Literal["centered", "reference"],
-    positive: int,
-    verify: Any,
-    tol: float | None,
-) -> HeadConversion:
+def convert_estimator(est: Any, req: Request) -> HeadConversion:
     """Convert a softlogit or scikit-learn estimator between logistic and softmax."""
     _fitted(est, "model")
     kind, before = _estimator_kind(est)
+    to, gauge, positive = req.to, req.gauge, req.positive
     if positive != 1:
         raise InputValueError(
             "`positive` must be 1 for an estimator: its classes_ order decides the "
@@ -387,20 +381,12 @@ def convert_estimator(
     name = "scikit-learn " if is_sklearn_logistic(new) else ""
     after = f"{name}{type(new).__name__}, coef_ {np.shape(new.coef_)}"
     result = HeadConversion(new, "coef_", before, after, "float64")
-    return (
-        result if verify is None else _verify_estimators(result, est, new, verify, tol)
-    )
+    if req.verify is None:
+        return result
+    return _verify_estimators(result, est, new, req.verify, req.tol)
 
 
-def convert_head_data(
-    head: Any,
-    to: Kind,
-    *,
-    gauge: Literal["centered", "reference"],
-    positive: int,
-    verify: Any,
-    tol: float | None,
-) -> HeadConversion:
+def convert_head_data(head: Any, req: Request) -> HeadConversion:
     """Convert a :class:`~softlogit.SigmoidHead` or a two-class ``SoftmaxHead``."""
     from softlogit._heads import SigmoidHead, SoftmaxHead
 
@@ -416,21 +402,22 @@ def convert_head_data(
     kind: Kind = "sigmoid" if isinstance(head, SigmoidHead) else "softmax"
     desc = f"{type(head).__name__}, weight {head.weight.shape}"
     found = FoundHead("head", kind, "logits", weight, bias, "float64", desc)
-    new_w, new_b = new_parameters(found, to, gauge, positive)
+    new_w, new_b = new_parameters(found, req)
     assert new_b is not None
     new = (
         SigmoidHead(new_w[0], float(new_b[0]))
-        if to == "sigmoid"
+        if req.to == "sigmoid"
         else SoftmaxHead(new_w, new_b)
     )
     after = f"{type(new).__name__}, weight {new.weight.shape}"
     result = HeadConversion(new, "head", desc, after, "float64")
-    if verify is None:
+    if req.verify is None:
         return result
-    X = np.asarray(verify)
+    X = np.asarray(req.verify)
 
     def proba(h: SigmoidHead | SoftmaxHead) -> FloatArray:
         # a sigmoid head gives its class's probability in column 1
-        return h.predict_proba(X)[:, 1 if isinstance(h, SigmoidHead) else positive]
+        column = 1 if isinstance(h, SigmoidHead) else req.positive
+        return h.predict_proba(X)[:, column]
 
-    return verified(result, proba(head), proba(new), tol)
+    return verified(result, proba(head), proba(new), req.tol)

@@ -30,6 +30,7 @@ from softlogit._convert._common import (
     HeadConversion,
     Kind,
     Output,
+    Request,
     new_parameters,
     positive_column,
     units_of,
@@ -308,41 +309,32 @@ def _run(torch: Any, model: Any, X: Any) -> Any:
             m.training = training
 
 
-def convert_module(
-    model: Any,
-    to: Kind,
-    *,
-    head: str | None,
-    gauge: Any,
-    positive: int,
-    verify: Any,
-    tol: float | None,
-) -> HeadConversion:
+def convert_module(model: Any, req: Request) -> HeadConversion:
     """Convert the head of an ``nn.Module`` (see :func:`softlogit.convert_head`)."""
     import torch
 
-    loc = _locate(torch.nn, model, head)
+    loc = _locate(torch.nn, model, req.head)
     found = _found(torch, loc)
-    params = new_parameters(found, to, gauge, positive)
-    new_model, after = _rebuild(torch, model, loc, found, to, params)
+    params = new_parameters(found, req)
+    new_model, after = _rebuild(torch, model, loc, found, req.to, params)
     result = HeadConversion(
         new_model, found.path, found.description, after, found.dtype
     )
-    if verify is None:
+    if req.verify is None:
         return result
-    X = _input(torch, verify, loc.linear.weight)
+    X = _input(torch, req.verify, loc.linear.weight)
     before = _positive_proba(
-        torch, _run(torch, model, X), found.kind, found.output, positive, "`model`"
+        torch, _run(torch, model, X), found.kind, found.output, req.positive, "`model`"
     )
     after_p = _positive_proba(
         torch,
         _run(torch, new_model, X),
-        to,
+        req.to,
         found.output,
-        positive,
+        req.positive,
         "the converted model",
     )
-    return verified(result, before, after_p, tol)
+    return verified(result, before, after_p, req.tol)
 
 
 # ---------------------------------------------------------------------- state dicts
@@ -406,22 +398,13 @@ def _found_in_state_dict(torch: Any, sd: Mapping[str, Any], prefix: str) -> Foun
     )
 
 
-def convert_state_dict(
-    sd: Mapping[str, Any],
-    to: Kind,
-    *,
-    head: str | None,
-    gauge: Any,
-    positive: int,
-    verify: Any,
-    tol: float | None,
-) -> HeadConversion:
+def convert_state_dict(sd: Mapping[str, Any], req: Request) -> HeadConversion:
     """Convert the head of a state dict; ``verify`` holds the head's inputs."""
     import torch
 
-    prefix = _state_dict_keys(torch, sd, head)
+    prefix = _state_dict_keys(torch, sd, req.head)
     found = _found_in_state_dict(torch, sd, prefix)
-    weight, bias = new_parameters(found, to, gauge, positive)
+    weight, bias = new_parameters(found, req)
     w_key, b_key = _join(prefix, "weight"), _join(prefix, "bias")
     replaced = {w_key: weight} if bias is None else {w_key: weight, b_key: bias}
     new: OrderedDict[str, Any] = OrderedDict()
@@ -436,9 +419,9 @@ def convert_state_dict(
         "" if bias is None else f" + {b_key} {tuple(new[b_key].shape)}"
     )
     result = HeadConversion(new, prefix, found.description, after, found.dtype)
-    if verify is None:
+    if req.verify is None:
         return result
-    X = _input(torch, verify, sd[w_key])
+    X = _input(torch, req.verify, sd[w_key])
     if X.ndim != 2 or X.shape[1] != found.n_features:
         raise InputValueError(
             f"`verify` must hold the head's inputs, of shape (n_samples, "
@@ -447,6 +430,6 @@ def convert_state_dict(
 
     def proba(d: Mapping[str, Any], kind: Kind) -> FloatArray:
         logits = torch.nn.functional.linear(X, d[w_key], d.get(b_key))
-        return _positive_proba(torch, logits, kind, "logits", positive, "the head")
+        return _positive_proba(torch, logits, kind, "logits", req.positive, "the head")
 
-    return verified(result, proba(sd, found.kind), proba(new, to), tol)
+    return verified(result, proba(sd, found.kind), proba(new, req.to), req.tol)
