@@ -159,6 +159,29 @@ def test_softmax_head_trains_like_the_sigmoid_head_it_came_from(
     assert max(gaps.values()) <= 1e-10, gaps
 
 
+@pytest.mark.parametrize("centered", [True, False], ids=["centered", "not-centered"])
+def test_adam_with_coupled_decay_needs_a_centered_softmax_head(
+    centered: bool, seed: int
+) -> None:
+    """Adam's L2 term adds lambda * w_k to each row's gradient: the rows' moments
+    stay mirror images (and the factors exact) only for centered rows."""
+    X, y = _data(seed)
+    original = _network(2, seed)
+    if centered:
+        with torch.no_grad():
+            for p in (original[2].weight, original[2].bias):
+                p.sub_(p.mean(dim=0))
+    converted = sl.convert_head(original, to="sigmoid").model
+    options = {"lr": 0.01, "weight_decay": 0.05}
+    _train(original, torch.optim.Adam(original.parameters(), **options), X, y)
+    _train(converted, torch.optim.Adam(head_param_groups(converted, **options)), X, y)
+    gaps = _gaps(original, converted, X)
+    if centered:
+        assert max(gaps.values()) <= 1e-10, gaps
+    else:
+        assert gaps["head"] > 1e-4, gaps
+
+
 def test_groups_hold_every_parameter_once(seed: int) -> None:
     model = sl.convert_head(_network(2, seed), to="sigmoid").model
     groups = head_param_groups(model, lr=0.5, weight_decay=0.25)

@@ -22,7 +22,6 @@ from softlogit._validation import NONE, Integer, Options, Real, check_param
 from softlogit.errors import InputTypeError, InputValueError
 
 __all__ = [
-    "SUPPORTED_TORCH",
     "Direction",
     "FoundHead",
     "HeadConversion",
@@ -48,13 +47,8 @@ Direction = Literal["softmax_to_sigmoid", "sigmoid_to_softmax"]
 #: or sigmoid activation) or their logarithms (log-softmax, log-sigmoid).
 Output = Literal["logits", "proba", "log_proba"]
 
-SUPPORTED_TORCH = (
-    "nn.Linear(n, 2) [+ nn.Softmax(dim=-1) or nn.LogSoftmax(dim=-1)], "
-    "nn.Linear(n, 1) [+ nn.Sigmoid() or nn.LogSigmoid()]"
-)
-
-# The verification tolerances of the issue: the largest difference of the
-# positive-class probabilities a conversion may show in each floating-point type.
+# The largest difference of the positive-class probabilities a verified conversion
+# may show, by floating-point type: a few roundings of probabilities in [0, 1].
 _TOLERANCES = {"float64": 1e-12, "float32": 1e-6, "float16": 1e-2, "bfloat16": 1e-2}
 
 

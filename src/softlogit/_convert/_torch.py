@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 
 from softlogit._convert._common import (
-    SUPPORTED_TORCH,
     FoundHead,
     HeadConversion,
     Kind,
@@ -46,6 +45,11 @@ __all__ = [
     "is_state_dict",
     "is_torch_module",
 ]
+
+SUPPORTED_TORCH = (
+    "nn.Linear(n, 2) [+ nn.Softmax(dim=-1) or nn.LogSoftmax(dim=-1)], "
+    "nn.Linear(n, 1) [+ nn.Sigmoid() or nn.LogSigmoid()]"
+)
 
 
 def _defined_in(obj: object, package: str) -> bool:
