@@ -186,6 +186,22 @@ def test_failed_verification_writes_nothing(
     _assert_error(code, err, "verification failed", "Nothing was written", exit_code=1)
     assert out == ""
     assert not (tmp_path / "o.pt").exists()
+    code, out, err = _run(
+        capsys,
+        "convert",
+        str(tmp_path / "big.pt"),
+        "--to",
+        "sigmoid",
+        "--out",
+        str(tmp_path / "o.pt"),
+        "--verify",
+        str(data),
+        "--tol",
+        "0.1",
+    )
+    assert code == 0, err
+    assert "(tolerance 1e-01)" in out
+    assert (tmp_path / "o.pt").exists()
 
 
 # -------------------------------------------------------------------------- Keras

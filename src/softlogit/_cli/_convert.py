@@ -239,6 +239,14 @@ def _check_out(out: str, force: bool, fmt: str) -> None:
     help="Check both models on these rows (numeric columns: the model's inputs; "
     "for a state dict, the head's inputs).",
 )
+@click.option(
+    "--tol",
+    type=click.FloatRange(0, min_open=True),
+    default=None,
+    metavar="FLOAT",
+    help="The largest difference --verify accepts (default 1e-12 for float64, "
+    "1e-6 for float32).",
+)
 @click.option("--force", is_flag=True, help="Overwrite NEW if it exists.")
 def convert(
     model_path: str,
@@ -248,6 +256,7 @@ def convert(
     positive: int,
     out: str,
     verify_path: str | None,
+    tol: float | None,
     force: bool,
 ) -> int:
     """Convert MODEL's two-unit softmax head to a one-unit sigmoid head, or back.
@@ -271,6 +280,7 @@ def convert(
             gauge=gauge,  # type: ignore[arg-type]
             positive=positive,
             verify=X,
+            tol=tol,
         )
     except VerificationError as exc:
         raise CLIError(f"{exc} Nothing was written.", exit_code=1) from None
