@@ -27,6 +27,11 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
         "compare",
         "Run the seed experiment: networks 0, 1, 2 trained side by side.",
     ),
+    "convert": (
+        "softlogit._cli._convert",
+        "convert",
+        "Convert a saved model's softmax head to a sigmoid head, or back.",
+    ),
     "derive": (
         "softlogit._cli._derive",
         "derive",
