@@ -13,8 +13,8 @@ import numpy as np
 
 from softlogit._threads import single_blas_thread
 from softlogit._typing import FloatArray, IntArray
+from softlogit.experiment._answers import answer_questions
 from softlogit.experiment._compare import (
-    answer_questions,
     compare_pair,
     conserved_sum,
     head_movement,
@@ -193,7 +193,7 @@ def run_experiment(
 
     trajectories: dict[str, Trajectory] = {}
     # The experiment's matrices are small: a multi-threaded BLAS only adds
-    # synchronization (up to 30x slower on a busy machine), so use one thread.
+    # synchronization, so train on one thread.
     with single_blas_thread():
         for name, net in nets.items():
             trajectories[name] = train(
@@ -223,7 +223,10 @@ def run_experiment(
                             trajectories[full], trajectories[n], nets[full], nets[n], tr
                         )
                     )
-    answers = answer_questions(comparisons, conserved, movements, tr)
+    answers = {
+        a.key: a.explanation
+        for a in answer_questions(comparisons, conserved, movements, tr)
+    }
     t_end = time.perf_counter()
 
     from softlogit import __version__
