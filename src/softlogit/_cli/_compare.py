@@ -21,7 +21,7 @@ import click
 from softlogit._cli._names import flag as _flag
 from softlogit._cli._names import to_cli_names
 from softlogit._cli._pipeline import run_and_report
-from softlogit.errors import CLIError
+from softlogit.errors import CLIError, SoftlogitError
 from softlogit.experiment._spec import OPTIONS, ExperimentSpec, OptionInfo
 
 __all__ = ["MARKER", "compare", "parse_hidden", "parse_pairs"]
@@ -171,13 +171,13 @@ def build_spec(config: str | None, overrides: Mapping[str, object]) -> Experimen
     if config is not None:
         try:
             base = ExperimentSpec.from_toml(config)
-        except (ValueError, TypeError) as exc:
+        except SoftlogitError as exc:
             raise CLIError(f"`--config` {config!r}: {exc}") from None
         except FileNotFoundError:
             raise CLIError(f"`--config` file {config!r} does not exist.") from None
     try:
         return base.replace(**overrides)
-    except (ValueError, TypeError) as exc:
+    except SoftlogitError as exc:
         raise CLIError(to_cli_names(str(exc))) from None
 
 

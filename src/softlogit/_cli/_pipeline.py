@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from softlogit._cli._names import to_cli_names
-from softlogit.errors import CLIError
+from softlogit.errors import CLIError, SoftlogitError
 
 if TYPE_CHECKING:
     from softlogit.experiment import ExperimentResult, ExperimentSpec
@@ -49,7 +49,7 @@ def _run(
         with progress_bar(enabled=not quiet, file=err) as update:
             try:
                 result = run_experiment(spec, engine=engine, progress=update)
-            except (ValueError, TypeError) as exc:
+            except SoftlogitError as exc:
                 raise CLIError(to_cli_names(str(exc))) from None
         if out is None:
             return result, None

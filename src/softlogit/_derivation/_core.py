@@ -27,6 +27,8 @@ import mpmath
 import sympy as sp
 
 from softlogit._derivation._notation import Sub, Vector, coordinate, expand_notation
+from softlogit._validation import Integer, Options, check_param
+from softlogit.errors import InputTypeError, InputValueError
 
 __all__ = ["Derivation", "Step", "StepCheck"]
 
@@ -142,15 +144,12 @@ class Step:
     notes: tuple[Relation, ...] = ()
 
     def __post_init__(self) -> None:
-        if not isinstance(self.id, str) or not self.id:
-            raise ValueError(f"`id` must be a non-empty string; got {self.id!r}.")
-        if self.method not in ("auto", "symbolic", "numeric"):
-            raise ValueError(
-                "`method` must be one of 'auto', 'symbolic', 'numeric'; "
-                f"got {self.method!r}."
-            )
-        if self.points < 1:
-            raise ValueError(f"`points` must be a positive integer; got {self.points}.")
+        if not isinstance(self.id, str):
+            raise InputTypeError(f"`id` must be a non-empty string; got {self.id!r}.")
+        if not self.id:
+            raise InputValueError(f"`id` must be a non-empty string; got {self.id!r}.")
+        check_param("method", self.method, Options(("auto", "symbolic", "numeric")))
+        check_param("points", self.points, Integer(low=1))
         object.__setattr__(self, "lhs", sp.sympify(self.lhs))
         object.__setattr__(self, "rhs", sp.sympify(self.rhs))
 
@@ -441,7 +440,9 @@ class Derivation:
         ids = [s.id for s in self.steps]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
-            raise ValueError(f"`steps` must have unique ids; repeated: {duplicates}.")
+            raise InputValueError(
+                f"`steps` must have unique ids; repeated: {duplicates}."
+            )
 
     def __len__(self) -> int:
         return len(self.steps)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from softlogit._derivation._core import Derivation, Relation, Step, StepCheck
+from softlogit.errors import InputValueError
 
 __all__ = [
     "StepParts",
@@ -88,7 +89,7 @@ def _checks_for(
     if checks is None:
         return derivation.check()
     if [c.step_id for c in checks] != derivation.ids:
-        raise ValueError(
+        raise InputValueError(
             "`checks` must hold one StepCheck per step, in order; got ids "
             f"{[c.step_id for c in checks]}."
         )

@@ -21,6 +21,7 @@ from softlogit._derivation._notation import (
     Vector,
     real,
 )
+from softlogit.errors import InputTypeError, InputValueError
 
 __all__ = ["derivation"]
 
@@ -58,10 +59,10 @@ def derivation(n_classes: int = 2) -> Derivation:
 
     Raises
     ------
-    TypeError
-        If ``n_classes`` is not an integer.
-    ValueError
-        If ``n_classes`` is smaller than 2 or larger than 12.
+    InputTypeError
+        If ``n_classes`` is not an integer (a ``TypeError``).
+    InputValueError
+        If ``n_classes`` is smaller than 2 or larger than 12 (a ``ValueError``).
 
     Examples
     --------
@@ -73,12 +74,12 @@ def derivation(n_classes: int = 2) -> Derivation:
     'verified (SymPy)'
     """
     if isinstance(n_classes, bool) or not isinstance(n_classes, numbers.Integral):
-        raise TypeError(
+        raise InputTypeError(
             f"`n_classes` must be an integer; got {type(n_classes).__name__} "
             f"{n_classes!r}."
         )
     if not 2 <= n_classes <= _MAX_CLASSES:
-        raise ValueError(
+        raise InputValueError(
             f"`n_classes` must be between 2 and {_MAX_CLASSES}; got {n_classes}."
         )
     n_classes = int(n_classes)
