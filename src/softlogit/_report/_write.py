@@ -59,11 +59,12 @@ def derivation_fragment(n_classes: int) -> str | None:
     if n_classes in _DERIVATIONS:
         return _DERIVATIONS[n_classes]
     try:
+        from softlogit._derivation import derivation
         from softlogit._derivation._html import derivation_html_section
     except ImportError:
         return None
     fragment = derivation_html_section(
-        n_classes, heading="The derivation, every step checked by SymPy"
+        derivation(n_classes), heading="The derivation, every step checked by SymPy"
     )
     _DERIVATIONS[n_classes] = fragment
     return fragment
