@@ -13,6 +13,7 @@ import numpy as np
 
 from softlogit._threads import single_blas_thread
 from softlogit._typing import FloatArray, IntArray
+from softlogit.errors import InputTypeError, InputValueError
 from softlogit.experiment._answers import answer_questions
 from softlogit.experiment._compare import (
     compare_pair,
@@ -149,9 +150,11 @@ def run_experiment(
 
     Raises
     ------
-    ValueError
+    InputValueError
         For an unknown engine, or data the spec cannot use (NaN, one class, missing
-        CSV target column, ...); the message names the option.
+        CSV target column, ...); the message names the option. A ``ValueError``.
+    InputTypeError
+        If ``spec`` is not an :class:`ExperimentSpec` (a ``TypeError``).
 
     Examples
     --------
@@ -169,10 +172,12 @@ def run_experiment(
     if spec is None:
         spec = ExperimentSpec()
     if not isinstance(spec, ExperimentSpec):
-        raise TypeError(f"`spec` must be an ExperimentSpec; got {type(spec).__name__}.")
+        raise InputTypeError(
+            f"`spec` must be an ExperimentSpec; got {type(spec).__name__}."
+        )
     available = available_engines()
     if engine not in available:
-        raise ValueError(
+        raise InputValueError(
             f"`engine` must be one of {', '.join(map(repr, available))}; got {engine!r}."
         )
     module, attr = ENGINES[engine]
