@@ -42,6 +42,17 @@ def _install(monkeypatch: pytest.MonkeyPatch, command: object) -> None:
     monkeypatch.setattr(_cli.cli, "list_commands", lambda ctx: ["boom"])
 
 
+def _install_raising(monkeypatch: pytest.MonkeyPatch, error: BaseException) -> None:
+    """Make ``softlogit boom`` a command that raises ``error``."""
+    import click
+
+    @click.command()
+    def boom() -> None:
+        raise error
+
+    _install(monkeypatch, boom)
+
+
 def test_library_errors_become_error_lines(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -92,13 +103,7 @@ def test_file_errors_become_error_lines(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import click
-
-    @click.command()
-    def boom() -> None:
-        raise error
-
-    _install(monkeypatch, boom)
+    _install_raising(monkeypatch, error)
     assert main(["boom"]) == code
     err = capsys.readouterr().err
     assert err == f"error: {error}\n"
@@ -121,13 +126,7 @@ def test_a_programming_error_shows_its_traceback(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Not softlogit's own exception: a bug, never dressed as a user error."""
-    import click
-
-    @click.command()
-    def boom() -> None:
-        raise error
-
-    _install(monkeypatch, boom)
+    _install_raising(monkeypatch, error)
     assert main(["boom"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("Traceback (most recent call last):")
@@ -143,13 +142,7 @@ def test_a_programming_error_shows_its_traceback(
 def test_debug_shows_the_traceback_of_input_errors(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import click
-
-    @click.command()
-    def boom() -> None:
-        raise InputValueError("`x` must be positive; got -1.")
-
-    _install(monkeypatch, boom)
+    _install_raising(monkeypatch, InputValueError("`x` must be positive; got -1."))
     monkeypatch.setenv("SOFTLOGIT_DEBUG", "1")
     with pytest.raises(InputValueError, match="`x` must be positive"):
         main(["boom"])
