@@ -31,32 +31,18 @@ def _expected_classes(spec: ExperimentSpec) -> int | None:
     return _KNOWN_CLASSES.get(spec.data.dataset)
 
 
-def _run(
-    spec: ExperimentSpec, engine: str, out: Path | None, quiet: bool, err: TextIO
-) -> tuple[ExperimentResult, str | None]:
-    """Train and compare (with a progress bar) while the derivation is checked.
-
-    Returns the result and the derivation's HTML fragment (None without ``out``).
-    """
-    from softlogit._report._terminal import progress_bar, status
-    from softlogit._report._write import DerivationInBackground
+def _train(
+    spec: ExperimentSpec, engine: str, quiet: bool, err: TextIO
+) -> ExperimentResult:
+    """Train and compare, with a progress bar; softlogit's errors name the flags."""
+    from softlogit._report._terminal import progress_bar
     from softlogit.experiment import run_experiment
 
-    background = DerivationInBackground(
-        _expected_classes(spec) if out is not None else None
-    )
-    try:
-        with progress_bar(enabled=not quiet, file=err) as update:
-            try:
-                result = run_experiment(spec, engine=engine, progress=update)
-            except SoftlogitError as exc:
-                raise CLIError(to_cli_names(str(exc))) from None
-        if out is None:
-            return result, None
-        with status("checking the derivation", enabled=not quiet, file=err):
-            return result, background.result(result.data.n_classes)
-    finally:
-        background.close()
+    with progress_bar(enabled=not quiet, file=err) as update:
+        try:
+            return run_experiment(spec, engine=engine, progress=update)
+        except SoftlogitError as exc:
+            raise CLIError(to_cli_names(str(exc))) from None
 
 
 def run_and_report(
@@ -113,12 +99,23 @@ def run_and_report(
     from softlogit._report._adapter import report_data
     from softlogit._report._json import dumps, report_json
     from softlogit._report._terminal import make_console, print_report, status
-    from softlogit._report._write import write_report
+    from softlogit._report._write import DerivationInBackground, write_report
 
     out_stream = sys.stdout if stdout is None else stdout
     err_stream = sys.stderr if stderr is None else stderr
-    result, derivation = _run(spec, engine, out, quiet, err_stream)
-    data = report_data(result)
+    # the derivation is checked in a child process while the networks train
+    background = DerivationInBackground(
+        _expected_classes(spec) if out is not None else None
+    )
+    derivation: str | None = None
+    try:
+        result = _train(spec, engine, quiet, err_stream)
+        data = report_data(result)
+        if out is not None:
+            with status("checking the derivation", enabled=not quiet, file=err_stream):
+                derivation = background.result(result.data.n_classes)
+    finally:
+        background.close()
     doc = {**result.to_json_dict(), "report": report_json(data)}
     written: Path | None = None
     if out is not None:
