@@ -14,6 +14,14 @@ import softlogit
 import softlogit.errors
 
 
+def _fresh(code: str) -> str:
+    """What ``code`` prints in a fresh interpreter."""
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    return out.stdout.strip()
+
+
 def _public_names() -> set[str]:
     """Every name of the package namespace not starting with ``_``, submodules
     excluded."""
@@ -45,10 +53,7 @@ def test_all_is_exact_in_a_fresh_interpreter() -> None:
         "if not n.startswith('_') and not isinstance(getattr(softlogit, n), "
         "types.ModuleType)))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == str(sorted(set(softlogit.__all__) - {"__version__"}))
+    assert _fresh(code) == str(sorted(set(softlogit.__all__) - {"__version__"}))
 
 
 def test_errors_report_themselves_as_softlogit() -> None:
@@ -86,10 +91,7 @@ def test_import_is_lazy() -> None:
         "'torch', 'tensorflow', 'keras', 'dask', 'pandas', 'rich', 'click']; "
         "print(','.join(m for m in heavy if m in sys.modules))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == ""
+    assert _fresh(code) == ""
 
 
 def test_lazy_names_are_all_public() -> None:
