@@ -22,6 +22,7 @@ from softlogit._derivation._notation import (
     expand_notation,
     real,
 )
+from softlogit.errors import InputTypeError, InputValueError
 
 # The ids the experiment's verdicts link to (theorems T1-T8 of the design).
 THEOREM_STEPS = {
@@ -282,7 +283,9 @@ def test_html_section_has_anchors_and_badges(
 def test_renderers_reject_mismatched_checks(
     checks_k2: list[softlogit.StepCheck],
 ) -> None:
-    with pytest.raises(ValueError, match="`checks` must hold one StepCheck per step"):
+    with pytest.raises(
+        InputValueError, match="`checks` must hold one StepCheck per step"
+    ):
         derivation(3).to_text(checks_k2)
 
 
@@ -291,7 +294,7 @@ def test_renderers_reject_mismatched_checks(
 
 @pytest.mark.parametrize("value", [1, 0, -3, 13])
 def test_derivation_rejects_bad_class_counts(value: int) -> None:
-    with pytest.raises(ValueError, match="`n_classes` must be between 2 and 12"):
+    with pytest.raises(InputValueError, match="`n_classes` must be between 2 and 12"):
         derivation(value)
 
 
@@ -301,20 +304,24 @@ def test_derivation_accepts_numpy_integers() -> None:
 
 @pytest.mark.parametrize("value", [2.0, "2", True])
 def test_derivation_rejects_non_integers(value: object) -> None:
-    with pytest.raises(TypeError, match="`n_classes` must be an integer"):
+    with pytest.raises(InputTypeError, match="`n_classes` must be an integer"):
         derivation(value)  # type: ignore[arg-type]
 
 
 def test_step_rejects_bad_arguments() -> None:
     t = real("t")
-    with pytest.raises(ValueError, match="`id` must be a non-empty string"):
+    with pytest.raises(InputValueError, match="`id` must be a non-empty string"):
         Step("", "x", "x", t, t)
-    with pytest.raises(ValueError, match="`method` must be one of"):
+    with pytest.raises(InputTypeError, match="`id` must be a non-empty string"):
+        Step(3, "x", "x", t, t)  # type: ignore[arg-type]
+    with pytest.raises(InputValueError, match="`method` must be one of"):
         Step("a", "x", "x", t, t, method="guess")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="`points` must be a positive integer"):
+    with pytest.raises(InputValueError, match="`points` must be an integer >= 1"):
         Step("a", "x", "x", t, t, points=0)
+    with pytest.raises(InputTypeError, match="`points` must be an integer >= 1"):
+        Step("a", "x", "x", t, t, points=2.5)  # type: ignore[arg-type]
     step = Step("a", "x", "x", t, t)
-    with pytest.raises(ValueError, match="`steps` must have unique ids"):
+    with pytest.raises(InputValueError, match="`steps` must have unique ids"):
         Derivation((step, step))
     with pytest.raises(KeyError, match="no step with id 'nope'"):
         Derivation((step,))["nope"]

@@ -8,8 +8,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from softlogit.experiment import ExperimentResult, ExperimentSpec, run_experiment
-from softlogit.experiment._result import PAIR_METRICS
+from softlogit.errors import InputTypeError, InputValueError
+from softlogit.experiment import (
+    ExperimentResult,
+    ExperimentSpec,
+    PairComparison,
+    Verdict,
+    run_experiment,
+)
+from softlogit.experiment._comparisons import PAIR_METRICS
+
+# A result saved (ExperimentResult.save) by softlogit 0.1.0, before verdicts were
+# typed: synthetic data, Adam with coupled L2 (so 0 vs 1c has no exact prediction).
+FORMAT_1 = Path(__file__).parent / "data" / "result-format-1"
 
 
 @pytest.fixture(scope="module")
@@ -182,3 +193,104 @@ def test_repr_and_summary_are_short(result: ExperimentResult) -> None:
     ratio = result.head_movements[0].ratio
     assert f"first-step head movement 0 / 1 (T5): {ratio:.6f}" in summary
     assert result.answers["networks_0_and_2"] in summary
+
+
+def test_a_result_saved_before_typed_verdicts_loads(tmp_path: Path) -> None:
+    saved = json.loads((FORMAT_1 / "result.json").read_text(encoding="utf-8"))
+    result = ExperimentResult.load(FORMAT_1)
+    # every key and value of the saved document comes back unchanged
+    assert result.to_json_dict() == saved
+    assert [p.verdict for p in result.pairs] == [
+        Verdict.IDENTICAL,
+        Verdict.DIFFERENT,
+        Verdict.DIFFERENT,
+    ]
+    assert [p.expected for p in result.pairs] == [
+        Verdict.IDENTICAL,
+        Verdict.NOT_IDENTICAL,
+        None,
+    ]
+    assert [p.agrees_with_theory for p in result.pairs] == [True, True, None]
+    # the typed answers are decided from the loaded verdicts; the explanations are
+    # the saved texts
+    first, second = result.answer_details
+    assert (first.key, first.verdict) == ("networks_0_and_1", Verdict.DIFFERENT)
+    assert first.headline == "No, not at equal learning rates."
+    assert first.explanation == saved["answers"]["networks_0_and_1"]
+    assert first.derivation_step == "training-dynamics"
+    assert first.steps == 6
+    assert set(first.figures) == {
+        "weight_gap",
+        "probability_gap",
+        "first_step_ratio",
+        "corrected_weight_gap",
+        "corrected_probability_gap",
+        "threshold",
+    }
+    assert second.headline.startswith("The same network")
+    # saved again, the document is the same
+    again = ExperimentResult.load(result.save(tmp_path / "again"))
+    assert again.to_json_dict() == saved
+
+
+def _pair(verdict: object, expected: object) -> PairComparison:
+    steps = np.array([0, 1])
+    return PairComparison(
+        left="0",
+        right="2",
+        steps=steps,
+        metrics={m: np.zeros(2) for m in PAIR_METRICS},
+        verdict=verdict,  # type: ignore[arg-type]
+        expected=expected,  # type: ignore[arg-type]
+        theorem="T4",
+        derivation_step="linear-heads",
+        explanation="",
+        threshold=1e-13,
+        function_threshold=1e-8,
+    )
+
+
+def test_verdicts_are_typed_and_read_as_text() -> None:
+    pair = _pair("different", "not identical")
+    assert pair.verdict is Verdict.DIFFERENT
+    assert pair.expected is Verdict.NOT_IDENTICAL
+    assert pair.verdict == "different"
+    assert f"{pair.verdict}" == str(pair.verdict) == "different"
+    assert json.dumps(pair.to_json_dict()["verdict"]) == '"different"'
+    assert repr(pair) == (
+        "PairComparison('0 vs 2', verdict='different', theorem='T4', "
+        "expected='not identical')"
+    )
+    assert _pair(Verdict.NOT_COMPARED, Verdict.IDENTICAL).agrees_with_theory is None
+
+
+@pytest.mark.parametrize(
+    ("verdict", "expected", "error", "match"),
+    [
+        ("similar", None, InputValueError, r"`verdict` must be one of 'identical up"),
+        ("not identical", None, InputValueError, r"`verdict` must be one of"),
+        (3, None, InputTypeError, r"`verdict` must be one of .*; got 3"),
+        (
+            "different",
+            "different",
+            InputValueError,
+            r"`expected` must be one of 'identical up to rounding', 'not identical'",
+        ),
+    ],
+)
+def test_verdicts_are_validated(
+    verdict: object, expected: object, error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        _pair(verdict, expected)
+
+
+def test_load_rejects_an_unknown_verdict(
+    result: ExperimentResult, tmp_path: Path
+) -> None:
+    out = result.save(tmp_path / "res")
+    meta = json.loads((out / "result.json").read_text())
+    meta["pairs"][0]["verdict"] = "close enough"
+    (out / "result.json").write_text(json.dumps(meta))
+    with pytest.raises(InputValueError, match=r"`verdict` must be one of"):
+        ExperimentResult.load(out)

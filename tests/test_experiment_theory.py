@@ -6,14 +6,20 @@ import numpy as np
 import pytest
 
 from softlogit.experiment import (
+    QUESTIONS,
     THEOREM_STEPS,
     ExperimentResult,
     ExperimentSpec,
+    PairComparison,
+    TrainingSpec,
+    Verdict,
     function_tolerance,
     rounding_tolerance,
     run_experiment,
 )
+from softlogit.experiment._answers import answer_questions
 from softlogit.experiment._compare import reference_head
+from softlogit.experiment._comparisons import PAIR_METRICS
 
 STEPS = 2000
 # small networks and data so that 2000 steps take a fraction of a second
@@ -289,6 +295,163 @@ def test_answers_in_words(seed: int) -> None:
     assert "same trajectory" in a02
     assert "T4" in a02
     assert "T3" in a02
+
+
+def test_answers_are_typed(seed: int) -> None:
+    result = _run("sgd", "full", seed)
+    a01, a02 = result.answer_details
+    assert (a01.key, a01.verdict) == ("networks_0_and_1", Verdict.DIFFERENT)
+    assert a01.question == QUESTIONS["networks_0_and_1"]
+    assert a01.headline == (
+        "No, not at equal learning rates. With the head rate doubled (1c): yes, up "
+        "to rounding."
+    )
+    assert a01.explanation == result.answers["networks_0_and_1"]
+    assert a01.derivation_step == THEOREM_STEPS["T5"]
+    assert a01.steps == STEPS
+    p01, p01c = result.pair("0", "1"), result.pair("0", "1c")
+    assert a01.figures["weight_gap"] == max(
+        p01.max("base_max_rel"), p01.max("head_max_rel")
+    )
+    assert a01.figures["corrected_probability_gap"] == max(
+        p01c.max("proba_train_max_abs"), p01c.max("proba_test_max_abs")
+    )
+    assert a01.figures["first_step_ratio"] == result.head_movements[0].ratio
+    assert (a02.verdict, a02.derivation_step) == (Verdict.IDENTICAL, "linear-heads")
+    assert a02.figures["threshold"] == result.pair("0", "2").threshold
+
+
+def _pair(
+    left: str, right: str, verdict: Verdict, expected: Verdict | None
+) -> PairComparison:
+    return PairComparison(
+        left=left,
+        right=right,
+        steps=np.array([0, 1]),
+        metrics={m: np.array([0.0, 0.5]) for m in PAIR_METRICS},
+        verdict=verdict,
+        expected=expected,
+        theorem="T5",
+        derivation_step="training-dynamics",
+        explanation="The explanation.",
+        threshold=1e-13,
+        function_threshold=1e-8,
+    )
+
+
+SAME, DIFF, NC = Verdict.IDENTICAL, Verdict.DIFFERENT, Verdict.NOT_COMPARED
+NOT_SAME, SAME_FN = Verdict.NOT_IDENTICAL, Verdict.SAME_FUNCTION
+
+
+@pytest.mark.parametrize(
+    ("pairs", "key", "headline", "verdict"),
+    [
+        (
+            [("0", "1", SAME_FN, NOT_SAME), ("0", "1c", SAME, SAME)],
+            "networks_0_and_1",
+            "No, not at equal learning rates. With the head rate doubled (1c): yes, "
+            "up to rounding.",
+            SAME_FN,
+        ),
+        (  # network 2 stands in for network 0 (T4)
+            [("2", "1", DIFF, NOT_SAME)],
+            "networks_0_and_1",
+            "No, not at equal learning rates.",
+            DIFF,
+        ),
+        (
+            [("0", "1", SAME, NOT_SAME)],
+            "networks_0_and_1",
+            "Yes: identical up to rounding.",
+            SAME,
+        ),
+        (
+            [("0", "1", NC, NOT_SAME)],
+            "networks_0_and_1",
+            "Not compared: a run diverged.",
+            NC,
+        ),
+        (
+            [("0", "1c", DIFF, None)],
+            "networks_0_and_1",
+            "With the head rate doubled (1c): different.",
+            None,
+        ),
+        (
+            [("0", "1c", SAME, SAME)],
+            "networks_0_and_1",
+            "With the head rate doubled (1c): yes, up to rounding.",
+            None,
+        ),
+        (
+            [("0", "2", DIFF, SAME)],
+            "networks_0_and_2",
+            "The same network; here rounding was amplified.",
+            DIFF,
+        ),
+        (
+            [("2", "0", NC, SAME)],
+            "networks_0_and_2",
+            "Not compared: a run diverged.",
+            NC,
+        ),
+        (
+            [
+                ("softmax", "reference", DIFF, NOT_SAME),
+                ("softmax", "reference-P", SAME, SAME),
+            ],
+            "softmax_and_reference",
+            "Not at equal rates; with the preconditioner P = I + 11ᵀ, up to rounding.",
+            DIFF,
+        ),
+        (
+            [("softmax", "reference", DIFF, NOT_SAME)],
+            "softmax_and_reference",
+            "Not at equal rates.",
+            DIFF,
+        ),
+        (
+            [("softmax", "reference-P", SAME, SAME)],
+            "softmax_and_reference_P",
+            "Yes: the same trajectory up to rounding (SGD-type updates).",
+            SAME,
+        ),
+        (
+            [("reference-P", "softmax", DIFF, None)],
+            "softmax_and_reference_P",
+            "Measured: different (no exact prediction for adam).",
+            DIFF,
+        ),
+        (
+            [("softmax", "reference-P", SAME_FN, SAME)],
+            "softmax_and_reference_P",
+            "Not up to rounding: same function, different trajectory (rounding was "
+            "amplified).",
+            SAME_FN,
+        ),
+    ],
+)
+def test_the_headline_follows_the_verdicts(
+    pairs: list[tuple[str, str, Verdict, Verdict | None]],
+    key: str,
+    headline: str,
+    verdict: Verdict | None,
+) -> None:
+    compared = [_pair(*p) for p in pairs]
+    answers = answer_questions(compared, [], [], TrainingSpec(optimizer="adam"))
+    answer = next(a for a in answers if a.key == key)
+    assert answer.headline == headline
+    assert answer.verdict is verdict
+    assert answer.question == QUESTIONS[key]
+    assert answer.derivation_step == "training-dynamics"
+    # the figures cited are the pairs' largest gaps (0.5) and the threshold
+    assert sorted(set(answer.figures.values())) == [1e-13, 0.5]
+
+
+def test_no_question_without_its_pairs() -> None:
+    assert answer_questions([], [], [], TrainingSpec()) == []
+    only = answer_questions([_pair("1", "1c", DIFF, NOT_SAME)], [], [], TrainingSpec())
+    assert only == []
 
 
 def test_user_named_pairs(seed: int) -> None:

@@ -17,9 +17,10 @@ from softlogit.experiment import (
     HeadMovement,
     PairComparison,
     Trajectory,
+    Verdict,
 )
 from softlogit.experiment._compare import reference_head as head_coordinates
-from softlogit.experiment._result import PAIR_METRICS
+from softlogit.experiment._comparisons import PAIR_METRICS
 
 STEPS = np.array([0, 1, 2])
 
@@ -100,7 +101,7 @@ def _result(diverged: bool = False) -> ExperimentResult:
                 predicted_weight_sum=None,
                 predicted_bias_sum=None,
                 deviation=None,
-                verdict="drifts",
+                verdict="drifts (no exact prediction)",
                 explanation="no exact prediction",
                 threshold=1e-12,
             )
@@ -135,11 +136,11 @@ def test_report_data_from_a_result() -> None:
     assert data.head_labels == ("w[0]", "w[1]", "b")
     np.testing.assert_array_equal(data.head["0"][:, 2], [-1.0, -0.8, -0.5])
     p02, p01 = data.pairs
-    assert (p02.verdict, p02.agrees) == ("identical", True)
+    assert (p02.verdict, p02.agrees) == (Verdict.IDENTICAL, True)
     # "not identical" is predicted: "different" agrees with it
     assert (p01.verdict, p01.expected, p01.agrees) == (
-        "different",
-        "not_identical",
+        Verdict.DIFFERENT,
+        Verdict.NOT_IDENTICAL,
         True,
     )
     assert p02.step_id == "linear-heads"
@@ -151,14 +152,15 @@ def test_report_data_from_a_result() -> None:
     assert data.notes == ()  # verdicts agree with the theory: nothing to call out
     first, second = data.answers
     assert first.question == "Do networks 0 and 1 end with very similar weights?"
-    # the headline comes from the measured verdicts, the text from the result
-    assert first.short == "No, not at equal learning rates."
-    assert first.answer == "No. At equal rates they part. With 1c they agree."
-    assert second.short.startswith("The same network")
-    assert second.step_id == "linear-heads"
+    # the experiment decides the headline from the measured verdicts; the
+    # explanation is the result's saved text
+    assert first.headline == "No, not at equal learning rates."
+    assert first.explanation == "No. At equal rates they part. With 1c they agree."
+    assert second.headline.startswith("The same network")
+    assert second.derivation_step == "linear-heads"
     assert (
         "T3, network 2",
-        "w1 + w2, b1 + b2 drifts (largest drift 1e-16; no exact prediction, "
+        "w1 + w2, b1 + b2 drifts (no exact prediction) (largest drift 1e-16, "
         "threshold 1e-12)",
     ) in data.facts
     assert (

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import numpy as np
 
-from softlogit._report._data import Answer, PairReport, ReportData
+from softlogit._report._data import PairReport, ReportData
 from softlogit._report._html import render_html
 from softlogit._report._terminal import (
     make_console,
@@ -16,6 +16,7 @@ from softlogit._report._terminal import (
     progress_bar,
     status,
 )
+from softlogit.experiment import Answer, Verdict
 
 
 def _data(**kwargs: object) -> ReportData:
@@ -34,7 +35,7 @@ def _data(**kwargs: object) -> ReportData:
             PairReport(
                 "0",
                 "2",
-                "identical",
+                Verdict.IDENTICAL,
                 "T4",
                 "same function",
                 "t4",
@@ -43,14 +44,22 @@ def _data(**kwargs: object) -> ReportData:
             PairReport(
                 "0",
                 "1",
-                "same_function",
+                Verdict.SAME_FUNCTION,
                 "T5",
                 "twice the step",
                 "t5",
                 final={"max |Δ head|": 0.75},
             ),
         ),
-        "answers": (Answer("Do 0 and 1 agree?", "No.", "Twice the step.", "t5"),),
+        "answers": (
+            Answer(
+                "q01",
+                "Do 0 and 1 agree?",
+                "No.",
+                "Twice the step.",
+                derivation_step="t5",
+            ),
+        ),
     }
     fields.update(kwargs)
     return ReportData(**fields)  # type: ignore[arg-type]

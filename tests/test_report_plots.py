@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from softlogit._report._data import Answer, PairReport, ReportData
+from softlogit._report._data import PairReport, ReportData
 from softlogit._report._plots import (
     FIGURES,
     conserved_figure,
@@ -19,6 +19,7 @@ from softlogit._report._plots import (
     prefix_svg_ids,
     save_figures,
 )
+from softlogit.experiment import Answer, Verdict
 
 EPS = float(np.finfo(np.float64).eps)
 
@@ -44,10 +45,12 @@ def _data(*, zeros: bool = True, diverged: bool = False) -> ReportData:
         head_labels=("w[0]", "w[1]", "b"),
         conserved={"w1 + w2": same},
         pairs=(
-            PairReport("0", "2", "identical", "T4", curves={"parameters": same}),
-            PairReport("0", "1", "same_function", "T5", curves={"parameters": far}),
+            PairReport("0", "2", Verdict.IDENTICAL, "T4", curves={"parameters": same}),
+            PairReport(
+                "0", "1", Verdict.SAME_FUNCTION, "T5", curves={"parameters": far}
+            ),
         ),
-        answers=(Answer("q?", "short", "long"),),
+        answers=(Answer("q", "q?", "short", "long"),),
         diverged={"1": "loss became inf at step 30"} if diverged else {},
     )
 

@@ -8,10 +8,10 @@ the seed experiment (networks 0, 1, 2) and a machine-checked derivation.
 Only NumPy is imported eagerly; everything else loads on first use.
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import Any
+# No `from __future__ import annotations` and private aliases for the modules used
+# here: every public name of this namespace is in __all__ (a test checks it).
+import importlib as _importlib
+from typing import Any as _Any
 
 from softlogit._special import (
     binary_cross_entropy,
@@ -126,7 +126,7 @@ def _version() -> str:
         return "0+unknown"
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     if name == "__version__":
         value = _version()
         globals()[name] = value
@@ -134,7 +134,7 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'softlogit' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(_importlib.import_module(module), name)
     globals()[name] = value
     return value
 

@@ -3,7 +3,9 @@
 Each subcommand lives in its own module and is imported only when it runs, so that
 ``softlogit --help`` stays fast. :func:`main` never shows a traceback for bad input: it
 prints ``error: ...`` on stderr and returns a non-zero exit code (2 for bad usage or
-input, 1 for a failed run).
+input, 1 for a failed run). Bad input is what softlogit reports on purpose (its own
+exceptions) and the OS errors of files (:data:`~softlogit._cli._errors.USER_ERRORS`);
+any other exception is a bug and shows its traceback with a request to report it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Sequence
 
 import click
 
+from softlogit._cli._errors import ENVIRONMENT_ERRORS, USER_ERRORS, report_bug
 from softlogit.errors import CLIError
 
 __all__ = ["main"]
@@ -87,8 +90,13 @@ def cli() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code.
+
+    Set the environment variable ``SOFTLOGIT_DEBUG`` to see the traceback of every
+    error.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
+    debug = bool(os.environ.get("SOFTLOGIT_DEBUG"))
     try:
         result = cli.main(args=args, prog_name="softlogit", standalone_mode=False)
     except click.exceptions.Abort:
@@ -104,17 +112,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CLIError as exc:
         click.echo(f"error: {exc}", err=True)
         return exc.exit_code
-    except (ValueError, TypeError, FileNotFoundError, ImportError) as exc:
-        if os.environ.get("SOFTLOGIT_DEBUG"):
+    except (*USER_ERRORS, *ENVIRONMENT_ERRORS) as exc:
+        if debug:
             raise
         click.echo(f"error: {exc}", err=True)
-        return 2
-    except OSError as exc:
-        if os.environ.get("SOFTLOGIT_DEBUG"):
-            raise
-        click.echo(f"error: {exc}", err=True)
-        return 1
+        return 2 if isinstance(exc, USER_ERRORS) else 1
     except KeyboardInterrupt:
         click.echo("error: interrupted", err=True)
         return 130
+    except Exception as exc:
+        if debug:
+            raise
+        report_bug(exc)
+        return 1
     return int(result) if isinstance(result, int) else 0

@@ -18,7 +18,10 @@ from typing import Any
 
 import click
 
-from softlogit.errors import CLIError
+from softlogit._cli._names import flag as _flag
+from softlogit._cli._names import to_cli_names
+from softlogit._cli._pipeline import run_and_report
+from softlogit.errors import CLIError, SoftlogitError
 from softlogit.experiment._spec import OPTIONS, ExperimentSpec, OptionInfo
 
 __all__ = ["MARKER", "compare", "parse_hidden", "parse_pairs"]
@@ -27,13 +30,6 @@ __all__ = ["MARKER", "compare", "parse_hidden", "parse_pairs"]
 MARKER = ".softlogit-report"
 
 DEFAULT_OUT = "softlogit-report"
-
-# options that get a shorter or more familiar command-line spelling
-_ALIASES: dict[str, str] = {"pairs": "--pair"}
-
-
-def _flag(name: str) -> str:
-    return _ALIASES.get(name, "--" + name.replace("_", "-"))
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:
@@ -87,17 +83,6 @@ def parse_pairs(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
             )
         pairs.append((parts[0], parts[1]))
     return tuple(pairs)
-
-
-def to_cli_names(message: str) -> str:
-    """Rewrite backticked option names of the spec (`lr`) as flags (`--lr`)."""
-    names = {o.name for o in OPTIONS}
-
-    def sub(match: re.Match[str]) -> str:
-        name = match.group(1)
-        return f"`{_flag(name)}`" if name in names else match.group(0)
-
-    return re.sub(r"`([a-z_0-9]+)`", sub, message)
 
 
 def _spec_option(
@@ -186,13 +171,13 @@ def build_spec(config: str | None, overrides: Mapping[str, object]) -> Experimen
     if config is not None:
         try:
             base = ExperimentSpec.from_toml(config)
-        except (ValueError, TypeError) as exc:
+        except SoftlogitError as exc:
             raise CLIError(f"`--config` {config!r}: {exc}") from None
         except FileNotFoundError:
             raise CLIError(f"`--config` file {config!r} does not exist.") from None
     try:
         return base.replace(**overrides)
-    except (ValueError, TypeError) as exc:
+    except SoftlogitError as exc:
         raise CLIError(to_cli_names(str(exc))) from None
 
 
@@ -310,8 +295,6 @@ def compare(**params: Any) -> int:
     the sigmoid head with w = w2 - w1, whose difference moves half as fast (T5);
     network 1c doubles its head learning rate and follows 0 and 2 to rounding.
     """
-    from softlogit._report._write import run_and_report
-
     config = params.pop("config")
     out = Path(params.pop("out"))
     force = bool(params.pop("force"))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from softlogit.errors import CLIError
+from softlogit.errors import CLIError, InputValueError
 
 __all__ = ["derive"]
 
@@ -74,7 +74,7 @@ def derive(classes: str, fmt: str, out: str | None, force: bool) -> int:
 
     try:
         result = derivation(n_classes)
-    except ValueError as exc:
+    except InputValueError as exc:
         raise CLIError(str(exc).replace("`n_classes`", "--classes")) from None
     checks = result.check()
     render = {

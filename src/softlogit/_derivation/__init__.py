@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from softlogit._derivation._core import Derivation, Step, StepCheck
+from softlogit._derivation._core import Step, StepCheck
+from softlogit._derivation._document import Derivation
 from softlogit._derivation._steps import derivation
 
 __all__ = ["Derivation", "Step", "StepCheck", "derivation"]

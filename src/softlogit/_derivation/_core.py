@@ -21,17 +21,37 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 import mpmath
 import sympy as sp
 
 from softlogit._derivation._notation import Sub, Vector, coordinate, expand_notation
+from softlogit._validation import Integer, Options, check_param
+from softlogit.errors import InputTypeError, InputValueError
 
-__all__ = ["Derivation", "Step", "StepCheck"]
+__all__ = ["Relation", "RenderedSteps", "Step", "StepCheck"]
 
 Relation = tuple[sp.Basic, sp.Basic]
 CheckMethod = Literal["auto", "symbolic", "numeric"]
+
+
+class RenderedSteps(Protocol):
+    """What the renderers read of a derivation (:class:`softlogit.Derivation`)."""
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def n_classes(self) -> int: ...
+
+    @property
+    def ids(self) -> list[str]: ...
+
+    def __iter__(self) -> Iterator[Step]: ...
+
+    def check(self) -> list[StepCheck]: ...
+
 
 _DIGITS = 50
 _TOLERANCE = mpmath.mpf(10) ** -40
@@ -142,15 +162,12 @@ class Step:
     notes: tuple[Relation, ...] = ()
 
     def __post_init__(self) -> None:
-        if not isinstance(self.id, str) or not self.id:
-            raise ValueError(f"`id` must be a non-empty string; got {self.id!r}.")
-        if self.method not in ("auto", "symbolic", "numeric"):
-            raise ValueError(
-                "`method` must be one of 'auto', 'symbolic', 'numeric'; "
-                f"got {self.method!r}."
-            )
-        if self.points < 1:
-            raise ValueError(f"`points` must be a positive integer; got {self.points}.")
+        if not isinstance(self.id, str):
+            raise InputTypeError(f"`id` must be a non-empty string; got {self.id!r}.")
+        if not self.id:
+            raise InputValueError(f"`id` must be a non-empty string; got {self.id!r}.")
+        check_param("method", self.method, Options(("auto", "symbolic", "numeric")))
+        check_param("points", self.points, Integer(low=1))
         object.__setattr__(self, "lhs", sp.sympify(self.lhs))
         object.__setattr__(self, "rhs", sp.sympify(self.rhs))
 
@@ -405,85 +422,3 @@ def _symbolic_zero(difference: sp.Basic) -> str | None:
     if sp.simplify(rewritten) == 0:
         return "rewrite(exp) + simplify"
     return None
-
-
-@dataclass(frozen=True)
-class Derivation:
-    """A sequence of checked steps; see :func:`softlogit.derivation`.
-
-    Attributes
-    ----------
-    steps : tuple of Step
-        The steps in reading order.
-    n_classes : int
-        The number of classes ``K`` the K-class steps are specialized to.
-    title : str
-        A heading for renderers.
-
-    Examples
-    --------
-    >>> from softlogit import derivation
-    >>> d = derivation(3)
-    >>> d["reference-class"].title
-    'Reference-class form'
-    >>> result = d["training-dynamics"].check()
-    >>> result.passed, result.method
-    (True, 'symbolic')
-    >>> print(d.to_text()[:50])
-    Softmax regression generalizes logistic regression
-    """
-
-    steps: tuple[Step, ...]
-    n_classes: int = 2
-    title: str = "Softmax regression generalizes logistic regression"
-
-    def __post_init__(self) -> None:
-        ids = [s.id for s in self.steps]
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
-        if duplicates:
-            raise ValueError(f"`steps` must have unique ids; repeated: {duplicates}.")
-
-    def __len__(self) -> int:
-        return len(self.steps)
-
-    def __iter__(self) -> Iterator[Step]:
-        return iter(self.steps)
-
-    def __getitem__(self, step_id: str) -> Step:
-        for step in self.steps:
-            if step.id == step_id:
-                return step
-        raise KeyError(f"no step with id {step_id!r}; ids: {[s.id for s in self]}")
-
-    @property
-    def ids(self) -> list[str]:
-        """The step ids in order."""
-        return [s.id for s in self.steps]
-
-    def check(self) -> list[StepCheck]:
-        """Check every step; return one :class:`StepCheck` per step, in order."""
-        return [step.check() for step in self.steps]
-
-    def to_text(self, checks: Sequence[StepCheck] | None = None) -> str:
-        """Render as Unicode text for a terminal; see :mod:`._render`."""
-        from softlogit._derivation._render import render_text
-
-        return render_text(self, checks)
-
-    def to_markdown(self, checks: Sequence[StepCheck] | None = None) -> str:
-        """Render as Markdown with ``$$ … $$`` LaTeX blocks."""
-        from softlogit._derivation._render import render_markdown
-
-        return render_markdown(self, checks)
-
-    def to_latex(self, checks: Sequence[StepCheck] | None = None) -> str:
-        """Render as a standalone LaTeX document (``amsmath``)."""
-        from softlogit._derivation._render import render_latex
-
-        return render_latex(self, checks)
-
-    def to_html(self, checks: Sequence[StepCheck] | None = None) -> str:
-        """Render as a standalone HTML page with MathML (no network access needed)."""
-        from softlogit._derivation._html import derivation_html_page
-
-        return derivation_html_page(self, checks)

@@ -26,7 +26,7 @@ from xml.parsers.expat import ExpatError
 import sympy as sp
 from sympy.printing.mathml import mathml
 
-from softlogit._derivation._core import Derivation, Relation, Step, StepCheck
+from softlogit._derivation._core import Relation, RenderedSteps, Step, StepCheck
 from softlogit._derivation._render import (
     _checks_for,
     step_parts,
@@ -286,10 +286,9 @@ def _typeset(text: str) -> str:
 
 
 def derivation_html_section(
-    n_classes: int = 2,
-    *,
-    derivation: Derivation | None = None,
+    derivation: RenderedSteps,
     checks: Sequence[StepCheck] | None = None,
+    *,
     include_style: bool = True,
     heading: str | None = None,
 ) -> str:
@@ -297,10 +296,8 @@ def derivation_html_section(
 
     Parameters
     ----------
-    n_classes : int, default=2
-        ``K`` for :func:`softlogit.derivation` (ignored if ``derivation`` is given).
-    derivation : Derivation, optional
-        A derivation to render instead of ``softlogit.derivation(n_classes)``.
+    derivation : Derivation
+        The derivation to render (:func:`softlogit.derivation`).
     checks : sequence of StepCheck, optional
         Results of ``derivation.check()``; computed if omitted.
     include_style : bool, default=True
@@ -315,16 +312,13 @@ def derivation_html_section(
 
     Examples
     --------
-    >>> fragment = derivation_html_section(2)
+    >>> from softlogit import derivation
+    >>> fragment = derivation_html_section(derivation(2))
     >>> fragment.startswith('<section id="derivation"')
     True
     >>> 'id="step-shift-invariance"' in fragment
     True
     """
-    if derivation is None:
-        from softlogit._derivation._steps import derivation as build
-
-        derivation = build(n_classes)
     checks = _checks_for(derivation, checks)
     title = heading if heading is not None else derivation.title
     ok = all(c.passed for c in checks)
@@ -352,10 +346,10 @@ def derivation_html_section(
 
 
 def derivation_html_page(
-    derivation: Derivation, checks: Sequence[StepCheck] | None = None
+    derivation: RenderedSteps, checks: Sequence[StepCheck] | None = None
 ) -> str:
     """A standalone HTML page (UTF-8, no external resources) showing ``derivation``."""
-    section = derivation_html_section(derivation=derivation, checks=checks)
+    section = derivation_html_section(derivation, checks)
     title = html.escape(f"{derivation.title} (K = {derivation.n_classes})")
     return (
         "<!DOCTYPE html>\n"

@@ -1,4 +1,4 @@
-"""Render a :class:`~softlogit._derivation._core.Derivation` as text, Markdown or LaTeX.
+"""Render a derivation (:class:`softlogit.Derivation`) as text, Markdown or LaTeX.
 
 The text renderer uses SymPy's Unicode pretty printer, so the terminal output needs no
 LaTeX engine. Markdown carries ``$$ … $$`` blocks; LaTeX is a complete ``amsmath``
@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from softlogit._derivation._core import Derivation, Relation, Step, StepCheck
+from softlogit._derivation._core import Relation, RenderedSteps, Step, StepCheck
+from softlogit.errors import InputValueError
 
 __all__ = [
     "StepParts",
@@ -67,7 +68,7 @@ def index_text(symbol: sp.Symbol, low: int, high: int) -> str:
     return f"{sp.pretty(symbol)} = {shown}"
 
 
-def summary_line(derivation: Derivation, checks: Sequence[StepCheck]) -> str:
+def summary_line(derivation: RenderedSteps, checks: Sequence[StepCheck]) -> str:
     """``"23 of 23 steps verified (21 by SymPy, 2 numerically); K = 2."``"""
     passed = [c for c in checks if c.passed]
     symbolic = sum(c.method == "symbolic" for c in passed)
@@ -83,12 +84,12 @@ def summary_line(derivation: Derivation, checks: Sequence[StepCheck]) -> str:
 
 
 def _checks_for(
-    derivation: Derivation, checks: Sequence[StepCheck] | None
+    derivation: RenderedSteps, checks: Sequence[StepCheck] | None
 ) -> list[StepCheck]:
     if checks is None:
         return derivation.check()
     if [c.step_id for c in checks] != derivation.ids:
-        raise ValueError(
+        raise InputValueError(
             "`checks` must hold one StepCheck per step, in order; got ids "
             f"{[c.step_id for c in checks]}."
         )
@@ -125,7 +126,7 @@ def _indent(text: str, prefix: str = "    ") -> str:
 
 
 def render_text(
-    derivation: Derivation, checks: Sequence[StepCheck] | None = None
+    derivation: RenderedSteps, checks: Sequence[StepCheck] | None = None
 ) -> str:
     """Unicode text for a terminal: every step with its formula and check result."""
     checks = _checks_for(derivation, checks)
@@ -216,7 +217,7 @@ def _latex_side(step: Step, wrap: Callable[[str], str]) -> list[str]:
 
 
 def render_markdown(
-    derivation: Derivation, checks: Sequence[StepCheck] | None = None
+    derivation: RenderedSteps, checks: Sequence[StepCheck] | None = None
 ) -> str:
     """Markdown with ``$$ … $$`` display math and ``$ … $`` inline math."""
     checks = _checks_for(derivation, checks)
@@ -238,7 +239,7 @@ def render_markdown(
 
 
 def render_latex(
-    derivation: Derivation, checks: Sequence[StepCheck] | None = None
+    derivation: RenderedSteps, checks: Sequence[StepCheck] | None = None
 ) -> str:
     """A complete LaTeX document (``amsmath``, ``mathtools``, ``amssymb``)."""
     checks = _checks_for(derivation, checks)

@@ -6,65 +6,25 @@ everything else reads the :class:`~softlogit._report._data.ReportData` made here
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from softlogit._report._data import Answer, PairReport, ReportData, format_number
+from softlogit._report._data import PairReport, ReportData, format_number
 from softlogit._typing import FloatArray
+from softlogit.experiment import Verdict
 from softlogit.experiment._compare import reference_head
 
 if TYPE_CHECKING:
-    from softlogit.experiment import ExperimentResult
+    from softlogit.experiment import (
+        ConservedSum,
+        ExperimentResult,
+        HeadMovement,
+        PairComparison,
+        Trajectory,
+    )
 
-__all__ = ["VERDICT_KEYS", "report_data"]
-
-#: verdict text of the experiment -> verdict key of the reports
-VERDICT_KEYS: dict[str, str] = {
-    "identical up to rounding": "identical",
-    "same function, different trajectory": "same_function",
-    "different": "different",
-    "not compared": "not_compared",
-    # an expectation, not a measured verdict: either of the two non-identical ones
-    "not identical": "not_identical",
-}
-
-#: answer key of the experiment -> (question of the seed discussion, pair it is about)
-QUESTIONS: dict[str, tuple[str, tuple[str, str]]] = {
-    "networks_0_and_1": (
-        "Do networks 0 and 1 end with very similar weights?",
-        ("0", "1"),
-    ),
-    "networks_0_and_2": (
-        "What can be concluded about networks 0 and 2?",
-        ("0", "2"),
-    ),
-    "softmax_and_reference": (
-        "Does a K-unit softmax head train like a (K − 1)-unit reference-class head?",
-        ("softmax", "reference"),
-    ),
-    "softmax_and_reference_P": (
-        "And with the reference head's gradient preconditioned by P = I + 11ᵀ?",
-        ("softmax", "reference-P"),
-    ),
-}
-
-
-def _split_answer(text: str) -> tuple[str, str]:
-    """The first sentence (the headline) and the rest of an answer.
-
-    Examples
-    --------
-    >>> _split_answer("No. They differ by 0.3 after 2000 steps.")
-    ('No.', 'They differ by 0.3 after 2000 steps.')
-    >>> _split_answer("Yes, up to 1e-16.")
-    ('Yes, up to 1e-16.', '')
-    """
-    match = re.search(r"(?<=[.!?;:])\s+(?=[A-Z(])", text)
-    if match is None:
-        return text.strip(), ""
-    return text[: match.start()].strip(), text[match.end() :].strip()
+__all__ = ["report_data"]
 
 
 def _and(names: list[str]) -> str:
@@ -83,45 +43,6 @@ def _largest(values: FloatArray) -> float:
     v = np.asarray(values, dtype=np.float64)
     v = v[~np.isnan(v)]
     return float(v.max()) if v.size else float("nan")
-
-
-def _verdict_of(result: ExperimentResult, left: str, right: str) -> str | None:
-    try:
-        return VERDICT_KEYS.get(result.pair(left, right).verdict)
-    except KeyError:
-        return None
-
-
-def _headline(result: ExperimentResult, key: str) -> str | None:
-    """A one-line answer from the measured verdicts, or None to use the text's own."""
-    if key == "networks_0_and_1":
-        same_rate = _verdict_of(result, "0", "1")
-        corrected = _verdict_of(result, "0", "1c")
-        if same_rate in ("same_function", "different"):
-            line = "No, not at equal learning rates."
-            if corrected == "identical":
-                line += " With the head rate doubled (1c): yes, up to rounding."
-            return line
-        if same_rate == "identical":
-            return "Yes: identical up to rounding."
-        return None
-    if key == "networks_0_and_2":
-        verdict = _verdict_of(result, "0", "2")
-        if verdict == "identical":
-            return "The same network: same function, same trajectory up to rounding."
-        return None
-    if key == "softmax_and_reference_P":
-        verdict = _verdict_of(result, "softmax", "reference-P")
-        if verdict == "identical":
-            return "Yes: the same trajectory up to rounding (SGD-type updates)."
-        return None
-    if key == "softmax_and_reference":
-        plain = _verdict_of(result, "softmax", "reference")
-        corrected = _verdict_of(result, "softmax", "reference-P")
-        if plain in ("same_function", "different") and corrected == "identical":
-            return "Not at equal rates; with the preconditioner P = I + 11ᵀ, up to rounding."
-        return None
-    return None
 
 
 def _settings(result: ExperimentResult) -> tuple[tuple[str, str], ...]:
@@ -191,24 +112,11 @@ def _pick_coordinates(
     return [int(i) for i in picked], first
 
 
-def report_data(result: ExperimentResult) -> ReportData:
-    """The view of ``result`` that every report reads.
-
-    Parameters
-    ----------
-    result : ExperimentResult
-        A finished (possibly diverged) experiment.
-
-    Returns
-    -------
-    ReportData
-    """
-    trajectories = result.trajectories
+def _head_coordinates(
+    trajectories: dict[str, Trajectory], n_classes: int
+) -> tuple[dict[str, FloatArray], tuple[str, ...]]:
+    """A few comparable head coordinates of every network, and their labels."""
     names = list(trajectories)
-    longest = max(trajectories.values(), key=lambda t: t.n_records)
-    steps = np.asarray(longest.steps, dtype=np.float64)
-    n_classes = result.data.n_classes
-
     # head coordinates, flattened: K-1 rows of weights, then the K-1 biases
     flat: dict[str, FloatArray] = {}
     for name, traj in trajectories.items():
@@ -230,109 +138,115 @@ def report_data(result: ExperimentResult) -> ReportData:
     head = {
         name: values[:, columns] for name, values in flat.items() if values.shape[1]
     }
+    return head, tuple(labels)
 
-    pairs: list[PairReport] = []
-    notes: list[str] = []
-    for p in result.pairs:
-        m = p.metrics
-        params_curve = np.fmax(m["base_max_abs"], m["head_max_abs"])
-        proba_curve = np.fmax(m["proba_train_max_abs"], m["proba_test_max_abs"])
-        verdict = VERDICT_KEYS.get(p.verdict, "different")
-        expected = None if p.expected is None else VERDICT_KEYS.get(p.expected)
-        pairs.append(
-            PairReport(
-                a=p.left,
-                b=p.right,
-                verdict=verdict,
-                theorem=p.theorem,
-                explanation=p.explanation,
-                step_id=p.derivation_step or None,
-                final={
-                    "max |Δ base|": p.final("base_max_abs"),
-                    "max |Δ head|": p.final("head_max_abs"),
-                    "max |Δ proba|": float(proba_curve[-1]),
-                    "labels differ": p.final("label_disagreement_test"),
-                    "|Δ loss|": p.final("train_loss_diff"),
-                },
-                curves={
-                    "parameters (base and head)": params_curve,
-                    "predicted probabilities": proba_curve,
-                },
-                threshold=p.threshold,
-                expected=expected,
-            )
+
+def _pair_report(p: PairComparison) -> PairReport:
+    m = p.metrics
+    params_curve = np.fmax(m["base_max_abs"], m["head_max_abs"])
+    proba_curve = np.fmax(m["proba_train_max_abs"], m["proba_test_max_abs"])
+    return PairReport(
+        a=p.left,
+        b=p.right,
+        verdict=p.verdict,
+        theorem=p.theorem,
+        explanation=p.explanation,
+        step_id=p.derivation_step or None,
+        final={
+            "max |Δ base|": p.final("base_max_abs"),
+            "max |Δ head|": p.final("head_max_abs"),
+            "max |Δ proba|": float(proba_curve[-1]),
+            "labels differ": p.final("label_disagreement_test"),
+            "|Δ loss|": p.final("train_loss_diff"),
+        },
+        curves={
+            "parameters (base and head)": params_curve,
+            "predicted probabilities": proba_curve,
+        },
+        threshold=p.threshold,
+        expected=p.expected,
+    )
+
+
+def _note(p: PairComparison, report: PairReport) -> str | None:
+    """What to call out about a pair: no exact prediction, or against the theory."""
+    if p.verdict is Verdict.NOT_COMPARED:
+        return None
+    if p.expected is None:
+        return (
+            f"{p.name}: the theory has no exact prediction for this training "
+            f"procedure; the verdict '{p.verdict}' is measured, not asserted."
         )
-        if p.expected is None and verdict != "not_compared":
-            notes.append(
-                f"{p.name}: the theory has no exact prediction for this training "
-                f"procedure; the verdict '{p.verdict}' is measured, not asserted."
-            )
-        elif pairs[-1].agrees is False and verdict != "not_compared":
-            notes.append(
-                f"{p.name}: measured '{p.verdict}' but {p.theorem} predicts "
-                f"'{p.expected}'."
-            )
+    if report.agrees is False:
+        return (
+            f"{p.name}: measured '{p.verdict}' but {p.theorem} predicts '{p.expected}'."
+        )
+    return None
 
-    conserved: dict[str, FloatArray] = {}
+
+def _conserved(
+    sums: list[ConservedSum], n_classes: int
+) -> tuple[dict[str, FloatArray], list[tuple[str, str]]]:
+    """The curves (deviation from the prediction, or raw drift) and facts of T3."""
+    curves: dict[str, FloatArray] = {}
     facts: list[tuple[str, str]] = []
-    for c in result.conserved:
-        label = (
-            f"network {c.network}: w1 + w2, b1 + b2"
-            if n_classes == 2
-            else f"network {c.network}: Σ w_k, Σ b_k"
-        )
+    sums_text = "w1 + w2, b1 + b2" if n_classes == 2 else "Σ w_k, Σ b_k"
+    for c in sums:
+        label = f"network {c.network}: {sums_text}"
         if c.deviation is not None:
-            conserved[f"{label} (vs prediction)"] = np.asarray(c.deviation, float)
-        else:
-            conserved[f"{label} (no prediction: raw drift)"] = np.asarray(
-                c.drift, float
-            )
-        if c.deviation is not None:
+            curves[f"{label} (vs prediction)"] = np.asarray(c.deviation, float)
             detail = (
                 "largest deviation from the prediction "
                 f"{format_number(_largest(c.deviation))}"
             )
         else:
+            curves[f"{label} (no prediction: raw drift)"] = np.asarray(c.drift, float)
             detail = f"largest drift {format_number(_largest(c.drift))}"
-            if "no exact prediction" not in c.verdict:
-                detail += "; no exact prediction"
-        sums = "w1 + w2, b1 + b2" if n_classes == 2 else "Σ w_k, Σ b_k"
         facts.append(
             (
                 f"{c.theorem}, network {c.network}",
-                f"{sums} {c.verdict} ({detail}, threshold "
+                f"{sums_text} {c.verdict} ({detail}, threshold "
                 f"{format_number(c.threshold)})",
             )
         )
-    for h in result.head_movements:
-        predicted = (
-            "" if h.predicted is None else f", predicted {format_number(h.predicted)}"
-        )
-        facts.append(
-            (
-                f"{h.theorem}, {h.left} / {h.right}",
-                f"first-step head movement ratio {h.ratio:.6f}{predicted}",
-            )
-        )
+    return curves, facts
+
+
+def _movement_fact(h: HeadMovement) -> tuple[str, str]:
+    predicted = (
+        "" if h.predicted is None else f", predicted {format_number(h.predicted)}"
+    )
+    return (
+        f"{h.theorem}, {h.left} / {h.right}",
+        f"first-step head movement ratio {h.ratio:.6f}{predicted}",
+    )
+
+
+def report_data(result: ExperimentResult) -> ReportData:
+    """The view of ``result`` that every report reads.
+
+    Parameters
+    ----------
+    result : ExperimentResult
+        A finished (possibly diverged) experiment.
+
+    Returns
+    -------
+    ReportData
+    """
+    trajectories = result.trajectories
+    names = list(trajectories)
+    longest = max(trajectories.values(), key=lambda t: t.n_records)
+    n_classes = result.data.n_classes
+    head, labels = _head_coordinates(trajectories, n_classes)
+    pairs = [_pair_report(p) for p in result.pairs]
+    notes = [_note(p, r) for p, r in zip(result.pairs, pairs, strict=True)]
+    conserved, facts = _conserved(result.conserved, n_classes)
+    facts += [_movement_fact(h) for h in result.head_movements]
     if "total" in result.timings:
         facts.append(
             ("time", f"{result.timings['total']:.2f} s ({result.engine} engine)")
         )
-
-    answers: list[Answer] = []
-    for key, text in result.answers.items():
-        question, (left, right) = QUESTIONS.get(key, (key.replace("_", " "), ("", "")))
-        short, rest = _split_answer(text)
-        headline = _headline(result, key)
-        if headline is not None:
-            short, rest = headline, text
-        step_id: str | None = None
-        try:
-            step_id = result.pair(left, right).derivation_step or None
-        except KeyError:
-            step_id = None
-        answers.append(Answer(question, short, rest, step_id))
-
     diverged = {
         name: t.message or f"the loss became NaN or infinite at step {t.diverged_at}."
         for name, t in trajectories.items()
@@ -341,16 +255,16 @@ def report_data(result: ExperimentResult) -> ReportData:
     return ReportData(
         title=(f"Networks {_and(names)} trained side by side on {result.data.name}"),
         settings=_settings(result),
-        steps=steps,
+        steps=np.asarray(longest.steps, dtype=np.float64),
         networks=tuple(names),
         descriptions={n: t.description for n, t in trajectories.items()},
         losses={n: np.asarray(t.train_loss, float) for n, t in trajectories.items()},
         head=head,
-        head_labels=tuple(labels),
+        head_labels=labels,
         conserved=conserved,
         pairs=tuple(pairs),
-        answers=tuple(answers),
-        notes=tuple(notes),
+        answers=tuple(result.answer_details),
+        notes=tuple(note for note in notes if note is not None),
         diverged=diverged,
         facts=tuple(facts),
         dtype=result.spec.training.dtype,

@@ -3,7 +3,9 @@
 Every report (terminal, plots, HTML, JSON) reads a :class:`ReportData`, a small
 immutable view that :func:`report_data` builds from an experiment result. Keeping the
 reports on this view means they never depend on the layout of the result's arrays, and
-they can be tested on hand-made data with known answers.
+they can be tested on hand-made data with known answers. Verdicts and answers are the
+experiment's own (:class:`~softlogit.experiment.Verdict`,
+:class:`~softlogit.experiment.Answer`): the reports show them and decide nothing.
 """
 
 from __future__ import annotations
@@ -14,23 +16,22 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from softlogit._typing import FloatArray
+from softlogit.experiment import Answer, Verdict
 
 __all__ = [
     "VERDICT_BADGES",
-    "Answer",
     "PairReport",
     "ReportData",
     "format_number",
 ]
 
-#: verdict key -> (short badge text, CSS class / colour name)
-VERDICT_BADGES: dict[str, tuple[str, str]] = {
-    "identical": ("identical up to rounding", "ok"),
-    "same_function": ("same function, different trajectory", "warn"),
-    "different": ("different", "bad"),
-    "not_compared": ("not compared (a run diverged)", "bad"),
-    "not_identical": ("not identical", "warn"),
-    "measured": ("measured (no exact prediction)", "info"),
+#: verdict -> (short badge text, CSS class / colour name)
+VERDICT_BADGES: dict[Verdict, tuple[str, str]] = {
+    Verdict.IDENTICAL: ("identical up to rounding", "ok"),
+    Verdict.SAME_FUNCTION: ("same function, different trajectory", "warn"),
+    Verdict.DIFFERENT: ("different", "bad"),
+    Verdict.NOT_COMPARED: ("not compared (a run diverged)", "bad"),
+    Verdict.NOT_IDENTICAL: ("not identical", "warn"),
 }
 
 
@@ -42,10 +43,11 @@ class PairReport:
     ----------
     a, b : str
         The names of the two networks (``"0"``, ``"1"``, ``"2"``, ``"1c"``, ...).
-    verdict : str
-        One of the keys of :data:`VERDICT_BADGES`.
+    verdict : Verdict
+        The measured verdict.
     theorem : str
-        The theorem of DESIGN.md that explains the verdict (``"T4"``), or ``""``.
+        The theorem that explains the verdict (``"T4"``, see
+        :data:`softlogit.experiment.THEOREMS`), or ``""``.
     explanation : str
         One or two sentences saying why, in words.
     step_id : str or None
@@ -57,30 +59,25 @@ class PairReport:
         Per-step figures for the plots, label -> values (non-negative).
     threshold : float or None
         The rounding threshold the verdict was decided with, if any.
-    expected : str or None
-        The verdict key the theory predicts, or None where it has no exact
-        prediction.
+    expected : Verdict or None
+        The verdict the theory predicts, or None where it has no exact prediction.
     """
 
     a: str
     b: str
-    verdict: str
+    verdict: Verdict
     theorem: str = ""
     explanation: str = ""
     step_id: str | None = None
     final: Mapping[str, float] = field(default_factory=dict)
     curves: Mapping[str, FloatArray] = field(default_factory=dict)
     threshold: float | None = None
-    expected: str | None = None
+    expected: Verdict | None = None
 
     @property
     def agrees(self) -> bool | None:
         """Whether the measured verdict is the predicted one (None: no prediction)."""
-        if self.expected is None:
-            return None
-        if self.expected == "not_identical":
-            return self.verdict in ("same_function", "different")
-        return self.expected == self.verdict
+        return self.verdict.agrees_with(self.expected)
 
     @property
     def label(self) -> str:
@@ -90,17 +87,7 @@ class PairReport:
     @property
     def badge(self) -> tuple[str, str]:
         """The verdict's badge text and colour class."""
-        return VERDICT_BADGES.get(self.verdict, (self.verdict, "info"))
-
-
-@dataclass(frozen=True)
-class Answer:
-    """A question of the seed discussion and the experiment's answer to it."""
-
-    question: str
-    short: str
-    answer: str
-    step_id: str | None = None
+        return VERDICT_BADGES[self.verdict]
 
 
 @dataclass(frozen=True)
@@ -131,7 +118,7 @@ class ReportData:
     pairs : sequence of PairReport
         The pairwise comparisons.
     answers : sequence of Answer
-        The answers to the seed's questions.
+        The experiment's answers to the seed's questions.
     notes : sequence of str
         Remarks to show prominently (divergence, no exact prediction, ...).
     diverged : mapping of str to str

@@ -11,13 +11,9 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 
-from softlogit._report._data import (
-    VERDICT_BADGES,
-    Answer,
-    ReportData,
-    format_number,
-)
+from softlogit._report._data import VERDICT_BADGES, ReportData, format_number
 from softlogit._report._plots import FIGURES, NETWORK_COLORS, caption
+from softlogit.experiment import Answer
 
 __all__ = ["render_html"]
 
@@ -198,16 +194,16 @@ def _answers(answers: Sequence[Answer], have_derivation: bool) -> str:
     cards = []
     for ans in answers:
         why = ""
-        if ans.step_id is not None:
+        if ans.derivation_step is not None:
             link = _step_link(
-                ans.step_id, "why: the derivation →", have=have_derivation
+                ans.derivation_step, "why: the derivation →", have=have_derivation
             )
             why = f'<p class="why">{link}</p>'
         cards.append(
             '<div class="card answer">'
             f'<div class="q">{_e(ans.question)}</div>'
-            f'<p class="short">{_e(ans.short)}</p>'
-            f"<p>{_e(ans.answer)}</p>{why}</div>"
+            f'<p class="short">{_e(ans.headline)}</p>'
+            f"<p>{_e(ans.explanation)}</p>{why}</div>"
         )
     return (
         '<section id="answers"><h2>The seed’s two questions</h2>'
@@ -273,7 +269,9 @@ def _verdicts(data: ReportData, have_derivation: bool) -> str:
             if pair.agrees is True:
                 theorem += ' <span class="agree">✓ as predicted</span>'
             elif pair.agrees is False:
-                predicted = VERDICT_BADGES.get(pair.expected or "", ("?", ""))[0]
+                predicted = (
+                    "?" if pair.expected is None else VERDICT_BADGES[pair.expected][0]
+                )
                 theorem += (
                     f' <span class="disagree">✗ predicted: {_e(predicted)}</span>'
                 )

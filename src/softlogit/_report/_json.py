@@ -44,14 +44,16 @@ def report_json(data: ReportData) -> dict[str, Any]:
     --------
     >>> import numpy as np
     >>> from softlogit._report._data import PairReport, ReportData
+    >>> from softlogit.experiment import Verdict
     >>> data = ReportData(
     ...     title="demo", settings=(("steps", "2"),), steps=np.arange(3.0),
     ...     networks=("0", "2"), descriptions={}, losses={"0": np.ones(3)}, head={},
     ...     head_labels=(), conserved={}, answers=(),
-    ...     pairs=(PairReport("0", "2", "identical", final={"max": np.nan}),))
+    ...     pairs=(PairReport("0", "2", Verdict.IDENTICAL, final={"max": np.nan}),))
     >>> doc = report_json(data)
-    >>> doc["schema"], doc["pairs"][0]["verdict_text"], doc["pairs"][0]["final"]
-    ('softlogit.compare/1', 'identical up to rounding', {'max': None})
+    >>> pair = doc["pairs"][0]
+    >>> doc["schema"], pair["verdict"], pair["verdict_text"], pair["final"]
+    ('softlogit.compare/1', 'identical', 'identical up to rounding', {'max': None})
     """
     doc: dict[str, Any] = {
         "schema": SCHEMA,
@@ -74,9 +76,9 @@ def report_json(data: ReportData) -> dict[str, Any]:
             {
                 "a": pair.a,
                 "b": pair.b,
-                "verdict": pair.verdict,
+                "verdict": pair.verdict.key,
                 "verdict_text": pair.badge[0],
-                "expected": pair.expected,
+                "expected": None if pair.expected is None else pair.expected.key,
                 "agrees_with_theory": pair.agrees,
                 "theorem": pair.theorem,
                 "derivation_step": pair.step_id,
@@ -89,9 +91,9 @@ def report_json(data: ReportData) -> dict[str, Any]:
         "answers": [
             {
                 "question": a.question,
-                "short": a.short,
-                "answer": a.answer,
-                "derivation_step": a.step_id,
+                "short": a.headline,
+                "answer": a.explanation,
+                "derivation_step": a.derivation_step,
             }
             for a in data.answers
         ],

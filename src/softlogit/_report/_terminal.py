@@ -129,9 +129,9 @@ def print_report(data: ReportData, console: Console) -> None:
 
     for answer in data.answers:
         body = Text()
-        body.append(answer.short, style="bold")
-        if answer.answer:
-            body.append("\n\n" + answer.answer)
+        body.append(answer.headline, style="bold")
+        if answer.explanation:
+            body.append("\n\n" + answer.explanation)
         console.print(
             Panel(body, title=Text(answer.question, style="italic"), title_align="left")
         )

@@ -1,4 +1,4 @@
-"""Writing a report directory, and the run-and-report pipeline of ``softlogit compare``.
+"""Writing a report directory, and the derivation it includes.
 
 A report directory holds::
 
@@ -10,7 +10,8 @@ A report directory holds::
 
 The directory is built in a temporary sibling and moved into place only when complete
 (:func:`softlogit._io.atomic_directory`), so an interrupted or failed run leaves the
-previous report untouched.
+previous report untouched. The command line's ``softlogit compare`` runs the
+experiment and calls :func:`write_report` (:mod:`softlogit._cli._pipeline`).
 """
 
 from __future__ import annotations
@@ -21,19 +22,18 @@ import sys
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from softlogit._io import atomic_directory
 from softlogit._report._data import ReportData
 from softlogit._report._json import dumps
 
 if TYPE_CHECKING:
-    from softlogit.experiment import ExperimentResult, ExperimentSpec
+    from softlogit.experiment import ExperimentResult
 
 __all__ = [
     "DerivationInBackground",
     "derivation_fragment",
-    "run_and_report",
     "write_report",
 ]
 
@@ -59,11 +59,12 @@ def derivation_fragment(n_classes: int) -> str | None:
     if n_classes in _DERIVATIONS:
         return _DERIVATIONS[n_classes]
     try:
+        from softlogit._derivation import derivation
         from softlogit._derivation._html import derivation_html_section
     except ImportError:
         return None
     fragment = derivation_html_section(
-        n_classes, heading="The derivation, every step checked by SymPy"
+        derivation(n_classes), heading="The derivation, every step checked by SymPy"
     )
     _DERIVATIONS[n_classes] = fragment
     return fragment
@@ -112,14 +113,6 @@ class DerivationInBackground:
         if proc is not None and proc.poll() is None:
             proc.kill()
             proc.communicate()
-
-
-def _expected_classes(spec: ExperimentSpec) -> int | None:
-    """The number of classes of the spec's data, when it is known without loading."""
-    known = {"breast_cancer": 2, "iris": 3, "wine": 3, "digits": 10}
-    if spec.data.dataset == "synthetic":
-        return spec.data.n_classes
-    return known.get(spec.data.dataset)
 
 
 def write_report(
@@ -208,105 +201,3 @@ def _directory_mode() -> int:
     umask = os.umask(0o022)
     os.umask(umask)
     return 0o777 & ~umask
-
-
-def run_and_report(
-    spec: ExperimentSpec,
-    *,
-    engine: str = "numpy",
-    out: Path | None,
-    force: bool = False,
-    as_json: bool = False,
-    quiet: bool = False,
-    command: str | None = None,
-    stdout: TextIO | None = None,
-    stderr: TextIO | None = None,
-    marker: str = ".softlogit-report",
-) -> int:
-    """Run an experiment, print its report and write the report directory.
-
-    Parameters
-    ----------
-    spec : ExperimentSpec
-        The experiment.
-    engine : str, default="numpy"
-        The engine that trains the networks.
-    out : Path or None
-        The report directory, or None to write nothing.
-    force : bool, default=False
-        Replace ``out`` even if it is not an earlier report.
-    as_json : bool, default=False
-        Print the JSON document on ``stdout`` instead of the table.
-    quiet : bool, default=False
-        No progress bar and no table.
-    command : str, optional
-        The command line, recorded in the page.
-    stdout, stderr : file-like, optional
-        Where to print (default: the process's streams).
-    marker : str
-        Marker file of a report directory.
-
-    Returns
-    -------
-    int
-        The exit code: 0.
-
-    Raises
-    ------
-    CLIError
-        For bad data (the message names the option, as a flag).
-    """
-    import softlogit
-    from softlogit._cli._compare import to_cli_names
-    from softlogit._report._adapter import report_data
-    from softlogit._report._json import report_json
-    from softlogit._report._terminal import (
-        make_console,
-        print_report,
-        progress_bar,
-        status,
-    )
-    from softlogit.errors import CLIError
-    from softlogit.experiment import run_experiment
-
-    out_stream = sys.stdout if stdout is None else stdout
-    err_stream = sys.stderr if stderr is None else stderr
-    background = DerivationInBackground(
-        _expected_classes(spec) if out is not None else None
-    )
-    try:
-        with progress_bar(enabled=not quiet, file=err_stream) as update:
-            try:
-                result = run_experiment(spec, engine=engine, progress=update)
-            except (ValueError, TypeError) as exc:
-                raise CLIError(to_cli_names(str(exc))) from None
-        data = report_data(result)
-        with status("checking the derivation", enabled=not quiet, file=err_stream):
-            derivation = (
-                background.result(result.data.n_classes) if out is not None else None
-            )
-    finally:
-        background.close()
-    doc = {**result.to_json_dict(), "report": report_json(data)}
-    written: Path | None = None
-    if out is not None:
-        with status(f"writing {out}", enabled=not quiet, file=err_stream):
-            written = write_report(
-                out,
-                data,
-                doc,
-                result=result,
-                command=command,
-                force=force,
-                marker=marker,
-                derivation=derivation,
-                version=softlogit.__version__,
-            )
-    if as_json:
-        out_stream.write(dumps(doc))
-    elif not quiet:
-        console = make_console(out_stream)
-        print_report(data, console)
-        if written is not None:
-            console.print(f"report: {written}")
-    return 0

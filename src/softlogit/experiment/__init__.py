@@ -2,9 +2,10 @@
 
 Describe an experiment with an :class:`ExperimentSpec`, run it with
 :func:`run_experiment` and read the :class:`ExperimentResult`: trajectories of every
-network, pairwise comparisons with verdicts explained by the theory (T3-T6 of the
-design), conserved sums, the first-step head-movement ratio and the answers to the
-seed's two questions in words.
+network, pairwise comparisons with verdicts (:class:`Verdict`) explained by the theory
+(T3-T6 of :data:`THEOREMS`, each proved by a step of ``softlogit derive``), conserved
+sums, the first-step head-movement ratio and the answers to the seed's two questions
+(:class:`Answer`).
 
 Three engines train the same spec and return the same result type: ``'numpy'``
 (hand-written forward and backward passes, PyTorch's optimizer definitions; the
@@ -28,14 +29,13 @@ Examples
 
 from __future__ import annotations
 
-from softlogit.experiment._result import (
+from softlogit.experiment._answers import QUESTIONS, Answer
+from softlogit.experiment._comparisons import (
     ConservedSum,
-    DataInfo,
-    ExperimentResult,
     HeadMovement,
     PairComparison,
-    Trajectory,
 )
+from softlogit.experiment._result import DataInfo, ExperimentResult, Trajectory
 from softlogit.experiment._run import (
     PreparedExperiment,
     available_engines,
@@ -62,13 +62,16 @@ from softlogit.experiment._theory import (
     function_tolerance,
     rounding_tolerance,
 )
+from softlogit.experiment._verdict import Verdict
 
 __all__ = [
     "ACTIVATIONS",
     "DATASETS",
     "OPTIONS",
+    "QUESTIONS",
     "THEOREMS",
     "THEOREM_STEPS",
+    "Answer",
     "ConservedSum",
     "DataInfo",
     "DataSpec",
@@ -82,6 +85,7 @@ __all__ = [
     "PreparedExperiment",
     "TrainingSpec",
     "Trajectory",
+    "Verdict",
     "available_engines",
     "default_networks",
     "default_pairs",

@@ -1,26 +1,22 @@
-"""Step-by-step comparison of trained networks, verdicts, conserved sums and answers."""
+"""Step-by-step comparison of trained networks: verdicts, conserved sums, head steps."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from softlogit._optimizers import make_optimizer
-from softlogit._typing import FloatArray
-from softlogit.experiment._networks import NetworkDef
-from softlogit.experiment._result import (
+from softlogit._typing import FloatArray, IntArray
+from softlogit.experiment._comparisons import (
     PAIR_METRICS,
     ConservedSum,
     HeadMovement,
     PairComparison,
-    Trajectory,
+    format_figure,
 )
+from softlogit.experiment._networks import NetworkDef
+from softlogit.experiment._result import Trajectory
 from softlogit.experiment._spec import TrainingSpec
 from softlogit.experiment._theory import (
-    DIFFERENT,
-    IDENTICAL,
-    NOT_COMPARED,
-    NOT_IDENTICAL,
-    SAME_FUNCTION,
     THEOREM_STEPS,
     conserved_sum_predictable,
     function_tolerance,
@@ -28,9 +24,9 @@ from softlogit.experiment._theory import (
     predict_pair,
     rounding_tolerance,
 )
+from softlogit.experiment._verdict import Verdict
 
 __all__ = [
-    "answer_questions",
     "compare_pair",
     "conserved_sum",
     "head_movement",
@@ -74,21 +70,8 @@ def _gap(
     return diff, rel
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.3g}"
-
-
-def compare_pair(
-    a: Trajectory,
-    b: Trajectory,
-    net_a: NetworkDef,
-    net_b: NetworkDef,
-    tr: TrainingSpec,
-    n_classes: int,
-) -> PairComparison:
-    """Compare two trajectories step by step and give the verdict with its theory."""
-    n = min(a.n_records, b.n_records)
-    steps = a.steps[:n]
+def _pair_metrics(a: Trajectory, b: Trajectory, n: int) -> dict[str, FloatArray]:
+    """The per-step metrics of :data:`PAIR_METRICS` over the first ``n`` records."""
     base_keys = [k for k in a.params if k.startswith("base.")]
     base_abs, base_rel = _gap(
         [a.params[k] for k in base_keys], [b.params[k] for k in base_keys], n
@@ -114,78 +97,107 @@ def compare_pair(
         metrics[f"{split}_loss_diff"] = np.abs(
             getattr(a, f"{split}_loss")[:n] - getattr(b, f"{split}_loss")[:n]
         )
-    metrics = {k: metrics[k] for k in PAIR_METRICS}
+    return {k: metrics[k] for k in PAIR_METRICS}
 
+
+def _larger(metrics: dict[str, FloatArray], *names: str) -> FloatArray:
+    """The elementwise maximum of some metrics, per recorded step."""
+    out: FloatArray = np.maximum.reduce([metrics[name] for name in names])
+    return out
+
+
+def _measured_verdict(
+    metrics: dict[str, FloatArray], tol: float, ftol: float
+) -> Verdict:
+    """Identical (every gap within rounding), the same function, or different."""
+    weights = _larger(metrics, "base_max_rel", "head_max_rel")
+    proba = _larger(metrics, "proba_train_max_abs", "proba_test_max_abs")
+    labels = _larger(metrics, "label_disagreement_train", "label_disagreement_test")
+    if float(np.max(weights)) <= tol and float(np.max(proba)) <= tol:
+        return Verdict.IDENTICAL
+    if float(proba[0]) <= tol and float(proba[-1]) <= ftol and float(labels[-1]) == 0:
+        return Verdict.SAME_FUNCTION
+    return Verdict.DIFFERENT
+
+
+def _amplified(metrics: dict[str, FloatArray], steps: IntArray, tol: float) -> str:
+    """Where a pair that exact arithmetic keeps identical left the rounding level."""
+    gaps = _larger(
+        metrics,
+        "base_max_rel",
+        "head_max_rel",
+        "proba_train_max_abs",
+        "proba_test_max_abs",
+    )
+    first = int(np.argmax(gaps > tol))
+    before = int(steps[first - 1]) if first > 0 else 0
+    return (
+        " In exact arithmetic the trajectories coincide. The measured gap "
+        f"stayed within rounding up to step {before} and exceeded the "
+        f"threshold at step {int(steps[first])}: the dynamics amplified "
+        "rounding differences (as in a loss spike, or Adam dividing by the "
+        "root of a nearly vanishing second moment)."
+    )
+
+
+def _figures(metrics: dict[str, FloatArray], last: int, tol: float) -> str:
+    weights = float(np.max(_larger(metrics, "base_max_rel", "head_max_rel")))
+    proba = float(np.max(_larger(metrics, "proba_train_max_abs", "proba_test_max_abs")))
+    return (
+        f"over {last} steps the largest relative gap of the weights is "
+        f"{format_figure(weights)} (head in reference coordinates "
+        f"{format_figure(float(np.max(metrics['head_max_rel'])))}, base "
+        f"{format_figure(float(np.max(metrics['base_max_rel'])))}) and of the "
+        f"probabilities {format_figure(proba)}; rounding threshold "
+        f"{format_figure(tol)}."
+    )
+
+
+def compare_pair(
+    a: Trajectory,
+    b: Trajectory,
+    net_a: NetworkDef,
+    net_b: NetworkDef,
+    tr: TrainingSpec,
+    n_classes: int,
+) -> PairComparison:
+    """Compare two trajectories step by step and give the verdict with its theory.
+
+    The verdict is :attr:`Verdict.IDENTICAL` when the relative weight gaps and the
+    probability gaps stay within :func:`rounding_tolerance` at every recorded step,
+    :attr:`Verdict.SAME_FUNCTION` when the networks start as the same function and
+    end with probabilities within :func:`function_tolerance` and no sample labelled
+    differently, :attr:`Verdict.DIFFERENT` otherwise, and
+    :attr:`Verdict.NOT_COMPARED` when either run diverged.
+    """
+    n = min(a.n_records, b.n_records)
+    steps = a.steps[:n]
+    metrics = _pair_metrics(a, b, n)
     tol = rounding_tolerance(tr.dtype, tr.steps)
     ftol = function_tolerance(tr.dtype)
     pred = predict_pair(net_a, net_b, tr, n_classes)
-    param_gap = float(np.max(np.maximum(base_rel, head_rel)))
-    proba_gap = float(
-        np.max(
-            np.maximum(metrics["proba_train_max_abs"], metrics["proba_test_max_abs"])
-        )
-    )
-    final_proba = max(
-        float(metrics["proba_train_max_abs"][-1]),
-        float(metrics["proba_test_max_abs"][-1]),
-    )
-    final_labels = max(
-        float(metrics["label_disagreement_train"][-1]),
-        float(metrics["label_disagreement_test"][-1]),
-    )
-    start_proba = max(
-        float(metrics["proba_train_max_abs"][0]),
-        float(metrics["proba_test_max_abs"][0]),
-    )
     last = int(steps[-1])
-    figures = (
-        f"over {last} steps the largest relative gap of the weights is "
-        f"{_fmt(param_gap)} (head in reference coordinates {_fmt(float(np.max(head_rel)))}"
-        f", base {_fmt(float(np.max(base_rel)))}) and of the probabilities "
-        f"{_fmt(proba_gap)}; rounding threshold {_fmt(tol)}."
-    )
     diverged = [t for t in (a, b) if t.diverged]
     if diverged:
-        verdict = NOT_COMPARED
+        verdict = Verdict.NOT_COMPARED
         explanation = (
             " ".join(str(t.message) for t in diverged)
             + f" No verdict: the pair is compared only up to step {last}."
         )
     else:
-        if param_gap <= tol and proba_gap <= tol:
-            verdict = IDENTICAL
-        elif start_proba <= tol and final_proba <= ftol and final_labels == 0:
-            verdict = SAME_FUNCTION
-        else:
-            verdict = DIFFERENT
-        explanation = f"{pred.reason} Measured: {figures}"
+        verdict = _measured_verdict(metrics, tol, ftol)
+        explanation = f"{pred.reason} Measured: {_figures(metrics, last, tol)}"
         if pred.expected is None:
             explanation += (
                 " Theory makes no exact prediction here; this is a measurement."
             )
-        elif pred.expected == NOT_IDENTICAL and verdict == IDENTICAL:
+        elif pred.expected is Verdict.NOT_IDENTICAL and verdict is Verdict.IDENTICAL:
             explanation += (
                 " The theory predicts different trajectories, but within these steps "
                 "the gap stayed at rounding level."
             )
-        elif pred.expected == IDENTICAL and verdict != IDENTICAL:
-            gaps = np.maximum.reduce(
-                [
-                    base_rel,
-                    head_rel,
-                    metrics["proba_train_max_abs"],
-                    metrics["proba_test_max_abs"],
-                ]
-            )
-            first = int(np.argmax(gaps > tol))
-            before = int(steps[first - 1]) if first > 0 else 0
-            explanation += (
-                " In exact arithmetic the trajectories coincide. The measured gap "
-                f"stayed within rounding up to step {before} and exceeded the "
-                f"threshold at step {int(steps[first])}: the dynamics amplified "
-                "rounding differences (as in a loss spike, or Adam dividing by the "
-                "root of a nearly vanishing second moment)."
-            )
+        elif pred.expected is Verdict.IDENTICAL and verdict is not Verdict.IDENTICAL:
+            explanation += _amplified(metrics, steps, tol)
     return PairComparison(
         left=a.name,
         right=b.name,
@@ -263,16 +275,16 @@ def conserved_sum(
                 if decays
                 else "Without weight decay the sum w1 + w2 (and b1 + b2) stays fixed. "
             )
-            + f"Largest deviation from the prediction {_fmt(max_dev)} "
-            f"(threshold {_fmt(tol * scale)}); largest change from the start "
-            f"{_fmt(float(np.max(drift)))}."
+            + f"Largest deviation from the prediction {format_figure(max_dev)} "
+            f"(threshold {format_figure(tol * scale)}); largest change from the start "
+            f"{format_figure(float(np.max(drift)))}."
         )
     else:
         verdict = "drifts (no exact prediction)"
         explanation = (
             f"The loss gradient of the rows sums to zero (T3), but {why[0].lower()}"
             f"{why[1:]} Largest change of the sum from the start: "
-            f"{_fmt(float(np.max(drift)))}."
+            f"{format_figure(float(np.max(drift)))}."
         )
     return ConservedSum(
         network=t.name,
@@ -307,9 +319,9 @@ def head_movement(
     ratio = move_a / move_b if move_b > 0 else float("nan")
     predicted = head_ratio_prediction(net_a, net_b, tr)
     text = (
-        f"In the first step the head of network {a.name} moved {_fmt(move_a)} in "
+        f"In the first step the head of network {a.name} moved {format_figure(move_a)} in "
         f"reference coordinates (w2 - w1, b2 - b1) and that of network {b.name} "
-        f"{_fmt(move_b)}: ratio {ratio:.6f}."
+        f"{format_figure(move_b)}: ratio {ratio:.6f}."
     )
     if predicted is not None:
         text += (
@@ -326,127 +338,3 @@ def head_movement(
     return HeadMovement(
         left=a.name, right=b.name, ratio=ratio, predicted=predicted, explanation=text
     )
-
-
-def answer_questions(
-    pairs: list[PairComparison],
-    conserved: list[ConservedSum],
-    movements: list[HeadMovement],
-    tr: TrainingSpec,
-) -> dict[str, str]:
-    """The seed's two questions (and the K > 2 analogue) answered in words."""
-    by = {(p.left, p.right): p for p in pairs}
-    by.update({(p.right, p.left): p for p in pairs})
-    out: dict[str, str] = {}
-    steps = tr.steps
-    opt = tr.optimizer
-
-    def gap(p: PairComparison) -> str:
-        weights = max(p.max("base_max_rel"), p.max("head_max_rel"))
-        proba = max(p.max("proba_train_max_abs"), p.max("proba_test_max_abs"))
-        return (
-            f"largest relative weight gap {_fmt(weights)}, largest probability gap "
-            f"{_fmt(proba)}"
-        )
-
-    # network 2 stands in for network 0 when 0 was not run (T4: they are the same)
-    p01 = by.get(("0", "1")) or by.get(("2", "1"))
-    p01c = by.get(("0", "1c")) or by.get(("2", "1c"))
-    if p01 is not None or p01c is not None:
-        parts = []
-        first = p01 if p01 is not None else p01c
-        assert first is not None
-        z = first.left if first.left in ("0", "2") else first.right
-        if p01 is not None:
-            if p01.verdict == NOT_COMPARED:
-                parts.append(
-                    f"Networks {z} and 1 could not be compared: {p01.explanation}"
-                )
-            elif p01.verdict == IDENTICAL:
-                parts.append(
-                    f"At equal learning rates networks {z} and 1 stayed within rounding of "
-                    f"each other over these {steps} steps ({gap(p01)}), although T5 "
-                    "predicts that they drift apart."
-                )
-            else:
-                qual = (
-                    "compute nearly the same function but with different weights"
-                    if p01.verdict == SAME_FUNCTION
-                    else "end with different weights and different predictions"
-                )
-                parts.append(
-                    f"No. Trained side by side with {opt} at the same learning rate "
-                    f"from equivalent initial weights, networks {z} and 1 {qual} after "
-                    f"{steps} steps ({gap(p01)}). The base receives the same gradient "
-                    "while the functions agree, but the head difference w2 - w1 of "
-                    f"network {z} receives the gradient once through each row, so it "
-                    "moves twice as far per step as network 1's w (T5)."
-                )
-            move = next((m for m in movements if m.right == "1"), None)
-            if move is not None:
-                parts.append(f"Measured first-step ratio: {move.ratio:.6f}.")
-        if p01c is not None:
-            if p01c.verdict == IDENTICAL:
-                parts.append(
-                    "With network 1's head learning rate doubled and its head weight "
-                    f"decay halved (network 1c), it reproduces network {z} up to rounding "
-                    f"({gap(p01c)}; threshold {_fmt(p01c.threshold)})."
-                )
-            elif p01c.verdict == NOT_COMPARED:
-                parts.append(f"Network 1c could not be compared: {p01c.explanation}")
-            elif p01c.expected is None:
-                parts.append(
-                    "Doubling network 1's head learning rate (network 1c) is not an "
-                    f"exact correction for {opt} with these settings; measured "
-                    f"{gap(p01c)} ({p01c.verdict})."
-                )
-            else:
-                parts.append(
-                    f"Network 1c (head rate x2, decay x1/2) should reproduce network {z} "
-                    f"exactly, but rounding was amplified: {gap(p01c)} ({p01c.verdict})."
-                )
-        out["networks_0_and_1"] = " ".join(parts)
-    p02 = by.get(("0", "2"))
-    if p02 is not None:
-        cons = [c for c in conserved if c.network in ("0", "2")]
-        cons_text = "; ".join(
-            f"network {c.network}: {c.verdict}, largest change "
-            f"{_fmt(float(np.max(c.drift)))}"
-            for c in cons
-        )
-        if p02.verdict == NOT_COMPARED:
-            text = f"Networks 0 and 2 could not be compared: {p02.explanation}"
-        elif p02.verdict == IDENTICAL:
-            text = (
-                "They are the same network written two ways: softmax(z1, z2)_2 = "
-                "sigmoid(z2 - z1) (T1), so networks 0 and 2 compute the same function "
-                "of the same parameters, have the same loss (T2) and the same "
-                "gradients, and trained identically they follow the same trajectory "
-                f"up to rounding (T4): {gap(p02)} after {steps} steps, threshold "
-                f"{_fmt(p02.threshold)}."
-            )
-        else:
-            text = (
-                "Networks 0 and 2 compute the same function of the same parameters "
-                "and receive the same gradients (T1, T2, T4), so in exact arithmetic "
-                f"they follow one trajectory; here rounding was amplified: {gap(p02)} "
-                f"({p02.verdict})."
-            )
-        if cons_text:
-            text += (
-                " The sum of the two rows, w1 + w2 and b1 + b2, receives zero gradient "
-                f"from the loss (T3) — {cons_text}."
-            )
-        out["networks_0_and_2"] = text
-    for ref in ("reference", "reference-P"):
-        p = by.get(("softmax", ref))
-        if p is None:
-            continue
-        key = (
-            "softmax_and_reference" if ref == "reference" else "softmax_and_reference_P"
-        )
-        out[key] = (
-            f"Softmax head against the {ref} head: {p.verdict} ({gap(p)}). "
-            f"{p.explanation}"
-        )
-    return out

@@ -9,6 +9,7 @@ import numpy as np
 
 from softlogit._special import _softmax_rows
 from softlogit._typing import FloatArray, IntArray
+from softlogit.errors import InputValueError
 from softlogit.experiment._result import DataInfo
 from softlogit.experiment._spec import DataSpec
 
@@ -126,7 +127,7 @@ def _synthetic(
     # classes overlap, so the data are not separable and the MLE is finite.
     n, p, k = spec.n_samples, spec.n_features, spec.n_classes
     if n < 4 * k:
-        raise ValueError(
+        raise InputValueError(
             f"`n_samples` must be at least 4 * n_classes = {4 * k} for a stratified "
             f"split of the synthetic data; got {n}."
         )
@@ -163,21 +164,21 @@ def _csv(
     try:
         frame = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ValueError(f"`csv` file {spec.csv!r} could not be read: {exc}") from None
+        raise InputValueError(f"`csv` file {spec.csv!r} could not be read: {exc}") from None
     if spec.target not in frame.columns:
         cols = ", ".join(map(repr, map(str, frame.columns)))
-        raise ValueError(
+        raise InputValueError(
             f"`target` {spec.target!r} is not a column of the CSV file {spec.csv!r}; "
             f"columns: {cols}."
         )
     y_raw = frame[spec.target]
     if y_raw.isna().any():
-        raise ValueError(
+        raise InputValueError(
             f"`target` column {spec.target!r} of {spec.csv!r} has missing values."
         )
     features = frame.drop(columns=[spec.target])
     if features.shape[1] == 0:
-        raise ValueError(
+        raise InputValueError(
             f"`csv` file {spec.csv!r} has no feature columns besides the target."
         )
     bad = [
@@ -186,7 +187,7 @@ def _csv(
         if not pd.api.types.is_numeric_dtype(features[c])
     ]
     if bad:
-        raise ValueError(
+        raise InputValueError(
             f"`csv` feature columns must be numeric; non-numeric: {', '.join(bad)}."
         )
     X = features.to_numpy(dtype=np.float64)
@@ -225,7 +226,7 @@ def load_data(spec: DataSpec, seed: np.random.SeedSequence) -> Dataset:
         name = spec.dataset
     option = "csv" if spec.dataset == "csv" else "dataset"
     if not np.all(np.isfinite(X)):
-        raise ValueError(
+        raise InputValueError(
             f"`{option}` data must be finite; found "
             f"{int(np.count_nonzero(~np.isfinite(X)))} NaN or infinite values."
         )
@@ -239,12 +240,12 @@ def load_data(spec: DataSpec, seed: np.random.SeedSequence) -> Dataset:
         else (f"`{option}` labels")
     )
     if counts.size < 2:
-        raise ValueError(
+        raise InputValueError(
             f"{label} must have at least two classes (K >= 2); got one class "
             f"{classes[0] if classes else ''!r}."
         )
     if counts.min() < 2:
-        raise ValueError(
+        raise InputValueError(
             f"{label}: every class needs at least two samples for a stratified "
             f"split; class counts are {counts.tolist()}."
         )
@@ -252,7 +253,7 @@ def load_data(spec: DataSpec, seed: np.random.SeedSequence) -> Dataset:
     k = counts.size
     n_test = int(np.ceil(spec.test_size * n))
     if n_test < k or n - n_test < k:
-        raise ValueError(
+        raise InputValueError(
             f"`test_size` {spec.test_size} leaves {n - n_test} training and {n_test} "
             f"test samples for {k} classes; both need at least one per class."
         )

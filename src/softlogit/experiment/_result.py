@@ -12,9 +12,9 @@ Field names below are stable: reports and the command line rely on them.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +23,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from softlogit._io import atomic_directory
+from softlogit._json import to_jsonable
 from softlogit._typing import FloatArray, IntArray
+from softlogit.errors import InputValueError
+from softlogit.experiment._answers import Answer, answer_questions
+from softlogit.experiment._comparisons import (
+    ConservedSum,
+    HeadMovement,
+    PairComparison,
+)
 from softlogit.experiment._spec import ExperimentSpec
 
 if TYPE_CHECKING:
@@ -31,11 +39,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FORMAT_VERSION",
-    "ConservedSum",
     "DataInfo",
     "ExperimentResult",
-    "HeadMovement",
-    "PairComparison",
     "Trajectory",
 ]
 
@@ -43,31 +48,6 @@ FORMAT_VERSION = 1
 RESULT_JSON = "result.json"
 ARRAYS_NPZ = "arrays.npz"
 MARKER = ".softlogit-result"
-
-# The per-step metrics of a pair, in this order (see PairComparison).
-PAIR_METRICS: tuple[str, ...] = (
-    "base_max_abs",
-    "base_max_rel",
-    "head_max_abs",
-    "head_max_rel",
-    "proba_train_max_abs",
-    "proba_test_max_abs",
-    "label_disagreement_train",
-    "label_disagreement_test",
-    "train_loss_diff",
-    "test_loss_diff",
-)
-
-
-def _floats(values: FloatArray) -> list[float | None]:
-    """A float array as a JSON list, with NaN/inf as None (JSON has no NaN)."""
-    return [float(v) if math.isfinite(v) else None for v in np.asarray(values, float)]
-
-
-def _opt_float(value: float | None) -> float | None:
-    if value is None or not math.isfinite(value):
-        return None
-    return float(value)
 
 
 @dataclass(frozen=True)
@@ -201,10 +181,10 @@ class Trajectory:
             "description": self.description,
             "head": self.head,
             "steps": [int(s) for s in self.steps],
-            "train_loss": _floats(self.train_loss),
-            "test_loss": _floats(self.test_loss),
-            "final_train_loss": _opt_float(float(self.train_loss[-1])),
-            "final_test_loss": _opt_float(float(self.test_loss[-1])),
+            "train_loss": to_jsonable(self.train_loss),
+            "test_loss": to_jsonable(self.test_loss),
+            "final_train_loss": to_jsonable(self.train_loss[-1]),
+            "final_test_loss": to_jsonable(self.test_loss[-1]),
             "param_shapes": {k: list(v.shape[1:]) for k, v in self.params.items()},
             "head_lr_multiplier": self.head_lr_multiplier,
             "head_weight_decay_multiplier": self.head_weight_decay_multiplier,
@@ -213,220 +193,6 @@ class Trajectory:
             "diverged_at": self.diverged_at,
             "message": self.message,
             "seconds": self.seconds,
-        }
-
-
-@dataclass(repr=False)
-class PairComparison:
-    """Two networks compared step by step, with a verdict and the theory behind it.
-
-    Attributes
-    ----------
-    left, right : str
-        Network names.
-    steps : ndarray of int of shape (n_records,)
-        Recorded steps at which both networks have values.
-    metrics : dict of str to ndarray of shape (n_records,)
-        ``base_max_abs`` / ``base_max_rel``: max |difference| of the base parameters
-        (absolute, and relative to the largest |entry|); ``head_max_abs`` /
-        ``head_max_rel``: the same for the head in reference-class coordinates
-        (:math:`w_2 - w_1, b_2 - b_1` against :math:`w, b` for K = 2);
-        ``proba_train_max_abs`` / ``proba_test_max_abs``: max |difference| of the
-        predicted probabilities; ``label_disagreement_train`` / ``_test``: fraction of
-        samples whose predicted labels differ; ``train_loss_diff`` /
-        ``test_loss_diff``: |difference| of the mean losses.
-    verdict : {'identical up to rounding', 'same function, different trajectory', \
-'different', 'not compared'}
-        Measured verdict (``'not compared'`` if a run diverged).
-    expected : {'identical up to rounding', 'not identical'} or None
-        What the theory predicts for this pair and training procedure, or ``None``
-        where it has no exact prediction (then the gap is a measurement).
-    theorem : str
-        The theorem of the design (``'T4'``, ``'T5'``, ``'T6'``) that explains it.
-    derivation_step : str
-        Id of the derivation step proving it (HTML anchor ``step-<id>``).
-    explanation : str
-        Why, in words, with the figures.
-    threshold : float
-        Rounding tolerance used (see :func:`softlogit.experiment.rounding_tolerance`).
-    function_threshold : float
-        Tolerance on probabilities for "same function".
-    """
-
-    left: str
-    right: str
-    steps: IntArray
-    metrics: dict[str, FloatArray]
-    verdict: str
-    expected: str | None
-    theorem: str
-    derivation_step: str
-    explanation: str
-    threshold: float
-    function_threshold: float
-
-    @property
-    def name(self) -> str:
-        """``'<left> vs <right>'``."""
-        return f"{self.left} vs {self.right}"
-
-    def __repr__(self) -> str:
-        return (
-            f"PairComparison({self.name!r}, verdict={self.verdict!r}, "
-            f"theorem={self.theorem!r}, expected={self.expected!r})"
-        )
-
-    @property
-    def agrees_with_theory(self) -> bool | None:
-        """Whether the verdict matches the prediction (``None``: no prediction, or
-        not compared)."""
-        if self.expected is None or self.verdict == "not compared":
-            return None
-        if self.expected == "not identical":
-            return self.verdict != "identical up to rounding"
-        return self.verdict == self.expected
-
-    def final(self, metric: str) -> float:
-        """The value of ``metric`` at the last common recorded step."""
-        return float(self.metrics[metric][-1])
-
-    def max(self, metric: str) -> float:
-        """The largest value of ``metric`` over the recorded steps."""
-        return float(np.max(self.metrics[metric]))
-
-    def to_json_dict(self) -> dict[str, Any]:
-        """A JSON-compatible dict, with the per-step metrics as lists."""
-        return {
-            "left": self.left,
-            "right": self.right,
-            "name": self.name,
-            "verdict": self.verdict,
-            "expected": self.expected,
-            "agrees_with_theory": self.agrees_with_theory,
-            "theorem": self.theorem,
-            "derivation_step": self.derivation_step,
-            "explanation": self.explanation,
-            "threshold": self.threshold,
-            "function_threshold": self.function_threshold,
-            "steps": [int(s) for s in self.steps],
-            "final": {k: _opt_float(float(v[-1])) for k, v in self.metrics.items()},
-            "max": {k: _opt_float(float(np.max(v))) for k, v in self.metrics.items()},
-            "metrics": {k: _floats(v) for k, v in self.metrics.items()},
-        }
-
-
-@dataclass(repr=False)
-class ConservedSum:
-    """T3: the sum of a K-unit head's rows, conserved by the loss gradient.
-
-    Attributes
-    ----------
-    network : str
-        Network name (``'0'``, ``'2'`` or ``'softmax'``).
-    steps : ndarray of int of shape (n_records,)
-    weight_sum : ndarray of shape (n_records, n_last)
-        :math:`\\sum_k w_k` at each recorded step.
-    bias_sum : ndarray of shape (n_records,)
-        :math:`\\sum_k b_k`.
-    drift : ndarray of shape (n_records,)
-        max |sum(t) - sum(0)| over weights and bias.
-    predicted_weight_sum, predicted_bias_sum : ndarray or None
-        What the theory predicts without any loss gradient (the optimizer applied to
-        the weight decay alone: unchanged without decay, shrinking with it), or
-        ``None`` where there is no exact prediction (Adam with coupled L2; Adam with
-        K > 2).
-    deviation : ndarray of shape (n_records,) or None
-        max |sum - predicted sum|.
-    verdict : str
-        ``'conserved up to rounding'`` (no weight decay), ``'decays as predicted'``
-        (weight decay), ``'deviates from the prediction'``, or ``'drifts (no exact
-        prediction)'`` (measured only).
-    explanation : str
-    threshold : float
-        Largest deviation still called rounding: the rounding tolerance times
-        ``max(1, largest |head entry|)``.
-    theorem : str
-        ``'T3'``.
-    derivation_step : str
-    """
-
-    network: str
-    steps: IntArray
-    weight_sum: FloatArray
-    bias_sum: FloatArray
-    drift: FloatArray
-    predicted_weight_sum: FloatArray | None
-    predicted_bias_sum: FloatArray | None
-    deviation: FloatArray | None
-    verdict: str
-    explanation: str
-    threshold: float
-    theorem: str = "T3"
-    derivation_step: str = "gradients"
-
-    def __repr__(self) -> str:
-        return f"ConservedSum(network={self.network!r}, verdict={self.verdict!r})"
-
-    def to_json_dict(self) -> dict[str, Any]:
-        """A JSON-compatible dict (the sums themselves are in ``arrays.npz``)."""
-        return {
-            "network": self.network,
-            "steps": [int(s) for s in self.steps],
-            "drift": _floats(self.drift),
-            "max_drift": _opt_float(float(np.max(self.drift))),
-            "deviation": None if self.deviation is None else _floats(self.deviation),
-            "max_deviation": None
-            if self.deviation is None
-            else _opt_float(float(np.max(self.deviation))),
-            "has_prediction": self.deviation is not None,
-            "weight_sum_norm": _floats(np.linalg.norm(self.weight_sum, axis=1)),
-            "bias_sum": _floats(self.bias_sum),
-            "verdict": self.verdict,
-            "explanation": self.explanation,
-            "threshold": self.threshold,
-            "theorem": self.theorem,
-            "derivation_step": self.derivation_step,
-        }
-
-
-@dataclass(frozen=True)
-class HeadMovement:
-    """T5: how far each head moves in the first step, in reference coordinates.
-
-    Attributes
-    ----------
-    left, right : str
-        The two-unit network and the one-unit network (e.g. ``'0'`` and ``'1'``).
-    ratio : float
-        :math:`\\|\\Delta(w_2 - w_1, b_2 - b_1)\\| / \\|\\Delta(w, b)\\|` after step 1.
-    predicted : float or None
-        2 for SGD, momentum, Nesterov and Adam at K = 2 without weight decay (times
-        the ratio of the head learning-rate multipliers); ``None`` where no single
-        number is predicted.
-    explanation : str
-    theorem : str
-        ``'T5'``.
-    derivation_step : str
-    """
-
-    left: str
-    right: str
-    ratio: float
-    predicted: float | None
-    explanation: str
-    theorem: str = "T5"
-    derivation_step: str = "training-dynamics"
-
-    def to_json_dict(self) -> dict[str, Any]:
-        """A JSON-compatible dict."""
-        return {
-            "left": self.left,
-            "right": self.right,
-            "ratio": _opt_float(self.ratio),
-            "predicted": self.predicted,
-            "explanation": self.explanation,
-            "theorem": self.theorem,
-            "derivation_step": self.derivation_step,
         }
 
 
@@ -450,7 +216,9 @@ class ExperimentResult:
         T5 first-step ratios (K = 2 only).
     answers : dict of str to str
         The seed's questions answered in words: ``'networks_0_and_1'``,
-        ``'networks_0_and_2'`` (K = 2), ``'softmax_and_reference'`` (K > 2).
+        ``'networks_0_and_2'`` (K = 2), ``'softmax_and_reference'``,
+        ``'softmax_and_reference_P'`` (K > 2); the explanations of
+        :attr:`answer_details`.
     timings : dict of str to float
         Seconds: ``'data'``, ``'train'``, ``'compare'``, ``'total'``.
     versions : dict of str to str
@@ -490,6 +258,32 @@ class ExperimentResult:
     def diverged(self) -> list[str]:
         """Names of the networks whose run diverged."""
         return [n for n, t in self.trajectories.items() if t.diverged]
+
+    @property
+    def answer_details(self) -> list[Answer]:
+        """The answers to the seed's questions, typed: headline, verdict, figures.
+
+        Decided from the pair comparisons (so a loaded result has them too); each
+        explanation is the text of :attr:`answers` under the same key.
+
+        Examples
+        --------
+        >>> from softlogit.experiment import ExperimentSpec, run_experiment
+        >>> result = run_experiment(ExperimentSpec().replace(steps=50, hidden=(4,)))
+        >>> [(a.key, a.verdict) for a in result.answer_details]
+        [('networks_0_and_1', 'different'), ('networks_0_and_2', 'identical up to rounding')]
+        >>> print(result.answer_details[1].headline)
+        The same network: same function, same trajectory up to rounding.
+        >>> result.answer_details[0].explanation == result.answers["networks_0_and_1"]
+        True
+        """
+        built = answer_questions(
+            self.pairs, self.conserved, self.head_movements, self.spec.training
+        )
+        return [
+            dataclasses.replace(a, explanation=self.answers.get(a.key, a.explanation))
+            for a in built
+        ]
 
     def __repr__(self) -> str:
         pairs = ", ".join(f"{p.name}: {p.verdict}" for p in self.pairs)
@@ -687,8 +481,9 @@ class ExperimentResult:
         ------
         FileNotFoundError
             If ``result.json`` or ``arrays.npz`` is missing.
-        ValueError
-            If the files are malformed, of another format version, or inconsistent.
+        InputValueError
+            If the files are malformed, of another format version, or inconsistent
+            (a ``ValueError``).
         """
         d = Path(directory)
         for fname in (RESULT_JSON, ARRAYS_NPZ):
@@ -699,161 +494,162 @@ class ExperimentResult:
         try:
             meta = json.loads((d / RESULT_JSON).read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
-            raise ValueError(
+            raise InputValueError(
                 f"{str(d / RESULT_JSON)!r} is not valid JSON: {exc}"
             ) from None
         if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
             got = meta.get("format_version") if isinstance(meta, dict) else None
-            raise ValueError(
+            raise InputValueError(
                 f"{str(d / RESULT_JSON)!r} must have format_version {FORMAT_VERSION}; "
                 f"got {got!r}."
             )
         try:
             with np.load(d / ARRAYS_NPZ, allow_pickle=False) as npz:
-                arrays = {k: npz[k] for k in npz.files}
+                arrays = _SavedArrays({k: npz[k] for k in npz.files})
         except (ValueError, OSError) as exc:
-            raise ValueError(
+            raise InputValueError(
                 f"{str(d / ARRAYS_NPZ)!r} is not a valid NPZ file: {exc}"
             ) from None
         try:
             return cls._from_parts(meta, arrays)
         except (KeyError, TypeError, IndexError) as exc:
-            raise ValueError(
+            raise InputValueError(
                 f"saved result in {str(d)!r} is incomplete or malformed: {exc!r}"
             ) from None
 
     @classmethod
     def _from_parts(
-        cls, meta: dict[str, Any], arrays: dict[str, np.ndarray]
+        cls, meta: dict[str, Any], arrays: _SavedArrays
     ) -> ExperimentResult:
-        def arr(key: str, ndim: int, kind: str = "f") -> np.ndarray:
-            if key not in arrays:
-                raise ValueError(f"arrays.npz lacks {key!r}.")
-            a = arrays[key]
-            if a.ndim != ndim or a.dtype.kind not in kind:
-                raise ValueError(
-                    f"arrays.npz entry {key!r} must be a {ndim}-D "
-                    f"{'float' if kind == 'f' else 'int'} array; got {a.ndim}-D {a.dtype}."
-                )
-            return a
-
-        spec = ExperimentSpec.from_dict(meta["spec"])
-        data = DataInfo.from_json_dict(meta["data"])
-        trajectories: dict[str, Trajectory] = {}
-        for t in meta["networks"]:
-            name = str(t["name"])
-            pre = f"network/{name}/"
-            steps = arr(pre + "steps", 1, "iu")
-            n = steps.shape[0]
-            params = {}
-            for key, shape in t["param_shapes"].items():
-                a = arr(pre + "param/" + key, 1 + len(shape))
-                if list(a.shape) != [n, *shape]:
-                    raise ValueError(
-                        f"arrays.npz entry {pre + 'param/' + key!r} must have shape "
-                        f"{(n, *shape)}; got {a.shape}."
-                    )
-                params[key] = a
-            traj = Trajectory(
-                name=name,
-                description=str(t["description"]),
-                head=str(t["head"]),
-                steps=steps,
-                train_loss=arr(pre + "train_loss", 1),
-                test_loss=arr(pre + "test_loss", 1),
-                params=params,
-                proba_train=arr(pre + "proba_train", 3),
-                proba_test=arr(pre + "proba_test", 3),
-                head_lr_multiplier=float(t["head_lr_multiplier"]),
-                head_weight_decay_multiplier=float(t["head_weight_decay_multiplier"]),
-                preconditioned=bool(t["preconditioned"]),
-                diverged_at=None if t["diverged_at"] is None else int(t["diverged_at"]),
-                message=t["message"],
-                seconds=float(t["seconds"]),
-            )
-            for key, a in (
-                ("train_loss", traj.train_loss),
-                ("test_loss", traj.test_loss),
-                ("proba_train", traj.proba_train),
-                ("proba_test", traj.proba_test),
-            ):
-                if a.shape[0] != n:
-                    raise ValueError(
-                        f"arrays.npz entry {pre + key!r} must have {n} records; got "
-                        f"{a.shape[0]}."
-                    )
-            trajectories[name] = traj
-        pairs = []
-        for i, p in enumerate(meta["pairs"]):
-            steps = np.asarray(p["steps"], dtype=np.int64)
-            metrics = {k: arr(f"pair/{i}/{k}", 1) for k in p["metrics"]}
-            for k, v in metrics.items():
-                if v.shape != steps.shape:
-                    raise ValueError(
-                        f"arrays.npz entry 'pair/{i}/{k}' must have shape "
-                        f"{steps.shape}; got {v.shape}."
-                    )
-            pairs.append(
-                PairComparison(
-                    left=str(p["left"]),
-                    right=str(p["right"]),
-                    steps=steps,
-                    metrics=metrics,
-                    verdict=str(p["verdict"]),
-                    expected=p["expected"],
-                    theorem=str(p["theorem"]),
-                    derivation_step=str(p["derivation_step"]),
-                    explanation=str(p["explanation"]),
-                    threshold=float(p["threshold"]),
-                    function_threshold=float(p["function_threshold"]),
-                )
-            )
-        conserved = []
-        for c in meta["conserved"]:
-            pre = f"conserved/{c['network']}/"
-            has = bool(c["has_prediction"])
-            conserved.append(
-                ConservedSum(
-                    network=str(c["network"]),
-                    steps=np.asarray(c["steps"], dtype=np.int64),
-                    weight_sum=arr(pre + "weight_sum", 2),
-                    bias_sum=arr(pre + "bias_sum", 1),
-                    drift=arr(pre + "drift", 1),
-                    predicted_weight_sum=arr(pre + "predicted_weight_sum", 2)
-                    if has
-                    else None,
-                    predicted_bias_sum=arr(pre + "predicted_bias_sum", 1)
-                    if has
-                    else None,
-                    deviation=arr(pre + "deviation", 1) if has else None,
-                    verdict=str(c["verdict"]),
-                    explanation=str(c["explanation"]),
-                    threshold=float(c["threshold"]),
-                    theorem=str(c["theorem"]),
-                    derivation_step=str(c["derivation_step"]),
-                )
-            )
-        movements = [
-            HeadMovement(
-                left=str(h["left"]),
-                right=str(h["right"]),
-                ratio=float("nan") if h["ratio"] is None else float(h["ratio"]),
-                predicted=None if h["predicted"] is None else float(h["predicted"]),
-                explanation=str(h["explanation"]),
-                theorem=str(h["theorem"]),
-                derivation_step=str(h["derivation_step"]),
-            )
-            for h in meta["head_movements"]
-        ]
+        trajectories = [_load_trajectory(t, arrays) for t in meta["networks"]]
         return cls(
-            spec=spec,
+            spec=ExperimentSpec.from_dict(meta["spec"]),
             engine=str(meta["engine"]),
-            data=data,
-            trajectories=trajectories,
-            pairs=pairs,
-            conserved=conserved,
-            head_movements=movements,
+            data=DataInfo.from_json_dict(meta["data"]),
+            trajectories={t.name: t for t in trajectories},
+            pairs=[_load_pair(i, p, arrays) for i, p in enumerate(meta["pairs"])],
+            conserved=[_load_conserved(c, arrays) for c in meta["conserved"]],
+            head_movements=[_load_movement(h) for h in meta["head_movements"]],
             answers={str(k): str(v) for k, v in meta["answers"].items()},
             timings={str(k): float(v) for k, v in meta["timings"].items()},
             versions={str(k): str(v) for k, v in meta["versions"].items()},
         )
+
+
+class _SavedArrays:
+    """The arrays of ``arrays.npz``, fetched with a check of rank, kind and shape."""
+
+    def __init__(self, arrays: dict[str, np.ndarray]) -> None:
+        self._arrays = arrays
+
+    def get(
+        self,
+        key: str,
+        ndim: int,
+        kind: str = "f",
+        shape: tuple[int, ...] | None = None,
+    ) -> np.ndarray:
+        """The array ``key``: ``ndim``-D, of a dtype kind in ``kind``, of ``shape``."""
+        if key not in self._arrays:
+            raise InputValueError(f"arrays.npz lacks {key!r}.")
+        a = self._arrays[key]
+        if a.ndim != ndim or a.dtype.kind not in kind:
+            raise InputValueError(
+                f"arrays.npz entry {key!r} must be a {ndim}-D "
+                f"{'float' if kind == 'f' else 'int'} array; got {a.ndim}-D {a.dtype}."
+            )
+        if shape is not None and a.shape != shape:
+            raise InputValueError(
+                f"arrays.npz entry {key!r} must have shape {shape}; got {a.shape}."
+            )
+        return a
+
+    def records(self, key: str, ndim: int, n: int) -> np.ndarray:
+        """A per-record array ``key`` with ``n`` records (its first axis)."""
+        a = self.get(key, ndim)
+        if a.shape[0] != n:
+            raise InputValueError(
+                f"arrays.npz entry {key!r} must have {n} records; got {a.shape[0]}."
+            )
+        return a
+
+
+def _load_trajectory(t: Mapping[str, Any], arrays: _SavedArrays) -> Trajectory:
+    name = str(t["name"])
+    pre = f"network/{name}/"
+    steps = arrays.get(pre + "steps", 1, "iu")
+    n = steps.shape[0]
+    params = {
+        key: arrays.get(pre + "param/" + key, 1 + len(shape), shape=(n, *shape))
+        for key, shape in t["param_shapes"].items()
+    }
+    return Trajectory(
+        name=name,
+        description=str(t["description"]),
+        head=str(t["head"]),
+        steps=steps,
+        train_loss=arrays.records(pre + "train_loss", 1, n),
+        test_loss=arrays.records(pre + "test_loss", 1, n),
+        params=params,
+        proba_train=arrays.records(pre + "proba_train", 3, n),
+        proba_test=arrays.records(pre + "proba_test", 3, n),
+        head_lr_multiplier=float(t["head_lr_multiplier"]),
+        head_weight_decay_multiplier=float(t["head_weight_decay_multiplier"]),
+        preconditioned=bool(t["preconditioned"]),
+        diverged_at=None if t["diverged_at"] is None else int(t["diverged_at"]),
+        message=t["message"],
+        seconds=float(t["seconds"]),
+    )
+
+
+def _load_pair(i: int, p: Mapping[str, Any], arrays: _SavedArrays) -> PairComparison:
+    steps = np.asarray(p["steps"], dtype=np.int64)
+    return PairComparison(
+        left=str(p["left"]),
+        right=str(p["right"]),
+        steps=steps,
+        metrics={
+            k: arrays.get(f"pair/{i}/{k}", 1, shape=steps.shape) for k in p["metrics"]
+        },
+        verdict=p["verdict"],
+        expected=p["expected"],
+        theorem=str(p["theorem"]),
+        derivation_step=str(p["derivation_step"]),
+        explanation=str(p["explanation"]),
+        threshold=float(p["threshold"]),
+        function_threshold=float(p["function_threshold"]),
+    )
+
+
+def _load_conserved(c: Mapping[str, Any], arrays: _SavedArrays) -> ConservedSum:
+    pre = f"conserved/{c['network']}/"
+    has = bool(c["has_prediction"])
+    return ConservedSum(
+        network=str(c["network"]),
+        steps=np.asarray(c["steps"], dtype=np.int64),
+        weight_sum=arrays.get(pre + "weight_sum", 2),
+        bias_sum=arrays.get(pre + "bias_sum", 1),
+        drift=arrays.get(pre + "drift", 1),
+        predicted_weight_sum=arrays.get(pre + "predicted_weight_sum", 2)
+        if has
+        else None,
+        predicted_bias_sum=arrays.get(pre + "predicted_bias_sum", 1) if has else None,
+        deviation=arrays.get(pre + "deviation", 1) if has else None,
+        verdict=str(c["verdict"]),
+        explanation=str(c["explanation"]),
+        threshold=float(c["threshold"]),
+        theorem=str(c["theorem"]),
+        derivation_step=str(c["derivation_step"]),
+    )
+
+
+def _load_movement(h: Mapping[str, Any]) -> HeadMovement:
+    return HeadMovement(
+        left=str(h["left"]),
+        right=str(h["right"]),
+        ratio=float("nan") if h["ratio"] is None else float(h["ratio"]),
+        predicted=None if h["predicted"] is None else float(h["predicted"]),
+        explanation=str(h["explanation"]),
+        theorem=str(h["theorem"]),
+        derivation_step=str(h["derivation_step"]),
+    )

@@ -13,8 +13,9 @@ import numpy as np
 
 from softlogit._threads import single_blas_thread
 from softlogit._typing import FloatArray, IntArray
+from softlogit.errors import InputTypeError, InputValueError
+from softlogit.experiment._answers import answer_questions
 from softlogit.experiment._compare import (
-    answer_questions,
     compare_pair,
     conserved_sum,
     head_movement,
@@ -149,9 +150,11 @@ def run_experiment(
 
     Raises
     ------
-    ValueError
+    InputValueError
         For an unknown engine, or data the spec cannot use (NaN, one class, missing
-        CSV target column, ...); the message names the option.
+        CSV target column, ...); the message names the option. A ``ValueError``.
+    InputTypeError
+        If ``spec`` is not an :class:`ExperimentSpec` (a ``TypeError``).
 
     Examples
     --------
@@ -169,10 +172,12 @@ def run_experiment(
     if spec is None:
         spec = ExperimentSpec()
     if not isinstance(spec, ExperimentSpec):
-        raise TypeError(f"`spec` must be an ExperimentSpec; got {type(spec).__name__}.")
+        raise InputTypeError(
+            f"`spec` must be an ExperimentSpec; got {type(spec).__name__}."
+        )
     available = available_engines()
     if engine not in available:
-        raise ValueError(
+        raise InputValueError(
             f"`engine` must be one of {', '.join(map(repr, available))}; got {engine!r}."
         )
     module, attr = ENGINES[engine]
@@ -193,7 +198,7 @@ def run_experiment(
 
     trajectories: dict[str, Trajectory] = {}
     # The experiment's matrices are small: a multi-threaded BLAS only adds
-    # synchronization (up to 30x slower on a busy machine), so use one thread.
+    # synchronization, so train on one thread.
     with single_blas_thread():
         for name, net in nets.items():
             trajectories[name] = train(
@@ -223,7 +228,10 @@ def run_experiment(
                             trajectories[full], trajectories[n], nets[full], nets[n], tr
                         )
                     )
-    answers = answer_questions(comparisons, conserved, movements, tr)
+    answers = {
+        a.key: a.explanation
+        for a in answer_questions(comparisons, conserved, movements, tr)
+    }
     t_end = time.perf_counter()
 
     from softlogit import __version__

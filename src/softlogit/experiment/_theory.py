@@ -1,7 +1,8 @@
 """What the theory predicts for each pair of networks, and the tolerances of verdicts.
 
-The theorems are those of the design (T1-T8); each maps to the derivation step that
-proves it (:data:`THEOREM_STEPS`; reports link to the HTML anchor ``step-<id>``).
+The theorems T1-T8 (:data:`THEOREMS`) each map to the derivation step that proves it
+(:data:`THEOREM_STEPS`; ``softlogit derive`` prints the steps, and reports link to the
+HTML anchor ``step-<id>``).
 
 Tolerances
 ----------
@@ -31,13 +32,9 @@ import numpy as np
 
 from softlogit.experiment._networks import NetworkDef
 from softlogit.experiment._spec import TrainingSpec
+from softlogit.experiment._verdict import Verdict
 
 __all__ = [
-    "DIFFERENT",
-    "IDENTICAL",
-    "NOT_COMPARED",
-    "NOT_IDENTICAL",
-    "SAME_FUNCTION",
     "THEOREMS",
     "THEOREM_STEPS",
     "Prediction",
@@ -47,12 +44,6 @@ __all__ = [
     "predict_pair",
     "rounding_tolerance",
 ]
-
-IDENTICAL = "identical up to rounding"
-SAME_FUNCTION = "same function, different trajectory"
-DIFFERENT = "different"
-NOT_COMPARED = "not compared"
-NOT_IDENTICAL = "not identical"
 
 THEOREM_STEPS: dict[str, str] = {
     "T1": "shift-invariance",
@@ -102,9 +93,8 @@ def rounding_tolerance(dtype: str | np.dtype[np.floating], steps: int) -> float:
     :math:`T` steps independent errors accumulate like a random walk,
     :math:`\\sqrt{T}`. The factor 64 covers the dozens of operations per step and
     mild amplification. Trajectories that the theory makes identical stay far below
-    it in float64 (typically 1e-16 to 1e-14 after 2000 steps), while genuinely
-    different ones (networks 0 and 1 at equal rates) are above it by ten orders of
-    magnitude.
+    it, while genuinely different ones (networks 0 and 1 at equal rates) are above it
+    by many orders of magnitude (``softlogit compare`` shows both gaps).
 
     Examples
     --------
@@ -155,16 +145,16 @@ class Prediction:
 
     Attributes
     ----------
-    expected : str or None
-        ``'identical up to rounding'``, ``'not identical'``, or ``None`` when the
-        theory makes no exact prediction (the gap is measured, not asserted).
+    expected : Verdict or None
+        :attr:`Verdict.IDENTICAL`, :attr:`Verdict.NOT_IDENTICAL`, or ``None`` when
+        the theory makes no exact prediction (the gap is measured, not asserted).
     theorem : str
         Theorem id (``'T1'``, ``'T4'``, ``'T5'``, ``'T6'``).
     reason : str
         The argument, in words.
     """
 
-    expected: str | None
+    expected: Verdict | None
     theorem: str
     reason: str
 
@@ -180,7 +170,7 @@ def predict_pair(
     opt = tr.optimizer
     if roles == {"full"}:
         return Prediction(
-            IDENTICAL,
+            Verdict.IDENTICAL,
             "T4",
             "Both heads compute the same function of the same parameters "
             "(softmax(z1, z2)_2 = sigmoid(z2 - z1)), so the loss, every gradient and "
@@ -188,7 +178,7 @@ def predict_pair(
         )
     if roles == {"ref"} or (ra == rb and ra in ("ref-lr", "ref-P")):
         return Prediction(
-            IDENTICAL,
+            Verdict.IDENTICAL,
             "T1",
             "Both are the reference-class head (softmax(0, z) = sigmoid(z)) trained "
             "the same way.",
@@ -203,7 +193,7 @@ def predict_pair(
             "P = I + 11^T times the reference head's step"
         )
         return Prediction(
-            NOT_IDENTICAL,
+            Verdict.NOT_IDENTICAL,
             thm,
             f"{why}: the trajectories differ (they share the base's "
             "gradient only while the functions agree).",
@@ -229,14 +219,14 @@ def predict_pair(
             "moves by twice one row's Adam step, which the doubled head rate gives"
         )
         return Prediction(
-            IDENTICAL,
+            Verdict.IDENTICAL,
             "T5",
             f"The difference w2 - w1 moves twice as far per step as w; with {opt} {how}.",
         )
     if roles == {"full", "ref-P"}:
         if sgd:
             return Prediction(
-                IDENTICAL,
+                Verdict.IDENTICAL,
                 "T6",
                 "Under SGD-type updates (linear in the gradient) the softmax head's "
                 "reference coordinates follow the reference head trained with the "
@@ -251,7 +241,7 @@ def predict_pair(
     if roles == {"ref-lr", "ref-P"}:
         if k == 2 and sgd:
             return Prediction(
-                IDENTICAL,
+                Verdict.IDENTICAL,
                 "T5",
                 "For K = 2, P = 2: doubling the gradient equals doubling the rate "
                 "with the decay halved under SGD-type updates.",
@@ -260,7 +250,7 @@ def predict_pair(
             None, "T6", f"Under {opt} a doubled gradient is not a doubled step."
         )
     return Prediction(
-        NOT_IDENTICAL,
+        Verdict.NOT_IDENTICAL,
         "T5" if k == 2 else "T6",
         "One head's learning rate or gradient is rescaled and the other's is not, "
         "so their steps differ.",
