@@ -164,7 +164,9 @@ def _csv(
     try:
         frame = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputValueError(f"`csv` file {spec.csv!r} could not be read: {exc}") from None
+        raise InputValueError(
+            f"`csv` file {spec.csv!r} could not be read: {exc}"
+        ) from None
     if spec.target not in frame.columns:
         cols = ", ".join(map(repr, map(str, frame.columns)))
         raise InputValueError(
