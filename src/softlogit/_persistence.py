@@ -53,6 +53,7 @@ import numpy as np
 
 from softlogit._io import StrPath, atomic_write_text
 from softlogit._typing import FloatArray
+from softlogit.errors import InputValueError
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "PersistenceMixin", "load_model"]
 
@@ -107,7 +108,7 @@ def _encode_value(name: str, value: object) -> object:
         return int(value)
     if isinstance(value, float):
         return value if math.isfinite(value) else {"float": repr(value)}
-    raise ValueError(
+    raise InputValueError(
         f"cannot save parameter `{name}`: expected None, a bool, int, float or str; "
         f"got {type(value).__name__}."
     )
@@ -117,7 +118,7 @@ def _encode_classes(classes: np.ndarray[Any, Any]) -> dict[str, object]:
     kind = classes.dtype.kind
     if kind == "O":
         if not all(isinstance(c, str) for c in classes):
-            raise ValueError(
+            raise InputValueError(
                 "cannot save `classes_`: an object array must hold only strings; got "
                 f"types {sorted({type(c).__name__ for c in classes})}."
             )
@@ -125,12 +126,14 @@ def _encode_classes(classes: np.ndarray[Any, Any]) -> dict[str, object]:
     else:
         dtype = classes.dtype.str if kind == "U" else classes.dtype.name
         if not _CLASS_DTYPES.match(dtype):
-            raise ValueError(
+            raise InputValueError(
                 f"cannot save `classes_` of dtype {classes.dtype}; expected bool, "
                 "integer, float or string labels."
             )
         if kind == "f" and not np.all(np.isfinite(classes)):
-            raise ValueError("cannot save `classes_`: float labels must be finite.")
+            raise InputValueError(
+                "cannot save `classes_`: float labels must be finite."
+            )
     return {"dtype": dtype, "values": classes.tolist()}
 
 
@@ -318,7 +321,7 @@ def _read_document(path: StrPath) -> dict[str, Any]:
     try:
         doc = json.loads(text, parse_constant=reject_constant)
     except json.JSONDecodeError as exc:
-        raise ValueError(
+        raise InputValueError(
             f"invalid model file {str(p)!r}: not JSON ({exc.msg} at line {exc.lineno})."
         ) from exc
     if not isinstance(doc, dict):
@@ -329,16 +332,16 @@ def _read_document(path: StrPath) -> dict[str, Any]:
     if not _is_int(version) or version < 1:
         raise _fail("format_version", "a positive integer", version)
     if version > FORMAT_VERSION:
-        raise ValueError(
+        raise InputValueError(
             f"model file {str(p)!r} has format_version {version}, written by a newer "
             f"softlogit; this one reads version {FORMAT_VERSION}: upgrade softlogit."
         )
     unknown = sorted(set(doc) - set(_FIELDS))
     missing = [f for f in _FIELDS if f not in doc]
     if unknown:
-        raise ValueError(f"invalid model file: unknown field(s) {unknown}.")
+        raise InputValueError(f"invalid model file: unknown field(s) {unknown}.")
     if missing:
-        raise ValueError(f"invalid model file: missing field(s) {missing}.")
+        raise InputValueError(f"invalid model file: missing field(s) {missing}.")
     if not isinstance(doc["softlogit_version"], str):
         raise _fail("softlogit_version", "a string", doc["softlogit_version"])
     return doc
@@ -353,7 +356,7 @@ def _build(cls: type[T], doc: dict[str, Any]) -> T:
     allowed = set(cls().get_params(deep=False))  # type: ignore[attr-defined]
     unknown = sorted(set(params) - allowed)
     if unknown:
-        raise ValueError(
+        raise InputValueError(
             f"invalid model file: unknown parameter(s) {unknown} for {cls.__name__}."
         )
     decoded = {k: _decode_value(k, v) for k, v in params.items()}
@@ -363,7 +366,7 @@ def _build(cls: type[T], doc: dict[str, Any]) -> T:
         try:
             validate()
         except (ValueError, TypeError) as exc:
-            raise ValueError(f"invalid model file: field `params`: {exc}") from exc
+            raise InputValueError(f"invalid model file: field `params`: {exc}") from exc
 
     classes = _decode_classes(doc["classes"])
     k = classes.shape[0]
@@ -478,7 +481,7 @@ class PersistenceMixin:
         """
         doc = _read_document(path)
         if doc["estimator"] != cls.__name__:
-            raise ValueError(
+            raise InputValueError(
                 f"model file {str(path)!r} holds a {doc['estimator']!r}, not a "
                 f"{cls.__name__}; use softlogit.load_model() to load any model."
             )
