@@ -195,11 +195,11 @@ def _dumps(doc: dict[str, object]) -> str:
 
 
 # ----------------------------------------------------------------------------- decode
-def _fail(field: str, expected: str, got: object) -> ValueError:
+def _fail(field: str, expected: str, got: object) -> InputValueError:
     shown = repr(got)
     if len(shown) > 60:
         shown = shown[:57] + "..."
-    return ValueError(
+    return InputValueError(
         f"invalid model file: field `{field}` must be {expected}; got {shown}."
     )
 
