@@ -13,7 +13,7 @@ from softlogit.experiment._comparisons import (
     PairComparison,
     format_figure,
 )
-from softlogit.experiment._networks import NetworkDef
+from softlogit.experiment._networks import NetworkDef, param_factors
 from softlogit.experiment._result import Trajectory
 from softlogit.experiment._spec import TrainingSpec
 from softlogit.experiment._theory import (
@@ -239,12 +239,7 @@ def conserved_sum(
         dtype = np.dtype(tr.dtype)
         sw = wsum[0].astype(dtype)
         sb = bsum[:1].astype(dtype)
-        opt = make_optimizer(
-            tr.optimizer_spec(),
-            [sw, sb],
-            [tr.head_lr_multiplier * net.head_lr_multiplier] * 2,
-            [net.head_weight_decay_multiplier] * 2,
-        )
+        opt = make_optimizer(tr.optimizer_spec(), [sw, sb], *param_factors(net, tr, 2))
         zero_w, zero_b = np.zeros_like(sw), np.zeros_like(sb)
         pw = np.empty_like(wsum)
         pb = np.empty_like(bsum)
