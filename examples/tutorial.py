@@ -1,0 +1,5 @@
+# %% [markdown]
+# # Tutorial
+
+# %%
+print(1)
