@@ -15,6 +15,7 @@ warnings as errors. The choices, and why, are in ``docs/README.md``:
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -61,6 +62,9 @@ numpydoc_xref_param_type = False
 numpydoc_validation_checks: set[str] = set()
 
 # -- executed pages (myst-nb) --------------------------------------------------------
+# The kernels inherit this environment: TensorFlow's C++ start-up lines stay out of
+# the build log.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
 myst_heading_anchors = 3
 nb_execution_mode = "force"
