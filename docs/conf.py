@@ -72,6 +72,7 @@ nb_execution_timeout = 600
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_merge_streams = True
+nb_render_markdown_format = "myst"  # Markdown outputs (the derivation) get $$ math
 nb_ipywidgets_js: dict[str, dict[str, str]] = {}  # no widget scripts from a CDN
 
 # -- HTML ----------------------------------------------------------------------------
