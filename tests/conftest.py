@@ -39,9 +39,10 @@ def _headless_chromium(
     """A headless Debian Chromium under Selenium that downloads nothing.
 
     ``extra_flags`` go on the command line after the common ones; ``console_log``
-    keeps the browser console for ``driver.get_log("browser")``; ``performance_log``
-    keeps the DevTools network events for ``driver.get_log("performance")``. A missing Chromium or
-    chromedriver fails the test (it never skips).
+    keeps the browser console for ``driver.get_log("browser")``;
+    ``performance_log`` keeps the DevTools network events for
+    ``driver.get_log("performance")``. A missing Chromium or chromedriver fails the
+    test (it never skips).
     """
     missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
     if missing:
