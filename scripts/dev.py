@@ -4,13 +4,21 @@
 Usage (from the repository root, with only Python >= 3.10 and pip on the machine)::
 
     python3 scripts/dev.py compare [ARGS...]   # the main job: `softlogit compare`
-    python3 scripts/dev.py test [PYTEST ARGS]  # install everything, lint, type-check, test
-    python3 scripts/dev.py setup               # only create/refresh the environment
+    python3 scripts/dev.py test [PYTEST ARGS]  # install everything, lint, type-check,
+                                               # build the docs, test
+    python3 scripts/dev.py docs [SPHINX ARGS]  # build the documentation site
+    python3 scripts/dev.py setup [core|all]    # only create/refresh the environment
 
 The virtual environment lives in ``.venv`` unless ``SOFTLOGIT_VENV`` names another
-directory (CI keeps one outside the clone). It is rebuilt whenever the dependency
+directory (CI keeps one outside the clone). ``compare`` needs only the core dependencies
+(the NumPy engine is the default: no PyTorch, no TensorFlow); ``test`` and ``docs`` need
+every extra and add them to the same environment. It is rebuilt whenever the dependency
 specification in ``pyproject.toml`` changes (a hash is stored beside it), and the
 project itself is re-installed (editable) on every run, which takes a second.
+
+``test`` without arguments also builds the documentation (warnings are errors); with
+pytest arguments it runs only those tests (the docs tests then use the last build, or
+build the site when there is none).
 """
 
 from __future__ import annotations
@@ -61,25 +69,46 @@ def _run(cmd: list[str | Path], **kwargs: object) -> None:
     subprocess.run([str(c) for c in cmd], check=True, **kwargs)  # type: ignore[call-overload]
 
 
-def setup(extras: str = "all") -> Path:
-    """Create or refresh the virtual environment; return its python."""
+# Installation levels: "core" is the package and its dependencies alone (enough for
+# `compare`, whose default engine is NumPy); "all" adds every extra (PyTorch, Keras,
+# Dask, the test and docs tools). A venv at "all" serves both.
+LEVELS = ("core", "all")
+
+
+def _covers(have: str, want: str) -> bool:
+    return want == have or want == "core" or have == "all"
+
+
+def setup(level: str = "all") -> Path:
+    """Create or refresh the virtual environment at ``level``; return its python."""
+    if level not in LEVELS:
+        raise SystemExit(f"error: unknown level {level!r}; use one of {LEVELS}")
     env_dir = _venv_dir()
     py = _python(env_dir)
     stamp = env_dir / ".softlogit-deps"
-    key = f"{_dependency_key()}:{extras}"
-    if not (py.exists() and stamp.exists() and stamp.read_text().strip() == key):
+    key = _dependency_key()
+    have_key, _, have_level = (
+        stamp.read_text().strip().partition(":")
+        if py.exists() and stamp.exists()
+        else ("", "", "")
+    )
+    if have_key == key and _covers(have_level, level):
+        # The environment is current; point the editable install at this checkout.
+        _run([py, "-m", "pip", "install", "--quiet", "--no-deps", "-e", str(ROOT)])
+        return py
+    if have_key != key:
         if env_dir.exists():
             shutil.rmtree(env_dir)
         print(f"creating virtual environment in {env_dir}", flush=True)
         venv.EnvBuilder(with_pip=True).create(env_dir)
         _run([py, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
-        if extras in ("all", "torch"):
-            _run([py, "-m", "pip", "install", "--quiet", TORCH_PIN])
-        _run([py, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[{extras}]"])
-        stamp.write_text(key + "\n")
     else:
-        # The environment is current; point the editable install at this checkout.
-        _run([py, "-m", "pip", "install", "--quiet", "--no-deps", "-e", str(ROOT)])
+        print(f"adding the extras of level {level!r} to {env_dir}", flush=True)
+    if level == "all":
+        _run([py, "-m", "pip", "install", "--quiet", TORCH_PIN])
+    target = f"{ROOT}[all]" if level == "all" else str(ROOT)
+    _run([py, "-m", "pip", "install", "--quiet", "-e", target])
+    stamp.write_text(f"{key}:{level}\n")
     return py
 
 
@@ -101,6 +130,33 @@ def _ensure_chromium() -> None:
     _run(["apt-get", "install", "-y", "-qq", "chromium", "chromium-driver"], env=env)
 
 
+def _step(cmd: list[str | Path]) -> int:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    return subprocess.run([str(c) for c in cmd]).returncode
+
+
+def _build_docs(py: Path, args: list[str]) -> int:
+    """Build the site into docs/_build/html; every Sphinx warning is an error."""
+    out = ROOT / "docs" / "_build" / "html"
+    cmd: list[str | Path] = [
+        py,
+        "-m",
+        "sphinx",
+        "-b",
+        "html",
+        "-W",
+        "--keep-going",
+        "-q",
+        *args,
+        ROOT / "docs",
+        out,
+    ]
+    rc = _step(cmd)
+    if rc == 0:
+        print(f"documentation: {out / 'index.html'}", flush=True)
+    return rc
+
+
 def test(args: list[str]) -> int:
     py = setup("all")
     _ensure_chromium()
@@ -114,9 +170,10 @@ def test(args: list[str]) -> int:
         [py, "-m", "mypy"],
     ]
     for step in steps:
-        print("+", " ".join(str(c) for c in step), flush=True)
-        if subprocess.run([str(c) for c in step]).returncode != 0:
+        if _step(step) != 0:
             return 1
+    if not args and _build_docs(py, []) != 0:
+        return 1
     cmd = [str(py), "-m", "pytest", "-n", "2", "--dist", "loadgroup", *args]
     print("+", " ".join(cmd), flush=True)
     rc = subprocess.run(cmd).returncode
@@ -126,14 +183,20 @@ def test(args: list[str]) -> int:
     return rc
 
 
-def compare(args: list[str]) -> int:
+def docs(args: list[str]) -> int:
     py = setup("all")
+    os.chdir(ROOT)
+    return _build_docs(py, args)
+
+
+def compare(args: list[str]) -> int:
+    py = setup("core")
     os.chdir(ROOT)
     return subprocess.run([str(py), "-m", "softlogit", "compare", *args]).returncode
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("test", "compare", "setup"):
+    if not argv or argv[0] not in ("test", "compare", "docs", "setup"):
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
@@ -142,6 +205,8 @@ def main(argv: list[str]) -> int:
         return 0
     if command == "test":
         return test(rest)
+    if command == "docs":
+        return docs(rest)
     return compare(rest)
 
 

@@ -31,13 +31,18 @@ def rng(seed: int) -> np.random.Generator:
 
 @contextlib.contextmanager
 def _headless_chromium(
-    extra_flags: Sequence[str] = (), *, console_log: bool = False
+    extra_flags: Sequence[str] = (),
+    *,
+    console_log: bool = False,
+    performance_log: bool = False,
 ) -> Iterator[Any]:
     """A headless Debian Chromium under Selenium that downloads nothing.
 
     ``extra_flags`` go on the command line after the common ones; ``console_log``
-    keeps the browser console for ``driver.get_log("browser")``. A missing Chromium or
-    chromedriver fails the test (it never skips).
+    keeps the browser console for ``driver.get_log("browser")``;
+    ``performance_log`` keeps the DevTools network events for
+    ``driver.get_log("performance")``. A missing Chromium or chromedriver fails the
+    test (it never skips).
     """
     missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
     if missing:
@@ -67,8 +72,11 @@ def _headless_chromium(
         f"--user-data-dir={profile}",
     ):
         options.add_argument(flag)
-    if console_log:
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    logs = {"browser": "ALL"} if console_log else {}
+    if performance_log:
+        logs["performance"] = "ALL"
+    if logs:
+        options.set_capability("goog:loggingPrefs", logs)
     service = webdriver.ChromeService(executable_path=str(CHROMEDRIVER))
     driver = webdriver.Chrome(service=service, options=options)
     driver.set_page_load_timeout(60)
