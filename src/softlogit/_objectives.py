@@ -56,7 +56,7 @@ __all__ = [
 # Newton step costs about n_samples * n_params**2 / 2 flops (the Hessian, one syrk),
 # an L-BFGS step about 4 * n_samples * n_params (two matrix products); Newton needs
 # a handful of steps, L-BFGS in whitened coordinates a few dozen. The value is the
-# measured crossover of benchmarks/fit_speed.py (figures: benchmarks/results/).
+# measured crossover of benchmarks/fit_speed.py (benchmarks/results/fit_notes.md).
 NEWTON_MAX_PARAMS = 120
 # Correction pairs of the estimators' L-BFGS (SciPy's default is 10): more pairs take
 # fewer iterations on many-class problems at a cost per iteration that is small next
