@@ -69,9 +69,7 @@ def problems(path: Path) -> list[str]:
     docs = _docstring_lines(tree)
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            start = min(
-                [node.lineno, *(d.lineno for d in node.decorator_list)]
-            )
+            start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
             end = node.end_lineno or node.lineno
             length = sum(1 for i in range(start, end + 1) if i not in docs)
             if length > MAX_FUNCTION_LINES:

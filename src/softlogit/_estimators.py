@@ -26,7 +26,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from softlogit._gauge import to_gauge_rows
-from softlogit._inference import InferenceMixin
+from softlogit._inference import InferenceMixin, class_index
 from softlogit._loss import BinomialLoss, MultinomialLoss
 from softlogit._objectives import Problem, plan_solver, solve
 from softlogit._persistence import PersistenceMixin
@@ -666,22 +666,10 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         self.reference_class = reference_class
 
     def _check_classes(self) -> None:
-        self._reference_position()
-
-    def _reference_position(self) -> int:
-        """Index of ``reference_class`` in ``classes_`` (0 if None)."""
-        if self.reference_class is None:
-            return 0
-        hits = np.flatnonzero(self.classes_ == self.reference_class)
-        if hits.size != 1:
-            raise InputValueError(
-                "`reference_class` must be one of the classes "
-                f"{self.classes_.tolist()}; got {self.reference_class!r}."
-            )
-        return int(hits[0])
+        class_index(self.classes_.tolist(), self.reference_class)
 
     def _set_coefficients(self, coef: FloatArray) -> None:
-        coef = to_gauge_rows(coef, self.gauge, self._reference_position())
+        coef = to_gauge_rows(coef, self.gauge, self._reference_index())
         if self.fit_intercept:
             self.coef_ = np.ascontiguousarray(coef[:, :-1])
             self.intercept_ = coef[:, -1].copy()

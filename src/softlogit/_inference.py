@@ -47,7 +47,14 @@ from softlogit._typing import FloatArray, Gauge
 from softlogit._validation import ALPHA, check_param
 from softlogit.errors import InputValueError
 
-__all__ = ["InferenceMixin", "InferenceState", "Summary", "fit_inference"]
+__all__ = [
+    "InferenceMixin",
+    "InferenceState",
+    "Summary",
+    "class_index",
+    "fit_inference",
+    "full_coefficients",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -230,7 +237,7 @@ class InferenceMixin:
         if getattr(self, "gauge", None) != "reference":
             return 0
         classes = list(np.asarray(_attr(self, "classes_")).tolist())
-        return _class_index(classes, getattr(self, "reference_class", None))
+        return class_index(classes, getattr(self, "reference_class", None))
 
     def _full_coefficients(self) -> FloatArray:
         return full_coefficients(
@@ -323,12 +330,12 @@ class InferenceMixin:
                 "summary(gauge='reference')."
             )
         if reference_class is None:
-            return shown, _class_index(classes, getattr(self, "reference_class", None))
+            return shown, class_index(classes, getattr(self, "reference_class", None))
         if shown != "reference":
             raise InputValueError(
                 f"`reference_class` needs gauge='reference'; got gauge={shown!r}."
             )
-        return shown, _class_index(classes, reference_class)
+        return shown, class_index(classes, reference_class)
 
     def summary(
         self,
@@ -451,7 +458,7 @@ class InferenceMixin:
         )
 
 
-def _class_index(classes: Sequence[object], label: object) -> int:
+def class_index(classes: Sequence[object], label: object) -> int:
     """The index of ``label`` (a ``reference_class``) in ``classes``; 0 for None."""
     if label is None:
         return 0
