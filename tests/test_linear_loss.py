@@ -246,9 +246,7 @@ def test_bad_input(rng: np.random.Generator) -> None:
         m.loss(np.zeros((3, 3)), X, y, np.zeros(4))
     with pytest.raises(ValueError, match="`l2_reg_strength` must be finite and >= 0"):
         m.loss(np.zeros((3, 3)), X, y, None, -1.0)
-    with pytest.raises(
-        ValueError, match=r"`reference_index` must be an integer in \[0, 2\]; got 3"
-    ):
+    with pytest.raises(ValueError, match=r"`reference_index` must lie in \[0, 2\]"):
         m.gradient_hessian(np.zeros((3, 3)), X, y, reference_index=3)
     with pytest.raises(TypeError, match=r"`reference_index` must be an integer"):
         m.gradient_hessian(np.zeros((3, 3)), X, y, reference_index=1.0)  # type: ignore[arg-type]

@@ -289,3 +289,18 @@ def test_parameters_are_checked_like_fit(
     _corrupt(path, doc, _set("params", param, value=value))
     with pytest.raises(InputValueError, match=message):
         load_model(path)
+
+
+def test_files_without_store_covariance_still_load(
+    saved: tuple[Path, dict[str, Any]],
+) -> None:
+    """Files written before store_covariance existed load with its default, and the
+    saved covariance gives the summary (the file lists parameters by name)."""
+    path, doc = saved
+    model_before = load_model(path)
+    _corrupt(path, doc, lambda d: d["params"].pop("store_covariance"))
+    loaded = load_model(path)
+    assert loaded.store_covariance is True
+    np.testing.assert_array_equal(
+        loaded.summary().std_err, model_before.summary().std_err
+    )

@@ -39,7 +39,6 @@ import numpy as np
 
 from softlogit._gauge import embed_reference, gauge_matrix
 from softlogit._gram import class_pair_information
-from softlogit._threads import single_blas_thread_if_small
 from softlogit._typing import FloatArray, Gauge
 
 __all__ = [
@@ -107,9 +106,7 @@ def covariance_at(
     fit_intercept: bool,
 ) -> FloatArray | None:
     """The inverse Fisher information at fitted probabilities (``None``: singular)."""
-    with single_blas_thread_if_small(X.size * proba.shape[1]):
-        info = fisher_information(X, proba, s, reference_index, fit_intercept)
-        return inverse_spd(info)
+    return inverse_spd(fisher_information(X, proba, s, reference_index, fit_intercept))
 
 
 def covariance_in_gauge(

@@ -31,7 +31,7 @@ from softlogit._loss import (
     _multinomial_hessp,
 )
 from softlogit._typing import ArrayLike, FloatArray
-from softlogit._validation import Integer, check_param, real_array
+from softlogit._validation import real_array
 from softlogit.errors import InputTypeError, InputValueError
 
 __all__ = ["LinearModelLoss"]
@@ -558,13 +558,19 @@ class LinearModelLoss:
 
 
 def _check_reference(reference_index: int, n_classes: int) -> int:
-    return int(
-        check_param(
-            "reference_index",
-            reference_index,
-            Integer(0, n_classes - 1, text=f"an integer in [0, {n_classes - 1}]"),
+    if isinstance(reference_index, bool) or not isinstance(
+        reference_index, (int, np.integer)
+    ):
+        raise InputTypeError(
+            "`reference_index` must be an integer; got "
+            f"{type(reference_index).__name__}."
         )
-    )
+    if not 0 <= reference_index < n_classes:
+        raise InputValueError(
+            f"`reference_index` must lie in [0, {n_classes - 1}]; "
+            f"got {reference_index}."
+        )
+    return int(reference_index)
 
 
 def _multinomial_hessian(

@@ -399,15 +399,14 @@ def _report(model: Any, C: float, alpha: float) -> str:
             f", gauge {model.gauge}" if hasattr(model, "gauge") else ""
         )
         return _coefficient_text(model, title)
-    if getattr(model, "gauge", None) == "none":
-        note = (
-            "note: gauge 'none' is not identified; the table shows the centered "
-            "gauge.\n"
-        )
-        text: str = model.summary(alpha=alpha, gauge="centered").to_text(width=_width())
-        return note + text
-    text = model.summary(alpha=alpha).to_text(width=_width())
-    return str(text)
+    raw = getattr(model, "gauge", None) == "none"
+    note = (
+        "note: gauge 'none' is not identified; the table shows the centered gauge.\n"
+        if raw
+        else ""
+    )
+    summary = model.summary(alpha=alpha, gauge="centered" if raw else None)
+    return note + str(summary.to_text(width=_width()))
 
 
 # ------------------------------------------------------------------------- predict
