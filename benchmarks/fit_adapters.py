@@ -38,17 +38,24 @@ class Adapter:
 
 
 class Softlogit(Adapter):
-    """softlogit: LogisticRegression (K = 2) or SoftmaxRegression, solver='auto'."""
+    """softlogit: LogisticRegression (K = 2) or SoftmaxRegression, solver='auto'.
+
+    ``store_covariance`` is the estimators' parameter (default True: unpenalized
+    fits compute the covariance behind ``summary()``).
+    """
 
     name = "softlogit"
     last_estimator: object = None
+    store_covariance = True
 
     def fit(self, X: np.ndarray, y: np.ndarray, C: float) -> Fitted:
         from softlogit import LogisticRegression, SoftmaxRegression
 
         k = int(y.max()) + 1
         cls = LogisticRegression if k == 2 else SoftmaxRegression
-        est = cls(C=C, tol=self.tol, max_iter=1000).fit(X, y)
+        est = cls(
+            C=C, tol=self.tol, max_iter=1000, store_covariance=self.store_covariance
+        ).fit(X, y)
         self.last_estimator = est
         return Fitted(est.coef_, est.intercept_, int(est.n_iter_[0]))
 

@@ -319,14 +319,17 @@ def test_conversions_keep_the_summary(rng: np.random.Generator) -> None:
     np.testing.assert_allclose(converted.coef, logit.summary().coef, **TOL)
 
 
-# ----------------------------------------------------------------- lazy covariance
+# ------------------------------------------------------------------ the covariance
 
 
 def _brute_force_information(
     X: np.ndarray, proba: np.ndarray, s: np.ndarray, reference: int, intercept: bool
 ) -> np.ndarray:
-    """sum_i s_i (diag(p_i) - p_i p_i^T) kron z_i z_i^T, one sample at a time."""
-    Z = np.column_stack([np.ones(len(X)), X]) if intercept else X
+    """sum_i s_i (diag(p_i) - p_i p_i^T) kron z_i z_i^T, one sample at a time.
+
+    z_i = (x_i, 1): the package keeps the intercept last.
+    """
+    Z = np.column_stack([X, np.ones(len(X))]) if intercept else X
     keep = [k for k in range(proba.shape[1]) if k != reference]
     total = np.zeros((len(keep) * Z.shape[1],) * 2)
     for z, p, w in zip(Z, proba[:, keep], s, strict=True):
@@ -341,7 +344,7 @@ def _brute_force_information(
 def test_fisher_equals_the_per_sample_sum(
     rng: np.random.Generator, k: int, intercept: bool, weighted: bool, method: str
 ) -> None:
-    from softlogit._inference import _fisher
+    from softlogit._covariance import fisher_information
 
     n, d = 70, 4
     X = rng.normal(size=(n, d))
@@ -351,7 +354,7 @@ def test_fisher_equals_the_per_sample_sum(
     s = rng.uniform(0.0, 3.0, size=n) if weighted else np.ones(n)
     reference = k - 1  # not the first class: the blocks must skip the right column
     expected = _brute_force_information(X, proba, s, reference, intercept)
-    got = _fisher(X, proba, s, reference, intercept, method=method)  # type: ignore[arg-type]
+    got = fisher_information(X, proba, s, reference, intercept, method=method)  # type: ignore[arg-type]
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12 * n)
     np.testing.assert_array_equal(got, got.T)
 
@@ -362,7 +365,7 @@ def test_fisher_in_threads_equals_the_per_sample_sum(
 ) -> None:
     """Row ranges in threads (forced here on small data) add up to the same matrix."""
     import softlogit._gram as gram
-    import softlogit._inference as inference
+    from softlogit._covariance import fisher_information
 
     monkeypatch.setattr(gram, "_MIN_ROWS_PER_THREAD", 10)
     monkeypatch.setattr(gram, "_MIN_WORK", 1)
@@ -372,43 +375,97 @@ def test_fisher_in_threads_equals_the_per_sample_sum(
     proba = rng.dirichlet(np.ones(k), size=n)
     s = rng.uniform(0.5, 2.0, size=n)
     expected = _brute_force_information(X, proba, s, 0, True)
-    got = inference._fisher(X, proba, s, 0, True, method=method)  # type: ignore[arg-type]
+    got = fisher_information(X, proba, s, 0, True, method=method)  # type: ignore[arg-type]
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12 * n)
 
 
 def _count_fisher_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    import softlogit._inference as inference
+    import softlogit._covariance as covariance
 
     calls: list[int] = []
-    original = inference._fisher
+    original = covariance.fisher_information
 
     def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
         calls.append(1)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(inference, "_fisher", counted)
+    monkeypatch.setattr(covariance, "fisher_information", counted)
     return calls
 
 
-def test_fit_defers_the_information_to_the_first_summary(
+def test_fit_computes_the_covariance_once(
     rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = _count_fisher_calls(monkeypatch)
     X, y = _multinomial_data(rng)
     model = _fit_softmax(X, y, gauge="reference")
-    assert calls == []
-    assert model._inference_.pending
-    s = model.summary()
     assert len(calls) == 1
-    assert not model._inference_.pending
+    s = model.summary()
     model.summary(gauge="centered")
-    assert len(calls) == 1  # cached
+    assert len(calls) == 1  # summary() only maps the stored covariance
     ref = sm.MNLogit(y, sm.add_constant(X)).fit(disp=0, method="newton", tol=1e-12)
     np.testing.assert_allclose(s.std_err.T, ref.bse, **TOL)
     np.testing.assert_allclose(s.cov, ref.cov_params(), **TOL)
 
 
-def test_summary_drops_the_reference_to_the_training_data(
+def test_store_covariance_false_skips_it(
+    rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """The documented way to skip the covariance: a parameter that round-trips."""
+    from sklearn.base import clone
+
+    from softlogit import load_model
+
+    calls = _count_fisher_calls(monkeypatch)
+    X, y = _multinomial_data(rng)
+    model = _fit_softmax(X, y, store_covariance=False)
+    assert calls == []
+    with pytest.raises(ValueError, match=r"store_covariance=False\); refit with"):
+        model.summary()
+    assert model.get_params()["store_covariance"] is False
+    assert clone(model).store_covariance is False
+    loaded = load_model(model.save(tmp_path / "m.json"))
+    assert loaded.store_covariance is False
+    with pytest.raises(ValueError, match=r"store_covariance=False"):
+        loaded.summary()
+    # the rest of the fit is the same as with the covariance
+    full = _fit_softmax(X, y)
+    np.testing.assert_array_equal(model.coef_, full.coef_)
+    assert model._inference_.log_likelihood == full._inference_.log_likelihood
+    logit = LogisticRegression(C=np.inf, store_covariance=False).fit(*_binary_data(rng))
+    with pytest.raises(ValueError, match=r"store_covariance=False"):
+        logit.to_softmax().summary()
+
+
+def test_covariance_from_a_hessian_at_the_optimum(rng: np.random.Generator) -> None:
+    """The seam for a solver's Hessian: S * H of the reduced objective (reference
+    class K - 1) at the fitted coefficients is the Fisher information, and its inverse
+    handed to fit_inference gives the summary of the fresh computation."""
+    from softlogit import LinearModelLoss, MultinomialLoss
+    from softlogit._covariance import inverse_spd
+    from softlogit._inference import fit_inference
+
+    X, y = _multinomial_data(rng, k=4)
+    model = _fit_softmax(X, y)
+    full = np.column_stack([model.coef_, model.intercept_])
+    lml = LinearModelLoss(MultinomialLoss())
+    _, H = lml.gradient_hessian(full, X, y, None, 0.0, reference_index=3)
+    cov = inverse_spd(len(y) * H)
+    expected = model.summary()
+    model._inference_ = fit_inference(
+        X, y, np.ones(len(y)), full, 0, True, covariance=(cov, 3)
+    )
+    got = model.summary()
+    np.testing.assert_allclose(got.std_err, expected.std_err, rtol=1e-10)
+    np.testing.assert_allclose(got.cov, expected.cov, rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(
+        model.summary(gauge="reference").std_err,
+        _fit_softmax(X, y, gauge="reference").summary().std_err,
+        rtol=1e-8,
+    )
+
+
+def test_fitted_model_keeps_no_reference_to_the_training_data(
     rng: np.random.Generator,
 ) -> None:
     import gc
@@ -419,10 +476,8 @@ def test_summary_drops_the_reference_to_the_training_data(
     alive = weakref.ref(X)
     del X
     gc.collect()
-    assert alive() is not None  # the pending covariance holds the training data
-    model.summary()
-    gc.collect()
     assert alive() is None
+    assert model.summary().std_err.shape == (1, 4)
 
 
 @pytest.mark.parametrize(
@@ -435,17 +490,23 @@ def test_summary_drops_the_reference_to_the_training_data(
     ],
     ids=["scaled", "centered-column", "permuted-rows", "one-entry"],
 )
-def test_modified_training_data_are_detected(
+def test_modifying_the_training_data_changes_nothing(
     rng: np.random.Generator, modify: Any
 ) -> None:
     X, y = _multinomial_data(rng)
+    original = X.copy()
     model = _fit_softmax(X, y)
     modify(X)
-    with pytest.raises(ValueError, match=r"modified in place after fitting.*Refit"):
-        model.summary()
-    with pytest.raises(ValueError, match=r"or call summary\(\) before modifying"):
-        model.summary()  # still explained on the next call
-    assert model.predict(X).shape == y.shape  # the model itself is intact
+    s = model.summary()
+    ref = sm.MNLogit(y, sm.add_constant(original)).fit(
+        disp=0, method="newton", tol=1e-12
+    )
+    np.testing.assert_allclose(
+        model.summary(gauge="reference").std_err.T, ref.bse, **TOL
+    )
+    np.testing.assert_array_equal(
+        s.std_err, _fit_softmax(original, y).summary().std_err
+    )
 
 
 def test_summary_before_modifying_the_data_is_kept(rng: np.random.Generator) -> None:
@@ -464,91 +525,39 @@ def test_pickle_holds_the_covariance_not_the_data(rng: np.random.Generator) -> N
 
     X, y = _multinomial_data(rng, n=6000, p=30, k=3)
     model = _fit_softmax(X, y)
-    assert model._inference_.pending
     blob = pickle.dumps(model)
-    assert not model._inference_.pending  # pickling computed the covariance
     # the covariance (2 * 31)^2 floats is ~30 kB; X is 1.4 MB
     assert len(blob) < X.nbytes / 20
     restored = pickle.loads(blob)
-    fresh = _fit_softmax(X, y)  # an independent lazy computation
-    a, b = restored.summary(), fresh.summary()
-    np.testing.assert_allclose(a.std_err, b.std_err, rtol=1e-10)
-    np.testing.assert_allclose(a.cov, b.cov, rtol=1e-10, atol=1e-16)
+    a, b = restored.summary(), model.summary()
+    np.testing.assert_array_equal(a.std_err, b.std_err)
+    np.testing.assert_array_equal(a.cov, b.cov)
     assert a.log_likelihood == b.log_likelihood
-    copied = copy.deepcopy(_fit_softmax(X, y))
-    assert not copied._inference_.pending
-    np.testing.assert_allclose(copied.summary().std_err, b.std_err, rtol=1e-10)
-
-
-def test_pickle_after_the_data_changed_keeps_the_explanation(
-    rng: np.random.Generator,
-) -> None:
-    import pickle
-
-    X, y = _binary_data(rng)
-    model = LogisticRegression(C=np.inf).fit(X, y)
-    X[:, 2] = 0.0
-    restored = pickle.loads(pickle.dumps(model))  # pickling still works
-    np.testing.assert_array_equal(restored.predict(X), model.predict(X))
-    with pytest.raises(ValueError, match="modified in place after fitting"):
-        restored.summary()
+    copied = copy.deepcopy(model)
+    np.testing.assert_array_equal(copied.summary().std_err, b.std_err)
+    ref = sm.MNLogit(y, sm.add_constant(X)).fit(disp=0, method="newton", tol=1e-12)
+    np.testing.assert_allclose(
+        restored.summary(gauge="reference").std_err.T, ref.bse, **TOL
+    )
 
 
 @pytest.mark.parametrize("direction", ["to_softmax", "to_logistic"])
-def test_converted_models_share_one_computation(
+def test_converted_models_share_the_covariance(
     rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch, direction: str
 ) -> None:
     X, y = _binary_data(rng)
     if direction == "to_softmax":
         source: Any = LogisticRegression(C=np.inf, tol=1e-10).fit(X, y)
+        calls = _count_fisher_calls(monkeypatch)
         target = source.to_softmax(gauge="reference")
     else:
         source = _fit_softmax(X, y, gauge="reference")
+        calls = _count_fisher_calls(monkeypatch)
         target = source.to_logistic()
-    calls = _count_fisher_calls(monkeypatch)
     assert target._inference_ is source._inference_
-    assert source._inference_.pending
     a = target.summary()
     b = source.summary()
-    assert len(calls) == 1
-    assert not source._inference_.pending
+    assert calls == []  # the conversion computes nothing again
     np.testing.assert_allclose(a.std_err, b.std_err, rtol=1e-12)
     ref = sm.Logit(y, sm.add_constant(X)).fit(disp=0, method="newton", tol=1e-12)
     np.testing.assert_allclose(a.std_err.ravel(), ref.bse, **TOL)
-
-
-def test_concurrent_first_summaries_compute_once(
-    rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """summary() from several threads at once: one Fisher computation, equal results."""
-    import threading
-    import time
-
-    from softlogit import _inference
-
-    X, y = _binary_data(rng)
-    model = LogisticRegression(C=np.inf, tol=1e-10).fit(X, y)
-    real = _inference._fisher
-    calls: list[int] = []
-
-    def slow_fisher(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        time.sleep(0.05)  # keep the others arriving while it runs
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(_inference, "_fisher", slow_fisher)
-    results: list[Any] = []
-    threads = [
-        threading.Thread(target=lambda: results.append(model.summary()))
-        for _ in range(4)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert len(calls) == 1
-    assert len(results) == 4
-    for s in results[1:]:
-        np.testing.assert_array_equal(s.std_err, results[0].std_err)
-    ref = sm.Logit(y, sm.add_constant(X)).fit(disp=0, method="newton", tol=1e-12)
-    np.testing.assert_allclose(results[0].std_err.ravel(), ref.bse, **TOL)

@@ -127,7 +127,7 @@ def test_flattened_coef_gives_flattened_gradient(rng: np.random.Generator) -> No
 def test_reference_hessian_is_that_of_the_reduced_objective(
     rng: np.random.Generator, reference: int, l2: float
 ) -> None:
-    """gradient_hessian(reference_class=r) differentiates phi -> F(center(E_r phi))."""
+    """gradient_hessian(reference_index=r) differentiates phi -> F(center(E_r phi))."""
     lml, X, y, coef, sw = _problem(rng, "multinomial", True, True)
     k, n_dof = coef.shape
     keep = [j for j in range(k) if j != reference]
@@ -141,7 +141,7 @@ def test_reference_hessian_is_that_of_the_reduced_objective(
         return lml.loss(expand(phi), X, y, sw, l2)
 
     phi = (coef - coef[reference])[keep].ravel()
-    g, H = lml.gradient_hessian(coef, X, y, sw, l2, reference_class=reference)
+    g, H = lml.gradient_hessian(coef, X, y, sw, l2, reference_index=reference)
     assert g.shape == (k - 1, n_dof)
     assert H.shape == (phi.size, phi.size)
     fd_g = np.array(
@@ -151,7 +151,7 @@ def test_reference_hessian_is_that_of_the_reduced_objective(
 
     def reduced_grad(ph: np.ndarray) -> np.ndarray:
         return lml.gradient_hessian(
-            expand(ph), X, y, sw, l2, reference_class=reference
+            expand(ph), X, y, sw, l2, reference_index=reference
         )[0].ravel()
 
     v = rng.normal(size=phi.size)
@@ -246,10 +246,12 @@ def test_bad_input(rng: np.random.Generator) -> None:
         m.loss(np.zeros((3, 3)), X, y, np.zeros(4))
     with pytest.raises(ValueError, match="`l2_reg_strength` must be finite and >= 0"):
         m.loss(np.zeros((3, 3)), X, y, None, -1.0)
-    with pytest.raises(ValueError, match=r"`reference_class` must lie in \[0, 2\]"):
-        m.gradient_hessian(np.zeros((3, 3)), X, y, reference_class=3)
+    with pytest.raises(ValueError, match=r"`reference_index` must lie in \[0, 2\]"):
+        m.gradient_hessian(np.zeros((3, 3)), X, y, reference_index=3)
+    with pytest.raises(TypeError, match=r"`reference_index` must be an integer"):
+        m.gradient_hessian(np.zeros((3, 3)), X, y, reference_index=1.0)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="applies to the multinomial loss only"):
-        b.gradient_hessian(np.zeros(3), X, y % 2, reference_class=0)
+        b.gradient_hessian(np.zeros(3), X, y % 2, reference_index=0)
     with pytest.raises(ValueError, match="`coef` must have 4 rows"):
         LinearModelLoss(MultinomialLoss(n_classes=4)).loss(np.zeros((3, 3)), X, y)
 
@@ -303,3 +305,13 @@ def test_gram_by_blocks_matches_the_plain_product(
         rtol = 1e-12 if got.dtype == np.float64 else 1e-4
         np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * np.abs(want).max())
         np.testing.assert_array_equal(got, got.T)
+
+
+def test_reference_class_keyword_is_deprecated(rng: np.random.Generator) -> None:
+    """The old name of reference_index still works for one release, with a warning."""
+    lml, X, y, coef, sw = _problem(rng, "multinomial", True, True)
+    expected = lml.gradient_hessian(coef, X, y, sw, 0.1, reference_index=1)
+    with pytest.warns(DeprecationWarning, match=r"reference_class=.*reference_index"):
+        got = lml.gradient_hessian(coef, X, y, sw, 0.1, reference_class=1)
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_array_equal(got[1], expected[1])

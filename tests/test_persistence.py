@@ -247,22 +247,60 @@ def test_asymmetric_covariance_is_rejected(saved: tuple[Path, dict[str, Any]]) -
         load_model(path)
 
 
-def test_save_computes_the_deferred_covariance(
+def test_saved_covariance_matches_statsmodels(
     tmp_path: Path, rng: np.random.Generator
 ) -> None:
-    """An unpenalized fit defers its covariance; save() computes and writes it."""
+    """The covariance computed by fit is written and read back (statsmodels as
+    reference), also after the training data were modified in place."""
     import statsmodels.api as sm
 
     X, y = _data(rng, n=300)
     model = SoftmaxRegression(C=np.inf, gauge="reference", tol=1e-10).fit(X, y)
-    assert model._inference_.pending
-    loaded = load_model(model.save(tmp_path / "m.json"))
-    assert not model._inference_.pending
-    ref = sm.MNLogit(y, sm.add_constant(X)).fit(disp=0, method="newton", tol=1e-12)
-    np.testing.assert_allclose(loaded.summary().std_err.T, ref.bse, rtol=1e-6)
-    # Modifying the training data before the covariance is computed: save() says so.
-    stale = SoftmaxRegression(C=np.inf).fit(X, y)
+    original = X.copy()
     X[:, 0] *= 10.0
-    with pytest.raises(ValueError, match=r"modified in place after fitting.*Refit"):
-        stale.save(tmp_path / "stale.json")
-    assert not (tmp_path / "stale.json").exists()
+    loaded = load_model(model.save(tmp_path / "m.json"))
+    ref = sm.MNLogit(y, sm.add_constant(original)).fit(
+        disp=0, method="newton", tol=1e-12
+    )
+    np.testing.assert_allclose(loaded.summary().std_err.T, ref.bse, rtol=1e-6)
+    # The file shows the intercept first in each class, as summary() does.
+    doc = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))
+    np.testing.assert_allclose(doc["inference"]["cov"], ref.cov_params(), rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("param", "value", "message"),
+    [
+        ("C", -5, r"`params`: `C` must be a positive number .*got -5"),
+        ("solver", "rm -rf /", r"`params`: `solver` must be one of .*'rm -rf /'"),
+        ("max_iter", 2.5, r"`params`: `max_iter` must be a non-negative integer"),
+        ("fit_intercept", 1, r"`params`: `fit_intercept` must be a bool"),
+        ("gauge", "sym", r"`params`: `gauge` must be one of"),
+        ("reference_class", 9, r"`params`: `reference_class` must be one of"),
+    ],
+)
+def test_parameters_are_checked_like_fit(
+    saved: tuple[Path, dict[str, Any]], param: str, value: Any, message: str
+) -> None:
+    """A model file's parameters meet the constraints fit checks."""
+    from softlogit import InputValueError
+
+    path, doc = saved
+    _corrupt(path, doc, _set("params", param, value=value))
+    with pytest.raises(InputValueError, match=message):
+        load_model(path)
+
+
+def test_files_without_store_covariance_still_load(
+    saved: tuple[Path, dict[str, Any]],
+) -> None:
+    """Files written before store_covariance existed load with its default, and the
+    saved covariance gives the summary (the file lists parameters by name)."""
+    path, doc = saved
+    model_before = load_model(path)
+    _corrupt(path, doc, lambda d: d["params"].pop("store_covariance"))
+    loaded = load_model(path)
+    assert loaded.store_covariance is True
+    np.testing.assert_array_equal(
+        loaded.summary().std_err, model_before.summary().std_err
+    )

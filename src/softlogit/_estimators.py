@@ -8,406 +8,60 @@ Both minimize scikit-learn's objective
               + \\frac{1}{2 C S}\\lVert W \\rVert_F^2, \\qquad S = \\sum_i s_i,
 
 with the binomial loss (one row :math:`w`) or the multinomial loss (one row per class,
-also for two classes). The estimator validates and encodes the data, builds the
-objective from :class:`softlogit.LinearModelLoss` and hands it to a solver of
-:mod:`softlogit._solvers`; it never differentiates anything itself.
+also for two classes). A fit validates its arguments (:mod:`softlogit._validation`),
+encodes the labels, solves (:mod:`softlogit._objectives` builds the objective from
+:class:`softlogit.LinearModelLoss` and picks the solver) and sets the coefficients;
+unpenalized fits then keep what ``summary()`` needs (:mod:`softlogit._inference`).
+It never differentiates anything itself.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import numbers
 import warnings
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from softlogit._gram import gram
-from softlogit._inference import InferenceMixin
-from softlogit._linear_loss import LinearModelLoss
+from softlogit._gauge import to_gauge_rows
+from softlogit._inference import InferenceMixin, class_index
 from softlogit._loss import BinomialLoss, MultinomialLoss
+from softlogit._objectives import Problem, plan_solver, solve
 from softlogit._persistence import PersistenceMixin
-from softlogit._solvers import (
-    SolverResult,
-    _max_abs,
-    first_order,
-    lbfgs,
-    newton_cholesky,
-)
+from softlogit._solvers import SolverResult
 from softlogit._special import log_sigmoid, log_softmax
 from softlogit._threads import single_blas_thread_if_small
-from softlogit._typing import ArrayLike, FloatArray
+from softlogit._typing import ArrayLike, FloatArray, Gauge, IntArray
+from softlogit._validation import (
+    ESTIMATOR_PARAMS,
+    Solver,
+    check_finite,
+    check_numeric_columns,
+    check_params,
+    check_same_length,
+    check_sample_weight,
+    encode_labels,
+)
+from softlogit.errors import InputTypeError, InputValueError
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
 __all__ = ["LogisticRegression", "SoftmaxRegression"]
 
-Solver = Literal["auto", "newton", "lbfgs", "gd", "momentum", "adam"]
-SOLVERS: tuple[str, ...] = ("auto", "newton", "lbfgs", "gd", "momentum", "adam")
-GAUGES: tuple[str, ...] = ("centered", "reference", "none")
 
-# "auto" uses Newton's method up to this many free parameters: a Newton step costs
-# about n_samples * n_params**2 / 2 flops (the Hessian, one syrk), an L-BFGS step about
-# 4 * n_samples * n_params (two memory-bound matrix products); Newton needs ~6 steps,
-# L-BFGS in whitened coordinates ~30-50. Measured crossover (benchmarks/fit_speed.py):
-# L-BFGS is faster at 189 free parameters (10k x 20 x 10), Newton at 101 (100k x 100 x 2).
-NEWTON_MAX_PARAMS = 120
-# Correction pairs of the estimators' L-BFGS: 20 instead of SciPy's 10 takes 10-15%
-# fewer iterations on the 10-class benchmark cases (45 -> 40 at 10k x 20 x 10, 44 -> 39
-# at 100k x 100 x 10), at a cost per iteration that is small next to the objective's.
-LBFGS_HISTORY = 20
-# "auto" beyond NEWTON_MAX_PARAMS: L-BFGS for at most _lbfgs_budget(n_free)
-# iterations, then Newton's method from its last iterate, up to this many free
-# parameters (a Newton step's Hessian costs about n_free / 30 L-BFGS iterations).
-NEWTON_SWITCH_MAX_PARAMS = 2000
-
-
-def _lbfgs_budget(n_free: int) -> int:
-    """L-BFGS iterations worth about eight Newton steps (at least 50).
-
-    Measured on one core: a Hessian (``n n_free^2 / 2`` multiply-adds by syrk) costs
-    about ``n_free / 30`` L-BFGS iterations (two thin products with ``X`` per
-    evaluation), e.g. 585 free parameters of the raw digits data: 15 ms against
-    0.37 ms.
-    """
-    return max(50, n_free // 4)
-
-
-# --------------------------------------------------------------------------------------
-# validation
-# --------------------------------------------------------------------------------------
-
-
-def _check_numeric_columns(X: Any) -> None:
-    """Raise naming the first non-numeric column (and row) of ``X``."""
-    columns = getattr(X, "columns", None)
-    dtypes = getattr(X, "dtypes", None)
-    if columns is not None and dtypes is not None:  # pandas DataFrame
-        import pandas as pd
-
-        for j, (name, dt) in enumerate(zip(columns, dtypes, strict=True)):
-            if pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt):
-                continue
-            col = X.iloc[:, j]
-            converted = pd.to_numeric(col, errors="coerce")
-            bad = np.flatnonzero(converted.isna().to_numpy() & col.notna().to_numpy())
-            if bad.size:
-                i = int(bad[0])
-                raise ValueError(
-                    f"`X` column {name!r} (position {j}) must be numeric; got dtype "
-                    f"{dt} with the non-numeric value {col.iloc[i]!r} at row {i}."
-                )
-        return
-    arr = np.asarray(X) if not hasattr(X, "toarray") else None
-    if arr is None or arr.dtype.kind not in "OUS" or arr.ndim != 2:
-        return
+def _validate_data(est: Any, *args: Any, **kwargs: Any) -> Any:
+    """scikit-learn's ``validate_data``, its input errors raised as softlogit's."""
     try:
-        arr.astype(np.float64)
-    except (TypeError, ValueError):
-        pass  # find the offending entry below
-    else:
-        return
-    for j in range(arr.shape[1]):
-        for i, value in enumerate(arr[:, j]):
-            try:
-                float(value)
-            except TypeError as exc:
-                raise TypeError(
-                    f"`X` must be numeric; column {j}, row {i} holds {value!r}: {exc}"
-                ) from None
-            except ValueError:
-                raise ValueError(
-                    f"`X` must be numeric; column {j}, row {i} holds the non-numeric "
-                    f"value {value!r}."
-                ) from None
-
-
-def _check_finite(X: FloatArray, name: str = "X") -> None:
-    finite = np.isfinite(X)
-    if finite.all():
-        return
-    bad = np.argwhere(~finite)
-    i, j = (int(v) for v in bad[0])
-    value = X[i, j]
-    what = "NaN" if np.isnan(value) else ("infinity" if value > 0 else "-infinity")
-    raise ValueError(
-        f"`{name}` contains {what} at row {i}, column {j} ({len(bad)} non-finite "
-        f"entr{'y' if len(bad) == 1 else 'ies'} in all; inf and NaN are not "
-        "allowed)."
-    )
-
-
-def _check_sample_weight(sample_weight: Any, n_samples: int) -> FloatArray:
-    if sample_weight is None:
-        return np.ones(n_samples)
-    if isinstance(sample_weight, numbers.Number) and not isinstance(
-        sample_weight, bool
-    ):
-        sw = np.full(n_samples, float(sample_weight))  # type: ignore[arg-type]
-    else:
-        raw = np.asarray(sample_weight)
-        if raw.dtype.kind not in "biuf":
-            raise TypeError(f"`sample_weight` must be numeric; got dtype {raw.dtype}.")
-        if raw.shape != (n_samples,):
-            raise ValueError(
-                f"`sample_weight` must have shape (n_samples,) = ({n_samples},); "
-                f"got shape {raw.shape}."
-            )
-        sw = raw.astype(np.float64)
-    bad = np.flatnonzero(~np.isfinite(sw) | (sw < 0))
-    if bad.size:
-        i = int(bad[0])
-        raise ValueError(
-            "`sample_weight` must be finite and non-negative; got "
-            f"{float(sw[i])!r} at row {i}."
-        )
-    if not np.any(sw > 0):
-        raise ValueError("`sample_weight` must have a positive sum; got all zeros.")
-    return sw
-
-
-def _check_params(est: _LinearClassifier) -> None:
-    C = est.C
-    if isinstance(C, bool) or not isinstance(C, numbers.Real) or not C > 0:
-        raise ValueError(
-            f"`C` must be a positive number (np.inf for no penalty); got {C!r}."
-        )
-    if not isinstance(est.fit_intercept, (bool, np.bool_)):
-        raise TypeError(
-            f"`fit_intercept` must be a bool; got {type(est.fit_intercept).__name__}."
-        )
-    if est.solver not in SOLVERS:
-        raise ValueError(f"`solver` must be one of {SOLVERS}; got {est.solver!r}.")
-    tol = est.tol
-    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol > 0:
-        raise ValueError(f"`tol` must be a positive number; got {tol!r}.")
-    mi = est.max_iter
-    if isinstance(mi, bool) or not isinstance(mi, numbers.Integral) or mi < 0:
-        raise ValueError(f"`max_iter` must be a non-negative integer; got {mi!r}.")
-
-
-# --------------------------------------------------------------------------------------
-# objectives handed to the solvers (flat parameter vectors)
-# --------------------------------------------------------------------------------------
-
-
-class _FullObjective:
-    """The objective in the full coefficients (``(n_dof,)`` or ``(K, n_dof)`` flat)."""
-
-    def __init__(
-        self,
-        lml: LinearModelLoss,
-        X: FloatArray,
-        y: np.ndarray,
-        sw: FloatArray | None,
-        l2: float,
-    ) -> None:
-        self.lml, self.X, self.y, self.sw, self.l2 = lml, X, y, sw, l2
-
-    def loss(self, x: FloatArray) -> float:
-        return self.lml.loss(x, self.X, self.y, self.sw, self.l2)
-
-    def loss_gradient(self, x: FloatArray) -> tuple[float, FloatArray]:
-        return self.lml.loss_gradient(x, self.X, self.y, self.sw, self.l2)
-
-    def gradient_hessian(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
-        return self.lml.gradient_hessian(x, self.X, self.y, self.sw, self.l2)
-
-
-class _ReducedObjective(_FullObjective):
-    """The multinomial objective with the gauge eliminated (reference class last).
-
-    ``phi`` holds rows ``0..K-2`` of ``coef - coef[K-1]``; the full coefficients are
-    ``center(E phi)`` (see :meth:`LinearModelLoss.gradient_hessian`).
-    """
-
-    def __init__(
-        self,
-        lml: LinearModelLoss,
-        X: FloatArray,
-        y: np.ndarray,
-        sw: FloatArray | None,
-        l2: float,
-        n_classes: int,
-    ) -> None:
-        super().__init__(lml, X, y, sw, l2)
-        self.n_classes = n_classes
-        self.n_dof = X.shape[1] + lml.fit_intercept
-
-    def expand(self, phi: FloatArray) -> FloatArray:
-        full = np.zeros((self.n_classes, self.n_dof))
-        full[:-1] = phi.reshape(self.n_classes - 1, self.n_dof)
-        out: FloatArray = full - full.mean(axis=0)
-        return out
-
-    def reduce(self, coef: FloatArray) -> FloatArray:
-        out: FloatArray = (coef[:-1] - coef[-1]).ravel()
-        return out
-
-    def loss(self, x: FloatArray) -> float:
-        return super().loss(self.expand(x))
-
-    def loss_gradient(self, x: FloatArray) -> tuple[float, FloatArray]:
-        # At centered coefficients the gradient of phi -> F(center(E phi)) is the full
-        # gradient without the reference row (LinearModelLoss.gradient_hessian).
-        value, grad = super().loss_gradient(self.expand(x))
-        return value, grad[:-1].ravel()
-
-    def gradient_hessian(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
-        g, H = self.lml.gradient_hessian(
-            self.expand(x),
-            self.X,
-            self.y,
-            self.sw,
-            self.l2,
-            reference_class=self.n_classes - 1,
-        )
-        return g.ravel(), H
-
-
-class _WhitenedObjective:
-    """An objective in coordinates where the (weighted) features are white.
-
-    Each coefficient row ``x = [w, b]`` is ``v @ M`` with
-    ``M = [[L^-1, -L^-1 mu], [0, 1]]``, where ``mu`` is the weighted feature mean and
-    ``L L^T = cov / 4 + l2 I`` (Cholesky), an approximation of the objective's
-    Hessian in ``w``. In ``v`` the features' correlations and scales are removed, so
-    L-BFGS needs far fewer iterations on correlated or badly scaled features; the
-    minimizer is the same (it is only a change of variables). The gradient is
-    ``g_x @ M^T``.
-    """
-
-    def __init__(self, inner: _FullObjective, M: FloatArray, n_rows: int) -> None:
-        self.inner, self.M, self.n_rows = inner, M, n_rows
-
-    @classmethod
-    def build(
-        cls,
-        inner: _FullObjective,
-        X: FloatArray,
-        sw: FloatArray,
-        fit_intercept: bool,
-        n_rows: int,
-    ) -> _WhitenedObjective | None:
-        """The whitened objective, or None when the covariance is (near) singular."""
-        S = float(sw.sum())
-        unit = bool(np.all(sw == 1.0))
-        mu = (sw @ X) / S if fit_intercept else np.zeros(X.shape[1])
-        # The objective's Hessian in w is about 1/4 of the weighted covariance (the
-        # curvature p(1 - p) of the loss) plus the penalty l2 * I: whitening that
-        # (not the covariance alone) keeps low-variance features, where the penalty
-        # dominates, from being blown up.
-        covariance = gram(
-            X,
-            shift=mu if fit_intercept else None,
-            scale=None if unit else np.sqrt(sw),
-        )
-        cov = 0.25 * (covariance / S) + inner.l2 * np.eye(X.shape[1])
-        scale = float(np.max(np.diag(cov), initial=0.0))
-        if not scale > 0:
-            return None
-        try:
-            L = np.linalg.cholesky(cov)
-        except np.linalg.LinAlgError:
-            return None
-        if float(np.min(np.diag(L))) ** 2 < 1e-12 * scale:
-            return None  # numerically singular (collinear features, no penalty)
-        p = X.shape[1]
-        Linv = np.linalg.solve(L, np.eye(p))
-        if not fit_intercept:
-            return cls(inner, Linv, n_rows)
-        M = np.zeros((p + 1, p + 1))
-        M[:p, :p] = Linv
-        M[:p, p] = -Linv @ mu
-        M[p, p] = 1.0
-        return cls(inner, M, n_rows)
-
-    def to_x(self, v: FloatArray) -> FloatArray:
-        out: FloatArray = (v.reshape(self.n_rows, -1) @ self.M).ravel()
-        return out
-
-    def to_v(self, x: FloatArray) -> FloatArray:
-        out: FloatArray = np.linalg.solve(
-            self.M.T, x.reshape(self.n_rows, -1).T
-        ).T.ravel()
-        return out
-
-    def loss(self, v: FloatArray) -> float:
-        return self.inner.loss(self.to_x(v))
-
-    def loss_gradient(self, v: FloatArray) -> tuple[float, FloatArray]:
-        value, g = self.inner.loss_gradient(self.to_x(v))
-        out: FloatArray = (g.reshape(self.n_rows, -1) @ self.M.T).ravel()
-        return value, out
-
-    def gradient_hessian(self, v: FloatArray) -> tuple[FloatArray, FloatArray]:
-        g, H = self.inner.gradient_hessian(self.to_x(v))
-        # x = B v with B^T = blockdiag(M, ..., M): g_v = B^T g_x, H_v = B^T H_x B.
-        BT = np.kron(np.eye(self.n_rows), self.M)
-        return BT @ g.ravel(), BT @ H @ BT.T
-
-
-def _lbfgs_whitened(
-    obj: _FullObjective,
-    X: FloatArray,
-    sw: FloatArray,
-    fit_intercept: bool,
-    n_rows: int,
-    x0: FloatArray,
-    tol: float,
-    max_iter: int,
-) -> SolverResult:
-    """L-BFGS in whitened coordinates, finished by plain L-BFGS if needed.
-
-    Convergence keeps its meaning (``max |gradient| <= tol`` in the original
-    coefficients): if the whitened run stops with a larger original gradient, plain
-    L-BFGS continues from its result with the remaining iterations.
-    """
-    white = _WhitenedObjective.build(obj, X, sw, fit_intercept, n_rows)
-    if white is None:
-        return lbfgs(obj, x0, tol=tol, max_iter=max_iter, history=LBFGS_HISTORY)
-    res = lbfgs(
-        white, white.to_v(x0), tol=tol, max_iter=max_iter, history=LBFGS_HISTORY
-    )
-    x = white.to_x(res.x)
-    f, g = obj.loss_gradient(x)
-    g_max = _max_abs(g)
-    if g_max <= tol or res.n_iter >= max_iter:
-        return SolverResult(
-            x, f, g_max, res.n_iter, bool(g_max <= tol) or res.converged, res.message
-        )
-    rest = lbfgs(obj, x, tol=tol, max_iter=max_iter - res.n_iter, history=LBFGS_HISTORY)
-    return SolverResult(
-        rest.x,
-        rest.loss,
-        rest.grad_max,
-        res.n_iter + rest.n_iter,
-        rest.converged,
-        rest.message,
-    )
-
-
-def _lipschitz(X: FloatArray, sw: FloatArray, fit_intercept: bool, l2: float) -> float:
-    """An estimate of the largest eigenvalue of ``Xa^T diag(sw) Xa / S`` plus ``l2``."""
-    rng = np.random.default_rng(0)
-    n_dof = X.shape[1] + fit_intercept
-    v = rng.normal(size=n_dof)
-    lam = 0.0
-    S = float(sw.sum())
-    for _ in range(30):
-        v /= np.linalg.norm(v)
-        z = X @ v[: X.shape[1]] + (v[-1] if fit_intercept else 0.0)
-        u = X.T @ (sw * z)
-        if fit_intercept:
-            u = np.append(u, np.sum(sw * z))
-        lam = float(np.linalg.norm(u)) / S
-        v = u
-    return 1.05 * lam + l2
+        return validate_data(est, *args, **kwargs)
+    except TypeError as exc:
+        raise InputTypeError(str(exc)) from exc
+    except ValueError as exc:
+        if isinstance(exc, InputValueError):
+            raise
+        raise InputValueError(str(exc)) from exc
 
 
 # --------------------------------------------------------------------------------------
@@ -424,6 +78,7 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     tol: float
     max_iter: int
     warm_start: bool
+    store_covariance: bool
     _multinomial: bool = True
     classes_: np.ndarray
     coef_: FloatArray
@@ -440,6 +95,7 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         tol: float = 1e-4,
         max_iter: int = 100,
         warm_start: bool = False,
+        store_covariance: bool = True,
     ) -> None:
         self.C = C
         self.fit_intercept = fit_intercept
@@ -447,6 +103,7 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.tol = tol
         self.max_iter = max_iter
         self.warm_start = warm_start
+        self.store_covariance = store_covariance
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -472,7 +129,15 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         -------
         self
         """
-        self._fit_common(X, y, sample_weight)
+        # A fit that raises (bad input, separated data) leaves the estimator as it
+        # was: no half-set attributes from this call.
+        saved = dict(self.__dict__)
+        try:
+            self._fit(X, y, sample_weight)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
         return self
 
     def _solver_params(self) -> dict[str, Any]:
@@ -483,27 +148,27 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             "tol": self.tol,
             "max_iter": self.max_iter,
             "warm_start": self.warm_start,
+            "store_covariance": self.store_covariance,
         }
+
+    def _check_params(self) -> None:
+        """Check every parameter against :data:`~softlogit._validation.ESTIMATOR_PARAMS`."""
+        check_params(self.get_params(deep=False), ESTIMATOR_PARAMS)
 
     # ---------------------------------------------------------------- validation
     def _validate_fit_data(
         self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None
-    ) -> tuple[FloatArray, np.ndarray, FloatArray]:
-        _check_params(self)
+    ) -> tuple[FloatArray, IntArray, FloatArray]:
+        """Checked float64 ``X``, encoded labels and weights; sets ``classes_``."""
+        self._check_params()
         if y is None:
-            raise ValueError(
+            raise InputValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is "
                 "None."
             )
-        _check_numeric_columns(X)
-        n_x = _n_rows(X)
-        n_y = _n_rows(y)
-        if n_x is not None and n_y is not None and n_x != n_y:
-            raise ValueError(
-                f"`X` and `y` must have the same number of samples; got {n_x} rows in "
-                f"`X` and {n_y} labels in `y`."
-            )
-        X_arr, y_arr = validate_data(
+        check_numeric_columns(X)
+        check_same_length(X, y)
+        X_arr, y_arr = _validate_data(
             self,
             X,
             y,
@@ -512,115 +177,54 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             ensure_all_finite=False,
             order="C",
         )
-        _check_finite(X_arr)
-        check_classification_targets(y_arr)
-        classes, y_enc = np.unique(y_arr, return_inverse=True)
-        if classes.size < 2:
-            raise ValueError(
-                "`y` must contain at least two classes; got 1 class "
-                f"({classes[0]!r}). A classifier cannot train on a single class."
-            )
-        self.classes_ = classes
-        sw = _check_sample_weight(sample_weight, X_arr.shape[0])
-        return X_arr, y_enc.astype(np.int64), sw
+        check_finite(X_arr)
+        self.classes_, y_enc = encode_labels(y_arr)
+        sw = check_sample_weight(sample_weight, X_arr.shape[0])
+        return X_arr, y_enc, sw
 
     def _validate_predict_X(self, X: ArrayLike) -> FloatArray:
         check_is_fitted(self)
-        _check_numeric_columns(X)
-        X_arr = validate_data(
+        check_numeric_columns(X)
+        X_arr = _validate_data(
             self, X, reset=False, dtype=np.float64, ensure_all_finite=False
         )
-        _check_finite(X_arr)
+        check_finite(X_arr)
         out: FloatArray = X_arr
         return out
 
-    # ---------------------------------------------------------------- solving
-    def _solve(
-        self,
-        X: FloatArray,
-        y_enc: np.ndarray,
-        sw: FloatArray,
-        n_rows: int,
-        x0_full: FloatArray | None,
-    ) -> tuple[FloatArray, SolverResult, str]:
-        """Minimize the objective; return full coefficients, the result and solver."""
-        multinomial = self._multinomial
-        lml = LinearModelLoss(
-            MultinomialLoss() if multinomial else BinomialLoss(),
+    # ---------------------------------------------------------------- fitting
+    def _fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None) -> None:
+        """Validate, encode, solve, set the coefficients (and keep the inference)."""
+        previous = self._previous_coefficients()
+        X_arr, y_enc, sw = self._validate_fit_data(X, y, sample_weight)
+        self._check_classes()
+        n_rows = len(self.classes_) if self._multinomial else 1
+        problem = Problem.build(
+            X_arr,
+            y_enc,
+            sw,
+            n_rows=n_rows,
+            multinomial=self._multinomial,
             fit_intercept=bool(self.fit_intercept),
+            C=float(self.C),
         )
-        S = float(sw.sum())
-        l2 = 0.0 if np.isinf(self.C) else 1.0 / (float(self.C) * S)
-        y_loss = y_enc if multinomial else y_enc.astype(np.float64)
-        # Unit weights are passed as None: the losses then skip two passes over the
-        # per-sample arrays.
-        sw_loss = None if np.all(sw == 1.0) else sw
-        n_dof = X.shape[1] + bool(self.fit_intercept)
-        n_free = (n_rows - 1 if multinomial else 1) * n_dof
-        solver = self.solver
-        if solver == "auto":
-            solver = "newton" if n_free <= NEWTON_MAX_PARAMS else "lbfgs"
-        full_shape = (n_rows, n_dof) if multinomial else (n_dof,)
-        if x0_full is not None:
-            x0 = x0_full.reshape(full_shape)
-        else:
-            x0 = np.zeros(full_shape)
-            totals = np.bincount(y_enc, weights=sw, minlength=max(n_rows, 2))
-            if self.fit_intercept and np.all(totals > 0):
-                # Start from the intercept-only optimum: log-odds / centered log
-                # priors of the classes (one or two Newton steps fewer).
-                log_prior = np.log(totals)
-                if multinomial:
-                    x0[:, -1] = log_prior - log_prior.mean()
-                else:
-                    x0[-1] = log_prior[1] - log_prior[0]
-        tol, max_iter = float(self.tol), int(self.max_iter)
-
-        def newton(
-            start: FloatArray, iterations: int
-        ) -> tuple[FloatArray, SolverResult]:
-            if multinomial:
-                red = _ReducedObjective(lml, X, y_loss, sw_loss, l2, n_rows)
-                res = newton_cholesky(
-                    red, red.reduce(start), tol=tol, max_iter=iterations
-                )
-                return red.expand(res.x), res
-            full = _FullObjective(lml, X, y_loss, sw_loss, l2)
-            res = newton_cholesky(full, start.ravel(), tol=tol, max_iter=iterations)
-            return res.x.reshape(full_shape), res
-
-        if solver == "newton":
-            coef, res = newton(x0, max_iter)
-            return coef, res, solver
-        obj = _FullObjective(lml, X, y_loss, sw_loss, l2)
-        if solver == "lbfgs":
-            # "auto" gives L-BFGS about the work of eight Newton steps (and at most
-            # half of max_iter), then lets Newton finish: on nearly separable data
-            # with a weak penalty L-BFGS crawls (hundreds of iterations or more).
-            switch = self.solver == "auto" and n_free <= NEWTON_SWITCH_MAX_PARAMS
-            budget = min(max_iter // 2, _lbfgs_budget(n_free)) if switch else max_iter
-            res = _lbfgs_whitened(
-                obj,
-                X,
-                sw,
-                bool(self.fit_intercept),
-                n_rows if multinomial else 1,
-                x0.ravel(),
-                tol,
-                budget,
+        warm = None
+        if previous is not None and previous[0] == (n_rows, X_arr.shape[1]):
+            warm = previous[1]
+        plan = plan_solver(self.solver, problem.n_free, int(self.max_iter))
+        # Small problems run on one BLAS thread (see softlogit._threads).
+        with single_blas_thread_if_small(X_arr.size * max(n_rows, 2)):
+            coef, res, solver = solve(
+                problem, plan, problem.start(warm), float(self.tol), int(self.max_iter)
             )
-            if switch and not res.converged and res.n_iter < max_iter:
-                coef, finish = newton(res.x.reshape(full_shape), max_iter - res.n_iter)
-                finish = dataclasses.replace(finish, n_iter=res.n_iter + finish.n_iter)
-                return coef, finish, "lbfgs+newton"
-        else:
-            curvature = 0.5 if multinomial else 0.25
-            L = curvature * _lipschitz(X, sw, bool(self.fit_intercept), 0.0) + l2
-            lr = 1e-2 if solver == "adam" else 1.0 / L
-            res = first_order(
-                obj, x0.ravel(), method=solver, lr=lr, tol=tol, max_iter=max_iter
-            )
-        return res.x.reshape(full_shape), res, solver
+        self._set_coefficients(coef)
+        self.n_iter_ = np.array([res.n_iter], dtype=np.int32)
+        self.solver_ = solver
+        # Without a penalty, _finish_fit proves that the optimum exists or raises
+        # SeparationError (which then explains a fit that did not converge), and
+        # computes the covariance for summary().
+        self._finish_fit(problem, res)
+        self._warn_not_converged(res, solver)
 
     def _warn_not_converged(self, res: SolverResult, solver: str) -> None:
         if res.converged:
@@ -647,74 +251,43 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             f"max_iter={self.max_iter}, tol={self.tol}): max |gradient| = "
             f"{res.grad_max:.3g} ({res.message}). To fix it, {advice}.",
             ConvergenceWarning,
-            stacklevel=5,
+            stacklevel=4,
         )
 
-    def _finish_fit(
-        self, X: FloatArray, y_enc: np.ndarray, sw: FloatArray, res: SolverResult
-    ) -> None:
-        if np.isinf(self.C):
-            proven = False
-            if res.hessian is not None and res.gradient is not None:
-                from softlogit._separation import curvature_certificate
+    def _finish_fit(self, problem: Problem, res: SolverResult) -> None:
+        """Keep what ``summary()`` needs (unpenalized fits only).
 
-                # Newton's last Hessian and final gradient are in reference-gauge
-                # parameters (the reduced objective, or [w, b] of a logistic model).
-                assert res.hessian_at is not None
-                distance = float(np.linalg.norm(res.x - res.hessian_at))
-                proven = curvature_certificate(
-                    res.gradient, res.hessian, distance, X, bool(self.fit_intercept)
-                )
-            # C=inf: the solver's objective is the mean negative log-likelihood.
-            self._store_inference(
-                X,
-                y_enc,
-                sw,
-                existence_proven=proven,
-                log_likelihood=-float(sw.sum()) * res.loss,
-            )
-        else:
+        The existence of the MLE is proven from Newton's last Hessian (nearly free)
+        or from the fitted probabilities (about one pass over ``X``); the exact
+        linear program runs only when both fail (on separated data, or after a fit
+        far from the optimum).
+        """
+        if not np.isinf(self.C):
             self._store_inference(None, None, None)
+            return
+        proven = False
+        if res.hessian is not None and res.gradient is not None:
+            from softlogit._separation import curvature_certificate
 
-    def _fit_common(
-        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None
-    ) -> tuple[FloatArray, np.ndarray, FloatArray]:
-        # A fit that raises (bad input, separated data) leaves the estimator as it
-        # was: no half-set attributes from this call.
-        saved = dict(self.__dict__)
-        try:
-            return self._fit_unguarded(X, y, sample_weight)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(saved)
-            raise
-
-    def _fit_unguarded(
-        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None
-    ) -> tuple[FloatArray, np.ndarray, FloatArray]:
-        previous = self._previous_coefficients()
-        X_arr, y_enc, sw = self._validate_fit_data(X, y, sample_weight)
-        self._check_n_classes()
-        n_rows = len(self.classes_) if self._multinomial else 1
-        x0 = None
-        if previous is not None and previous[0] == (n_rows, X_arr.shape[1]):
-            x0 = previous[1]
-        # Small problems run faster on one BLAS thread: thread start-up and spinning
-        # cost more than the matrix products (20x slower on a loaded 2-core machine).
-        with single_blas_thread_if_small(X_arr.size * max(n_rows, 2)):
-            coef, res, solver = self._solve(X_arr, y_enc, sw, n_rows, x0)
-        self._set_coefficients(coef)
-        self.n_iter_ = np.array([res.n_iter], dtype=np.int32)
-        self.solver_ = solver
-        # Without a penalty, _finish_fit proves that the optimum exists or raises
-        # SeparationError (which then explains a fit that did not converge): from
-        # Newton's last Hessian (nearly free) or from the fitted probabilities
-        # (about one pass over X); the exact linear program, seconds on mid-sized
-        # data, runs only when both fail (on separated data, or after a fit far
-        # from the optimum).
-        self._finish_fit(X_arr, y_enc, sw, res)
-        self._warn_not_converged(res, solver)
-        return X_arr, y_enc, sw
+            # Newton's last Hessian and final gradient are in reference-gauge
+            # parameters (the reduced objective, or [w, b] of a logistic model).
+            assert res.hessian_at is not None
+            distance = float(np.linalg.norm(res.x - res.hessian_at))
+            proven = curvature_certificate(
+                res.gradient,
+                res.hessian,
+                distance,
+                problem.X,
+                problem.fit_intercept,
+            )
+        # C=inf: the solver's objective is the mean negative log-likelihood.
+        self._store_inference(
+            problem.X,
+            problem.y,
+            problem.sw,
+            existence_proven=proven,
+            log_likelihood=-float(problem.sw.sum()) * res.loss,
+        )
 
     def _previous_coefficients(self) -> tuple[tuple[int, int], FloatArray] | None:
         if not self.warm_start or not hasattr(self, "coef_"):
@@ -725,7 +298,8 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return coef.shape, full.ravel() if not self._multinomial else full
 
     # subclasses
-    def _check_n_classes(self) -> None:
+    def _check_classes(self) -> None:
+        """Check the parameters that depend on ``classes_``."""
         raise NotImplementedError
 
     def _set_coefficients(self, coef: FloatArray) -> None:
@@ -754,16 +328,6 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         idx = (z[:, 0] > 0).astype(np.intp) if z.shape[1] == 1 else np.argmax(z, 1)
         out: np.ndarray = self.classes_[idx]
         return out
-
-
-def _n_rows(a: Any) -> int | None:
-    shape = getattr(a, "shape", None)
-    if shape is not None:
-        return int(shape[0]) if len(shape) else None
-    try:
-        return len(a)
-    except TypeError:
-        return None
 
 
 # --------------------------------------------------------------------------------------
@@ -805,6 +369,12 @@ class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         Maximal number of solver iterations.
     warm_start : bool, default=False
         Start from the previous solution when refitting data of the same shape.
+    store_covariance : bool, default=True
+        With ``C=np.inf``: compute the covariance of the coefficients in :meth:`fit`
+        (the inverse Fisher information, :math:`O(n (K - 1)^2 (p + 1)^2)`
+        operations for ``n`` samples, ``K`` classes and ``p`` features), which
+        ``summary()`` needs. ``False`` skips it (faster fits; ``summary()`` then
+        raises). Ignored for penalized fits.
 
     Attributes
     ----------
@@ -841,12 +411,9 @@ class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
     raises a :class:`~softlogit.SeparationError` (a ``ValueError``)
     otherwise, leaving the estimator as it was.
 
-    With ``C=np.inf``, :meth:`fit` keeps a reference to its validated training
-    ``X`` and sample weights until the covariance is first needed (``summary()``,
-    ``save()``, pickling or copying), so that a fit does not pay
-    :math:`O(n (K - 1)^2 (p + 1)^2)` for inference nobody asked for. Modifying
-    ``X`` in place before then makes ``summary()`` and ``save()`` raise a
-    ``ValueError``: call ``summary()`` first, or refit.
+    With ``C=np.inf``, :meth:`fit` also computes the covariance that ``summary()``
+    reports (unless ``store_covariance=False``). A fitted model keeps numbers only,
+    never a reference to its training data.
 
     Examples
     --------
@@ -869,9 +436,9 @@ class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         tags.classifier_tags.multi_class = False
         return tags
 
-    def _check_n_classes(self) -> None:
+    def _check_classes(self) -> None:
         if len(self.classes_) != 2:
-            raise ValueError(
+            raise InputValueError(
                 "Only binary classification is supported: `y` must have exactly 2 "
                 f"classes for LogisticRegression; got {len(self.classes_)}. Use "
                 "SoftmaxRegression for more classes."
@@ -927,16 +494,14 @@ class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         # log(1 - sigmoid(z)) = log_sigmoid(-z): no cancellation for z >> 0.
         return np.stack([log_sigmoid(-z), log_sigmoid(z)], axis=1)
 
-    def to_softmax(
-        self, gauge: Literal["centered", "reference"] = "centered"
-    ) -> SoftmaxRegression:
+    def to_softmax(self, gauge: Gauge = "centered") -> SoftmaxRegression:
         """The equivalent two-class :class:`SoftmaxRegression`, already fitted.
 
         The softmax rows are ``[-w/2, w/2]`` (``gauge='centered'``, the optimum of
         the penalized softmax problem) or ``[0, w]`` (``'reference'``, with
-        ``classes_[0]`` as reference), and ``C`` becomes ``C / 2`` (DESIGN.md T7), so
-        that fitting the returned estimator's parameters on the same data reproduces
-        it.
+        ``classes_[0]`` as reference), and ``C`` becomes ``C / 2`` (theorem T7 of
+        ``softlogit.experiment.THEOREMS``), so that fitting the returned estimator's
+        parameters on the same data reproduces it.
 
         Parameters
         ----------
@@ -959,15 +524,12 @@ class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         >>> bool(np.allclose(soft.predict_proba(X), clf.predict_proba(X), atol=1e-12))
         True
         """
-        from softlogit._heads import (
-            SigmoidHead,
-            sigmoid_C_to_softmax,
-            sigmoid_to_softmax,
-        )
+        from softlogit._heads import SigmoidHead, sigmoid_to_softmax
+        from softlogit._penalties import sigmoid_C_to_softmax
 
         check_is_fitted(self)
         if gauge not in ("centered", "reference"):
-            raise ValueError(
+            raise InputValueError(
                 f"`gauge` must be 'centered' or 'reference'; got {gauge!r}."
             )
         head = SigmoidHead(weight=self.coef_[0], bias=float(self.intercept_[0]))
@@ -1009,7 +571,7 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         gauge eliminated (``(K - 1) * n_dof`` unknowns), Cholesky and a line search;
         ``'lbfgs'``: SciPy's L-BFGS on all ``K`` rows; first-order methods as in
         :class:`LogisticRegression` (on all ``K`` rows, so their raw iterate shows
-        the conserved row sum of DESIGN.md T3). ``'auto'`` picks Newton for up to
+        the conserved row sum of theorem T3). ``'auto'`` picks Newton for up to
         120 free coefficients and L-BFGS beyond, handing over to Newton as in
         :class:`LogisticRegression` when L-BFGS is slow.
     tol : float, default=1e-4
@@ -1028,6 +590,12 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
     reference_class : label, optional
         The reference class for ``gauge='reference'``, a value of ``classes_``;
         default the first class.
+    store_covariance : bool, default=True
+        With ``C=np.inf``: compute the covariance of the coefficients in :meth:`fit`
+        (the inverse Fisher information, :math:`O(n (K - 1)^2 (p + 1)^2)`
+        operations for ``n`` samples, ``K`` classes and ``p`` features), which
+        ``summary()`` needs. ``False`` skips it (faster fits; ``summary()`` then
+        raises). Ignored for penalized fits.
 
     Attributes
     ----------
@@ -1055,10 +623,8 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
     columns.
 
     With ``C=np.inf``, :meth:`fit` proves that the maximum-likelihood estimate
-    exists, or raises :class:`~softlogit.SeparationError`, as
-    :class:`LogisticRegression` does, and likewise defers the covariance for
-    ``summary()`` (keeping a reference to the training ``X`` and weights until it
-    is first needed: ``summary()``, ``save()``, pickling or copying).
+    exists, or raises :class:`~softlogit.SeparationError`, and computes the
+    covariance for ``summary()``, as :class:`LogisticRegression` does.
 
     Examples
     --------
@@ -1083,7 +649,8 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         tol: float = 1e-4,
         max_iter: int = 100,
         warm_start: bool = False,
-        gauge: Literal["centered", "reference", "none"] = "centered",
+        store_covariance: bool = True,
+        gauge: Gauge = "centered",
         reference_class: Any = None,
     ) -> None:
         super().__init__(
@@ -1093,31 +660,16 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
             tol=tol,
             max_iter=max_iter,
             warm_start=warm_start,
+            store_covariance=store_covariance,
         )
         self.gauge = gauge
         self.reference_class = reference_class
 
-    def _check_n_classes(self) -> None:
-        if self.gauge not in GAUGES:
-            raise ValueError(f"`gauge` must be one of {GAUGES}; got {self.gauge!r}.")
-        self._reference_position()
-
-    def _reference_position(self) -> int:
-        if self.reference_class is None:
-            return 0
-        hits = np.flatnonzero(self.classes_ == self.reference_class)
-        if hits.size != 1:
-            raise ValueError(
-                "`reference_class` must be one of the classes "
-                f"{self.classes_.tolist()}; got {self.reference_class!r}."
-            )
-        return int(hits[0])
+    def _check_classes(self) -> None:
+        class_index(self.classes_.tolist(), self.reference_class)
 
     def _set_coefficients(self, coef: FloatArray) -> None:
-        if self.gauge == "centered":
-            coef = coef - coef.mean(axis=0)
-        elif self.gauge == "reference":
-            coef = coef - coef[self._reference_position()]
+        coef = to_gauge_rows(coef, self.gauge, self._reference_index())
         if self.fit_intercept:
             self.coef_ = np.ascontiguousarray(coef[:, :-1])
             self.intercept_ = coef[:, -1].copy()
@@ -1185,7 +737,7 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
     def to_logistic(self) -> LogisticRegression:
         """The equivalent :class:`LogisticRegression` (two classes), already fitted.
 
-        ``w = W[1] - W[0]``, ``b = b[1] - b[0]`` and ``C' = 2 C`` (DESIGN.md T7): the
+        ``w = W[1] - W[0]``, ``b = b[1] - b[0]`` and ``C' = 2 C`` (theorem T7): the
         returned estimator has the same probabilities, and fitting its parameters on
         the same data reproduces it.
 
@@ -1210,15 +762,12 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         >>> bool(np.allclose(clf.predict_proba(X), soft.predict_proba(X), atol=1e-12))
         True
         """
-        from softlogit._heads import (
-            SoftmaxHead,
-            softmax_C_to_sigmoid,
-            softmax_to_sigmoid,
-        )
+        from softlogit._heads import SoftmaxHead, softmax_to_sigmoid
+        from softlogit._penalties import softmax_C_to_sigmoid
 
         check_is_fitted(self)
         if len(self.classes_) != 2:
-            raise ValueError(
+            raise InputValueError(
                 "to_logistic() needs a two-class model; this SoftmaxRegression has "
                 f"{len(self.classes_)} classes."
             )

@@ -30,27 +30,26 @@ def class_pair_information(
     r"""``sum_i s_i (diag(p_i) - p_i p_i^T) (x) z_i z_i^T``, shape ``(m, q, m, q)``.
 
     With ``p`` the ``n x m`` probabilities of the ``m = K - 1`` non-reference
-    classes and ``z_i = (1, x_i)`` (or ``x_i`` without intercept), this is the Fisher
-    information of a softmax model in the reference gauge, and with ``s`` the
-    weights over their sum the Hessian of its mean loss (intercept first in each
-    block). Block ``(a, b)`` is the weighted Gram matrix ``Z^T diag(w_ab) Z`` with
-    ``w_ab = s (p_a [a = b] - p_a p_b)``. Only the ``m (m + 1) / 2`` blocks with
-    ``a <= b`` are computed (block ``(b, a)`` is the transpose), each symmetric: ``n q (q + 1) / 2`` multiply-adds
-    per block with ``q`` terms, about half the work of the product ``B^T B`` of the
-    Kronecker rows ``B_i = sqrt(s_i) p_i (x) z_i``. Rows are processed in chunks of
-    about 1 MiB; ``X`` with a ones column is never formed. With more than one BLAS
-    thread allowed, ranges of rows run in as many Python threads (each product on
-    one BLAS thread: the many small products of ``"syrk"`` gain nothing from BLAS
-    threads) and their blocks are added. Two ways to form the blocks, both exact up
-    to rounding (median times; 100k samples x 100 features x 10 classes, one core:
-    1.71 s by syrk, 1.86 s by Khatri-Rao, 2.64 s for ``B^T B``; two cores: 0.88 s,
-    1.07 s, 1.59 s; 10k x 20 x 10, one core: 20 ms, 9 ms, 23 ms):
+    classes and ``z_i = (x_i, 1)`` (or ``x_i`` without intercept: the package's
+    layout, intercept last), this is the Fisher information of a softmax model in
+    the reference gauge, and with ``s`` the weights over their sum the Hessian of
+    its mean loss. Block ``(a, b)`` is the weighted Gram matrix ``Z^T diag(w_ab) Z``
+    with ``w_ab = s (p_a [a = b] - p_a p_b)``. Only the ``m (m + 1) / 2`` blocks
+    with ``a <= b`` are computed (block ``(b, a)`` is the transpose), each
+    symmetric: ``n q (q + 1) / 2`` multiply-adds per block with ``q`` terms, about
+    half the work of the product ``B^T B`` of the Kronecker rows
+    ``B_i = sqrt(s_i) p_i (x) z_i``. Rows are processed in chunks of about 1 MiB;
+    ``X`` with a ones column is never formed. With more than one BLAS thread
+    allowed, ranges of rows run in as many Python threads (each product on one BLAS
+    thread: the many small products of ``"syrk"`` gain nothing from BLAS threads)
+    and their blocks are added. Two ways to form the blocks, both exact up to
+    rounding (their timings: ``benchmarks/results/fit_notes.md``):
 
     ``"syrk"``
         Every ``w_ab`` has one sign (``s p_a (1 - p_a) >= 0`` on the diagonal,
         ``-s p_a p_b <= 0`` off it), so each block is ``+-B^T B`` with ``B`` the
         rows of ``X`` scaled by ``sqrt(|w_ab|)`` (NumPy computes ``B.T @ B`` by BLAS
-        ``syrk``, half the work of a general product); the intercept row is
+        ``syrk``, half the work of a general product); the intercept row (last) is
         ``X^T w_ab`` and the corner ``sum(w_ab)``.
     ``"khatri-rao"``
         One matrix product ``W^T Y`` per chunk for all blocks at once, with ``W``
@@ -120,7 +119,7 @@ def _grams_syrk(
     chunk = max(64, min(n, _CHUNK_DOUBLES // max(d, 1)))
     diagonal = a == b
     grams = np.zeros((a.size, d + o, d + o))
-    top = grams[:, o:, o:]
+    top = grams[:, :d, :d]
     buf = np.empty((chunk, d))
     gram = np.empty((d, d))
     for start in range(0, n, chunk):
@@ -129,21 +128,21 @@ def _grams_syrk(
         w = _pair_weights(np.ascontiguousarray(p[start:stop].T), s[start:stop], a, b)
         if fit_intercept:
             signed = np.where(diagonal[:, None], w, -w)
-            grams[:, 0, 1:] += signed @ Xc
-            grams[:, 0, 0] += signed.sum(axis=1)
+            grams[:, d, :d] += signed @ Xc
+            grams[:, d, d] += signed.sum(axis=1)
         root = np.sqrt(w)
         B = buf[: stop - start]
         for j in range(a.size):
             np.multiply(Xc, root[j][:, None], out=B)
             # NumPy computes B.T @ B (B.T a transposed view of B) by BLAS syrk and
-            # releases the GIL, so row ranges can run in threads (see _fisher).
+            # releases the GIL, so row ranges can run in threads.
             np.matmul(B.T, B, out=gram)
             if diagonal[j]:
                 top[j] += gram
             else:
                 top[j] -= gram
     if fit_intercept:
-        grams[:, 1:, 0] = grams[:, 0, 1:]
+        grams[:, :d, d] = grams[:, d, :d]
     return grams
 
 
@@ -163,13 +162,14 @@ def _grams_khatri_rao(
     chunk = min(n, 512)
     sign = np.where(a == b, 1.0, -1.0)[:, None]
     acc = np.zeros((a.size, iu.size))
+    d = X.shape[1]
     zbuf = np.empty((q, chunk))
-    zbuf[0] = 1.0
+    zbuf[d:] = 1.0  # a ones row last (the intercept)
     ybuf = np.empty((iu.size, chunk))
     for start in range(0, n, chunk):
         stop = min(start + chunk, n)
         zt = zbuf[:, : stop - start]
-        zt[int(fit_intercept) :] = X[start:stop].T  # a ones row first (intercept)
+        zt[:d] = X[start:stop].T
         yt = ybuf[:, : stop - start]
         for i in range(q):  # rows (i, j >= i) of Y^T: z_i * z_j for every sample
             np.multiply(zt[i], zt[i:], out=yt[bounds[i] : bounds[i + 1]])
@@ -184,8 +184,8 @@ def _grams_khatri_rao(
 
 # Rows per chunk times terms: 2**17 float64 = 1 MiB per chunk buffer.
 _CHUNK_DOUBLES = 1 << 17
-# _fisher splits the rows among threads only when each gets at least this many rows
-# and this much work (multiply-adds: about 3 ms on one core), else threads cost more.
+# class_pair_information splits the rows among threads only when each gets at least
+# this many rows and this much work (multiply-adds), else threads cost more.
 _MIN_ROWS_PER_THREAD = 4096
 _MIN_WORK = 10**8
 
@@ -197,8 +197,7 @@ def gram(
 
     Each block's rows are formed in a small temporary (about 1 MiB) and accumulated by
     BLAS syrk (the upper triangle only, half the flops of a GEMM), so no temporary of
-    the size of ``X`` is allocated: about 4x faster than ``B.T @ B`` with ``B`` built
-    whole on 100k x 101 float64 (page faults and a second pass over memory).
+    the size of ``X`` is allocated.
     """
     from scipy.linalg import blas
 

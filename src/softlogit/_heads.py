@@ -16,9 +16,9 @@ Softmax probabilities are unchanged when the same vector is added to every row o
 explicitly: ``"centered"`` (rows sum to zero, for two classes :math:`\pm w/2`) or
 ``"reference"`` (the reference class's row is zero, for two classes :math:`0, w`).
 
-The module also maps penalty strengths between a two-class softmax regression and the
-equivalent logistic regression (theory T7): the penalized softmax optimum is centered,
-so an L2 strength ``l2`` on both rows acts as ``l2 / 2`` on their difference.
+The penalty strengths of equivalent softmax and logistic regressions are mapped by
+:mod:`softlogit._penalties`; every change of gauge is the one map of
+:mod:`softlogit._gauge`.
 
 Accuracy of conversions: :func:`sigmoid_to_softmax` is exact in both gauges (halving
 and negating are exact), and so is inserting or removing a reference row of zeros.
@@ -32,15 +32,17 @@ float64 parametrization can do better.
 
 from __future__ import annotations
 
-import math
 import numbers
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Protocol
 
 import numpy as np
 
+from softlogit._gauge import to_gauge_rows
 from softlogit._special import log_softmax, sigmoid, softmax
-from softlogit._typing import ArrayLike, FloatArray
+from softlogit._typing import GAUGES, ArrayLike, FloatArray, Gauge
+from softlogit._validation import finite_copy, real_array
+from softlogit.errors import InputTypeError, InputValueError
 
 __all__ = [
     "ReferenceHead",
@@ -48,51 +50,19 @@ __all__ = [
     "SoftmaxHead",
     "center",
     "from_reference",
-    "sigmoid_C_to_softmax",
-    "sigmoid_elastic_net_to_softmax",
-    "sigmoid_penalty_to_softmax",
     "sigmoid_to_softmax",
-    "softmax_C_to_sigmoid",
-    "softmax_elastic_net_to_sigmoid",
-    "softmax_penalty_to_sigmoid",
     "softmax_to_sigmoid",
     "to_gauge",
     "to_reference",
 ]
 
-Gauge = Literal["centered", "reference"]
-GaugeOrNone = Literal["centered", "reference", "none"]
-
-_GAUGES: tuple[str, ...] = ("centered", "reference")
+# The gauges that pick a representative (GAUGES also has "none": no choice).
+_PICKING: tuple[str, ...] = ("centered", "reference")
 
 
 # --------------------------------------------------------------------------------------
 # validation helpers
 # --------------------------------------------------------------------------------------
-
-
-def _float_array(value: ArrayLike, name: str) -> FloatArray:
-    """A finite float64 copy of ``value`` (TypeError for non-real input)."""
-    arr = np.asarray(value)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(
-            f"`{name}` must be a real numeric array; got dtype {arr.dtype}."
-        )
-    out = np.array(arr, dtype=np.float64, copy=True)
-    if not np.all(np.isfinite(out)):
-        raise ValueError(f"`{name}` must be finite; got {_nonfinite_summary(out)}.")
-    return out
-
-
-def _nonfinite_summary(arr: FloatArray) -> str:
-    n_nan = int(np.sum(np.isnan(arr)))
-    n_inf = int(np.sum(np.isinf(arr)))
-    parts = []
-    if n_nan:
-        parts.append(f"{n_nan} NaN")
-    if n_inf:
-        parts.append(f"{n_inf} infinite")
-    return " and ".join(parts) + " value(s)"
 
 
 def _frozen(arr: FloatArray) -> FloatArray:
@@ -103,31 +73,31 @@ def _frozen(arr: FloatArray) -> FloatArray:
 def _check_gauge(gauge: str, allowed: tuple[str, ...]) -> None:
     if gauge not in allowed:
         expected = ", ".join(repr(g) for g in allowed)
-        raise ValueError(f"`gauge` must be one of {expected}; got {gauge!r}.")
+        raise InputValueError(f"`gauge` must be one of {expected}; got {gauge!r}.")
 
 
 def _check_class_index(value: object, name: str, n_classes: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"`{name}` must be an integer; got {type(value).__name__}.")
+        raise InputTypeError(
+            f"`{name}` must be an integer; got {type(value).__name__}."
+        )
     index = int(value)
     if not 0 <= index < n_classes:
-        raise ValueError(
+        raise InputValueError(
             f"`{name}` must be a class index in [0, {n_classes - 1}]; got {index}."
         )
     return index
 
 
 def _check_X(X: ArrayLike, n_features: int) -> FloatArray:
-    arr = np.asarray(X)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"`X` must be a real numeric array; got dtype {arr.dtype}.")
+    arr = real_array("X", X)
     if arr.ndim != 2:
-        raise ValueError(
+        raise InputValueError(
             f"`X` must be 2-D of shape (n_samples, {n_features}); got shape "
             f"{arr.shape}."
         )
     if arr.shape[1] != n_features:
-        raise ValueError(
+        raise InputValueError(
             f"`X` must have {n_features} features (columns); got shape {arr.shape}."
         )
     return arr.astype(np.float64, copy=False)
@@ -146,15 +116,15 @@ def _check_rows(
     ``"n_classes - 1"``); ``weight`` needs at least ``min_rows`` of them, which is two
     classes either way.
     """
-    w = _float_array(weight, "weight")
+    w = finite_copy("weight", weight)
     if w.ndim != 2 or w.shape[0] < min_rows:
-        raise ValueError(
+        raise InputValueError(
             f"`weight` must be 2-D of shape ({rows}, n_features) with "
             f"n_classes >= 2; got shape {w.shape}."
         )
-    b = _float_array(bias, "bias")
+    b = finite_copy("bias", bias)
     if b.shape != w.shape[:1]:
-        raise ValueError(
+        raise InputValueError(
             f"`bias` must have shape ({rows},) = {w.shape[:1]}; got shape {b.shape}."
         )
     return w, b
@@ -273,15 +243,15 @@ class SigmoidHead:
     bias: float
 
     def __init__(self, weight: ArrayLike, bias: float) -> None:
-        weight = _float_array(weight, "weight")
+        weight = finite_copy("weight", weight)
         if weight.ndim != 1:
-            raise ValueError(
+            raise InputValueError(
                 f"`weight` must be 1-D of shape (n_features,); got shape "
                 f"{weight.shape}."
             )
-        b = _float_array(bias, "bias")
+        b = finite_copy("bias", bias)
         if b.ndim != 0:
-            raise ValueError(f"`bias` must be a scalar; got shape {b.shape}.")
+            raise InputValueError(f"`bias` must be a scalar; got shape {b.shape}.")
         object.__setattr__(self, "weight", _frozen(weight))
         object.__setattr__(self, "bias", float(b))
 
@@ -549,7 +519,7 @@ class ReferenceHead(_MultinomialMixin):
 
 def _check_head(head: object, cls: type, name: str = "head") -> None:
     if not isinstance(head, cls):
-        raise TypeError(
+        raise InputTypeError(
             f"`{name}` must be a {cls.__name__}; got {type(head).__name__}."
         )
 
@@ -599,7 +569,7 @@ def softmax_to_sigmoid(head: SoftmaxHead, positive: int = 1) -> SigmoidHead:
     """
     _check_head(head, SoftmaxHead)
     if head.n_classes != 2:
-        raise ValueError(
+        raise InputValueError(
             "`head` must have n_classes == 2 to become a sigmoid head; got "
             f"n_classes={head.n_classes}."
         )
@@ -652,7 +622,7 @@ def sigmoid_to_softmax(head: SigmoidHead, gauge: Gauge = "centered") -> SoftmaxH
     array([0., 1.])
     """
     _check_head(head, SigmoidHead)
-    _check_gauge(gauge, _GAUGES)
+    _check_gauge(gauge, _PICKING)
     w, b = head.weight, head.bias
     if gauge == "centered":
         return SoftmaxHead(weight=np.stack([-w / 2, w / 2]), bias=[-b / 2, b / 2])
@@ -734,7 +704,7 @@ def from_reference(head: ReferenceHead, gauge: Gauge = "centered") -> SoftmaxHea
     [-1.5, 1.5]
     """
     _check_head(head, ReferenceHead)
-    _check_gauge(gauge, _GAUGES)
+    _check_gauge(gauge, _PICKING)
     out = SoftmaxHead(weight=head.full_weight(), bias=head.full_bias())
     return center(out) if gauge == "centered" else out
 
@@ -770,14 +740,11 @@ def center(head: SoftmaxHead) -> SoftmaxHead:
     ([[-1.0, -1.0], [1.0, 1.0]], [-1.0, 1.0])
     """
     _check_head(head, SoftmaxHead)
-    return SoftmaxHead(
-        weight=head.weight - head.weight.mean(axis=0),
-        bias=head.bias - head.bias.mean(),
-    )
+    return _moved(head, "centered")
 
 
 def to_gauge(
-    head: SoftmaxHead, gauge: GaugeOrNone = "centered", reference: int = 0
+    head: SoftmaxHead, gauge: Gauge = "centered", reference: int = 0
 ) -> SoftmaxHead:
     """Move a softmax head to a gauge, keeping its probabilities.
 
@@ -812,290 +779,12 @@ def to_gauge(
     [-2.0, 0.0]
     """
     _check_head(head, SoftmaxHead)
-    _check_gauge(gauge, (*_GAUGES, "none"))
+    _check_gauge(gauge, GAUGES)
     r = _check_class_index(reference, "reference", head.n_classes)
-    if gauge == "centered":
-        return center(head)
-    if gauge == "reference":
-        return from_reference(to_reference(head, r), gauge="reference")
-    return SoftmaxHead(weight=head.weight, bias=head.bias)
+    return _moved(head, gauge, r)
 
 
-# --------------------------------------------------------------------------------------
-# penalty maps (T7)
-# --------------------------------------------------------------------------------------
-
-
-def _check_strength(value: float, name: str, *, allow_inf: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"`{name}` must be a real number; got {type(value).__name__}.")
-    v = float(value)
-    if math.isnan(v) or v < 0 or (math.isinf(v) and not allow_inf):
-        expected = "a non-negative number" + ("" if allow_inf else " (finite)")
-        raise ValueError(f"`{name}` must be {expected}; got {value!r}.")
-    return v
-
-
-def _check_ratio(value: float, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"`{name}` must be a real number; got {type(value).__name__}.")
-    v = float(value)
-    if not 0.0 <= v <= 1.0:
-        raise ValueError(f"`{name}` must lie in [0, 1]; got {value!r}.")
-    return v
-
-
-def _check_C(value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"`C` must be a real number; got {type(value).__name__}.")
-    v = float(value)
-    if math.isnan(v) or v <= 0:
-        raise ValueError(
-            f"`C` must be positive (np.inf for no penalty); got {value!r}."
-        )
-    return v
-
-
-def softmax_penalty_to_sigmoid(
-    *, l2: float = 0.0, l1: float = 0.0
-) -> tuple[float, float]:
-    r"""Penalty strengths of the logistic regression equivalent to a K = 2 softmax one.
-
-    The two-class softmax objective
-
-    .. math:: \frac{1}{n}\sum_i \ell_i(z_{i1} - z_{i0}) + \frac{\lambda_2}{2}\|W\|_F^2
-       + \lambda_1 \|W\|_1
-
-    depends on the data only through the row difference :math:`w = W_1 - W_0`. For a
-    fixed :math:`w`, the penalty is smallest at the centered split
-    :math:`W = [-w/2, w/2]`, where it equals :math:`\frac{\lambda_2/2}{2}\|w\|^2 +
-    \lambda_1\|w\|_1`. Hence the softmax optimum is centered and its difference is the
-    optimum of the logistic objective with :math:`\lambda_2' = \lambda_2 / 2` and
-    :math:`\lambda_1' = \lambda_1` (T7). Intercepts are unpenalized in both.
-
-    Parameters
-    ----------
-    l2 : float, default=0.0
-        L2 strength :math:`\lambda_2 \ge 0` of the softmax problem (on
-        :math:`\frac12\|W\|_F^2`).
-    l1 : float, default=0.0
-        L1 strength :math:`\lambda_1 \ge 0` of the softmax problem.
-
-    Returns
-    -------
-    l2, l1 : tuple of float
-        Strengths of the equivalent logistic problem, ``(l2 / 2, l1)``.
-
-    Raises
-    ------
-    ValueError
-        If a strength is negative, infinite or NaN.
-    TypeError
-        If a strength is not a real number.
-
-    Notes
-    -----
-    With ``l2 == 0`` and ``l1 > 0`` the softmax optimum is not unique (any split of
-    :math:`w` with rows of opposite signs attains the minimal L1 norm), though its
-    decision function is; with ``l2 > 0`` it is the centered one.
-
-    Examples
-    --------
-    >>> from softlogit import softmax_penalty_to_sigmoid
-    >>> softmax_penalty_to_sigmoid(l2=0.5, l1=0.1)
-    (0.25, 0.1)
-    """
-    l2 = _check_strength(l2, "l2")
-    l1 = _check_strength(l1, "l1")
-    return l2 / 2, l1
-
-
-def sigmoid_penalty_to_softmax(
-    *, l2: float = 0.0, l1: float = 0.0
-) -> tuple[float, float]:
-    """Inverse of :func:`softmax_penalty_to_sigmoid`: ``(2 * l2, l1)``.
-
-    Parameters
-    ----------
-    l2 : float, default=0.0
-        L2 strength of the logistic problem (on :math:`\\frac12\\|w\\|^2`).
-    l1 : float, default=0.0
-        L1 strength of the logistic problem.
-
-    Returns
-    -------
-    l2, l1 : tuple of float
-        Strengths of the equivalent two-class softmax problem.
-
-    Raises
-    ------
-    ValueError
-        If a strength is negative, infinite or NaN.
-    TypeError
-        If a strength is not a real number.
-
-    Examples
-    --------
-    >>> from softlogit import sigmoid_penalty_to_softmax
-    >>> sigmoid_penalty_to_softmax(l2=0.25, l1=0.1)
-    (0.5, 0.1)
-    """
-    l2 = _check_strength(l2, "l2")
-    l1 = _check_strength(l1, "l1")
-    return 2 * l2, l1
-
-
-def softmax_elastic_net_to_sigmoid(
-    strength: float, l1_ratio: float
-) -> tuple[float, float]:
-    r"""Elastic-net parameters of the logistic regression equivalent to K = 2 softmax.
-
-    In the glmnet / Spark parametrization, the penalty is
-    :math:`\lambda[\frac{1-\alpha}{2}\|W\|^2 + \alpha\|W\|_1]`, i.e.
-    :math:`\lambda_2 = \lambda(1-\alpha)` and :math:`\lambda_1 = \lambda\alpha`.
-    Applying :func:`softmax_penalty_to_sigmoid` and re-parametrizing gives
-
-    .. math:: \lambda' = \frac{\lambda(1 + \alpha)}{2}, \qquad
-       \alpha' = \frac{2\alpha}{1 + \alpha}.
-
-    Parameters
-    ----------
-    strength : float
-        :math:`\lambda \ge 0` of the softmax problem.
-    l1_ratio : float
-        :math:`\alpha \in [0, 1]` of the softmax problem.
-
-    Returns
-    -------
-    strength, l1_ratio : tuple of float
-        :math:`(\lambda', \alpha')` of the logistic problem.
-
-    Raises
-    ------
-    ValueError
-        If ``strength`` is negative or not finite, or ``l1_ratio`` is outside [0, 1].
-    TypeError
-        If an argument is not a real number.
-
-    Notes
-    -----
-    In scikit-learn's parametrization (``C``, ``l1_ratio``), :math:`\lambda = 1/(S C)`
-    with :math:`S` the sum of sample weights, so the same map reads
-    :math:`C' = 2C / (1 + \alpha)`, :math:`\alpha' = 2\alpha / (1 + \alpha)`.
-
-    Examples
-    --------
-    >>> from softlogit import softmax_elastic_net_to_sigmoid
-    >>> softmax_elastic_net_to_sigmoid(1.0, 0.5)
-    (0.75, 0.6666666666666666)
-    >>> softmax_elastic_net_to_sigmoid(1.0, 0.0)
-    (0.5, 0.0)
-    """
-    lam = _check_strength(strength, "strength")
-    alpha = _check_ratio(l1_ratio, "l1_ratio")
-    return lam * (1 + alpha) / 2, 2 * alpha / (1 + alpha)
-
-
-def sigmoid_elastic_net_to_softmax(
-    strength: float, l1_ratio: float
-) -> tuple[float, float]:
-    r"""Inverse of :func:`softmax_elastic_net_to_sigmoid`.
-
-    .. math:: \alpha = \frac{\alpha'}{2 - \alpha'}, \qquad
-       \lambda = \frac{2\lambda'}{1 + \alpha}.
-
-    Parameters
-    ----------
-    strength : float
-        :math:`\lambda' \ge 0` of the logistic problem.
-    l1_ratio : float
-        :math:`\alpha' \in [0, 1]` of the logistic problem.
-
-    Returns
-    -------
-    strength, l1_ratio : tuple of float
-        :math:`(\lambda, \alpha)` of the equivalent two-class softmax problem.
-
-    Raises
-    ------
-    ValueError
-        If ``strength`` is negative or not finite, or ``l1_ratio`` is outside [0, 1].
-    TypeError
-        If an argument is not a real number.
-
-    Examples
-    --------
-    >>> from softlogit import sigmoid_elastic_net_to_softmax
-    >>> sigmoid_elastic_net_to_softmax(0.75, 2 / 3)
-    (1.0, 0.5)
-    """
-    lam = _check_strength(strength, "strength")
-    alpha_p = _check_ratio(l1_ratio, "l1_ratio")
-    alpha = alpha_p / (2 - alpha_p)
-    return 2 * lam / (1 + alpha), alpha
-
-
-def softmax_C_to_sigmoid(C: float) -> float:
-    r"""scikit-learn ``C`` of the logistic regression equivalent to K = 2 softmax.
-
-    scikit-learn minimizes :math:`\frac{1}{S}\sum_i s_i \ell_i + \frac{1}{2 S C}
-    \|W\|^2`, so :math:`\lambda_2 = 1/(S C)` and :func:`softmax_penalty_to_sigmoid`
-    gives :math:`C' = 2C` (pure L2; intercepts unpenalized).
-
-    Parameters
-    ----------
-    C : float
-        Inverse L2 strength of the softmax problem, ``C > 0``; ``np.inf`` means no
-        penalty.
-
-    Returns
-    -------
-    float
-        ``2 * C`` (``inf`` for ``inf``).
-
-    Raises
-    ------
-    ValueError
-        If ``C`` is not positive or is NaN.
-    TypeError
-        If ``C`` is not a real number.
-
-    Examples
-    --------
-    >>> from softlogit import softmax_C_to_sigmoid
-    >>> softmax_C_to_sigmoid(0.5)
-    1.0
-    >>> softmax_C_to_sigmoid(float("inf"))
-    inf
-    """
-    return 2 * _check_C(C)
-
-
-def sigmoid_C_to_softmax(C: float) -> float:
-    """Inverse of :func:`softmax_C_to_sigmoid`: ``C / 2``.
-
-    Parameters
-    ----------
-    C : float
-        Inverse L2 strength of the logistic problem, ``C > 0``; ``np.inf`` means no
-        penalty.
-
-    Returns
-    -------
-    float
-        ``C / 2`` (``inf`` for ``inf``).
-
-    Raises
-    ------
-    ValueError
-        If ``C`` is not positive or is NaN.
-    TypeError
-        If ``C`` is not a real number.
-
-    Examples
-    --------
-    >>> from softlogit import sigmoid_C_to_softmax
-    >>> sigmoid_C_to_softmax(1.0)
-    0.5
-    """
-    return _check_C(C) / 2
+def _moved(head: SoftmaxHead, gauge: Gauge, reference: int = 0) -> SoftmaxHead:
+    """``head`` moved to ``gauge`` by the gauge map (weights and biases together)."""
+    rows = to_gauge_rows(np.column_stack([head.weight, head.bias]), gauge, reference)
+    return SoftmaxHead(weight=rows[:, :-1], bias=rows[:, -1])

@@ -31,6 +31,8 @@ from softlogit._loss import (
     _multinomial_hessp,
 )
 from softlogit._typing import ArrayLike, FloatArray
+from softlogit._validation import real_array
+from softlogit.errors import InputTypeError, InputValueError
 
 __all__ = ["LinearModelLoss"]
 
@@ -40,9 +42,9 @@ HessP = Callable[[ArrayLike], FloatArray]
 def _block_rows(X: FloatArray) -> int:
     """Rows per block for :meth:`LinearModelLoss._loss_gradient_blocked` (~4 MiB).
 
-    Measured on X of 100k x 101 float64 with 10 classes (one BLAS thread): blocks of
-    1-8k rows all take about 30 ms per evaluation, 512 rows 38 ms (per-block Python
-    and ufunc overhead), the whole X at once 37 ms (X is read from memory twice).
+    At least 1024 rows, so that per-block Python and ufunc overhead stays small;
+    about 4 MiB of ``X``, so that a block read once stays in cache for its second
+    use (timings: ``benchmarks/results/fit_notes.md``).
     """
     return max(1024, (1 << 22) // max(1, int(X.shape[1]) * int(X.itemsize)))
 
@@ -72,7 +74,7 @@ class LinearModelLoss:
 
     **Gauge.** The multinomial loss is invariant under adding one vector to all rows of
     ``coef``; the penalty is not (except for the intercepts). :meth:`gradient_hessian`
-    with ``reference_class`` removes this freedom (see there).
+    with ``reference_index`` removes this freedom (see there).
 
     Examples
     --------
@@ -92,7 +94,7 @@ class LinearModelLoss:
         self, base_loss: BinomialLoss | MultinomialLoss, fit_intercept: bool = True
     ) -> None:
         if not isinstance(base_loss, (BinomialLoss, MultinomialLoss)):
-            raise TypeError(
+            raise InputTypeError(
                 "`base_loss` must be a BinomialLoss or MultinomialLoss; got "
                 f"{type(base_loss).__name__}."
             )
@@ -162,20 +164,20 @@ class LinearModelLoss:
         n_dof = n_features + self.fit_intercept
         if not self.is_multinomial:
             if coef.size != n_dof:
-                raise ValueError(
+                raise InputValueError(
                     f"`coef` must have n_features + fit_intercept = {n_dof} entries; "
                     f"got shape {coef.shape}."
                 )
             return coef.reshape(n_dof)
         if coef.ndim == 2:
             if coef.shape[1] != n_dof or coef.shape[0] < 2:
-                raise ValueError(
+                raise InputValueError(
                     f"`coef` must have shape (n_classes >= 2, {n_dof}); "
                     f"got shape {coef.shape}."
                 )
             return coef
         if coef.ndim != 1 or n_dof == 0 or coef.size % n_dof or coef.size < 2 * n_dof:
-            raise ValueError(
+            raise InputValueError(
                 f"`coef` must have shape (n_classes, {n_dof}) or be that array "
                 f"flattened; got shape {coef.shape}."
             )
@@ -190,30 +192,24 @@ class LinearModelLoss:
         l2_reg_strength: float,
     ) -> tuple[FloatArray, FloatArray, np.ndarray, FloatArray | None, float, float]:
         """Validate the arguments; return coef (shaped), X, y, sw, S and l2."""
-        X_arr = np.asarray(X)
-        if X_arr.dtype.kind not in "biuf":
-            raise TypeError(
-                f"`X` must be a real numeric array; got dtype {X_arr.dtype}."
-            )
+        X_arr = real_array("X", X)
         if X_arr.ndim != 2:
-            raise ValueError(f"`X` must be 2-D; got shape {X_arr.shape}.")
+            raise InputValueError(f"`X` must be 2-D; got shape {X_arr.shape}.")
         if X_arr.dtype.kind != "f":
             X_arr = X_arr.astype(np.float64)
         n, p = X_arr.shape
-        c = np.asarray(coef)
-        if c.dtype.kind not in "biuf":
-            raise TypeError(
-                f"`coef` must be a real numeric array; got dtype {c.dtype}."
-            )
+        c = real_array("coef", coef)
         c = self._shaped(c.astype(np.result_type(c.dtype, np.float32)), p)
         z_dtype = np.result_type(X_arr.dtype, c.dtype)
         y_arr = np.asarray(y)
         if y_arr.shape != (n,):
-            raise ValueError(f"`y` must have shape ({n},); got shape {y_arr.shape}.")
+            raise InputValueError(
+                f"`y` must have shape ({n},); got shape {y_arr.shape}."
+            )
         if self.is_multinomial:
             k = c.shape[0]
             if self.base_loss.n_classes is not None and k != self.base_loss.n_classes:
-                raise ValueError(
+                raise InputValueError(
                     f"`coef` must have {self.base_loss.n_classes} rows (n_classes); "
                     f"got {k}."
                 )
@@ -223,14 +219,14 @@ class LinearModelLoss:
         sw = _float_weight(sample_weight, n, z_dtype)
         sw_sum = float(n) if sw is None else float(np.sum(sw))
         if not sw_sum > 0:
-            raise ValueError(
+            raise InputValueError(
                 f"`sample_weight` must have a positive sum; got {sw_sum!r}."
                 if sample_weight is not None
                 else "`X` has no samples."
             )
         l2 = float(l2_reg_strength)
         if not (np.isfinite(l2) and l2 >= 0):
-            raise ValueError(
+            raise InputValueError(
                 f"`l2_reg_strength` must be finite and >= 0; got {l2_reg_strength!r}."
             )
         return c, X_arr, y_arr, sw, sw_sum, l2
@@ -363,10 +359,7 @@ class LinearModelLoss:
         once and used twice while it is still in cache: for the transposed logits
         ``W @ X_b.T`` and for ``G_b @ X_b``. The logits are kept transposed,
         ``(n_classes, rows)``, so that the softmax's reductions over the classes run
-        between contiguous rows (:meth:`MultinomialLoss._loss_gradient_fast`). Both
-        together make an evaluation about 1.3x (100k x 100, 10 classes) to 2.5x
-        (10k x 20, 10 classes) faster than logits of shape ``(rows, n_classes)`` in
-        two passes over ``X``.
+        between contiguous rows (:meth:`MultinomialLoss._loss_gradient_fast`).
         """
         W = self._weights(c)
         bias = c[:, -1:] if self.fit_intercept else None
@@ -449,7 +442,7 @@ class LinearModelLoss:
         def hessp(s: ArrayLike) -> FloatArray:
             s_arr = np.asarray(s, dtype=grad.dtype)
             if s_arr.size != c.size:
-                raise ValueError(
+                raise InputValueError(
                     f"`s` must have the shape of `coef` {shape}; got {s_arr.shape}."
                 )
             s_arr = s_arr.reshape(c.shape)
@@ -473,6 +466,7 @@ class LinearModelLoss:
         sample_weight: ArrayLike | None = None,
         l2_reg_strength: float = 0.0,
         *,
+        reference_index: int | None = None,
         reference_class: int | None = None,
     ) -> tuple[FloatArray, FloatArray]:
         r"""The gradient and the exact Hessian matrix, for Newton's method.
@@ -481,8 +475,9 @@ class LinearModelLoss:
         ----------
         coef, X, y, sample_weight, l2_reg_strength
             As in :meth:`loss`.
-        reference_class : int, optional
-            Multinomial loss only. Without it, the Hessian is that of the full
+        reference_index : int, optional
+            Multinomial loss only: the index (row of ``coef``) of the reference
+            class. Without it, the Hessian is that of the full
             ``n_classes * n_dof`` parametrization, singular along the gauge
             directions. With it, the gauge is eliminated: the result is the gradient
             and Hessian of the reduced objective
@@ -496,24 +491,39 @@ class LinearModelLoss:
             :math:`\|W\|^2` over the gauge, :math:`\sum_k \|V_k\|^2 - \|\sum_k
             V_k\|^2 / K`. The reduced Hessian is positive definite for any positive
             L2 strength (and without a penalty on non-separable data of full rank).
+        reference_class : int, optional
+            Deprecated alias of ``reference_index`` (an index, not a label), kept
+            for one release; it warns with a ``DeprecationWarning``.
 
         Returns
         -------
         gradient : ndarray
-            Shape of ``coef``; with ``reference_class``, ``(n_classes - 1, n_dof)``.
+            Shape of ``coef``; with ``reference_index``, ``(n_classes - 1, n_dof)``.
         hessian : ndarray of shape (m, m)
             ``m`` is the size of the returned gradient, which it indexes in C order.
         """
+        if reference_class is not None:
+            import warnings
+
+            warnings.warn(
+                "LinearModelLoss.gradient_hessian(reference_class=...) is deprecated "
+                "and will be removed in the next release; pass reference_index=... "
+                "(the same class index).",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            if reference_index is None:
+                reference_index = reference_class
         c, X_arr, y_arr, sw, sw_sum, l2 = self._prepare(
             coef, X, y, sample_weight, l2_reg_strength
         )
         n_features = X_arr.shape[1]
         fi = self.fit_intercept
         if not self.is_multinomial:
-            if reference_class is not None:
-                raise ValueError(
-                    "`reference_class` applies to the multinomial loss only; got "
-                    f"{reference_class!r} with BinomialLoss."
+            if reference_index is not None:
+                raise InputValueError(
+                    "`reference_index` applies to the multinomial loss only; got "
+                    f"{reference_index!r} with BinomialLoss."
                 )
             G, h = BinomialLoss._gradient_hessian(self._raw(c, X_arr), y_arr, sw)
             grad = self._backprop(G, X_arr, c, sw_sum, l2)
@@ -522,12 +532,12 @@ class LinearModelLoss:
             return grad.reshape(np.shape(coef)), H
 
         n_classes, n_dof = c.shape
-        if reference_class is None:
+        if reference_index is None:
             keep = list(range(n_classes))
             c_eval = c
             pen = np.eye(n_classes)
         else:
-            r = _check_reference(reference_class, n_classes)
+            r = _check_reference(reference_index, n_classes)
             keep = [k for k in range(n_classes) if k != r]
             c_eval = c - c[r]
             c_eval = c_eval - c_eval.mean(axis=0)
@@ -542,24 +552,25 @@ class LinearModelLoss:
             for b in range(len(keep)):
                 if pen[a, b]:
                     H[a * n_dof + n_w, b * n_dof + n_w] += l2 * pen[a, b]
-        if reference_class is None:
+        if reference_index is None:
             return grad.reshape(np.shape(coef)), H
         return grad, H
 
 
-def _check_reference(reference_class: int, n_classes: int) -> int:
-    if isinstance(reference_class, bool) or not isinstance(
-        reference_class, (int, np.integer)
+def _check_reference(reference_index: int, n_classes: int) -> int:
+    if isinstance(reference_index, bool) or not isinstance(
+        reference_index, (int, np.integer)
     ):
-        raise TypeError(
-            f"`reference_class` must be an integer; got {type(reference_class).__name__}."
+        raise InputTypeError(
+            "`reference_index` must be an integer; got "
+            f"{type(reference_index).__name__}."
         )
-    if not 0 <= reference_class < n_classes:
-        raise ValueError(
-            f"`reference_class` must lie in [0, {n_classes - 1}]; "
-            f"got {reference_class}."
+    if not 0 <= reference_index < n_classes:
+        raise InputValueError(
+            f"`reference_index` must lie in [0, {n_classes - 1}]; "
+            f"got {reference_index}."
         )
-    return int(reference_class)
+    return int(reference_index)
 
 
 def _multinomial_hessian(
@@ -569,12 +580,9 @@ def _multinomial_hessian(
 
     Block ``(k, l)`` is ``Xa^T diag(swn * (p_k [k = l] - p_k p_l)) Xa`` with
     ``Xa = [X, 1]``: :func:`~softlogit._gram.class_pair_information` (one symmetric
-    Gram matrix per pair of classes), with the intercept moved last.
+    Gram matrix per pair of classes).
     """
     info = class_pair_information(X, P, swn, fit_intercept)
     m, q = info.shape[:2]
-    if fit_intercept:
-        order = np.r_[1:q, 0]
-        info = info[:, order][:, :, :, order]
     out: FloatArray = info.reshape(m * q, m * q)
     return out

@@ -30,14 +30,18 @@ field                  content
 ``solver``             ``null`` or the solver that ran (``solver_``), a string
 ``inference``          ``null`` (penalized fit) or the state behind ``summary()``:
                        ``cov`` (square list of rows, ``(n_classes - 1) * n_terms``
-                       wide, or ``null`` if the information was singular),
+                       wide, class-major with the intercept first in each class
+                       (as ``summary()`` shows it), or ``null`` if the information
+                       was singular or not computed: ``store_covariance`` false),
                        ``reference`` (class index), ``log_likelihood``,
                        ``null_log_likelihood``, ``n_samples``, ``sum_weights``,
                        ``mle_verified`` (a boolean)
 =====================  ===============================================================
 
 Integers are JSON integers (a JSON ``true`` is not an integer), and no other field is
-allowed at any level.
+allowed at any level. The parameters are checked against the estimators' constraint
+table (:data:`softlogit._validation.ESTIMATOR_PARAMS`), as ``fit`` checks them.
+Every problem with a file's content raises :class:`~softlogit.InputValueError`.
 """
 
 from __future__ import annotations
@@ -51,9 +55,12 @@ from typing import Any, TypeGuard, TypeVar
 
 import numpy as np
 
+from softlogit._covariance import display_order
+from softlogit._inference import InferenceState
 from softlogit._io import StrPath, atomic_write_text
 from softlogit._typing import FloatArray
-from softlogit.errors import InputValueError
+from softlogit._validation import ESTIMATOR_PARAMS, check_params
+from softlogit.errors import InputTypeError, InputValueError
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "PersistenceMixin", "load_model"]
 
@@ -147,6 +154,8 @@ def _model_document(est: object) -> dict[str, object]:
     elif n_iter is not None:
         n_iter = int(n_iter)
     state = getattr(est, "_inference_", None)
+    fit_intercept = bool(getattr(est, "fit_intercept", True))
+    n_features = int(getattr(est, "n_features_in_"))  # noqa: B009
     solver = getattr(est, "solver_", None)
     params = est.get_params(deep=False)  # type: ignore[attr-defined]
     return {
@@ -160,11 +169,34 @@ def _model_document(est: object) -> dict[str, object]:
         "intercept": np.asarray(getattr(est, "intercept_"), dtype=np.float64)  # noqa: B009
         .reshape(-1)
         .tolist(),
-        "n_features_in": int(getattr(est, "n_features_in_")),  # noqa: B009
+        "n_features_in": n_features,
         "feature_names_in": None if names is None else [str(n) for n in names],
         "n_iter": n_iter,
         "solver": None if solver is None else str(solver),
-        "inference": None if state is None else state.to_json(),
+        "inference": (
+            None
+            if state is None
+            else _encode_inference(state, n_features + fit_intercept, fit_intercept)
+        ),
+    }
+
+
+def _encode_inference(
+    state: InferenceState, n_terms: int, fit_intercept: bool
+) -> dict[str, object]:
+    """The inference state as JSON, the covariance in display order."""
+    cov = state.cov
+    if cov is not None:
+        order = display_order(cov.shape[0] // n_terms, n_terms, fit_intercept)
+        cov = cov[np.ix_(order, order)]
+    return {
+        "cov": None if cov is None else cov.tolist(),
+        "reference": state.reference_index,
+        "log_likelihood": state.log_likelihood,
+        "null_log_likelihood": state.null_log_likelihood,
+        "n_samples": state.n_samples,
+        "sum_weights": state.sum_weights,
+        "mle_verified": state.mle_verified,
     }
 
 
@@ -273,7 +305,7 @@ def _decode_classes(value: object) -> np.ndarray[Any, Any]:
 
 
 def _decode_inference(
-    value: object, n_classes: int, n_terms: int
+    value: object, n_classes: int, n_terms: int, fit_intercept: bool
 ) -> dict[str, Any] | None:
     if value is None:
         return None
@@ -285,10 +317,13 @@ def _decode_inference(
         cov = _float_array("inference.cov", cov, 2)
         if cov.shape != (size, size) or not np.array_equal(cov, cov.T):
             raise _fail("inference.cov", f"a symmetric {size}x{size} matrix", cov.shape)
+        # The file shows the intercept first; the package keeps it last.
+        back = np.argsort(display_order(n_classes - 1, n_terms, fit_intercept))
+        cov = cov[np.ix_(back, back)]
     ref = value["reference"]
     if not _is_int(ref) or not 0 <= ref < n_classes:
         raise _fail("inference.reference", f"a class index in [0, {n_classes})", ref)
-    out: dict[str, Any] = {"cov": cov, "reference": ref}
+    out: dict[str, Any] = {"cov": cov, "reference_index": ref}
     for key in ("log_likelihood", "null_log_likelihood"):
         v = value[key]
         if not _is_number(v) or not math.isfinite(v) or v > 0:
@@ -347,41 +382,26 @@ def _read_document(path: StrPath) -> dict[str, Any]:
     return doc
 
 
-def _build(cls: type[T], doc: dict[str, Any]) -> T:
-    from softlogit._inference import _InferenceState
-
-    params = doc["params"]
+def _decode_params(cls: type, params: object) -> dict[str, Any]:
+    """The estimator's parameters, checked as ``fit`` checks them."""
     if not isinstance(params, dict):
         raise _fail("params", "an object", params)
-    allowed = set(cls().get_params(deep=False))  # type: ignore[attr-defined]
+    allowed = set(cls().get_params(deep=False))
     unknown = sorted(set(params) - allowed)
     if unknown:
         raise InputValueError(
             f"invalid model file: unknown parameter(s) {unknown} for {cls.__name__}."
         )
     decoded = {k: _decode_value(k, v) for k, v in params.items()}
-    est = cls(**decoded)
-    validate = getattr(est, "_validate_params", None)
-    if validate is not None and hasattr(est, "_parameter_constraints"):
-        try:
-            validate()
-        except (ValueError, TypeError) as exc:
-            raise InputValueError(f"invalid model file: field `params`: {exc}") from exc
+    try:
+        check_params(decoded, ESTIMATOR_PARAMS)
+    except (InputValueError, InputTypeError) as exc:
+        raise InputValueError(f"invalid model file: field `params`: {exc}") from None
+    return decoded
 
-    classes = _decode_classes(doc["classes"])
-    k = classes.shape[0]
-    n_features = doc["n_features_in"]
-    if not _is_int(n_features) or n_features < 1:
-        raise _fail("n_features_in", "a positive integer", n_features)
-    coef = _float_array("coef", doc["coef"], 2)
-    rows = 1 if cls.__name__ == "LogisticRegression" else k
-    if cls.__name__ == "LogisticRegression" and k != 2:
-        raise _fail("classes.values", "2 labels for a LogisticRegression", k)
-    if coef.shape != (rows, n_features):
-        raise _fail("coef", f"of shape ({rows}, {n_features})", coef.shape)
-    intercept = _float_array("intercept", doc["intercept"], 1)
-    if intercept.shape != (rows,):
-        raise _fail("intercept", f"of shape ({rows},)", intercept.shape)
+
+def _decode_extras(doc: dict[str, Any], n_features: int) -> dict[str, Any]:
+    """``feature_names_in``, ``n_iter`` and ``solver``, checked."""
     names = doc["feature_names_in"]
     if names is not None and (
         not isinstance(names, list)
@@ -401,22 +421,58 @@ def _build(cls: type[T], doc: dict[str, Any]) -> T:
     solver = doc["solver"]
     if solver is not None and not isinstance(solver, str):
         raise _fail("solver", "null or a string", solver)
-    n_terms = n_features + int(bool(decoded.get("fit_intercept", True)))
-    inference = _decode_inference(doc["inference"], k, n_terms)
-
-    est.classes_ = classes  # type: ignore[attr-defined]
-    est.coef_ = coef  # type: ignore[attr-defined]
-    est.intercept_ = intercept  # type: ignore[attr-defined]
-    est.n_features_in_ = n_features  # type: ignore[attr-defined]
+    out: dict[str, Any] = {}
     if names is not None:
-        est.feature_names_in_ = np.array(names, dtype=object)  # type: ignore[attr-defined]
+        out["feature_names_in_"] = np.array(names, dtype=object)
     if n_iter is not None:
-        est.n_iter_ = (  # type: ignore[attr-defined]
+        out["n_iter_"] = (
             np.array(n_iter, dtype=np.int32) if isinstance(n_iter, list) else n_iter
         )
     if solver is not None:
-        est.solver_ = solver  # type: ignore[attr-defined]
-    est._inference_ = None if inference is None else _InferenceState(**inference)
+        out["solver_"] = solver
+    return out
+
+
+def _build(cls: type[T], doc: dict[str, Any]) -> T:
+    decoded = _decode_params(cls, doc["params"])
+    est = cls(**decoded)
+    classes = _decode_classes(doc["classes"])
+    k = classes.shape[0]
+    n_features = doc["n_features_in"]
+    if not _is_int(n_features) or n_features < 1:
+        raise _fail("n_features_in", "a positive integer", n_features)
+    coef = _float_array("coef", doc["coef"], 2)
+    rows = 1 if cls.__name__ == "LogisticRegression" else k
+    if cls.__name__ == "LogisticRegression" and k != 2:
+        raise _fail("classes.values", "2 labels for a LogisticRegression", k)
+    if coef.shape != (rows, n_features):
+        raise _fail("coef", f"of shape ({rows}, {n_features})", coef.shape)
+    intercept = _float_array("intercept", doc["intercept"], 1)
+    if intercept.shape != (rows,):
+        raise _fail("intercept", f"of shape ({rows},)", intercept.shape)
+    extras = _decode_extras(doc, n_features)
+    fit_intercept = bool(decoded.get("fit_intercept", True))
+    inference = _decode_inference(
+        doc["inference"], k, n_features + fit_intercept, fit_intercept
+    )
+    est.classes_ = classes  # type: ignore[attr-defined]
+    try:  # parameters that depend on the classes (reference_class)
+        est._check_classes()  # type: ignore[attr-defined]
+    except InputValueError as exc:
+        raise InputValueError(f"invalid model file: field `params`: {exc}") from None
+    est.coef_ = coef  # type: ignore[attr-defined]
+    est.intercept_ = intercept  # type: ignore[attr-defined]
+    est.n_features_in_ = n_features  # type: ignore[attr-defined]
+    for name, value in extras.items():
+        setattr(est, name, value)
+    skipped = not decoded.get("store_covariance", True)
+    est._inference_ = (
+        None
+        if inference is None
+        else InferenceState(
+            **inference, covariance_skipped=inference["cov"] is None and skipped
+        )
+    )
     return est
 
 

@@ -8,7 +8,7 @@ every solver's iterates diverge; the only finite answer is a penalized fit (fini
 
 Theory
 ------
-Write :math:`\tilde x_i` for row :math:`i` of the design matrix (with a leading ``1``
+Write :math:`\tilde x_i` for row :math:`i` of the design matrix (with a trailing ``1``
 when there is an intercept), :math:`y_i \in \{0, \dots, K-1\}` for its class and
 :math:`d_0, \dots, d_{K-1}` for a direction in coefficient space (one row per class).
 The negative log-likelihood is convex and bounded below by 0, and along :math:`D` each
@@ -133,14 +133,14 @@ _FLOOR = 1e-6
 
 
 def _with_intercept(X: FloatArray, fit_intercept: bool) -> FloatArray:
-    """Return ``[1, X]`` (or ``X``)."""
+    """Return ``[X, 1]`` (or ``X``): the intercept last, the package's layout."""
     if not fit_intercept:
         return X
-    return np.hstack([np.ones((X.shape[0], 1)), X])
+    return np.hstack([X, np.ones((X.shape[0], 1))])
 
 
 def _design(X: FloatArray, fit_intercept: bool) -> FloatArray:
-    """Return ``[1, X]`` (or ``X``) with columns scaled to unit max-abs (LP numerics)."""
+    """Return ``[X, 1]`` (or ``X``) with columns scaled to unit max-abs (LP numerics)."""
     X = _with_intercept(X, fit_intercept)
     scale = np.max(np.abs(X), axis=0) if X.shape[0] else np.ones(X.shape[1])
     scale[scale == 0] = 1.0
@@ -355,7 +355,7 @@ def _certificate(
     that underflowed along a separating direction: on separated data no positive
     multipliers satisfy the equation, whatever the start.
 
-    The design ``Z = [1, X]`` is never formed for all samples: ``A^T lam`` takes one
+    The design ``Z = [X, 1]`` is never formed for all samples: ``A^T lam`` takes one
     product with ``X`` (plus column sums for the intercept), and the rounding scale
     of that sum, ``|| |coefs|^T |Z| ||_F``, is bounded by ``||coefs||_F ||Z||_F``.
     """
@@ -369,7 +369,7 @@ def _certificate(
     coefs = -lam
     coefs[rows, y] = lam.sum(axis=1)
     gw = coefs.T @ X
-    g = (np.column_stack([coefs.sum(axis=0), gw]) if fit_intercept else gw)[1:]
+    g = (np.column_stack([gw, coefs.sum(axis=0)]) if fit_intercept else gw)[1:]
     z_norm = float(np.sqrt(np.linalg.norm(X) ** 2 + (n if fit_intercept else 0)))
     scale = float(np.linalg.norm(coefs)) * z_norm
     idx = np.concatenate(

@@ -2,7 +2,7 @@
 
 A solver receives an *objective*: an object with ``loss(x)``, ``loss_gradient(x)`` and
 (for Newton) ``gradient_hessian(x)`` on a flat parameter vector ``x``. Solvers never
-re-derive a formula; the estimators build objectives from
+re-derive a formula; :mod:`softlogit._objectives` builds objectives from
 :class:`softlogit.LinearModelLoss`. Every solver judges convergence on the largest
 absolute entry of the gradient (the projected gradient of an unconstrained problem) and
 reports it in the result, so the caller can warn with advice.

@@ -14,6 +14,15 @@ scikit-learn's ``_parameter_constraints`` do. One rule decides the exception:
 
 Each message names the argument, says what was expected and what was received:
 ``"`C` must be a positive real number or inf; got -5."``.
+
+:data:`ESTIMATOR_PARAMS` is the one table of the estimators' parameters: ``fit``
+checks it, :func:`~softlogit.load_model` checks a model file's parameters against
+it, and ``softlogit fit`` checks its options with it (naming the options).
+
+The array checks of the public boundaries live here too, under the same rule:
+:func:`check_numeric_columns` and :func:`real_array` (numbers, not strings or
+objects), :func:`check_finite` (no NaN or infinity, located by row and column),
+:func:`check_sample_weight`, :func:`check_same_length` and :func:`encode_labels`.
 """
 
 from __future__ import annotations
@@ -22,23 +31,35 @@ import math
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeAlias
+from typing import Any, Literal, Protocol, TypeAlias, get_args
 
 import numpy as np
 
+from softlogit._typing import GAUGES, ArrayLike, FloatArray, IntArray
 from softlogit.errors import InputTypeError, InputValueError
 
 __all__ = [
+    "ALPHA",
     "ANY",
+    "ESTIMATOR_PARAMS",
     "NONE",
+    "SOLVERS",
     "Boolean",
     "Constraint",
     "Integer",
     "Options",
     "Real",
+    "Solver",
+    "check_finite",
+    "check_numeric_columns",
     "check_param",
     "check_params",
+    "check_same_length",
+    "check_sample_weight",
     "describe",
+    "encode_labels",
+    "finite_copy",
+    "real_array",
 ]
 
 
@@ -68,7 +89,8 @@ class Real:
 
     ``low``/``high`` of None mean unbounded; ``low_open``/``high_open`` exclude the
     bound; ``allow_inf`` admits ``+inf`` (with ``high=None``) and ``-inf`` (with
-    ``low=None``), which are otherwise refused.
+    ``low=None``), which are otherwise refused. ``text``, if given, replaces the
+    generated description in messages.
     """
 
     low: float | None = None
@@ -76,6 +98,7 @@ class Real:
     low_open: bool = False
     high_open: bool = False
     allow_inf: bool = False
+    text: str | None = None
 
     def accepts_type(self, value: object) -> bool:
         return _is_real(value)
@@ -98,6 +121,8 @@ class Real:
         )
 
     def describe(self) -> str:
+        if self.text is not None:
+            return self.text
         finite = "" if self.allow_inf else "finite "
         if self.low == 0 and self.high is None:
             what = (
@@ -120,10 +145,14 @@ class Real:
 
 @dataclass(frozen=True)
 class Integer:
-    """An integer (not a bool, not a float) in ``[low, high]`` (None: unbounded)."""
+    """An integer (not a bool, not a float) in ``[low, high]`` (None: unbounded).
+
+    ``text``, if given, replaces the generated description in messages.
+    """
 
     low: int | None = None
     high: int | None = None
+    text: str | None = None
 
     def accepts_type(self, value: object) -> bool:
         return isinstance(value, (numbers.Integral, np.integer)) and not isinstance(
@@ -139,6 +168,8 @@ class Integer:
         )
 
     def describe(self) -> str:
+        if self.text is not None:
+            return self.text
         if self.low is not None and self.high is not None:
             return f"an integer in [{self.low}, {self.high}]"
         if self.low is not None:
@@ -300,3 +331,259 @@ def check_params(
         for name, constraint in table.items()
         if name in values
     }
+
+
+# ----------------------------------------------------------------------------------
+# the estimators' parameters
+# ----------------------------------------------------------------------------------
+
+#: The estimators' solvers (``"auto"`` picks one, see ``softlogit._objectives``).
+Solver: TypeAlias = Literal["auto", "newton", "lbfgs", "gd", "momentum", "adam"]
+SOLVERS: tuple[str, ...] = get_args(Solver)
+
+#: Constraints of every parameter of ``LogisticRegression`` and
+#: ``SoftmaxRegression`` (the logistic model has no ``gauge`` or
+#: ``reference_class``). ``reference_class`` is a label, checked against the
+#: classes once they are known.
+ESTIMATOR_PARAMS: dict[str, Constraint] = {
+    "C": Real(
+        0,
+        None,
+        low_open=True,
+        allow_inf=True,
+        text="a positive number (np.inf for no penalty)",
+    ),
+    "fit_intercept": Boolean(),
+    "solver": Options(SOLVERS),
+    "tol": Real(0, None, low_open=True, text="a positive number"),
+    "max_iter": Integer(low=0, text="a non-negative integer"),
+    "warm_start": Boolean(),
+    "store_covariance": Boolean(),
+    "gauge": Options(GAUGES),
+    "reference_class": ANY,
+}
+
+#: The level argument of ``summary()`` and of ``softlogit fit --alpha``.
+ALPHA = Real(0, 1, low_open=True, high_open=True, text="a number in (0, 1)")
+
+
+# ----------------------------------------------------------------------------------
+# arrays
+# ----------------------------------------------------------------------------------
+
+
+def real_array(name: str, value: ArrayLike) -> np.ndarray[Any, Any]:
+    """``value`` as an array of a real numeric dtype (bool, integer or float).
+
+    Raises
+    ------
+    InputTypeError
+        For any other dtype (strings, objects, complex numbers).
+    """
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "biuf":
+        raise InputTypeError(
+            f"`{name}` must be a real numeric array; got dtype {arr.dtype}."
+        )
+    return arr
+
+
+def finite_copy(name: str, value: ArrayLike) -> FloatArray:
+    """A finite float64 copy of a real numeric ``value`` (parameters, not data).
+
+    Raises
+    ------
+    InputTypeError
+        If ``value`` is not real numeric.
+    InputValueError
+        If it holds NaN or infinity (the message counts them).
+    """
+    out = np.array(real_array(name, value), dtype=np.float64, copy=True)
+    if not np.all(np.isfinite(out)):
+        n_nan = int(np.sum(np.isnan(out)))
+        n_inf = int(np.sum(np.isinf(out)))
+        parts = [f"{n_nan} NaN"] if n_nan else []
+        parts += [f"{n_inf} infinite"] if n_inf else []
+        raise InputValueError(
+            f"`{name}` must be finite; got {' and '.join(parts)} value(s)."
+        )
+    return out
+
+
+def check_numeric_columns(X: Any, name: str = "X") -> None:
+    """Raise naming the first non-numeric column (and row) of ``X``.
+
+    A pandas DataFrame is checked column by column; a NumPy array of strings or
+    objects entry by entry. Other inputs pass (the conversion to float that
+    follows reports them).
+
+    Raises
+    ------
+    InputValueError
+        For a value that is not a number (``"x"`` in a column of numbers).
+    InputTypeError
+        For an entry that cannot be converted at all (a list, a dict).
+    """
+    columns = getattr(X, "columns", None)
+    dtypes = getattr(X, "dtypes", None)
+    if columns is not None and dtypes is not None:  # pandas DataFrame
+        _check_frame_columns(X, name)
+        return
+    arr = np.asarray(X) if not hasattr(X, "toarray") else None
+    if arr is None or arr.dtype.kind not in "OUS" or arr.ndim != 2:
+        return
+    try:
+        arr.astype(np.float64)
+    except (TypeError, ValueError):
+        pass  # find the offending entry below
+    else:
+        return
+    for j in range(arr.shape[1]):
+        for i, value in enumerate(arr[:, j]):
+            try:
+                float(value)
+            except TypeError as exc:
+                raise InputTypeError(
+                    f"`{name}` must be numeric; column {j}, row {i} holds {value!r}: "
+                    f"{exc}"
+                ) from None
+            except ValueError:
+                raise InputValueError(
+                    f"`{name}` must be numeric; column {j}, row {i} holds the "
+                    f"non-numeric value {value!r}."
+                ) from None
+
+
+def _check_frame_columns(X: Any, name: str) -> None:
+    import pandas as pd
+
+    for j, (column, dt) in enumerate(zip(X.columns, X.dtypes, strict=True)):
+        if pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt):
+            continue
+        col = X.iloc[:, j]
+        converted = pd.to_numeric(col, errors="coerce")
+        bad = np.flatnonzero(converted.isna().to_numpy() & col.notna().to_numpy())
+        if bad.size:
+            i = int(bad[0])
+            raise InputValueError(
+                f"`{name}` column {column!r} (position {j}) must be numeric; got "
+                f"dtype {dt} with the non-numeric value {col.iloc[i]!r} at row {i}."
+            )
+
+
+def check_finite(X: FloatArray, name: str = "X") -> None:
+    """Raise naming the first NaN or infinite entry of a 2-D float array.
+
+    Raises
+    ------
+    InputValueError
+        ``"`X` contains NaN at row 3, column 2 (1 non-finite entry in all; ...)"``.
+    """
+    finite = np.isfinite(X)
+    if finite.all():
+        return
+    bad = np.argwhere(~finite)
+    i, j = (int(v) for v in bad[0])
+    value = X[i, j]
+    what = "NaN" if np.isnan(value) else ("infinity" if value > 0 else "-infinity")
+    raise InputValueError(
+        f"`{name}` contains {what} at row {i}, column {j} ({len(bad)} non-finite "
+        f"entr{'y' if len(bad) == 1 else 'ies'} in all; inf and NaN are not "
+        "allowed)."
+    )
+
+
+def check_sample_weight(sample_weight: Any, n_samples: int) -> FloatArray:
+    """Sample weights as a float64 array of ``n_samples`` (ones for None).
+
+    A scalar is broadcast; weights must be finite and non-negative with a positive
+    sum.
+
+    Raises
+    ------
+    InputTypeError
+        If the weights are not numeric.
+    InputValueError
+        For a wrong shape, a negative or non-finite weight, or all zeros.
+    """
+    if sample_weight is None:
+        return np.ones(n_samples)
+    if isinstance(sample_weight, numbers.Number) and not isinstance(
+        sample_weight, bool
+    ):
+        sw = np.full(n_samples, float(sample_weight))  # type: ignore[arg-type]
+    else:
+        raw = np.asarray(sample_weight)
+        if raw.dtype.kind not in "biuf":
+            raise InputTypeError(
+                f"`sample_weight` must be numeric; got dtype {raw.dtype}."
+            )
+        if raw.shape != (n_samples,):
+            raise InputValueError(
+                f"`sample_weight` must have shape (n_samples,) = ({n_samples},); "
+                f"got shape {raw.shape}."
+            )
+        sw = raw.astype(np.float64)
+    bad = np.flatnonzero(~np.isfinite(sw) | (sw < 0))
+    if bad.size:
+        i = int(bad[0])
+        raise InputValueError(
+            "`sample_weight` must be finite and non-negative; got "
+            f"{float(sw[i])!r} at row {i}."
+        )
+    if not np.any(sw > 0):
+        raise InputValueError(
+            "`sample_weight` must have a positive sum; got all zeros."
+        )
+    return sw
+
+
+def _n_rows(a: Any) -> int | None:
+    shape = getattr(a, "shape", None)
+    if shape is not None:
+        return int(shape[0]) if len(shape) else None
+    try:
+        return len(a)
+    except TypeError:
+        return None
+
+
+def check_same_length(X: Any, y: Any) -> None:
+    """Raise if ``X`` and ``y`` have different numbers of rows (when both have one).
+
+    Raises
+    ------
+    InputValueError
+        ``"`X` and `y` must have the same number of samples; got 6 rows in `X`
+        and 5 labels in `y`."``
+    """
+    n_x, n_y = _n_rows(X), _n_rows(y)
+    if n_x is not None and n_y is not None and n_x != n_y:
+        raise InputValueError(
+            f"`X` and `y` must have the same number of samples; got {n_x} rows in "
+            f"`X` and {n_y} labels in `y`."
+        )
+
+
+def encode_labels(y: np.ndarray[Any, Any]) -> tuple[np.ndarray[Any, Any], IntArray]:
+    """The sorted classes of ``y`` and ``y`` encoded as ``0..n_classes-1``.
+
+    Raises
+    ------
+    InputValueError
+        If ``y`` is not a classification target (continuous values, a
+        multi-output array: scikit-learn's judgement) or holds a single class.
+    """
+    from sklearn.utils.multiclass import check_classification_targets
+
+    try:
+        check_classification_targets(y)
+    except ValueError as exc:
+        raise InputValueError(f"`y` must hold class labels; {exc}") from None
+    classes, y_enc = np.unique(y, return_inverse=True)
+    if classes.size < 2:
+        raise InputValueError(
+            "`y` must contain at least two classes; got 1 class "
+            f"({classes[0]!r}). A classifier cannot train on a single class."
+        )
+    return classes, y_enc.astype(np.int64)

@@ -92,16 +92,38 @@ def _numeric_features(frame: pd.DataFrame, path: str) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index)
 
 
+# The options that set a checked parameter, and the parameter's name.
+_OPTIONS = {
+    "C": "--C",
+    "tol": "--tol",
+    "max_iter": "--max-iter",
+    "alpha": "--alpha",
+}
+
+
+def _check_option(param: str, value: object, typed: str) -> Any:
+    """Check an option's value against the parameter's constraint (the same table
+    as the estimators' and ``summary()``'s); the message names the option."""
+    from softlogit._validation import ALPHA, ESTIMATOR_PARAMS, check_param, describe
+    from softlogit.errors import InputTypeError, InputValueError
+
+    constraint = ALPHA if param == "alpha" else ESTIMATOR_PARAMS[param]
+    try:
+        return check_param(param, value, constraint)
+    except (InputValueError, InputTypeError):
+        # The command line spells infinity 'inf'.
+        expected = describe(constraint).replace("np.inf", "'inf'")
+        raise CLIError(
+            f"{_OPTIONS[param]} must be {expected}; got {typed!r}."
+        ) from None
+
+
 def _parse_C(value: str) -> float:
     try:
-        C = float(value)
+        C: object = float(value)
     except ValueError:
-        raise CLIError(
-            f"--C must be a positive number or 'inf'; got {value!r}."
-        ) from None
-    if not C > 0 or math.isnan(C):
-        raise CLIError(f"--C must be a positive number or 'inf'; got {value!r}.")
-    return C
+        C = value  # not a number: refused below, naming the text given
+    return float(_check_option("C", C, value))
 
 
 def _parse_label(value: str, classes: np.ndarray[Any, Any]) -> object:
@@ -257,10 +279,9 @@ def fit(
     on separable data, which are reported with advice to use a finite --C.
     """
     C = _parse_C(C_text)
-    if not 0.0 < alpha < 1.0:
-        raise CLIError(f"--alpha must be in (0, 1); got {alpha!r}.")
-    if not tol > 0:
-        raise CLIError(f"--tol must be positive; got {tol!r}.")
+    _check_option("alpha", alpha, str(alpha))
+    _check_option("tol", tol, str(tol))
+    _check_option("max_iter", max_iter, str(max_iter))
     if max_iter < 1:
         raise CLIError(f"--max-iter must be at least 1; got {max_iter!r}.")
     if kind == "logistic" and (gauge is not None or reference is not None):
@@ -270,6 +291,31 @@ def fit(
     _check_out(out, force, "--out")
 
     frame = _read_csv(data, "DATA")
+    y = _target(frame, target, data)
+    X = _numeric_features(_feature_frame(frame, target, features, data), data)
+    if y.nunique() < 2:
+        raise CLIError(
+            f"target column {target!r} has a single class ({y.iloc[0]!r}); a "
+            "classifier needs at least two."
+        )
+    model = _model(
+        kind, y, target, C, gauge, reference, not no_intercept, tol, max_iter
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, y.to_numpy())
+        report = _report(model, C, alpha)
+    for w in caught:
+        click.echo(f"warning: {w.message}", err=True)
+    click.echo(report, nl=False)
+    if out is not None:
+        path = model.save(out, force=force)
+        click.echo(f"saved {type(model).__name__} to {str(path)!r}", err=True)
+    return 0
+
+
+def _target(frame: pd.DataFrame, target: str, data: str) -> pd.Series:
+    """The --target column: present and without missing values."""
     if target not in frame.columns:
         shown = ", ".join(repr(str(c)) for c in frame.columns)
         raise CLIError(f"--target {target!r} is not a column of {data!r} ({shown}).")
@@ -280,6 +326,13 @@ def fit(
             f"target column {target!r} has a missing value at line "
             f"{_line(int(missing[0]))}."
         )
+    return y
+
+
+def _feature_frame(
+    frame: pd.DataFrame, target: str, features: str | None, data: str
+) -> pd.DataFrame:
+    """The feature columns: those of --features, or every column but --target."""
     if features is None:
         chosen = frame.drop(columns=[target])
     else:
@@ -296,69 +349,64 @@ def fit(
         chosen = frame[names]
     if chosen.shape[1] == 0:
         raise CLIError(f"{data!r} has no feature column besides --target {target!r}.")
-    X = _numeric_features(chosen, data)
-    n_classes = y.nunique()
-    if n_classes < 2:
-        raise CLIError(
-            f"target column {target!r} has a single class ({y.iloc[0]!r}); a "
-            "classifier needs at least two."
-        )
+    return chosen
 
+
+def _model(
+    kind: str,
+    y: pd.Series,
+    target: str,
+    C: float,
+    gauge: str | None,
+    reference: str | None,
+    fit_intercept: bool,
+    tol: float,
+    max_iter: int,
+) -> Any:
+    """The unfitted estimator the options describe."""
     from softlogit._estimators import LogisticRegression, SoftmaxRegression
 
-    model: Any
+    common: dict[str, Any] = {
+        "C": C,
+        "fit_intercept": fit_intercept,
+        "tol": tol,
+        "max_iter": max_iter,
+    }
     if kind == "logistic":
+        n_classes = y.nunique()
         if n_classes != 2:
             raise CLIError(
                 f"--model logistic needs exactly 2 classes; {target!r} has "
                 f"{n_classes}: use --model softmax."
             )
-        model = LogisticRegression(
-            C=C, fit_intercept=not no_intercept, tol=tol, max_iter=max_iter
-        )
-    else:
-        import numpy as np
+        return LogisticRegression(**common)
+    import numpy as np
 
-        chosen_gauge = gauge or ("reference" if reference is not None else "centered")
-        ref_label = (
-            None
-            if reference is None
-            else _parse_label(reference, np.unique(y.to_numpy()))
+    ref_label = (
+        None if reference is None else _parse_label(reference, np.unique(y.to_numpy()))
+    )
+    return SoftmaxRegression(
+        **common,
+        gauge=gauge or ("reference" if reference is not None else "centered"),  # type: ignore[arg-type]
+        reference_class=ref_label,
+    )
+
+
+def _report(model: Any, C: float, alpha: float) -> str:
+    """The summary of an unpenalized fit, the coefficient table of a penalized one."""
+    if not math.isinf(C):
+        title = f"{type(model).__name__}, C={C:g}" + (
+            f", gauge {model.gauge}" if hasattr(model, "gauge") else ""
         )
-        model = SoftmaxRegression(
-            C=C,
-            fit_intercept=not no_intercept,
-            gauge=chosen_gauge,  # type: ignore[arg-type]
-            reference_class=ref_label,
-            tol=tol,
-            max_iter=max_iter,
-        )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        model.fit(X, y.to_numpy())
-        if math.isinf(C):
-            note = ""
-            if getattr(model, "gauge", None) == "none":
-                note = (
-                    "note: gauge 'none' is not identified; the table shows the "
-                    "centered gauge.\n"
-                )
-                summary = model.summary(alpha=alpha, gauge="centered")
-            else:
-                summary = model.summary(alpha=alpha)
-            report = note + summary.to_text(width=_width())
-        else:
-            title = f"{type(model).__name__}, C={C:g}" + (
-                f", gauge {model.gauge}" if hasattr(model, "gauge") else ""
-            )
-            report = _coefficient_text(model, title)
-    for w in caught:
-        click.echo(f"warning: {w.message}", err=True)
-    click.echo(report, nl=False)
-    if out is not None:
-        path = model.save(out, force=force)
-        click.echo(f"saved {type(model).__name__} to {str(path)!r}", err=True)
-    return 0
+        return _coefficient_text(model, title)
+    raw = getattr(model, "gauge", None) == "none"
+    note = (
+        "note: gauge 'none' is not identified; the table shows the centered gauge.\n"
+        if raw
+        else ""
+    )
+    summary = model.summary(alpha=alpha, gauge="centered" if raw else None)
+    return note + str(summary.to_text(width=_width()))
 
 
 # ------------------------------------------------------------------------- predict

@@ -1,0 +1,509 @@
+"""The objectives the estimators hand to the solvers, and the choice of solver.
+
+An estimator's fit is a :class:`Problem` (validated, encoded data and the penalty);
+this module turns it into objectives on flat parameter vectors and runs the solvers
+of :mod:`softlogit._solvers` on them:
+
+- :class:`FullObjective`: scikit-learn's objective in all coefficients
+  (``(n_dof,)`` for the binomial loss, ``(K, n_dof)`` flattened for the
+  multinomial loss), from :class:`~softlogit.LinearModelLoss`;
+- :class:`ReducedObjective`: the multinomial objective with the gauge eliminated
+  (``(K - 1) n_dof`` unknowns, positive definite Hessian), for Newton's method;
+- :class:`WhitenedObjective`: either of them in coordinates where the weighted
+  features are white, for L-BFGS (:func:`lbfgs_whitened`);
+- :func:`lipschitz`: the step size of the first-order methods.
+
+:func:`plan_solver` is the ``solver="auto"`` policy, one pure function of the
+problem's size; :func:`solve` carries a plan out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from softlogit._gram import gram
+from softlogit._linear_loss import LinearModelLoss
+from softlogit._loss import BinomialLoss, MultinomialLoss
+from softlogit._solvers import (
+    SolverResult,
+    _max_abs,
+    first_order,
+    lbfgs,
+    newton_cholesky,
+)
+from softlogit._typing import FloatArray, IntArray
+
+__all__ = [
+    "LBFGS_HISTORY",
+    "NEWTON_MAX_PARAMS",
+    "NEWTON_SWITCH_MAX_PARAMS",
+    "FullObjective",
+    "Problem",
+    "ReducedObjective",
+    "SolverPlan",
+    "WhitenedObjective",
+    "lbfgs_budget",
+    "lbfgs_whitened",
+    "lipschitz",
+    "plan_solver",
+    "solve",
+]
+
+# "auto" uses Newton's method up to this many free parameters and L-BFGS beyond: a
+# Newton step costs about n_samples * n_params**2 / 2 flops (the Hessian, one syrk),
+# an L-BFGS step about 4 * n_samples * n_params (two matrix products); Newton needs
+# a handful of steps, L-BFGS in whitened coordinates a few dozen. The value is the
+# measured crossover of benchmarks/fit_speed.py (benchmarks/results/fit_notes.md).
+NEWTON_MAX_PARAMS = 120
+# Correction pairs of the estimators' L-BFGS (SciPy's default is 10): more pairs take
+# fewer iterations on many-class problems at a cost per iteration that is small next
+# to the objective's (benchmarks/results/fit_notes.md).
+LBFGS_HISTORY = 20
+# "auto" beyond NEWTON_MAX_PARAMS: L-BFGS for at most lbfgs_budget(n_free)
+# iterations, then Newton's method from its last iterate, up to this many free
+# parameters (beyond, a Newton step's Hessian costs too much).
+NEWTON_SWITCH_MAX_PARAMS = 2000
+
+
+def lbfgs_budget(n_free: int) -> int:
+    """L-BFGS iterations worth about eight Newton steps (at least 50).
+
+    A Hessian (``n n_free^2 / 2`` multiply-adds by syrk) costs about ``n_free / 30``
+    L-BFGS iterations (two thin products with ``X`` per evaluation).
+    """
+    return max(50, n_free // 4)
+
+
+# --------------------------------------------------------------------------------------
+# the problem
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A validated fit: data, weights and the penalty of scikit-learn's objective.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Finite float64 features, C-ordered.
+    y : ndarray of shape (n_samples,)
+        Labels encoded ``0..n_classes-1``.
+    sw : ndarray of shape (n_samples,)
+        Sample weights (non-negative, positive sum).
+    n_rows : int
+        Coefficient rows: ``n_classes`` (multinomial) or 1 (binomial).
+    multinomial : bool
+        The softmax loss (else the binomial loss).
+    fit_intercept : bool
+    l2 : float
+        ``1 / (C S)``, 0 for ``C = inf``.
+    """
+
+    X: FloatArray
+    y: IntArray
+    sw: FloatArray
+    n_rows: int
+    multinomial: bool
+    fit_intercept: bool
+    l2: float
+
+    @classmethod
+    def build(
+        cls,
+        X: FloatArray,
+        y: IntArray,
+        sw: FloatArray,
+        *,
+        n_rows: int,
+        multinomial: bool,
+        fit_intercept: bool,
+        C: float,
+    ) -> Problem:
+        """The problem of scikit-learn's objective with inverse penalty ``C``."""
+        l2 = 0.0 if np.isinf(C) else 1.0 / (float(C) * float(sw.sum()))
+        return cls(X, y, sw, n_rows, multinomial, fit_intercept, l2)
+
+    @property
+    def n_dof(self) -> int:
+        """Coefficients per row: features plus the intercept (last)."""
+        return int(self.X.shape[1]) + int(self.fit_intercept)
+
+    @property
+    def n_free(self) -> int:
+        """Identified parameters: ``(K - 1) n_dof`` (multinomial) or ``n_dof``."""
+        return (self.n_rows - 1 if self.multinomial else 1) * self.n_dof
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of the full coefficients: ``(K, n_dof)`` or ``(n_dof,)``."""
+        return (self.n_rows, self.n_dof) if self.multinomial else (self.n_dof,)
+
+    def linear_loss(self) -> LinearModelLoss:
+        base = MultinomialLoss() if self.multinomial else BinomialLoss()
+        return LinearModelLoss(base, fit_intercept=self.fit_intercept)
+
+    def full(self) -> FullObjective:
+        """The objective in all coefficients."""
+        # The binomial loss takes float labels; unit weights are passed as None (the
+        # losses then skip two passes over the per-sample arrays).
+        y = self.y if self.multinomial else self.y.astype(np.float64)
+        sw = None if np.all(self.sw == 1.0) else self.sw
+        return FullObjective(self.linear_loss(), self.X, y, sw, self.l2)
+
+    def reduced(self) -> ReducedObjective:
+        """The multinomial objective with the gauge eliminated (reference last)."""
+        full = self.full()
+        return ReducedObjective(full.lml, full.X, full.y, full.sw, full.l2, self.n_rows)
+
+    def start(self, previous: FloatArray | None) -> FloatArray:
+        """The initial full coefficients: ``previous`` (a warm start) or the
+        intercept-only optimum (log-odds, centered log-priors) when there is an
+        intercept and every class has weight, else zeros."""
+        if previous is not None:
+            return previous.reshape(self.shape)
+        x0 = np.zeros(self.shape)
+        totals = np.bincount(self.y, weights=self.sw, minlength=max(self.n_rows, 2))
+        if self.fit_intercept and np.all(totals > 0):
+            log_prior = np.log(totals)
+            if self.multinomial:
+                x0[:, -1] = log_prior - log_prior.mean()
+            else:
+                x0[-1] = log_prior[1] - log_prior[0]
+        return x0
+
+
+# --------------------------------------------------------------------------------------
+# objectives handed to the solvers (flat parameter vectors)
+# --------------------------------------------------------------------------------------
+
+
+class FullObjective:
+    """The objective in the full coefficients (``(n_dof,)`` or ``(K, n_dof)`` flat)."""
+
+    def __init__(
+        self,
+        lml: LinearModelLoss,
+        X: FloatArray,
+        y: np.ndarray,
+        sw: FloatArray | None,
+        l2: float,
+    ) -> None:
+        self.lml, self.X, self.y, self.sw, self.l2 = lml, X, y, sw, l2
+
+    def loss(self, x: FloatArray) -> float:
+        return self.lml.loss(x, self.X, self.y, self.sw, self.l2)
+
+    def loss_gradient(self, x: FloatArray) -> tuple[float, FloatArray]:
+        return self.lml.loss_gradient(x, self.X, self.y, self.sw, self.l2)
+
+    def gradient_hessian(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
+        return self.lml.gradient_hessian(x, self.X, self.y, self.sw, self.l2)
+
+
+class ReducedObjective(FullObjective):
+    """The multinomial objective with the gauge eliminated (reference class last).
+
+    ``phi`` holds rows ``0..K-2`` of ``coef - coef[K-1]``; the full coefficients are
+    ``center(E phi)`` (see :meth:`LinearModelLoss.gradient_hessian`).
+    """
+
+    def __init__(
+        self,
+        lml: LinearModelLoss,
+        X: FloatArray,
+        y: np.ndarray,
+        sw: FloatArray | None,
+        l2: float,
+        n_classes: int,
+    ) -> None:
+        super().__init__(lml, X, y, sw, l2)
+        self.n_classes = n_classes
+        self.n_dof = X.shape[1] + lml.fit_intercept
+
+    def expand(self, phi: FloatArray) -> FloatArray:
+        full = np.zeros((self.n_classes, self.n_dof))
+        full[:-1] = phi.reshape(self.n_classes - 1, self.n_dof)
+        out: FloatArray = full - full.mean(axis=0)
+        return out
+
+    def reduce(self, coef: FloatArray) -> FloatArray:
+        out: FloatArray = (coef[:-1] - coef[-1]).ravel()
+        return out
+
+    def loss(self, x: FloatArray) -> float:
+        return super().loss(self.expand(x))
+
+    def loss_gradient(self, x: FloatArray) -> tuple[float, FloatArray]:
+        # At centered coefficients the gradient of phi -> F(center(E phi)) is the full
+        # gradient without the reference row (LinearModelLoss.gradient_hessian).
+        value, grad = super().loss_gradient(self.expand(x))
+        return value, grad[:-1].ravel()
+
+    def gradient_hessian(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
+        g, H = self.lml.gradient_hessian(
+            self.expand(x),
+            self.X,
+            self.y,
+            self.sw,
+            self.l2,
+            reference_index=self.n_classes - 1,
+        )
+        return g.ravel(), H
+
+
+class WhitenedObjective:
+    """An objective in coordinates where the (weighted) features are white.
+
+    Each coefficient row ``x = [w, b]`` is ``v @ M`` with
+    ``M = [[L^-1, -L^-1 mu], [0, 1]]``, where ``mu`` is the weighted feature mean and
+    ``L L^T = cov / 4 + l2 I`` (Cholesky), an approximation of the objective's
+    Hessian in ``w``. In ``v`` the features' correlations and scales are removed, so
+    L-BFGS needs far fewer iterations on correlated or badly scaled features; the
+    minimizer is the same (it is only a change of variables). The gradient is
+    ``g_x @ M^T``.
+    """
+
+    def __init__(self, inner: FullObjective, M: FloatArray, n_rows: int) -> None:
+        self.inner, self.M, self.n_rows = inner, M, n_rows
+
+    @classmethod
+    def build(
+        cls,
+        inner: FullObjective,
+        X: FloatArray,
+        sw: FloatArray,
+        fit_intercept: bool,
+        n_rows: int,
+    ) -> WhitenedObjective | None:
+        """The whitened objective, or None when the covariance is (near) singular."""
+        S = float(sw.sum())
+        unit = bool(np.all(sw == 1.0))
+        mu = (sw @ X) / S if fit_intercept else np.zeros(X.shape[1])
+        # The objective's Hessian in w is about 1/4 of the weighted covariance (the
+        # curvature p(1 - p) of the loss) plus the penalty l2 * I: whitening that
+        # (not the covariance alone) keeps low-variance features, where the penalty
+        # dominates, from being blown up.
+        covariance = gram(
+            X,
+            shift=mu if fit_intercept else None,
+            scale=None if unit else np.sqrt(sw),
+        )
+        cov = 0.25 * (covariance / S) + inner.l2 * np.eye(X.shape[1])
+        scale = float(np.max(np.diag(cov), initial=0.0))
+        if not scale > 0:
+            return None
+        try:
+            L = np.linalg.cholesky(cov)
+        except np.linalg.LinAlgError:
+            return None
+        if float(np.min(np.diag(L))) ** 2 < 1e-12 * scale:
+            return None  # numerically singular (collinear features, no penalty)
+        p = X.shape[1]
+        Linv = np.linalg.solve(L, np.eye(p))
+        if not fit_intercept:
+            return cls(inner, Linv, n_rows)
+        M = np.zeros((p + 1, p + 1))
+        M[:p, :p] = Linv
+        M[:p, p] = -Linv @ mu
+        M[p, p] = 1.0
+        return cls(inner, M, n_rows)
+
+    def to_x(self, v: FloatArray) -> FloatArray:
+        out: FloatArray = (v.reshape(self.n_rows, -1) @ self.M).ravel()
+        return out
+
+    def to_v(self, x: FloatArray) -> FloatArray:
+        out: FloatArray = np.linalg.solve(
+            self.M.T, x.reshape(self.n_rows, -1).T
+        ).T.ravel()
+        return out
+
+    def loss(self, v: FloatArray) -> float:
+        return self.inner.loss(self.to_x(v))
+
+    def loss_gradient(self, v: FloatArray) -> tuple[float, FloatArray]:
+        value, g = self.inner.loss_gradient(self.to_x(v))
+        out: FloatArray = (g.reshape(self.n_rows, -1) @ self.M.T).ravel()
+        return value, out
+
+    def gradient_hessian(self, v: FloatArray) -> tuple[FloatArray, FloatArray]:
+        g, H = self.inner.gradient_hessian(self.to_x(v))
+        # x = B v with B^T = blockdiag(M, ..., M): g_v = B^T g_x, H_v = B^T H_x B.
+        BT = np.kron(np.eye(self.n_rows), self.M)
+        return BT @ g.ravel(), BT @ H @ BT.T
+
+
+def lbfgs_whitened(
+    obj: FullObjective,
+    X: FloatArray,
+    sw: FloatArray,
+    fit_intercept: bool,
+    n_rows: int,
+    x0: FloatArray,
+    tol: float,
+    max_iter: int,
+) -> SolverResult:
+    """L-BFGS in whitened coordinates, finished by plain L-BFGS if needed.
+
+    Convergence keeps its meaning (``max |gradient| <= tol`` in the original
+    coefficients): if the whitened run stops with a larger original gradient, plain
+    L-BFGS continues from its result with the remaining iterations.
+    """
+    white = WhitenedObjective.build(obj, X, sw, fit_intercept, n_rows)
+    if white is None:
+        return lbfgs(obj, x0, tol=tol, max_iter=max_iter, history=LBFGS_HISTORY)
+    res = lbfgs(
+        white, white.to_v(x0), tol=tol, max_iter=max_iter, history=LBFGS_HISTORY
+    )
+    x = white.to_x(res.x)
+    f, g = obj.loss_gradient(x)
+    g_max = _max_abs(g)
+    if g_max <= tol or res.n_iter >= max_iter:
+        return SolverResult(
+            x, f, g_max, res.n_iter, bool(g_max <= tol) or res.converged, res.message
+        )
+    rest = lbfgs(obj, x, tol=tol, max_iter=max_iter - res.n_iter, history=LBFGS_HISTORY)
+    return SolverResult(
+        rest.x,
+        rest.loss,
+        rest.grad_max,
+        res.n_iter + rest.n_iter,
+        rest.converged,
+        rest.message,
+    )
+
+
+def lipschitz(X: FloatArray, sw: FloatArray, fit_intercept: bool, l2: float) -> float:
+    """An estimate of the largest eigenvalue of ``Xa^T diag(sw) Xa / S`` plus ``l2``."""
+    rng = np.random.default_rng(0)
+    n_dof = X.shape[1] + fit_intercept
+    v = rng.normal(size=n_dof)
+    lam = 0.0
+    S = float(sw.sum())
+    for _ in range(30):
+        v /= np.linalg.norm(v)
+        z = X @ v[: X.shape[1]] + (v[-1] if fit_intercept else 0.0)
+        u = X.T @ (sw * z)
+        if fit_intercept:
+            u = np.append(u, np.sum(sw * z))
+        lam = float(np.linalg.norm(u)) / S
+        v = u
+    return 1.05 * lam + l2
+
+
+# --------------------------------------------------------------------------------------
+# the solver policy and its execution
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SolverPlan:
+    """Which solver runs first, for how long, and whether Newton finishes.
+
+    Attributes
+    ----------
+    solver : {'newton', 'lbfgs', 'gd', 'momentum', 'adam'}
+        The first solver.
+    iterations : int
+        Its iteration budget.
+    newton_finish : bool
+        Whether Newton's method continues (with the rest of ``max_iter``) when the
+        first solver has not converged within its budget.
+    """
+
+    solver: str
+    iterations: int
+    newton_finish: bool = False
+
+
+def plan_solver(solver: str, n_free: int, max_iter: int) -> SolverPlan:
+    """The plan for the user's ``solver`` on a problem with ``n_free`` parameters.
+
+    ``"auto"`` picks Newton's method up to :data:`NEWTON_MAX_PARAMS` free parameters;
+    beyond, whitened L-BFGS, which (up to :data:`NEWTON_SWITCH_MAX_PARAMS`) gets
+    about the work of eight Newton steps (:func:`lbfgs_budget`, at most half of
+    ``max_iter``) before Newton's method finishes: on nearly separable data with a
+    weak penalty L-BFGS crawls. Any other solver runs alone for ``max_iter``.
+
+    Examples
+    --------
+    >>> plan_solver("auto", 60, 100)
+    SolverPlan(solver='newton', iterations=100, newton_finish=False)
+    >>> plan_solver("auto", 585, 100)
+    SolverPlan(solver='lbfgs', iterations=50, newton_finish=True)
+    >>> plan_solver("adam", 585, 100)
+    SolverPlan(solver='adam', iterations=100, newton_finish=False)
+    """
+    if solver != "auto":
+        return SolverPlan(solver, max_iter)
+    if n_free <= NEWTON_MAX_PARAMS:
+        return SolverPlan("newton", max_iter)
+    if n_free <= NEWTON_SWITCH_MAX_PARAMS:
+        return SolverPlan("lbfgs", min(max_iter // 2, lbfgs_budget(n_free)), True)
+    return SolverPlan("lbfgs", max_iter)
+
+
+def _newton(
+    problem: Problem, start: FloatArray, tol: float, max_iter: int
+) -> tuple[FloatArray, SolverResult]:
+    """Newton's method from full coefficients ``start``; full coefficients back."""
+    if problem.multinomial:
+        red = problem.reduced()
+        res = newton_cholesky(red, red.reduce(start), tol=tol, max_iter=max_iter)
+        return red.expand(res.x), res
+    res = newton_cholesky(problem.full(), start.ravel(), tol=tol, max_iter=max_iter)
+    return res.x.reshape(problem.shape), res
+
+
+def _first_order(
+    problem: Problem, solver: str, x0: FloatArray, tol: float, max_iter: int
+) -> SolverResult:
+    """Gradient descent, momentum (step ``1 / L``) or Adam (step 0.01)."""
+    curvature = 0.5 if problem.multinomial else 0.25
+    L = curvature * lipschitz(problem.X, problem.sw, problem.fit_intercept, 0.0)
+    lr = 1e-2 if solver == "adam" else 1.0 / (L + problem.l2)
+    return first_order(
+        problem.full(), x0.ravel(), method=solver, lr=lr, tol=tol, max_iter=max_iter
+    )
+
+
+def solve(
+    problem: Problem, plan: SolverPlan, x0: FloatArray, tol: float, max_iter: int
+) -> tuple[FloatArray, SolverResult, str]:
+    """Carry out ``plan`` from the full coefficients ``x0``.
+
+    Returns
+    -------
+    coef : ndarray
+        The final full coefficients (:attr:`Problem.shape`, intercept last).
+    result : SolverResult
+        The last solver's result, with the iterations of all solvers.
+    solver : str
+        What ran: ``'newton'``, ``'lbfgs'``, ``'lbfgs+newton'``, ``'gd'``, ...
+    """
+    if plan.solver == "newton":
+        coef, res = _newton(problem, x0, tol, plan.iterations)
+        return coef, res, "newton"
+    if plan.solver != "lbfgs":
+        res = _first_order(problem, plan.solver, x0, tol, plan.iterations)
+        return res.x.reshape(problem.shape), res, plan.solver
+    res = lbfgs_whitened(
+        problem.full(),
+        problem.X,
+        problem.sw,
+        problem.fit_intercept,
+        problem.n_rows,
+        x0.ravel(),
+        tol,
+        plan.iterations,
+    )
+    if plan.newton_finish and not res.converged and res.n_iter < max_iter:
+        start = res.x.reshape(problem.shape)
+        coef, finish = _newton(problem, start, tol, max_iter - res.n_iter)
+        finish = dataclasses.replace(finish, n_iter=res.n_iter + finish.n_iter)
+        return coef, finish, "lbfgs+newton"
+    return res.x.reshape(problem.shape), res, "lbfgs"
