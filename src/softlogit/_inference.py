@@ -41,7 +41,7 @@ from numpy.typing import NDArray
 
 from softlogit._covariance import covariance_at, covariance_in_gauge, display_order
 from softlogit._gauge import to_gauge_rows
-from softlogit._special import _softmax_columns
+from softlogit._special import softmax_columns
 from softlogit._summary import Summary
 from softlogit._threads import single_blas_thread_if_small
 from softlogit._typing import FloatArray, Gauge
@@ -108,7 +108,7 @@ def _proba_t(
 ) -> tuple[FloatArray, FloatArray]:
     """Fitted probabilities ``(K, n)`` and each sample's log-probability of its class.
 
-    The plain stable formula of :func:`softlogit._special._softmax_columns`
+    The plain stable formula of :func:`softlogit._special.softmax_columns`
     (``exp(d) / sum(exp(d))`` with ``d`` the logits minus their maximum), accurate
     to a few ulp, at a fraction of the cost of ``log_softmax``'s error-free
     transformations (a log-likelihood is a sum over samples and cannot resolve more
@@ -118,7 +118,7 @@ def _proba_t(
     dt = np.ascontiguousarray(full[:, :p] @ X.T)
     if fit_intercept:
         dt += full[:, p:]
-    nll = _softmax_columns(dt, y * y.size + np.arange(y.size))
+    nll = softmax_columns(dt, y * y.size + np.arange(y.size))
     return dt, -nll
 
 

@@ -33,11 +33,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from softlogit._special import (
-    _sigmoid_exp,
-    _softmax_rows,
     binary_cross_entropy,
     log_softmax,
     sigmoid,
+    sigmoid_exp,
+    softmax_rows,
 )
 from softlogit._typing import FloatArray, IntArray
 
@@ -246,7 +246,7 @@ def _activate(name: str, z: FloatArray) -> FloatArray:
     if name == "relu":
         return np.maximum(z, 0, out=z)
     if name == "sigmoid":
-        return _sigmoid_exp(z, out=z)[0]
+        return sigmoid_exp(z, out=z)[0]
     return z
 
 
@@ -289,22 +289,22 @@ def logit_grad(head: str, logits: FloatArray, target: FloatArray) -> FloatArray:
     n = logits.shape[0]
     if head == "difference":
         # P(y=1) = sigmoid(d), d = z2 - z1; dL/dd = sigmoid(d) - y, dL/dz1 = -dL/dd
-        r, _ = _sigmoid_exp(logits[:, 1] - logits[:, 0])
+        r, _ = sigmoid_exp(logits[:, 1] - logits[:, 0])
         r -= target
         r /= n
         return np.stack([-r, r], axis=1)
     if head == "sigmoid":
-        r, _ = _sigmoid_exp(logits[:, 0])
+        r, _ = sigmoid_exp(logits[:, 0])
         r -= target
         r /= n
         return r[:, None]
     if head == "softmax":
-        p = _softmax_rows(logits)
+        p = softmax_rows(logits)
         p -= target
         p /= n
         return p
     # reference: logits of all K classes are (0, z); dL/dz_k = p_k - y_k for k >= 1
-    p = _softmax_rows(logits, zero_logit=True)
+    p = softmax_rows(logits, zero_logit=True)
     p -= target[:, 1:]
     p /= n
     return p

@@ -234,10 +234,10 @@ def run_experiment(
     }
     t_end = time.perf_counter()
 
-    from softlogit import __version__
+    from softlogit._version import version
 
     versions = {
-        "softlogit": __version__,
+        "softlogit": version(),
         "numpy": np.__version__,
         "python": platform.python_version(),
     }
