@@ -32,6 +32,7 @@ from softlogit.experiment._comparisons import (
     HeadMovement,
     PairComparison,
 )
+from softlogit.experiment._loss_path import LossPath
 from softlogit.experiment._spec import ExperimentSpec
 
 if TYPE_CHECKING:
@@ -137,6 +138,14 @@ class Trajectory:
         Explanation of the divergence.
     seconds : float
         Wall-clock training time.
+    loss_path : LossPath or None
+        For networks written as a learner writes them in Keras (engine
+        ``'keras-fit'``): which loss Keras computed (from the cached logits, or from
+        clipped probabilities) and how that was detected; ``None`` where the loss is
+        computed from logits by construction.
+    notes : tuple of str
+        What the engine found about this run that the reader should know (e.g. a
+        backend computing float64 products in float32).
     """
 
     name: str
@@ -154,6 +163,8 @@ class Trajectory:
     diverged_at: int | None = None
     message: str | None = None
     seconds: float = 0.0
+    loss_path: LossPath | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def diverged(self) -> bool:
@@ -193,6 +204,10 @@ class Trajectory:
             "diverged_at": self.diverged_at,
             "message": self.message,
             "seconds": self.seconds,
+            "loss_path": None
+            if self.loss_path is None
+            else self.loss_path.to_json_dict(),
+            "notes": list(self.notes),
         }
 
 
@@ -599,6 +614,10 @@ def _load_trajectory(t: Mapping[str, Any], arrays: _SavedArrays) -> Trajectory:
         diverged_at=None if t["diverged_at"] is None else int(t["diverged_at"]),
         message=t["message"],
         seconds=float(t["seconds"]),
+        loss_path=None
+        if t.get("loss_path") is None
+        else LossPath.from_json_dict(t["loss_path"]),
+        notes=tuple(str(n) for n in t.get("notes", ())),
     )
 
 

@@ -41,6 +41,11 @@ ENGINES: dict[str, tuple[str, str]] = {
     "numpy": ("softlogit.experiment._engine_numpy", "train_numpy"),
     "torch": ("softlogit.experiment._engine_torch", "train_torch"),
     "keras": ("softlogit.experiment._engine_keras", "train_keras"),
+    "keras-fit": ("softlogit.experiment._engine_keras_fit", "train_keras_fit"),
+    "keras-fit-logits": (
+        "softlogit.experiment._engine_keras_fit",
+        "train_keras_fit_logits",
+    ),
 }
 
 Progress = Callable[[str, int, int], None]
@@ -241,6 +246,13 @@ def run_experiment(
         "numpy": np.__version__,
         "python": platform.python_version(),
     }
+    if engine.startswith("keras"):
+        from softlogit.experiment._keras_backend import (
+            import_keras_backend,
+            keras_versions,
+        )
+
+        versions.update(keras_versions(import_keras_backend()[0]))
     return ExperimentResult(
         spec=spec,
         engine=engine,
