@@ -13,6 +13,7 @@ from softlogit.experiment._comparisons import (
     PairComparison,
     format_figure,
 )
+from softlogit.experiment._loss_path import loss_path_text
 from softlogit.experiment._networks import NetworkDef, param_factors
 from softlogit.experiment._result import Trajectory
 from softlogit.experiment._spec import TrainingSpec
@@ -160,6 +161,8 @@ def compare_pair(
     net_b: NetworkDef,
     tr: TrainingSpec,
     n_classes: int,
+    *,
+    y_train: IntArray | None = None,
 ) -> PairComparison:
     """Compare two trajectories step by step and give the verdict with its theory.
 
@@ -168,7 +171,10 @@ def compare_pair(
     :attr:`Verdict.SAME_FUNCTION` when the networks start as the same function and
     end with probabilities within :func:`function_tolerance` and no sample labelled
     differently, :attr:`Verdict.DIFFERENT` otherwise, and
-    :attr:`Verdict.NOT_COMPARED` when either run diverged.
+    :attr:`Verdict.NOT_COMPARED` when either run diverged. Where the networks'
+    losses were computed by Keras along a detected path (engine ``'keras-fit'``),
+    the explanation names the paths and the training rows (``y_train``: their
+    labels) that a clipped path deprived of their gradient.
     """
     n = min(a.n_records, b.n_records)
     steps = a.steps[:n]
@@ -177,6 +183,10 @@ def compare_pair(
     ftol = function_tolerance(tr.dtype)
     pred = predict_pair(net_a, net_b, tr, n_classes)
     last = int(steps[-1])
+    path_note = loss_path_text(a, b, y_train)
+    clipped = any(
+        t.loss_path is not None and t.loss_path.kind == "clipped" for t in (a, b)
+    )
     diverged = [t for t in (a, b) if t.diverged]
     if diverged:
         verdict = Verdict.NOT_COMPARED
@@ -196,8 +206,13 @@ def compare_pair(
                 " The theory predicts different trajectories, but within these steps "
                 "the gap stayed at rounding level."
             )
-        elif pred.expected is Verdict.IDENTICAL and verdict is not Verdict.IDENTICAL:
+        elif (
+            pred.expected is Verdict.IDENTICAL
+            and verdict is not Verdict.IDENTICAL
+            and not clipped
+        ):
             explanation += _amplified(metrics, steps, tol)
+        explanation += path_note
     return PairComparison(
         left=a.name,
         right=b.name,
@@ -210,6 +225,7 @@ def compare_pair(
         explanation=explanation,
         threshold=tol,
         function_threshold=ftol,
+        loss_path_note=path_note.strip(),
     )
 
 

@@ -90,6 +90,10 @@ class PairComparison:
         Rounding tolerance used (see :func:`softlogit.experiment.rounding_tolerance`).
     function_threshold : float
         Tolerance on probabilities for "same function".
+    loss_path_note : str
+        For networks trained by Keras' ``model.fit`` (engine ``'keras-fit'``): the
+        loss path each took and the rows a clipped path affected (also at the end
+        of ``explanation``); ``""`` otherwise.
     """
 
     left: str
@@ -103,6 +107,7 @@ class PairComparison:
     explanation: str
     threshold: float
     function_threshold: float
+    loss_path_note: str = ""
 
     def __post_init__(self) -> None:
         self.verdict = Verdict(check_param("verdict", self.verdict, _MEASURED))
@@ -150,6 +155,7 @@ class PairComparison:
             "explanation": self.explanation,
             "threshold": self.threshold,
             "function_threshold": self.function_threshold,
+            "loss_path_note": self.loss_path_note,
             "steps": [int(s) for s in self.steps],
             "final": {k: to_jsonable(v[-1]) for k, v in self.metrics.items()},
             "max": {k: to_jsonable(np.max(v)) for k, v in self.metrics.items()},

@@ -88,19 +88,19 @@ _PROBE_LOGIT = 30.0
 def _layers(keras: Any) -> tuple[type, type, type]:
     """The learner's small custom layers (defined once Keras is imported)."""
 
-    class SigmoidOfDifference(keras.layers.Layer):  # type: ignore[misc, name-defined]
+    class SigmoidOfDifference(keras.layers.Layer):  # type: ignore[misc]
         """P(y = 1) = sigmoid(z2 - z1) from two linear units."""
 
         def call(self, z: Any) -> Any:
             return keras.ops.sigmoid(z[:, 1:2] - z[:, 0:1])
 
-    class Difference(keras.layers.Layer):  # type: ignore[misc, name-defined]
+    class Difference(keras.layers.Layer):  # type: ignore[misc]
         """The logit z2 - z1 of two linear units."""
 
         def call(self, z: Any) -> Any:
             return z[:, 1:2] - z[:, 0:1]
 
-    class PrependZero(keras.layers.Layer):  # type: ignore[misc, name-defined]
+    class PrependZero(keras.layers.Layer):  # type: ignore[misc]
         """The reference class's logit 0 before the K - 1 others."""
 
         def call(self, z: Any) -> Any:
@@ -404,7 +404,9 @@ def _fit_plan(
     if batches is None:
         r = max(1, min(steps, _TILE_BUDGET // max(1, n_train * n_features)))
         order = np.tile(np.arange(n_train), r)
-        plan = [(order, n_train, steps // r)] if steps >= r else []
+        plan: list[tuple[IntArray, int, int]] = []
+        if steps >= r:
+            plan.append((order, n_train, steps // r))
         if steps % r:
             plan.append((order[: (steps % r) * n_train], n_train, 1))
         return plan
@@ -472,7 +474,8 @@ def _train(
     Y = _targets(net.head, data.y_train, k, dtype)  # noqa: N806
     recorder = _recorder(keras, net, data, spec, init, progress, model, X, Xt)
     if recorder.alive():
-        for order, size, epochs in _fit_plan(*X.shape, batches, tr.steps):
+        n_rows, n_cols = X.shape
+        for order, size, epochs in _fit_plan(n_rows, n_cols, batches, tr.steps):
             model.fit(
                 X[order],
                 Y[order],
@@ -494,12 +497,13 @@ def _train(
         if path.kind != "undetermined"
         else f"{net.description}; Keras: {code[0]}"
     )
-    return recorder.trajectory(
+    trajectory: Trajectory = recorder.trajectory(
         description=description,
         loss_path=path,
         notes=tuple(notes),
         seconds=time.perf_counter() - t0,
     )
+    return trajectory
 
 
 def _recorder(
@@ -531,7 +535,7 @@ def _recorder(
     ]
     act = spec.model.activation
 
-    class Recorder(keras.callbacks.Callback):  # type: ignore[misc, name-defined]
+    class Recorder(keras.callbacks.Callback):  # type: ignore[misc]
         def __init__(self) -> None:
             super().__init__()
             self.step = 0

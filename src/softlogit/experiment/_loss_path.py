@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from softlogit._typing import FloatArray
 
@@ -98,7 +99,7 @@ class LossPath:
         )
 
 
-def clipped_rows(proba: FloatArray, y: Any, epsilon: float) -> FloatArray:
+def clipped_rows(proba: FloatArray, y: Any, epsilon: float) -> npt.NDArray[np.bool_]:
     """Which rows a clipped loss gives no gradient, at every recorded step.
 
     Parameters
@@ -126,11 +127,11 @@ def clipped_rows(proba: FloatArray, y: Any, epsilon: float) -> FloatArray:
     p = np.asarray(proba, dtype=np.float64)
     labels = np.asarray(y, dtype=np.intp)
     p_true = np.take_along_axis(p, labels[None, :, None], axis=2)[..., 0]
-    out: FloatArray = (p_true > 1.0 - epsilon) | (p_true < epsilon)
+    out: npt.NDArray[np.bool_] = (p_true > 1.0 - epsilon) | (p_true < epsilon)
     return out
 
 
-def _rows_text(name: str, rows: FloatArray, steps: Any) -> str:
+def _rows_text(name: str, rows: npt.NDArray[np.bool_], steps: Any) -> str:
     """``"network 2: up to 12 rows (first at recorded step 300: rows 4, 9, 17)"``."""
     counts = rows.sum(axis=1)
     if not counts.any():
@@ -154,8 +155,8 @@ def loss_path_text(a: Any, b: Any, y_train: Any) -> str:
     a, b : Trajectory
         The two networks; their ``loss_path`` is ``None`` for engines that compute
         every loss from logits by construction.
-    y_train : array-like of int of shape (n_train,)
-        The training labels, or ``None`` (then no rows are named).
+    y_train : array-like of int of shape (n_train,) or None
+        The training labels (``None``: no rows are named).
 
     Returns
     -------
@@ -178,9 +179,13 @@ def loss_path_text(a: Any, b: Any, y_train: Any) -> str:
     if not clipped:
         return text
     eps = clipped[0][1].epsilon
-    rows = "; ".join(
-        _rows_text(t.name, clipped_rows(t.proba_train, y_train, p.epsilon), t.steps)
-        for t, p in clipped
+    rows = (
+        "not named (no labels given)"
+        if y_train is None
+        else "; ".join(
+            _rows_text(t.name, clipped_rows(t.proba_train, y_train, p.epsilon), t.steps)
+            for t, p in clipped
+        )
     )
     if len(clipped) == 1:
         text += (

@@ -637,6 +637,7 @@ def _load_pair(i: int, p: Mapping[str, Any], arrays: _SavedArrays) -> PairCompar
         explanation=str(p["explanation"]),
         threshold=float(p["threshold"]),
         function_threshold=float(p["function_threshold"]),
+        loss_path_note=str(p.get("loss_path_note", "")),
     )
 
 

@@ -212,7 +212,15 @@ def run_experiment(
     t_train = time.perf_counter()
 
     comparisons = [
-        compare_pair(trajectories[a], trajectories[b], nets[a], nets[b], tr, k)
+        compare_pair(
+            trajectories[a],
+            trajectories[b],
+            nets[a],
+            nets[b],
+            tr,
+            k,
+            y_train=data.y_train,
+        )
         for a, b in pairs
     ]
     conserved = [
