@@ -62,7 +62,8 @@ def test_fit_style_end_to_end_tensorflow(dtype: str, tmp_path: Path) -> None:
         assert t.params["head.weight"].dtype == np.dtype(dtype)
         # TensorFlow finds the logits the softmax/sigmoid cached (Keras' source:
         # backend/tensorflow/nn.py _get_logits); the probe must see it
-        assert t.loss_path is not None and t.loss_path.kind == "logits"
+        assert t.loss_path is not None
+        assert t.loss_path.kind == "logits"
         assert "Keras:" in t.description
     assert result.pair("0", "2").verdict == "identical up to rounding"
     assert result.pair("0", "1c").verdict == "identical up to rounding"
@@ -92,7 +93,8 @@ def test_fit_logits_matches_numpy_engine(options: dict[str, Any], seed: int) -> 
     assert b.trajectories["0"].steps.tolist() == list(range(options["steps"] + 1))
     assert _max_gap(a, b) <= 1e-13
     for t in b.trajectories.values():
-        assert t.loss_path is not None and t.loss_path.kind == "logits"
+        assert t.loss_path is not None
+        assert t.loss_path.kind == "logits"
         assert t.loss_path.fix == ""
 
 
@@ -132,7 +134,9 @@ def test_probe_logits_from_logits_model(head: str) -> None:
     from softlogit.experiment._engine_keras_fit import learner_model
 
     assert (
-        _probe(lambda: learner_model(keras, head, 4, (5,), "tanh", 2, logits=True), head)
+        _probe(
+            lambda: learner_model(keras, head, 4, (5,), "tanh", 2, logits=True), head
+        )
         == "logits"
     )
 
@@ -275,8 +279,6 @@ def test_keras_engines_on_other_backends(backend: str) -> None:
     # categorical/binary_crossentropy clip whenever from_logits=False)
     assert set(fit["paths"].values()) == {"clipped"}
     assert set(fixed["paths"].values()) == {"logits"}
-    if backend == "torch":
-        # Keras computes float64 matmuls in float32 there: said, not hidden
-        assert any("float64 matrix products in float32" in n for n in fit["notes"])
-    else:
-        assert fixed["gap"] <= 1e-12
+    # Keras computes some float64 operations in float32 there (torch: matmul,
+    # mean; JAX: tanh, mean): said in the output, not hidden
+    assert any("float64 operations in float32" in n for n in fit["notes"])

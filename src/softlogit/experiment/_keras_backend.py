@@ -37,6 +37,7 @@ __all__ = [
     "keras_dtype",
     "keras_versions",
     "no_grad",
+    "quiet_native_logs",
 ]
 
 BACKENDS: tuple[str, ...] = ("tensorflow", "torch", "jax")
@@ -51,8 +52,9 @@ _NOISE = re.compile(
 
 
 @contextlib.contextmanager
-def _captured_stderr() -> Iterator[None]:
-    """Capture file descriptor 2 (native libraries write there directly)."""
+def quiet_native_logs() -> Iterator[None]:
+    """Capture file descriptor 2 (native libraries write there directly) and write
+    back what is not TensorFlow's informational import noise."""
     try:
         fd = sys.stderr.fileno()
     except (AttributeError, OSError, ValueError):  # pragma: no cover - no real fd
@@ -86,7 +88,7 @@ def import_keras_backend() -> tuple[Any, str]:
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if "keras" not in sys.modules:
-        with _captured_stderr():
+        with quiet_native_logs():
             try:
                 import keras
             except ImportError:  # pragma: no cover - keras is installed in CI
@@ -112,7 +114,9 @@ def keras_dtype(keras: Any, dtype: str) -> Iterator[None]:
     """Keras' floatx and default dtype policy (and JAX's x64 flag) set to ``dtype``.
 
     All three are restored on exit. JAX's x64 flag is switched on for float64 only
-    and left as it was otherwise.
+    and left as it was otherwise. On the torch backend, torch also runs on one
+    thread meanwhile (the experiment's matrices are small: more threads only
+    synchronize), as in the PyTorch engine.
     """
     floatx = keras.config.floatx()
     policy = keras.config.dtype_policy()
@@ -124,6 +128,12 @@ def keras_dtype(keras: Any, dtype: str) -> Iterator[None]:
         jax_config = jax.config
         x64 = bool(jax_config.jax_enable_x64)
         jax_config.update("jax_enable_x64", True)
+    threads = None
+    if keras.backend.backend() == "torch":
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
     keras.config.set_floatx(dtype)
     keras.config.set_dtype_policy(dtype)
     try:
@@ -131,6 +141,10 @@ def keras_dtype(keras: Any, dtype: str) -> Iterator[None]:
     finally:
         keras.config.set_floatx(floatx)
         keras.config.set_dtype_policy(policy)
+        if threads is not None:
+            import torch
+
+            torch.set_num_threads(threads)
         if jax_config is not None:
             jax_config.update("jax_enable_x64", x64)
 
