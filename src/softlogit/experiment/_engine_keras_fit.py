@@ -368,7 +368,7 @@ def _float64_note(keras: Any) -> str | None:
     a = rng.normal(size=(4, 4))
     ops = keras.ops
     x = ops.convert_to_tensor(a, dtype="float64")
-    checks = {
+    checks: dict[str, tuple[Callable[[], Any], Any]] = {
         "matmul": (lambda: ops.matmul(x, x), a @ a),
         "tanh": (lambda: ops.tanh(x), np.tanh(a)),
         "sigmoid": (lambda: ops.sigmoid(x), 1 / (1 + np.exp(-a))),
