@@ -145,7 +145,10 @@ def run_experiment(
         of 16 tanh units, SGD with lr 0.1, full batch, 2000 steps, networks 0, 1, 2,
         1c).
     engine : str, default='numpy'
-        Which implementation trains the networks (see :func:`available_engines`).
+        Which implementation trains the networks (see :func:`available_engines`):
+        ``'numpy'``, ``'torch'``, ``'keras'``, or ``'keras-fit'`` /
+        ``'keras-fit-logits'`` (Keras models as a learner writes them, trained with
+        ``model.fit``; see :mod:`softlogit.experiment._engine_keras_fit`).
     progress : callable, optional
         Called as ``progress(network, step, total_steps)`` at every recorded step.
 
