@@ -282,3 +282,60 @@ def test_keras_engines_on_other_backends(backend: str) -> None:
     # Keras computes some float64 operations in float32 there (torch: matmul,
     # mean; JAX: tanh, mean): said in the output, not hidden
     assert any("float64 operations in float32" in n for n in fit["notes"])
+
+
+_BITE_SCRIPT = """
+import json
+import numpy as np
+from softlogit.experiment import ExperimentSpec, prepare_experiment, run_experiment
+from softlogit.experiment._compare import compare_pair
+from softlogit.experiment._networks import network_def
+spec = ExperimentSpec().replace(lr=3.0, steps=300, networks=("0", "2"))
+fit = run_experiment(spec, engine="keras-fit")
+fix = run_experiment(spec, engine="keras-fit-logits")
+y = prepare_experiment(spec).data.y_train
+t2 = fit.trajectories["2"]
+pair = compare_pair(t2, fix.trajectories["0"], network_def("2", 2),
+                    network_def("0", 2), spec.training, 2, y_train=y)
+gap = np.maximum(pair.metrics["base_max_rel"], pair.metrics["head_max_rel"])
+print("RESULT" + json.dumps({
+    "p_true": np.take_along_axis(t2.proba_train, y[None, :, None], 2)[..., 0].tolist(),
+    "steps": t2.steps.tolist(), "gap": gap.tolist(), "threshold": pair.threshold,
+    "verdict": str(pair.verdict), "explanation": pair.explanation,
+    "fit_0_2": str(fit.pair("0", "2").verdict),
+    "fix_0_2": str(fix.pair("0", "2").verdict),
+    "paths": [t2.loss_path.kind, fix.trajectories["0"].loss_path.kind],
+}))
+"""
+
+
+def test_clipping_bites_learner_code_against_the_fix_torch() -> None:
+    """Torch backend, float64, breast cancer at lr 3: network 2 as the learner writes
+    it (clipped path) and network 0 with the one-line fix (logits) follow one
+    trajectory to rounding until the first training row's true-class probability
+    passes 1 - 1e-7; from there the clipped path drops its gradient and they part.
+    Within each run (one path for all networks) 0 and 2 stay identical."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _BITE_SCRIPT],
+        env={**os.environ, "KERAS_BACKEND": "torch"},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT"))
+    out = json.loads(line[len("RESULT") :])
+    assert out["paths"] == ["clipped", "logits"]
+    p_true = np.array(out["p_true"])
+    beyond = ((p_true > 1 - 1e-7) | (p_true < 1e-7)).any(axis=1)
+    first = int(np.argmax(beyond))
+    assert 0 < first < beyond.size - 1
+    gap = np.array(out["gap"])
+    assert gap[:first].max() <= out["threshold"]
+    assert gap[-1] > 1e3 * out["threshold"]
+    assert out["verdict"] != "identical up to rounding"
+    assert "The two networks took different loss paths" in out["explanation"]
+    assert f"first at recorded step {out['steps'][first]}:" in out["explanation"]
+    assert out["fix_0_2"] == "identical up to rounding"
+    assert out["fit_0_2"] == "identical up to rounding"

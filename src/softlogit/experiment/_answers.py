@@ -123,14 +123,14 @@ def _answer(
 
 def _cause(p: PairComparison) -> str:
     """Why a pair the theory keeps identical is not: rounding, or Keras' clip."""
-    if "clipped to" in p.loss_path_note:
+    if p.clipped:
         return "Keras computed the loss from clipped probabilities"
     return "rounding was amplified"
 
 
 def _path_sentence(p: PairComparison) -> str:
     """The pair's loss paths, for a pair whose networks Keras trained (or "")."""
-    return f" {p.loss_path_note}" if "clipped to" in p.loss_path_note else ""
+    return f" {p.loss_path_note}" if p.clipped else ""
 
 
 def _same_rate_text(p01: PairComparison, z: str, tr: TrainingSpec) -> str:

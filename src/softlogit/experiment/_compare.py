@@ -184,9 +184,8 @@ def compare_pair(
     pred = predict_pair(net_a, net_b, tr, n_classes)
     last = int(steps[-1])
     path_note = loss_path_text(a, b, y_train)
-    clipped = any(
-        t.loss_path is not None and t.loss_path.kind == "clipped" for t in (a, b)
-    )
+    paths = tuple("" if t.loss_path is None else t.loss_path.kind for t in (a, b))
+    clipped = "clipped" in paths
     diverged = [t for t in (a, b) if t.diverged]
     if diverged:
         verdict = Verdict.NOT_COMPARED
@@ -226,6 +225,7 @@ def compare_pair(
         threshold=tol,
         function_threshold=ftol,
         loss_path_note=path_note.strip(),
+        loss_paths=paths if any(paths) else (),
     )
 
 

@@ -94,6 +94,10 @@ class PairComparison:
         For networks trained by Keras' ``model.fit`` (engine ``'keras-fit'``): the
         loss path each took and the rows a clipped path affected (also at the end
         of ``explanation``); ``""`` otherwise.
+    loss_paths : tuple of str
+        The detected loss paths of ``left`` and ``right`` (``'logits'``,
+        ``'clipped'``, ``'undetermined'``; ``''`` for a loss from logits by
+        construction), or ``()`` when neither network has one.
     """
 
     left: str
@@ -108,6 +112,12 @@ class PairComparison:
     threshold: float
     function_threshold: float
     loss_path_note: str = ""
+    loss_paths: tuple[str, ...] = ()
+
+    @property
+    def clipped(self) -> bool:
+        """Whether Keras computed either network's loss from clipped probabilities."""
+        return "clipped" in self.loss_paths
 
     def __post_init__(self) -> None:
         self.verdict = Verdict(check_param("verdict", self.verdict, _MEASURED))
@@ -142,8 +152,9 @@ class PairComparison:
         return float(np.max(self.metrics[metric]))
 
     def to_json_dict(self) -> dict[str, Any]:
-        """A JSON-compatible dict, with the per-step metrics as lists."""
-        return {
+        """A JSON-compatible dict, with the per-step metrics as lists
+        (``loss_path_note`` and ``loss_paths`` only when set)."""
+        out: dict[str, Any] = {
             "left": self.left,
             "right": self.right,
             "name": self.name,
@@ -155,12 +166,15 @@ class PairComparison:
             "explanation": self.explanation,
             "threshold": self.threshold,
             "function_threshold": self.function_threshold,
-            "loss_path_note": self.loss_path_note,
             "steps": [int(s) for s in self.steps],
             "final": {k: to_jsonable(v[-1]) for k, v in self.metrics.items()},
             "max": {k: to_jsonable(np.max(v)) for k, v in self.metrics.items()},
             "metrics": {k: to_jsonable(v) for k, v in self.metrics.items()},
         }
+        if self.loss_paths:
+            out["loss_path_note"] = self.loss_path_note
+            out["loss_paths"] = list(self.loss_paths)
+        return out
 
 
 @dataclass(repr=False)

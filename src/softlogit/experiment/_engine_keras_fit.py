@@ -585,6 +585,10 @@ def _recorder(
         def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
             self.step += 1
             if self.kept < n and self.step == rec[self.kept]:
+                # the JAX trainer keeps the state outside the model during fit
+                sync = getattr(model, "jax_state_sync", None)
+                if sync is not None:
+                    sync()
                 self.record(_get_params(model))
             if not self.alive():
                 model.stop_training = True

@@ -191,9 +191,9 @@ def loss_path_text(a: Any, b: Any, y_train: Any) -> str:
         text += (
             " The two networks took different loss paths: on the clipped path a row "
             f"whose true-class probability is outside [{eps:g}, 1 − {eps:g}] "
-            "contributes no gradient, on the logits path it does, so the "
-            f"trajectories part although the theory makes them equal. Rows beyond "
-            f"the bounds: {rows}."
+            "contributes no gradient, on the logits path it does, so from the "
+            "first such row on the trajectories can part although the theory "
+            f"makes them equal. Rows beyond the bounds: {rows}."
         )
     else:
         text += (

@@ -186,8 +186,12 @@ class Trajectory:
         return int(self.steps.shape[0])
 
     def to_json_dict(self) -> dict[str, Any]:
-        """The scalar and per-step figures (not the parameter/probability arrays)."""
-        return {
+        """The scalar and per-step figures (not the parameter/probability arrays).
+
+        ``loss_path`` and ``notes`` appear only when set (documents of engines
+        without them read back unchanged).
+        """
+        out: dict[str, Any] = {
             "name": self.name,
             "description": self.description,
             "head": self.head,
@@ -204,11 +208,12 @@ class Trajectory:
             "diverged_at": self.diverged_at,
             "message": self.message,
             "seconds": self.seconds,
-            "loss_path": None
-            if self.loss_path is None
-            else self.loss_path.to_json_dict(),
-            "notes": list(self.notes),
         }
+        if self.loss_path is not None:
+            out["loss_path"] = self.loss_path.to_json_dict()
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
 
 
 @dataclass(repr=False)
@@ -638,6 +643,7 @@ def _load_pair(i: int, p: Mapping[str, Any], arrays: _SavedArrays) -> PairCompar
         threshold=float(p["threshold"]),
         function_threshold=float(p["function_threshold"]),
         loss_path_note=str(p.get("loss_path_note", "")),
+        loss_paths=tuple(str(k) for k in p.get("loss_paths", ())),
     )
 
 
