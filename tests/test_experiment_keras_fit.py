@@ -249,11 +249,12 @@ print("RESULT" + json.dumps(out))
 """
 
 
-def _run_backend(backend: str) -> dict[str, Any]:
-    env = {**os.environ, "KERAS_BACKEND": backend}
+def _run_script(script: str, backend: str) -> dict[str, Any]:
+    """Run ``script`` in a fresh interpreter with ``KERAS_BACKEND=backend``; the JSON
+    it prints after ``RESULT``."""
     proc = subprocess.run(
-        [sys.executable, "-c", _BACKEND_SCRIPT],
-        env=env,
+        [sys.executable, "-c", script],
+        env={**os.environ, "KERAS_BACKEND": backend},
         capture_output=True,
         text=True,
         timeout=900,
@@ -269,7 +270,7 @@ def _run_backend(backend: str) -> dict[str, Any]:
 def test_keras_engines_on_other_backends(backend: str) -> None:
     """Both styles under KERAS_BACKEND=torch and jax (float64, momentum, coupled L2,
     minibatches)."""
-    out = _run_backend(backend)
+    out = _run_script(_BACKEND_SCRIPT, backend)
     exact, fit, fixed = out["keras"], out["keras-fit"], out["keras-fit-logits"]
     assert exact["backend"] == backend
     # the exact style is float64 on every backend: the NumPy reference to rounding
@@ -315,17 +316,7 @@ def test_clipping_bites_learner_code_against_the_fix_torch() -> None:
     trajectory to rounding until the first training row's true-class probability
     passes 1 - 1e-7; from there the clipped path drops its gradient and they part.
     Within each run (one path for all networks) 0 and 2 stay identical."""
-    proc = subprocess.run(
-        [sys.executable, "-c", _BITE_SCRIPT],
-        env={**os.environ, "KERAS_BACKEND": "torch"},
-        capture_output=True,
-        text=True,
-        timeout=900,
-        cwd=ROOT,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT"))
-    out = json.loads(line[len("RESULT") :])
+    out = _run_script(_BITE_SCRIPT, "torch")
     assert out["paths"] == ["clipped", "logits"]
     p_true = np.array(out["p_true"])
     beyond = ((p_true > 1 - 1e-7) | (p_true < 1e-7)).any(axis=1)

@@ -615,6 +615,22 @@ def _recorder(
     return Recorder()
 
 
+def _fit(
+    net: NetworkDef,
+    data: Dataset,
+    spec: ExperimentSpec,
+    init: Sequence[FloatArray],
+    batches: list[IntArray] | None,
+    progress: ProgressCallback | None,
+    logits: bool,
+) -> Trajectory:
+    keras, backend = import_keras_backend()
+    with keras_dtype(keras, spec.training.dtype):
+        return _train(
+            keras, backend, net, data, spec, init, batches, progress, logits=logits
+        )
+
+
 def train_keras_fit(
     net: NetworkDef,
     data: Dataset,
@@ -628,11 +644,7 @@ def train_keras_fit(
     Same contract as :func:`train_numpy`; the trajectory carries the detected
     :attr:`~Trajectory.loss_path`.
     """
-    keras, backend = import_keras_backend()
-    with keras_dtype(keras, spec.training.dtype):
-        return _train(
-            keras, backend, net, data, spec, init, batches, progress, logits=False
-        )
+    return _fit(net, data, spec, init, batches, progress, logits=False)
 
 
 def train_keras_fit_logits(
@@ -645,8 +657,4 @@ def train_keras_fit_logits(
 ) -> Trajectory:
     """Train one network with the one-line fix: heads without their softmax or
     sigmoid, losses ``from_logits=True``, ``model.fit``."""
-    keras, backend = import_keras_backend()
-    with keras_dtype(keras, spec.training.dtype):
-        return _train(
-            keras, backend, net, data, spec, init, batches, progress, logits=True
-        )
+    return _fit(net, data, spec, init, batches, progress, logits=True)
