@@ -485,9 +485,9 @@ def _train(
     Xt = np.ascontiguousarray(data.X_test, dtype=dtype)
     Y = _targets(net.head, data.y_train, k, dtype)  # noqa: N806
     recorder = _recorder(keras, net, data, spec, init, progress, model, X, Xt)
+    plan = _fit_plan(X.shape[0], X.shape[1], batches, tr.steps)
     if recorder.alive():
-        n_rows, n_cols = X.shape
-        for order, size, epochs in _fit_plan(n_rows, n_cols, batches, tr.steps):
+        for order, size, epochs in plan:
             model.fit(
                 X[order],
                 Y[order],
@@ -499,7 +499,7 @@ def _train(
             )
             if not recorder.alive():
                 break
-    notes = []
+    notes = [_plan_note(plan, X.shape[0], tr.steps)]
     if tr.dtype == "float64":
         note = _float64_note(keras)
         if note is not None:
@@ -516,6 +516,36 @@ def _train(
         seconds=time.perf_counter() - t0,
     )
     return trajectory
+
+
+def _plan_note(plan: list[tuple[IntArray, int, int]], n_train: int, steps: int) -> str:
+    """How the spec's steps were run as ``model.fit`` calls, in words."""
+    size = plan[0][1]
+    if size == n_train:
+        copies = plan[0][0].size // n_train
+        return (
+            f"model.fit: {steps} full-batch steps as fit(X repeated {copies} times, "
+            f"batch_size={n_train}, epochs={plan[0][2]}, shuffle=False)"
+            + (
+                f" and one fit call on {plan[-1][0].size // n_train} copies"
+                if len(plan) > 1
+                else ""
+            )
+            + ": one step per copy of the training set, in the same row order."
+        )
+    per_epoch = -(-n_train // size)
+    last = -(-plan[-1][0].size // size)
+    tail = (
+        f"; the last call covers the first {last} of {per_epoch} batches, as the "
+        "spec's steps end inside that epoch"
+        if plan[-1][0].size < n_train
+        else ""
+    )
+    return (
+        f"model.fit: {steps} steps as {len(plan)} calls fit(X[order], "
+        f"batch_size={size}, epochs=1, shuffle=False), one per epoch in the data "
+        f"order shared by all engines ({per_epoch} batches an epoch){tail}."
+    )
 
 
 def _recorder(
