@@ -197,12 +197,20 @@ def test_loss_path_text_names_paths_and_rows() -> None:
     b = SimpleNamespace(
         name="B", loss_path=logits, proba_train=p, steps=np.array([0, 1, 5])
     )
-    text = loss_path_text(a, b, y)
+    text, rows = loss_path_text(a, b, y)
+    assert rows == 2
     assert "network A from probabilities clipped to [1e-07, 1 − 1e-07]" in text
     assert "network B from the cached logits" in text
     assert "different loss paths" in text
     assert "up to 2 training rows (first at recorded step 5: rows 1, 3)" in text
-    assert loss_path_text(b, b, y).count("clipped") == 0
+    assert loss_path_text(b, b, y)[0].count("clipped") == 0
+    # the same clipped network on probabilities inside the bounds: nothing taken
+    inside = SimpleNamespace(
+        name="A", loss_path=clipped, proba_train=p[:2], steps=np.array([0, 1])
+    )
+    text, rows = loss_path_text(inside, b, y)
+    assert rows == 0
+    assert "so the clip took no gradient away" in text
 
 
 # -- refusals -----------------------------------------------------------------------
@@ -243,6 +251,7 @@ for engine in ("keras", "keras-fit", "keras-fit-logits"):
         "paths": {n: (t.loss_path.kind if t.loss_path else None)
                   for n, t in r.trajectories.items()},
         "verdicts": {p.name: str(p.verdict) for p in r.pairs},
+        "unexpected": [p.explanation for p in r.pairs if p.agrees_with_theory is False],
         "notes": sorted({n for t in r.trajectories.values() for n in t.notes}),
     }
 print("RESULT" + json.dumps(out))
@@ -281,8 +290,11 @@ def test_keras_engines_on_other_backends(backend: str) -> None:
     assert set(fit["paths"].values()) == {"clipped"}
     assert set(fixed["paths"].values()) == {"logits"}
     # Keras computes some float64 operations in float32 there (torch: matmul,
-    # mean; JAX: tanh, mean): said in the output, not hidden
+    # mean; JAX: tanh, mean): said in the output, not hidden, and a pair the
+    # theory keeps identical that is not is blamed on that, not on rounding
     assert any("float64 operations in float32" in n for n in fit["notes"])
+    for text in fit["unexpected"]:
+        assert "computed some float64 operations in float32" in text
 
 
 _BITE_SCRIPT = """

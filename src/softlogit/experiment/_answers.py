@@ -20,6 +20,7 @@ from softlogit.experiment._comparisons import (
     PairComparison,
     format_figure,
 )
+from softlogit.experiment._loss_path import FLOAT32_OPS
 from softlogit.experiment._spec import TrainingSpec
 from softlogit.experiment._verdict import Verdict
 
@@ -122,9 +123,12 @@ def _answer(
 
 
 def _cause(p: PairComparison) -> str:
-    """Why a pair the theory keeps identical is not: rounding, or Keras' clip."""
+    """Why a pair the theory keeps identical is not: Keras' clip, float32
+    operations in a float64 run, or amplified rounding."""
     if p.clipped:
         return "Keras computed the loss from clipped probabilities"
+    if FLOAT32_OPS in p.explanation:
+        return "the framework computed some float64 operations in float32"
     return "rounding was amplified"
 
 

@@ -13,7 +13,7 @@ from softlogit.experiment._comparisons import (
     PairComparison,
     format_figure,
 )
-from softlogit.experiment._loss_path import loss_path_text
+from softlogit.experiment._loss_path import FLOAT32_OPS, loss_path_text
 from softlogit.experiment._networks import NetworkDef, param_factors
 from softlogit.experiment._result import Trajectory
 from softlogit.experiment._spec import TrainingSpec
@@ -141,6 +141,18 @@ def _amplified(metrics: dict[str, FloatArray], steps: IntArray, tol: float) -> s
     )
 
 
+def _float32_ops(a: Trajectory, b: Trajectory) -> str:
+    """The cause of a gap when the engine computed float64 operations in float32."""
+    notes = [n for t in (a, b) for n in t.notes if FLOAT32_OPS in n]
+    if not notes:
+        return ""
+    return (
+        " In exact arithmetic the trajectories coincide; here the framework computed "
+        "some float64 operations in float32 (see the run's notes), and the two "
+        "networks' heads round differently at that precision."
+    )
+
+
 def _figures(metrics: dict[str, FloatArray], last: int, tol: float) -> str:
     weights = float(np.max(_larger(metrics, "base_max_rel", "head_max_rel")))
     proba = float(np.max(_larger(metrics, "proba_train_max_abs", "proba_test_max_abs")))
@@ -183,9 +195,8 @@ def compare_pair(
     ftol = function_tolerance(tr.dtype)
     pred = predict_pair(net_a, net_b, tr, n_classes)
     last = int(steps[-1])
-    path_note = loss_path_text(a, b, y_train)
+    path_note, clip_rows = loss_path_text(a, b, y_train)
     paths = tuple("" if t.loss_path is None else t.loss_path.kind for t in (a, b))
-    clipped = "clipped" in paths
     diverged = [t for t in (a, b) if t.diverged]
     if diverged:
         verdict = Verdict.NOT_COMPARED
@@ -208,9 +219,9 @@ def compare_pair(
         elif (
             pred.expected is Verdict.IDENTICAL
             and verdict is not Verdict.IDENTICAL
-            and not clipped
+            and not clip_rows
         ):
-            explanation += _amplified(metrics, steps, tol)
+            explanation += _float32_ops(a, b) or _amplified(metrics, steps, tol)
         explanation += path_note
     return PairComparison(
         left=a.name,
@@ -226,6 +237,7 @@ def compare_pair(
         function_threshold=ftol,
         loss_path_note=path_note.strip(),
         loss_paths=paths if any(paths) else (),
+        clip_rows=clip_rows,
     )
 
 

@@ -98,6 +98,10 @@ class PairComparison:
         The detected loss paths of ``left`` and ``right`` (``'logits'``,
         ``'clipped'``, ``'undetermined'``; ``''`` for a loss from logits by
         construction), or ``()`` when neither network has one.
+    clip_rows : int
+        The largest number of training rows beyond the clipping bounds at a
+        recorded step in a network on the clipped path (0: the clip took no
+        gradient away).
     """
 
     left: str
@@ -113,11 +117,12 @@ class PairComparison:
     function_threshold: float
     loss_path_note: str = ""
     loss_paths: tuple[str, ...] = ()
+    clip_rows: int = 0
 
     @property
     def clipped(self) -> bool:
-        """Whether Keras computed either network's loss from clipped probabilities."""
-        return "clipped" in self.loss_paths
+        """Whether a clipped loss took gradient away from training rows."""
+        return self.clip_rows > 0
 
     def __post_init__(self) -> None:
         self.verdict = Verdict(check_param("verdict", self.verdict, _MEASURED))
@@ -174,6 +179,7 @@ class PairComparison:
         if self.loss_paths:
             out["loss_path_note"] = self.loss_path_note
             out["loss_paths"] = list(self.loss_paths)
+            out["clip_rows"] = self.clip_rows
         return out
 
 

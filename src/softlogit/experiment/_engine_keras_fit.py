@@ -66,7 +66,7 @@ from softlogit.experiment._keras_backend import (
     keras_dtype,
     quiet_native_logs,
 )
-from softlogit.experiment._loss_path import LossPath, probe_prediction
+from softlogit.experiment._loss_path import FLOAT32_OPS, LossPath, probe_prediction
 from softlogit.experiment._networks import (
     NetworkDef,
     forward,
@@ -389,7 +389,7 @@ def _float64_note(keras: Any) -> str | None:
     listed = ", ".join(f"{k} (error {v:.2g})" for k, v in lost.items())
     return (
         f"Keras {keras.__version__} on the {keras.backend.backend()} backend "
-        f"computes some float64 operations in float32: {listed} on a 4x4 "
+        f"computes some {FLOAT32_OPS}: {listed} on a 4x4 "
         "float64 test (its type promotion maps float64 to float32 outside "
         "TensorFlow). This float64 run of model.fit therefore has about float32 "
         "accuracy in those operations; read its gaps against float32 rounding."

@@ -38,7 +38,10 @@ import numpy.typing as npt
 
 from softlogit._typing import FloatArray
 
-__all__ = ["LossPath", "clipped_rows", "loss_path_text"]
+__all__ = ["FLOAT32_OPS", "LossPath", "clipped_rows", "loss_path_text"]
+
+#: the words a trajectory note uses when a framework computed float64 in float32
+FLOAT32_OPS = "float64 operations in float32"
 
 _PATH_WORDS = {
     "logits": "from the cached logits (as with from_logits=True)",
@@ -147,7 +150,7 @@ def _rows_text(name: str, rows: npt.NDArray[np.bool_], steps: Any) -> str:
     )
 
 
-def loss_path_text(a: Any, b: Any, y_train: Any) -> str:
+def loss_path_text(a: Any, b: Any, y_train: Any) -> tuple[str, int]:
     """The loss paths of two trajectories and the rows a clipped path affected.
 
     Parameters
@@ -156,17 +159,21 @@ def loss_path_text(a: Any, b: Any, y_train: Any) -> str:
         The two networks; their ``loss_path`` is ``None`` for engines that compute
         every loss from logits by construction.
     y_train : array-like of int of shape (n_train,) or None
-        The training labels (``None``: no rows are named).
+        The training labels (``None``: rows are not counted).
 
     Returns
     -------
-    str
+    text : str
         ``""`` when neither network has a detected path; otherwise one or more
         sentences, starting with a space.
+    rows : int
+        The largest number of training rows beyond the clipping bounds at a
+        recorded step, in a network on the clipped path (0: the clip took no
+        gradient away at the recorded steps).
     """
     pa, pb = a.loss_path, b.loss_path
     if pa is None and pb is None:
-        return ""
+        return "", 0
     paths = {a.name: pa, b.name: pb}
     described = "; ".join(
         f"network {n} " + (p.words() if p is not None else "from logits")
@@ -176,34 +183,37 @@ def loss_path_text(a: Any, b: Any, y_train: Any) -> str:
     clipped = [
         (t, p) for t, p in ((a, pa), (b, pb)) if p is not None and p.kind == "clipped"
     ]
-    if not clipped:
-        return text
+    if not clipped or y_train is None:
+        return text, 0
     eps = clipped[0][1].epsilon
-    rows = (
-        "not named (no labels given)"
-        if y_train is None
-        else "; ".join(
-            _rows_text(t.name, clipped_rows(t.proba_train, y_train, p.epsilon), t.steps)
-            for t, p in clipped
+    beyond = [(t, clipped_rows(t.proba_train, y_train, p.epsilon)) for t, p in clipped]
+    n_rows = max(int(r.sum(axis=1).max(initial=0)) for _, r in beyond)
+    bounds = f"[{eps:g}, 1 − {eps:g}]"
+    if n_rows == 0:
+        return (
+            text + f" No training row's true-class probability left {bounds} at the "
+            "recorded steps, so the clip took no gradient away.",
+            0,
         )
-    )
+    rows = "; ".join(_rows_text(t.name, r, t.steps) for t, r in beyond)
     if len(clipped) == 1:
         text += (
             " The two networks took different loss paths: on the clipped path a row "
-            f"whose true-class probability is outside [{eps:g}, 1 − {eps:g}] "
-            "contributes no gradient, on the logits path it does, so from the "
-            "first such row on the trajectories can part although the theory "
-            f"makes them equal. Rows beyond the bounds: {rows}."
+            f"whose true-class probability is outside {bounds} contributes no "
+            "gradient, on the logits path it does, so from the first such row on "
+            "the trajectories part although the theory makes them equal. Rows "
+            f"beyond the bounds: {rows}."
         )
     else:
         text += (
             " Both networks took the clipped path: rows beyond the bounds give no "
-            "gradient in either, but through probabilities the gradient of a "
-            "nearly certain row is a difference of numbers close to 1 computed by "
-            "different formulas, and a row can cross a bound one step earlier in "
-            f"one network than in the other. Rows beyond the bounds: {rows}."
+            "gradient in either (the same rows in exact arithmetic, since both "
+            "compute the same probabilities), but a row can cross a bound one step "
+            "earlier in one network than in the other, and through probabilities "
+            "the gradient of a nearly certain row loses digits. Rows beyond the "
+            f"bounds: {rows}."
         )
-    return text
+    return text, n_rows
 
 
 def probe_prediction(

@@ -644,6 +644,7 @@ def _load_pair(i: int, p: Mapping[str, Any], arrays: _SavedArrays) -> PairCompar
         function_threshold=float(p["function_threshold"]),
         loss_path_note=str(p.get("loss_path_note", "")),
         loss_paths=tuple(str(k) for k in p.get("loss_paths", ())),
+        clip_rows=int(p.get("clip_rows", 0)),
     )
 
 
