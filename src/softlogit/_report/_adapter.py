@@ -120,14 +120,21 @@ def _keras_notes(result: ExperimentResult) -> list[str]:
         if clipped:
             eps = next(iter(clipped.values())).epsilon
             fixes = "; ".join(f"network {n}: {p.fix}" for n, p in clipped.items())
+            rows = max((pair.clip_rows for pair in result.pairs), default=0)
+            here = (
+                f"here up to {rows} training rows at a recorded step"
+                if rows
+                else "here no training row at the recorded steps"
+            )
             notes.append(
                 "What the learner's code did: the models output probabilities, and "
                 f"Keras computed the loss of network{'s' if len(clipped) > 1 else ''} "
                 f"{_and(list(clipped))} from them clipped to [{eps:g}, 1 − {eps:g}], "
                 "which gives no gradient to a row whose true-class probability is "
-                "beyond those bounds and loses digits in the gradient of nearly "
-                "certain rows. The one-line change that restores exact equivalence "
-                f"(softlogit compare --engine keras --keras-style fit-logits): {fixes}."
+                f"beyond those bounds ({here}) and loses digits in the gradient of "
+                "nearly certain rows. The one-line change that restores exact "
+                "equivalence (softlogit compare --engine keras --keras-style "
+                f"fit-logits): {fixes}."
             )
     for t in result.trajectories.values():
         notes += [n for n in t.notes if n not in notes]
