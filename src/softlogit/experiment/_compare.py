@@ -216,12 +216,13 @@ def compare_pair(
                 " The theory predicts different trajectories, but within these steps "
                 "the gap stayed at rounding level."
             )
-        elif (
-            pred.expected is Verdict.IDENTICAL
-            and verdict is not Verdict.IDENTICAL
-            and not clip_rows
-        ):
-            explanation += _float32_ops(a, b) or _amplified(metrics, steps, tol)
+        elif pred.expected is Verdict.IDENTICAL and verdict is not Verdict.IDENTICAL:
+            # the causes this run knows of (float32 operations, the clip) before
+            # amplified rounding
+            cause = _float32_ops(a, b)
+            if not cause and not clip_rows:
+                cause = _amplified(metrics, steps, tol)
+            explanation += cause
         explanation += path_note
     return PairComparison(
         left=a.name,
