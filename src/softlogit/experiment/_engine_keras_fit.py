@@ -12,9 +12,9 @@ network    head                                            loss
            ``sigmoid(z2 - z1)``
 1          ``Dense(1, activation='sigmoid')``              ``'binary_crossentropy'``
 2          ``Dense(2, activation='softmax')``              ``'categorical_crossentropy'``
-1c         network 1, trained with
-           :func:`softlogit.keras.head_optimizer`
-           (head rate x2, head decay x1/2)
+1c         network 1 with a ``MultiOptimizer``: the
+           head's rate x2, its decay x1/2 (as
+           :func:`softlogit.keras.head_optimizer`)
 softmax    ``Dense(K, activation='softmax')``              ``'categorical_crossentropy'``
 reference  ``Dense(K-1)``, a zero logit prepended,         ``'categorical_crossentropy'``
            ``Activation('softmax')``
@@ -41,15 +41,18 @@ Coupled weight decay :math:`\\lambda` is what a learner writes as an L2 penalty,
 ``kernel_regularizer`` and ``bias_regularizer`` ``L2(lambda / 2)`` (``lambda / 4``
 on network 1c's head); decoupled decay is the optimizer's ``weight_decay``.
 
-Not supported here (a clear error instead): network ``'reference-P'`` (a gradient
-preconditioner has no place in ``model.fit``) and learning-rate multipliers of the
-base or the head other than 1.
+Learning-rate factors of the base and the head (``base_lr_multiplier``,
+``head_lr_multiplier``, network 1c's x2) use Keras' ``MultiOptimizer``; the rates
+come from :func:`param_factors`, as in every engine. Not supported here (a clear
+error instead): network ``'reference-P'`` (a gradient preconditioner has no place in
+``model.fit``).
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import re
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -71,6 +74,7 @@ from softlogit.experiment._networks import (
     NetworkDef,
     forward,
     loss_and_proba,
+    param_factors,
     param_names,
 )
 from softlogit.experiment._result import Trajectory
@@ -113,20 +117,12 @@ def _layers(keras: Any) -> tuple[type, type, type]:
     return SigmoidOfDifference, Difference, PrependZero
 
 
-def _check_supported(net: NetworkDef, spec: ExperimentSpec) -> None:
-    tr = spec.training
+def _check_supported(net: NetworkDef) -> None:
     if net.preconditioned:
         raise InputValueError(
             f"`networks` entry {net.name!r} needs a gradient preconditioner, which "
             "model.fit has no place for; engine 'keras-fit' trains 0, 1, 2, 1c, "
             "softmax and reference (use engine 'keras' for reference-P)."
-        )
-    if tr.base_lr_multiplier != 1 or tr.head_lr_multiplier != 1:
-        raise InputValueError(
-            "engine 'keras-fit' trains each model with one optimizer (and "
-            "head_optimizer for network 1c); `base_lr_multiplier` and "
-            "`head_lr_multiplier` must be 1; got "
-            f"{tr.base_lr_multiplier:g} and {tr.head_lr_multiplier:g}."
         )
 
 
@@ -246,6 +242,34 @@ def learner_model(
     else:
         loss = "binary_crossentropy" if binary else "categorical_crossentropy"
     return keras.Model(inputs, out), loss
+
+
+def _optimizer(keras: Any, spec: ExperimentSpec, net: NetworkDef, model: Any) -> Any:
+    """The optimizer a learner compiles with, at the rates of :func:`param_factors`.
+
+    One optimizer when the base and the head train alike; otherwise Keras'
+    documented per-variable mechanism, a ``MultiOptimizer`` whose ``OptimizerMap``
+    gives the head's variables a copy with the head's rate and decay (what
+    :func:`softlogit.keras.head_optimizer` builds for network 1c).
+    """
+    tr = spec.training
+    factors = param_factors(net, tr, 4)
+    decay = tr.weight_decay if tr.decoupled else 0.0
+    base = keras_optimizer(
+        keras, spec, tr.lr * factors.lr[0], decay * factors.weight_decay[0]
+    )
+    if factors.lr[0] == factors.lr[-1] and (
+        decay == 0 or factors.weight_decay[0] == factors.weight_decay[-1]
+    ):
+        return base
+    head = keras_optimizer(
+        keras, spec, tr.lr * factors.lr[-1], decay * factors.weight_decay[-1]
+    )
+    pattern = "|".join(re.escape(v.path) for v in model.get_layer("head").weights)
+    # Keras' MultiOptimizer imports TensorFlow (and its log lines) on any backend
+    with quiet_native_logs():
+        mapping = keras.optimizers.OptimizerMap(base, {pattern: head})
+        return keras.optimizers.MultiOptimizer(mapping)
 
 
 def _set_params(model: Any, params: Sequence[FloatArray]) -> None:
@@ -440,7 +464,7 @@ def _train(
     logits: bool,
 ) -> Trajectory:
     t0 = time.perf_counter()
-    _check_supported(net, spec)
+    _check_supported(net)
     tr = spec.training
     dtype = np.dtype(tr.dtype)
     k = data.info.n_classes
@@ -470,16 +494,7 @@ def _train(
     )
     model, loss = build()
     _set_params(model, init)
-    optimizer = keras_optimizer(
-        keras, spec, tr.lr, tr.weight_decay if tr.decoupled else 0.0
-    )
-    if net.head_lr_multiplier != 1 or net.head_weight_decay_multiplier != 1:
-        from softlogit.keras import head_optimizer
-
-        # Keras' MultiOptimizer imports TensorFlow (and its log lines) on any backend
-        with quiet_native_logs():
-            optimizer = head_optimizer(model, optimizer)
-    model.compile(optimizer=optimizer, loss=loss)
+    model.compile(optimizer=_optimizer(keras, spec, net, model), loss=loss)
 
     X = np.ascontiguousarray(data.X_train, dtype=dtype)
     Xt = np.ascontiguousarray(data.X_test, dtype=dtype)
