@@ -94,8 +94,51 @@ def _settings(result: ExperimentResult) -> tuple[tuple[str, str], ...]:
             ),
         ),
         ("seed", str(spec.seed)),
-        ("engine", result.engine),
+        ("engine", _engine_text(result)),
     )
+
+
+def _engine_text(result: ExperimentResult) -> str:
+    """``'keras-fit (Keras 3.15.1, torch backend)'``, or the engine's name."""
+    backend = result.versions.get("keras_backend")
+    if backend is None:
+        return result.engine
+    return f"{result.engine} (Keras {result.versions.get('keras', '?')}, {backend} backend)"
+
+
+def _keras_notes(result: ExperimentResult) -> list[str]:
+    """What Keras did with the learner's code (engine 'keras-fit'), and the fix."""
+    notes: list[str] = []
+    paths = {n: t.loss_path for n, t in result.trajectories.items() if t.loss_path}
+    if paths:
+        backend = result.versions.get("keras_backend", "this")
+        listed = "; ".join(
+            f"network {n}: {p.code} — loss {p.words()}" for n, p in paths.items()
+        )
+        notes.append(f"Keras model.fit on the {backend} backend: {listed}.")
+        clipped = {n: p for n, p in paths.items() if p.kind == "clipped"}
+        if clipped:
+            eps = next(iter(clipped.values())).epsilon
+            fixes = "; ".join(f"network {n}: {p.fix}" for n, p in clipped.items())
+            rows = max((pair.clip_rows for pair in result.pairs), default=0)
+            here = (
+                f"here up to {rows} training rows at a recorded step"
+                if rows
+                else "here no training row at the recorded steps"
+            )
+            notes.append(
+                "What the learner's code did: the models output probabilities, and "
+                f"Keras computed the loss of network{'s' if len(clipped) > 1 else ''} "
+                f"{_and(list(clipped))} from them clipped to [{eps:g}, 1 − {eps:g}], "
+                "which gives no gradient to a row whose true-class probability is "
+                f"beyond those bounds ({here}) and loses digits in the gradient of "
+                "nearly certain rows. The one-line change that restores exact "
+                "equivalence (softlogit compare --engine keras --keras-style "
+                f"fit-logits): {fixes}."
+            )
+    for t in result.trajectories.values():
+        notes += [n for n in t.notes if n not in notes]
+    return notes
 
 
 def _pick_coordinates(
@@ -264,7 +307,8 @@ def report_data(result: ExperimentResult) -> ReportData:
         conserved=conserved,
         pairs=tuple(pairs),
         answers=tuple(result.answer_details),
-        notes=tuple(note for note in notes if note is not None),
+        notes=tuple(note for note in notes if note is not None)
+        + tuple(_keras_notes(result)),
         diverged=diverged,
         facts=tuple(facts),
         dtype=result.spec.training.dtype,

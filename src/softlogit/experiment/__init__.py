@@ -10,9 +10,12 @@ sums, the first-step head-movement ratio and the answers to the seed's two quest
 Three engines train the same spec and return the same result type: ``'numpy'``
 (hand-written forward and backward passes, PyTorch's optimizer definitions; the
 reference), ``'torch'`` (autograd and ``torch.optim``) and ``'keras'`` (Keras 3
-variables, losses and optimizers on TensorFlow). In float64 the NumPy and PyTorch
+variables and optimizers on any Keras backend). In float64 the NumPy and PyTorch
 engines agree to about 1e-15; Keras agrees too except for Adam, whose epsilon Keras
-places differently.
+places differently. ``'keras-fit'`` trains the networks as a learner writes them in
+Keras (softmax and sigmoid heads, ``model.fit``) and records the loss path Keras took
+for each (:attr:`Trajectory.loss_path`); ``'keras-fit-logits'`` is the same with
+losses ``from_logits=True``.
 
 Examples
 --------

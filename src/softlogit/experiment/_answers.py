@@ -20,6 +20,7 @@ from softlogit.experiment._comparisons import (
     PairComparison,
     format_figure,
 )
+from softlogit.experiment._loss_path import FLOAT32_OPS
 from softlogit.experiment._spec import TrainingSpec
 from softlogit.experiment._verdict import Verdict
 
@@ -121,6 +122,21 @@ def _answer(
     )
 
 
+def _cause(p: PairComparison) -> str:
+    """Why a pair the theory keeps identical is not: Keras' clip, float32
+    operations in a float64 run, or amplified rounding."""
+    if p.clipped:
+        return "Keras computed the loss from clipped probabilities"
+    if FLOAT32_OPS in p.explanation:
+        return "the framework computed some float64 operations in float32"
+    return "rounding was amplified"
+
+
+def _path_sentence(p: PairComparison) -> str:
+    """The pair's loss paths, for a pair whose networks Keras trained (or "")."""
+    return f" {p.loss_path_note}" if p.clipped else ""
+
+
 def _same_rate_text(p01: PairComparison, z: str, tr: TrainingSpec) -> str:
     """Networks 0 (or 2) and 1 at equal learning rates (T5)."""
     if p01.verdict is Verdict.NOT_COMPARED:
@@ -164,7 +180,8 @@ def _corrected_text(p01c: PairComparison, z: str, tr: TrainingSpec) -> str:
         )
     return (
         f"Network 1c (head rate x2, decay x1/2) should reproduce network {z} "
-        f"exactly, but rounding was amplified: {_gap_text(p01c)} ({p01c.verdict})."
+        f"exactly, but {_cause(p01c)}: {_gap_text(p01c)} ({p01c.verdict})."
+        + _path_sentence(p01c)
     )
 
 
@@ -250,12 +267,12 @@ def _networks_0_and_2(
             f"threshold {format_figure(p02.threshold)}."
         )
     else:
-        headline = "The same network; here rounding was amplified."
+        headline = f"The same network; here {_cause(p02)}."
         text = (
             "Networks 0 and 2 compute the same function of the same parameters "
             "and receive the same gradients (T1, T2, T4), so in exact arithmetic "
-            f"they follow one trajectory; here rounding was amplified: "
-            f"{_gap_text(p02)} ({p02.verdict})."
+            f"they follow one trajectory; here {_cause(p02)}: "
+            f"{_gap_text(p02)} ({p02.verdict})." + _path_sentence(p02)
         )
     sums = [c for c in conserved if c.network in ("0", "2")]
     for c in sums:

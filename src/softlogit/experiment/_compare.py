@@ -13,6 +13,7 @@ from softlogit.experiment._comparisons import (
     PairComparison,
     format_figure,
 )
+from softlogit.experiment._loss_path import FLOAT32_OPS, loss_path_text
 from softlogit.experiment._networks import NetworkDef, param_factors
 from softlogit.experiment._result import Trajectory
 from softlogit.experiment._spec import TrainingSpec
@@ -140,6 +141,18 @@ def _amplified(metrics: dict[str, FloatArray], steps: IntArray, tol: float) -> s
     )
 
 
+def _float32_ops(a: Trajectory, b: Trajectory) -> str:
+    """The cause of a gap when the engine computed float64 operations in float32."""
+    notes = [n for t in (a, b) for n in t.notes if FLOAT32_OPS in n]
+    if not notes:
+        return ""
+    return (
+        " In exact arithmetic the trajectories coincide; here the framework computed "
+        "some float64 operations in float32 (see the run's notes), and the two "
+        "networks' heads round differently at that precision."
+    )
+
+
 def _figures(metrics: dict[str, FloatArray], last: int, tol: float) -> str:
     weights = float(np.max(_larger(metrics, "base_max_rel", "head_max_rel")))
     proba = float(np.max(_larger(metrics, "proba_train_max_abs", "proba_test_max_abs")))
@@ -160,6 +173,8 @@ def compare_pair(
     net_b: NetworkDef,
     tr: TrainingSpec,
     n_classes: int,
+    *,
+    y_train: IntArray | None = None,
 ) -> PairComparison:
     """Compare two trajectories step by step and give the verdict with its theory.
 
@@ -168,7 +183,10 @@ def compare_pair(
     :attr:`Verdict.SAME_FUNCTION` when the networks start as the same function and
     end with probabilities within :func:`function_tolerance` and no sample labelled
     differently, :attr:`Verdict.DIFFERENT` otherwise, and
-    :attr:`Verdict.NOT_COMPARED` when either run diverged.
+    :attr:`Verdict.NOT_COMPARED` when either run diverged. Where the networks'
+    losses were computed by Keras along a detected path (engine ``'keras-fit'``),
+    the explanation names the paths and the training rows (``y_train``: their
+    labels) that a clipped path deprived of their gradient.
     """
     n = min(a.n_records, b.n_records)
     steps = a.steps[:n]
@@ -177,6 +195,8 @@ def compare_pair(
     ftol = function_tolerance(tr.dtype)
     pred = predict_pair(net_a, net_b, tr, n_classes)
     last = int(steps[-1])
+    path_note, clip_rows = loss_path_text(a, b, y_train)
+    paths = tuple("" if t.loss_path is None else t.loss_path.kind for t in (a, b))
     diverged = [t for t in (a, b) if t.diverged]
     if diverged:
         verdict = Verdict.NOT_COMPARED
@@ -197,7 +217,13 @@ def compare_pair(
                 "the gap stayed at rounding level."
             )
         elif pred.expected is Verdict.IDENTICAL and verdict is not Verdict.IDENTICAL:
-            explanation += _amplified(metrics, steps, tol)
+            # the causes this run knows of (float32 operations, the clip) before
+            # amplified rounding
+            cause = _float32_ops(a, b)
+            if not cause and not clip_rows:
+                cause = _amplified(metrics, steps, tol)
+            explanation += cause
+        explanation += path_note
     return PairComparison(
         left=a.name,
         right=b.name,
@@ -210,6 +236,9 @@ def compare_pair(
         explanation=explanation,
         threshold=tol,
         function_threshold=ftol,
+        loss_path_note=path_note.strip(),
+        loss_paths=paths if any(paths) else (),
+        clip_rows=clip_rows,
     )
 
 

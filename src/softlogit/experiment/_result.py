@@ -32,6 +32,7 @@ from softlogit.experiment._comparisons import (
     HeadMovement,
     PairComparison,
 )
+from softlogit.experiment._loss_path import LossPath
 from softlogit.experiment._spec import ExperimentSpec
 
 if TYPE_CHECKING:
@@ -137,6 +138,14 @@ class Trajectory:
         Explanation of the divergence.
     seconds : float
         Wall-clock training time.
+    loss_path : LossPath or None
+        For networks written as a learner writes them in Keras (engine
+        ``'keras-fit'``): which loss Keras computed (from the cached logits, or from
+        clipped probabilities) and how that was detected; ``None`` where the loss is
+        computed from logits by construction.
+    notes : tuple of str
+        What the engine found about this run that the reader should know (e.g. a
+        backend computing float64 products in float32).
     """
 
     name: str
@@ -154,6 +163,8 @@ class Trajectory:
     diverged_at: int | None = None
     message: str | None = None
     seconds: float = 0.0
+    loss_path: LossPath | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def diverged(self) -> bool:
@@ -175,8 +186,12 @@ class Trajectory:
         return int(self.steps.shape[0])
 
     def to_json_dict(self) -> dict[str, Any]:
-        """The scalar and per-step figures (not the parameter/probability arrays)."""
-        return {
+        """The scalar and per-step figures (not the parameter/probability arrays).
+
+        ``loss_path`` and ``notes`` appear only when set (documents of engines
+        without them read back unchanged).
+        """
+        out: dict[str, Any] = {
             "name": self.name,
             "description": self.description,
             "head": self.head,
@@ -194,6 +209,11 @@ class Trajectory:
             "message": self.message,
             "seconds": self.seconds,
         }
+        if self.loss_path is not None:
+            out["loss_path"] = self.loss_path.to_json_dict()
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
 
 
 @dataclass(repr=False)
@@ -599,6 +619,10 @@ def _load_trajectory(t: Mapping[str, Any], arrays: _SavedArrays) -> Trajectory:
         diverged_at=None if t["diverged_at"] is None else int(t["diverged_at"]),
         message=t["message"],
         seconds=float(t["seconds"]),
+        loss_path=None
+        if t.get("loss_path") is None
+        else LossPath.from_json_dict(t["loss_path"]),
+        notes=tuple(str(n) for n in t.get("notes", ())),
     )
 
 
@@ -618,6 +642,9 @@ def _load_pair(i: int, p: Mapping[str, Any], arrays: _SavedArrays) -> PairCompar
         explanation=str(p["explanation"]),
         threshold=float(p["threshold"]),
         function_threshold=float(p["function_threshold"]),
+        loss_path_note=str(p.get("loss_path_note", "")),
+        loss_paths=tuple(str(k) for k in p.get("loss_paths", ())),
+        clip_rows=int(p.get("clip_rows", 0)),
     )
 
 

@@ -41,6 +41,11 @@ ENGINES: dict[str, tuple[str, str]] = {
     "numpy": ("softlogit.experiment._engine_numpy", "train_numpy"),
     "torch": ("softlogit.experiment._engine_torch", "train_torch"),
     "keras": ("softlogit.experiment._engine_keras", "train_keras"),
+    "keras-fit": ("softlogit.experiment._engine_keras_fit", "train_keras_fit"),
+    "keras-fit-logits": (
+        "softlogit.experiment._engine_keras_fit",
+        "train_keras_fit_logits",
+    ),
 }
 
 Progress = Callable[[str, int, int], None]
@@ -140,7 +145,10 @@ def run_experiment(
         of 16 tanh units, SGD with lr 0.1, full batch, 2000 steps, networks 0, 1, 2,
         1c).
     engine : str, default='numpy'
-        Which implementation trains the networks (see :func:`available_engines`).
+        Which implementation trains the networks (see :func:`available_engines`):
+        ``'numpy'``, ``'torch'``, ``'keras'``, or ``'keras-fit'`` /
+        ``'keras-fit-logits'`` (Keras models as a learner writes them, trained with
+        ``model.fit``; see :mod:`softlogit.experiment._engine_keras_fit`).
     progress : callable, optional
         Called as ``progress(network, step, total_steps)`` at every recorded step.
 
@@ -207,7 +215,15 @@ def run_experiment(
     t_train = time.perf_counter()
 
     comparisons = [
-        compare_pair(trajectories[a], trajectories[b], nets[a], nets[b], tr, k)
+        compare_pair(
+            trajectories[a],
+            trajectories[b],
+            nets[a],
+            nets[b],
+            tr,
+            k,
+            y_train=data.y_train,
+        )
         for a, b in pairs
     ]
     conserved = [
@@ -241,6 +257,13 @@ def run_experiment(
         "numpy": np.__version__,
         "python": platform.python_version(),
     }
+    if engine.startswith("keras"):
+        from softlogit.experiment._keras_backend import (
+            import_keras_backend,
+            keras_versions,
+        )
+
+        versions.update(keras_versions(import_keras_backend()[0]))
     return ExperimentResult(
         spec=spec,
         engine=engine,
