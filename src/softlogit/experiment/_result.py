@@ -137,6 +137,9 @@ class Trajectory:
         Explanation of the divergence.
     seconds : float
         Wall-clock training time.
+    train_accuracy, test_accuracy : ndarray of shape (n_records,) or None
+        Fraction of samples whose most probable class is their label, at the
+        recorded steps (``None`` in results saved before it was recorded).
     """
 
     name: str
@@ -154,6 +157,8 @@ class Trajectory:
     diverged_at: int | None = None
     message: str | None = None
     seconds: float = 0.0
+    train_accuracy: FloatArray | None = None
+    test_accuracy: FloatArray | None = None
 
     @property
     def diverged(self) -> bool:
@@ -193,7 +198,20 @@ class Trajectory:
             "diverged_at": self.diverged_at,
             "message": self.message,
             "seconds": self.seconds,
+            **self._accuracy_json(),
         }
+
+    def _accuracy_json(self) -> dict[str, Any]:
+        """The accuracies, where recorded (older results lack them)."""
+        out: dict[str, Any] = {}
+        for split in ("train", "test"):
+            acc = getattr(self, f"{split}_accuracy")
+            if acc is not None:
+                out[f"{split}_accuracy"] = to_jsonable(acc)
+                out[f"final_{split}_accuracy"] = (
+                    to_jsonable(acc[-1]) if acc.size else None
+                )
+        return out
 
 
 @dataclass(repr=False)
@@ -420,6 +438,10 @@ class ExperimentResult:
             arrays[pre + "test_loss"] = t.test_loss
             arrays[pre + "proba_train"] = t.proba_train
             arrays[pre + "proba_test"] = t.proba_test
+            for split in ("train", "test"):
+                acc = getattr(t, f"{split}_accuracy")
+                if acc is not None:
+                    arrays[pre + f"{split}_accuracy"] = acc
             for key, value in t.params.items():
                 arrays[pre + "param/" + key] = value
         for i, p in enumerate(self.pairs):
@@ -564,6 +586,10 @@ class _SavedArrays:
             )
         return a
 
+    def optional_records(self, key: str, n: int) -> np.ndarray | None:
+        """A 1-D per-record array ``key``, or None if the file predates it."""
+        return self.records(key, 1, n) if key in self._arrays else None
+
     def records(self, key: str, ndim: int, n: int) -> np.ndarray:
         """A per-record array ``key`` with ``n`` records (its first axis)."""
         a = self.get(key, ndim)
@@ -599,6 +625,8 @@ def _load_trajectory(t: Mapping[str, Any], arrays: _SavedArrays) -> Trajectory:
         diverged_at=None if t["diverged_at"] is None else int(t["diverged_at"]),
         message=t["message"],
         seconds=float(t["seconds"]),
+        train_accuracy=arrays.optional_records(pre + "train_accuracy", n),
+        test_accuracy=arrays.optional_records(pre + "test_accuracy", n),
     )
 
 
