@@ -31,10 +31,10 @@ from softlogit.experiment._verdict import Verdict
 
 __all__ = [
     "compare_pair",
-    "explain_by_control",
-    "largest_gap",
     "conserved_sum",
+    "explain_by_control",
     "head_movement",
+    "largest_gap",
     "reference_head",
 ]
 

@@ -49,9 +49,9 @@ if TYPE_CHECKING:
     from softlogit.experiment._spec import TrainingSpec
 
 __all__ = [
+    "CONTROL_OF",
     "NetworkDef",
     "ParamFactors",
-    "CONTROL_OF",
     "backward",
     "forward",
     "head_logits",

@@ -41,10 +41,10 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 __all__ = [
     "ACTIVATIONS",
+    "CONTROL_NETWORKS",
     "DATASETS",
     "OPTIONS",
     "DataSpec",
-    "CONTROL_NETWORKS",
     "DatasetName",
     "ExperimentSpec",
     "InitSpec",
