@@ -279,14 +279,20 @@ class _Stack:
         n_params = len(self.params)
         factors = [param_factors(j.net, j.spec.training, n_params) for j in jobs]
         lrs = [
-            _column([j.spec.training.lr * f.lr[i] for j, f in zip(jobs, factors)], p)
+            _column(
+                [
+                    j.spec.training.lr * f.lr[i]
+                    for j, f in zip(jobs, factors, strict=True)
+                ],
+                p,
+            )
             for i, p in enumerate(self.params)
         ]
         decays = [
             _column(
                 [
                     j.spec.training.weight_decay * f.weight_decay[i]
-                    for j, f in zip(jobs, factors)
+                    for j, f in zip(jobs, factors, strict=True)
                 ],
                 p,
             )
