@@ -195,8 +195,8 @@ class Atlas:
         (len(y), len(x)) (NaN where every row diverged) and, of the same shape, the
         fraction of rows below 1 (for ratios) or within rounding (for gaps).
         """
-        xs = dict(self.axes)[x] if x in dict(self.axes) else (None,)
-        ys = dict(self.axes)[y] if y in dict(self.axes) else (None,)
+        xs = dict(self.axes).get(x, (None,))
+        ys = dict(self.axes).get(y, (None,))
         _, fn = QUANTITIES[quantity]
         med = np.full((len(ys), len(xs)), np.nan)
         frac = np.full((len(ys), len(xs)), np.nan)

@@ -26,8 +26,8 @@ Rounding amplification
 ----------------------
 The sensitivity control trains a network against itself from initial weights one
 ulp apart. Where a pair that exact arithmetic keeps identical drifts beyond the
-rounding tolerance and the control drifts as far (its largest gap at least
-1/:data:`AMPLIFICATION_RATIO` of the pair's), the procedure amplifies rounding: a
+rounding tolerance and the control drifts as far (its largest gap within
+:data:`AMPLIFICATION_RATIO`, six decades, of the pair's), the procedure amplifies rounding: a
 difference of one rounding error grows like the pair's own, so the pair is the same
 network (:attr:`Verdict.AMPLIFIED`).
 """
@@ -79,10 +79,12 @@ THEOREMS: dict[str, str] = {
 
 _SGD_FAMILY = ("sgd", "momentum", "nesterov")
 
-#: the one-ulp control explains a pair's gap when it reaches 1/this of it: chaotic
-#: training grows both differences at one rate from a few rounding errors, so they
-#: stay within a few decades of each other
-AMPLIFICATION_RATIO = 1000.0
+#: the one-ulp control explains a pair's gap when it reaches 1/this of it. Chaotic
+#: training grows both differences at one rate, from rounding errors of different
+#: sizes (one ulp of one weight; every step's rounding), so they end within a few
+#: decades of each other; a real difference next to a stable control is ten or more
+#: decades above it.
+AMPLIFICATION_RATIO = 1e6
 
 
 def rounding_tolerance(dtype: str | np.dtype[np.floating], steps: int) -> float:
