@@ -50,8 +50,8 @@ SECTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "Where the exact theory holds, and where rounding takes over",
         "The largest gap along the way of networks 0 and 2 and of networks 0 and 1c, "
         "which the theory makes identical, and of the one-ulp control (network 0 "
-        "against itself from one initial weight moved by one ulp). Outlined: every "
-        "run within rounding. Where the control's map darkens with the others, the "
+        "against itself from one initial weight moved by one ulp). Outlined: the "
+        "median within rounding. Where the control's map darkens with the others, the "
         "procedure amplifies rounding: the networks are the same.",
         ("0v2", "0v1c", "ulp"),
     ),

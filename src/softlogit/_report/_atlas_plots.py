@@ -90,7 +90,7 @@ def heat_map_figure(
     """
     from matplotlib.patches import Rectangle
 
-    xs, ys, med, frac = atlas.heat_map(quantity, x, y or "")
+    xs, ys, med, _ = atlas.heat_map(quantity, x, y or "")
     ratio = quantity in RATIOS
     with np.errstate(divide="ignore", invalid="ignore"):
         logs = np.log10(med)

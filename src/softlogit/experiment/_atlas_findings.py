@@ -104,7 +104,8 @@ def _learner(rows: Sequence[Row], cells: Sequence[AtlasCell]) -> list[Finding]:
         f"head), end with the weight gap of networks 0 and 1 (to 6 digits) in "
         f"{len(same)} of {len(runs)} runs"
         + (
-            ", every run where networks 0 and 2 are identical up to rounding among them"
+            ", including every run in which networks 0 and 2 stay identical up to "
+            "rounding"
             if covers and identical
             else ""
         )
