@@ -158,7 +158,7 @@ def sweep(**params: Any) -> int:
     start = time.perf_counter()
     if show is not None:
         rows, stored = read_rows(show)
-        if stored is None:
+        if not stored:
             raise CLIError(f"`--show` {show!r} holds no grid description.")
         grid = SweepGrid.from_dict(stored)
         keys = set(_keys(grid))
