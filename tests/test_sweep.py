@@ -13,8 +13,7 @@ import pytest
 
 from softlogit._cli import main
 from softlogit.errors import InputTypeError, InputValueError, MissingExtraError
-from softlogit.experiment import ExperimentSpec
-from softlogit.experiment import _sweep_rows
+from softlogit.experiment import ExperimentSpec, _sweep_rows
 from softlogit.experiment._sweep_grid import (
     DEFAULT_GRID,
     SweepGrid,
@@ -89,19 +88,19 @@ def test_grid_cells_seeds_and_keys() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        (dict(axes=[("lr", ())]), InputValueError, r"grid axis `lr` has no values"),
+        ({"axes": [("lr", ())]}, InputValueError, r"grid axis `lr` has no values"),
         (
-            dict(axes=[("lr", (0.1,)), ("lr", (0.2,))]),
+            {"axes": [("lr", (0.1,)), ("lr", (0.2,))]},
             InputValueError,
             r"grid axes must differ",
         ),
-        (dict(axes=[], seeds=()), InputValueError, r"`seeds` must be distinct"),
+        ({"axes": [], "seeds": ()}, InputValueError, r"`seeds` must be distinct"),
         (
-            dict(axes=[("dataset", ("breast_cancer", "iris"))]),
+            {"axes": [("dataset", ("breast_cancer", "iris"))]},
             InputValueError,
             r"need two classes; `dataset` 'iris' has 3",
         ),
-        (dict(axes=[("lr", (-1.0,))]), InputValueError, r"`lr` must be"),
+        ({"axes": [("lr", (-1.0,))]}, InputValueError, r"`lr` must be"),
     ],
 )
 def test_bad_grids_are_refused(
@@ -216,9 +215,9 @@ def test_dask_and_local_processes_give_identical_rows() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        (dict(processes=0), r"`processes` must be at least 1; got 0"),
-        (dict(workers=0), r"`workers` must be at least 1; got 0"),
-        (dict(workers=1, scheduler="tcp://x:1"), r"not both"),
+        ({"processes": 0}, r"`processes` must be at least 1; got 0"),
+        ({"workers": 0}, r"`workers` must be at least 1; got 0"),
+        ({"workers": 1, "scheduler": "tcp://x:1"}, r"not both"),
     ],
 )
 def test_run_sweep_refuses_bad_parallelism(kwargs: dict[str, Any], match: str) -> None:

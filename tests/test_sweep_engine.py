@@ -15,19 +15,19 @@ from softlogit.experiment import (
     rounding_tolerance,
     run_experiment,
 )
-from softlogit.experiment._batched import BatchJob, stack_key, train_batched
+from softlogit.experiment._batched import stack_key, train_batched
 from softlogit.experiment._compare import explain_by_control
 from softlogit.experiment._engine_numpy import train_numpy
 from softlogit.experiment._networks import initial_params, network_def
 from softlogit.experiment._sweep_rows import _jobs, _stacks, measure_rows
 
 CASES = [
-    dict(optimizer="sgd", lr=0.1, batch_size=None),
-    dict(optimizer="momentum", lr=0.05, batch_size=32),
-    dict(optimizer="nesterov", lr=0.05, batch_size=None, weight_decay=1e-3),
-    dict(optimizer="adam", lr=0.01, batch_size=64),
-    dict(optimizer="adamw", lr=0.01, batch_size=None, weight_decay=1e-2),
-    dict(optimizer="adam", lr=0.01, batch_size=None, weight_decay=1e-3),
+    {"optimizer": "sgd", "lr": 0.1, "batch_size": None},
+    {"optimizer": "momentum", "lr": 0.05, "batch_size": 32},
+    {"optimizer": "nesterov", "lr": 0.05, "batch_size": None, "weight_decay": 1e-3},
+    {"optimizer": "adam", "lr": 0.01, "batch_size": 64},
+    {"optimizer": "adamw", "lr": 0.01, "batch_size": None, "weight_decay": 1e-2},
+    {"optimizer": "adam", "lr": 0.01, "batch_size": None, "weight_decay": 1e-3},
 ]
 
 
@@ -66,7 +66,9 @@ def test_batched_training_reproduces_the_numpy_engine(case: dict[str, object]) -
     tol = rounding_tolerance("float64", 40)
     for spec in specs:
         reference = run_experiment(spec)
-        mine = {t.name: t for t, j in zip(trained, jobs) if j.spec is spec}
+        mine = {
+            t.name: t for t, j in zip(trained, jobs, strict=False) if j.spec is spec
+        }
         for name, traj in reference.trajectories.items():
             _assert_same(traj, mine[name], tol)
         # the baseline: network 1 from seed + 1's initialization, on this split
@@ -189,17 +191,17 @@ def _pair(left, right, verdict, expected, gap):  # type: ignore[no-untyped-def]
 
 
 def test_explain_by_control_needs_a_drifting_control_as_far() -> None:
-    I, A, D = Verdict.IDENTICAL, Verdict.AMPLIFIED, Verdict.DIFFERENT
+    same, A, D = Verdict.IDENTICAL, Verdict.AMPLIFIED, Verdict.DIFFERENT
     drifting = _pair("0", "0-ulp", A, None, 1e-3)
-    out = explain_by_control([_pair("0", "2", D, I, 1e-2), drifting])
+    out = explain_by_control([_pair("0", "2", D, same, 1e-2), drifting])
     assert out[0].verdict is A
     assert "drifted as far" in out[0].explanation
     # a gap more than six decades above the control's stays unexplained
-    out = explain_by_control([_pair("0", "2", D, I, 1e4), drifting])
+    out = explain_by_control([_pair("0", "2", D, same, 1e4), drifting])
     assert out[0].verdict is D
     # a stable control explains nothing; pairs predicted different are kept
     steady = _pair("0", "0-ulp", I, None, 1e-16)
-    assert explain_by_control([_pair("0", "2", D, I, 1e-2), steady])[0].verdict is D
+    assert explain_by_control([_pair("0", "2", D, same, 1e-2), steady])[0].verdict is D
     kept = _pair("0", "1", D, Verdict.NOT_IDENTICAL, 1.0)
     assert explain_by_control([kept, drifting])[0] is kept
 

@@ -90,7 +90,7 @@ def prepare_experiment(spec: ExperimentSpec) -> PreparedExperiment:
     >>> from softlogit.experiment import ExperimentSpec, prepare_experiment
     >>> prep = prepare_experiment(ExperimentSpec())
     >>> list(prep.networks), prep.data.X_train.shape
-    (['0', '1', '2', '1c'], (426, 30))
+    (['0', '1', '2', '1c', '0-ulp'], (426, 30))
     """
     data_seed, init_seed, batch_seed = np.random.SeedSequence(spec.seed).spawn(3)
     data = load_data(spec.data, data_seed)
