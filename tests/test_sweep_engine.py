@@ -200,7 +200,7 @@ def test_explain_by_control_needs_a_drifting_control_as_far() -> None:
     out = explain_by_control([_pair("0", "2", D, same, 1e4), drifting])
     assert out[0].verdict is D
     # a stable control explains nothing; pairs predicted different are kept
-    steady = _pair("0", "0-ulp", I, None, 1e-16)
+    steady = _pair("0", "0-ulp", same, None, 1e-16)
     assert explain_by_control([_pair("0", "2", D, same, 1e-2), steady])[0].verdict is D
     kept = _pair("0", "1", D, Verdict.NOT_IDENTICAL, 1.0)
     assert explain_by_control([kept, drifting])[0] is kept

@@ -140,12 +140,8 @@ def sweep(**params: Any) -> int:
     """
     import softlogit
     from softlogit._report._atlas_html import print_atlas, write_atlas
-    from softlogit._report._sweep_progress import sweep_progress_bar
     from softlogit._report._terminal import make_console
     from softlogit.experiment._atlas import build_atlas
-    from softlogit.experiment._sweep_grid import SweepGrid
-    from softlogit.experiment._sweep_run import run_sweep
-    from softlogit.experiment._sweep_store import ROWS_FILE, read_rows
     from softlogit.experiment._theory import rounding_tolerance
 
     out = Path(params.pop("out"))
@@ -157,35 +153,14 @@ def sweep(**params: Any) -> int:
     )
     start = time.perf_counter()
     if show is not None:
-        rows, stored = read_rows(show)
-        if not stored:
-            raise CLIError(f"`--show` {show!r} holds no grid description.")
-        grid = SweepGrid.from_dict(stored)
-        keys = set(_keys(grid))
-        rows = [r for r in rows if r["key"] in keys]
+        grid, rows = _stored(show)
         if not out_given:
             out = Path(show) if Path(show).is_dir() else Path(show).parent
     else:
         fixed = _overrides(params)
         grid = _grid(params["config"], tuple(params["axes"]), params["seeds"], fixed)
         _check_out(out, bool(params["force"]))
-        if params["scheduler"] is not None and params["workers"] is not None:
-            raise CLIError(
-                "give `--workers` (a new Dask cluster) or `--scheduler`, not both."
-            )
-        with sweep_progress_bar(enabled=not quiet, seeds=len(grid.seeds)) as update:
-            try:
-                rows = run_sweep(
-                    grid,
-                    out / ROWS_FILE,
-                    resume=bool(params["resume"]),
-                    processes=params["processes"],
-                    workers=params["workers"],
-                    scheduler=params["scheduler"],
-                    progress=update,
-                )
-            except SoftlogitError as exc:
-                raise CLIError(to_cli_names(str(exc))) from None
+        rows = _run(grid, out, params, quiet)
     atlas = build_atlas(rows, grid.axes, grid.seeds)
     steps = max(s.training.steps for s in grid.specs())
     page = write_atlas(
@@ -201,6 +176,46 @@ def sweep(**params: Any) -> int:
         print_atlas(atlas, console)
         console.print(f"atlas: {page}")
     return 0
+
+
+def _stored(show: str) -> tuple[Any, list[dict[str, Any]]]:
+    """The grid of a store and its rows (``--show``)."""
+    from softlogit.experiment._sweep_grid import SweepGrid
+    from softlogit.experiment._sweep_store import read_rows
+
+    rows, stored = read_rows(show)
+    if not stored:
+        raise CLIError(f"`--show` {show!r} holds no grid description.")
+    grid = SweepGrid.from_dict(stored)
+    keys = set(_keys(grid))
+    return grid, [r for r in rows if r["key"] in keys]
+
+
+def _run(
+    grid: Any, out: Path, params: dict[str, Any], quiet: bool
+) -> list[dict[str, Any]]:
+    """Train the rows of ``grid`` into ``out``, with the progress bar."""
+    from softlogit._report._sweep_progress import sweep_progress_bar
+    from softlogit.experiment._sweep_run import run_sweep
+    from softlogit.experiment._sweep_store import ROWS_FILE
+
+    if params["scheduler"] is not None and params["workers"] is not None:
+        raise CLIError(
+            "give `--workers` (a new Dask cluster) or `--scheduler`, not both."
+        )
+    with sweep_progress_bar(enabled=not quiet, seeds=len(grid.seeds)) as update:
+        try:
+            return run_sweep(
+                grid,
+                out / ROWS_FILE,
+                resume=bool(params["resume"]),
+                processes=params["processes"],
+                workers=params["workers"],
+                scheduler=params["scheduler"],
+                progress=update,
+            )
+        except SoftlogitError as exc:
+            raise CLIError(to_cli_names(str(exc))) from None
 
 
 def _command(grid: Any) -> str:

@@ -274,8 +274,10 @@ class _Stack:
         self.schedule = np.array(
             [schedules.setdefault(id(j.batches), len(schedules)) for j in jobs]
         )
-        firsts = {i: j.batches for j in jobs for i in [schedules[id(j.batches)]]}
-        self.orders = [firsts[i] for i in range(len(firsts))]
+        firsts = {schedules[id(j.batches)]: j.batches for j in jobs}
+        self.orders: list[list[IntArray]] = [
+            order for i in range(len(firsts)) if (order := firsts[i]) is not None
+        ]
         n_params = len(self.params)
         factors = [param_factors(j.net, j.spec.training, n_params) for j in jobs]
         lrs = [
@@ -325,7 +327,7 @@ class _Stack:
 
     def gradients(self, step: int) -> list[FloatArray]:
         """The loss gradient of every parameter of every network at ``step``."""
-        if self.orders[0] is None:
+        if not self.orders:
             xb, tb = self.X, self.target
         else:
             rows = np.stack([order[step - 1] for order in self.orders])[self.schedule]

@@ -96,10 +96,11 @@ def _stacks(jobs: Sequence[BatchJob]) -> list[list[int]]:
     out: list[list[int]] = []
     for idx in groups.values():
         job = jobs[idx[0]]
-        tr = job.spec.training
-        n = tr.batch_size if job.batches is not None else job.data.info.n_train
+        n = job.data.info.n_train
+        if job.batches is not None and job.spec.training.batch_size is not None:
+            n = job.spec.training.batch_size
         width = max((*job.spec.model.hidden, job.data.info.n_features))
-        cap = max(1, min(_MAX_STACK, _STACK_FLOATS // max(1, int(n) * width)))
+        cap = max(1, min(_MAX_STACK, _STACK_FLOATS // max(1, n * width)))
         out += [idx[i : i + cap] for i in range(0, len(idx), cap)]
     return out
 
@@ -208,7 +209,7 @@ def measure_rows(specs: Sequence[ExperimentSpec]) -> list[dict[str, object]]:
         for i, traj in zip(idx, train_batched([jobs[i] for i in idx]), strict=True):
             trained[i] = traj
     per_spec: list[dict[str, Trajectory]] = [{} for _ in specs]
-    for i, traj in enumerate(trained):
-        assert traj is not None
-        per_spec[owner[i]][traj.name] = traj
+    for i, done in enumerate(trained):
+        assert done is not None
+        per_spec[owner[i]][done.name] = done
     return [_row(spec, t) for spec, t in zip(specs, per_spec, strict=True)]

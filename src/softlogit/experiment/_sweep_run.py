@@ -102,24 +102,25 @@ def _dask(
     batches: list[list[ExperimentSpec]], workers: int | None, scheduler: str | None
 ) -> Iterator[list[dict[str, Any]]]:
     try:
-        from distributed import Client, LocalCluster, as_completed
+        import distributed
     except ImportError:
         raise MissingExtraError("Dask distributed", "dask") from None
+    dist: Any = distributed  # untyped
     cluster = None
     if scheduler is not None:
-        client = Client(scheduler)
+        client = dist.Client(scheduler)
     else:
-        cluster = LocalCluster(
+        cluster = dist.LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
             dashboard_address=None,
         )
-        client = Client(cluster)
+        client = dist.Client(cluster)
     try:
         futures = client.map(_measure, batches, pure=False)
-        for future in as_completed(futures):
+        for future in dist.as_completed(futures):
             yield future.result()
     finally:
         client.close()
