@@ -33,8 +33,8 @@ def _diverged(row: Mapping[str, Any]) -> bool:
     return any(row[k] is not None for k in row if k.endswith("_diverged_at"))
 
 
-def _ratio(row: Mapping[str, Any], pair: str) -> float:
-    return float(row[f"{pair}_weights"]) / float(row["baseline_weights"])
+def _ratio(row: Mapping[str, Any], pair: str, gap: str = "weights") -> float:
+    return float(row[f"{pair}_{gap}"]) / float(row[f"baseline_{gap}"])
 
 
 def _cited(atlas: Atlas, cells: tuple[str, ...]) -> list[Mapping[str, Any]]:
@@ -47,10 +47,13 @@ def _count(text: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
-def _closer_cells(atlas: Atlas, cells: tuple[str, ...], pair: str) -> dict[str, bool]:
+def _closer_cells(
+    atlas: Atlas, cells: tuple[str, ...], pair: str, gap: str = "weights"
+) -> dict[str, bool]:
     out = {}
     for key in cells:
-        ratios = [_ratio(r, pair) for r in _cited(atlas, (key,)) if not _diverged(r)]
+        rows = _cited(atlas, (key,))
+        ratios = [_ratio(r, pair, gap) for r in rows if not _diverged(r)]
         out[key] = bool(np.median(ratios) < 1)
     return out
 
@@ -60,6 +63,8 @@ def test_every_finding_agrees_with_the_rows_it_cites(atlas: Atlas) -> None:
     assert keys == [
         "closer:sgd",
         "closer:adam",
+        "closer-proba:sgd",
+        "closer-proba:adam",
         "learner",
         "identical:0v2",
         "identical:0v1c",
@@ -78,10 +83,11 @@ def test_every_finding_agrees_with_the_rows_it_cites(atlas: Atlas) -> None:
         count, total = _count(f.text)
         assert (count, total) == (f.count, f.total)
         live = [r for r in rows if not _diverged(r)]
-        if f.key.startswith("closer:"):
+        if f.key.startswith("closer"):
             opt = f.key.split(":")[1]
             assert all(r["optimizer"] == opt for r in rows)
-            closer = _closer_cells(atlas, f.cells, "0v1")
+            gap = "proba" if f.key.startswith("closer-proba") else "weights"
+            closer = _closer_cells(atlas, f.cells, "0v1", gap)
             assert (count, total) == (sum(closer.values()), len(closer))
             low = re.search(r"in all at lr ≤ ([\d.e+-]+)", f.text)
             high = re.search(r"in none at lr ≥ ([\d.e+-]+)", f.text)

@@ -82,7 +82,7 @@ def test_grid_cells_seeds_and_keys() -> None:
     keys = [row_key(s) for s in specs]
     assert len(set(keys)) == len(keys)
     assert SweepGrid.from_dict(json.loads(json.dumps(SMALL.to_dict()))) == SMALL
-    assert len(DEFAULT_GRID.specs()) == 4 * 3 * 2 * 3
+    assert len(DEFAULT_GRID.specs()) == 7 * 3 * 2 * 3
 
 
 @pytest.mark.parametrize(

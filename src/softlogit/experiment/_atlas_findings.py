@@ -60,26 +60,33 @@ def _lr_pattern(cells: Sequence[AtlasCell], quantity: str) -> str:
     return (": " + ", ".join(parts)) if parts else ""
 
 
+#: quantity -> (finding key, what is compared)
+_CLOSER = {"0v1": ("closer", "weights"), "0v1_proba": ("closer-proba", "predictions")}
+
+
 def _closer(
-    cells: Sequence[AtlasCell], axes: Mapping[str, tuple[object, ...]]
+    cells: Sequence[AtlasCell],
+    axes: Mapping[str, tuple[object, ...]],
+    quantity: str,
 ) -> list[Finding]:
+    name, what = _CLOSER[quantity]
     groups: list[tuple[str, str, list[AtlasCell]]] = []
     if "optimizer" in axes:
         for opt in axes["optimizer"]:
             members = [c for c in cells if c.values["optimizer"] == opt]
-            groups.append((f"closer:{opt}", f"With {opt}, networks", members))
+            groups.append((f"{name}:{opt}", f"With {opt}, networks", members))
     else:
-        groups.append(("closer", "Networks", list(cells)))
+        groups.append((name, "Networks", list(cells)))
     out = []
     for key, lead, members in groups:
-        finite = _finite(members, "0v1")
+        finite = _finite(members, quantity)
         if not finite:
             continue
-        closer = [c for c in finite if c.closer("0v1")]
-        pattern = _lr_pattern(finite, "0v1") if "lr" in axes else ""
-        median = sorted(c.medians["0v1"] for c in finite)[len(finite) // 2]
+        closer = [c for c in finite if c.closer(quantity)]
+        pattern = _lr_pattern(finite, quantity) if "lr" in axes else ""
+        median = sorted(c.medians[quantity] for c in finite)[len(finite) // 2]
         text = (
-            f"{lead} 0 and 1 end with weights closer than two random "
+            f"{lead} 0 and 1 end with {what} closer than two random "
             f"initializations in {len(closer)} of {len(finite)} cells{pattern} "
             f"(median gap {median:.2g} × the baseline)."
         )
@@ -213,7 +220,7 @@ def findings(
 ) -> list[Finding]:
     """Every finding of the atlas, in the order the page shows them."""
     ax = dict(axes)
-    out = _closer(cells, ax)
+    out = _closer(cells, ax, "0v1") + _closer(cells, ax, "0v1_proba")
     out += _learner(rows, cells)
     out += _exact(rows, "0v2")
     out += _exact(rows, "0v1c")
