@@ -30,7 +30,7 @@ SweepProgress = Callable[[int, int], None]
 """Called as ``progress(rows_done, rows_total)`` after every batch."""
 
 #: rows per batch: enough networks to fill a stack, small enough to balance
-_BATCH_ROWS = 12
+_BATCH_ROWS = 21
 
 
 def _family(spec: ExperimentSpec) -> str:
