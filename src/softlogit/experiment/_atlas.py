@@ -23,8 +23,6 @@ from typing import Any
 
 import numpy as np
 
-from softlogit.experiment._verdict import Verdict
-
 __all__ = [
     "QUANTITIES",
     "Atlas",
@@ -100,11 +98,6 @@ def format_value(axis: str, value: object) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
-
-
-def _row_value(row: Row, axis: str) -> object:
-    value = row[axis]
-    return value
 
 
 @dataclass(frozen=True)
@@ -193,7 +186,8 @@ class Atlas:
 
         Returns the values of ``x`` and ``y`` (in grid order), the medians of shape
         (len(y), len(x)) (NaN where every row diverged) and, of the same shape, the
-        fraction of rows below 1 (for ratios) or within rounding (for gaps).
+        fraction of rows whose value is below 1 (for a ratio: the rows in which the
+        pair ended closer than two random initializations).
         """
         xs = dict(self.axes).get(x, (None,))
         ys = dict(self.axes).get(y, (None,))
@@ -299,7 +293,3 @@ def build_atlas(
         findings=tuple(findings(rows, cells, axes_t)),
         rows=tuple(rows),
     )
-
-
-#: verdict keys of the pairs, in the order the atlas shows them
-VERDICT_KEYS = tuple(v.key for v in Verdict)
