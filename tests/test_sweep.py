@@ -236,27 +236,25 @@ def test_store_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_rows(other, [{"a": 1}], {})
     with pytest.raises(InputValueError, match=r"holds no softlogit sweep rows"):
         read_rows(other)
-    real_import = builtins.__import__
-
-    def no_pyarrow(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name.startswith("pyarrow"):
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_pyarrow)
+    _block_imports(monkeypatch, "pyarrow")
     with pytest.raises(MissingExtraError, match=r"pip install 'softlogit\[sweep\]'"):
         read_rows(other)
 
 
-def test_missing_dask_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+def _block_imports(monkeypatch: pytest.MonkeyPatch, prefix: str) -> None:
+    """Imports of ``prefix`` fail from now on, as without the package."""
     real_import = builtins.__import__
 
-    def no_dask(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name.startswith("distributed"):
+    def blocked(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name.startswith(prefix):
             raise ImportError(name)
         return real_import(name, *args, **kwargs)
 
-    monkeypatch.setattr(builtins, "__import__", no_dask)
+    monkeypatch.setattr(builtins, "__import__", blocked)
+
+
+def test_missing_dask_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    _block_imports(monkeypatch, "distributed")
     with pytest.raises(MissingExtraError, match=r"pip install 'softlogit\[dask\]'"):
         run_sweep(SMALL, None, workers=1)
 

@@ -94,12 +94,6 @@ def _check_out(out: Path, force: bool) -> None:
 )
 @_with_spec_options
 @click.option(
-    "--decoupled/--coupled",
-    "decoupled",
-    default=None,
-    help="Shorthand for --weight-decay-mode decoupled / coupled.",
-)
-@click.option(
     "--out",
     type=click.Path(file_okay=False),
     default=DEFAULT_OUT,
