@@ -115,7 +115,8 @@ def _dask(
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            # a dashboard on a free loopback port: the default port may be taken
+            dashboard_address="127.0.0.1:0",
         )
         client = dist.Client(cluster)
     try:
