@@ -195,13 +195,17 @@ def test_explain_by_control_needs_a_drifting_control_as_far() -> None:
     drifting = _pair("0", "0-ulp", A, None, 1e-3)
     out = explain_by_control([_pair("0", "2", D, same, 1e-2), drifting])
     assert out[0].verdict is A
-    assert "drifted as far" in out[0].explanation
+    assert "grew a single rounding error to a gap of 0.001" in out[0].explanation
     # a gap more than six decades above the control's stays unexplained
     out = explain_by_control([_pair("0", "2", D, same, 1e4), drifting])
     assert out[0].verdict is D
     # a stable control explains nothing; pairs predicted different are kept
     steady = _pair("0", "0-ulp", same, None, 1e-16)
     assert explain_by_control([_pair("0", "2", D, same, 1e-2), steady])[0].verdict is D
+    # ... but one just beyond rounding, within six decades of a steady control, is
+    # grown from rounding
+    out = explain_by_control([_pair("0", "2", D, same, 1e-12), steady])
+    assert out[0].verdict is A
     kept = _pair("0", "1", D, Verdict.NOT_IDENTICAL, 1.0)
     assert explain_by_control([kept, drifting])[0] is kept
 

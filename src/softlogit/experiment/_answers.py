@@ -42,8 +42,8 @@ _CORRECTED = "With the head rate doubled (1c): yes, up to rounding."
 _AMPLIFIED = "The same network; this procedure amplifies rounding."
 _CONTROL = (
     "the one-ulp control (network 0 against itself, one initial weight moved by one "
-    "ulp) drifted as far, so the gap measures how this training amplifies rounding, "
-    "not a difference between the networks"
+    "ulp) grew a single rounding error as far, so the gap measures how this "
+    "training amplifies rounding, not a difference between the networks"
 )
 
 

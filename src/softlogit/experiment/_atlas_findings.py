@@ -143,7 +143,7 @@ def _exact(rows: Sequence[Row], pid: str) -> list[Finding]:
     if amplified:
         text += (
             f"; in {amplified} the procedure amplifies rounding (the one-ulp control "
-            "drifts as far: the same network)"
+            "grows a single rounding error as far: the same network)"
         )
     other = len(counts["same_function"]) + len(counts["different"])
     if other:

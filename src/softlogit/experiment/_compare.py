@@ -250,16 +250,19 @@ def explain_by_control(pairs: list[PairComparison]) -> list[PairComparison]:
     """Pairs whose drift the one-ulp sensitivity control explains, re-judged.
 
     A pair that the theory makes identical (expected :attr:`Verdict.IDENTICAL`),
-    measured beyond rounding, becomes :attr:`Verdict.AMPLIFIED` when the control
-    of its first network (``'0 vs 0-ulp'`` or ``'softmax vs softmax-ulp'``) is
-    itself amplified and its largest gap reaches the pair's within
-    :data:`~softlogit.experiment._theory.AMPLIFICATION_RATIO`. Other pairs are
-    returned unchanged; the explanation of a re-judged pair cites both gaps.
+    measured beyond rounding, becomes :attr:`Verdict.AMPLIFIED` when the largest
+    gap of the control of its first network (``'0 vs 0-ulp'`` or ``'softmax vs
+    softmax-ulp'``), grown from a single rounding error, reaches the pair's within
+    :data:`~softlogit.experiment._theory.AMPLIFICATION_RATIO`. (The control may
+    itself stay just within the rounding tolerance: the pair's gap is then one that
+    the procedure grows from rounding, not a difference of the networks.) Other
+    pairs are returned unchanged; the explanation of a re-judged pair cites both
+    gaps.
     """
     controls = {
         p.left: p
         for p in pairs
-        if p.right.endswith("-ulp") and p.verdict is Verdict.AMPLIFIED
+        if p.right.endswith("-ulp") and p.verdict is not Verdict.NOT_COMPARED
     }
     out: list[PairComparison] = []
     for p in pairs:
@@ -277,9 +280,10 @@ def explain_by_control(pairs: list[PairComparison]) -> list[PairComparison]:
                     verdict=Verdict.AMPLIFIED,
                     explanation=(
                         f"{p.explanation} The sensitivity control ({control.name}: "
-                        "one initial weight moved by one ulp) drifted as far, largest "
-                        f"gap {format_figure(reach)} against {format_figure(gap)}: "
-                        "the same network; this procedure amplifies rounding."
+                        "one initial weight moved by one ulp) grew a single rounding "
+                        f"error to a gap of {format_figure(reach)}, against this "
+                        f"pair's {format_figure(gap)}: the same network; this "
+                        "procedure amplifies rounding."
                     ),
                 )
         out.append(p)

@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 #: what a row measures; a change of it makes earlier rows stale (new keys)
-MEASURE_VERSION = 1
+MEASURE_VERSION = 2
 
 _OPTION = {o.name: o for o in OPTIONS}
 # options a grid may not sweep: the sweep chooses the networks and pairs itself

@@ -26,10 +26,10 @@ Rounding amplification
 ----------------------
 The sensitivity control trains a network against itself from initial weights one
 ulp apart. Where a pair that exact arithmetic keeps identical drifts beyond the
-rounding tolerance and the control drifts as far (its largest gap within
-:data:`AMPLIFICATION_RATIO`, six decades, of the pair's), the procedure amplifies rounding: a
-difference of one rounding error grows like the pair's own, so the pair is the same
-network (:attr:`Verdict.AMPLIFIED`).
+rounding tolerance and the control, grown from that single rounding error, comes as
+far (its largest gap within :data:`AMPLIFICATION_RATIO`, six decades, of the
+pair's), the procedure amplifies rounding: the pair's gap grew from rounding like
+the control's, so the pair is the same network (:attr:`Verdict.AMPLIFIED`).
 """
 
 from __future__ import annotations
