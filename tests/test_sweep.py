@@ -325,3 +325,6 @@ def test_sweep_refuses_a_foreign_directory(
     write_rows(tmp_path / "plain.parquet", [{"key": "a"}], {})
     assert main(["sweep", "--show", str(tmp_path / "plain.parquet")]) == 2
     assert "holds no grid description" in capsys.readouterr().err
+    write_rows(tmp_path / "plain.parquet", [{"key": "a"}], SMALL.to_dict())
+    assert main(["sweep", "--show", str(tmp_path / "plain.parquet")]) == 2
+    assert "holds no rows of its grid" in capsys.readouterr().err

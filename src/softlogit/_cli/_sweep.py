@@ -182,7 +182,13 @@ def _stored(show: str) -> tuple[Any, list[dict[str, Any]]]:
         raise CLIError(f"`--show` {show!r} holds no grid description.")
     grid = SweepGrid.from_dict(stored)
     keys = set(_keys(grid))
-    return grid, [r for r in rows if r["key"] in keys]
+    mine = [r for r in rows if r["key"] in keys]
+    if not mine:
+        raise CLIError(
+            f"`--show` {show!r} holds no rows of its grid as this version of "
+            "softlogit measures them; run the sweep again."
+        )
+    return grid, mine
 
 
 def _run(
