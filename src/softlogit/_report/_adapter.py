@@ -192,7 +192,7 @@ def _pair_report(p: PairComparison) -> PairReport:
         a=p.left,
         b=p.right,
         verdict=p.verdict,
-        theorem=p.theorem,
+        theorem=p.theorem or ("control" if p.right.endswith("-ulp") else ""),
         explanation=p.explanation,
         step_id=p.derivation_step or None,
         final={
@@ -213,7 +213,8 @@ def _pair_report(p: PairComparison) -> PairReport:
 
 def _note(p: PairComparison, report: PairReport) -> str | None:
     """What to call out about a pair: no exact prediction, or against the theory."""
-    if p.verdict is Verdict.NOT_COMPARED:
+    if p.verdict is Verdict.NOT_COMPARED or p.right.endswith("-ulp"):
+        # a sensitivity control is a measurement by design; its row says what it is
         return None
     if p.expected is None:
         return (
@@ -302,6 +303,12 @@ def report_data(result: ExperimentResult) -> ReportData:
         networks=tuple(names),
         descriptions={n: t.description for n, t in trajectories.items()},
         losses={n: np.asarray(t.train_loss, float) for n, t in trajectories.items()},
+        test_losses={n: float(t.test_loss[-1]) for n, t in trajectories.items()},
+        test_accuracy={
+            n: float(t.test_accuracy[-1])
+            for n, t in trajectories.items()
+            if t.test_accuracy is not None and t.test_accuracy.size
+        },
         head=head,
         head_labels=labels,
         conserved=conserved,

@@ -47,7 +47,13 @@ def format_figure(x: float) -> str:
 
 
 _MEASURED = Options(
-    (Verdict.IDENTICAL, Verdict.SAME_FUNCTION, Verdict.DIFFERENT, Verdict.NOT_COMPARED)
+    (
+        Verdict.IDENTICAL,
+        Verdict.SAME_FUNCTION,
+        Verdict.DIFFERENT,
+        Verdict.NOT_COMPARED,
+        Verdict.AMPLIFIED,
+    )
 )
 _EXPECTED = Options((Verdict.IDENTICAL, Verdict.NOT_IDENTICAL))
 
@@ -73,8 +79,9 @@ class PairComparison:
         ``test_loss_diff``: |difference| of the mean losses.
     verdict : Verdict
         Measured verdict: ``'identical up to rounding'``, ``'same function, different
-        trajectory'``, ``'different'`` or ``'not compared'`` (a run diverged); given
-        as a :class:`Verdict` or its text.
+        trajectory'``, ``'different'``, ``'same network; this procedure amplifies
+        rounding'`` (explained by the one-ulp sensitivity control) or ``'not
+        compared'`` (a run diverged); given as a :class:`Verdict` or its text.
     expected : Verdict or None
         What the theory predicts for this pair and training procedure
         (``'identical up to rounding'`` or ``'not identical'``), or ``None`` where it
