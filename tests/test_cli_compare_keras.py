@@ -106,6 +106,10 @@ def test_learner_code_on_torch_clips_and_says_how_to_fix() -> None:
     assert proc.stderr == ""
     out = " ".join(proc.stdout.split())
     assert "Keras model.fit on the torch backend" in out
-    assert "computed the loss of networks 0, 1, 2 and 1c from them clipped to" in out
+    # the default networks include the one-ulp control 0-ulp (network 0, perturbed)
+    assert (
+        "computed the loss of networks 0, 1, 2, 1c and 0-ulp from them clipped to"
+        in out
+    )
     assert "[1e-07, 1 − 1e-07]" in out
     assert "loss=keras.losses.CategoricalCrossentropy(from_logits=True)" in out

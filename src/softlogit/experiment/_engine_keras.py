@@ -54,6 +54,7 @@ from softlogit.experiment._keras_backend import (
     import_keras_backend,
     keras_dtype,
     no_grad,
+    one_step_per_network,
 )
 from softlogit.experiment._networks import (
     NetworkDef,
@@ -80,7 +81,7 @@ def train_keras(
 ) -> Trajectory:
     """Train one network with Keras; same contract as :func:`train_numpy`."""
     keras, backend = import_keras_backend()
-    with keras_dtype(keras, spec.training.dtype):
+    with keras_dtype(keras, spec.training.dtype), one_step_per_network(backend):
         return _train(keras, backend, net, data, spec, init, batches, progress)
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "keras_dtype",
     "keras_versions",
     "no_grad",
+    "one_step_per_network",
     "quiet_native_logs",
 ]
 
@@ -147,6 +148,30 @@ def keras_dtype(keras: Any, dtype: str) -> Iterator[None]:
             torch.set_num_threads(threads)
         if jax_config is not None:
             jax_config.update("jax_enable_x64", x64)
+
+
+@contextlib.contextmanager
+def one_step_per_network(backend: str) -> Iterator[None]:
+    """Silence TensorFlow's retracing warning while the networks train; restore it.
+
+    The exact engine compiles one ``tf.function`` step per network, by design (each
+    network has its own variables). TensorFlow's frequent-retracing detector keys
+    on the step's code, not on the compiled function, so from the fifth network on
+    it warns about "retracing" that is not; its logger's level is raised to ERROR
+    meanwhile (other backends: nothing to do).
+    """
+    if backend != "tensorflow":
+        yield
+        return
+    import logging
+
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def no_grad(backend: str) -> contextlib.AbstractContextManager[object]:
