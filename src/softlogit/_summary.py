@@ -155,10 +155,13 @@ class Summary:
     def to_table(self) -> Table:
         """Return the coefficient table as a :class:`rich.table.Table`."""
         from rich.table import Table
+        from rich.text import Text
 
-        lo = f"[{self.alpha / 2:g}"
-        hi = f"{1 - self.alpha / 2:g}]"
-        table = Table(title=self._title())
+        # Every string is a Text, never markup: a feature named "dose[mg]" or a
+        # label "[/]" prints as written.
+        lo = Text(f"[{self.alpha / 2:g}")
+        hi = Text(f"{1 - self.alpha / 2:g}]")
+        table = Table(title=Text(self._title()))
         show_class = len(self.classes) > 1 or self.gauge is not None
         if show_class:
             table.add_column("class")
@@ -175,13 +178,18 @@ class Summary:
                     f"{self.conf_low[e, t]:.4g}",
                     f"{self.conf_high[e, t]:.4g}",
                 ]
-                head = [str(label) if t == 0 else "", term] if show_class else [term]
+                head = (
+                    [Text(str(label) if t == 0 else ""), Text(term)]
+                    if show_class
+                    else [Text(term)]
+                )
                 table.add_row(*head, *cells, end_section=t == len(self.terms) - 1)
         return table
 
     def stats_table(self) -> Table:
         """Return the fit statistics (likelihoods, AIC, BIC, ...) as a rich grid."""
         from rich.table import Table
+        from rich.text import Text
 
         grid = Table.grid(padding=(0, 2))
         for _ in range(4):
@@ -190,7 +198,7 @@ class Summary:
         half = (len(stats) + 1) // 2
         right = stats[half:] + [("", "")] * (2 * half - len(stats))
         for (k1, v1), (k2, v2) in zip(stats[:half], right, strict=True):
-            grid.add_row(f"{k1}:", v1, f"{k2}:" if k2 else "", v2)
+            grid.add_row(*(Text(s) for s in (f"{k1}:", v1, f"{k2}:" if k2 else "", v2)))
         return grid
 
     def __rich__(self) -> Group:

@@ -161,9 +161,11 @@ def _coefficient_text(model: Any, title: str) -> str:
     import numpy as np
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
+    # names and labels are Text, never markup ("dose[mg]" prints as written)
     table = Table(
-        title=title,
+        title=Text(title),
         caption="penalized fit: coefficients only (standard errors need --C inf)",
         caption_justify="left",
     )
@@ -175,7 +177,7 @@ def _coefficient_text(model: Any, title: str) -> str:
     rows = [model.classes_[1]] if coef.shape[0] == 1 else list(model.classes_.tolist())
     table.add_column("term")
     for label in rows:
-        table.add_column(str(label), justify="right")
+        table.add_column(Text(str(label)), justify="right")
     for t, name in enumerate(names):
         values = intercept if (model.fit_intercept and t == 0) else None
         col = t - int(bool(model.fit_intercept))
@@ -183,7 +185,7 @@ def _coefficient_text(model: Any, title: str) -> str:
             f"{(values[e] if values is not None else coef[e, col]):.6g}"
             for e in range(coef.shape[0])
         ]
-        table.add_row(name, *cells)
+        table.add_row(Text(name), *cells)
     buffer = io.StringIO()
     Console(file=buffer, width=_width(), color_system=None).print(table)
     return buffer.getvalue()

@@ -134,8 +134,10 @@ def run_and_report(
     if as_json:
         out_stream.write(dumps(doc))
     elif not quiet:
+        from rich.text import Text
+
         console = make_console(out_stream)
         print_report(data, console)
         if written is not None:
-            console.print(f"report: {written}")
+            console.print(Text(f"report: {written}"))
     return 0

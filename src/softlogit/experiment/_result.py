@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -493,9 +494,9 @@ class ExperimentResult:
                 )
         try:
             meta = json.loads((d / RESULT_JSON).read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
+        except (ValueError, RecursionError) as exc:  # not UTF-8, not JSON, too deep
             raise InputValueError(
-                f"{str(d / RESULT_JSON)!r} is not valid JSON: {exc}"
+                f"{str(d / RESULT_JSON)!r} is not valid JSON: {_describe(exc)}"
             ) from None
         if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
             got = meta.get("format_version") if isinstance(meta, dict) else None
@@ -503,18 +504,24 @@ class ExperimentResult:
                 f"{str(d / RESULT_JSON)!r} must have format_version {FORMAT_VERSION}; "
                 f"got {got!r}."
             )
-        try:
-            with np.load(d / ARRAYS_NPZ, allow_pickle=False) as npz:
-                arrays = _SavedArrays({k: npz[k] for k in npz.files})
-        except (ValueError, OSError) as exc:
-            raise InputValueError(
-                f"{str(d / ARRAYS_NPZ)!r} is not a valid NPZ file: {exc}"
-            ) from None
+        arrays = _SavedArrays(_read_npz(d / ARRAYS_NPZ))
         try:
             return cls._from_parts(meta, arrays)
-        except (KeyError, TypeError, IndexError) as exc:
+        except InputValueError:
+            raise
+        except (
+            KeyError,
+            TypeError,
+            IndexError,
+            ValueError,
+            AttributeError,
+            OverflowError,
+            RecursionError,
+        ) as exc:
+            # result.json is untrusted data: a field of the wrong type or shape
             raise InputValueError(
-                f"saved result in {str(d)!r} is incomplete or malformed: {exc!r}"
+                f"saved result in {str(d)!r} is incomplete or malformed: "
+                f"{_describe(exc)}"
             ) from None
 
     @classmethod
@@ -534,6 +541,77 @@ class ExperimentResult:
             timings={str(k): float(v) for k, v in meta["timings"].items()},
             versions={str(k): str(v) for k, v in meta["versions"].items()},
         )
+
+
+def _describe(exc: BaseException) -> str:
+    """``exc`` in one bounded line: its type and the start of its message."""
+    text = " ".join(str(exc).split())
+    if len(text) > 200:
+        text = text[:197] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of an NPZ file, read without pickle and without trusting sizes.
+
+    Each member's header is read first: an array larger than the member's declared
+    uncompressed size is refused before it is allocated, so what is allocated is
+    bounded by what the file holds (deflate expands at most about 1000-fold).
+
+    Raises
+    ------
+    InputValueError
+        If the file is not a ZIP archive of ``.npy`` members with numeric arrays of
+        their declared sizes (corrupt, truncated, encrypted, pickled objects).
+    """
+    import zipfile
+    import zlib
+
+    fmt = np.lib.format
+    where = repr(str(path))
+    arrays: dict[str, np.ndarray] = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if not info.filename.endswith(".npy"):
+                    raise InputValueError(
+                        f"{where} holds {info.filename!r}, which is not an array "
+                        "(.npy)."
+                    )
+                with archive.open(info) as fh:
+                    version = fmt.read_magic(fh)
+                    if version == (1, 0):
+                        shape, _, dtype = fmt.read_array_header_1_0(fh)
+                    else:
+                        shape, _, dtype = fmt.read_array_header_2_0(fh)
+                if dtype.hasobject or dtype.kind not in "biuf":
+                    raise InputValueError(
+                        f"{where} entry {info.filename!r} has dtype {dtype}; saved "
+                        "results hold numbers only."
+                    )
+                size = math.prod(shape) * dtype.itemsize
+                if size > info.file_size:
+                    raise InputValueError(
+                        f"{where} entry {info.filename!r} declares {size} bytes of "
+                        f"data in a member of {info.file_size} bytes."
+                    )
+                with archive.open(info) as fh:
+                    arrays[info.filename[:-4]] = fmt.read_array(fh, allow_pickle=False)
+    except InputValueError:
+        raise
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        ValueError,
+        OSError,
+        EOFError,
+        NotImplementedError,  # a compression method zipfile lacks
+        RuntimeError,  # an encrypted member
+    ) as exc:
+        raise InputValueError(
+            f"{where} is not a valid NPZ file: {_describe(exc)}"
+        ) from None
+    return arrays
 
 
 class _SavedArrays:
