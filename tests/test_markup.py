@@ -94,8 +94,12 @@ def test_cli_fit_prints_markup_names(
 
 
 def test_report_terminal_and_page_show_markup_names(
-    tmp_path: Path, rng: np.random.Generator, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    rng: np.random.Generator,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("COLUMNS", "300")
     frame = _frame(rng, 2)
     csv = tmp_path / "d[bold]a<t>a.csv"
     frame.to_csv(csv, index=False)
