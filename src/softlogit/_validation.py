@@ -171,7 +171,8 @@ class Integer:
         if self.text is not None:
             return self.text
         if self.low is not None and self.high is not None:
-            return f"an integer in [{self.low}, {self.high}]"
+            high = "2**63 - 1" if self.high == 2**63 - 1 else str(self.high)
+            return f"an integer in [{self.low}, {high}]"
         if self.low is not None:
             return f"an integer >= {self.low}"
         if self.high is not None:

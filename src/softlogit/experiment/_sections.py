@@ -52,6 +52,8 @@ WEIGHT_DECAY_MODES: tuple[str, ...] = ("coupled", "decoupled")
 _MOMENTUM_OPTIMIZERS = ("momentum", "nesterov")
 _POSITIVE = Real(0, None, low_open=True)
 _FRACTION = Real(0, 1, high_open=True)
+# counts of steps are stored as int64 (the recorded steps)
+_INT64_MAX = 2**63 - 1
 
 DATA_CONSTRAINTS: dict[str, Constraint] = {
     "dataset": Options(DATASETS),
@@ -77,10 +79,10 @@ TRAINING_CONSTRAINTS: dict[str, Constraint] = {
     "weight_decay_mode": (Options(WEIGHT_DECAY_MODES), NONE),
     "base_lr_multiplier": _POSITIVE,
     "head_lr_multiplier": _POSITIVE,
-    "batch_size": (Integer(low=1), NONE),
-    "steps": Integer(low=1),
+    "batch_size": (Integer(low=1, high=_INT64_MAX), NONE),
+    "steps": Integer(low=1, high=_INT64_MAX),
     "dtype": Options(DTYPES),
-    "record_every": (Integer(low=1), NONE),
+    "record_every": (Integer(low=1, high=_INT64_MAX), NONE),
 }
 
 
