@@ -195,7 +195,10 @@ def test_toml_errors(tmp_path: Path) -> None:
         ({"head_lr_multiplier": 0.0}, r"`head_lr_multiplier` must be a positive"),
         ({"batch_size": 0}, r"`batch_size` must be an integer in \[1, 2\*\*63 - 1\]"),
         ({"dtype": "float16"}, r"`dtype` must be one of 'float64', 'float32'"),
-        ({"record_every": 0}, r"`record_every` must be an integer in \[1, 2\*\*63 - 1\]"),
+        (
+            {"record_every": 0},
+            r"`record_every` must be an integer in \[1, 2\*\*63 - 1\]",
+        ),
         ({"test_size": 1.0}, r"`test_size` must be a finite real number in \(0, 1\)"),
         ({"n_classes": 1}, r"`n_classes` must be an integer >= 2"),
         ({"init_from": "logistic"}, r"`init_from` must be one of 'softmax'"),
@@ -222,8 +225,14 @@ def test_validation_names_the_option(overrides: dict[str, Any], match: str) -> N
     ("overrides", "match"),
     [
         ({"steps": 2.5}, r"`steps` must be an integer in \[1, 2\*\*63 - 1\]; got 2.5"),
-        ({"steps": "10"}, r"`steps` must be an integer in \[1, 2\*\*63 - 1\]; got '10'"),
-        ({"batch_size": True}, r"`batch_size` must be an integer in \[1, 2\*\*63 - 1\] or None"),
+        (
+            {"steps": "10"},
+            r"`steps` must be an integer in \[1, 2\*\*63 - 1\]; got '10'",
+        ),
+        (
+            {"batch_size": True},
+            r"`batch_size` must be an integer in \[1, 2\*\*63 - 1\] or None",
+        ),
         ({"lr": "0.1"}, r"`lr` must be a positive finite real number; got '0.1'"),
         ({"hidden": (2.5,)}, r"`hidden` must be a sequence of positive integers"),
         ({"hidden": 2.5}, r"`hidden` must be a sequence of positive integers"),

@@ -22,14 +22,15 @@ it, and ``softlogit fit`` checks its options with it (naming the options).
 The array checks of the public boundaries live here too, under the same rule:
 :func:`check_numeric_columns` and :func:`real_array` (numbers, not strings or
 objects), :func:`check_finite` (no NaN or infinity, located by row and column),
-:func:`check_sample_weight`, :func:`check_same_length` and :func:`encode_labels`.
+:func:`check_sample_weight`, :func:`check_same_length`, :func:`check_not_iterator`
+and :func:`encode_labels`.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeAlias, get_args
 
@@ -51,6 +52,7 @@ __all__ = [
     "Real",
     "Solver",
     "check_finite",
+    "check_not_iterator",
     "check_numeric_columns",
     "check_param",
     "check_params",
@@ -347,12 +349,12 @@ SOLVERS: tuple[str, ...] = get_args(Solver)
 #: ``reference_class``). ``reference_class`` is a label, checked against the
 #: classes once they are known.
 ESTIMATOR_PARAMS: dict[str, Constraint] = {
+    # at least the smallest normal double: the penalty strength 1/C stays finite
     "C": Real(
-        0,
+        2.0**-1022,
         None,
-        low_open=True,
         allow_inf=True,
-        text="a positive number (np.inf for no penalty)",
+        text="a positive number >= 2.2e-308 (np.inf for no penalty)",
     ),
     "fit_intercept": Boolean(),
     "solver": Options(SOLVERS),
@@ -425,6 +427,7 @@ def check_numeric_columns(X: Any, name: str = "X") -> None:
     InputTypeError
         For an entry that cannot be converted at all (a list, a dict).
     """
+    check_not_iterator(name, X)
     columns = getattr(X, "columns", None)
     dtypes = getattr(X, "dtypes", None)
     if columns is not None and dtypes is not None:  # pandas DataFrame
@@ -539,6 +542,25 @@ def check_sample_weight(sample_weight: Any, n_samples: int) -> FloatArray:
     return sw
 
 
+def check_not_iterator(name: str, value: object) -> None:
+    """Refuse a one-shot iterator (a generator, ``map``, ``iter(...)``) as data.
+
+    An iterator is consumed by the first look at it, so it cannot be validated and
+    then used; NumPy would make a 0-d object array of it.
+
+    Raises
+    ------
+    InputTypeError
+        ``"`X` must be an array-like (...); got a generator. ..."``
+    """
+    if isinstance(value, Iterator):
+        raise InputTypeError(
+            f"`{name}` must be an array-like (a NumPy array, a list or a pandas "
+            f"object); got a {type(value).__name__}, an iterator that can be read "
+            f"only once: pass np.array(list({name})) instead."
+        )
+
+
 def _n_rows(a: Any) -> int | None:
     shape = getattr(a, "shape", None)
     if shape is not None:
@@ -558,6 +580,8 @@ def check_same_length(X: Any, y: Any) -> None:
         ``"`X` and `y` must have the same number of samples; got 6 rows in `X`
         and 5 labels in `y`."``
     """
+    check_not_iterator("X", X)
+    check_not_iterator("y", y)
     n_x, n_y = _n_rows(X), _n_rows(y)
     if n_x is not None and n_y is not None and n_x != n_y:
         raise InputValueError(

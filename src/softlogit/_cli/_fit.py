@@ -303,9 +303,10 @@ def fit(
     model = _model(
         kind, y, target, C, gauge, reference, not no_intercept, tol, max_iter
     )
+    _warn_row_index(X)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model.fit(X, y.to_numpy())
+        _fit_model(model, X, y)
         report = _report(model, C, alpha)
     for w in caught:
         click.echo(f"warning: {w.message}", err=True)
@@ -314,6 +315,101 @@ def fit(
         path = model.save(out, force=force)
         click.echo(f"saved {type(model).__name__} to {str(path)!r}", err=True)
     return 0
+
+
+def _warn_row_index(X: pd.DataFrame) -> None:
+    """Warn about feature columns that look like a row index (``id``: 0, 1, 2, ...).
+
+    A column of distinct integers in increasing steps of one numbers the rows; as a
+    feature it fits the order of the file, not the data.
+    """
+    import numpy as np
+
+    for column in X.columns:
+        values = X[column].to_numpy()
+        if values.size < 3 or not np.all(values == np.round(values)):
+            continue
+        steps = np.diff(values)
+        if np.all(steps == 1):
+            click.echo(
+                f"warning: feature column {column!r} looks like a row index "
+                f"(the integers {values[0]:.0f} to {values[-1]:.0f} in order); it is "
+                "used as a feature. Leave it out with --features.",
+                err=True,
+            )
+
+
+# the estimators' parameter names and the options that set them
+_FLAGS = {"C": "--C", "tol": "--tol", "max_iter": "--max-iter"}
+
+
+def _fit_model(model: Any, X: pd.DataFrame, y: pd.Series) -> None:
+    """Fit ``model``; its errors name the options, separation names the labels."""
+    import re
+
+    from softlogit.errors import InputValueError, SeparationError
+
+    try:
+        model.fit(X, y.to_numpy())
+    except SeparationError as exc:
+        raise CLIError(_separation_message(exc, X, y)) from None
+    except InputValueError as exc:
+        text = re.sub(
+            r"`(C|tol|max_iter)`", lambda m: f"`{_FLAGS[m.group(1)]}`", str(exc)
+        )
+        raise CLIError(text) from None
+
+
+def _separation_message(exc: Any, X: pd.DataFrame, y: pd.Series) -> str:
+    """Why the unpenalized fit failed, in the command line's words and labels."""
+    import numpy as np
+
+    labels = np.unique(y.to_numpy())
+    involved = [str(labels[c]) for c in exc.classes if 0 <= c < labels.size]
+    pairs = _separated_pairs(X.to_numpy(), y.to_numpy(), labels)
+    which = (
+        "separates the classes " + ", ".join(map(repr, involved))
+        if exc.kind == "complete"
+        else "separates some of the classes " + ", ".join(map(repr, involved))
+    )
+    detail = (
+        " Separable pairs: " + "; ".join(f"{a!r} from {b!r}" for a, b in pairs) + "."
+        if pairs
+        else ""
+    )
+    return (
+        f"the data are {exc.kind}ly separated: a linear function of the features "
+        f"{which}, so the unpenalized fit (--C inf, the default) has no "
+        f"maximum-likelihood estimate (the coefficients diverge).{detail} Fit with "
+        "a penalty, e.g. --C 1, or leave out the separating features with "
+        "--features."
+    )
+
+
+def _separated_pairs(
+    X: np.ndarray[Any, Any], y: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]
+) -> list[tuple[str, str]]:
+    """The pairs of classes that a linear function separates (small problems).
+
+    Each pair is checked on its own rows by the exact linear program of
+    :func:`~softlogit.check_separation`; pairs too large for it are skipped.
+    """
+    import numpy as np
+
+    from softlogit._separation import check_separation
+    from softlogit.errors import SeparationError
+
+    found: list[tuple[str, str]] = []
+    if labels.size > 10:
+        return found
+    for i, a in enumerate(labels):
+        for b in labels[i + 1 :]:
+            rows = (y == a) | (y == b)
+            try:
+                check_separation(X[rows], (y[rows] == b).astype(np.int64))
+            except SeparationError:
+                found.append((str(a), str(b)))
+    return found
 
 
 def _target(frame: pd.DataFrame, target: str, data: str) -> pd.Series:
