@@ -127,3 +127,14 @@ def test_report_terminal_and_page_show_markup_names(
     page = (out / "report.html").read_text(encoding="utf-8")
     assert html.escape(csv.name) in page
     assert "d[bold]a<t>a" not in page
+
+
+def test_summary_text_never_cuts_a_number(rng: np.random.Generator) -> None:
+    """At a narrow width the table keeps its own width: no cell ends in an
+    ellipsis, every coefficient is printed with its digits."""
+    model = _fit(rng, SoftmaxRegression(C=np.inf), 3)
+    summary = model.summary()  # type: ignore[attr-defined]
+    text = summary.to_text(width=40)
+    assert "…" not in text
+    for value in summary.coef.ravel():
+        assert f"{value:.6g}" in text

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from rich.console import Group
     from rich.table import Table
 
-__all__ = ["Summary"]
+__all__ = ["Summary", "render_text"]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -167,7 +167,8 @@ class Summary:
             table.add_column("class")
         table.add_column("term")
         for name in ("coef", "std err", "z", "P>|z|", lo, hi):
-            table.add_column(name, justify="right")
+            # a number that does not fit wraps, never loses digits to an ellipsis
+            table.add_column(name, justify="right", overflow="fold")
         for e, label in enumerate(self.classes):
             for t, term in enumerate(self.terms):
                 cells = [
@@ -207,15 +208,12 @@ class Summary:
         return Group(self.to_table(), self.stats_table())
 
     def to_text(self, width: int = 100) -> str:
-        """Render the summary as plain text ``width`` characters wide."""
-        from rich.console import Console
+        """Render the summary as plain text ``width`` characters wide.
 
-        buffer = io.StringIO()
-        console = Console(
-            file=buffer, width=width, color_system=None, force_terminal=False
-        )
-        console.print(self.__rich__())
-        return buffer.getvalue()
+        A table wider than ``width`` is rendered at its own width: a cell is never
+        cut short (a coefficient printed as ``0.0401…`` would hide digits).
+        """
+        return render_text(self.__rich__(), width)
 
     def __str__(self) -> str:
         return self.to_text()
@@ -238,6 +236,28 @@ class Summary:
             f"<Summary of {self.model}: {len(self.classes)} equation(s) x "
             f"{len(self.terms)} term(s), log-likelihood {self.log_likelihood:.6g}>"
         )
+
+
+def render_text(renderable: object, width: int) -> str:
+    """``renderable`` as plain text, ``width`` wide or as wide as it needs.
+
+    rich fits a table into the console by cutting cells (with an ellipsis); text
+    meant to be read in full is laid out at the table's natural width instead
+    when that is wider.
+    """
+    from rich.console import Console
+
+    measure = Console(width=10_000, color_system=None, force_terminal=False)
+    needed = measure.measure(renderable).maximum  # type: ignore[arg-type]
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=max(width, needed),
+        color_system=None,
+        force_terminal=False,
+    )
+    console.print(renderable)
+    return buffer.getvalue()
 
 
 def _fmt_p(p: float) -> str:

@@ -11,7 +11,6 @@ existing file without ``--force``.
 
 from __future__ import annotations
 
-import io
 import math
 import shutil
 import warnings
@@ -159,9 +158,10 @@ def _width() -> int:
 def _coefficient_text(model: Any, title: str) -> str:
     """A rich table of the coefficients (penalized fits have no standard errors)."""
     import numpy as np
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
+
+    from softlogit._summary import render_text
 
     # names and labels are Text, never markup ("dose[mg]" prints as written)
     table = Table(
@@ -186,9 +186,7 @@ def _coefficient_text(model: Any, title: str) -> str:
             for e in range(coef.shape[0])
         ]
         table.add_row(Text(name), *cells)
-    buffer = io.StringIO()
-    Console(file=buffer, width=_width(), color_system=None).print(table)
-    return buffer.getvalue()
+    return render_text(table, _width())
 
 
 # ----------------------------------------------------------------------------- fit
