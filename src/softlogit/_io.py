@@ -96,10 +96,10 @@ def _system_error(exc: OSError, target: Path, name: str) -> OSError:
     """``exc`` (same class, same errno) with a message naming the output."""
     reason = exc.strerror or str(exc)
     new = type(exc)(
-        exc.errno or errno.EIO,
-        f"`{name}` {str(target)!r}: cannot write it ({reason.lower()} in "
-        f"{str(_parent(target))!r}); nothing was changed",
+        f"`{name}` {str(target)!r}: cannot write it ({reason[:1].lower()}"
+        f"{reason[1:]} in {str(_parent(target))!r}); nothing was changed."
     )
+    new.errno = exc.errno or errno.EIO
     return new
 
 
@@ -292,10 +292,10 @@ def atomic_directory(
         )
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
-        tmp.chmod(new_directory_mode())
     except OSError as exc:
         raise _system_error(exc, target, name) from None
     try:
+        tmp.chmod(new_directory_mode())
         yield tmp
         if marker is not None:
             (tmp / marker).write_text("written by softlogit\n", encoding="utf-8")

@@ -79,6 +79,7 @@ __all__ = [
     "MAX_LABEL_BYTES",
     "PersistenceMixin",
     "load_model",
+    "save_model",
 ]
 
 FORMAT = "softlogit.model"
@@ -624,12 +625,7 @@ class PersistenceMixin:
         ...                     model.predict_proba(X)))
         True
         """
-        from sklearn.utils.validation import check_is_fitted
-
-        check_is_fitted(self, ["coef_", "intercept_", "classes_"])
-        return atomic_write_text(
-            path, _dumps(_model_document(self)), force=force, name="path"
-        )
+        return save_model(self, path, force=force)
 
     @classmethod
     def load(cls: type[T], path: StrPath) -> T:
@@ -650,6 +646,19 @@ class PersistenceMixin:
                 f"{cls.__name__}; use softlogit.load_model() to load any model."
             )
         return _build(cls, doc)
+
+
+def save_model(
+    est: Any, path: StrPath, *, force: bool = False, name: str = "path"
+) -> Path:
+    """Write the fitted ``est`` to ``path`` (see :meth:`PersistenceMixin.save`).
+
+    ``name`` is how errors call the output (``--out`` on the command line).
+    """
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(est, ["coef_", "intercept_", "classes_"])
+    return atomic_write_text(path, _dumps(_model_document(est)), force=force, name=name)
 
 
 def load_model(path: StrPath) -> Any:

@@ -310,7 +310,9 @@ def fit(
         click.echo(f"warning: {w.message}", err=True)
     click.echo(report, nl=False)
     if out is not None:
-        path = model.save(out, force=force)
+        from softlogit._persistence import save_model
+
+        path = save_model(model, out, force=force, name="--out")
         click.echo(f"saved {type(model).__name__} to {str(path)!r}", err=True)
     return 0
 

@@ -168,7 +168,7 @@ def write_report(
     )
 
     with (
-        atomic_directory(out, force=force, marker=marker, name="out") as tmp,
+        atomic_directory(out, force=force, marker=marker, name="--out") as tmp,
         ThreadPoolExecutor(max_workers=1) as pool,
     ):
         # the saved result is compressed by zlib, which releases the interpreter
