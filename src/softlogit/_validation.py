@@ -43,6 +43,7 @@ __all__ = [
     "ALPHA",
     "ANY",
     "ESTIMATOR_PARAMS",
+    "MAX_FIT_ABS",
     "NONE",
     "SOLVERS",
     "Boolean",
@@ -61,6 +62,7 @@ __all__ = [
     "describe",
     "encode_labels",
     "finite_copy",
+    "name_argument",
     "real_array",
 ]
 
@@ -428,12 +430,23 @@ def check_numeric_columns(X: Any, name: str = "X") -> None:
         For an entry that cannot be converted at all (a list, a dict).
     """
     check_not_iterator(name, X)
+    if X is None or isinstance(X, (str, bytes, Mapping, set)):
+        raise InputTypeError(
+            f"`{name}` must be a 2-D array of numbers (a NumPy array, a list of rows "
+            f"or a DataFrame); got {type(X).__name__}."
+        )
     columns = getattr(X, "columns", None)
     dtypes = getattr(X, "dtypes", None)
     if columns is not None and dtypes is not None:  # pandas DataFrame
         _check_frame_columns(X, name)
         return
-    arr = np.asarray(X) if not hasattr(X, "toarray") else None
+    try:
+        arr = np.asarray(X) if not hasattr(X, "toarray") else None
+    except ValueError as exc:  # rows of different lengths
+        raise InputValueError(
+            f"`{name}` must be a rectangular 2-D array (rows of one length); "
+            f"{str(exc).splitlines()[0][:120]}"
+        ) from None
     if arr is None or arr.dtype.kind not in "OUS" or arr.ndim != 2:
         return
     try:
@@ -475,8 +488,17 @@ def _check_frame_columns(X: Any, name: str) -> None:
             )
 
 
-def check_finite(X: FloatArray, name: str = "X") -> None:
+#: The largest magnitude of a feature a fit accepts: products of two features
+#: (the Gram matrix, the Hessian) must not overflow float64.
+MAX_FIT_ABS = 1e150
+
+
+def check_finite(
+    X: FloatArray, name: str = "X", *, max_abs: float | None = None
+) -> None:
     """Raise naming the first NaN or infinite entry of a 2-D float array.
+
+    With ``max_abs``, also the first entry larger than it in magnitude.
 
     Raises
     ------
@@ -485,6 +507,13 @@ def check_finite(X: FloatArray, name: str = "X") -> None:
     """
     finite = np.isfinite(X)
     if finite.all():
+        if max_abs is not None and X.size and np.abs(X).max() > max_abs:
+            i, j = (int(v) for v in np.argwhere(np.abs(X) > max_abs)[0])
+            raise InputValueError(
+                f"`{name}` holds {X[i, j]:.3g} at row {i}, column {j}; a fit needs "
+                f"features below {max_abs:g} in magnitude (their products must not "
+                "overflow): rescale the features (e.g. StandardScaler)."
+            )
         return
     bad = np.argwhere(~finite)
     i, j = (int(v) for v in bad[0])
@@ -540,6 +569,25 @@ def check_sample_weight(sample_weight: Any, n_samples: int) -> FloatArray:
             "`sample_weight` must have a positive sum; got all zeros."
         )
     return sw
+
+
+def name_argument(message: str) -> str:
+    """Prefix a message of scikit-learn's input checks with the argument it is about.
+
+    Examples
+    --------
+    >>> name_argument("Expected 2D array, got 1D array instead")
+    '`X` is invalid: Expected 2D array, got 1D array instead'
+    >>> name_argument("Input y contains NaN.")
+    '`y` is invalid: Input y contains NaN.'
+    """
+    first = message.strip().splitlines()[0] if message.strip() else message
+    if len(first) > 300:
+        first = first[:297] + "..."
+    if first.startswith("`"):
+        return first
+    about_y = any(w in first for w in ("Input y", "y should", "target y", " y "))
+    return f"`{'y' if about_y else 'X'}` is invalid: {first}"
 
 
 def check_not_iterator(name: str, value: object) -> None:

@@ -479,6 +479,10 @@ class ExperimentSpec:
             raise InputValueError(
                 f"spec file {str(p)!r} is not valid TOML: {exc}"
             ) from None
+        except RecursionError:  # the parser recurses once per nested array
+            raise InputValueError(
+                f"spec file {str(p)!r} is not valid TOML: nested too deeply."
+            ) from None
         return cls.from_dict(data)
 
     # -- export ------------------------------------------------------------------
