@@ -362,3 +362,18 @@ def test_load_refuses_malformed_fields_cleanly(
     (out / "result.json").write_bytes(b"\xff{}")
     with pytest.raises(InputValueError, match=r"not valid JSON: UnicodeDecodeError"):
         ExperimentResult.load(out)
+
+
+def test_load_refuses_a_pair_without_its_metrics(
+    result: ExperimentResult, tmp_path: Path
+) -> None:
+    """Found by fuzzing: a pair missing a metric loaded, then summary() raised
+    KeyError (accepted but inconsistent)."""
+    out = result.save(tmp_path / "res")
+    meta = json.loads((out / "result.json").read_text())
+    del meta["pairs"][0]["metrics"]["base_max_rel"]
+    (out / "result.json").write_text(json.dumps(meta))
+    with pytest.raises(
+        InputValueError, match=r"pair 0 lacks the metrics \['base_max_rel'\]"
+    ):
+        ExperimentResult.load(out)

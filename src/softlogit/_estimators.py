@@ -169,8 +169,8 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self._check_params()
         if y is None:
             raise InputValueError(
-                f"`y` is required: {type(self).__name__}.fit needs the labels; got "
-                "None."
+                f"`y` is required: {type(self).__name__} requires y to be passed, "
+                "but the target y is None."
             )
         check_numeric_columns(X)
         check_same_length(X, y)

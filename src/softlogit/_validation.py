@@ -430,7 +430,8 @@ def check_numeric_columns(X: Any, name: str = "X") -> None:
         For an entry that cannot be converted at all (a list, a dict).
     """
     check_not_iterator(name, X)
-    if X is None or isinstance(X, (str, bytes, Mapping, set)):
+    sparse = hasattr(X, "toarray")  # scikit-learn names sparse input itself
+    if X is None or (isinstance(X, (str, bytes, Mapping, set)) and not sparse):
         raise InputTypeError(
             f"`{name}` must be a 2-D array of numbers (a NumPy array, a list of rows "
             f"or a DataFrame); got {type(X).__name__}."
@@ -572,18 +573,20 @@ def check_sample_weight(sample_weight: Any, n_samples: int) -> FloatArray:
 
 
 def name_argument(message: str) -> str:
-    """Prefix a message of scikit-learn's input checks with the argument it is about.
+    r"""Prefix a message of scikit-learn's input checks with the argument it is about.
 
     Examples
     --------
-    >>> name_argument("Expected 2D array, got 1D array instead")
-    '`X` is invalid: Expected 2D array, got 1D array instead'
+    >>> name_argument("Expected 2D array, got 1D array instead:\narray=[1 2].\nReshape")
+    '`X` is invalid: Expected 2D array, got 1D array instead: Reshape'
     >>> name_argument("Input y contains NaN.")
     '`y` is invalid: Input y contains NaN.'
     """
-    first = message.strip().splitlines()[0] if message.strip() else message
-    if len(first) > 300:
-        first = first[:297] + "..."
+    # one line, without the dump of the array scikit-learn includes ("array=[...]")
+    lines = [ln.strip() for ln in message.strip().splitlines()]
+    first = " ".join(ln for ln in lines if ln and not ln.startswith("array="))
+    if len(first) > 500:
+        first = first[:497] + "..."
     if first.startswith("`"):
         return first
     about_y = any(w in first for w in ("Input y", "y should", "target y", " y "))

@@ -400,7 +400,7 @@ def _separated_pairs(
     from softlogit.errors import SeparationError
 
     found: list[tuple[str, str]] = []
-    if labels.size > 10:
+    if labels.size > 6:  # at most 15 pairs, each a program of at most a second
         return found
     for i, a in enumerate(labels):
         for b in labels[i + 1 :]:

@@ -29,6 +29,7 @@ from softlogit._typing import FloatArray, IntArray
 from softlogit.errors import InputValueError
 from softlogit.experiment._answers import Answer, answer_questions
 from softlogit.experiment._comparisons import (
+    PAIR_METRICS,
     ConservedSum,
     HeadMovement,
     PairComparison,
@@ -579,11 +580,7 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
                         "(.npy)."
                     )
                 with archive.open(info) as fh:
-                    version = fmt.read_magic(fh)
-                    if version == (1, 0):
-                        shape, _, dtype = fmt.read_array_header_1_0(fh)
-                    else:
-                        shape, _, dtype = fmt.read_array_header_2_0(fh)
+                    shape, dtype = _npy_header(fh, where, info.filename)
                 if dtype.hasobject or dtype.kind not in "biuf":
                     raise InputValueError(
                         f"{where} entry {info.filename!r} has dtype {dtype}; saved "
@@ -612,6 +609,28 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
             f"{where} is not a valid NPZ file: {_describe(exc)}"
         ) from None
     return arrays
+
+
+def _npy_header(fh: Any, where: str, member: str) -> tuple[tuple[int, ...], np.dtype]:
+    """The shape and dtype of the ``.npy`` member open in ``fh``.
+
+    NumPy parses the header as a Python literal (``tokenize``, ``ast``): what a
+    corrupt header makes it raise is not a fixed list, so any failure is reported
+    as a corrupt member.
+    """
+    fmt = np.lib.format
+    try:
+        version = fmt.read_magic(fh)
+        if version == (1, 0):
+            shape, _, dtype = fmt.read_array_header_1_0(fh)
+        else:
+            shape, _, dtype = fmt.read_array_header_2_0(fh)
+    except Exception as exc:
+        raise InputValueError(
+            f"{where} is not a valid NPZ file: the header of {member!r} is corrupt "
+            f"({_describe(exc)})."
+        ) from None
+    return tuple(shape), dtype
 
 
 class _SavedArrays:
@@ -681,6 +700,9 @@ def _load_trajectory(t: Mapping[str, Any], arrays: _SavedArrays) -> Trajectory:
 
 
 def _load_pair(i: int, p: Mapping[str, Any], arrays: _SavedArrays) -> PairComparison:
+    missing = [m for m in PAIR_METRICS if m not in p["metrics"]]
+    if missing:  # the verdicts, answers and summaries read every metric
+        raise InputValueError(f"saved pair {i} lacks the metrics {missing}.")
     steps = np.asarray(p["steps"], dtype=np.int64)
     return PairComparison(
         left=str(p["left"]),
