@@ -61,7 +61,7 @@ def _one_error(code: int, err: str, *fragments: str) -> None:
 @pytest.mark.parametrize(
     "argv",
     [
-        ["derive", "--classes", "3"],
+        ["derive", "--classes", "2"],
         ["fit", "{csv}", "--target", "kind"],
         ["compare", "--steps", "20", "--hidden", "2", "--no-report"],
     ],
@@ -266,3 +266,14 @@ def test_compare_csv_features(
     _one_error(code, capsys.readouterr().err, "`--features`", "'zzz'")
     code = main([*base, "--features", "a,kind", "--no-report"])
     _one_error(code, capsys.readouterr().err, "`--features`", "`--target`")
+
+
+def test_a_column_name_with_a_newline_keeps_the_error_on_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by fuzzing: a quoted column name holding a newline split the message
+    of `compare --csv` over two lines."""
+    csv = tmp_path / "d.csv"
+    csv.write_text('"a\nb",kind\nx,1\ny,0\nz,1\nw,0\n')
+    code = main(["compare", "--csv", str(csv), "--target", "kind", "--no-report"])
+    _one_error(code, capsys.readouterr().err, "must be numeric", "'a\\nb'")

@@ -131,6 +131,12 @@ def _signals_unwind() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
+def _error(message: object) -> None:
+    """Print ``error: <message>`` on one line (a name with a newline stays on it)."""
+    text = " ".join(str(message).splitlines())
+    click.echo(f"error: {text}", err=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code.
 
@@ -153,19 +159,19 @@ def _main(argv: Sequence[str] | None) -> int:
         click.echo("error: aborted", err=True)
         return 130
     except click.ClickException as exc:
-        click.echo(f"error: {exc.format_message()}", err=True)
+        _error(exc.format_message())
         if isinstance(exc, click.UsageError) and exc.ctx is not None:
             click.echo(f"try '{exc.ctx.command_path} --help'", err=True)
         return exc.exit_code
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except CLIError as exc:
-        click.echo(f"error: {exc}", err=True)
+        _error(exc)
         return exc.exit_code
     except (*USER_ERRORS, *ENVIRONMENT_ERRORS) as exc:
         if debug:
             raise
-        click.echo(f"error: {exc}", err=True)
+        _error(exc)
         return 2 if isinstance(exc, USER_ERRORS) else 1
     except KeyboardInterrupt:
         click.echo("error: interrupted", err=True)

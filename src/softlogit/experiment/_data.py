@@ -199,7 +199,8 @@ def _csv(
     ]
     if bad:
         raise InputValueError(
-            f"`csv` feature columns must be numeric; non-numeric: {', '.join(bad)}."
+            f"`csv` feature columns must be numeric; non-numeric: "
+            f"{', '.join(map(repr, bad))}."
         )
     X = features.to_numpy(dtype=np.float64)
     classes, y = np.unique(y_raw.to_numpy(), return_inverse=True)
