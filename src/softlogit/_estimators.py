@@ -36,6 +36,7 @@ from softlogit._threads import single_blas_thread_if_small
 from softlogit._typing import ArrayLike, FloatArray, Gauge, IntArray
 from softlogit._validation import (
     ESTIMATOR_PARAMS,
+    MAX_FIT_ABS,
     Solver,
     check_finite,
     check_numeric_columns,
@@ -43,6 +44,7 @@ from softlogit._validation import (
     check_same_length,
     check_sample_weight,
     encode_labels,
+    name_argument,
 )
 from softlogit.errors import InputTypeError, InputValueError
 
@@ -53,15 +55,19 @@ __all__ = ["LogisticRegression", "SoftmaxRegression"]
 
 
 def _validate_data(est: Any, *args: Any, **kwargs: Any) -> Any:
-    """scikit-learn's ``validate_data``, its input errors raised as softlogit's."""
+    """scikit-learn's ``validate_data``, its input errors raised as softlogit's.
+
+    The message is prefixed with the argument it is about (scikit-learn's own
+    messages do not always name it: "Expected 2D array, got 1D array instead").
+    """
     try:
         return validate_data(est, *args, **kwargs)
     except TypeError as exc:
-        raise InputTypeError(str(exc)) from exc
+        raise InputTypeError(name_argument(str(exc))) from exc
     except ValueError as exc:
         if isinstance(exc, InputValueError):
             raise
-        raise InputValueError(str(exc)) from exc
+        raise InputValueError(name_argument(str(exc))) from exc
 
 
 # --------------------------------------------------------------------------------------
@@ -163,8 +169,8 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self._check_params()
         if y is None:
             raise InputValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is "
-                "None."
+                f"`y` is required: {type(self).__name__} requires y to be passed, "
+                "but the target y is None."
             )
         check_numeric_columns(X)
         check_same_length(X, y)
@@ -177,7 +183,7 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             ensure_all_finite=False,
             order="C",
         )
-        check_finite(X_arr)
+        check_finite(X_arr, max_abs=MAX_FIT_ABS)
         self.classes_, y_enc = encode_labels(y_arr)
         sw = check_sample_weight(sample_weight, X_arr.shape[0])
         return X_arr, y_enc, sw
