@@ -212,10 +212,18 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         if previous is not None and previous[0] == (n_rows, X_arr.shape[1]):
             warm = previous[1]
         plan = plan_solver(self.solver, problem.n_free, int(self.max_iter))
+        # An unpenalized fit (the MLE behind summary()) is finished to machine
+        # precision; its last Hessian gives the covariance.
+        polish = bool(np.isinf(self.C) and self.store_covariance)
         # Small problems run on one BLAS thread (see softlogit._threads).
         with single_blas_thread_if_small(X_arr.size * max(n_rows, 2)):
             coef, res, solver = solve(
-                problem, plan, problem.start(warm), float(self.tol), int(self.max_iter)
+                problem,
+                plan,
+                problem.start(warm),
+                float(self.tol),
+                int(self.max_iter),
+                polish=polish,
             )
         self._set_coefficients(coef)
         self.n_iter_ = np.array([res.n_iter], dtype=np.int32)
@@ -246,10 +254,15 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 "; without a penalty (C=np.inf) a nearly separable data set has no "
             )
             advice += "finite optimum, so also try a finite C"
+        measure = (
+            "Newton decrement"
+            if solver.endswith("newton")
+            else "max |gradient| in whitened coordinates"
+        )
         warnings.warn(
             f"{type(self).__name__} did not converge (solver={solver!r}, "
-            f"max_iter={self.max_iter}, tol={self.tol}): max |gradient| = "
-            f"{res.grad_max:.3g} ({res.message}). To fix it, {advice}.",
+            f"max_iter={self.max_iter}, tol={self.tol}): {measure} = "
+            f"{res.criterion:.3g} ({res.message}). To fix it, {advice}.",
             ConvergenceWarning,
             stacklevel=4,
         )
@@ -260,17 +273,22 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         The existence of the MLE is proven from Newton's last Hessian (nearly free)
         or from the fitted probabilities (about one pass over ``X``); the exact
         linear program runs only when both fail (on separated data, or after a fit
-        far from the optimum).
+        far from the optimum). The covariance is the inverse of Newton's last
+        Hessian when the polish computed it at the optimum (see
+        ``softlogit._objectives.solve``), else the Fisher information at the final
+        coefficients.
         """
         if not np.isinf(self.C):
             self._store_inference(None, None, None)
             return
         proven = False
+        covariance = None
         if res.hessian is not None and res.gradient is not None:
             from softlogit._separation import curvature_certificate
 
             # Newton's last Hessian and final gradient are in reference-gauge
-            # parameters (the reduced objective, or [w, b] of a logistic model).
+            # parameters (the reduced objective, reference class K - 1, or [w, b]
+            # of a logistic model, reference class 0).
             assert res.hessian_at is not None
             distance = float(np.linalg.norm(res.x - res.hessian_at))
             proven = curvature_certificate(
@@ -280,6 +298,8 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 problem.X,
                 problem.fit_intercept,
             )
+            if res.polished and self.store_covariance:
+                covariance = self._covariance_from(res.hessian, problem)
         # C=inf: the solver's objective is the mean negative log-likelihood.
         self._store_inference(
             problem.X,
@@ -287,7 +307,28 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             problem.sw,
             existence_proven=proven,
             log_likelihood=-float(problem.sw.sum()) * res.loss,
+            covariance=covariance,
+            weight_scale=problem.weight_scale,
         )
+
+    def _covariance_from(
+        self, hessian: FloatArray, problem: Problem
+    ) -> tuple[FloatArray | None, int]:
+        """The covariance from Newton's Hessian at the optimum, in the reference
+        gauge of the estimator's reference class (as it is saved)."""
+        from softlogit._covariance import covariance_in_gauge, inverse_spd
+
+        # The Hessian of the mean negative log-likelihood is I / S, in the
+        # parameters of reference class K - 1 (multinomial) or 0 (logistic [w, b]).
+        inverse = inverse_spd(hessian)
+        if inverse is None:
+            return None, 0
+        cov = inverse / float(problem.sw.sum())
+        if not problem.multinomial:
+            return cov, 0
+        K, wanted = problem.n_rows, self._reference_index()
+        _, cov = covariance_in_gauge(cov, K, K - 1, "reference", wanted)
+        return cov, wanted
 
     def _previous_coefficients(self) -> tuple[tuple[int, int], FloatArray] | None:
         if not self.warm_start or not hasattr(self, "coef_"):
@@ -363,18 +404,30 @@ class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         ``solver_`` is then ``'lbfgs+newton'``), as on nearly separable data with
         a weak penalty.
     tol : float, default=1e-4
-        Stop when the largest absolute entry of the gradient of the objective is at
-        most ``tol``.
+        Convergence tolerance, on measures that do not depend on the units of the
+        features (see Notes). Newton's method stops once its decrement
+        :math:`\\lambda = \\sqrt{g^\\top H^{-1} g}` (the gradient measured in the
+        metric of the Hessian) is at most ``tol``: the objective is then within
+        about ``tol**2 / 2`` of its minimum, and the step already computed is taken
+        as well, which squares the remaining error. L-BFGS and the first-order
+        methods stop once the largest entry of the gradient in whitened coordinates
+        (the features centered, decorrelated and scaled to unit variance) is at
+        most ``tol``; with ``solver='auto'``, a ``tol`` below 1e-6 is reached by
+        Newton's method from L-BFGS's result at 1e-6. Unpenalized fits
+        (``C=np.inf`` with ``store_covariance=True``) continue to machine
+        precision, whatever ``tol``.
     max_iter : int, default=100
         Maximal number of solver iterations.
     warm_start : bool, default=False
         Start from the previous solution when refitting data of the same shape.
     store_covariance : bool, default=True
-        With ``C=np.inf``: compute the covariance of the coefficients in :meth:`fit`
-        (the inverse Fisher information, :math:`O(n (K - 1)^2 (p + 1)^2)`
-        operations for ``n`` samples, ``K`` classes and ``p`` features), which
-        ``summary()`` needs. ``False`` skips it (faster fits; ``summary()`` then
-        raises). Ignored for penalized fits.
+        With ``C=np.inf``: finish the fit by Newton's method to machine precision
+        and keep the covariance of the coefficients, the inverse of its last
+        Hessian (the Fisher information at the optimum; a Hessian costs
+        :math:`O(n (K - 1)^2 (p + 1)^2)` operations for ``n`` samples, ``K``
+        classes and ``p`` features), which ``summary()`` needs. ``False`` skips
+        both (the fit stops at ``tol``; ``summary()`` then raises). Ignored for
+        penalized fits.
 
     Attributes
     ----------
@@ -411,9 +464,19 @@ class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
     raises a :class:`~softlogit.SeparationError` (a ``ValueError``)
     otherwise, leaving the estimator as it was.
 
-    With ``C=np.inf``, :meth:`fit` also computes the covariance that ``summary()``
-    reports (unless ``store_covariance=False``). A fitted model keeps numbers only,
-    never a reference to its training data.
+    With ``C=np.inf``, :meth:`fit` also finishes the fit to machine precision and
+    computes the covariance that ``summary()`` reports (unless
+    ``store_covariance=False``): Newton's method continues until its decrement
+    is at most 1e-10 (or stops decreasing, at the rounding level), and the
+    inverse of its last Hessian, computed within that distance of the optimum, is
+    the covariance. The coefficients, standard errors and p-values are then those
+    of the exact maximum-likelihood estimate up to rounding (at default settings).
+
+    The convergence measures do not depend on the units of the features: scaling
+    a feature by ``10**k`` scales its fitted coefficient by ``10**-k`` and nothing
+    else (a raw ``max |gradient|`` would be scaled by ``10**k``, and a start far
+    from the optimum could pass for converged). A fitted model keeps numbers
+    only, never a reference to its training data.
 
     Examples
     --------
@@ -575,7 +638,18 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         120 free coefficients and L-BFGS beyond, handing over to Newton as in
         :class:`LogisticRegression` when L-BFGS is slow.
     tol : float, default=1e-4
-        Stop when the largest absolute entry of the gradient is at most ``tol``.
+        Convergence tolerance, on measures that do not depend on the units of the
+        features (see Notes). Newton's method stops once its decrement
+        :math:`\\lambda = \\sqrt{g^\\top H^{-1} g}` (the gradient measured in the
+        metric of the Hessian) is at most ``tol``: the objective is then within
+        about ``tol**2 / 2`` of its minimum, and the step already computed is taken
+        as well, which squares the remaining error. L-BFGS and the first-order
+        methods stop once the largest entry of the gradient in whitened coordinates
+        (the features centered, decorrelated and scaled to unit variance) is at
+        most ``tol``; with ``solver='auto'``, a ``tol`` below 1e-6 is reached by
+        Newton's method from L-BFGS's result at 1e-6. Unpenalized fits
+        (``C=np.inf`` with ``store_covariance=True``) continue to machine
+        precision, whatever ``tol``.
     max_iter : int, default=100
         Maximal number of solver iterations.
     warm_start : bool, default=False
@@ -591,11 +665,13 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         The reference class for ``gauge='reference'``, a value of ``classes_``;
         default the first class.
     store_covariance : bool, default=True
-        With ``C=np.inf``: compute the covariance of the coefficients in :meth:`fit`
-        (the inverse Fisher information, :math:`O(n (K - 1)^2 (p + 1)^2)`
-        operations for ``n`` samples, ``K`` classes and ``p`` features), which
-        ``summary()`` needs. ``False`` skips it (faster fits; ``summary()`` then
-        raises). Ignored for penalized fits.
+        With ``C=np.inf``: finish the fit by Newton's method to machine precision
+        and keep the covariance of the coefficients, the inverse of its last
+        Hessian (the Fisher information at the optimum; a Hessian costs
+        :math:`O(n (K - 1)^2 (p + 1)^2)` operations for ``n`` samples, ``K``
+        classes and ``p`` features), which ``summary()`` needs. ``False`` skips
+        both (the fit stops at ``tol``; ``summary()`` then raises). Ignored for
+        penalized fits.
 
     Attributes
     ----------
@@ -623,8 +699,9 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
     columns.
 
     With ``C=np.inf``, :meth:`fit` proves that the maximum-likelihood estimate
-    exists, or raises :class:`~softlogit.SeparationError`, and computes the
-    covariance for ``summary()``, as :class:`LogisticRegression` does.
+    exists, or raises :class:`~softlogit.SeparationError`, finishes the fit to
+    machine precision and computes the covariance for ``summary()``, as
+    :class:`LogisticRegression` does (see its Notes, also on ``tol``).
 
     Examples
     --------
