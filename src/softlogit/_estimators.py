@@ -31,7 +31,13 @@ from softlogit._loss import BinomialLoss, MultinomialLoss
 from softlogit._objectives import Problem, plan_solver, solve
 from softlogit._persistence import PersistenceMixin
 from softlogit._solvers import SolverResult
-from softlogit._special import log_sigmoid, log_softmax
+from softlogit._special import (
+    _linear_logits,
+    _log_softmax_scaled,
+    _logits_value,
+    _softmax_scaled,
+    log_sigmoid,
+)
 from softlogit._threads import single_blas_thread_if_small
 from softlogit._typing import ArrayLike, FloatArray, Gauge, IntArray
 from softlogit._validation import (
@@ -347,10 +353,19 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         raise NotImplementedError
 
     # ---------------------------------------------------------------- prediction
-    def _logits(self, X: ArrayLike) -> FloatArray:
+    def _scaled_logits(self, X: ArrayLike) -> tuple[FloatArray, IntArray | None]:
+        """The logits as ``(z, e)`` of :func:`softlogit._special._linear_logits`:
+        rows that overflow are kept in units of ``2**e`` (their order and softmax
+        survive)."""
         X_arr = self._validate_predict_X(X)
-        out: FloatArray = X_arr @ self.coef_.T + self.intercept_
-        return out
+        return _linear_logits(
+            X_arr,
+            np.asarray(self.coef_, dtype=np.float64),
+            np.asarray(self.intercept_, dtype=np.float64),
+        )
+
+    def _logits(self, X: ArrayLike) -> FloatArray:
+        return _logits_value(*self._scaled_logits(X))
 
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted class labels (the class of the largest logit).
@@ -364,7 +379,8 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        z = self._logits(X)
+        # (Scaled rows keep their order: the same argmax as the exact logits.)
+        z, _ = self._scaled_logits(X)
         # One column: the log-odds of classes_[1]; several: one logit per class.
         idx = (z[:, 0] > 0).astype(np.intp) if z.shape[1] == 1 else np.argmax(z, 1)
         out: np.ndarray = self.classes_[idx]
@@ -796,7 +812,11 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        return MultinomialLoss().predict_proba(self._logits(X))
+        z, e = self._scaled_logits(X)
+        # The fast softmax kernel unless some logits are beyond the float range.
+        return (
+            MultinomialLoss().predict_proba(z) if e is None else _softmax_scaled(z, e)
+        )
 
     def predict_log_proba(self, X: ArrayLike) -> FloatArray:
         """``log_softmax(logits)``, computed from the logits.
@@ -809,7 +829,7 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        return log_softmax(self._logits(X), axis=1)
+        return _log_softmax_scaled(*self._scaled_logits(X))
 
     def to_logistic(self) -> LogisticRegression:
         """The equivalent :class:`LogisticRegression` (two classes), already fitted.

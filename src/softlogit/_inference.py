@@ -445,7 +445,8 @@ class InferenceMixin:
         se = np.sqrt(np.clip(np.diag(cov), 0.0, None)).reshape(len(rows), q)
         with np.errstate(divide="ignore", invalid="ignore"):
             z = params / se
-        crit = float(norm.ppf(1.0 - alpha / 2.0))
+        # isf, not ppf(1 - alpha / 2): 1 - 5e-18 rounds to 1 (an infinite interval).
+        crit = float(norm.isf(alpha / 2.0))
         terms = (("intercept",) if fit_intercept else ()) + _feature_names(
             self, q - int(fit_intercept)
         )

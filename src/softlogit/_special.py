@@ -21,7 +21,7 @@ from typing import Literal
 import numpy as np
 
 from softlogit._typing import ArrayLike, Axis, FloatArray, IntArray
-from softlogit._validation import Options, check_param
+from softlogit._validation import Options, check_param, check_unit_interval
 from softlogit.errors import InputTypeError, InputValueError
 
 __all__ = [
@@ -170,6 +170,81 @@ def _softmax_columns(zt: FloatArray, at: IntArray) -> FloatArray:
     nll -= d_at
     zt *= np.reciprocal(s)
     return nll
+
+
+def _linear_logits(
+    X: FloatArray, W: FloatArray, b: FloatArray
+) -> tuple[FloatArray, IntArray | None]:
+    """Logits ``X @ W.T + b`` (``W`` of shape (n_classes, n_features)), without
+    intermediate overflow.
+
+    Returns ``(z, e)``. On the fast path (every logit finite) ``e`` is None and ``z``
+    the plain product. Otherwise each row of finite ``x`` with a non-finite logit is
+    recomputed in units of ``2**e[i]`` (``e`` is 0 on the other rows): ``x`` and
+    ``W`` are scaled by powers of two to below 1 (exactly), each product is split
+    into two floats (Dekker's TwoProd, exact) and ``math.fsum`` adds them and the
+    scaled bias correctly rounded, so cancelling huge terms leave the exact
+    difference (``[2, 2] . [1e308, -1e308] = 0``). The logits are
+    ``ldexp(z, e)`` (:func:`_logits_value`), ``+-inf`` only where the exact logit
+    exceeds the float range; their softmax comes from ``z`` and ``e``
+    (:func:`_softmax_scaled`), so it never meets ``inf - inf``.
+    """
+    import math
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        z: FloatArray = X @ W.T + b
+        if np.isfinite(np.sum(z)):  # one pass: every logit finite (fast path)
+            return z, None
+        bad = ~np.all(np.isfinite(z), axis=1) & np.all(np.isfinite(X), axis=1)
+    rows = np.flatnonzero(bad)
+    e = np.zeros(z.shape[0], dtype=np.int64)
+    if not rows.size:
+        return z, None
+    w_exp = int(np.frexp(np.max(np.abs(W), initial=1.0))[1])
+    w_scaled = np.ldexp(W, -w_exp)
+    for i in rows:
+        x_exp = int(np.frexp(np.max(np.abs(X[i])))[1])
+        xs = np.ldexp(X[i], -x_exp)
+        hi, lo = _two_prod(xs[None, :], w_scaled)  # exact: x_j w_kj = hi + lo
+        bs = np.ldexp(b, -(x_exp + w_exp))
+        for k in range(W.shape[0]):
+            z[i, k] = math.fsum([*hi[k], *lo[k], float(bs[k])])
+        e[i] = x_exp + w_exp
+    return z, e
+
+
+def _logits_value(z: FloatArray, e: IntArray | None) -> FloatArray:
+    """The logits ``ldexp(z, e)`` of :func:`_linear_logits` (``+-inf`` beyond range)."""
+    if e is None:
+        return z
+    with np.errstate(over="ignore"):
+        out: FloatArray = np.ldexp(z, e[:, None])
+    return out
+
+
+def _shifted_scaled(z: FloatArray, e: IntArray | None) -> FloatArray:
+    """Logits minus their row maximum, ``<= 0`` and never NaN, from ``(z, e)``."""
+    d: FloatArray = z - _row_max(z)
+    if e is not None:
+        with np.errstate(over="ignore"):
+            d = np.ldexp(d, e[:, None])
+    return d
+
+
+def _softmax_scaled(z: FloatArray, e: IntArray | None) -> FloatArray:
+    """Softmax of the logits ``(z, e)`` of :func:`_linear_logits`, along rows."""
+    if e is None:
+        return softmax(z, axis=-1)
+    d = np.exp(_shifted_scaled(z, e))
+    out: FloatArray = d / _row_sum(d)
+    return out
+
+
+def _log_softmax_scaled(z: FloatArray, e: IntArray | None) -> FloatArray:
+    """Log-softmax of the logits ``(z, e)`` of :func:`_linear_logits`, along rows."""
+    if e is None:
+        return log_softmax(z, axis=-1)
+    return log_softmax(_shifted_scaled(z, e), axis=-1)
 
 
 # --------------------------------------------------------------------------------------
@@ -796,8 +871,7 @@ def binary_cross_entropy(
         raise InputValueError(
             f"`y` must have the shape of `logits` {z.shape}; got {t.shape}."
         )
-    if np.any((t < 0) | (t > 1)):
-        raise InputValueError("`y` must lie in [0, 1]; got values outside it.")
+    check_unit_interval("y", t)
     with np.errstate(invalid="ignore"):
         losses = _binary_cross_entropy(z, t)
         # At z = +inf with y = 1 (or -inf with y = 0) the loss is 0, the limit of

@@ -56,6 +56,7 @@ __all__ = [
     "check_params",
     "check_same_length",
     "check_sample_weight",
+    "check_unit_interval",
     "describe",
     "encode_labels",
     "finite_copy",
@@ -408,6 +409,23 @@ def finite_copy(name: str, value: ArrayLike) -> FloatArray:
             f"`{name}` must be finite; got {' and '.join(parts)} value(s)."
         )
     return out
+
+
+def check_unit_interval(name: str, values: FloatArray) -> None:
+    """Raise naming the first entry of ``values`` outside [0, 1] (NaN included).
+
+    Raises
+    ------
+    InputValueError
+        ``"`y` must lie in [0, 1]; got nan at index (0,)."``
+    """
+    bad = ~((values >= 0) & (values <= 1))
+    if np.any(bad):
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise InputValueError(
+            f"`{name}` must lie in [0, 1]; got {float(values[where])!r} at index "
+            f"{where}."
+        )
 
 
 def check_numeric_columns(X: Any, name: str = "X") -> None:
