@@ -117,14 +117,16 @@ def newton_cholesky(
     x0 : ndarray of shape (n_params,)
         Start.
     tol : float
-        Converged when the Newton decrement :math:`\lambda \le` ``tol``.
+        Converged when the Newton decrement :math:`\lambda \le` ``tol``; the run
+        then goes on to :math:`\lambda \le` ``tol**2`` (see Notes).
     max_iter : int
         Maximal number of Newton steps before convergence.
     polish : bool, default=False
-        After convergence, continue with fresh Hessians until the decrement is at
-        most :data:`POLISH_DECREMENT` (or stops decreasing: the rounding level), so
-        that ``x`` is the minimizer to machine precision and the returned Hessian
-        is that of the minimizer (the covariance of an unpenalized fit).
+        After convergence, go on to a decrement of at most
+        :data:`POLISH_DECREMENT` (or until it stops decreasing: the rounding level)
+        instead, confirmed by a fresh Hessian: ``x`` is then the minimizer to
+        machine precision and the returned Hessian is that of the minimizer (the
+        covariance of an unpenalized fit).
 
     Returns
     -------
@@ -139,11 +141,13 @@ def newton_cholesky(
     :math:`\lambda^2 = -g^\top d` is invariant to a linear change of the
     parameters; :math:`\lambda^2 / 2` predicts the decrease of the objective and
     :math:`\lambda` is the distance to the minimizer in the metric of the Hessian,
-    to first order. Once :math:`\lambda \le` ``tol`` the step already computed is
-    taken as well (the error after it is of order :math:`\lambda^2`: it costs one
-    gradient, and it also moves coefficients that the objective hardly depends
-    on, such as those of features in tiny units under a penalty), and the run
-    stops.
+    to first order. Once :math:`\lambda \le` ``tol`` the run is converged; it
+    goes on, mostly with the last factor (each such step costs one gradient), until
+    :math:`\lambda \le` ``tol**2`` (the error in the Hessian's metric), takes that
+    last step as well (it also moves coefficients that the objective hardly
+    depends on, such as those of features in tiny units under a penalty) and
+    stops. A run whose decrement no longer falls tenfold per step (with a fresh
+    Hessian) has reached the rounding level and stops there.
 
     The step length halves until the Armijo condition
     :math:`F(x + t d) \le F(x) + 10^{-4} t\, g^\top d` holds; once the predicted
@@ -171,12 +175,13 @@ def newton_cholesky(
     factor: Any = None
     reused = False
     g_prev = np.inf
-    lam = np.inf
-    fresh_lam = np.inf  # the decrement at the last fresh Hessian after convergence
+    lam = lam_prev = np.inf
+    # where a converged run stops: the decrement that leaves the error asked for
+    target = POLISH_DECREMENT if polish else tol * tol
     converged = polished = False
     message = f"maximum number of iterations ({max_iter}) reached"
 
-    def direction(fresh: bool) -> tuple[FloatArray, float]:
+    def direction(fresh: bool) -> tuple[FloatArray, float, float]:
         nonlocal H, x_at_H, factor
         if fresh:
             _, H = objective.gradient_hessian(x)
@@ -186,7 +191,7 @@ def newton_cholesky(
         slope = float(g @ d)
         if not slope < 0:
             d, slope = -g, -float(g @ g)
-        return d, slope
+        return d, slope, float(np.sqrt(-slope))
 
     while True:
         if not (np.isfinite(f) and np.all(np.isfinite(g))):
@@ -198,28 +203,28 @@ def newton_cholesky(
         shrink = g_max / g_prev if g_prev > 0 else np.inf
         reuse = factor is not None and (shrink <= 1e-1 if reused else shrink <= 1e-2)
         g_prev = g_max
-        d, slope = direction(not reuse)
-        lam = float(np.sqrt(-slope))
-        final = False
+        d, slope, lam = direction(not reuse)
         if not converged and lam <= tol:
             converged = True
             message = "converged: Newton decrement <= tol"
-            final = not polish
-        if converged and polish:
-            if reuse and lam <= POLISH_DECREMENT:
-                # cheap steps with the old factor got here: confirm with a fresh
-                # Hessian, which is also the one returned
+        final = False
+        if converged:
+            state = _after_convergence(lam, lam_prev, target)
+            if reuse and (state == "stalled" or (state == "done" and polish)):
+                # confirm with a fresh Hessian at x (the one a polish returns)
                 reuse = False
-                d, slope = direction(True)
-                lam = float(np.sqrt(-slope))
-            if not reuse:
-                verdict = _polish_verdict(lam, fresh_lam)
-                fresh_lam = lam
-                if verdict:
-                    message, polished = verdict, True
-                    if lam > POLISH_DECREMENT:
-                        break  # the rounding level: x is where H is
-                    final = True
+                d, slope, lam = direction(True)
+                state = _after_convergence(lam, lam_prev, target)
+            lam_prev = lam
+            if state == "stalled":
+                # the rounding level (a polish has its Hessian at x)
+                polished = polish
+                break
+            # done: the step already computed is taken as well (one gradient): it
+            # also moves coefficients the objective hardly depends on, such as
+            # those of features in tiny units under a penalty
+            final = state == "done"
+            polished = final and polish
         reused = reuse
         if not converged and n_iter >= max_iter:
             break
@@ -238,13 +243,13 @@ def newton_cholesky(
     )
 
 
-def _polish_verdict(lam: float, previous: float) -> str:
-    """How a polishing run ends at a fresh decrement ``lam`` ('' : it goes on)."""
-    if lam <= POLISH_DECREMENT:
-        return "converged to machine precision"
-    if lam > previous / 10:
-        return "converged to the rounding level (the decrement stopped decreasing)"
-    return ""
+def _after_convergence(lam: float, previous: float, target: float) -> str:
+    """Where a converged run stands at decrement ``lam``: ``'done'`` (at most
+    ``target``), ``'stalled'`` (not a tenth of the previous one: the rounding
+    level) or ``'going'``."""
+    if lam <= target:
+        return "done"
+    return "stalled" if lam > previous / 10 else "going"
 
 
 def _line_search(
