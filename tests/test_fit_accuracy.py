@@ -262,3 +262,65 @@ def test_penalized_fit_at_a_fine_tol_is_finished_by_newton(seed: int) -> None:
         warnings.simplefilter("error")
         fast = SoftmaxRegression(C=1.0).fit(X, y)  # default tol: L-BFGS alone
     assert fast.solver_ == "lbfgs"
+
+
+# ------------------------------------------------------------------ extreme weights
+
+
+@pytest.mark.parametrize(
+    ("weight", "C"),
+    [(1e308, np.inf), (1e308, 1.0), (1e308, 1e-308), (1e-300, np.inf), (1e-300, 1e300)],
+)
+def test_extreme_uniform_weights_scale_C(weight: float, C: float, seed: int) -> None:
+    """scikit-learn's convention: weights times b is C times b. Weights of 1e308
+    (whose sum overflows) and 1e-300 give scikit-learn's fit with unit weights and
+    C * weight."""
+    X, y = _binary(seed, n=80)
+    ours = LogisticRegression(C=C).fit(X, y, sample_weight=np.full(80, weight))
+    ref = _sklearn(C * weight, X, y)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-7)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-7)
+    X3, y3 = _three_classes(seed, n=90)
+    soft = SoftmaxRegression(C=C).fit(X3, y3, sample_weight=np.full(90, weight))
+    ref3 = _sklearn(C * weight, X3, y3)  # K = 3: the multinomial loss, centered
+    np.testing.assert_allclose(soft.coef_, ref3.coef_, rtol=1e-7, atol=1e-12)
+
+
+def test_summary_with_huge_frequency_weights(seed: int) -> None:
+    """Frequency weights of 1e308: the standard errors are the unit-weight ones over
+    sqrt(1e308) (statsmodels' on unit weights); the log-likelihood overflows to
+    -inf, honestly (about -1e310)."""
+    X, y = _binary(seed, n=80)
+    s = LogisticRegression(C=np.inf).fit(X, y, sample_weight=np.full(80, 1e308))
+    summary = s.summary()
+    ref = _logit(X, y)
+    np.testing.assert_allclose(summary.coef[0], ref.params, rtol=1e-9)
+    np.testing.assert_allclose(summary.std_err[0], ref.bse / 1e154, rtol=1e-9)
+    np.testing.assert_allclose(summary.p_values[0], ref.pvalues**0 * 0.0, atol=1e-300)
+    assert summary.log_likelihood == -np.inf
+
+
+def test_weights_on_a_single_class_are_refused(seed: int) -> None:
+    X, y = _binary(seed, n=80)
+    one = np.zeros(80)
+    one[3] = 1.0
+    with pytest.raises(ValueError, match=r"at least two classes; got positive weight"):
+        LogisticRegression().fit(X, y, sample_weight=one)
+    same = np.where(y == y[0], 1.0, 0.0)
+    with pytest.raises(ValueError, match=r"on class .* only \(\d+ rows of positive"):
+        SoftmaxRegression(C=np.inf).fit(X, y, sample_weight=same)
+    X3, y3 = _three_classes(seed, n=90)
+    none_for_2 = np.where(y3 == 2, 0.0, 1.0)
+    with pytest.raises(ValueError, match=r"no weight to class\(es\) \[2\]"):
+        SoftmaxRegression(C=1.0).fit(X3, y3, sample_weight=none_for_2)
+    # without an intercept a penalized fit has a finite optimum: scikit-learn's
+    ours = SoftmaxRegression(C=1.0, fit_intercept=False).fit(
+        X3, y3, sample_weight=none_for_2
+    )
+    with threadpool_limits(1, "blas"):
+        ref = SkLogisticRegression(
+            C=1.0, fit_intercept=False, solver="newton-cholesky", tol=1e-12
+        ).fit(X3, y3, sample_weight=none_for_2)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-6, atol=1e-9)
+    with pytest.raises(ValueError, match=r"times the sum of `sample_weight`"):
+        LogisticRegression(C=1.0).fit(X, y, sample_weight=np.full(80, 1e-320))

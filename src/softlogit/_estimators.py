@@ -48,6 +48,7 @@ from softlogit._validation import (
     check_params,
     check_same_length,
     check_sample_weight,
+    check_weighted_classes,
     encode_labels,
 )
 from softlogit.errors import InputTypeError, InputValueError
@@ -129,7 +130,11 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             Labels of any type: of two classes for :class:`LogisticRegression`, of
             at least two for :class:`SoftmaxRegression`.
         sample_weight : array_like of shape (n_samples,), optional
-            Non-negative weights with a positive sum.
+            Finite non-negative weights, scikit-learn's convention: scaling all of
+            them by ``b`` is the same as scaling ``C`` by ``b`` (weights near 1e308
+            or 1e-308 are fitted exactly so). Every class of ``y`` needs a positive
+            total weight (with ``fit_intercept=False`` and a finite ``C``, at least
+            two classes); otherwise :class:`~softlogit.InputValueError`.
 
         Returns
         -------
@@ -186,6 +191,12 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         check_finite(X_arr)
         self.classes_, y_enc = encode_labels(y_arr)
         sw = check_sample_weight(sample_weight, X_arr.shape[0])
+        check_weighted_classes(
+            self.classes_,
+            y_enc,
+            sw,
+            every_class=bool(self.fit_intercept) or bool(np.isinf(self.C)),
+        )
         return X_arr, y_enc, sw
 
     def _validate_predict_X(self, X: ArrayLike) -> FloatArray:
@@ -421,16 +432,17 @@ class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         a weak penalty.
     tol : float, default=1e-4
         Convergence tolerance, on measures that do not depend on the units of the
-        features (see Notes). Newton's method stops once its decrement
+        features (see Notes). Newton's method is converged once its decrement
         :math:`\\lambda = \\sqrt{g^\\top H^{-1} g}` (the gradient measured in the
-        metric of the Hessian) is at most ``tol``: the objective is then within
-        about ``tol**2 / 2`` of its minimum, and the step already computed is taken
-        as well, which squares the remaining error. L-BFGS and the first-order
-        methods stop once the largest entry of the gradient in whitened coordinates
-        (the features centered, decorrelated and scaled to unit variance) is at
-        most ``tol``; with ``solver='auto'``, a ``tol`` below 1e-6 is reached by
-        Newton's method from L-BFGS's result at 1e-6. Unpenalized fits
-        (``C=np.inf`` with ``store_covariance=True``) continue to machine
+        metric of the Hessian) is at most ``tol`` (the objective then within about
+        ``tol**2 / 2`` of its minimum); it goes on with cheap steps, which reuse its
+        last factor, to a decrement of ``tol**2``, so that the coefficients are
+        within about ``tol**2`` of the optimum in that metric. L-BFGS and the
+        first-order methods stop once the largest entry of the gradient in whitened
+        coordinates (the features centered, decorrelated and scaled to unit
+        variance) is at most ``tol``; with ``solver='auto'``, a ``tol`` below 1e-6
+        is reached by Newton's method from L-BFGS's result at 1e-6. Unpenalized
+        fits (``C=np.inf`` with ``store_covariance=True``) continue to machine
         precision, whatever ``tol``.
     max_iter : int, default=100
         Maximal number of solver iterations.
@@ -655,16 +667,17 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         :class:`LogisticRegression` when L-BFGS is slow.
     tol : float, default=1e-4
         Convergence tolerance, on measures that do not depend on the units of the
-        features (see Notes). Newton's method stops once its decrement
+        features (see Notes). Newton's method is converged once its decrement
         :math:`\\lambda = \\sqrt{g^\\top H^{-1} g}` (the gradient measured in the
-        metric of the Hessian) is at most ``tol``: the objective is then within
-        about ``tol**2 / 2`` of its minimum, and the step already computed is taken
-        as well, which squares the remaining error. L-BFGS and the first-order
-        methods stop once the largest entry of the gradient in whitened coordinates
-        (the features centered, decorrelated and scaled to unit variance) is at
-        most ``tol``; with ``solver='auto'``, a ``tol`` below 1e-6 is reached by
-        Newton's method from L-BFGS's result at 1e-6. Unpenalized fits
-        (``C=np.inf`` with ``store_covariance=True``) continue to machine
+        metric of the Hessian) is at most ``tol`` (the objective then within about
+        ``tol**2 / 2`` of its minimum); it goes on with cheap steps, which reuse its
+        last factor, to a decrement of ``tol**2``, so that the coefficients are
+        within about ``tol**2`` of the optimum in that metric. L-BFGS and the
+        first-order methods stop once the largest entry of the gradient in whitened
+        coordinates (the features centered, decorrelated and scaled to unit
+        variance) is at most ``tol``; with ``solver='auto'``, a ``tol`` below 1e-6
+        is reached by Newton's method from L-BFGS's result at 1e-6. Unpenalized
+        fits (``C=np.inf`` with ``store_covariance=True``) continue to machine
         precision, whatever ``tol``.
     max_iter : int, default=100
         Maximal number of solver iterations.

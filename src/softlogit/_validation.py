@@ -22,7 +22,8 @@ it, and ``softlogit fit`` checks its options with it (naming the options).
 The array checks of the public boundaries live here too, under the same rule:
 :func:`check_numeric_columns` and :func:`real_array` (numbers, not strings or
 objects), :func:`check_finite` (no NaN or infinity, located by row and column),
-:func:`check_sample_weight`, :func:`check_same_length` and :func:`encode_labels`.
+:func:`check_sample_weight`, :func:`check_weighted_classes`,
+:func:`check_same_length`, :func:`check_unit_interval` and :func:`encode_labels`.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ __all__ = [
     "check_same_length",
     "check_sample_weight",
     "check_unit_interval",
+    "check_weighted_classes",
     "describe",
     "encode_labels",
     "finite_copy",
@@ -554,6 +556,43 @@ def check_sample_weight(sample_weight: Any, n_samples: int) -> FloatArray:
             "`sample_weight` must have a positive sum; got all zeros."
         )
     return sw
+
+
+def check_weighted_classes(
+    classes: np.ndarray[Any, Any],
+    y_encoded: IntArray,
+    sample_weight: FloatArray,
+    *,
+    every_class: bool,
+) -> None:
+    """Raise unless the weights leave at least two classes (``every_class``: all).
+
+    A class of zero total weight contributes nothing to the loss: with one class
+    left a classifier learns nothing, and a class without weight has no finite
+    optimum for its intercept (or, unpenalized, its coefficients).
+
+    Raises
+    ------
+    InputValueError
+        Naming the classes and the weights.
+    """
+    totals = np.bincount(y_encoded, weights=sample_weight, minlength=len(classes))
+    weighted = np.flatnonzero(totals > 0)
+    if weighted.size < 2:
+        rows = int(np.count_nonzero(sample_weight > 0))
+        raise InputValueError(
+            "`sample_weight` must give positive weight to at least two classes; "
+            f"got positive weight on class {classes[weighted[0]].item()!r} only ({rows} "
+            f"row{'s' if rows != 1 else ''} of positive weight). A classifier "
+            "cannot train on a single class."
+        )
+    if every_class and weighted.size < len(classes):
+        missing = classes[totals <= 0].tolist()
+        raise InputValueError(
+            f"`sample_weight` gives no weight to class(es) {missing} of `y`: their "
+            "intercepts (and, without a penalty, coefficients) have no finite "
+            "optimum. Drop their rows or give them positive weight."
+        )
 
 
 def _n_rows(a: Any) -> int | None:
