@@ -50,8 +50,9 @@ from softlogit._validation import (
     check_sample_weight,
     check_weighted_classes,
     encode_labels,
+    sklearn_input_errors,
 )
-from softlogit.errors import InputTypeError, InputValueError
+from softlogit.errors import InputValueError
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -61,14 +62,8 @@ __all__ = ["LogisticRegression", "SoftmaxRegression"]
 
 def _validate_data(est: Any, *args: Any, **kwargs: Any) -> Any:
     """scikit-learn's ``validate_data``, its input errors raised as softlogit's."""
-    try:
+    with sklearn_input_errors():
         return validate_data(est, *args, **kwargs)
-    except TypeError as exc:
-        raise InputTypeError(str(exc)) from exc
-    except ValueError as exc:
-        if isinstance(exc, InputValueError):
-            raise
-        raise InputValueError(str(exc)) from exc
 
 
 # --------------------------------------------------------------------------------------

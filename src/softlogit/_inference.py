@@ -199,12 +199,12 @@ def fit_inference(
             proba_t, log_p_y = _proba_t(X, full, fit_intercept, y)
             llf = float(s @ log_p_y)
         if not verified:
-            from softlogit._separation import check_separation
+            from softlogit._separation import _check_separation
 
             # Proves that the MLE exists (a certificate from the fitted
             # probabilities, else the exact program); separated data raise.
             assert proba_t is not None
-            verified = check_separation(
+            verified = _check_separation(
                 X, y, s, fit_intercept=fit_intercept, proba=proba_t.T
             )
         cov: FloatArray | None = None

@@ -28,9 +28,10 @@ objects), :func:`check_finite` (no NaN or infinity, located by row and column),
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeAlias, get_args
 
@@ -63,6 +64,7 @@ __all__ = [
     "encode_labels",
     "finite_copy",
     "real_array",
+    "sklearn_input_errors",
 ]
 
 
@@ -375,6 +377,23 @@ ALPHA = Real(0, 1, low_open=True, high_open=True, text="a number in (0, 1)")
 # ----------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def sklearn_input_errors() -> Iterator[None]:
+    """Raise scikit-learn's input errors (``check_array``, ``validate_data``) as
+    softlogit's: ``TypeError`` as InputTypeError, ``ValueError`` as
+    InputValueError."""
+    try:
+        yield
+    except TypeError as exc:
+        if isinstance(exc, InputTypeError):
+            raise
+        raise InputTypeError(str(exc)) from exc
+    except ValueError as exc:
+        if isinstance(exc, InputValueError):
+            raise
+        raise InputValueError(str(exc)) from exc
+
+
 def real_array(name: str, value: ArrayLike) -> np.ndarray[Any, Any]:
     """``value`` as an array of a real numeric dtype (bool, integer or float).
 
@@ -605,42 +624,45 @@ def _n_rows(a: Any) -> int | None:
         return None
 
 
-def check_same_length(X: Any, y: Any) -> None:
+def check_same_length(X: Any, y: Any, y_name: str = "y") -> None:
     """Raise if ``X`` and ``y`` have different numbers of rows (when both have one).
 
     Raises
     ------
     InputValueError
         ``"`X` and `y` must have the same number of samples; got 6 rows in `X`
-        and 5 labels in `y`."``
+        and 5 labels in `y`."`` (``y_name`` names the labels).
     """
     n_x, n_y = _n_rows(X), _n_rows(y)
     if n_x is not None and n_y is not None and n_x != n_y:
         raise InputValueError(
-            f"`X` and `y` must have the same number of samples; got {n_x} rows in "
-            f"`X` and {n_y} labels in `y`."
+            f"`X` and `{y_name}` must have the same number of samples; got {n_x} rows "
+            f"in `X` and {n_y} labels in `{y_name}`."
         )
 
 
-def encode_labels(y: np.ndarray[Any, Any]) -> tuple[np.ndarray[Any, Any], IntArray]:
+def encode_labels(
+    y: np.ndarray[Any, Any], name: str = "y", *, min_classes: int = 2
+) -> tuple[np.ndarray[Any, Any], IntArray]:
     """The sorted classes of ``y`` and ``y`` encoded as ``0..n_classes-1``.
 
     Raises
     ------
     InputValueError
         If ``y`` is not a classification target (continuous values, a
-        multi-output array: scikit-learn's judgement) or holds a single class.
+        multi-output array: scikit-learn's judgement) or holds fewer than
+        ``min_classes`` classes.
     """
     from sklearn.utils.multiclass import check_classification_targets
 
     try:
         check_classification_targets(y)
     except ValueError as exc:
-        raise InputValueError(f"`y` must hold class labels; {exc}") from None
+        raise InputValueError(f"`{name}` must hold class labels; {exc}") from None
     classes, y_enc = np.unique(y, return_inverse=True)
-    if classes.size < 2:
+    if classes.size < min_classes:
         raise InputValueError(
-            "`y` must contain at least two classes; got 1 class "
+            f"`{name}` must contain at least two classes; got 1 class "
             f"({classes[0]!r}). A classifier cannot train on a single class."
         )
     return classes, y_enc.astype(np.int64)
