@@ -134,16 +134,21 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         Returns
         -------
         self
+
+        Notes
+        -----
+        The fitted attributes are published together when the fit ends, so
+        concurrent fits on one estimator (from several threads) leave the complete
+        state of one of them; parameters set during a fit are overwritten by it.
         """
-        # A fit that raises (bad input, separated data) leaves the estimator as it
-        # was: no half-set attributes from this call.
-        saved = dict(self.__dict__)
-        try:
-            self._fit(X, y, sample_weight)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(saved)
-            raise
+        # The fit builds its state on a private copy and publishes it at the end in
+        # one step (the attribute dictionary is replaced): a fit that raises (bad
+        # input, separated data) leaves the estimator as it was, and concurrent fits
+        # on one estimator leave the complete state of one of them.
+        work = object.__new__(type(self))
+        work.__dict__.update(self.__dict__)
+        work._fit(X, y, sample_weight)
+        self.__dict__ = work.__dict__
         return self
 
     def _solver_params(self) -> dict[str, Any]:
