@@ -155,12 +155,13 @@ def newton_cholesky(
     step is taken (the quadratic-convergence phase, where differences of :math:`F` are
     all rounding).
 
-    In that phase the Hessian barely changes from one iterate to the next, so once a
-    step has shrunk ``max |gradient|`` a hundredfold, the next step reuses the last
-    Cholesky factor instead of computing and factoring a new Hessian (Shamanskii's
-    variant of Newton's method; the convergence stays superlinear). A reused factor
-    whose step fails to shrink the gradient tenfold is replaced at the next step.
-    A polishing run that gets below :data:`POLISH_DECREMENT` with a reused factor
+    In that phase the Hessian barely changes from one iterate to the next, so the
+    last Cholesky factor's step is computed first (a triangular solve): if its
+    decrement is a hundredth of the previous iterate's (a tenth after a reused
+    factor), it is taken instead of computing and factoring a new Hessian
+    (Shamanskii's variant of Newton's method; the convergence stays superlinear,
+    and the test, on decrements, is as invariant as the stopping rule). A
+    polishing run that gets below :data:`POLISH_DECREMENT` with a reused factor
     confirms it with a fresh Hessian (the one returned).
     """
     from scipy import linalg
@@ -174,8 +175,7 @@ def newton_cholesky(
     x_at_H: FloatArray | None = None
     factor: Any = None
     reused = False
-    g_prev = np.inf
-    lam = lam_prev = np.inf
+    lam = lam_prev = np.inf  # the decrement at x and at the iterate before
     # where a converged run stops: the decrement that leaves the error asked for
     target = POLISH_DECREMENT if polish else tol * tol
     converged = polished = False
@@ -197,33 +197,34 @@ def newton_cholesky(
         if not (np.isfinite(f) and np.all(np.isfinite(g))):
             message = "the objective or its gradient is not finite"
             break
-        g_max = _max_abs(g)
-        # Reuse the last factor in the quadratic phase (see Notes), but never twice
-        # in a row without a tenfold decrease.
-        shrink = g_max / g_prev if g_prev > 0 else np.inf
-        reuse = factor is not None and (shrink <= 1e-1 if reused else shrink <= 1e-2)
-        g_prev = g_max
-        d, slope, lam = direction(not reuse)
+        # Reuse the last factor in the quadratic phase (see Notes): when its step
+        # here, computed first (a triangular solve), has a decrement a hundredth
+        # of the last one (a tenth after a reused step).
+        reuse = False
+        if factor is not None:
+            d, slope, lam = direction(False)
+            reuse = lam <= lam_prev * (1e-1 if reused else 1e-2)
+            # (a polish confirms with a fresh Hessian at x, the one returned)
+            reuse = reuse and not (polish and lam <= target)
+        if not reuse:
+            d, slope, lam = direction(True)
         if not converged and lam <= tol:
             converged = True
             message = "converged: Newton decrement <= tol"
+        # not a tenth of the last decrement with a fresh factor after a fresh one:
+        # the rounding level
+        stalled = lam > lam_prev / 10 and not (reuse or reused)
+        lam_prev = lam
         final = False
         if converged:
-            state = _after_convergence(lam, lam_prev, target)
-            if reuse and (state == "stalled" or (state == "done" and polish)):
-                # confirm with a fresh Hessian at x (the one a polish returns)
-                reuse = False
-                d, slope, lam = direction(True)
-                state = _after_convergence(lam, lam_prev, target)
-            lam_prev = lam
-            if state == "stalled":
-                # the rounding level (a polish has its Hessian at x)
-                polished = polish
+            if lam > target and stalled:
+                polished = polish  # the rounding level; a polish has H at x
+                message = "converged to the rounding level of the decrement"
                 break
             # done: the step already computed is taken as well (one gradient): it
             # also moves coefficients the objective hardly depends on, such as
             # those of features in tiny units under a penalty
-            final = state == "done"
+            final = lam <= target
             polished = final and polish
         reused = reuse
         if not converged and n_iter >= max_iter:
@@ -241,15 +242,6 @@ def newton_cholesky(
     return SolverResult(
         x, f, lam, n_iter, converged, message, g, H, x_at_H, polished and converged
     )
-
-
-def _after_convergence(lam: float, previous: float, target: float) -> str:
-    """Where a converged run stands at decrement ``lam``: ``'done'`` (at most
-    ``target``), ``'stalled'`` (not a tenth of the previous one: the rounding
-    level) or ``'going'``."""
-    if lam <= target:
-        return "done"
-    return "stalled" if lam > previous / 10 else "going"
 
 
 def _line_search(

@@ -125,7 +125,8 @@ def _softmax_rows(
     m = _row_max(z)
     if zero_logit:
         np.maximum(m, 0, out=m)
-    e: FloatArray = np.subtract(z, m, out=out)
+    with np.errstate(over="ignore"):  # logits 1.8e308 apart: -inf, then 0
+        e: FloatArray = np.subtract(z, m, out=out)
     np.exp(e, out=e)
     total = _row_sum(e)
     if zero_logit:
@@ -142,7 +143,8 @@ def _softmax_parts(z: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
     ``logsumexp(z) = m + log1p(r)`` and ``-log softmax(z)_k = log1p(r) - d_k`` keep
     their relative accuracy when ``r`` is tiny; ``softmax(z) = e / (1 + r)``.
     """
-    d: FloatArray = z - _row_max(z)
+    with np.errstate(over="ignore"):  # logits 1.8e308 apart: d = -inf, e = 0
+        d: FloatArray = z - _row_max(z)
     e: FloatArray = np.exp(d)
     at_max = d == 0
     r = np.sum(np.where(at_max, 0, e), axis=1, keepdims=True)
@@ -162,7 +164,8 @@ def _softmax_columns(zt: FloatArray, at: IntArray) -> FloatArray:
     (what a sum of losses resolves anyway), but a loss below 1e-16 is not resolved.
     """
     flat = zt.reshape(-1)  # a view: zt is C-contiguous
-    zt -= zt.max(axis=0)
+    with np.errstate(over="ignore"):  # logits 1.8e308 apart: -inf, then 0
+        zt -= zt.max(axis=0)
     d_at = flat[at]
     np.exp(zt, out=zt)
     s = zt.sum(axis=0)
@@ -224,9 +227,9 @@ def _logits_value(z: FloatArray, e: IntArray | None) -> FloatArray:
 
 def _shifted_scaled(z: FloatArray, e: IntArray | None) -> FloatArray:
     """Logits minus their row maximum, ``<= 0`` and never NaN, from ``(z, e)``."""
-    d: FloatArray = z - _row_max(z)
-    if e is not None:
-        with np.errstate(over="ignore"):
+    with np.errstate(over="ignore"):  # -inf where 1.8e308 apart (or scaled so)
+        d: FloatArray = z - _row_max(z)
+        if e is not None:
             d = np.ldexp(d, e[:, None])
     return d
 
