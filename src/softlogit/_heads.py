@@ -40,10 +40,10 @@ import numpy as np
 
 from softlogit._gauge import to_gauge_rows
 from softlogit._special import (
-    _linear_logits,
-    _log_softmax_scaled,
-    _logits_value,
-    _softmax_scaled,
+    linear_logits,
+    log_softmax_scaled,
+    logits_value,
+    softmax_scaled,
     sigmoid,
 )
 from softlogit._typing import GAUGES, ArrayLike, FloatArray, Gauge, IntArray
@@ -172,10 +172,10 @@ class _MultinomialMixin:
 
     def _affine(self: _RowsHead, X: ArrayLike) -> tuple[FloatArray, IntArray | None]:
         """``X @ weight.T + bias`` after checking ``X`` (one column per row), as
-        ``(z, e)`` of :func:`softlogit._special._linear_logits` (no intermediate
+        ``(z, e)`` of :func:`softlogit._special.linear_logits` (no intermediate
         overflow; rows beyond the float range kept in units of ``2**e``)."""
         X_arr = _check_X(X, int(self.weight.shape[1]))
-        return _linear_logits(X_arr, self.weight, self.bias)
+        return linear_logits(X_arr, self.weight, self.bias)
 
     def _scaled_logits(
         self: _RowsHead, X: ArrayLike
@@ -194,7 +194,7 @@ class _MultinomialMixin:
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        return _softmax_scaled(*self._scaled_logits(X))
+        return softmax_scaled(*self._scaled_logits(X))
 
     def predict_log_proba(self: _RowsHead, X: ArrayLike) -> FloatArray:
         """Log class probabilities, the log-softmax of :meth:`logits`.
@@ -208,7 +208,7 @@ class _MultinomialMixin:
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        return _log_softmax_scaled(*self._scaled_logits(X))
+        return log_softmax_scaled(*self._scaled_logits(X))
 
 
 # --------------------------------------------------------------------------------------
@@ -294,12 +294,12 @@ class SigmoidHead:
             (computed without intermediate overflow: ``[2, 2] . [1e308, -1e308]``
             is 0).
         """
-        z, e = _linear_logits(
+        z, e = linear_logits(
             _check_X(X, self.n_features),
             self.weight[None, :],
             np.array([self.bias]),
         )
-        return _logits_value(z, e)[:, 0]
+        return logits_value(z, e)[:, 0]
 
     def predict_proba(self, X: ArrayLike) -> FloatArray:
         """Class probabilities ``[1 - sigmoid(z), sigmoid(z)]``.
@@ -403,7 +403,7 @@ class SoftmaxHead(_MultinomialMixin):
             ``+-inf`` where a logit exceeds the float range (computed without
             intermediate overflow).
         """
-        return _logits_value(*self._affine(X))
+        return logits_value(*self._affine(X))
 
     def allclose(
         self, other: object, *, rtol: float = 1e-12, atol: float = 0.0
@@ -514,7 +514,7 @@ class ReferenceHead(_MultinomialMixin):
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        return _logits_value(*self._scaled_logits(X))
+        return logits_value(*self._scaled_logits(X))
 
     def _scaled_logits(self, X: ArrayLike) -> tuple[FloatArray, IntArray | None]:
         z, e = self._affine(X)

@@ -22,11 +22,11 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from softlogit._special import (
-    _binary_cross_entropy,
-    _log_softmax64,
-    _sigmoid_exp,
-    _softmax_columns,
-    _softmax_parts,
+    binary_cross_entropy_kernel,
+    log_softmax64,
+    sigmoid_exp,
+    softmax_columns,
+    softmax_parts,
     softmax,
 )
 from softlogit._typing import ArrayLike, FloatArray
@@ -266,12 +266,12 @@ class BinomialLoss(_Loss[FloatArray]):
     # The private methods below take validated arrays; LinearModelLoss calls them.
     @staticmethod
     def _loss(z: FloatArray, t: FloatArray, sw: FloatArray | None) -> FloatArray:
-        out = _binary_cross_entropy(z, t)
+        out = binary_cross_entropy_kernel(z, t)
         return out if sw is None else out * sw
 
     @staticmethod
     def _gradient(z: FloatArray, t: FloatArray, sw: FloatArray | None) -> FloatArray:
-        g, _ = _sigmoid_exp(z)
+        g, _ = sigmoid_exp(z)
         g -= t
         return g if sw is None else g * sw
 
@@ -279,8 +279,8 @@ class BinomialLoss(_Loss[FloatArray]):
     def _loss_gradient(
         z: FloatArray, t: FloatArray, sw: FloatArray | None
     ) -> tuple[FloatArray, FloatArray]:
-        g, e = _sigmoid_exp(z)
-        loss = _binary_cross_entropy(z, t, e)
+        g, e = sigmoid_exp(z)
+        loss = binary_cross_entropy_kernel(z, t, e)
         g -= t
         if sw is not None:
             loss, g = loss * sw, g * sw
@@ -290,9 +290,9 @@ class BinomialLoss(_Loss[FloatArray]):
     def _limits(
         z: FloatArray, t: FloatArray, sw: FloatArray | None
     ) -> tuple[FloatArray, FloatArray]:
-        g, e = _sigmoid_exp(z)
+        g, e = sigmoid_exp(z)
         with np.errstate(invalid="ignore"):
-            loss = _binary_cross_entropy(z, t, e)
+            loss = binary_cross_entropy_kernel(z, t, e)
             # softplus(z) - t z -> 0 at z = +inf with t = 1 (at -inf with t = 0), where
             # the formula multiplies an infinity by zero; +inf for other targets.
             loss = np.where(np.isinf(z) & (t == (z > 0)), 0.0, loss).astype(z.dtype)
@@ -303,7 +303,7 @@ class BinomialLoss(_Loss[FloatArray]):
     def _gradient_hessian(
         z: FloatArray, t: FloatArray, sw: FloatArray | None
     ) -> tuple[FloatArray, FloatArray]:
-        g, e = _sigmoid_exp(z)
+        g, e = sigmoid_exp(z)
         g -= t
         # sigmoid(z) sigmoid(-z) = e / (1 + e)^2 with e = exp(-|z|): symmetric in z.
         h = e / (1 + e) ** 2
@@ -364,8 +364,8 @@ class BinomialLoss(_Loss[FloatArray]):
         ndarray of shape (n_samples, 2)
         """
         z = _float_raw(raw, 1)
-        p, _ = _sigmoid_exp(z)
-        q, _ = _sigmoid_exp(-z)
+        p, _ = sigmoid_exp(z)
+        q, _ = sigmoid_exp(-z)
         # 1 - sigmoid(z) is computed as sigmoid(-z) to keep its relative accuracy.
         return np.stack([q, p], axis=1)
 
@@ -440,7 +440,7 @@ class MultinomialLoss(_Loss[np.ndarray]):
 
     @staticmethod
     def _loss(z: FloatArray, labels: np.ndarray, sw: FloatArray | None) -> FloatArray:
-        d, _, r = _softmax_parts(z)
+        d, _, r = softmax_parts(z)
         # logsumexp(z) - z_y = log1p(r) - d_y.
         out: FloatArray = np.log1p(r[:, 0]) - d[np.arange(z.shape[0]), labels]
         return out if sw is None else out * sw
@@ -449,7 +449,7 @@ class MultinomialLoss(_Loss[np.ndarray]):
     def _loss_gradient(
         z: FloatArray, labels: np.ndarray, sw: FloatArray | None
     ) -> tuple[FloatArray, FloatArray]:
-        d, e, r = _softmax_parts(z)
+        d, e, r = softmax_parts(z)
         rows = np.arange(z.shape[0])
         # logsumexp(z) - z_y = log1p(r) - d_y.
         loss = np.log1p(r[:, 0]) - d[rows, labels]
@@ -468,7 +468,7 @@ class MultinomialLoss(_Loss[np.ndarray]):
 
         ``zt`` holds the logits transposed, shape ``(n_classes, n_samples)``, and is
         overwritten by the gradient (also transposed), which is returned: the softmax
-        of :func:`softlogit._special._softmax_columns` minus the one-hot labels. Its
+        of :func:`softlogit._special.softmax_columns` minus the one-hot labels. Its
         loss, ``log(s) - d_y``, differs from :meth:`_loss_gradient`'s
         ``log1p(r) - d_y`` by about one ulp of 1 (a loss below 1e-16 is not resolved).
         """
@@ -476,7 +476,7 @@ class MultinomialLoss(_Loss[np.ndarray]):
         n = zt.shape[1]
         flat = zt.reshape(-1)
         at_label = labels * n + np.arange(n)
-        loss = _softmax_columns(zt, at_label)
+        loss = softmax_columns(zt, at_label)
         flat[at_label] -= 1.0
         if sw is None:
             return float(loss.sum()), zt
@@ -497,7 +497,7 @@ class MultinomialLoss(_Loss[np.ndarray]):
         # log_softmax and softmax give +inf entries equal shares, -inf entries
         # nothing: the loss -log p_y is log(count) on a +inf label, +inf on a
         # label of zero probability. A row of all -inf (no limit) stays NaN.
-        loss = 0.0 - _log_softmax64(z, -1)[rows, labels].astype(z.dtype)
+        loss = 0.0 - log_softmax64(z, -1)[rows, labels].astype(z.dtype)
         g = _proba_limits(z)
         g[rows, labels] -= 1
         return _weighted(loss, sw), _weighted(g, sw)
@@ -509,7 +509,7 @@ class MultinomialLoss(_Loss[np.ndarray]):
         if not _all_finite(z):
             _, g = MultinomialLoss._limits(z, labels, sw)
             return g, _proba_limits(z)
-        _, e, r = _softmax_parts(z)
+        _, e, r = softmax_parts(z)
         p = e / (1 + r)
         g = p.copy()
         g[np.arange(z.shape[0]), labels] -= 1
@@ -581,7 +581,7 @@ class MultinomialLoss(_Loss[np.ndarray]):
         z = _float_raw(raw, 2)
         if not _all_finite(z):
             return _proba_limits(z)
-        _, e, r = _softmax_parts(z)
+        _, e, r = softmax_parts(z)
         out: FloatArray = e / (1 + r)
         return out
 

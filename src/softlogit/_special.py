@@ -40,8 +40,10 @@ REDUCTIONS: tuple[str, ...] = ("mean", "sum", "none")
 
 # --------------------------------------------------------------------------------------
 # Kernels: the one implementation of each formula, for every module that evaluates it
-# (the public functions below, the losses, the experiment's networks and data). They
-# take floating arrays, keep their dtype, validate nothing and set no error state.
+# (the public functions below, the losses, inference, the experiment's networks and
+# data). They take floating arrays, keep their dtype, validate nothing and set no
+# error state. Their names carry no underscore: they are the package's internal API
+# (not exported by softlogit), imported across packages.
 # --------------------------------------------------------------------------------------
 
 # Up to this many columns, row maxima by a loop over the columns beat a reduction
@@ -49,7 +51,7 @@ REDUCTIONS: tuple[str, ...] = ("mean", "sum", "none")
 _ROW_MAX_LOOP_COLUMNS = 12
 
 
-def _sigmoid_exp(
+def sigmoid_exp(
     z: FloatArray, out: FloatArray | None = None
 ) -> tuple[FloatArray, FloatArray]:
     """``sigmoid(z)`` (written to ``out``, which may be ``z``) and ``e = exp(-|z|)``.
@@ -66,7 +68,7 @@ def _sigmoid_exp(
     return p, e
 
 
-def _softplus(z: FloatArray, log1p_e: FloatArray | None = None) -> FloatArray:
+def softplus_kernel(z: FloatArray, log1p_e: FloatArray | None = None) -> FloatArray:
     """``softplus(z) = log(1 + e^z) = max(z, 0) + log1p(exp(-|z|))``.
 
     Both terms are non-negative: no cancellation, no overflow. ``log1p_e`` is the
@@ -78,7 +80,7 @@ def _softplus(z: FloatArray, log1p_e: FloatArray | None = None) -> FloatArray:
     return out
 
 
-def _binary_cross_entropy(
+def binary_cross_entropy_kernel(
     z: FloatArray, t: FloatArray, e: FloatArray | None = None
 ) -> FloatArray:
     """Per-element ``softplus(z) - t z`` for targets ``t`` in [0, 1].
@@ -90,11 +92,11 @@ def _binary_cross_entropy(
     gives NaN: callers that admit infinite logits set those entries themselves.
     """
     a = np.log1p(np.exp(-np.abs(z)) if e is None else e)
-    out: FloatArray = (1 - t) * _softplus(z, a) + t * _softplus(-z, a)
+    out: FloatArray = (1 - t) * softplus_kernel(z, a) + t * softplus_kernel(-z, a)
     return out
 
 
-def _row_max(z: FloatArray) -> FloatArray:
+def row_max(z: FloatArray) -> FloatArray:
     """Row maxima of a 2-D array, as a column of shape (n_rows, 1)."""
     if z.shape[1] > _ROW_MAX_LOOP_COLUMNS:
         out: FloatArray = np.max(z, axis=1, keepdims=True)
@@ -105,13 +107,13 @@ def _row_max(z: FloatArray) -> FloatArray:
     return m
 
 
-def _row_sum(z: FloatArray) -> FloatArray:
+def row_sum(z: FloatArray) -> FloatArray:
     """Row sums of a 2-D array, as a column: one BLAS matrix-vector product."""
     out: FloatArray = (z @ np.ones(z.shape[1], dtype=z.dtype))[:, None]
     return out
 
 
-def _softmax_rows(
+def softmax_rows(
     z: FloatArray, *, out: FloatArray | None = None, zero_logit: bool = False
 ) -> FloatArray:
     """Softmax along the rows of ``z`` (n_rows, n_classes), shifted by the row maximum.
@@ -122,29 +124,29 @@ def _softmax_rows(
     reference class whose logit is 0): then ``m = max(max_k z_k, 0)`` and the sum
     includes ``exp(-m)``. The result is written to ``out`` (which may be ``z``).
     """
-    m = _row_max(z)
+    m = row_max(z)
     if zero_logit:
         np.maximum(m, 0, out=m)
     with np.errstate(over="ignore"):  # logits 1.8e308 apart: -inf, then 0
         e: FloatArray = np.subtract(z, m, out=out)
     np.exp(e, out=e)
-    total = _row_sum(e)
+    total = row_sum(e)
     if zero_logit:
         total += np.exp(-m)
     e /= total
     return e
 
 
-def _softmax_parts(z: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+def softmax_parts(z: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
     """``d = z - m``, ``e = exp(d)`` and ``r = sum(e) - 1`` of logits (n_rows, n_classes).
 
-    ``m`` is the row maximum (as in :func:`_softmax_rows`); ``r`` (a column) is summed
+    ``m`` is the row maximum (as in :func:`softmax_rows`); ``r`` (a column) is summed
     from the non-maximal entries, plus 1 per further tied maximum, so that
     ``logsumexp(z) = m + log1p(r)`` and ``-log softmax(z)_k = log1p(r) - d_k`` keep
     their relative accuracy when ``r`` is tiny; ``softmax(z) = e / (1 + r)``.
     """
     with np.errstate(over="ignore"):  # logits 1.8e308 apart: d = -inf, e = 0
-        d: FloatArray = z - _row_max(z)
+        d: FloatArray = z - row_max(z)
     e: FloatArray = np.exp(d)
     at_max = d == 0
     r = np.sum(np.where(at_max, 0, e), axis=1, keepdims=True)
@@ -152,7 +154,7 @@ def _softmax_parts(z: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
     return d, e, r
 
 
-def _softmax_columns(zt: FloatArray, at: IntArray) -> FloatArray:
+def softmax_columns(zt: FloatArray, at: IntArray) -> FloatArray:
     """Softmax of transposed logits, in place, and the cross-entropy at ``at``.
 
     ``zt`` has shape (n_classes, n_samples), is C-contiguous and is overwritten by
@@ -175,7 +177,7 @@ def _softmax_columns(zt: FloatArray, at: IntArray) -> FloatArray:
     return nll
 
 
-def _linear_logits(
+def linear_logits(
     X: FloatArray, W: FloatArray, b: FloatArray
 ) -> tuple[FloatArray, IntArray | None]:
     """Logits ``X @ W.T + b`` (``W`` of shape (n_classes, n_features)), without
@@ -188,9 +190,9 @@ def _linear_logits(
     into two floats (Dekker's TwoProd, exact) and ``math.fsum`` adds them and the
     scaled bias correctly rounded, so cancelling huge terms leave the exact
     difference (``[2, 2] . [1e308, -1e308] = 0``). The logits are
-    ``ldexp(z, e)`` (:func:`_logits_value`), ``+-inf`` only where the exact logit
+    ``ldexp(z, e)`` (:func:`logits_value`), ``+-inf`` only where the exact logit
     exceeds the float range; their softmax comes from ``z`` and ``e``
-    (:func:`_softmax_scaled`), so it never meets ``inf - inf``.
+    (:func:`softmax_scaled`), so it never meets ``inf - inf``.
     """
     import math
 
@@ -216,8 +218,8 @@ def _linear_logits(
     return z, e
 
 
-def _logits_value(z: FloatArray, e: IntArray | None) -> FloatArray:
-    """The logits ``ldexp(z, e)`` of :func:`_linear_logits` (``+-inf`` beyond range)."""
+def logits_value(z: FloatArray, e: IntArray | None) -> FloatArray:
+    """The logits ``ldexp(z, e)`` of :func:`linear_logits` (``+-inf`` beyond range)."""
     if e is None:
         return z
     with np.errstate(over="ignore"):
@@ -225,29 +227,29 @@ def _logits_value(z: FloatArray, e: IntArray | None) -> FloatArray:
     return out
 
 
-def _shifted_scaled(z: FloatArray, e: IntArray | None) -> FloatArray:
+def shifted_scaled(z: FloatArray, e: IntArray | None) -> FloatArray:
     """Logits minus their row maximum, ``<= 0`` and never NaN, from ``(z, e)``."""
     with np.errstate(over="ignore"):  # -inf where 1.8e308 apart (or scaled so)
-        d: FloatArray = z - _row_max(z)
+        d: FloatArray = z - row_max(z)
         if e is not None:
             d = np.ldexp(d, e[:, None])
     return d
 
 
-def _softmax_scaled(z: FloatArray, e: IntArray | None) -> FloatArray:
-    """Softmax of the logits ``(z, e)`` of :func:`_linear_logits`, along rows."""
+def softmax_scaled(z: FloatArray, e: IntArray | None) -> FloatArray:
+    """Softmax of the logits ``(z, e)`` of :func:`linear_logits`, along rows."""
     if e is None:
         return softmax(z, axis=-1)
-    d = np.exp(_shifted_scaled(z, e))
-    out: FloatArray = d / _row_sum(d)
+    d = np.exp(shifted_scaled(z, e))
+    out: FloatArray = d / row_sum(d)
     return out
 
 
-def _log_softmax_scaled(z: FloatArray, e: IntArray | None) -> FloatArray:
-    """Log-softmax of the logits ``(z, e)`` of :func:`_linear_logits`, along rows."""
+def log_softmax_scaled(z: FloatArray, e: IntArray | None) -> FloatArray:
+    """Log-softmax of the logits ``(z, e)`` of :func:`linear_logits`, along rows."""
     if e is None:
         return log_softmax(z, axis=-1)
-    return log_softmax(_shifted_scaled(z, e), axis=-1)
+    return log_softmax(shifted_scaled(z, e), axis=-1)
 
 
 # --------------------------------------------------------------------------------------
@@ -329,7 +331,7 @@ def sigmoid(x: ArrayLike) -> FloatArray:
     array([0. , 0.5, 1. ])
     """
     z, dtype = _as_float(x, "x")
-    out, _ = _sigmoid_exp(z)
+    out, _ = sigmoid_exp(z)
     return _finish(np.where(np.isnan(z), z, out), dtype)
 
 
@@ -360,7 +362,7 @@ def softplus(x: ArrayLike) -> FloatArray:
     """
     z, dtype = _as_float(x, "x")
     # softplus(x) = logaddexp(x, 0)
-    return _finish(_softplus(z), dtype)
+    return _finish(softplus_kernel(z), dtype)
 
 
 def log_sigmoid(x: ArrayLike) -> FloatArray:
@@ -388,7 +390,7 @@ def log_sigmoid(x: ArrayLike) -> FloatArray:
     """
     z, dtype = _as_float(x, "x")
     # log(sigmoid(x)) = -log(1 + exp(-x)) = -softplus(-x)
-    return _finish(-_softplus(-z), dtype)
+    return _finish(-softplus_kernel(-z), dtype)
 
 
 class _Moved:
@@ -693,7 +695,7 @@ def _select_rows(p: _LSEParts, finite: FloatArray, inf_row: FloatArray) -> Float
     return np.where(np.isnan(p.m), np.nan, out)
 
 
-def _log_softmax64(z: FloatArray, axis: Axis) -> FloatArray:
+def log_softmax64(z: FloatArray, axis: Axis) -> FloatArray:
     moved = _Moved(z, axis)
     flat = moved.flat
     p = _LSEParts(flat)
@@ -738,7 +740,7 @@ def log_softmax(x: ArrayLike, axis: Axis = -1) -> FloatArray:
     array([-1000.,     0.])
     """
     z, dtype = _as_float(x, "x")
-    return _finish(_log_softmax64(z, axis), dtype)
+    return _finish(log_softmax64(z, axis), dtype)
 
 
 def softmax(x: ArrayLike, axis: Axis = -1) -> FloatArray:
@@ -876,7 +878,7 @@ def binary_cross_entropy(
         )
     check_unit_interval("y", t)
     with np.errstate(invalid="ignore"):
-        losses = _binary_cross_entropy(z, t)
+        losses = binary_cross_entropy_kernel(z, t)
         # At z = +inf with y = 1 (or -inf with y = 0) the loss is 0, the limit of
         # softplus(z) - y z, where the formula multiplies an infinity by zero.
         losses = np.where(np.isinf(z) & (t == (z > 0)), 0.0, losses)
@@ -936,7 +938,7 @@ def softmax_cross_entropy(
         raise InputTypeError(
             f"`y` must be numeric labels or probabilities; got {y_arr.dtype}."
         )
-    logp = _log_softmax64(z, -1)
+    logp = log_softmax64(z, -1)
     if y_arr.shape == z.shape:
         t = y_arr.astype(np.float64)
         if not np.all(np.isfinite(t) & (t >= 0)):
