@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from softlogit import LogisticRegression, SeparationError, SoftmaxRegression
+
+
+def _blas_threads() -> list[int]:
+    """Thread counts of the BLAS libraries, as threadpoolctl reports them."""
+    return [d["num_threads"] for d in threadpool_info() if d["user_api"] == "blas"]
 
 
 def _data(seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -78,3 +86,38 @@ def test_a_failed_fit_leaves_the_previous_state(seed: int) -> None:
     np.testing.assert_array_equal(est.coef_, before[0])
     np.testing.assert_array_equal(est.intercept_, before[1])
     np.testing.assert_array_equal(est.summary().std_err, before[2])
+
+
+def test_a_small_fit_finishes_its_inference_on_one_blas_thread(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The existence proof (eigenvalues) and the covariance (a Cholesky factor) of a
+    small unpenalized fit run under the fit's one-thread guard, like its solver:
+    BLAS threads spinning on matrices this small made a 10k x 20, K = 10 fit five
+    times slower on a busy machine. The thread counts are threadpoolctl's."""
+    import softlogit._covariance as covariance
+    import softlogit._separation as separation
+
+    seen: list[list[int]] = []
+
+    def recording(function: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            seen.append(_blas_threads())
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(
+        separation,
+        "curvature_certificate",
+        recording(separation.curvature_certificate),
+    )
+    monkeypatch.setattr(covariance, "inverse_spd", recording(covariance.inverse_spd))
+    X, y = _data(seed)[0]
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = _blas_threads()
+        est = SoftmaxRegression(C=np.inf).fit(X, y)
+        assert _blas_threads() == before
+    assert np.all(np.isfinite(est.summary().std_err))
+    assert len(seen) == 2  # the certificate and the covariance
+    assert all(set(counts) == {1} for counts in seen)

@@ -232,7 +232,8 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         # An unpenalized fit (the MLE behind summary()) is finished to machine
         # precision; its last Hessian gives the covariance.
         polish = bool(np.isinf(self.C) and self.store_covariance)
-        # Small problems run on one BLAS thread (see softlogit._threads).
+        # Small problems run on one BLAS thread (see softlogit._threads): the solve
+        # and the inference after it (small factorizations and eigenvalues).
         with single_blas_thread_if_small(X_arr.size * max(n_rows, 2)):
             coef, res, solver = solve(
                 problem,
@@ -242,13 +243,13 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 int(self.max_iter),
                 polish=polish,
             )
-        self._set_coefficients(coef)
-        self.n_iter_ = np.array([res.n_iter], dtype=np.int32)
-        self.solver_ = solver
-        # Without a penalty, _finish_fit proves that the optimum exists or raises
-        # SeparationError (which then explains a fit that did not converge), and
-        # computes the covariance for summary().
-        self._finish_fit(problem, res)
+            self._set_coefficients(coef)
+            self.n_iter_ = np.array([res.n_iter], dtype=np.int32)
+            self.solver_ = solver
+            # Without a penalty, _finish_fit proves that the optimum exists or
+            # raises SeparationError (which then explains a fit that did not
+            # converge), and computes the covariance for summary().
+            self._finish_fit(problem, res)
         self._warn_not_converged(res, solver)
 
     def _warn_not_converged(self, res: SolverResult, solver: str) -> None:
