@@ -139,16 +139,20 @@ def _overlapping(seed: int, n: int, p: int, k: int) -> tuple[np.ndarray, np.ndar
     return X, np.argmax(X @ W.T + rng.gumbel(size=(n, k)), axis=1)
 
 
+#: a data set's seed, its number of classes and C
+_FITS = {
+    "seed": st.integers(0, 2**32 - 1),
+    "k": st.integers(2, 3),
+    "C": st.sampled_from([np.inf, 1.0, 0.01]),
+}
+
+
 def _model(k: int, C: float) -> LogisticRegression | SoftmaxRegression:
     return LogisticRegression(C=C) if k == 2 else SoftmaxRegression(C=C)
 
 
 @settings(max_examples=15, deadline=None)
-@given(
-    seed=st.integers(0, 2**32 - 1),
-    k=st.integers(2, 3),
-    C=st.sampled_from([np.inf, 1.0, 0.01]),
-)
+@given(**_FITS)
 def test_a_fit_does_not_depend_on_the_order_of_the_rows(
     seed: int, k: int, C: float
 ) -> None:
@@ -161,11 +165,7 @@ def test_a_fit_does_not_depend_on_the_order_of_the_rows(
 
 
 @settings(max_examples=15, deadline=None)
-@given(
-    seed=st.integers(0, 2**32 - 1),
-    k=st.integers(2, 3),
-    C=st.sampled_from([np.inf, 1.0, 0.01]),
-)
+@given(**_FITS)
 def test_a_fit_does_not_change_when_every_row_is_split_in_two_halves(
     seed: int, k: int, C: float
 ) -> None:

@@ -468,8 +468,8 @@ class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         With ``C=np.inf``: finish the fit by Newton's method to machine precision
         and keep the covariance of the coefficients, the inverse of its last
         Hessian (the Fisher information at the optimum; a Hessian costs
-        :math:`O(n (K - 1)^2 (p + 1)^2)` operations for ``n`` samples, ``K``
-        classes and ``p`` features), which ``summary()`` needs. ``False`` skips
+        :math:`O(n (p + 1)^2)` operations for ``n`` samples and ``p``
+        features), which ``summary()`` needs. ``False`` skips
         both (the fit stops at ``tol``; ``summary()`` then raises). Ignored for
         penalized fits.
 
@@ -711,18 +711,9 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         :class:`LogisticRegression` when L-BFGS is slow.
     tol : float, default=1e-4
         Convergence tolerance, on measures that do not depend on the units of the
-        features (see Notes). Newton's method is converged once its decrement
-        :math:`\\lambda = \\sqrt{g^\\top H^{-1} g}` (the gradient measured in the
-        metric of the Hessian) is at most ``tol`` (the objective then within about
-        ``tol**2 / 2`` of its minimum); it goes on with cheap steps, which reuse its
-        last factor, to a decrement of ``tol**2``, so that the coefficients are
-        within about ``tol**2`` of the optimum in that metric. L-BFGS and the
-        first-order methods stop once the largest entry of the gradient in whitened
-        coordinates (the features centered, decorrelated and scaled to unit
-        variance) is at most ``tol``; with ``solver='auto'``, a ``tol`` below 1e-6
-        is reached by Newton's method from L-BFGS's result at 1e-6. Unpenalized
-        fits (``C=np.inf`` with ``store_covariance=True``) continue to machine
-        precision, whatever ``tol``.
+        features, as in :class:`LogisticRegression` (which says what it
+        guarantees); unpenalized fits (``C=np.inf`` with ``store_covariance=True``)
+        continue to machine precision, whatever ``tol``.
     max_iter : int, default=100
         Maximal number of solver iterations.
     warm_start : bool, default=False
@@ -738,13 +729,10 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         The reference class for ``gauge='reference'``, a value of ``classes_``;
         default the first class.
     store_covariance : bool, default=True
-        With ``C=np.inf``: finish the fit by Newton's method to machine precision
-        and keep the covariance of the coefficients, the inverse of its last
-        Hessian (the Fisher information at the optimum; a Hessian costs
+        As in :class:`LogisticRegression` (finish an unpenalized fit to machine
+        precision and keep the covariance ``summary()`` needs); a Hessian costs
         :math:`O(n (K - 1)^2 (p + 1)^2)` operations for ``n`` samples, ``K``
-        classes and ``p`` features), which ``summary()`` needs. ``False`` skips
-        both (the fit stops at ``tol``; ``summary()`` then raises). Ignored for
-        penalized fits.
+        classes and ``p`` features.
 
     Attributes
     ----------
