@@ -121,8 +121,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from softlogit._typing import ArrayLike, FloatArray
-from softlogit.errors import SeparationError
+from softlogit._typing import ArrayLike, FloatArray, IntArray
+from softlogit.errors import InputValueError, SeparationError
 
 __all__ = ["SeparationError", "check_separation", "curvature_certificate"]
 
@@ -484,11 +484,14 @@ def check_separation(
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
-        Finite features (already validated).
+        Finite numeric features, checked as the estimators' ``fit`` checks them.
     y_encoded : array-like of shape (n_samples,)
-        Integer class labels ``0..n_classes-1``; ``n_classes`` is ``max(y) + 1``.
+        Class labels, checked and encoded as ``fit`` does (the sorted distinct
+        values are the classes ``0..n_classes-1``; integer labels ``0..K-1``
+        keep their meaning). Continuous values are refused.
     sample_weight : array-like of shape (n_samples,), default=None
-        Non-negative weights; samples of weight 0 are ignored.
+        Finite non-negative weights with a positive sum; samples of weight 0 are
+        ignored.
     fit_intercept : bool, default=True
         Whether the model has an intercept (a constant column in the design).
     proba : array-like of shape (n_samples, n_classes), default=None
@@ -513,6 +516,11 @@ def check_separation(
 
     Raises
     ------
+    InputValueError, InputTypeError
+        For arguments ``fit`` would refuse (the message names the argument):
+        ``X`` not 2-D, not finite or not numeric, ``X`` and ``y_encoded`` of
+        different lengths, labels that are not classes, invalid weights or
+        ``proba`` of the wrong shape.
     SeparationError
         If the data are completely or quasi-completely separated. The message names
         the kind of separation and suggests a finite ``C``.
@@ -547,6 +555,69 @@ def check_separation(
     >>> check_separation(X, np.array([0, 1, 0, 1]))  # overlapping: proven
     True
     """
+    from softlogit._validation import (
+        Boolean,
+        Integer,
+        check_finite,
+        check_numeric_columns,
+        check_param,
+        check_same_length,
+        check_sample_weight,
+        encode_labels,
+        real_array,
+        sklearn_input_errors,
+    )
+
+    fit_intercept = check_param("fit_intercept", fit_intercept, Boolean())
+    max_lp_size = check_param("max_lp_size", max_lp_size, Integer(low=0))
+    random_state = check_param("random_state", random_state, Integer(low=0))
+    from sklearn.utils import check_array
+
+    check_numeric_columns(X)
+    check_same_length(X, y_encoded, "y_encoded")
+    with sklearn_input_errors():  # as fit converts X (then the same checks)
+        Xa = check_array(X, dtype=np.float64, ensure_all_finite=False)
+    check_finite(Xa)
+    ya = np.asarray(y_encoded)
+    if ya.ndim != 1:
+        raise InputValueError(
+            f"`y_encoded` must be 1-D of shape (n_samples,); got shape {ya.shape}."
+        )
+    if ya.size == 0:
+        raise InputValueError("`X` and `y_encoded` must have at least one sample.")
+    # (a single class is not refused here: it is separated, which the check says)
+    _, labels = encode_labels(ya, "y_encoded", min_classes=1)
+    sw = check_sample_weight(sample_weight, Xa.shape[0])
+    pa = None
+    if proba is not None:
+        pa = real_array("proba", proba).astype(np.float64)
+        if pa.ndim != 2 or pa.shape[0] != Xa.shape[0] or not np.all(np.isfinite(pa)):
+            raise InputValueError(
+                "`proba` must be finite, of shape (n_samples, n_classes) = "
+                f"({Xa.shape[0]}, {int(labels.max()) + 1}); got shape {pa.shape}."
+            )
+    return _check_separation(
+        Xa,
+        labels,
+        sw,
+        fit_intercept=fit_intercept,
+        proba=pa,
+        max_lp_size=max_lp_size,
+        random_state=random_state,
+    )
+
+
+def _check_separation(
+    X: FloatArray,
+    y_encoded: IntArray,
+    sample_weight: FloatArray | None = None,
+    *,
+    fit_intercept: bool = True,
+    proba: FloatArray | None = None,
+    max_lp_size: int = 250_000,
+    random_state: int = 0,
+) -> bool:
+    """:func:`check_separation` on validated arguments (labels ``0..K-1``)."""
     Xa = np.asarray(X, dtype=np.float64)
     ya = np.asarray(y_encoded).astype(np.int64, copy=False)
     sw = (

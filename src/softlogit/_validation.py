@@ -22,12 +22,14 @@ it, and ``softlogit fit`` checks its options with it (naming the options).
 The array checks of the public boundaries live here too, under the same rule:
 :func:`check_numeric_columns` and :func:`real_array` (numbers, not strings or
 objects), :func:`check_finite` (no NaN or infinity, located by row and column),
-:func:`check_sample_weight`, :func:`check_same_length`, :func:`check_not_iterator`
+:func:`check_sample_weight`, :func:`check_weighted_classes`,
+:func:`check_same_length`, :func:`check_not_iterator`, :func:`check_unit_interval`
 and :func:`encode_labels`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 from collections.abc import Iterator, Mapping
@@ -59,11 +61,14 @@ __all__ = [
     "check_params",
     "check_same_length",
     "check_sample_weight",
+    "check_unit_interval",
+    "check_weighted_classes",
     "describe",
     "encode_labels",
     "finite_copy",
     "name_argument",
     "real_array",
+    "sklearn_input_errors",
 ]
 
 
@@ -377,6 +382,24 @@ ALPHA = Real(0, 1, low_open=True, high_open=True, text="a number in (0, 1)")
 # ----------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def sklearn_input_errors() -> Iterator[None]:
+    """Raise scikit-learn's input errors (``check_array``, ``validate_data``) as
+    softlogit's: ``TypeError`` as InputTypeError, ``ValueError`` as
+    InputValueError, the message prefixed with the argument it is about
+    (:func:`name_argument`)."""
+    try:
+        yield
+    except TypeError as exc:
+        if isinstance(exc, InputTypeError):
+            raise
+        raise InputTypeError(name_argument(str(exc))) from exc
+    except ValueError as exc:
+        if isinstance(exc, InputValueError):
+            raise
+        raise InputValueError(name_argument(str(exc))) from exc
+
+
 def real_array(name: str, value: ArrayLike) -> np.ndarray[Any, Any]:
     """``value`` as an array of a real numeric dtype (bool, integer or float).
 
@@ -413,6 +436,23 @@ def finite_copy(name: str, value: ArrayLike) -> FloatArray:
             f"`{name}` must be finite; got {' and '.join(parts)} value(s)."
         )
     return out
+
+
+def check_unit_interval(name: str, values: FloatArray) -> None:
+    """Raise naming the first entry of ``values`` outside [0, 1] (NaN included).
+
+    Raises
+    ------
+    InputValueError
+        ``"`y` must lie in [0, 1]; got nan at index (0,)."``
+    """
+    bad = ~((values >= 0) & (values <= 1))
+    if np.any(bad):
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise InputValueError(
+            f"`{name}` must lie in [0, 1]; got {float(values[where])!r} at index "
+            f"{where}."
+        )
 
 
 def check_numeric_columns(X: Any, name: str = "X") -> None:
@@ -572,6 +612,43 @@ def check_sample_weight(sample_weight: Any, n_samples: int) -> FloatArray:
     return sw
 
 
+def check_weighted_classes(
+    classes: np.ndarray[Any, Any],
+    y_encoded: IntArray,
+    sample_weight: FloatArray,
+    *,
+    every_class: bool,
+) -> None:
+    """Raise unless the weights leave at least two classes (``every_class``: all).
+
+    A class of zero total weight contributes nothing to the loss: with one class
+    left a classifier learns nothing, and a class without weight has no finite
+    optimum for its intercept (or, unpenalized, its coefficients).
+
+    Raises
+    ------
+    InputValueError
+        Naming the classes and the weights.
+    """
+    totals = np.bincount(y_encoded, weights=sample_weight, minlength=len(classes))
+    weighted = np.flatnonzero(totals > 0)
+    if weighted.size < 2:
+        rows = int(np.count_nonzero(sample_weight > 0))
+        raise InputValueError(
+            "`sample_weight` must give positive weight to at least two classes; "
+            f"got positive weight on class {classes[weighted[0]].item()!r} only ({rows} "
+            f"row{'s' if rows != 1 else ''} of positive weight). A classifier "
+            "cannot train on a single class."
+        )
+    if every_class and weighted.size < len(classes):
+        missing = classes[totals <= 0].tolist()
+        raise InputValueError(
+            f"`sample_weight` gives no weight to class(es) {missing} of `y`: their "
+            "intercepts (and, without a penalty, coefficients) have no finite "
+            "optimum. Drop their rows or give them positive weight."
+        )
+
+
 def name_argument(message: str) -> str:
     r"""Prefix a message of scikit-learn's input checks with the argument it is about.
 
@@ -622,44 +699,47 @@ def _n_rows(a: Any) -> int | None:
         return None
 
 
-def check_same_length(X: Any, y: Any) -> None:
+def check_same_length(X: Any, y: Any, y_name: str = "y") -> None:
     """Raise if ``X`` and ``y`` have different numbers of rows (when both have one).
 
     Raises
     ------
     InputValueError
         ``"`X` and `y` must have the same number of samples; got 6 rows in `X`
-        and 5 labels in `y`."``
+        and 5 labels in `y`."`` (``y_name`` names the labels).
     """
     check_not_iterator("X", X)
     check_not_iterator("y", y)
     n_x, n_y = _n_rows(X), _n_rows(y)
     if n_x is not None and n_y is not None and n_x != n_y:
         raise InputValueError(
-            f"`X` and `y` must have the same number of samples; got {n_x} rows in "
-            f"`X` and {n_y} labels in `y`."
+            f"`X` and `{y_name}` must have the same number of samples; got {n_x} rows "
+            f"in `X` and {n_y} labels in `{y_name}`."
         )
 
 
-def encode_labels(y: np.ndarray[Any, Any]) -> tuple[np.ndarray[Any, Any], IntArray]:
+def encode_labels(
+    y: np.ndarray[Any, Any], name: str = "y", *, min_classes: int = 2
+) -> tuple[np.ndarray[Any, Any], IntArray]:
     """The sorted classes of ``y`` and ``y`` encoded as ``0..n_classes-1``.
 
     Raises
     ------
     InputValueError
         If ``y`` is not a classification target (continuous values, a
-        multi-output array: scikit-learn's judgement) or holds a single class.
+        multi-output array: scikit-learn's judgement) or holds fewer than
+        ``min_classes`` classes.
     """
     from sklearn.utils.multiclass import check_classification_targets
 
     try:
         check_classification_targets(y)
     except ValueError as exc:
-        raise InputValueError(f"`y` must hold class labels; {exc}") from None
+        raise InputValueError(f"`{name}` must hold class labels; {exc}") from None
     classes, y_enc = np.unique(y, return_inverse=True)
-    if classes.size < 2:
+    if classes.size < min_classes:
         raise InputValueError(
-            "`y` must contain at least two classes; got 1 class "
+            f"`{name}` must contain at least two classes; got 1 class "
             f"({classes[0]!r}). A classifier cannot train on a single class."
         )
     return classes, y_enc.astype(np.int64)
