@@ -269,7 +269,7 @@ def test_penalized_fit_at_a_fine_tol_is_finished_by_newton(seed: int) -> None:
 
 @pytest.mark.parametrize(
     ("weight", "C"),
-    [(1e308, np.inf), (1e308, 1.0), (1e308, 1e-308), (1e-300, np.inf), (1e-300, 1e300)],
+    [(1e308, np.inf), (1e308, 1.0), (1e308, 1e-307), (1e-300, np.inf), (1e-300, 1e300)],
 )
 def test_extreme_uniform_weights_scale_C(weight: float, C: float, seed: int) -> None:
     """scikit-learn's convention: weights times b is C times b. Weights of 1e308
