@@ -20,6 +20,7 @@ problem's size; :func:`solve` carries a plan out.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,6 +50,7 @@ __all__ = [
     "lbfgs_whitened",
     "lipschitz",
     "plan_solver",
+    "power_iteration",
     "solve",
 ]
 
@@ -166,7 +168,7 @@ class Problem:
         if previous is not None:
             return previous.reshape(self.shape)
         x0 = np.zeros(self.shape)
-        totals = np.bincount(self.y, weights=self.sw, minlength=max(self.n_rows, 2))
+        totals = self.class_totals()
         if self.fit_intercept and np.all(totals > 0):
             log_prior = np.log(totals)
             if self.multinomial:
@@ -174,6 +176,24 @@ class Problem:
             else:
                 x0[-1] = log_prior[1] - log_prior[0]
         return x0
+
+    # The statistics of the data that the solvers' set-up needs besides the
+    # objective; a problem on data held elsewhere (softlogit._dask) computes them
+    # by its own passes over the data.
+    def class_totals(self) -> FloatArray:
+        """The weight of each class, ``(max(n_rows, 2),)``."""
+        totals = np.bincount(self.y, weights=self.sw, minlength=max(self.n_rows, 2))
+        return totals.astype(np.float64)
+
+    def whitened(self, inner: FullObjective) -> WhitenedObjective | None:
+        """``inner`` in whitened coordinates (:class:`WhitenedObjective`), or None."""
+        return WhitenedObjective.build(
+            inner, self.X, self.sw, self.fit_intercept, self.n_rows
+        )
+
+    def lipschitz(self) -> float:
+        """:func:`lipschitz` of the data, without the penalty."""
+        return lipschitz(self.X, self.sw, self.fit_intercept, 0.0)
 
 
 # --------------------------------------------------------------------------------------
@@ -283,16 +303,32 @@ class WhitenedObjective:
         S = float(sw.sum())
         unit = bool(np.all(sw == 1.0))
         mu = (sw @ X) / S if fit_intercept else np.zeros(X.shape[1])
-        # The objective's Hessian in w is about 1/4 of the weighted covariance (the
-        # curvature p(1 - p) of the loss) plus the penalty l2 * I: whitening that
-        # (not the covariance alone) keeps low-variance features, where the penalty
-        # dominates, from being blown up.
         covariance = gram(
             X,
             shift=mu if fit_intercept else None,
             scale=None if unit else np.sqrt(sw),
         )
-        cov = 0.25 * (covariance / S) + inner.l2 * np.eye(X.shape[1])
+        return cls.from_moments(inner, S, mu, covariance, fit_intercept, n_rows)
+
+    @classmethod
+    def from_moments(
+        cls,
+        inner: FullObjective,
+        S: float,
+        mu: FloatArray,
+        covariance: FloatArray,
+        fit_intercept: bool,
+        n_rows: int,
+    ) -> WhitenedObjective | None:
+        """The whitened objective from the weights' sum ``S``, the weighted mean
+        ``mu`` of the features and their weighted scatter matrix ``covariance``
+        (``sum_i s_i (x_i - mu)(x_i - mu)^T``, uncentered without intercept)."""
+        # The objective's Hessian in w is about 1/4 of the weighted covariance (the
+        # curvature p(1 - p) of the loss) plus the penalty l2 * I: whitening that
+        # (not the covariance alone) keeps low-variance features, where the penalty
+        # dominates, from being blown up.
+        p = covariance.shape[0]
+        cov = 0.25 * (covariance / S) + inner.l2 * np.eye(p)
         scale = float(np.max(np.diag(cov), initial=0.0))
         if not scale > 0:
             return None
@@ -302,7 +338,6 @@ class WhitenedObjective:
             return None
         if float(np.min(np.diag(L))) ** 2 < 1e-12 * scale:
             return None  # numerically singular (collinear features, no penalty)
-        p = X.shape[1]
         Linv = np.linalg.solve(L, np.eye(p))
         if not fit_intercept:
             return cls(inner, Linv, n_rows)
@@ -339,21 +374,18 @@ class WhitenedObjective:
 
 def lbfgs_whitened(
     obj: FullObjective,
-    X: FloatArray,
-    sw: FloatArray,
-    fit_intercept: bool,
-    n_rows: int,
+    white: WhitenedObjective | None,
     x0: FloatArray,
     tol: float,
     max_iter: int,
 ) -> SolverResult:
-    """L-BFGS in whitened coordinates, finished by plain L-BFGS if needed.
+    """L-BFGS on ``white`` (``obj`` whitened), finished by plain L-BFGS if needed.
 
     Convergence keeps its meaning (``max |gradient| <= tol`` in the original
     coefficients): if the whitened run stops with a larger original gradient, plain
-    L-BFGS continues from its result with the remaining iterations.
+    L-BFGS continues from its result with the remaining iterations. Without
+    ``white`` (a singular covariance) plain L-BFGS runs alone.
     """
-    white = WhitenedObjective.build(obj, X, sw, fit_intercept, n_rows)
     if white is None:
         return lbfgs(obj, x0, tol=tol, max_iter=max_iter, history=LBFGS_HISTORY)
     res = lbfgs(
@@ -379,17 +411,27 @@ def lbfgs_whitened(
 
 def lipschitz(X: FloatArray, sw: FloatArray, fit_intercept: bool, l2: float) -> float:
     """An estimate of the largest eigenvalue of ``Xa^T diag(sw) Xa / S`` plus ``l2``."""
-    rng = np.random.default_rng(0)
+
+    def matvec(v: FloatArray) -> FloatArray:
+        z = X @ v[: X.shape[1]] + (v[-1] if fit_intercept else 0.0)
+        u: FloatArray = X.T @ (sw * z)
+        return np.append(u, np.sum(sw * z)) if fit_intercept else u
+
     n_dof = X.shape[1] + fit_intercept
-    v = rng.normal(size=n_dof)
+    return power_iteration(matvec, n_dof, float(sw.sum()), l2)
+
+
+def power_iteration(
+    matvec: Callable[[FloatArray], FloatArray], n_dof: int, S: float, l2: float
+) -> float:
+    """:func:`lipschitz` from products ``v -> Xa^T diag(sw) Xa v`` (30 iterations
+    from a seeded random start, 5 % margin)."""
+    rng = np.random.default_rng(0)
+    v: FloatArray = rng.normal(size=n_dof)
     lam = 0.0
-    S = float(sw.sum())
     for _ in range(30):
         v /= np.linalg.norm(v)
-        z = X @ v[: X.shape[1]] + (v[-1] if fit_intercept else 0.0)
-        u = X.T @ (sw * z)
-        if fit_intercept:
-            u = np.append(u, np.sum(sw * z))
+        u = matvec(v)
         lam = float(np.linalg.norm(u)) / S
         v = u
     return 1.05 * lam + l2
@@ -464,7 +506,7 @@ def _first_order(
 ) -> SolverResult:
     """Gradient descent, momentum (step ``1 / L``) or Adam (step 0.01)."""
     curvature = 0.5 if problem.multinomial else 0.25
-    L = curvature * lipschitz(problem.X, problem.sw, problem.fit_intercept, 0.0)
+    L = curvature * problem.lipschitz()
     lr = 1e-2 if solver == "adam" else 1.0 / (L + problem.l2)
     return first_order(
         problem.full(), x0.ravel(), method=solver, lr=lr, tol=tol, max_iter=max_iter
@@ -491,16 +533,8 @@ def solve(
     if plan.solver != "lbfgs":
         res = _first_order(problem, plan.solver, x0, tol, plan.iterations)
         return res.x.reshape(problem.shape), res, plan.solver
-    res = lbfgs_whitened(
-        problem.full(),
-        problem.X,
-        problem.sw,
-        problem.fit_intercept,
-        problem.n_rows,
-        x0.ravel(),
-        tol,
-        plan.iterations,
-    )
+    obj = problem.full()
+    res = lbfgs_whitened(obj, problem.whitened(obj), x0.ravel(), tol, plan.iterations)
     if plan.newton_finish and not res.converged and res.n_iter < max_iter:
         start = res.x.reshape(problem.shape)
         coef, finish = _newton(problem, start, tol, max_iter - res.n_iter)

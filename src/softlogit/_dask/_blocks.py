@@ -1,0 +1,123 @@
+"""Map a function over the row blocks of Dask arrays and bring back only the sum.
+
+Every pass of a fit on Dask data has the same shape: a function of one block of
+rows (``X[rows]`` and the matching labels and weights) returns a small vector, the
+vectors of all blocks are added on the workers by a tree reduction, and only their
+sum (coefficient-sized, or Hessian-sized) is computed on the client:
+:func:`summed_blocks`. The check of the inputs returns a few Python objects per
+block instead, merged the same way: :func:`merged_blocks`.
+
+Whatever computes, computes here (:func:`compute`): on Dask's default scheduler, the
+threaded one or the ``distributed.Client`` set as default.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from softlogit._typing import FloatArray
+
+__all__ = ["compute", "merged_blocks", "summed_blocks"]
+
+# Blocks merged by one task of a tree reduction.
+SPLIT_EVERY = 8
+
+
+def compute(*collections: Any) -> Any:
+    """``dask.compute`` on the default scheduler; a tuple of the results."""
+    from dask.base import compute as dask_compute
+
+    return dask_compute(*collections)  # type: ignore[no-untyped-call]
+
+
+def summed_blocks(
+    fn: Callable[..., FloatArray],
+    size: int,
+    X: Any,
+    *columns: Any,
+    spec: object,
+    name: str,
+    reduce: str = "sum",
+) -> FloatArray:
+    """``sum over blocks b of fn(X_b, *columns_b, spec=spec)``, computed.
+
+    Parameters
+    ----------
+    fn : callable
+        ``fn(Xb, *cols, spec=spec)`` with ``Xb`` a block of rows of ``X`` and each
+        ``cols[j]`` the matching rows of ``columns[j]`` as an ``(rows, 1)`` array;
+        returns an array of shape ``(1, size)``. It must be importable (a
+        module-level function): the workers of a cluster run it.
+    size : int
+        Length of the summed vector.
+    X : dask.array.Array of shape (n_samples, n_features)
+        Chunked along rows only.
+    *columns : dask.array.Array of shape (n_samples,)
+        With the row chunks of ``X``.
+    spec : object
+        Passed to every call (small: coefficients, a loss object).
+    name : str
+        Prefix of the task names (shown on Dask's dashboard).
+    reduce : {"sum", "max"}, default="sum"
+        Add the blocks' vectors, or take their elementwise maximum.
+
+    Returns
+    -------
+    ndarray of shape (size,)
+    """
+    import dask.array as da
+
+    n_blocks = X.numblocks[0]
+    parts = da.map_blocks(  # type: ignore[no-untyped-call]
+        fn,
+        X,
+        *(c[:, None] for c in columns),
+        spec=spec,
+        chunks=((1,) * n_blocks, (size,)),
+        dtype=np.float64,
+        meta=np.empty((0, 0), dtype=np.float64),
+        name=f"softlogit-{name}-{uuid.uuid4().hex}",
+    )
+    total = getattr(parts, reduce)(axis=0, split_every=SPLIT_EVERY)
+    out: FloatArray = np.asarray(compute(total)[0], dtype=np.float64)
+    return out
+
+
+def merged_blocks(
+    fn: Callable[..., Any],
+    merge: Callable[..., Any],
+    arrays: Sequence[Any],
+    offsets: Sequence[int],
+) -> Any:
+    """``merge`` of ``fn(*blocks_b, offset_b)`` over the row blocks, computed.
+
+    ``arrays`` are Dask arrays with the same row chunks (``None`` entries pass
+    ``None``); ``offsets[b]`` is the first row of block ``b``. ``merge(*parts)``
+    combines any number of results of ``fn`` (or of ``merge``) into one, on the
+    workers, in a tree of :data:`SPLIT_EVERY` parts per task.
+    """
+    from dask.delayed import delayed
+
+    blocks = [
+        [None] * len(offsets) if a is None else list(a.to_delayed().ravel())
+        for a in arrays
+    ]
+    tag = uuid.uuid4().hex
+    parts = [
+        delayed(fn, pure=True, name=f"softlogit-check-{tag}-{b}")(*row, offsets[b])
+        for b, row in enumerate(zip(*blocks, strict=True))
+    ]
+    level = 0
+    while len(parts) > 1:
+        parts = [
+            delayed(merge, name=f"softlogit-merge-{tag}-{level}-{i}")(
+                *parts[i : i + SPLIT_EVERY]
+            )
+            for i in range(0, len(parts), SPLIT_EVERY)
+        ]
+        level += 1
+    return compute(parts[0])[0]

@@ -1,0 +1,308 @@
+"""The inputs of a fit on Dask data: row-chunked arrays, checked in one pass.
+
+:func:`as_arrays` turns ``X`` (a Dask array or dataframe), ``y`` and
+``sample_weight`` (Dask collections, or in-memory arrays that are then chunked like
+``X``) into Dask arrays with the same row chunks, ``X`` in a single block of columns
+(a Dask array chunked along columns is rechunked: the losses need whole rows).
+Dataframes' partition lengths are computed first (a pass that brings back one
+integer per partition).
+
+:func:`check_pass` then reads every block once, on the workers, and brings back only
+what the fit needs: the first non-finite entry of ``X`` (if any), the largest row
+norm, the first invalid weight, the sum of the weights and the weighted feature
+sums, and the distinct labels with their weights (unique per block, combined by a
+tree reduction), from which the classes are sorted and the labels encoded lazily
+(:func:`encode`). The errors are those of in-memory fits, with rows counted from
+the first row of the whole data set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from softlogit._dask import is_dask_collection
+from softlogit._dask._blocks import compute, merged_blocks
+from softlogit._typing import FloatArray
+from softlogit._validation import encode_labels
+from softlogit.errors import InputTypeError, InputValueError, MissingExtraError
+
+__all__ = [
+    "Checked",
+    "DaskInputs",
+    "as_arrays",
+    "check_frame",
+    "check_pass",
+    "encode",
+]
+
+
+def _dask_array() -> Any:
+    try:
+        import dask.array as da
+    except ImportError:  # pragma: no cover - a Dask collection implies Dask
+        raise MissingExtraError("Dask", "dask") from None
+    return da
+
+
+@dataclass(frozen=True)
+class DaskInputs:
+    """``X`` (float64), ``y`` and ``sw`` as Dask arrays with the same row chunks.
+
+    ``frame`` is the empty pandas frame of a dataframe ``X`` (its column names and
+    dtypes), else None; ``sw`` is None for unit weights.
+    """
+
+    X: Any
+    y: Any
+    sw: Any
+    frame: Any = None
+
+    @property
+    def offsets(self) -> list[int]:
+        """The first row of every block."""
+        return [0, *np.cumsum(self.X.chunks[0])[:-1].tolist()]
+
+
+def _is_frame(obj: object) -> bool:
+    return is_dask_collection(obj) and hasattr(obj, "map_partitions")
+
+
+def _frame_lengths(*objs: Any) -> list[tuple[int, ...] | None]:
+    """Partition lengths of the dataframes among ``objs`` (one compute for all)."""
+    frames = [o for o in objs if _is_frame(o)]
+    lengths = iter(compute(*(f.map_partitions(len) for f in frames)))
+    return [
+        tuple(int(v) for v in next(lengths)) if _is_frame(o) else None for o in objs
+    ]
+
+
+def check_frame(X: Any) -> None:
+    """A dataframe ``X`` must be 2-D, every column numeric (bool counts as numeric)."""
+    import pandas as pd
+
+    if not hasattr(X, "columns"):
+        raise InputValueError("`X` must be 2-D; got a Dask series.")
+
+    for j, (column, dt) in enumerate(zip(X.columns, X.dtypes, strict=True)):
+        if not (pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt)):
+            raise InputValueError(
+                f"`X` column {column!r} (position {j}) must be numeric; got dtype {dt}."
+            )
+
+
+def _to_array(obj: Any, lengths: tuple[int, ...] | None, name: str) -> Any:
+    """A Dask array from a Dask collection (known chunk sizes)."""
+    if lengths is not None:
+        return obj.to_dask_array(lengths=lengths)
+    if any(np.isnan(c) for c in obj.chunks[0]):
+        obj = obj.compute_chunk_sizes()
+    return obj
+
+
+def _column(obj: Any, lengths: tuple[int, ...] | None, name: str, X: Any) -> Any:
+    """``y`` or ``sample_weight`` as a 1-D Dask array with the row chunks of ``X``."""
+    da = _dask_array()
+    if is_dask_collection(obj):
+        arr = _to_array(obj, lengths, name)
+    else:
+        arr = da.from_array(np.asarray(obj), chunks=(X.chunks[0],))
+    if arr.ndim != 1:
+        raise InputValueError(f"`{name}` must be 1-D; got shape {arr.shape}.")
+    if arr.shape[0] != X.shape[0]:
+        what = "labels in `y`" if name == "y" else "weights in `sample_weight`"
+        raise InputValueError(
+            f"`X` and `{name}` must have the same number of samples; got "
+            f"{X.shape[0]} rows in `X` and {arr.shape[0]} {what}."
+        )
+    return arr if arr.chunks[0] == X.chunks[0] else arr.rechunk((X.chunks[0],))
+
+
+def as_arrays(X: Any, y: Any, sample_weight: Any) -> DaskInputs:
+    """The inputs of a fit as row-chunked Dask arrays (see the module docs).
+
+    Raises
+    ------
+    InputTypeError
+        If ``X`` is not a Dask collection, or not numeric.
+    InputValueError
+        For a non-numeric dataframe column, a wrong shape or a length mismatch.
+    """
+    da = _dask_array()
+    if not is_dask_collection(X):
+        raise InputTypeError(
+            "`X` must be a Dask array or dataframe when `y` or `sample_weight` is a "
+            f"Dask collection; got {type(X).__name__}."
+        )
+    frame = None
+    if _is_frame(X):
+        check_frame(X)
+        frame = X._meta
+    lengths = _frame_lengths(X, y, sample_weight)
+    X_arr = _to_array(X, lengths[0], "X")
+    if X_arr.ndim != 2:
+        raise InputValueError(f"`X` must be 2-D; got shape {X_arr.shape}.")
+    if X_arr.dtype.kind not in "biuf" and frame is None:
+        raise InputTypeError(
+            f"`X` must be a real numeric array; got dtype {X_arr.dtype}."
+        )
+    if X_arr.shape[0] < 1 or X_arr.shape[1] < 1:
+        raise InputValueError(
+            "`X` must have at least one sample and one feature; got shape "
+            f"{X_arr.shape}."
+        )
+    if X_arr.numblocks[1] > 1:
+        X_arr = X_arr.rechunk({1: -1})  # whole rows in every block
+    X_arr = X_arr.astype(np.float64)
+    y_arr = _column(y, lengths[1], "y", X_arr)
+    sw = _weights(sample_weight, lengths[2], X_arr, da)
+    return DaskInputs(X_arr, y_arr, sw, frame)
+
+
+def _weights(sample_weight: Any, lengths: Any, X: Any, da: Any) -> Any:
+    """``sample_weight`` as a float64 Dask array like ``X``'s rows; None for None."""
+    if sample_weight is None:
+        return None
+    if np.ndim(sample_weight) == 0 and not is_dask_collection(sample_weight):
+        value = float(sample_weight)
+        return da.full(X.shape[0], value, chunks=(X.chunks[0],), dtype=np.float64)
+    sw = _column(sample_weight, lengths, "sample_weight", X)
+    if sw.dtype.kind not in "biuf":
+        raise InputTypeError(f"`sample_weight` must be numeric; got dtype {sw.dtype}.")
+    return sw.astype(np.float64)
+
+
+# --------------------------------------------------------------------------------------
+# the check pass
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Checked:
+    """What one pass over the blocks found (merged over blocks by :meth:`merge`).
+
+    Rows are global (the block's first row added). ``bad_x`` is ``(row, column,
+    value)`` of the first non-finite entry of ``X`` and ``n_bad_x`` their number;
+    ``bad_w`` is ``(row, value)`` of the first negative or non-finite weight.
+    """
+
+    bad_x: tuple[int, int, float] | None = None
+    n_bad_x: int = 0
+    bad_w: tuple[int, float] | None = None
+    max_row_sq: float = 0.0
+    sum_weights: float = 0.0
+    n_positive: int = 0
+    feature_sums: FloatArray = field(default_factory=lambda: np.zeros(0))
+    labels: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    label_weights: FloatArray = field(default_factory=lambda: np.zeros(0))
+
+    @staticmethod
+    def merge(*parts: Checked) -> Checked:
+        """One :class:`Checked` for the rows of all ``parts``."""
+        out = Checked()
+        bad_x = [p.bad_x for p in parts if p.bad_x is not None]
+        bad_w = [p.bad_w for p in parts if p.bad_w is not None]
+        out.bad_x = min(bad_x) if bad_x else None
+        out.bad_w = min(bad_w) if bad_w else None
+        out.n_bad_x = sum(p.n_bad_x for p in parts)
+        out.max_row_sq = max(p.max_row_sq for p in parts)
+        out.sum_weights = sum(p.sum_weights for p in parts)
+        out.n_positive = sum(p.n_positive for p in parts)
+        sums = [p.feature_sums for p in parts if p.feature_sums.size]
+        out.feature_sums = np.sum(sums, axis=0) if sums else np.zeros(0)
+        labels = [p.labels for p in parts if p.labels.size]
+        if labels:
+            out.labels, inverse = np.unique(np.concatenate(labels), return_inverse=True)
+            weights = np.concatenate([p.label_weights for p in parts if p.labels.size])
+            out.label_weights = np.bincount(
+                inverse.ravel(), weights=weights, minlength=out.labels.size
+            ).astype(np.float64)
+        return out
+
+
+def _check_block(
+    Xb: FloatArray, yb: np.ndarray, swb: FloatArray | None, offset: int
+) -> Checked:
+    """The :class:`Checked` of one block of rows."""
+    import pandas as pd
+    from sklearn.utils.multiclass import check_classification_targets
+
+    out = Checked()
+    finite = np.isfinite(Xb)
+    if not finite.all():
+        bad = np.argwhere(~finite)
+        i, j = (int(v) for v in bad[0])
+        out.bad_x, out.n_bad_x = (offset + i, j, float(Xb[i, j])), len(bad)
+        Xb = np.where(finite, Xb, 0.0)
+    if Xb.shape[0]:
+        out.max_row_sq = float(np.max(np.einsum("ij,ij->i", Xb, Xb)))
+    sw = np.ones(Xb.shape[0]) if swb is None else swb
+    invalid = np.flatnonzero(~np.isfinite(sw) | (sw < 0))
+    if invalid.size:
+        i = int(invalid[0])
+        out.bad_w = (offset + i, float(sw[i]))
+        sw = np.where(np.isfinite(sw) & (sw >= 0), sw, 0.0)
+    out.sum_weights = float(np.sum(sw))
+    out.n_positive = int(np.count_nonzero(sw > 0))
+    out.feature_sums = sw @ Xb
+    if yb.size:
+        missing = np.flatnonzero(pd.isna(yb))
+        if missing.size:
+            raise InputValueError(
+                f"`y` has a missing value at row {offset + int(missing[0])}."
+            )
+        try:
+            check_classification_targets(yb)
+        except ValueError as exc:
+            raise InputValueError(f"`y` must hold class labels; {exc}") from None
+        out.labels, inverse = np.unique(yb, return_inverse=True)
+        out.label_weights = np.bincount(
+            inverse.ravel(), weights=sw, minlength=out.labels.size
+        ).astype(np.float64)
+    return out
+
+
+def check_pass(inputs: DaskInputs) -> tuple[Checked, np.ndarray]:
+    """Check the data in one pass; return the summary and the sorted classes.
+
+    Raises
+    ------
+    InputValueError
+        For a non-finite entry of ``X`` (its global row and column), a missing or
+        non-class label, fewer than two classes, or an invalid weight.
+    """
+    checked: Checked = merged_blocks(
+        _check_block, Checked.merge, [inputs.X, inputs.y, inputs.sw], inputs.offsets
+    )
+    if checked.bad_x is not None:
+        i, j, value = checked.bad_x
+        what = "NaN" if np.isnan(value) else ("infinity" if value > 0 else "-infinity")
+        n = checked.n_bad_x
+        raise InputValueError(
+            f"`X` contains {what} at row {i}, column {j} ({n} non-finite "
+            f"entr{'y' if n == 1 else 'ies'} in all; inf and NaN are not allowed)."
+        )
+    classes, _ = encode_labels(checked.labels)
+    if checked.bad_w is not None:
+        i, value = checked.bad_w
+        raise InputValueError(
+            "`sample_weight` must be finite and non-negative; got "
+            f"{value!r} at row {i}."
+        )
+    if not checked.sum_weights > 0:
+        raise InputValueError(
+            "`sample_weight` must have a positive sum; got all zeros."
+        )
+    return checked, classes
+
+
+def _encode_block(yb: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    out: np.ndarray = np.searchsorted(classes, yb).astype(np.int64)
+    return out
+
+
+def encode(y: Any, classes: np.ndarray) -> Any:
+    """The labels ``y`` encoded as ``0..n_classes-1`` (lazily, block by block)."""
+    return y.map_blocks(_encode_block, classes, dtype=np.int64)
