@@ -49,8 +49,8 @@ def summed_blocks(
     ----------
     fn : callable
         ``fn(Xb, *cols, spec=spec)`` with ``Xb`` a block of rows of ``X`` and each
-        ``cols[j]`` the matching rows of ``columns[j]`` as an ``(rows, 1)`` array;
-        returns an array of shape ``(1, size)``. It must be importable (a
+        ``cols[j]`` the matching entries of ``columns[j]``; returns an array of
+        shape ``(1, size)``. It must be importable (a
         module-level function): the workers of a cluster run it.
     size : int
         Length of the summed vector.
@@ -71,13 +71,17 @@ def summed_blocks(
     """
     import dask.array as da
 
-    n_blocks = X.numblocks[0]
-    parts = da.map_blocks(  # type: ignore[no-untyped-call]
+    # Blockwise (X indexed "ij", the columns "i"): Dask fuses this layer with the
+    # blockwise layers that produce the blocks, so each block is one task.
+    pairs = [a for c in columns for a in (c, "i")]
+    parts = da.blockwise(  # type: ignore[no-untyped-call]
         fn,
+        "ij",
         X,
-        *(c[:, None] for c in columns),
+        "ij",
+        *pairs,
         spec=spec,
-        chunks=((1,) * n_blocks, (size,)),
+        adjust_chunks={"i": 1, "j": size},
         dtype=np.float64,
         meta=np.empty((0, 0), dtype=np.float64),
         name=f"softlogit-{name}-{uuid.uuid4().hex}",
@@ -103,7 +107,9 @@ def merged_blocks(
     from dask.delayed import delayed
 
     blocks = [
-        [None] * len(offsets) if a is None else list(a.to_delayed().ravel())
+        [None] * len(offsets)
+        if a is None
+        else list(a.to_delayed(optimize_graph=False).ravel())
         for a in arrays
     ]
     tag = uuid.uuid4().hex

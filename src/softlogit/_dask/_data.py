@@ -225,10 +225,8 @@ class Checked:
 def _check_block(
     Xb: FloatArray, yb: np.ndarray, swb: FloatArray | None, offset: int
 ) -> Checked:
-    """The :class:`Checked` of one block of rows."""
-    import pandas as pd
-    from sklearn.utils.multiclass import check_classification_targets
-
+    """The :class:`Checked` of one block of rows (NumPy only: a worker that runs it
+    imports neither pandas nor scikit-learn)."""
     out = Checked()
     finite = np.isfinite(Xb)
     if not finite.all():
@@ -248,19 +246,22 @@ def _check_block(
     out.n_positive = int(np.count_nonzero(sw > 0))
     out.feature_sums = sw @ Xb
     if yb.size:
-        missing = np.flatnonzero(pd.isna(yb))
-        if missing.size:
-            raise InputValueError(
-                f"`y` has a missing value at row {offset + int(missing[0])}."
-            )
         try:
-            check_classification_targets(yb)
-        except ValueError as exc:
-            raise InputValueError(f"`y` must hold class labels; {exc}") from None
-        out.labels, inverse = np.unique(yb, return_inverse=True)
+            out.labels, inverse = np.unique(yb, return_inverse=True)
+        except TypeError as exc:  # labels of several types that do not sort
+            raise InputTypeError(
+                f"`y` must hold labels of one sortable type; got {exc}"
+            ) from None
         out.label_weights = np.bincount(
             inverse.ravel(), weights=sw, minlength=out.labels.size
         ).astype(np.float64)
+        if out.labels.dtype.kind == "f":
+            # Continuous values are not labels: keep two of them (not a distinct
+            # value per row), which the check of the combined labels refuses.
+            # (NaN counts as fractional.)
+            fractional = out.labels[out.labels != np.floor(out.labels)][:2]
+            if fractional.size:
+                out.labels, out.label_weights = fractional, np.zeros(fractional.size)
     return out
 
 
@@ -284,6 +285,8 @@ def check_pass(inputs: DaskInputs) -> tuple[Checked, np.ndarray]:
             f"`X` contains {what} at row {i}, column {j} ({n} non-finite "
             f"entr{'y' if n == 1 else 'ies'} in all; inf and NaN are not allowed)."
         )
+    # scikit-learn's check of classification targets (as in memory), on the labels
+    # combined from all blocks: continuous values and NaN are refused.
     classes, _ = encode_labels(checked.labels)
     if checked.bad_w is not None:
         i, value = checked.bad_w

@@ -30,13 +30,15 @@ memory.
 When neither certificate concludes (a fit far from its optimum, or quasi-complete
 separation), an in-memory fit would solve the exact separation program, which needs
 all rows in one place: on Dask data it is not run, nothing is proven, and
-``mle_verified`` is False; ``summary()`` then warns that quasi-complete separation
-was not ruled out. A False therefore means "not proven", never "separated".
+``mle_verified`` is False; the fit warns (:data:`NOT_PROVEN`) and ``summary()``
+warns again that quasi-complete separation was not ruled out. A False therefore
+means "not proven", never "separated".
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,14 +92,14 @@ class _Spec:
 
 
 def _weights(Xb: FloatArray, swb: FloatArray | None) -> FloatArray:
-    return np.ones(Xb.shape[0]) if swb is None else swb[:, 0]
+    return np.ones(Xb.shape[0]) if swb is None else swb
 
 
 def _inference_block(
     Xb: FloatArray, yb: np.ndarray, swb: FloatArray | None = None, *, spec: _Spec
 ) -> FloatArray:
     """The block's log-likelihood, information and certificate sums, flat."""
-    y, s = yb[:, 0], _weights(Xb, swb)
+    y, s = yb, _weights(Xb, swb)
     parts: list[Any] = []
     proba_t, log_p_y = _proba_t(Xb, spec.full, spec.fit_intercept, y)
     if spec.likelihood:
@@ -135,7 +137,7 @@ def _change_block(
     assert spec.delta is not None
     keep = _weights(Xb, swb) > 0
     Z = _with_intercept(Xb[keep], spec.fit_intercept)
-    return np.array([[_largest_change(Z, yb[keep, 0], spec.delta)]])
+    return np.array([[_largest_change(Z, yb[keep], spec.delta)]])
 
 
 def _certificate(problem: Any, spec: _Spec, sums: FloatArray) -> bool:
@@ -248,7 +250,7 @@ def finish_fit(est: Any, problem: Any, res: SolverResult) -> None:
         proven = curvature_bound(
             res.gradient, res.hessian, distance, R, int(problem.X.shape[0])
         )
-    est._inference_ = dask_inference(
+    state = dask_inference(
         problem,
         est._full_coefficients(),
         est._reference_index(),
@@ -257,3 +259,19 @@ def finish_fit(est: Any, problem: Any, res: SolverResult) -> None:
         log_likelihood=-problem.sum_weights * res.loss,
         store_covariance=bool(est.store_covariance),
     )
+    est._inference_ = state
+    if not state.mle_verified:
+        warnings.warn(
+            NOT_PROVEN.format(name=type(est).__name__), UserWarning, stacklevel=5
+        )
+
+
+#: The warning of an unpenalized fit on Dask data whose MLE was not proven to exist.
+NOT_PROVEN = (
+    "{name}: the existence of the maximum-likelihood estimate could not be proven "
+    "on Dask data: neither Newton's curvature bound nor positive multipliers from "
+    "the fitted probabilities (over all rows) gave a certificate, and the exact "
+    "separation check needs all rows on one machine, so it did not run. "
+    "Quasi-complete separation is not ruled out (summary().mle_verified is False): "
+    "if coefficients or standard errors are huge, use a finite C."
+)

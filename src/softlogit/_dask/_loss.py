@@ -72,8 +72,7 @@ def _block_sums(
 ) -> FloatArray:
     """``[S_b, S_b * outputs...]`` of one block, shape ``(1, 1 + size)``."""
     out = np.zeros((1, 1 + spec.size))
-    y = yb[:, 0]
-    sw = None if swb is None else swb[:, 0]
+    y, sw = yb, swb
     weight = float(Xb.shape[0]) if sw is None else float(np.sum(sw))
     if Xb.shape[0] == 0 or not weight > 0:
         return out  # no rows, or no weight: nothing to add

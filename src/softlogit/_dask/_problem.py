@@ -126,7 +126,7 @@ def _scatter_block(
     Xb: FloatArray, swb: FloatArray | None = None, *, spec: FloatArray | None
 ) -> FloatArray:
     """``sum_i s_i (x_i - mu)(x_i - mu)^T`` over one block (``mu = spec`` or 0)."""
-    scale = None if swb is None else np.sqrt(swb[:, 0])
+    scale = None if swb is None else np.sqrt(swb)
     out: FloatArray = gram(Xb, shift=spec, scale=scale).reshape(1, -1)
     return out
 
