@@ -83,7 +83,7 @@ def check_frame(X: Any) -> None:
     """A dataframe ``X`` must be 2-D, every column numeric (bool counts as numeric)."""
     import pandas as pd
 
-    if not hasattr(X, "columns"):
+    if X.ndim != 2:
         raise InputValueError("`X` must be 2-D; got a Dask series.")
 
     for j, (column, dt) in enumerate(zip(X.columns, X.dtypes, strict=True)):
@@ -285,8 +285,15 @@ def check_pass(inputs: DaskInputs) -> tuple[Checked, np.ndarray]:
             f"`X` contains {what} at row {i}, column {j} ({n} non-finite "
             f"entr{'y' if n == 1 else 'ies'} in all; inf and NaN are not allowed)."
         )
-    # scikit-learn's check of classification targets (as in memory), on the labels
-    # combined from all blocks: continuous values and NaN are refused.
+    # scikit-learn's checks of the labels (as in memory: NaN first, then the type
+    # of target), on the labels combined from all blocks.
+    if checked.labels.dtype.kind == "f":
+        from sklearn.utils.validation import _assert_all_finite
+
+        try:
+            _assert_all_finite(checked.labels, input_name="y")
+        except ValueError as exc:
+            raise InputValueError(str(exc)) from None
     classes, _ = encode_labels(checked.labels)
     if checked.bad_w is not None:
         i, value = checked.bad_w
