@@ -36,11 +36,6 @@ from softlogit import (
 )
 from softlogit._dask import Pass, progress
 
-pytestmark = pytest.mark.filterwarnings(
-    # pandas' string columns become object arrays in Dask: expected, not ours
-    "ignore:Dask currently has limited support:UserWarning"
-)
-
 ROWS = 400  # rows per Dask block
 
 

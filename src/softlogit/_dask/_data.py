@@ -18,6 +18,7 @@ the first row of the whole data set.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,7 +97,10 @@ def check_frame(X: Any) -> None:
 def _to_array(obj: Any, lengths: tuple[int, ...] | None, name: str) -> Any:
     """A Dask array from a Dask collection (known chunk sizes)."""
     if lengths is not None:
-        return obj.to_dask_array(lengths=lengths)
+        with warnings.catch_warnings():
+            # Dask turns pandas' string columns into object arrays, as we want.
+            warnings.filterwarnings("ignore", "Dask currently has limited support")
+            return obj.to_dask_array(lengths=lengths)
     if any(np.isnan(c) for c in obj.chunks[0]):
         obj = obj.compute_chunk_sizes()
     return obj
