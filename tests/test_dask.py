@@ -9,8 +9,11 @@ agree to 1e-8 (relative), the summaries to the same precision. The cluster tests
 from __future__ import annotations
 
 import pickle
+import re
+import socket
 import subprocess
 import sys
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -31,6 +34,7 @@ from softlogit import (
     LinearModelLoss,
     LogisticRegression,
     MultinomialLoss,
+    SchedulerConnectionError,
     SeparationError,
     SoftmaxRegression,
 )
@@ -498,3 +502,29 @@ def test_import_softlogit_estimators_does_not_import_dask() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+# --------------------------------------------------------------------------------------
+# the scheduler
+# --------------------------------------------------------------------------------------
+
+
+def test_unreachable_scheduler_fails_within_the_timeout() -> None:
+    from softlogit._dask._cluster import connect
+
+    with socket.socket() as probe:  # a port that nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    started = time.monotonic()
+    with pytest.raises(
+        SchedulerConnectionError, match=re.escape(repr(address))
+    ) as info:
+        connect(address, timeout=1.0)
+    assert 1.0 <= time.monotonic() - started < 6.0
+    assert isinstance(info.value, ConnectionError)
+    assert "within 1 s" in str(info.value)
+    copy = pickle.loads(pickle.dumps(info.value))
+    assert (copy.address, copy.timeout, str(copy)) == (address, 1.0, str(info.value))
+    with pytest.raises(InputValueError, match="address 'no-port' is not valid"):
+        connect("no-port", timeout=1.0)

@@ -127,3 +127,13 @@ def test_worker_killed_mid_fit_is_recovered(on_cluster: Client) -> None:
     client.wait_for_workers(2, timeout=60)
     after = client.run(os.getpid)
     assert before[victim] not in after.values()  # a new process replaced it
+
+
+def test_connect_to_a_running_scheduler(on_cluster: Client) -> None:
+    from softlogit._dask._cluster import connect
+
+    client = connect(on_cluster.scheduler.address, timeout=10.0)
+    try:
+        assert len(client.scheduler_info()["workers"]) == 2
+    finally:
+        client.close()
