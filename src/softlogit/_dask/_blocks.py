@@ -14,7 +14,7 @@ threaded one or the ``distributed.Client`` set as default.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -91,39 +91,52 @@ def summed_blocks(
     return out
 
 
-def merged_blocks(
+def _apply_to_block(
+    Xb: FloatArray,
+    *cols: np.ndarray,
     fn: Callable[..., Any],
-    merge: Callable[..., Any],
-    arrays: Sequence[Any],
-    offsets: Sequence[int],
-) -> Any:
-    """``merge`` of ``fn(*blocks_b, offset_b)`` over the row blocks, computed.
+    block_info: dict[Any, Any] | None = None,
+) -> np.ndarray:
+    """``fn(Xb, *cols, first_row)`` in a one-element object array."""
+    assert block_info is not None
+    first_row = int(block_info[0]["array-location"][0][0])
+    out = np.empty(1, dtype=object)
+    out[0] = fn(Xb, *(c[:, 0] for c in cols), first_row)
+    return out
 
-    ``arrays`` are Dask arrays with the same row chunks (``None`` entries pass
-    ``None``); ``offsets[b]`` is the first row of block ``b``. ``merge(*parts)``
-    combines any number of results of ``fn`` (or of ``merge``) into one, on the
-    workers, in a tree of :data:`SPLIT_EVERY` parts per task.
+
+def _merge_parts(merge: Callable[..., Any], *parts: Any) -> Any:
+    return merge(*(p[0] if isinstance(p, np.ndarray) else p for p in parts))
+
+
+def merged_blocks(
+    fn: Callable[..., Any], merge: Callable[..., Any], X: Any, *columns: Any
+) -> Any:
+    """``merge`` of ``fn(X_b, *columns_b, first_row_b)`` over the row blocks, computed.
+
+    ``columns`` are 1-D Dask arrays with the row chunks of ``X``; ``first_row_b`` is
+    the index of block ``b``'s first row. ``merge(*parts)`` combines any number of
+    results of ``fn`` (or of ``merge``) into one, on the workers, in a tree of
+    :data:`SPLIT_EVERY` parts per task.
     """
+    import dask.array as da
     from dask.delayed import delayed
 
-    blocks = [
-        [None] * len(offsets)
-        if a is None
-        else list(a.to_delayed(optimize_graph=False).ravel())
-        for a in arrays
-    ]
-    tag = uuid.uuid4().hex
-    parts = [
-        delayed(fn, pure=True, name=f"softlogit-check-{tag}-{b}")(*row, offsets[b])
-        for b, row in enumerate(zip(*blocks, strict=True))
-    ]
-    level = 0
+    per_block = da.map_blocks(  # type: ignore[no-untyped-call]
+        _apply_to_block,
+        X,
+        *(c[:, None] for c in columns),
+        fn=fn,
+        drop_axis=1,
+        chunks=((1,) * X.numblocks[0],),
+        dtype=object,
+        meta=np.empty(0, dtype=object),
+        name=f"softlogit-check-{uuid.uuid4().hex}",
+    )
+    parts = list(per_block.to_delayed())
     while len(parts) > 1:
         parts = [
-            delayed(merge, name=f"softlogit-merge-{tag}-{level}-{i}")(
-                *parts[i : i + SPLIT_EVERY]
-            )
+            delayed(_merge_parts, pure=True)(merge, *parts[i : i + SPLIT_EVERY])
             for i in range(0, len(parts), SPLIT_EVERY)
         ]
-        level += 1
-    return compute(parts[0])[0]
+    return _merge_parts(merge, compute(parts[0])[0])

@@ -13,6 +13,7 @@ data run on its workers.
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
 from typing import Any
@@ -108,5 +109,6 @@ def local_cluster(n_workers: int | None = None) -> tuple[Any, Any]:
         processes=True,
         host="127.0.0.1",
         dashboard_address=None,
+        silence_logs=logging.ERROR,
     )
     return cluster, distributed.Client(cluster, set_as_default=True)

@@ -3,9 +3,10 @@
 :func:`as_arrays` turns ``X`` (a Dask array or dataframe), ``y`` and
 ``sample_weight`` (Dask collections, or in-memory arrays that are then chunked like
 ``X``) into Dask arrays with the same row chunks, ``X`` in a single block of columns
-(a Dask array chunked along columns is rechunked: the losses need whole rows).
-Dataframes' partition lengths are computed first (a pass that brings back one
-integer per partition).
+(a Dask array chunked along columns is rechunked: the losses need whole rows). A
+dataframe's partitions become the blocks: ``X`` and the Dask series of the same
+dataframe (``y``, the weights) are read from the same partitions, whose lengths are
+computed first (a pass that brings back one integer per partition).
 
 :func:`check_pass` then reads every block once, on the workers, and brings back only
 what the fit needs: the first non-finite entry of ``X`` (if any), the largest row
@@ -18,7 +19,7 @@ the first row of the whole data set.
 
 from __future__ import annotations
 
-import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,23 +62,9 @@ class DaskInputs:
     sw: Any
     frame: Any = None
 
-    @property
-    def offsets(self) -> list[int]:
-        """The first row of every block."""
-        return [0, *np.cumsum(self.X.chunks[0])[:-1].tolist()]
-
 
 def _is_frame(obj: object) -> bool:
     return is_dask_collection(obj) and hasattr(obj, "map_partitions")
-
-
-def _frame_lengths(*objs: Any) -> list[tuple[int, ...] | None]:
-    """Partition lengths of the dataframes among ``objs`` (one compute for all)."""
-    frames = [o for o in objs if _is_frame(o)]
-    lengths = iter(compute(*(f.map_partitions(len) for f in frames)))
-    return [
-        tuple(int(v) for v in next(lengths)) if _is_frame(o) else None for o in objs
-    ]
 
 
 def check_frame(X: Any) -> None:
@@ -86,7 +73,6 @@ def check_frame(X: Any) -> None:
 
     if X.ndim != 2:
         raise InputValueError("`X` must be 2-D; got a Dask series.")
-
     for j, (column, dt) in enumerate(zip(X.columns, X.dtypes, strict=True)):
         if not (pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt)):
             raise InputValueError(
@@ -94,23 +80,90 @@ def check_frame(X: Any) -> None:
             )
 
 
-def _to_array(obj: Any, lengths: tuple[int, ...] | None, name: str) -> Any:
-    """A Dask array from a Dask collection (known chunk sizes)."""
-    if lengths is not None:
-        with warnings.catch_warnings():
-            # Dask turns pandas' string columns into object arrays, as we want.
-            warnings.filterwarnings("ignore", "Dask currently has limited support")
-            return obj.to_dask_array(lengths=lengths)
-    if any(np.isnan(c) for c in obj.chunks[0]):
-        obj = obj.compute_chunk_sizes()
-    return obj
+def _features_of(part: Any, columns: list[Any]) -> np.ndarray:
+    """A partition's feature columns as float64 (missing values as NaN)."""
+    out: np.ndarray = part[columns].to_numpy(dtype=np.float64, na_value=np.nan)
+    return out
 
 
-def _column(obj: Any, lengths: tuple[int, ...] | None, name: str, X: Any) -> Any:
+def _column_of(part: Any, column: Any) -> np.ndarray:
+    """A partition's column as a NumPy array (pandas strings as objects)."""
+    out: np.ndarray = part[column].to_numpy()
+    return out
+
+
+def _partition_arrays(frame: Any, columns: list[tuple[Any, bool]]) -> list[Any]:
+    """Dask arrays of ``frame``'s columns with one block per partition.
+
+    ``columns`` lists ``(column or list of columns, as features)``. The partitions
+    are fixed once (``to_delayed``) and their lengths computed (a pass that brings
+    back one integer per partition), so that every array has the same row chunks
+    however Dask would otherwise regroup the partitions of a column selection.
+    """
+    import pandas as pd
+    from dask.delayed import delayed
+
+    da = _dask_array()
+    parts = list(frame.to_delayed())
+    lengths = [int(n) for n in compute(*(delayed(len)(p) for p in parts))]
+    arrays = []
+    fn: Callable[[Any, Any], np.ndarray]
+    tail: tuple[int, ...]
+    dtype: np.dtype[Any]
+    for column, features in columns:
+        if features:
+            fn, tail, dtype = _features_of, (len(column),), np.dtype(np.float64)
+        else:
+            dt = frame._meta[column].dtype
+            numeric = pd.api.types.is_numeric_dtype(dt) and isinstance(dt, np.dtype)
+            fn, tail, dtype = _column_of, (), dt if numeric else np.dtype(object)
+        blocks = [
+            da.from_delayed(
+                delayed(fn, pure=True)(part, column),
+                shape=(n, *tail),
+                dtype=dtype,
+                meta=np.empty((0,) * (1 + len(tail)), dtype=dtype),
+            )
+            for part, n in zip(parts, lengths, strict=True)
+        ]
+        arrays.append(da.concatenate(blocks, axis=0))
+    return arrays
+
+
+def _frame_inputs(X: Any, y: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
+    """``X`` (a dataframe), and ``y`` and the weights if they are Dask series of
+    the same dataframe, as arrays read from the same partitions (the others are
+    returned unchanged)."""
+    columns = list(X.columns)
+    combined = X
+    wanted: list[tuple[Any, bool]] = [(columns, True)]
+    extra = {"y": y, "sample_weight": sample_weight}
+    taken = {}
+    for name, obj in extra.items():
+        if not _is_frame(obj) or obj.ndim != 1:
+            continue
+        key = f"__softlogit_{name}__"
+        try:
+            combined = combined.assign(**{key: obj})
+        except (ValueError, TypeError, NotImplementedError):
+            continue  # not partitioned like X: converted on its own
+        taken[name] = len(wanted)
+        wanted.append((key, False))
+    arrays = _partition_arrays(combined, wanted)
+    for name, index in taken.items():
+        extra[name] = arrays[index]
+    return arrays[0], extra["y"], extra["sample_weight"]
+
+
+def _column(obj: Any, name: str, X: Any) -> Any:
     """``y`` or ``sample_weight`` as a 1-D Dask array with the row chunks of ``X``."""
     da = _dask_array()
-    if is_dask_collection(obj):
-        arr = _to_array(obj, lengths, name)
+    if _is_frame(obj):
+        if obj.ndim != 1:
+            raise InputValueError(f"`{name}` must be 1-D; got a Dask dataframe.")
+        arr = _partition_arrays(obj.to_frame(name="c"), [("c", False)])[0]
+    elif is_dask_collection(obj):
+        arr = obj.compute_chunk_sizes() if np.isnan(obj.shape).any() else obj
     else:
         arr = da.from_array(np.asarray(obj), chunks=(X.chunks[0],))
     if arr.ndim != 1:
@@ -144,35 +197,33 @@ def as_arrays(X: Any, y: Any, sample_weight: Any) -> DaskInputs:
     if _is_frame(X):
         check_frame(X)
         frame = X._meta
-    lengths = _frame_lengths(X, y, sample_weight)
-    X_arr = _to_array(X, lengths[0], "X")
-    if X_arr.ndim != 2:
-        raise InputValueError(f"`X` must be 2-D; got shape {X_arr.shape}.")
-    if X_arr.dtype.kind not in "biuf" and frame is None:
-        raise InputTypeError(
-            f"`X` must be a real numeric array; got dtype {X_arr.dtype}."
-        )
-    if X_arr.shape[0] < 1 or X_arr.shape[1] < 1:
+        X, y, sample_weight = _frame_inputs(X, y, sample_weight)
+    elif np.isnan(X.shape).any():
+        X = X.compute_chunk_sizes()
+    if X.ndim != 2:
+        raise InputValueError(f"`X` must be 2-D; got shape {X.shape}.")
+    if X.dtype.kind not in "biuf":
+        raise InputTypeError(f"`X` must be a real numeric array; got dtype {X.dtype}.")
+    if X.shape[0] < 1 or X.shape[1] < 1:
         raise InputValueError(
-            "`X` must have at least one sample and one feature; got shape "
-            f"{X_arr.shape}."
+            f"`X` must have at least one sample and one feature; got shape {X.shape}."
         )
-    if X_arr.numblocks[1] > 1:
-        X_arr = X_arr.rechunk({1: -1})  # whole rows in every block
-    X_arr = X_arr.astype(np.float64)
-    y_arr = _column(y, lengths[1], "y", X_arr)
-    sw = _weights(sample_weight, lengths[2], X_arr, da)
-    return DaskInputs(X_arr, y_arr, sw, frame)
+    if X.numblocks[1] > 1:
+        X = X.rechunk({1: -1})  # whole rows in every block
+    X = X.astype(np.float64)
+    y_arr = _column(y, "y", X)
+    sw = _weights(sample_weight, X, da)
+    return DaskInputs(X, y_arr, sw, frame)
 
 
-def _weights(sample_weight: Any, lengths: Any, X: Any, da: Any) -> Any:
+def _weights(sample_weight: Any, X: Any, da: Any) -> Any:
     """``sample_weight`` as a float64 Dask array like ``X``'s rows; None for None."""
     if sample_weight is None:
         return None
     if np.ndim(sample_weight) == 0 and not is_dask_collection(sample_weight):
         value = float(sample_weight)
         return da.full(X.shape[0], value, chunks=(X.chunks[0],), dtype=np.float64)
-    sw = _column(sample_weight, lengths, "sample_weight", X)
+    sw = _column(sample_weight, "sample_weight", X)
     if sw.dtype.kind not in "biuf":
         raise InputTypeError(f"`sample_weight` must be numeric; got dtype {sw.dtype}.")
     return sw.astype(np.float64)
@@ -226,11 +277,11 @@ class Checked:
         return out
 
 
-def _check_block(
-    Xb: FloatArray, yb: np.ndarray, swb: FloatArray | None, offset: int
-) -> Checked:
-    """The :class:`Checked` of one block of rows (NumPy only: a worker that runs it
-    imports neither pandas nor scikit-learn)."""
+def _check_block(Xb: FloatArray, yb: np.ndarray, *rest: Any) -> Checked:
+    """The :class:`Checked` of one block of rows; ``rest`` is ``(weights, first
+    row)`` or ``(first row,)``. NumPy only: a worker that runs it imports neither
+    pandas nor scikit-learn."""
+    swb, offset = (None, rest[0]) if len(rest) == 1 else rest
     out = Checked()
     finite = np.isfinite(Xb)
     if not finite.all():
@@ -278,9 +329,8 @@ def check_pass(inputs: DaskInputs) -> tuple[Checked, np.ndarray]:
         For a non-finite entry of ``X`` (its global row and column), a missing or
         non-class label, fewer than two classes, or an invalid weight.
     """
-    checked: Checked = merged_blocks(
-        _check_block, Checked.merge, [inputs.X, inputs.y, inputs.sw], inputs.offsets
-    )
+    columns = (inputs.y,) if inputs.sw is None else (inputs.y, inputs.sw)
+    checked: Checked = merged_blocks(_check_block, Checked.merge, inputs.X, *columns)
     if checked.bad_x is not None:
         i, j, value = checked.bad_x
         what = "NaN" if np.isnan(value) else ("infinity" if value > 0 else "-infinity")
