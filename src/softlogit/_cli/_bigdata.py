@@ -1,7 +1,8 @@
 """``softlogit fit`` and ``predict`` on data larger than memory, through Dask.
 
-``DATA`` may be a file or a glob (``'data/*.parquet'``, ``'logs/2024-*.csv'``; quote
-it, so that the shell leaves it alone). The command goes through Dask
+``DATA`` may be a file, a directory of Parquet files or a glob
+(``'data/*.parquet'``, ``'logs/2024-*.csv'``; quote it, so that the shell leaves it
+alone). The command goes through Dask
 (:func:`wants_dask`) when ``DATA`` is a glob or a Parquet file, when
 ``--scheduler`` is given, or when the files are larger than ``--memory-fraction``
 of this machine's memory; otherwise it reads one CSV file into memory as before.
@@ -73,11 +74,11 @@ def _large(files: list[Path], fraction: float) -> bool:
 
 def wants_dask(data: str, scheduler: str | None, fraction: float) -> bool:
     """Whether ``DATA`` goes through Dask (see the module documentation)."""
-    if scheduler is not None or _is_glob(data) or Path(data).is_dir():
-        return True
     path = Path(data)
-    if path.suffix in PARQUET:
+    if scheduler is not None or _is_glob(data) or path.suffix in PARQUET:
         return True
+    if path.is_dir():  # a directory of Parquet files (a dataset)
+        return any(p.suffix in PARQUET for p in path.iterdir())
     return path.is_file() and _large([path], fraction)
 
 
@@ -147,6 +148,20 @@ def _check_numeric(X: Any, data: str) -> None:
             )
 
 
+def _ignore_reader_noise() -> None:
+    """Ignore the deprecation warning of dask's Parquet reader under pandas 3.1."""
+    warnings.filterwarnings(
+        "ignore", "The inplace keyword in DataFrame.reset_index", DeprecationWarning
+    )
+
+
+@contextmanager
+def _quiet_readers() -> Iterator[None]:
+    with warnings.catch_warnings():
+        _ignore_reader_noise()
+        yield
+
+
 def _echo_pass(p: Any) -> None:
     parts = [f"pass {p.index:>3} {p.kind:<11}"]
     if p.objective is not None:
@@ -199,7 +214,10 @@ def fit_dask(
     X = _feature_frame(frame, target, features, data)
     _check_numeric(X, data)
     y = frame[target]
-    with session(where["scheduler"], where["timeout"], files, where["fraction"]) as at:
+    with (
+        session(where["scheduler"], where["timeout"], files, where["fraction"]) as at,
+        _quiet_readers(),
+    ):
         size = sum(p.stat().st_size for p in files) / 1e6
         click.echo(
             f"fitting on {len(files)} file(s), {size:.1f} MB, "
@@ -215,6 +233,7 @@ def fit_dask(
         model = _model(y=classes, target=target, **options)
         with warnings.catch_warnings(record=True) as caught, progress(_echo_pass):
             warnings.simplefilter("always")
+            _ignore_reader_noise()
             model.fit(X, y)
     return model, caught
 
@@ -275,7 +294,10 @@ def predict_dask(
     to_dir = out is not None and not out.endswith(".csv")
     if not to_dir:
         _check_out(out, force, "--out")
-    with session(where["scheduler"], where["timeout"], files, where["fraction"]):
+    with (
+        session(where["scheduler"], where["timeout"], files, where["fraction"]),
+        _quiet_readers(),
+    ):
         if to_dir:
             assert out is not None
             rows = _write_directory(X, out, force, model, chosen)
