@@ -1,7 +1,8 @@
 """Fits on a ``dask.distributed`` cluster of worker processes (loopback only).
 
-The tests start their clusters themselves (``LocalCluster(processes=True)`` on
-127.0.0.1, no dashboard) and stop them. The data are generated block by block on the
+The tests start their clusters themselves
+(:func:`softlogit._dask._cluster.local_cluster`: two worker processes on 127.0.0.1,
+no dashboard) and stop them. The data are generated block by block on the
 workers (:mod:`softlogit._testing.dask_data`); the reference fit runs in memory on
 the same blocks generated in this process.
 """
@@ -19,33 +20,20 @@ import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 import pytest
-from distributed import Client, LocalCluster
+from distributed import Client
 
 from softlogit import SoftmaxRegression
 from softlogit._dask import Pass, progress
+from softlogit._dask._cluster import local_cluster
 from softlogit._testing.dask_data import dask_data, numpy_data
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dask-cluster")]
 
 
-def start_cluster(**kwargs: Any) -> tuple[LocalCluster, Client]:
-    """Two worker processes (one thread each) on 127.0.0.1, and their client, which
-    becomes Dask's default scheduler until it is closed."""
-    cluster = LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        **kwargs,
-    )
-    return cluster, Client(cluster, set_as_default=True)
-
-
 @pytest.fixture(scope="module")
 def on_cluster() -> Iterator[Client]:
     """A cluster for the module; every Dask computation runs on it meanwhile."""
-    cluster, client = start_cluster()
+    cluster, client = local_cluster(n_workers=2)
     try:
         yield client
     finally:

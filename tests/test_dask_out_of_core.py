@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 
 import dask
-import numpy as np
+import distributed  # noqa: F401  (its configuration defaults must exist before
+import numpy as np  # the ``dask.config.set`` below, which would remove them on exit)
 import pytest
-from distributed import Client, LocalCluster
 
 from softlogit import LogisticRegression
+from softlogit._dask._cluster import local_cluster
 from softlogit._testing.dask_data import dask_data, numpy_data, peak_memory
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dask-cluster")]
@@ -23,7 +24,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dask-cluster")]
 def test_out_of_core_fit_within_the_workers_memory() -> None:
     """450 MB of data, generated block by block on two workers whose memory limit
     is a third of it (150 MB each, where an idle worker already takes about 100
-    MB): the fit completes, no worker ever exceeded its limit or was restarted,
+    MB; but about 230 MB where the pydata ``sparse`` package is installed, which
+    ``dask.array`` then imports, and with it numba: dask-ml brings it): the fit
+    completes, no worker ever exceeded its limit or was restarted,
     and the coefficients equal those of the in-memory fit on the same data."""
     limit_mb = 150
     n, d = 910_000, 60
@@ -38,15 +41,7 @@ def test_out_of_core_fit_within_the_workers_memory() -> None:
         "distributed.worker.memory.pause": False,
     }
     with dask.config.set(config):
-        cluster = LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            memory_limit=f"{limit_mb}MB",
-        )
-    client = Client(cluster, set_as_default=True)
+        cluster, client = local_cluster(n_workers=2, memory_limit=f"{limit_mb}MB")
     try:
         pids = client.run(os.getpid)
         got = LogisticRegression(C=1.0).fit(X, y, sample_weight=sw)

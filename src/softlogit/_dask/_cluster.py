@@ -97,10 +97,16 @@ def connect(address: str, timeout: float = 10.0) -> Any:
         raise SchedulerConnectionError(address, timeout, str(exc)) from None
 
 
-def local_cluster(n_workers: int | None = None) -> tuple[Any, Any]:
+def local_cluster(
+    n_workers: int | None = None, memory_limit: str | int | None = None
+) -> tuple[Any, Any]:
     """A ``LocalCluster`` of worker processes on the loopback interface and its
-    client (set as default). Each worker has one thread (and one BLAS thread: the
-    workers' default environment) and an equal share of the machine's memory.
+    client (set as default).
+
+    Each worker has one thread (and one BLAS thread: the workers' default
+    environment) and, unless ``memory_limit`` says otherwise, an equal share of the
+    machine's memory. No dashboard; the scheduler's own HTTP server (health and
+    metrics) listens on a free loopback port, never on all interfaces.
     """
     distributed = _distributed()
     cluster = distributed.LocalCluster(
@@ -109,6 +115,8 @@ def local_cluster(n_workers: int | None = None) -> tuple[Any, Any]:
         processes=True,
         host="127.0.0.1",
         dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+        memory_limit="auto" if memory_limit is None else memory_limit,
         silence_logs=logging.ERROR,
     )
     return cluster, distributed.Client(cluster, set_as_default=True)
