@@ -130,9 +130,9 @@ def _ensure_chromium() -> None:
     _run(["apt-get", "install", "-y", "-qq", "chromium", "chromium-driver"], env=env)
 
 
-def _step(cmd: list[str | Path]) -> int:
+def _step(cmd: list[str | Path], env: dict[str, str] | None = None) -> int:
     print("+", " ".join(str(c) for c in cmd), flush=True)
-    return subprocess.run([str(c) for c in cmd]).returncode
+    return subprocess.run([str(c) for c in cmd], env=env).returncode
 
 
 def _build_docs(py: Path, args: list[str]) -> int:
@@ -172,6 +172,11 @@ def test(args: list[str]) -> int:
     for step in steps:
         if _step(step) != 0:
             return 1
+    # The layering contracts (pyproject.toml [tool.importlinter]); softlogit's own
+    # contract type lives in scripts/import_contracts.py.
+    lint_env = dict(os.environ, PYTHONPATH=str(ROOT / "scripts"))
+    if _step([py.parent / "lint-imports", "--no-cache"], env=lint_env) != 0:
+        return 1
     if not args and _build_docs(py, []) != 0:
         return 1
     cmd = [str(py), "-m", "pytest", "-n", "2", "--dist", "loadgroup", *args]

@@ -128,7 +128,12 @@ def test_json_output_is_machine_readable(
     doc = json.loads(out, parse_constant=_no_constants)
     assert {"spec", "pairs", "answers", "report"} <= set(doc)
     assert doc["spec"]["training"]["steps"] == 60
-    assert [p["name"] for p in doc["pairs"]] == ["0 vs 2", "0 vs 1", "0 vs 1c"]
+    assert [p["name"] for p in doc["pairs"]] == [
+        "0 vs 2",
+        "0 vs 1",
+        "0 vs 1c",
+        "0 vs 0-ulp",
+    ]
 
 
 def test_no_report_writes_nothing(

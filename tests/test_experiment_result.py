@@ -38,7 +38,7 @@ def result() -> ExperimentResult:
 
 
 def test_result_shapes(result: ExperimentResult) -> None:
-    assert list(result.trajectories) == ["0", "1", "2", "1c"]
+    assert list(result.trajectories) == ["0", "1", "2", "1c", "0-ulp"]
     t = result.trajectories["0"]
     assert t.steps.tolist() == [0, 1, 10, 20, 30, 40]
     n = t.n_records
@@ -47,7 +47,12 @@ def test_result_shapes(result: ExperimentResult) -> None:
     assert result.trajectories["1"].params["head.weight"].shape == (n, 1, 4)
     assert t.proba_train.shape == (n, result.data.n_train, 2)
     np.testing.assert_allclose(t.proba_test.sum(axis=2), 1.0, atol=1e-15)
-    assert [p.name for p in result.pairs] == ["0 vs 2", "0 vs 1", "0 vs 1c"]
+    assert [p.name for p in result.pairs] == [
+        "0 vs 2",
+        "0 vs 1",
+        "0 vs 1c",
+        "0 vs 0-ulp",
+    ]
     for p in result.pairs:
         assert list(p.metrics) == list(PAIR_METRICS)
         assert all(v.shape == (n,) for v in p.metrics.values())
@@ -76,7 +81,7 @@ def test_to_frame_is_tidy(result: ExperimentResult) -> None:
         gap["value"], result.pair("0", "1").metrics["head_max_abs"]
     )
     n = result.trajectories["0"].n_records
-    expected_rows = 4 * 2 * n + 3 * len(PAIR_METRICS) * n + 2 * 2 * n
+    expected_rows = 5 * 2 * n + 4 * len(PAIR_METRICS) * n + 2 * 2 * n
     assert len(frame) == expected_rows
 
 
@@ -86,7 +91,10 @@ def test_json_dict_is_strict_json(result: ExperimentResult) -> None:
     back = json.loads(text)
     assert back["format_version"] == 1
     assert back["spec"] == result.spec.to_dict()
-    assert [n["name"] for n in back["networks"]] == ["0", "1", "2", "1c"]
+    assert [n["name"] for n in back["networks"]] == ["0", "1", "2", "1c", "0-ulp"]
+    assert back["networks"][0]["final_test_accuracy"] == pytest.approx(
+        result.trajectories["0"].test_accuracy[-1]
+    )
     p = back["pairs"][0]
     assert p["verdict"] == "identical up to rounding"
     assert p["theorem"] == "T4"

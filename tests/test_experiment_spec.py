@@ -27,12 +27,24 @@ def test_defaults_are_the_seed_experiment() -> None:
     assert spec.training.batch_size is None
     assert spec.training.steps == 2000
     assert spec.training.dtype == "float64"
-    assert spec.resolved_networks(2) == ("0", "1", "2", "1c")
-    assert spec.resolved_pairs(2) == (("0", "2"), ("0", "1"), ("0", "1c"))
-    assert spec.resolved_networks(3) == ("softmax", "reference", "reference-P")
+    # with the one-ulp control where the theory predicts identity
+    assert spec.resolved_networks(2) == ("0", "1", "2", "1c", "0-ulp")
+    assert spec.resolved_pairs(2) == (
+        ("0", "2"),
+        ("0", "1"),
+        ("0", "1c"),
+        ("0", "0-ulp"),
+    )
+    assert spec.resolved_networks(3) == (
+        "softmax",
+        "reference",
+        "reference-P",
+        "softmax-ulp",
+    )
     assert spec.resolved_pairs(3) == (
         ("softmax", "reference"),
         ("softmax", "reference-P"),
+        ("softmax", "softmax-ulp"),
     )
 
 

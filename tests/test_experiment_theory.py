@@ -340,6 +340,7 @@ def _pair(
 
 
 SAME, DIFF, NC = Verdict.IDENTICAL, Verdict.DIFFERENT, Verdict.NOT_COMPARED
+AMP = Verdict.AMPLIFIED
 NOT_SAME, SAME_FN = Verdict.NOT_IDENTICAL, Verdict.SAME_FUNCTION
 
 
@@ -386,7 +387,20 @@ NOT_SAME, SAME_FN = Verdict.NOT_IDENTICAL, Verdict.SAME_FUNCTION
         (
             [("0", "2", DIFF, SAME)],
             "networks_0_and_2",
-            "The same network; here rounding was amplified.",
+            "The same network, though the run drifted beyond rounding.",
+            DIFF,
+        ),
+        (
+            [("0", "2", AMP, SAME)],
+            "networks_0_and_2",
+            "The same network; this procedure amplifies rounding.",
+            AMP,
+        ),
+        (
+            [("0", "1", DIFF, NOT_SAME), ("0", "1c", AMP, SAME)],
+            "networks_0_and_1",
+            "No, not at equal learning rates. With the head rate doubled (1c): the "
+            "same network; this procedure amplifies rounding.",
             DIFF,
         ),
         (

@@ -10,6 +10,7 @@ from sklearn.metrics import log_loss
 from softlogit import BinomialLoss, LinearModelLoss, MultinomialLoss
 from softlogit._gram import gram as _gram
 from softlogit._linear_loss import _block_rows
+from softlogit._testing.numdiff import derivative
 
 LOSSES = [
     pytest.param("binomial", id="binomial"),
@@ -32,13 +33,6 @@ def _problem(rng: np.random.Generator, kind: str, fit_intercept: bool, weighted:
         coef = rng.normal(size=(k, p + fit_intercept))
     sw = rng.uniform(0.2, 2.0, size=n) if weighted else None
     return lml, X, y, coef, sw
-
-
-def _fd_directional(f, x: np.ndarray, v: np.ndarray, h: float = 1e-4):
-    """5-point central difference of ``f`` along ``v`` at ``x``."""
-    return (
-        -f(x + 2 * h * v) + 8 * f(x + h * v) - 8 * f(x - h * v) + f(x - 2 * h * v)
-    ) / (12 * h)
 
 
 def _unit(shape: tuple[int, ...], i: int) -> np.ndarray:
@@ -82,9 +76,7 @@ def test_gradient_matches_finite_differences(
     assert grad.shape == coef.shape
     np.testing.assert_allclose(value, f(coef), rtol=1e-15)
     np.testing.assert_allclose(lml.gradient(coef, X, y, sw, l2), grad, rtol=1e-15)
-    fd = np.array(
-        [_fd_directional(f, coef, _unit(coef.shape, i)) for i in range(coef.size)]
-    )
+    fd = np.array([derivative(f, coef, _unit(coef.shape, i)) for i in range(coef.size)])
     np.testing.assert_allclose(grad.ravel(), fd, rtol=1e-7, atol=1e-9)
 
 
@@ -105,7 +97,7 @@ def test_hessian_products_and_matrix_match_finite_differences(
     np.testing.assert_allclose(g, grad(coef), rtol=1e-13, atol=1e-16)
     v = rng.normal(size=coef.shape)
     np.testing.assert_allclose(
-        hessp(v), _fd_directional(grad, coef, v), rtol=1e-7, atol=1e-9
+        hessp(v), derivative(grad, coef, v), rtol=1e-7, atol=1e-9
     )
     g2, H = lml.gradient_hessian(coef, X, y, sw, l2)
     np.testing.assert_allclose(g2, g, rtol=1e-15)
@@ -144,9 +136,7 @@ def test_reference_hessian_is_that_of_the_reduced_objective(
     g, H = lml.gradient_hessian(coef, X, y, sw, l2, reference_index=reference)
     assert g.shape == (k - 1, n_dof)
     assert H.shape == (phi.size, phi.size)
-    fd_g = np.array(
-        [_fd_directional(f, phi, _unit(phi.shape, i)) for i in range(phi.size)]
-    )
+    fd_g = np.array([derivative(f, phi, _unit(phi.shape, i)) for i in range(phi.size)])
     np.testing.assert_allclose(g.ravel(), fd_g, rtol=1e-7, atol=1e-9)
 
     def reduced_grad(ph: np.ndarray) -> np.ndarray:
@@ -156,7 +146,7 @@ def test_reference_hessian_is_that_of_the_reduced_objective(
 
     v = rng.normal(size=phi.size)
     np.testing.assert_allclose(
-        H @ v, _fd_directional(reduced_grad, phi, v), rtol=1e-7, atol=1e-9
+        H @ v, derivative(reduced_grad, phi, v), rtol=1e-7, atol=1e-9
     )
     # Identified: positive definite (Cholesky succeeds).
     np.linalg.cholesky(H)

@@ -118,19 +118,11 @@ __all__ = [
 ]
 
 
-def _version() -> str:
-    """The installed distribution's version (pyproject.toml is the one source)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("softlogit")
-    except PackageNotFoundError:  # pragma: no cover - running from a bare source tree
-        return "0+unknown"
-
-
 def __getattr__(name: str) -> _Any:
     if name == "__version__":
-        value = _version()
+        from softlogit._version import version
+
+        value = version()
         globals()[name] = value
         return value
     module = _LAZY.get(name)

@@ -350,10 +350,25 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         out: np.ndarray = self.classes_[idx]
         return out
 
+    # --------------------------------------------------------------------------------------
+    # LogisticRegression
+    # --------------------------------------------------------------------------------------
 
-# --------------------------------------------------------------------------------------
-# LogisticRegression
-# --------------------------------------------------------------------------------------
+    def to_sklearn(self) -> Any:
+        """This model as a fitted ``sklearn.linear_model.LogisticRegression``.
+
+        The same ``classes_``, ``predict_proba`` and ``C``; a two-class
+        :class:`SoftmaxRegression` becomes scikit-learn's binary model with ``2 C``
+        (theorem T7), since scikit-learn >= 1.8 has no two-row softmax. See
+        :func:`softlogit.convert_head` for other frameworks.
+
+        Returns
+        -------
+        sklearn.linear_model.LogisticRegression
+        """
+        from softlogit._convert._sklearn import to_sklearn
+
+        return to_sklearn(self)
 
 
 class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
@@ -517,6 +532,34 @@ class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         z = self.decision_function(X)
         # log(1 - sigmoid(z)) = log_sigmoid(-z): no cancellation for z >> 0.
         return np.stack([log_sigmoid(-z), log_sigmoid(z)], axis=1)
+
+    @classmethod
+    def from_sklearn(
+        cls, est: Any, *, legacy_multinomial: bool | None = None
+    ) -> LogisticRegression:
+        """The equivalent of a fitted two-class scikit-learn ``LogisticRegression``.
+
+        Parameters
+        ----------
+        est : sklearn.linear_model.LogisticRegression
+            A fitted binary model with an L2 penalty or none.
+        legacy_multinomial : bool, optional
+            Whether ``est`` is an old (scikit-learn < 1.8) binary
+            ``multi_class="multinomial"`` model, whose ``coef_`` is half the
+            logistic coefficients (doubled here, with ``2 C``); by default read from
+            its ``multi_class`` attribute.
+
+        Returns
+        -------
+        LogisticRegression
+            Fitted, with the same ``predict_proba``.
+        """
+        from softlogit._convert._sklearn import from_sklearn
+
+        out: LogisticRegression = from_sklearn(
+            est, to="logistic", legacy_multinomial=legacy_multinomial
+        )
+        return out
 
     def to_softmax(self, gauge: Gauge = "centered") -> SoftmaxRegression:
         """The equivalent two-class :class:`SoftmaxRegression`, already fitted.
@@ -761,6 +804,40 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         ndarray of shape (n_samples, n_classes)
         """
         return log_softmax(self._logits(X), axis=1)
+
+    @classmethod
+    def from_sklearn(
+        cls,
+        est: Any,
+        *,
+        gauge: Gauge = "centered",
+        legacy_multinomial: bool | None = None,
+    ) -> SoftmaxRegression:
+        """The equivalent of a fitted scikit-learn ``LogisticRegression``.
+
+        A binary scikit-learn model becomes a two-row softmax with ``C / 2``
+        (theorem T7), rows in ``gauge``; a multinomial one keeps its rows.
+
+        Parameters
+        ----------
+        est : sklearn.linear_model.LogisticRegression
+            A fitted model with an L2 penalty or none.
+        gauge : {'centered', 'reference'}, default='centered'
+            The gauge of the returned rows (two classes).
+        legacy_multinomial : bool, optional
+            As in :meth:`LogisticRegression.from_sklearn`.
+
+        Returns
+        -------
+        SoftmaxRegression
+            Fitted, with the same ``predict_proba``.
+        """
+        from softlogit._convert._sklearn import from_sklearn
+
+        out: SoftmaxRegression = from_sklearn(
+            est, to="softmax", gauge=gauge, legacy_multinomial=legacy_multinomial
+        )
+        return out
 
     def to_logistic(self) -> LogisticRegression:
         """The equivalent :class:`LogisticRegression` (two classes), already fitted.

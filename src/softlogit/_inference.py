@@ -41,6 +41,7 @@ from numpy.typing import NDArray
 
 from softlogit._covariance import covariance_at, covariance_in_gauge, display_order
 from softlogit._gauge import to_gauge_rows
+from softlogit._special import softmax_columns
 from softlogit._summary import Summary
 from softlogit._threads import single_blas_thread_if_small
 from softlogit._typing import FloatArray, Gauge
@@ -53,6 +54,7 @@ __all__ = [
     "Summary",
     "class_index",
     "fit_inference",
+    "fitted_proba_t",
     "full_coefficients",
 ]
 
@@ -102,28 +104,23 @@ def full_coefficients(
     return full
 
 
-def _proba_t(
+def fitted_proba_t(
     X: FloatArray, full: FloatArray, fit_intercept: bool, y: NDArray[np.integer]
 ) -> tuple[FloatArray, FloatArray]:
     """Fitted probabilities ``(K, n)`` and each sample's log-probability of its class.
 
-    The plain stable formula: ``exp(d) / sum(exp(d))`` with ``d`` the logits minus
-    their maximum, accurate to a few ulp, at a fraction of the cost of
-    ``log_softmax``'s error-free transformations (a log-likelihood is a sum over
-    samples and cannot resolve more anyway). Transposed, ``(K, n)``: the reductions
-    over classes are elementwise.
+    The plain stable formula of :func:`softlogit._special.softmax_columns`
+    (``exp(d) / sum(exp(d))`` with ``d`` the logits minus their maximum), accurate
+    to a few ulp, at a fraction of the cost of ``log_softmax``'s error-free
+    transformations (a log-likelihood is a sum over samples and cannot resolve more
+    anyway). Transposed, ``(K, n)``: the reductions over classes are elementwise.
     """
     p = X.shape[1]
-    dt = full[:, :p] @ X.T
+    dt = np.ascontiguousarray(full[:, :p] @ X.T)
     if fit_intercept:
         dt += full[:, p:]
-    dt -= dt.max(axis=0)
-    d_y = dt[y, np.arange(y.size)]
-    np.exp(dt, out=dt)
-    total = dt.sum(axis=0)
-    dt /= total
-    log_p_y: FloatArray = d_y - np.log(total)
-    return dt, log_p_y
+    nll = softmax_columns(dt, y * y.size + np.arange(y.size))
+    return dt, -nll
 
 
 def fit_inference(
@@ -190,7 +187,7 @@ def fit_inference(
         if existence_proven and log_likelihood is not None:
             llf = float(log_likelihood)
         else:
-            proba_t, log_p_y = _proba_t(X, full, fit_intercept, y)
+            proba_t, log_p_y = fitted_proba_t(X, full, fit_intercept, y)
             llf = float(s @ log_p_y)
         if not verified:
             from softlogit._separation import check_separation
@@ -206,7 +203,7 @@ def fit_inference(
             cov, reference_index = covariance
         elif store_covariance:
             if proba_t is None:
-                proba_t, _ = _proba_t(X, full, fit_intercept, y)
+                proba_t, _ = fitted_proba_t(X, full, fit_intercept, y)
             cov = covariance_at(X, s, proba_t.T, reference_index, fit_intercept)
     return InferenceState(
         cov=cov,

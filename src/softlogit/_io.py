@@ -9,12 +9,18 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_directory", "atomic_write_bytes", "atomic_write_text"]
+__all__ = [
+    "atomic_directory",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "check_target",
+]
 
 StrPath = str | os.PathLike[str]
 
 
-def _check_target(path: Path, force: bool, name: str) -> None:
+def check_target(path: Path, force: bool, name: str) -> None:
+    """Refuse to overwrite ``path`` without ``force``, or to write into a missing folder."""
     if path.exists() and not force:
         raise FileExistsError(
             f"`{name}` {str(path)!r} already exists; pass --force (force=True) to "
@@ -34,7 +40,7 @@ def atomic_write_bytes(
     Raises ``FileExistsError`` if ``path`` exists and ``force`` is false.
     """
     target = Path(path)
-    _check_target(target, force, name)
+    check_target(target, force, name)
     fd, tmp = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
     )

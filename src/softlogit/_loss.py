@@ -22,10 +22,10 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from softlogit._special import (
-    _binary_cross_entropy,
-    _sigmoid_exp,
-    _softmax_columns,
-    _softmax_parts,
+    binary_cross_entropy_kernel,
+    sigmoid_exp,
+    softmax_columns,
+    softmax_parts,
 )
 from softlogit._typing import ArrayLike, FloatArray
 from softlogit._validation import NONE, Integer, check_param
@@ -230,12 +230,12 @@ class BinomialLoss(_Loss[FloatArray]):
     # The private methods below take validated arrays; LinearModelLoss calls them.
     @staticmethod
     def _loss(z: FloatArray, t: FloatArray, sw: FloatArray | None) -> FloatArray:
-        out = _binary_cross_entropy(z, t)
+        out = binary_cross_entropy_kernel(z, t)
         return out if sw is None else out * sw
 
     @staticmethod
     def _gradient(z: FloatArray, t: FloatArray, sw: FloatArray | None) -> FloatArray:
-        g, _ = _sigmoid_exp(z)
+        g, _ = sigmoid_exp(z)
         g -= t
         return g if sw is None else g * sw
 
@@ -243,8 +243,8 @@ class BinomialLoss(_Loss[FloatArray]):
     def _loss_gradient(
         z: FloatArray, t: FloatArray, sw: FloatArray | None
     ) -> tuple[FloatArray, FloatArray]:
-        g, e = _sigmoid_exp(z)
-        loss = _binary_cross_entropy(z, t, e)
+        g, e = sigmoid_exp(z)
+        loss = binary_cross_entropy_kernel(z, t, e)
         g -= t
         if sw is not None:
             loss, g = loss * sw, g * sw
@@ -254,7 +254,7 @@ class BinomialLoss(_Loss[FloatArray]):
     def _gradient_hessian(
         z: FloatArray, t: FloatArray, sw: FloatArray | None
     ) -> tuple[FloatArray, FloatArray]:
-        g, e = _sigmoid_exp(z)
+        g, e = sigmoid_exp(z)
         g -= t
         # sigmoid(z) sigmoid(-z) = e / (1 + e)^2 with e = exp(-|z|): symmetric in z.
         h = e / (1 + e) ** 2
@@ -315,8 +315,8 @@ class BinomialLoss(_Loss[FloatArray]):
         ndarray of shape (n_samples, 2)
         """
         z = _float_raw(raw, 1)
-        p, _ = _sigmoid_exp(z)
-        q, _ = _sigmoid_exp(-z)
+        p, _ = sigmoid_exp(z)
+        q, _ = sigmoid_exp(-z)
         # 1 - sigmoid(z) is computed as sigmoid(-z) to keep its relative accuracy.
         return np.stack([q, p], axis=1)
 
@@ -385,7 +385,7 @@ class MultinomialLoss(_Loss[np.ndarray]):
 
     @staticmethod
     def _loss(z: FloatArray, labels: np.ndarray, sw: FloatArray | None) -> FloatArray:
-        d, _, r = _softmax_parts(z)
+        d, _, r = softmax_parts(z)
         # logsumexp(z) - z_y = log1p(r) - d_y.
         out: FloatArray = np.log1p(r[:, 0]) - d[np.arange(z.shape[0]), labels]
         return out if sw is None else out * sw
@@ -394,7 +394,7 @@ class MultinomialLoss(_Loss[np.ndarray]):
     def _loss_gradient(
         z: FloatArray, labels: np.ndarray, sw: FloatArray | None
     ) -> tuple[FloatArray, FloatArray]:
-        d, e, r = _softmax_parts(z)
+        d, e, r = softmax_parts(z)
         rows = np.arange(z.shape[0])
         # logsumexp(z) - z_y = log1p(r) - d_y.
         loss = np.log1p(r[:, 0]) - d[rows, labels]
@@ -413,7 +413,7 @@ class MultinomialLoss(_Loss[np.ndarray]):
 
         ``zt`` holds the logits transposed, shape ``(n_classes, n_samples)``, and is
         overwritten by the gradient (also transposed), which is returned: the softmax
-        of :func:`softlogit._special._softmax_columns` minus the one-hot labels. Its
+        of :func:`softlogit._special.softmax_columns` minus the one-hot labels. Its
         loss, ``log(s) - d_y``, differs from :meth:`_loss_gradient`'s
         ``log1p(r) - d_y`` by about one ulp of 1 (a loss below 1e-16 is not resolved).
         """
@@ -421,7 +421,7 @@ class MultinomialLoss(_Loss[np.ndarray]):
         n = zt.shape[1]
         flat = zt.reshape(-1)
         at_label = labels * n + np.arange(n)
-        loss = _softmax_columns(zt, at_label)
+        loss = softmax_columns(zt, at_label)
         flat[at_label] -= 1.0
         if sw is None:
             return float(loss.sum()), zt
@@ -438,7 +438,7 @@ class MultinomialLoss(_Loss[np.ndarray]):
     def _gradient_proba(
         z: FloatArray, labels: np.ndarray, sw: FloatArray | None
     ) -> tuple[FloatArray, FloatArray]:
-        _, e, r = _softmax_parts(z)
+        _, e, r = softmax_parts(z)
         p = e / (1 + r)
         g = p.copy()
         g[np.arange(z.shape[0]), labels] -= 1
@@ -505,7 +505,7 @@ class MultinomialLoss(_Loss[np.ndarray]):
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        _, e, r = _softmax_parts(_float_raw(raw, 2))
+        _, e, r = softmax_parts(_float_raw(raw, 2))
         out: FloatArray = e / (1 + r)
         return out
 

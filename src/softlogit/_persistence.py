@@ -145,7 +145,7 @@ def _encode_classes(classes: np.ndarray[Any, Any]) -> dict[str, object]:
 
 
 def _model_document(est: object) -> dict[str, object]:
-    from softlogit import __version__
+    from softlogit._version import version
 
     names = getattr(est, "feature_names_in_", None)
     n_iter = getattr(est, "n_iter_", None)
@@ -161,7 +161,7 @@ def _model_document(est: object) -> dict[str, object]:
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "softlogit_version": __version__,
+        "softlogit_version": version(),
         "estimator": type(est).__name__,
         "params": {k: _encode_value(k, v) for k, v in sorted(params.items())},
         "classes": _encode_classes(np.asarray(getattr(est, "classes_"))),  # noqa: B009

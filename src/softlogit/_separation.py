@@ -129,6 +129,12 @@ __all__ = [
     "check_separation",
     "curvature_bound",
     "curvature_certificate",
+    # The pieces of the certificate that softlogit._dask computes block by block.
+    "largest_multiplier_change",
+    "multiplier_correction",
+    "multiplier_sum",
+    "pair_matrix",
+    "with_intercept",
 ]
 
 # The LP optimum is 0 on overlapping data and >= 1 on separated data.
@@ -137,7 +143,7 @@ _LP_THRESHOLD = 0.5
 _FLOOR = 1e-6
 
 
-def _with_intercept(X: FloatArray, fit_intercept: bool) -> FloatArray:
+def with_intercept(X: FloatArray, fit_intercept: bool) -> FloatArray:
     """Return ``[X, 1]`` (or ``X``): the intercept last, the package's layout."""
     if not fit_intercept:
         return X
@@ -146,7 +152,7 @@ def _with_intercept(X: FloatArray, fit_intercept: bool) -> FloatArray:
 
 def _design(X: FloatArray, fit_intercept: bool) -> FloatArray:
     """Return ``[X, 1]`` (or ``X``) with columns scaled to unit max-abs (LP numerics)."""
-    X = _with_intercept(X, fit_intercept)
+    X = with_intercept(X, fit_intercept)
     scale = np.max(np.abs(X), axis=0) if X.shape[0] else np.ones(X.shape[1])
     scale[scale == 0] = 1.0
     return X / scale
@@ -306,7 +312,7 @@ def _psd_solve(m: FloatArray, g: FloatArray) -> FloatArray:
     return out
 
 
-def _pair_matrix(Z: FloatArray, y: NDArray[np.int64], w: FloatArray) -> FloatArray:
+def pair_matrix(Z: FloatArray, y: NDArray[np.int64], w: FloatArray) -> FloatArray:
     """``sum_i sum_{j != y_i} w_ij (e_{y_i} - e_j)(e_{y_i} - e_j)^T (x) z_i z_i^T``.
 
     Per sample the class matrix is ``W_i e_y e_y^T + diag(w_i) - e_y w_i^T -
@@ -365,20 +371,20 @@ def _certificate(
     of that sum, ``|| |coefs|^T |Z| ||_F``, is bounded by ``||coefs||_F ||Z||_F``.
     """
     k = proba.shape[1]
-    lam, g, coefs_sq, z_sq = _multiplier_sum(X, fit_intercept, y, s, proba)
+    lam, g, coefs_sq, z_sq = multiplier_sum(X, fit_intercept, y, s, proba)
     idx = np.concatenate(
         [rng.permutation(np.flatnonzero(y == c))[:rows_per_class] for c in range(k)]
     )
     # Unscaled columns: _psd_solve scales the matrix to unit diagonal, which is the
     # same as scaling the columns of the design.
-    Zt, yt, w = _with_intercept(X[idx], fit_intercept), y[idx], lam[idx]
+    Zt, yt, w = with_intercept(X[idx], fit_intercept), y[idx], lam[idx]
     q = Zt.shape[1]
-    m = _pair_matrix(Zt, yt, w)[q:, q:]  # reference class 0 dropped
-    delta = _correction(m, g.ravel(), float(np.sqrt(coefs_sq * z_sq)))
-    return delta is not None and _largest_change(Zt, yt, delta) < 0.5
+    m = pair_matrix(Zt, yt, w)[q:, q:]  # reference class 0 dropped
+    delta = multiplier_correction(m, g.ravel(), float(np.sqrt(coefs_sq * z_sq)))
+    return delta is not None and largest_multiplier_change(Zt, yt, delta) < 0.5
 
 
-def _multiplier_sum(
+def multiplier_sum(
     X: FloatArray,
     fit_intercept: bool,
     y: NDArray[np.int64],
@@ -407,7 +413,9 @@ def _multiplier_sum(
     return lam, g, float(np.linalg.norm(coefs) ** 2), z_sq
 
 
-def _correction(m: FloatArray, g: FloatArray, scale: float) -> FloatArray | None:
+def multiplier_correction(
+    m: FloatArray, g: FloatArray, scale: float
+) -> FloatArray | None:
     """``delta`` with ``m delta = g`` (``A_T^T diag(lam_T) A_T delta = A^T lam``), or
     None when ``g`` is not in the range of ``m`` (``scale``: rounding scale of g)."""
     delta = _psd_solve(m, g)
@@ -417,7 +425,9 @@ def _correction(m: FloatArray, g: FloatArray, scale: float) -> FloatArray | None
     return delta
 
 
-def _largest_change(Zt: FloatArray, yt: NDArray[np.int64], delta: FloatArray) -> float:
+def largest_multiplier_change(
+    Zt: FloatArray, yt: NDArray[np.int64], delta: FloatArray
+) -> float:
     """The largest relative change ``(A_T delta)_ij`` of a corrected multiplier."""
     q = Zt.shape[1]
     if yt.size == 0:

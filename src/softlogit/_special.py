@@ -40,8 +40,10 @@ REDUCTIONS: tuple[str, ...] = ("mean", "sum", "none")
 
 # --------------------------------------------------------------------------------------
 # Kernels: the one implementation of each formula, for every module that evaluates it
-# (the public functions below, the losses, the experiment's networks and data). They
-# take floating arrays, keep their dtype, validate nothing and set no error state.
+# (the public functions below, the losses, inference, the experiment's networks and
+# data). They take floating arrays, keep their dtype, validate nothing and set no
+# error state. Their names carry no underscore: they are the package's internal API
+# (not exported by softlogit), imported across packages.
 # --------------------------------------------------------------------------------------
 
 # Up to this many columns, row maxima by a loop over the columns beat a reduction
@@ -49,7 +51,7 @@ REDUCTIONS: tuple[str, ...] = ("mean", "sum", "none")
 _ROW_MAX_LOOP_COLUMNS = 12
 
 
-def _sigmoid_exp(
+def sigmoid_exp(
     z: FloatArray, out: FloatArray | None = None
 ) -> tuple[FloatArray, FloatArray]:
     """``sigmoid(z)`` (written to ``out``, which may be ``z``) and ``e = exp(-|z|)``.
@@ -66,7 +68,7 @@ def _sigmoid_exp(
     return p, e
 
 
-def _softplus(z: FloatArray, log1p_e: FloatArray | None = None) -> FloatArray:
+def softplus_kernel(z: FloatArray, log1p_e: FloatArray | None = None) -> FloatArray:
     """``softplus(z) = log(1 + e^z) = max(z, 0) + log1p(exp(-|z|))``.
 
     Both terms are non-negative: no cancellation, no overflow. ``log1p_e`` is the
@@ -78,7 +80,7 @@ def _softplus(z: FloatArray, log1p_e: FloatArray | None = None) -> FloatArray:
     return out
 
 
-def _binary_cross_entropy(
+def binary_cross_entropy_kernel(
     z: FloatArray, t: FloatArray, e: FloatArray | None = None
 ) -> FloatArray:
     """Per-element ``softplus(z) - t z`` for targets ``t`` in [0, 1].
@@ -90,11 +92,11 @@ def _binary_cross_entropy(
     gives NaN: callers that admit infinite logits set those entries themselves.
     """
     a = np.log1p(np.exp(-np.abs(z)) if e is None else e)
-    out: FloatArray = (1 - t) * _softplus(z, a) + t * _softplus(-z, a)
+    out: FloatArray = (1 - t) * softplus_kernel(z, a) + t * softplus_kernel(-z, a)
     return out
 
 
-def _row_max(z: FloatArray) -> FloatArray:
+def row_max(z: FloatArray) -> FloatArray:
     """Row maxima of a 2-D array, as a column of shape (n_rows, 1)."""
     if z.shape[1] > _ROW_MAX_LOOP_COLUMNS:
         out: FloatArray = np.max(z, axis=1, keepdims=True)
@@ -105,13 +107,13 @@ def _row_max(z: FloatArray) -> FloatArray:
     return m
 
 
-def _row_sum(z: FloatArray) -> FloatArray:
+def row_sum(z: FloatArray) -> FloatArray:
     """Row sums of a 2-D array, as a column: one BLAS matrix-vector product."""
     out: FloatArray = (z @ np.ones(z.shape[1], dtype=z.dtype))[:, None]
     return out
 
 
-def _softmax_rows(
+def softmax_rows(
     z: FloatArray, *, out: FloatArray | None = None, zero_logit: bool = False
 ) -> FloatArray:
     """Softmax along the rows of ``z`` (n_rows, n_classes), shifted by the row maximum.
@@ -122,27 +124,27 @@ def _softmax_rows(
     reference class whose logit is 0): then ``m = max(max_k z_k, 0)`` and the sum
     includes ``exp(-m)``. The result is written to ``out`` (which may be ``z``).
     """
-    m = _row_max(z)
+    m = row_max(z)
     if zero_logit:
         np.maximum(m, 0, out=m)
     e: FloatArray = np.subtract(z, m, out=out)
     np.exp(e, out=e)
-    total = _row_sum(e)
+    total = row_sum(e)
     if zero_logit:
         total += np.exp(-m)
     e /= total
     return e
 
 
-def _softmax_parts(z: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+def softmax_parts(z: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
     """``d = z - m``, ``e = exp(d)`` and ``r = sum(e) - 1`` of logits (n_rows, n_classes).
 
-    ``m`` is the row maximum (as in :func:`_softmax_rows`); ``r`` (a column) is summed
+    ``m`` is the row maximum (as in :func:`softmax_rows`); ``r`` (a column) is summed
     from the non-maximal entries, plus 1 per further tied maximum, so that
     ``logsumexp(z) = m + log1p(r)`` and ``-log softmax(z)_k = log1p(r) - d_k`` keep
     their relative accuracy when ``r`` is tiny; ``softmax(z) = e / (1 + r)``.
     """
-    d: FloatArray = z - _row_max(z)
+    d: FloatArray = z - row_max(z)
     e: FloatArray = np.exp(d)
     at_max = d == 0
     r = np.sum(np.where(at_max, 0, e), axis=1, keepdims=True)
@@ -150,7 +152,7 @@ def _softmax_parts(z: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
     return d, e, r
 
 
-def _softmax_columns(zt: FloatArray, at: IntArray) -> FloatArray:
+def softmax_columns(zt: FloatArray, at: IntArray) -> FloatArray:
     """Softmax of transposed logits, in place, and the cross-entropy at ``at``.
 
     ``zt`` has shape (n_classes, n_samples), is C-contiguous and is overwritten by
@@ -251,7 +253,7 @@ def sigmoid(x: ArrayLike) -> FloatArray:
     array([0. , 0.5, 1. ])
     """
     z, dtype = _as_float(x, "x")
-    out, _ = _sigmoid_exp(z)
+    out, _ = sigmoid_exp(z)
     return _finish(np.where(np.isnan(z), z, out), dtype)
 
 
@@ -282,7 +284,7 @@ def softplus(x: ArrayLike) -> FloatArray:
     """
     z, dtype = _as_float(x, "x")
     # softplus(x) = logaddexp(x, 0)
-    return _finish(_softplus(z), dtype)
+    return _finish(softplus_kernel(z), dtype)
 
 
 def log_sigmoid(x: ArrayLike) -> FloatArray:
@@ -310,7 +312,7 @@ def log_sigmoid(x: ArrayLike) -> FloatArray:
     """
     z, dtype = _as_float(x, "x")
     # log(sigmoid(x)) = -log(1 + exp(-x)) = -softplus(-x)
-    return _finish(-_softplus(-z), dtype)
+    return _finish(-softplus_kernel(-z), dtype)
 
 
 class _Moved:
@@ -799,7 +801,7 @@ def binary_cross_entropy(
     if np.any((t < 0) | (t > 1)):
         raise InputValueError("`y` must lie in [0, 1]; got values outside it.")
     with np.errstate(invalid="ignore"):
-        losses = _binary_cross_entropy(z, t)
+        losses = binary_cross_entropy_kernel(z, t)
         # At z = +inf with y = 1 (or -inf with y = 0) the loss is 0, the limit of
         # softplus(z) - y z, where the formula multiplies an infinity by zero.
         losses = np.where(np.isinf(z) & (t == (z > 0)), 0.0, losses)

@@ -1,8 +1,8 @@
 """BLAS thread control: small problems run on one BLAS thread.
 
-Thread start-up and spinning cost more than the arithmetic of small matrix products
-(20x slower on a loaded 2-core machine), so fits, inference and the experiment run
-work below :data:`SINGLE_THREAD_WORK` on one BLAS thread. The limit is process-wide
+Thread start-up and spinning cost more than the arithmetic of small matrix products,
+so fits, inference and the experiment run work below :data:`SINGLE_THREAD_WORK` on
+one BLAS thread. The limit is process-wide
 (BLAS libraries have one setting per process), so :func:`single_blas_thread` is
 reference-counted: concurrent users share one limit, and the last one out restores
 exactly the setting found by the first one in.

@@ -50,6 +50,11 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
         "predict",
         "Predict class probabilities with a saved model.",
     ),
+    "sweep": (
+        "softlogit._cli._sweep",
+        "sweep",
+        "Map where networks 0 and 1 end with similar weights: the atlas.",
+    ),
 }
 
 

@@ -24,7 +24,14 @@ from softlogit._cli._pipeline import run_and_report
 from softlogit.errors import CLIError, SoftlogitError
 from softlogit.experiment._spec import OPTIONS, ExperimentSpec, OptionInfo
 
-__all__ = ["MARKER", "compare", "parse_hidden", "parse_pairs"]
+__all__ = [
+    "KERAS_STYLES",
+    "MARKER",
+    "compare",
+    "keras_engine",
+    "parse_hidden",
+    "parse_pairs",
+]
 
 #: a file in every report directory; a directory holding it is replaced without --force
 MARKER = ".softlogit-report"
@@ -243,6 +250,31 @@ def _check_engine(engine: str) -> None:
         )
 
 
+#: --keras-style -> the engine that runs it (softlogit.experiment.ENGINES)
+KERAS_STYLES: tuple[str, ...] = ("exact", "fit", "fit-logits")
+
+
+def keras_engine(engine: str, style: str) -> str:
+    """The engine of ``--engine`` with ``--keras-style``.
+
+    Examples
+    --------
+    >>> keras_engine("keras", "fit"), keras_engine("keras", "exact")
+    ('keras-fit', 'keras')
+    >>> keras_engine("numpy", "fit")
+    Traceback (most recent call last):
+    ...
+    softlogit.errors.CLIError: `--keras-style fit` needs `--engine keras`; got ...
+    """
+    if style == "exact":
+        return engine
+    if engine != "keras":
+        raise CLIError(
+            f"`--keras-style {style}` needs `--engine keras`; got `--engine {engine}`."
+        )
+    return f"keras-{style}"
+
+
 @click.command(
     "compare",
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
@@ -260,6 +292,16 @@ def _check_engine(engine: str) -> None:
     show_default=True,
     help="Implementation that trains the networks: numpy (the float64 reference), "
     "torch or keras, where installed.",
+)
+@click.option(
+    "--keras-style",
+    type=click.Choice(KERAS_STYLES),
+    default="exact",
+    show_default=True,
+    help="With --engine keras: 'exact' (losses from logits, GradientTape-style "
+    "steps), 'fit' (plain Keras models ending in softmax/sigmoid, trained with "
+    "model.fit, as a learner writes them) or 'fit-logits' (the same with the "
+    "one-line fix, losses from_logits=True).",
 )
 @click.option(
     "--decoupled/--coupled",
@@ -302,18 +344,25 @@ def compare(**params: Any) -> int:
     as_json = bool(params.pop("as_json"))
     quiet = bool(params.pop("quiet"))
     engine = str(params.pop("engine"))
+    style = str(params.pop("keras_style"))
     spec = build_spec(config, _overrides(params))
     _check_engine(engine)
+    run_engine = keras_engine(engine, style)
     if not no_report:
         _check_out(out, force)
     command = _command_line(
-        {"config": config, **params, "engine": None if engine == "numpy" else engine}
+        {
+            "config": config,
+            **params,
+            "engine": None if engine == "numpy" else engine,
+            "keras_style": None if style == "exact" else style,
+        }
     )
     if str(out) != DEFAULT_OUT:
         command += " " + shlex.join(["--out", str(out)])
     return run_and_report(
         spec,
-        engine=engine,
+        engine=run_engine,
         out=None if no_report else out,
         force=force,
         as_json=as_json,

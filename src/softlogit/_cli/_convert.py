@@ -186,7 +186,7 @@ def _write(new: Any, fmt: str, out: str, force: bool) -> None:
 
 
 def _check_out(out: str, force: bool, fmt: str) -> None:
-    from softlogit._io import _check_target
+    from softlogit._io import check_target
 
     if _format_of(out, "--out") != fmt:
         raise CLIError(
@@ -194,7 +194,7 @@ def _check_out(out: str, force: bool, fmt: str) -> None:
             f"{', '.join(s for s, f in _FORMATS.items() if f == fmt)})."
         )
     try:
-        _check_target(Path(out), force, "--out")
+        check_target(Path(out), force, "--out")
     except (FileExistsError, FileNotFoundError) as exc:
         raise CLIError(str(exc)) from None
 

@@ -47,11 +47,11 @@ def report_bug(exc: BaseException, file: TextIO | None = None) -> None:
     >>> print(err.getvalue().splitlines()[-1])  # doctest: +ELLIPSIS
     error: internal error in softlogit ... (KeyError), not a problem with your input; please report it with the traceback above.
     """
-    from softlogit import __version__
+    from softlogit._version import version
 
     stream = sys.stderr if file is None else file
     traceback.print_exception(type(exc), exc, exc.__traceback__, file=stream)
     stream.write(
-        f"error: internal error in softlogit {__version__} ({type(exc).__name__}), "
+        f"error: internal error in softlogit {version()} ({type(exc).__name__}), "
         "not a problem with your input; please report it with the traceback above.\n"
     )

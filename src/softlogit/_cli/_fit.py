@@ -322,15 +322,7 @@ def fit(
     with every pass over the data shown on stderr.
     """
     C = _parse_C(C_text)
-    _check_option("alpha", alpha, str(alpha))
-    _check_option("tol", tol, str(tol))
-    _check_option("max_iter", max_iter, str(max_iter))
-    if max_iter < 1:
-        raise CLIError(f"--max-iter must be at least 1; got {max_iter!r}.")
-    if kind == "logistic" and (gauge is not None or reference is not None):
-        raise CLIError("--gauge and --reference apply to --model softmax only.")
-    if reference is not None and gauge not in (None, "reference"):
-        raise CLIError(f"--reference needs --gauge reference; got --gauge {gauge}.")
+    _check_fit_options(kind, alpha, tol, max_iter, gauge, reference)
     _check_out(out, force, "--out")
 
     from softlogit._cli import _bigdata
@@ -360,6 +352,26 @@ def fit(
         model.fit(X, y.to_numpy())
         report = _report(model, C, alpha)
     return _print_and_save(model, report, caught, out, force)
+
+
+def _check_fit_options(
+    kind: str,
+    alpha: float,
+    tol: float,
+    max_iter: int,
+    gauge: str | None,
+    reference: str | None,
+) -> None:
+    """The options of ``fit`` that click does not check by itself."""
+    _check_option("alpha", alpha, str(alpha))
+    _check_option("tol", tol, str(tol))
+    _check_option("max_iter", max_iter, str(max_iter))
+    if max_iter < 1:
+        raise CLIError(f"--max-iter must be at least 1; got {max_iter!r}.")
+    if kind == "logistic" and (gauge is not None or reference is not None):
+        raise CLIError("--gauge and --reference apply to --model softmax only.")
+    if reference is not None and gauge not in (None, "reference"):
+        raise CLIError(f"--reference needs --gauge reference; got --gauge {gauge}.")
 
 
 def _print_and_save(

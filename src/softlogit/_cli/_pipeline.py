@@ -95,11 +95,11 @@ def run_and_report(
         If the report directory cannot be written (``FileExistsError`` if ``out``
         exists, is not an earlier report and ``force`` is false).
     """
-    import softlogit
     from softlogit._report._adapter import report_data
     from softlogit._report._json import dumps, report_json
     from softlogit._report._terminal import make_console, print_report, status
     from softlogit._report._write import DerivationInBackground, write_report
+    from softlogit._version import version
 
     out_stream = sys.stdout if stdout is None else stdout
     err_stream = sys.stderr if stderr is None else stderr
@@ -129,7 +129,7 @@ def run_and_report(
                 force=force,
                 marker=marker,
                 derivation=derivation,
-                version=softlogit.__version__,
+                version=version(),
             )
     if as_json:
         out_stream.write(dumps(doc))

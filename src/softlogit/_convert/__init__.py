@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from softlogit._convert._common import HeadConversion, check_request
 from softlogit._convert._sklearn import from_sklearn, to_sklearn
+from softlogit._typing import Gauge
 from softlogit.errors import InputTypeError
 
 __all__ = ["HeadConversion", "convert_head", "from_sklearn", "to_sklearn"]
@@ -30,7 +31,7 @@ def convert_head(
     to: Literal["sigmoid", "softmax"],
     *,
     head: str | None = None,
-    gauge: Literal["centered", "reference"] = "centered",
+    gauge: Gauge = "centered",
     positive: int = 1,
     verify: Any = None,
     tol: float | None = None,

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from softlogit._typing import FloatArray
+from softlogit._typing import FloatArray, Gauge
 from softlogit._validation import NONE, Integer, Options, Real, check_param
 from softlogit.errors import InputTypeError, InputValueError
 
@@ -123,7 +123,7 @@ class Request:
 
     to: Kind
     head: str | None
-    gauge: Literal["centered", "reference"]
+    gauge: Gauge
     positive: int
     verify: Any
     tol: float | None

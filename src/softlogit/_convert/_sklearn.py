@@ -34,7 +34,7 @@ from softlogit._convert._common import (
     new_parameters,
     verified,
 )
-from softlogit._typing import FloatArray
+from softlogit._typing import FloatArray, Gauge
 from softlogit._validation import NONE, Boolean, Options, check_param
 from softlogit.errors import InputTypeError, InputValueError
 
@@ -188,7 +188,7 @@ def from_sklearn(
     est: Any,
     *,
     to: Literal["logistic", "softmax"] | None = None,
-    gauge: Literal["centered", "reference"] = "centered",
+    gauge: Gauge = "centered",
     legacy_multinomial: bool | None = None,
 ) -> Any:
     """softlogit's equivalent of a fitted scikit-learn ``LogisticRegression``.

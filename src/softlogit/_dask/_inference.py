@@ -47,17 +47,17 @@ import numpy as np
 from softlogit._covariance import fisher_information, inverse_spd
 from softlogit._dask import report_pass
 from softlogit._dask._blocks import summed_blocks
-from softlogit._inference import InferenceState, _proba_t
+from softlogit._inference import InferenceState, fitted_proba_t
 from softlogit._separation import (
-    _correction,
-    _largest_change,
-    _multiplier_sum,
-    _pair_matrix,
-    _with_intercept,
     check_two_classes,
     curvature_bound,
     fitted_separation_error,
+    largest_multiplier_change,
+    multiplier_correction,
+    multiplier_sum,
     n_misclassified,
+    pair_matrix,
+    with_intercept,
 )
 from softlogit._solvers import SolverResult
 from softlogit._typing import FloatArray
@@ -101,7 +101,7 @@ def _inference_block(
     """The block's log-likelihood, information and certificate sums, flat."""
     y, s = yb, _weights(Xb, swb)
     parts: list[Any] = []
-    proba_t, log_p_y = _proba_t(Xb, spec.full, spec.fit_intercept, y)
+    proba_t, log_p_y = fitted_proba_t(Xb, spec.full, spec.fit_intercept, y)
     if spec.likelihood:
         parts.append([s @ log_p_y])
     if spec.covariance:
@@ -113,13 +113,13 @@ def _inference_block(
         # Rows without weight are not in the likelihood (check_separation drops them).
         keep = s > 0
         X, y, s, proba = Xb[keep], y[keep], s[keep], proba_t.T[keep]
-        lam, g, coefs_sq, z_sq = _multiplier_sum(X, spec.fit_intercept, y, s, proba)
+        lam, g, coefs_sq, z_sq = multiplier_sum(X, spec.fit_intercept, y, s, proba)
         k, q = spec.full.shape
         pair = np.zeros((k * q, k * q))
         for start in range(0, X.shape[0], _PAIR_ROWS):
             rows = slice(start, start + _PAIR_ROWS)
-            Z = _with_intercept(X[rows], spec.fit_intercept)
-            pair += _pair_matrix(Z, y[rows], lam[rows])
+            Z = with_intercept(X[rows], spec.fit_intercept)
+            pair += pair_matrix(Z, y[rows], lam[rows])
         parts += [
             [n_misclassified(proba, y)],
             g.ravel(),
@@ -136,8 +136,8 @@ def _change_block(
     """The largest relative change of a corrected multiplier in the block."""
     assert spec.delta is not None
     keep = _weights(Xb, swb) > 0
-    Z = _with_intercept(Xb[keep], spec.fit_intercept)
-    return np.array([[_largest_change(Z, yb[keep], spec.delta)]])
+    Z = with_intercept(Xb[keep], spec.fit_intercept)
+    return np.array([[largest_multiplier_change(Z, yb[keep], spec.delta)]])
 
 
 def _certificate(problem: Any, spec: _Spec, sums: FloatArray) -> bool:
@@ -149,7 +149,7 @@ def _certificate(problem: Any, spec: _Spec, sums: FloatArray) -> bool:
     pair = sums[3 + m :].reshape(m, m)
     if misclassified == 0:
         raise fitted_separation_error(np.arange(k))
-    delta = _correction(pair, g, float(np.sqrt(coefs_sq * z_sq)))
+    delta = multiplier_correction(pair, g, float(np.sqrt(coefs_sq * z_sq)))
     if delta is None:
         return False
     started = time.perf_counter()

@@ -94,8 +94,51 @@ def _settings(result: ExperimentResult) -> tuple[tuple[str, str], ...]:
             ),
         ),
         ("seed", str(spec.seed)),
-        ("engine", result.engine),
+        ("engine", _engine_text(result)),
     )
+
+
+def _engine_text(result: ExperimentResult) -> str:
+    """``'keras-fit (Keras 3.15.1, torch backend)'``, or the engine's name."""
+    backend = result.versions.get("keras_backend")
+    if backend is None:
+        return result.engine
+    return f"{result.engine} (Keras {result.versions.get('keras', '?')}, {backend} backend)"
+
+
+def _keras_notes(result: ExperimentResult) -> list[str]:
+    """What Keras did with the learner's code (engine 'keras-fit'), and the fix."""
+    notes: list[str] = []
+    paths = {n: t.loss_path for n, t in result.trajectories.items() if t.loss_path}
+    if paths:
+        backend = result.versions.get("keras_backend", "this")
+        listed = "; ".join(
+            f"network {n}: {p.code} — loss {p.words()}" for n, p in paths.items()
+        )
+        notes.append(f"Keras model.fit on the {backend} backend: {listed}.")
+        clipped = {n: p for n, p in paths.items() if p.kind == "clipped"}
+        if clipped:
+            eps = next(iter(clipped.values())).epsilon
+            fixes = "; ".join(f"network {n}: {p.fix}" for n, p in clipped.items())
+            rows = max((pair.clip_rows for pair in result.pairs), default=0)
+            here = (
+                f"here up to {rows} training rows at a recorded step"
+                if rows
+                else "here no training row at the recorded steps"
+            )
+            notes.append(
+                "What the learner's code did: the models output probabilities, and "
+                f"Keras computed the loss of network{'s' if len(clipped) > 1 else ''} "
+                f"{_and(list(clipped))} from them clipped to [{eps:g}, 1 − {eps:g}], "
+                "which gives no gradient to a row whose true-class probability is "
+                f"beyond those bounds ({here}) and loses digits in the gradient of "
+                "nearly certain rows. The one-line change that restores exact "
+                "equivalence (softlogit compare --engine keras --keras-style "
+                f"fit-logits): {fixes}."
+            )
+    for t in result.trajectories.values():
+        notes += [n for n in t.notes if n not in notes]
+    return notes
 
 
 def _pick_coordinates(
@@ -149,7 +192,7 @@ def _pair_report(p: PairComparison) -> PairReport:
         a=p.left,
         b=p.right,
         verdict=p.verdict,
-        theorem=p.theorem,
+        theorem=p.theorem or ("control" if p.right.endswith("-ulp") else ""),
         explanation=p.explanation,
         step_id=p.derivation_step or None,
         final={
@@ -170,7 +213,8 @@ def _pair_report(p: PairComparison) -> PairReport:
 
 def _note(p: PairComparison, report: PairReport) -> str | None:
     """What to call out about a pair: no exact prediction, or against the theory."""
-    if p.verdict is Verdict.NOT_COMPARED:
+    if p.verdict is Verdict.NOT_COMPARED or p.right.endswith("-ulp"):
+        # a sensitivity control is a measurement by design; its row says what it is
         return None
     if p.expected is None:
         return (
@@ -259,12 +303,19 @@ def report_data(result: ExperimentResult) -> ReportData:
         networks=tuple(names),
         descriptions={n: t.description for n, t in trajectories.items()},
         losses={n: np.asarray(t.train_loss, float) for n, t in trajectories.items()},
+        test_losses={n: float(t.test_loss[-1]) for n, t in trajectories.items()},
+        test_accuracy={
+            n: float(t.test_accuracy[-1])
+            for n, t in trajectories.items()
+            if t.test_accuracy is not None and t.test_accuracy.size
+        },
         head=head,
         head_labels=labels,
         conserved=conserved,
         pairs=tuple(pairs),
         answers=tuple(result.answer_details),
-        notes=tuple(note for note in notes if note is not None),
+        notes=tuple(note for note in notes if note is not None)
+        + tuple(_keras_notes(result)),
         diverged=diverged,
         facts=tuple(facts),
         dtype=result.spec.training.dtype,

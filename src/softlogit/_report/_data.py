@@ -31,6 +31,7 @@ VERDICT_BADGES: dict[Verdict, tuple[str, str]] = {
     Verdict.SAME_FUNCTION: ("same function, different trajectory", "warn"),
     Verdict.DIFFERENT: ("different", "bad"),
     Verdict.NOT_COMPARED: ("not compared (a run diverged)", "bad"),
+    Verdict.AMPLIFIED: ("same network; this procedure amplifies rounding", "info"),
     Verdict.NOT_IDENTICAL: ("not identical", "warn"),
 }
 
@@ -128,6 +129,8 @@ class ReportData:
         ratio and the conserved sums), shown under the verdicts.
     dtype : str
         The floating dtype of the run (``"float64"``).
+    test_losses, test_accuracy : mapping of str to float
+        Network name -> final test loss and final test accuracy (where recorded).
     """
 
     title: str
@@ -145,6 +148,8 @@ class ReportData:
     diverged: Mapping[str, str] = field(default_factory=dict)
     facts: tuple[tuple[str, str], ...] = ()
     dtype: str = "float64"
+    test_losses: Mapping[str, float] = field(default_factory=dict)
+    test_accuracy: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def eps(self) -> float:

@@ -235,16 +235,23 @@ def _networks(data: ReportData) -> str:
             if name in data.diverged
             else '<span class="badge ok">trained</span>'
         )
+        test_loss = data.test_losses.get(name)
+        test_acc = data.test_accuracy.get(name)
+        tests = (
+            f'<td class="num">{"—" if test_loss is None else format_number(test_loss)}'
+            f'</td><td class="num">{"—" if test_acc is None else f"{test_acc:.3f}"}</td>'
+        )
         rows.append(
             f'<tr><td class="pair"><span class="swatch" style="background:{color}">'
             f"</span>{_e(name)}</td><td>{_e(data.descriptions.get(name, ''))}</td>"
-            f'<td class="num">{final}</td><td>{status}</td></tr>'
+            f'<td class="num">{final}</td>{tests}<td>{status}</td></tr>'
         )
     return (
         '<section id="networks"><h2>The networks</h2>'
         '<div class="card" style="overflow-x:auto">'
         "<table><thead><tr><th>network</th><th>head</th>"
-        '<th class="num">final loss</th><th>status</th></tr></thead>'
+        '<th class="num">final loss</th><th class="num">test loss</th>'
+        '<th class="num">test accuracy</th><th>status</th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div></section>"
     )
 

@@ -68,6 +68,8 @@ def report_json(data: ReportData) -> dict[str, Any]:
                     if name in data.losses and data.losses[name].size
                     else None
                 ),
+                "test_loss": data.test_losses.get(name),
+                "test_accuracy": data.test_accuracy.get(name),
                 "diverged": data.diverged.get(name),
             }
             for name in data.networks

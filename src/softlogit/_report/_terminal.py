@@ -76,6 +76,8 @@ def print_report(data: ReportData, console: Console) -> None:
     networks.add_column("network", style="bold")
     networks.add_column("head")
     networks.add_column("final loss", justify="right")
+    networks.add_column("test loss", justify="right")
+    networks.add_column("test acc.", justify="right")
     for name in data.networks:
         loss = data.losses.get(name)
         final = (
@@ -83,7 +85,9 @@ def print_report(data: ReportData, console: Console) -> None:
         )
         if name in data.diverged:
             final = "diverged"
-        networks.add_row(name, data.descriptions.get(name, ""), final)
+        networks.add_row(
+            name, data.descriptions.get(name, ""), final, *_test(data, name)
+        )
     console.print(networks)
 
     if data.pairs:
@@ -135,6 +139,16 @@ def print_report(data: ReportData, console: Console) -> None:
         console.print(
             Panel(body, title=Text(answer.question, style="italic"), title_align="left")
         )
+
+
+def _test(data: ReportData, name: str) -> tuple[str, str]:
+    """A network's final test loss and accuracy, as table cells."""
+    loss = data.test_losses.get(name)
+    acc = data.test_accuracy.get(name)
+    return (
+        "-" if loss is None else format_number(loss),
+        "-" if acc is None else f"{acc:.3f}",
+    )
 
 
 @contextmanager

@@ -5,14 +5,24 @@ Describe an experiment with an :class:`ExperimentSpec`, run it with
 network, pairwise comparisons with verdicts (:class:`Verdict`) explained by the theory
 (T3-T6 of :data:`THEOREMS`, each proved by a step of ``softlogit derive``), conserved
 sums, the first-step head-movement ratio and the answers to the seed's two questions
-(:class:`Answer`).
+(:class:`Answer`). A sensitivity control (network ``0-ulp``: network 0 from one
+initial weight moved by one ulp) tells rounding amplification from real difference.
+
+The atlas maps where networks 0 and 1 end with similar weights: :class:`SweepGrid`
+describes a grid of experiments (optimizers, learning rates, batch sizes, widths,
+data, seeds), :func:`run_sweep` trains it (many networks at once, in parallel
+processes or on Dask) into rows stored in Parquet, and :func:`build_atlas` turns the
+rows into heat maps and findings (``softlogit sweep``).
 
 Three engines train the same spec and return the same result type: ``'numpy'``
 (hand-written forward and backward passes, PyTorch's optimizer definitions; the
 reference), ``'torch'`` (autograd and ``torch.optim``) and ``'keras'`` (Keras 3
-variables, losses and optimizers on TensorFlow). In float64 the NumPy and PyTorch
+variables and optimizers on any Keras backend). In float64 the NumPy and PyTorch
 engines agree to about 1e-15; Keras agrees too except for Adam, whose epsilon Keras
-places differently.
+places differently. ``'keras-fit'`` trains the networks as a learner writes them in
+Keras (softmax and sigmoid heads, ``model.fit``) and records the loss path Keras took
+for each (:attr:`Trajectory.loss_path`); ``'keras-fit-logits'`` is the same with
+losses ``from_logits=True``.
 
 Examples
 --------
@@ -23,6 +33,7 @@ Examples
 0 vs 2 | identical up to rounding | T4
 0 vs 1 | different | T5
 0 vs 1c | identical up to rounding | T5
+0 vs 0-ulp | identical up to rounding |
 >>> round(result.head_movements[0].ratio, 12)
 2.0
 """
@@ -30,6 +41,7 @@ Examples
 from __future__ import annotations
 
 from softlogit.experiment._answers import QUESTIONS, Answer
+from softlogit.experiment._atlas import Atlas, AtlasCell, Finding, build_atlas
 from softlogit.experiment._comparisons import (
     ConservedSum,
     HeadMovement,
@@ -56,6 +68,8 @@ from softlogit.experiment._spec import (
     default_pairs,
     network_names,
 )
+from softlogit.experiment._sweep_grid import DEFAULT_GRID, SweepGrid
+from softlogit.experiment._sweep_run import run_sweep
 from softlogit.experiment._theory import (
     THEOREM_STEPS,
     THEOREMS,
@@ -67,26 +81,32 @@ from softlogit.experiment._verdict import Verdict
 __all__ = [
     "ACTIVATIONS",
     "DATASETS",
+    "DEFAULT_GRID",
     "OPTIONS",
     "QUESTIONS",
     "THEOREMS",
     "THEOREM_STEPS",
     "Answer",
+    "Atlas",
+    "AtlasCell",
     "ConservedSum",
     "DataInfo",
     "DataSpec",
     "ExperimentResult",
     "ExperimentSpec",
+    "Finding",
     "HeadMovement",
     "InitSpec",
     "ModelSpec",
     "OptionInfo",
     "PairComparison",
     "PreparedExperiment",
+    "SweepGrid",
     "TrainingSpec",
     "Trajectory",
     "Verdict",
     "available_engines",
+    "build_atlas",
     "default_networks",
     "default_pairs",
     "function_tolerance",
@@ -94,4 +114,5 @@ __all__ = [
     "prepare_experiment",
     "rounding_tolerance",
     "run_experiment",
+    "run_sweep",
 ]

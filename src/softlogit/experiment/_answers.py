@@ -20,6 +20,7 @@ from softlogit.experiment._comparisons import (
     PairComparison,
     format_figure,
 )
+from softlogit.experiment._loss_path import FLOAT32_OPS
 from softlogit.experiment._spec import TrainingSpec
 from softlogit.experiment._verdict import Verdict
 
@@ -39,6 +40,12 @@ QUESTIONS: dict[str, str] = {
 
 _NOT_COMPARED = "Not compared: a run diverged."
 _CORRECTED = "With the head rate doubled (1c): yes, up to rounding."
+_AMPLIFIED = "The same network; this procedure amplifies rounding."
+_CONTROL = (
+    "the one-ulp control (network 0 against itself, one initial weight moved by one "
+    "ulp) grew a single rounding error as far, so the gap measures how this "
+    "training amplifies rounding, not a difference between the networks"
+)
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,21 @@ def _answer(
     )
 
 
+def _cause(p: PairComparison) -> str:
+    """Why a pair the theory keeps identical is not: Keras' clip, float32
+    operations in a float64 run, or amplified rounding."""
+    if p.clipped:
+        return "Keras computed the loss from clipped probabilities"
+    if FLOAT32_OPS in p.explanation:
+        return "the framework computed some float64 operations in float32"
+    return "rounding was amplified"
+
+
+def _path_sentence(p: PairComparison) -> str:
+    """The pair's loss paths, for a pair whose networks Keras trained (or "")."""
+    return f" {p.loss_path_note}" if p.clipped else ""
+
+
 def _same_rate_text(p01: PairComparison, z: str, tr: TrainingSpec) -> str:
     """Networks 0 (or 2) and 1 at equal learning rates (T5)."""
     if p01.verdict is Verdict.NOT_COMPARED:
@@ -156,6 +178,11 @@ def _corrected_text(p01c: PairComparison, z: str, tr: TrainingSpec) -> str:
         )
     if p01c.verdict is Verdict.NOT_COMPARED:
         return f"Network 1c could not be compared: {p01c.explanation}"
+    if p01c.verdict is Verdict.AMPLIFIED:
+        return (
+            "Network 1c (head rate x2, decay x1/2) is network "
+            f"{z} in exact arithmetic; here {_gap_text(p01c)}, but {_CONTROL}."
+        )
     if p01c.expected is None:
         return (
             "Doubling network 1's head learning rate (network 1c) is not an "
@@ -164,7 +191,8 @@ def _corrected_text(p01c: PairComparison, z: str, tr: TrainingSpec) -> str:
         )
     return (
         f"Network 1c (head rate x2, decay x1/2) should reproduce network {z} "
-        f"exactly, but rounding was amplified: {_gap_text(p01c)} ({p01c.verdict})."
+        f"exactly, but {_cause(p01c)}: {_gap_text(p01c)} ({p01c.verdict})."
+        + _path_sentence(p01c)
     )
 
 
@@ -182,6 +210,11 @@ def _headline_0_and_1(p01: PairComparison | None, p01c: PairComparison | None) -
     if p01.verdict is Verdict.IDENTICAL:
         return "Yes: identical up to rounding."
     line = "No, not at equal learning rates."
+    if p01c is not None and p01c.verdict is Verdict.AMPLIFIED:
+        return (
+            f"{line} With the head rate doubled (1c): the same network; this "
+            "procedure amplifies rounding."
+        )
     return f"{line} {_CORRECTED}" if corrected else line
 
 
@@ -249,13 +282,30 @@ def _networks_0_and_2(
             f"up to rounding (T4): {_gap_text(p02)} after {tr.steps} steps, "
             f"threshold {format_figure(p02.threshold)}."
         )
-    else:
-        headline = "The same network; here rounding was amplified."
+    elif p02.verdict is Verdict.AMPLIFIED:
+        headline = _AMPLIFIED
         text = (
             "Networks 0 and 2 compute the same function of the same parameters "
             "and receive the same gradients (T1, T2, T4), so in exact arithmetic "
-            f"they follow one trajectory; here rounding was amplified: "
-            f"{_gap_text(p02)} ({p02.verdict})."
+            f"they follow one trajectory. Here they drifted apart ({_gap_text(p02)}), "
+            f"but {_CONTROL}."
+        )
+    elif p02.clipped or FLOAT32_OPS in p02.explanation:
+        headline = f"The same network; here {_cause(p02)}."
+        text = (
+            "Networks 0 and 2 compute the same function of the same parameters "
+            "and receive the same gradients (T1, T2, T4), so in exact arithmetic "
+            f"they follow one trajectory; here {_cause(p02)}: "
+            f"{_gap_text(p02)} ({p02.verdict})." + _path_sentence(p02)
+        )
+    else:
+        headline = "The same network, though the run drifted beyond rounding."
+        text = (
+            "Networks 0 and 2 compute the same function of the same parameters "
+            "and receive the same gradients (T1, T2, T4), so in exact arithmetic "
+            f"they follow one trajectory; here they drifted apart: "
+            f"{_gap_text(p02)} ({p02.verdict}), more than the one-ulp control "
+            "(network 0-ulp) explains, or without it."
         )
     sums = [c for c in conserved if c.network in ("0", "2")]
     for c in sums:

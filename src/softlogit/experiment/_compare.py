@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from softlogit._optimizers import make_optimizer
@@ -13,10 +15,12 @@ from softlogit.experiment._comparisons import (
     PairComparison,
     format_figure,
 )
+from softlogit.experiment._loss_path import FLOAT32_OPS, loss_path_text
 from softlogit.experiment._networks import NetworkDef, param_factors
 from softlogit.experiment._result import Trajectory
 from softlogit.experiment._spec import TrainingSpec
 from softlogit.experiment._theory import (
+    AMPLIFICATION_RATIO,
     THEOREM_STEPS,
     conserved_sum_predictable,
     function_tolerance,
@@ -29,7 +33,9 @@ from softlogit.experiment._verdict import Verdict
 __all__ = [
     "compare_pair",
     "conserved_sum",
+    "explain_by_control",
     "head_movement",
+    "largest_gap",
     "reference_head",
 ]
 
@@ -120,8 +126,10 @@ def _measured_verdict(
     return Verdict.DIFFERENT
 
 
-def _amplified(metrics: dict[str, FloatArray], steps: IntArray, tol: float) -> str:
-    """Where a pair that exact arithmetic keeps identical left the rounding level."""
+def _left_rounding(
+    metrics: dict[str, FloatArray], steps: IntArray, tol: float
+) -> tuple[int, int]:
+    """The last recorded step within rounding and the first beyond it."""
     gaps = _larger(
         metrics,
         "base_max_rel",
@@ -130,13 +138,30 @@ def _amplified(metrics: dict[str, FloatArray], steps: IntArray, tol: float) -> s
         "proba_test_max_abs",
     )
     first = int(np.argmax(gaps > tol))
-    before = int(steps[first - 1]) if first > 0 else 0
+    return (int(steps[first - 1]) if first > 0 else 0), int(steps[first])
+
+
+def _amplified(metrics: dict[str, FloatArray], steps: IntArray, tol: float) -> str:
+    """Where a pair that exact arithmetic keeps identical left the rounding level."""
+    before, after = _left_rounding(metrics, steps, tol)
     return (
         " In exact arithmetic the trajectories coincide. The measured gap "
         f"stayed within rounding up to step {before} and exceeded the "
-        f"threshold at step {int(steps[first])}: the dynamics amplified "
+        f"threshold at step {after}: the dynamics amplified "
         "rounding differences (as in a loss spike, or Adam dividing by the "
         "root of a nearly vanishing second moment)."
+    )
+
+
+def _float32_ops(a: Trajectory, b: Trajectory) -> str:
+    """The cause of a gap when the engine computed float64 operations in float32."""
+    notes = [n for t in (a, b) for n in t.notes if FLOAT32_OPS in n]
+    if not notes:
+        return ""
+    return (
+        " In exact arithmetic the trajectories coincide; here the framework computed "
+        "some float64 operations in float32 (see the run's notes), and the two "
+        "networks' heads round differently at that precision."
     )
 
 
@@ -160,6 +185,8 @@ def compare_pair(
     net_b: NetworkDef,
     tr: TrainingSpec,
     n_classes: int,
+    *,
+    y_train: IntArray | None = None,
 ) -> PairComparison:
     """Compare two trajectories step by step and give the verdict with its theory.
 
@@ -168,7 +195,10 @@ def compare_pair(
     :attr:`Verdict.SAME_FUNCTION` when the networks start as the same function and
     end with probabilities within :func:`function_tolerance` and no sample labelled
     differently, :attr:`Verdict.DIFFERENT` otherwise, and
-    :attr:`Verdict.NOT_COMPARED` when either run diverged.
+    :attr:`Verdict.NOT_COMPARED` when either run diverged. Where the networks'
+    losses were computed by Keras along a detected path (engine ``'keras-fit'``),
+    the explanation names the paths and the training rows (``y_train``: their
+    labels) that a clipped path deprived of their gradient.
     """
     n = min(a.n_records, b.n_records)
     steps = a.steps[:n]
@@ -177,6 +207,8 @@ def compare_pair(
     ftol = function_tolerance(tr.dtype)
     pred = predict_pair(net_a, net_b, tr, n_classes)
     last = int(steps[-1])
+    path_note, clip_rows = loss_path_text(a, b, y_train)
+    paths = tuple("" if t.loss_path is None else t.loss_path.kind for t in (a, b))
     diverged = [t for t in (a, b) if t.diverged]
     if diverged:
         verdict = Verdict.NOT_COMPARED
@@ -187,7 +219,16 @@ def compare_pair(
     else:
         verdict = _measured_verdict(metrics, tol, ftol)
         explanation = f"{pred.reason} Measured: {_figures(metrics, last, tol)}"
-        if pred.expected is None:
+        if net_a.perturbed or net_b.perturbed:
+            if verdict is not Verdict.IDENTICAL:
+                verdict = Verdict.AMPLIFIED
+                before, after = _left_rounding(metrics, steps, tol)
+                explanation += (
+                    f" The gap stayed within rounding up to step {before} and "
+                    f"exceeded the threshold at step {after}: this procedure "
+                    "amplifies a difference of one rounding error."
+                )
+        elif pred.expected is None:
             explanation += (
                 " Theory makes no exact prediction here; this is a measurement."
             )
@@ -197,7 +238,13 @@ def compare_pair(
                 "the gap stayed at rounding level."
             )
         elif pred.expected is Verdict.IDENTICAL and verdict is not Verdict.IDENTICAL:
-            explanation += _amplified(metrics, steps, tol)
+            # the causes this run knows of (float32 operations, the clip) before
+            # amplified rounding
+            cause = _float32_ops(a, b)
+            if not cause and not clip_rows:
+                cause = _amplified(metrics, steps, tol)
+            explanation += cause
+        explanation += path_note
     return PairComparison(
         left=a.name,
         right=b.name,
@@ -206,11 +253,70 @@ def compare_pair(
         verdict=verdict,
         expected=pred.expected,
         theorem=pred.theorem,
-        derivation_step=THEOREM_STEPS[pred.theorem],
+        derivation_step=THEOREM_STEPS.get(pred.theorem, ""),
         explanation=explanation,
         threshold=tol,
         function_threshold=ftol,
+        loss_path_note=path_note.strip(),
+        loss_paths=paths if any(paths) else (),
+        clip_rows=clip_rows,
     )
+
+
+def largest_gap(p: PairComparison) -> float:
+    """The largest relative weight gap or probability gap of a pair over its steps."""
+    gaps = _larger(
+        p.metrics,
+        "base_max_rel",
+        "head_max_rel",
+        "proba_train_max_abs",
+        "proba_test_max_abs",
+    )
+    return float(np.max(gaps))
+
+
+def explain_by_control(pairs: list[PairComparison]) -> list[PairComparison]:
+    """Pairs whose drift the one-ulp sensitivity control explains, re-judged.
+
+    A pair that the theory makes identical (expected :attr:`Verdict.IDENTICAL`),
+    measured beyond rounding, becomes :attr:`Verdict.AMPLIFIED` when the largest
+    gap of the control of its first network (``'0 vs 0-ulp'`` or ``'softmax vs
+    softmax-ulp'``), grown from a single rounding error, reaches the pair's within
+    :data:`~softlogit.experiment._theory.AMPLIFICATION_RATIO`. (The control may
+    itself stay just within the rounding tolerance: the pair's gap is then one that
+    the procedure grows from rounding, not a difference of the networks.) Other
+    pairs are returned unchanged; the explanation of a re-judged pair cites both
+    gaps.
+    """
+    controls = {
+        p.left: p
+        for p in pairs
+        if p.right.endswith("-ulp") and p.verdict is not Verdict.NOT_COMPARED
+    }
+    out: list[PairComparison] = []
+    for p in pairs:
+        control = controls.get(p.left) or controls.get(p.right)
+        if (
+            control is not None
+            and p is not control
+            and p.expected is Verdict.IDENTICAL
+            and p.verdict in (Verdict.SAME_FUNCTION, Verdict.DIFFERENT)
+        ):
+            gap, reach = largest_gap(p), largest_gap(control)
+            if reach * AMPLIFICATION_RATIO >= gap:
+                p = dataclasses.replace(
+                    p,
+                    verdict=Verdict.AMPLIFIED,
+                    explanation=(
+                        f"{p.explanation} The sensitivity control ({control.name}: "
+                        "one initial weight moved by one ulp) grew a single rounding "
+                        f"error to a gap of {format_figure(reach)}, against this "
+                        f"pair's {format_figure(gap)}: the same network; this "
+                        "procedure amplifies rounding."
+                    ),
+                )
+        out.append(p)
+    return out
 
 
 def conserved_sum(

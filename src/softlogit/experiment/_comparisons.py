@@ -47,7 +47,13 @@ def format_figure(x: float) -> str:
 
 
 _MEASURED = Options(
-    (Verdict.IDENTICAL, Verdict.SAME_FUNCTION, Verdict.DIFFERENT, Verdict.NOT_COMPARED)
+    (
+        Verdict.IDENTICAL,
+        Verdict.SAME_FUNCTION,
+        Verdict.DIFFERENT,
+        Verdict.NOT_COMPARED,
+        Verdict.AMPLIFIED,
+    )
 )
 _EXPECTED = Options((Verdict.IDENTICAL, Verdict.NOT_IDENTICAL))
 
@@ -73,8 +79,9 @@ class PairComparison:
         ``test_loss_diff``: |difference| of the mean losses.
     verdict : Verdict
         Measured verdict: ``'identical up to rounding'``, ``'same function, different
-        trajectory'``, ``'different'`` or ``'not compared'`` (a run diverged); given
-        as a :class:`Verdict` or its text.
+        trajectory'``, ``'different'``, ``'same network; this procedure amplifies
+        rounding'`` (explained by the one-ulp sensitivity control) or ``'not
+        compared'`` (a run diverged); given as a :class:`Verdict` or its text.
     expected : Verdict or None
         What the theory predicts for this pair and training procedure
         (``'identical up to rounding'`` or ``'not identical'``), or ``None`` where it
@@ -90,6 +97,18 @@ class PairComparison:
         Rounding tolerance used (see :func:`softlogit.experiment.rounding_tolerance`).
     function_threshold : float
         Tolerance on probabilities for "same function".
+    loss_path_note : str
+        For networks trained by Keras' ``model.fit`` (engine ``'keras-fit'``): the
+        loss path each took and the rows a clipped path affected (also at the end
+        of ``explanation``); ``""`` otherwise.
+    loss_paths : tuple of str
+        The detected loss paths of ``left`` and ``right`` (``'logits'``,
+        ``'clipped'``, ``'undetermined'``; ``''`` for a loss from logits by
+        construction), or ``()`` when neither network has one.
+    clip_rows : int
+        The largest number of training rows beyond the clipping bounds at a
+        recorded step in a network on the clipped path (0: the clip took no
+        gradient away).
     """
 
     left: str
@@ -103,6 +122,14 @@ class PairComparison:
     explanation: str
     threshold: float
     function_threshold: float
+    loss_path_note: str = ""
+    loss_paths: tuple[str, ...] = ()
+    clip_rows: int = 0
+
+    @property
+    def clipped(self) -> bool:
+        """Whether a clipped loss took gradient away from training rows."""
+        return self.clip_rows > 0
 
     def __post_init__(self) -> None:
         self.verdict = Verdict(check_param("verdict", self.verdict, _MEASURED))
@@ -137,8 +164,9 @@ class PairComparison:
         return float(np.max(self.metrics[metric]))
 
     def to_json_dict(self) -> dict[str, Any]:
-        """A JSON-compatible dict, with the per-step metrics as lists."""
-        return {
+        """A JSON-compatible dict, with the per-step metrics as lists
+        (``loss_path_note`` and ``loss_paths`` only when set)."""
+        out: dict[str, Any] = {
             "left": self.left,
             "right": self.right,
             "name": self.name,
@@ -155,6 +183,11 @@ class PairComparison:
             "max": {k: to_jsonable(np.max(v)) for k, v in self.metrics.items()},
             "metrics": {k: to_jsonable(v) for k, v in self.metrics.items()},
         }
+        if self.loss_paths:
+            out["loss_path_note"] = self.loss_path_note
+            out["loss_paths"] = list(self.loss_paths)
+            out["clip_rows"] = self.clip_rows
+        return out
 
 
 @dataclass(repr=False)

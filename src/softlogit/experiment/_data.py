@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from softlogit._special import _softmax_rows
+from softlogit._special import softmax_rows
 from softlogit._typing import FloatArray, IntArray
 from softlogit.errors import InputValueError
 from softlogit.experiment._result import DataInfo
@@ -134,7 +134,7 @@ def _synthetic(
     X = rng.standard_normal((n, p))
     coef = rng.standard_normal((k, p)) * (2.0 / np.sqrt(p))
     logits = X @ coef.T
-    prob = _softmax_rows(logits, out=logits)
+    prob = softmax_rows(logits, out=logits)
     u = rng.random(n)[:, None]
     y = np.minimum((u > np.cumsum(prob, axis=1)).sum(axis=1), k - 1)
     # every class present at least twice, so that a stratified split exists: move

@@ -29,6 +29,7 @@ __all__ = [
     "Snapshot",
     "StepFunction",
     "framework_activation",
+    "label_accuracy",
     "record_steps",
     "train_and_record",
 ]
@@ -50,6 +51,20 @@ class Snapshot(NamedTuple):
     """Of shape (n_train, n_classes)."""
     proba_test: npt.ArrayLike
     """Of shape (n_test, n_classes)."""
+
+
+def label_accuracy(proba: npt.ArrayLike, y: IntArray) -> float:
+    """The fraction of samples whose most probable class (the first on a tie) is
+    their label ``y``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softlogit.experiment._engine_common import label_accuracy
+    >>> label_accuracy(np.array([[0.2, 0.8], [0.5, 0.5], [0.9, 0.1]]), np.array([1, 1, 0]))
+    0.6666666666666666
+    """
+    return float(np.mean(np.argmax(proba, axis=-1) == y))
 
 
 def record_steps(steps: int, every: int) -> IntArray:
@@ -145,6 +160,7 @@ def train_and_record(
     }
     train_loss = np.full(n_rec, np.nan)
     test_loss = np.full(n_rec, np.nan)
+    accuracy = {split: np.full(n_rec, np.nan) for split in ("train", "test")}
     proba_train = np.full((n_rec, data.X_train.shape[0], k), np.nan, dtype=np_dtype)
     proba_test = np.full((n_rec, data.X_test.shape[0], k), np.nan, dtype=np_dtype)
 
@@ -154,6 +170,8 @@ def train_and_record(
             hist[name][i] = p
         train_loss[i], test_loss[i] = snap.train_loss, snap.test_loss
         proba_train[i], proba_test[i] = snap.proba_train, snap.proba_test
+        accuracy["train"][i] = label_accuracy(proba_train[i], data.y_train)
+        accuracy["test"][i] = label_accuracy(proba_test[i], data.y_test)
         if progress is not None:
             progress(net.name, step, tr.steps)
         return math.isfinite(train_loss[i]) and math.isfinite(test_loss[i])
@@ -201,4 +219,6 @@ def train_and_record(
         diverged_at=diverged_at,
         message=message,
         seconds=time.perf_counter() - t0,
+        train_accuracy=accuracy["train"][:keep],
+        test_accuracy=accuracy["test"][:keep],
     )

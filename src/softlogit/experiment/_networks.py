@@ -14,9 +14,13 @@ name           head kind     units    P(y = k | x)                            tr
 ``reference``  reference     K - 1    softmax(0, z_1, ..., z_{K-1})           spec
 ``reference-P`` reference    K - 1    softmax(0, z_1, ..., z_{K-1})           head gradient
                                                                               times P
+``0-ulp``      difference    2        sigmoid(z2 - z1)                        spec
+``softmax-ulp`` softmax      K        softmax(z)                              spec
 =============  ============  =======  ======================================  ===========
 
-with :math:`P = I + 11^T` over the K - 1 classes (T6; for K = 2, P = 2).
+with :math:`P = I + 11^T` over the K - 1 classes (T6; for K = 2, P = 2). The two
+``-ulp`` networks are the sensitivity controls: network 0 (or the softmax head) with
+one initial head weight moved by one unit in the last place (:func:`initial_params`).
 
 Parameters are kept in PyTorch's layout, in this order: ``base.0.weight`` (out, in),
 ``base.0.bias``, ..., ``head.weight`` (units, last width), ``head.bias``. The loss is
@@ -33,11 +37,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from softlogit._special import (
-    _sigmoid_exp,
-    _softmax_rows,
     binary_cross_entropy,
     log_softmax,
     sigmoid,
+    sigmoid_exp,
+    softmax_rows,
 )
 from softlogit._typing import FloatArray, IntArray
 
@@ -45,6 +49,7 @@ if TYPE_CHECKING:
     from softlogit.experiment._spec import TrainingSpec
 
 __all__ = [
+    "CONTROL_OF",
     "NetworkDef",
     "ParamFactors",
     "backward",
@@ -52,6 +57,7 @@ __all__ = [
     "head_logits",
     "head_units",
     "init_params",
+    "initial_params",
     "loss_and_proba",
     "network_def",
     "param_factors",
@@ -59,6 +65,9 @@ __all__ = [
 ]
 
 HEAD_KINDS = ("difference", "sigmoid", "softmax", "reference")
+
+#: sensitivity control -> the network it perturbs by one ulp
+CONTROL_OF: dict[str, str] = {"0-ulp": "0", "softmax-ulp": "softmax"}
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,9 @@ class NetworkDef:
     preconditioned : bool
         Whether the head's loss gradient is multiplied by :math:`P = I + 11^T`.
     description : str
+    perturbed : bool
+        Whether the network starts one ulp away from its head kind's initial weights
+        (the sensitivity controls ``'0-ulp'``, ``'softmax-ulp'``).
     """
 
     name: str
@@ -84,6 +96,7 @@ class NetworkDef:
     head_weight_decay_multiplier: float = 1.0
     preconditioned: bool = False
     description: str = ""
+    perturbed: bool = False
 
 
 def network_def(name: str, n_classes: int) -> NetworkDef:
@@ -123,8 +136,21 @@ def network_def(name: str, n_classes: int) -> NetworkDef:
             preconditioned=True,
             description=f"{k - 1} units, head gradient preconditioned by P = I + 11^T",
         ),
+        "0-ulp": NetworkDef(
+            "0-ulp",
+            "difference",
+            description="network 0 with one initial weight moved by one ulp",
+            perturbed=True,
+        ),
+        "softmax-ulp": NetworkDef(
+            "softmax-ulp",
+            "softmax",
+            description="the softmax head's network with one initial weight moved by "
+            "one ulp",
+            perturbed=True,
+        ),
     }
-    if name not in defs or (name in ("0", "1", "2", "1c") and k != 2):
+    if name not in defs or (name in ("0", "1", "2", "1c", "0-ulp") and k != 2):
         raise ValueError(f"unknown network {name!r} for {k} classes.")
     return defs[name]
 
@@ -240,13 +266,46 @@ def init_params(
     return out
 
 
+def initial_params(
+    net: NetworkDef, inits: dict[str, list[FloatArray]]
+) -> list[FloatArray]:
+    """The initial parameters of ``net`` from the equivalent ones of its head kind.
+
+    A sensitivity control (``net.perturbed``) gets a copy whose largest head weight
+    (in magnitude; the first on a tie) is moved away from zero by one unit in the
+    last place of its dtype. Its products reach every logit with a weight as large
+    as the head's own, so the one-ulp change enters the logits' rounding at once (a
+    small weight's change would mostly be absorbed by it). Every other network gets
+    its head kind's parameters themselves.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softlogit.experiment._networks import initial_params, network_def
+    >>> inits = {"difference": [np.array([[0.5, -1.0]]), np.zeros(1)]}
+    >>> moved = initial_params(network_def("0-ulp", 2), inits)[0]
+    >>> float(moved[0, 1] + 1.0) == -float(np.spacing(1.0)), float(moved[0, 0])
+    (True, 0.5)
+    """
+    params = inits[net.head]
+    if not net.perturbed:
+        return params
+    out = [np.array(p, copy=True) for p in params]
+    head = out[-2]
+    i = int(np.argmax(np.abs(head)))
+    head.flat[i] = np.nextafter(
+        head.flat[i], np.copysign(np.inf, head.flat[i]), dtype=head.dtype
+    )
+    return out
+
+
 def _activate(name: str, z: FloatArray) -> FloatArray:
     if name == "tanh":
         return np.tanh(z, out=z)
     if name == "relu":
         return np.maximum(z, 0, out=z)
     if name == "sigmoid":
-        return _sigmoid_exp(z, out=z)[0]
+        return sigmoid_exp(z, out=z)[0]
     return z
 
 
@@ -289,22 +348,22 @@ def logit_grad(head: str, logits: FloatArray, target: FloatArray) -> FloatArray:
     n = logits.shape[0]
     if head == "difference":
         # P(y=1) = sigmoid(d), d = z2 - z1; dL/dd = sigmoid(d) - y, dL/dz1 = -dL/dd
-        r, _ = _sigmoid_exp(logits[:, 1] - logits[:, 0])
+        r, _ = sigmoid_exp(logits[:, 1] - logits[:, 0])
         r -= target
         r /= n
         return np.stack([-r, r], axis=1)
     if head == "sigmoid":
-        r, _ = _sigmoid_exp(logits[:, 0])
+        r, _ = sigmoid_exp(logits[:, 0])
         r -= target
         r /= n
         return r[:, None]
     if head == "softmax":
-        p = _softmax_rows(logits)
+        p = softmax_rows(logits)
         p -= target
         p /= n
         return p
     # reference: logits of all K classes are (0, z); dL/dz_k = p_k - y_k for k >= 1
-    p = _softmax_rows(logits, zero_logit=True)
+    p = softmax_rows(logits, zero_logit=True)
     p -= target[:, 1:]
     p /= n
     return p

@@ -32,6 +32,7 @@ from softlogit.experiment._comparisons import (
     HeadMovement,
     PairComparison,
 )
+from softlogit.experiment._loss_path import LossPath
 from softlogit.experiment._spec import ExperimentSpec
 
 if TYPE_CHECKING:
@@ -137,6 +138,17 @@ class Trajectory:
         Explanation of the divergence.
     seconds : float
         Wall-clock training time.
+    loss_path : LossPath or None
+        For networks written as a learner writes them in Keras (engine
+        ``'keras-fit'``): which loss Keras computed (from the cached logits, or from
+        clipped probabilities) and how that was detected; ``None`` where the loss is
+        computed from logits by construction.
+    notes : tuple of str
+        What the engine found about this run that the reader should know (e.g. a
+        backend computing float64 products in float32).
+    train_accuracy, test_accuracy : ndarray of shape (n_records,) or None
+        Fraction of samples whose most probable class is their label, at the
+        recorded steps (``None`` in results saved before it was recorded).
     """
 
     name: str
@@ -154,6 +166,10 @@ class Trajectory:
     diverged_at: int | None = None
     message: str | None = None
     seconds: float = 0.0
+    loss_path: LossPath | None = None
+    notes: tuple[str, ...] = ()
+    train_accuracy: FloatArray | None = None
+    test_accuracy: FloatArray | None = None
 
     @property
     def diverged(self) -> bool:
@@ -175,8 +191,12 @@ class Trajectory:
         return int(self.steps.shape[0])
 
     def to_json_dict(self) -> dict[str, Any]:
-        """The scalar and per-step figures (not the parameter/probability arrays)."""
-        return {
+        """The scalar and per-step figures (not the parameter/probability arrays).
+
+        ``loss_path`` and ``notes`` appear only when set (documents of engines
+        without them read back unchanged).
+        """
+        out: dict[str, Any] = {
             "name": self.name,
             "description": self.description,
             "head": self.head,
@@ -193,7 +213,25 @@ class Trajectory:
             "diverged_at": self.diverged_at,
             "message": self.message,
             "seconds": self.seconds,
+            **self._accuracy_json(),
         }
+        if self.loss_path is not None:
+            out["loss_path"] = self.loss_path.to_json_dict()
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
+
+    def _accuracy_json(self) -> dict[str, Any]:
+        """The accuracies, where recorded (older results lack them)."""
+        out: dict[str, Any] = {}
+        for split in ("train", "test"):
+            acc = getattr(self, f"{split}_accuracy")
+            if acc is not None:
+                out[f"{split}_accuracy"] = to_jsonable(acc)
+                out[f"final_{split}_accuracy"] = (
+                    to_jsonable(acc[-1]) if acc.size else None
+                )
+        return out
 
 
 @dataclass(repr=False)
@@ -420,6 +458,10 @@ class ExperimentResult:
             arrays[pre + "test_loss"] = t.test_loss
             arrays[pre + "proba_train"] = t.proba_train
             arrays[pre + "proba_test"] = t.proba_test
+            for split in ("train", "test"):
+                acc = getattr(t, f"{split}_accuracy")
+                if acc is not None:
+                    arrays[pre + f"{split}_accuracy"] = acc
             for key, value in t.params.items():
                 arrays[pre + "param/" + key] = value
         for i, p in enumerate(self.pairs):
@@ -564,6 +606,10 @@ class _SavedArrays:
             )
         return a
 
+    def optional_records(self, key: str, n: int) -> np.ndarray | None:
+        """A 1-D per-record array ``key``, or None if the file predates it."""
+        return self.records(key, 1, n) if key in self._arrays else None
+
     def records(self, key: str, ndim: int, n: int) -> np.ndarray:
         """A per-record array ``key`` with ``n`` records (its first axis)."""
         a = self.get(key, ndim)
@@ -599,6 +645,12 @@ def _load_trajectory(t: Mapping[str, Any], arrays: _SavedArrays) -> Trajectory:
         diverged_at=None if t["diverged_at"] is None else int(t["diverged_at"]),
         message=t["message"],
         seconds=float(t["seconds"]),
+        loss_path=None
+        if t.get("loss_path") is None
+        else LossPath.from_json_dict(t["loss_path"]),
+        notes=tuple(str(n) for n in t.get("notes", ())),
+        train_accuracy=arrays.optional_records(pre + "train_accuracy", n),
+        test_accuracy=arrays.optional_records(pre + "test_accuracy", n),
     )
 
 
@@ -618,6 +670,9 @@ def _load_pair(i: int, p: Mapping[str, Any], arrays: _SavedArrays) -> PairCompar
         explanation=str(p["explanation"]),
         threshold=float(p["threshold"]),
         function_threshold=float(p["function_threshold"]),
+        loss_path_note=str(p.get("loss_path_note", "")),
+        loss_paths=tuple(str(k) for k in p.get("loss_paths", ())),
+        clip_rows=int(p.get("clip_rows", 0)),
     )
 
 

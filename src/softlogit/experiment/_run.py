@@ -18,11 +18,17 @@ from softlogit.experiment._answers import answer_questions
 from softlogit.experiment._compare import (
     compare_pair,
     conserved_sum,
+    explain_by_control,
     head_movement,
 )
 from softlogit.experiment._data import Dataset, load_data
 from softlogit.experiment._engine_numpy import batch_schedule
-from softlogit.experiment._networks import NetworkDef, init_params, network_def
+from softlogit.experiment._networks import (
+    NetworkDef,
+    init_params,
+    initial_params,
+    network_def,
+)
 from softlogit.experiment._result import ExperimentResult, Trajectory
 from softlogit.experiment._spec import ExperimentSpec
 
@@ -41,6 +47,11 @@ ENGINES: dict[str, tuple[str, str]] = {
     "numpy": ("softlogit.experiment._engine_numpy", "train_numpy"),
     "torch": ("softlogit.experiment._engine_torch", "train_torch"),
     "keras": ("softlogit.experiment._engine_keras", "train_keras"),
+    "keras-fit": ("softlogit.experiment._engine_keras_fit", "train_keras_fit"),
+    "keras-fit-logits": (
+        "softlogit.experiment._engine_keras_fit",
+        "train_keras_fit_logits",
+    ),
 }
 
 Progress = Callable[[str, int, int], None]
@@ -84,7 +95,7 @@ def prepare_experiment(spec: ExperimentSpec) -> PreparedExperiment:
     >>> from softlogit.experiment import ExperimentSpec, prepare_experiment
     >>> prep = prepare_experiment(ExperimentSpec())
     >>> list(prep.networks), prep.data.X_train.shape
-    (['0', '1', '2', '1c'], (426, 30))
+    (['0', '1', '2', '1c', '0-ulp'], (426, 30))
     """
     data_seed, init_seed, batch_seed = np.random.SeedSequence(spec.seed).spawn(3)
     data = load_data(spec.data, data_seed)
@@ -140,7 +151,10 @@ def run_experiment(
         of 16 tanh units, SGD with lr 0.1, full batch, 2000 steps, networks 0, 1, 2,
         1c).
     engine : str, default='numpy'
-        Which implementation trains the networks (see :func:`available_engines`).
+        Which implementation trains the networks (see :func:`available_engines`):
+        ``'numpy'``, ``'torch'``, ``'keras'``, or ``'keras-fit'`` /
+        ``'keras-fit-logits'`` (Keras models as a learner writes them, trained with
+        ``model.fit``; see :mod:`softlogit.experiment._engine_keras_fit`).
     progress : callable, optional
         Called as ``progress(network, step, total_steps)`` at every recorded step.
 
@@ -202,18 +216,29 @@ def run_experiment(
     with single_blas_thread():
         for name, net in nets.items():
             trajectories[name] = train(
-                net, data, spec, inits[net.head], batches, progress
+                net, data, spec, initial_params(net, inits), batches, progress
             )
     t_train = time.perf_counter()
 
-    comparisons = [
-        compare_pair(trajectories[a], trajectories[b], nets[a], nets[b], tr, k)
-        for a, b in pairs
-    ]
+    # the one-ulp control explains the drift of pairs the theory keeps identical
+    comparisons = explain_by_control(
+        [
+            compare_pair(
+                trajectories[a],
+                trajectories[b],
+                nets[a],
+                nets[b],
+                tr,
+                k,
+                y_train=data.y_train,
+            )
+            for a, b in pairs
+        ]
+    )
     conserved = [
         conserved_sum(trajectories[n], nets[n], tr, k)
         for n in names
-        if nets[n].head in ("difference", "softmax")
+        if nets[n].head in ("difference", "softmax") and not nets[n].perturbed
     ]
     movements = []
     if k == 2:
@@ -234,13 +259,20 @@ def run_experiment(
     }
     t_end = time.perf_counter()
 
-    from softlogit import __version__
+    from softlogit._version import version
 
     versions = {
-        "softlogit": __version__,
+        "softlogit": version(),
         "numpy": np.__version__,
         "python": platform.python_version(),
     }
+    if engine.startswith("keras"):
+        from softlogit.experiment._keras_backend import (
+            import_keras_backend,
+            keras_versions,
+        )
+
+        versions.update(keras_versions(import_keras_backend()[0]))
     return ExperimentResult(
         spec=spec,
         engine=engine,

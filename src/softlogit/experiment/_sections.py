@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 from softlogit._optimizers import OPTIMIZER_NAMES, OptimizerSpec
+from softlogit._typing import Gauge
 from softlogit._validation import (
     NONE,
     Boolean,
@@ -237,7 +238,7 @@ class InitSpec:
     """
 
     init_from: Literal["softmax", "sigmoid"] = "softmax"
-    gauge: Literal["centered", "reference"] = "centered"
+    gauge: Gauge = "centered"
 
     def __post_init__(self) -> None:
         check_fields(self, INIT_CONSTRAINTS)

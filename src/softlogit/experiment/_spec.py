@@ -41,6 +41,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 __all__ = [
     "ACTIVATIONS",
+    "CONTROL_NETWORKS",
     "DATASETS",
     "OPTIONS",
     "DataSpec",
@@ -58,9 +59,13 @@ __all__ = [
 # Networks by number of classes. For K = 2 the seed's networks 0, 1, 2 and "1c"
 # (network 1 with head learning rate x2 and head weight decay x1/2); for any K the
 # K-unit softmax head, the (K-1)-unit reference-class head and that head with the
-# SGD-exact preconditioner P = I + 11^T.
+# SGD-exact preconditioner P = I + 11^T. The sensitivity controls repeat network 0
+# (or the softmax head) from initial weights one ulp away.
 BINARY_NETWORKS: tuple[str, ...] = ("0", "1", "2", "1c")
 GENERAL_NETWORKS: tuple[str, ...] = ("softmax", "reference", "reference-P")
+CONTROL_NETWORKS: tuple[str, ...] = ("0-ulp", "softmax-ulp")
+_CONTROLLED = {"0-ulp": "0", "softmax-ulp": "softmax"}
+_SGD_TYPE = ("sgd", "momentum", "nesterov")
 
 
 def network_names(n_classes: int) -> tuple[str, ...]:
@@ -70,41 +75,57 @@ def network_names(n_classes: int) -> tuple[str, ...]:
     --------
     >>> from softlogit.experiment import network_names
     >>> network_names(2)
-    ('0', '1', '2', '1c', 'softmax', 'reference', 'reference-P')
+    ('0', '1', '2', '1c', 'softmax', 'reference', 'reference-P', '0-ulp', 'softmax-ulp')
     >>> network_names(3)
-    ('softmax', 'reference', 'reference-P')
+    ('softmax', 'reference', 'reference-P', 'softmax-ulp')
     """
     if n_classes == 2:
-        return BINARY_NETWORKS + GENERAL_NETWORKS
-    return GENERAL_NETWORKS
+        return BINARY_NETWORKS + GENERAL_NETWORKS + CONTROL_NETWORKS
+    return GENERAL_NETWORKS + CONTROL_NETWORKS[1:]
 
 
-def default_networks(n_classes: int) -> tuple[str, ...]:
+def default_networks(n_classes: int, optimizer: str = "sgd") -> tuple[str, ...]:
     """Networks run when the spec leaves ``networks`` unset.
 
     ``('0', '1', '2', '1c')`` for two classes, ``('softmax', 'reference',
-    'reference-P')`` otherwise.
+    'reference-P')`` otherwise, followed by the sensitivity control of the first
+    network wherever the theory predicts that two of them are identical: always for
+    two classes (networks 0 and 2, T4), and for more classes under the SGD-type
+    ``optimizer`` s (the softmax head and the preconditioned reference head, T6).
+
+    Examples
+    --------
+    >>> from softlogit.experiment import default_networks
+    >>> default_networks(2)
+    ('0', '1', '2', '1c', '0-ulp')
+    >>> default_networks(3, "adam")
+    ('softmax', 'reference', 'reference-P')
     """
-    return BINARY_NETWORKS if n_classes == 2 else GENERAL_NETWORKS
+    if n_classes == 2:
+        return (*BINARY_NETWORKS, "0-ulp")
+    control = ("softmax-ulp",) if optimizer in _SGD_TYPE else ()
+    return GENERAL_NETWORKS + control
 
 
 def default_pairs(networks: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """Pairs compared when the spec leaves ``pairs`` unset.
 
     Network 0 (or, if it is not run, network 2) against 2, 1 and 1c (those that
-    are run), and the softmax head against each reference head.
+    are run), the softmax head against each reference head, and last each
+    sensitivity control against the network it perturbs.
 
     Examples
     --------
     >>> from softlogit.experiment import default_pairs
     >>> default_pairs(("0", "1", "2", "1c"))
     (('0', '2'), ('0', '1'), ('0', '1c'))
-    >>> default_pairs(("2", "1"))
-    (('2', '1'),)
+    >>> default_pairs(("2", "1", "0", "0-ulp"))
+    (('0', '2'), ('0', '1'), ('0', '0-ulp'))
     """
     anchor = "0" if "0" in networks else "2"
     wanted = [(anchor, "2"), (anchor, "1"), (anchor, "1c")]
     wanted += [("softmax", "reference"), ("softmax", "reference-P")]
+    wanted += [(_CONTROLLED[c], c) for c in CONTROL_NETWORKS]
     return tuple(
         (a, b) for a, b in wanted if a != b and a in networks and b in networks
     )
@@ -182,8 +203,8 @@ def _options() -> tuple[OptionInfo, ...]:
         "steps": "number of optimizer steps",
         "dtype": "floating type",
         "record_every": "record every this many steps (default: steps/100)",
-        "networks": "networks to train (default: 0 1 2 1c for two classes, "
-        "softmax reference reference-P otherwise)",
+        "networks": "networks to train (default: 0 1 2 1c 0-ulp for two classes, "
+        "softmax reference reference-P otherwise, with softmax-ulp for SGD types)",
         "pairs": "pairs to compare, e.g. '0:2' (default: 0 against the others)",
         "seed": "seed of the split, the synthetic data, initialization and shuffling",
     }
@@ -257,7 +278,7 @@ def _network_names(value: object) -> tuple[str, ...]:
         raise InputValueError(
             f"`networks` must be a non-empty sequence of names; got {nets!r}."
         )
-    allowed = BINARY_NETWORKS + GENERAL_NETWORKS
+    allowed = BINARY_NETWORKS + GENERAL_NETWORKS + CONTROL_NETWORKS
     for n in nets:
         if n not in allowed:
             error = InputValueError if isinstance(n, str) else InputTypeError
@@ -308,8 +329,10 @@ class ExperimentSpec:
     training : TrainingSpec
     networks : tuple of str, optional
         Networks to train; default :func:`default_networks` of the data's number of
-        classes. Names: ``'0'``, ``'1'``, ``'2'``, ``'1c'`` (two classes only) and
-        ``'softmax'``, ``'reference'``, ``'reference-P'``.
+        classes and the optimizer. Names: ``'0'``, ``'1'``, ``'2'``, ``'1c'``,
+        ``'0-ulp'`` (two classes only) and ``'softmax'``, ``'reference'``,
+        ``'reference-P'``, ``'softmax-ulp'`` (the ``-ulp`` networks are sensitivity
+        controls: one initial weight moved by one ulp).
     pairs : tuple of (str, str), optional
         Pairs to compare; default :func:`default_pairs`. Both names must be in
         ``networks``.
@@ -552,7 +575,9 @@ class ExperimentSpec:
     def resolved_networks(self, n_classes: int) -> tuple[str, ...]:
         """The networks to run on data with ``n_classes`` classes, validated."""
         nets = (
-            self.networks if self.networks is not None else default_networks(n_classes)
+            self.networks
+            if self.networks is not None
+            else default_networks(n_classes, self.training.optimizer)
         )
         allowed = network_names(n_classes)
         for n in nets:

@@ -21,6 +21,15 @@ mild amplification. (float64, 2000 steps: 6.4e-13; float32: 3.4e-4.)
 "Same function" allows the probabilities to agree to about half the digits,
 :math:`\\text{tol}_\\text{function} = \\sqrt{\\epsilon}` (1.5e-8 for float64, 3.5e-4
 for float32), with no sample labelled differently.
+
+Rounding amplification
+----------------------
+The sensitivity control trains a network against itself from initial weights one
+ulp apart. Where a pair that exact arithmetic keeps identical drifts beyond the
+rounding tolerance and the control, grown from that single rounding error, comes as
+far (its largest gap within :data:`AMPLIFICATION_RATIO`, six decades, of the
+pair's), the procedure amplifies rounding: the pair's gap grew from rounding like
+the control's, so the pair is the same network (:attr:`Verdict.AMPLIFIED`).
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ from softlogit.experiment._spec import TrainingSpec
 from softlogit.experiment._verdict import Verdict
 
 __all__ = [
+    "AMPLIFICATION_RATIO",
     "THEOREMS",
     "THEOREM_STEPS",
     "Prediction",
@@ -68,6 +78,13 @@ THEOREMS: dict[str, str] = {
 }
 
 _SGD_FAMILY = ("sgd", "momentum", "nesterov")
+
+#: the one-ulp control explains a pair's gap when it reaches 1/this of it. Chaotic
+#: training grows both differences at one rate, from rounding errors of different
+#: sizes (one ulp of one weight; every step's rounding), so they end within a few
+#: decades of each other; a real difference next to a stable control is ten or more
+#: decades above it.
+AMPLIFICATION_RATIO = 1e6
 
 
 def rounding_tolerance(dtype: str | np.dtype[np.floating], steps: int) -> float:
@@ -163,6 +180,16 @@ def predict_pair(
     a: NetworkDef, b: NetworkDef, tr: TrainingSpec, n_classes: int
 ) -> Prediction:
     """What the theory says about networks ``a`` and ``b`` trained by ``tr``."""
+    if a.perturbed or b.perturbed:
+        return Prediction(
+            None,
+            "",
+            "The sensitivity control: one network against itself from initial "
+            "weights one ulp apart. A procedure that does not amplify rounding keeps "
+            "the gap at the rounding level; a chaotic one lets it grow as far as the "
+            "rounding differences between any two networks that exact arithmetic "
+            "keeps identical.",
+        )
     ra, rb = _role(a), _role(b)
     roles = {ra, rb}
     k = n_classes

@@ -29,6 +29,13 @@ class Verdict(str, Enum):
         ``'different'``.
     NOT_COMPARED
         ``'not compared'``: a run diverged.
+    AMPLIFIED
+        ``'same network; this procedure amplifies rounding'``: two networks that exact
+        arithmetic keeps identical drifted apart, and so did the one-ulp control
+        (network 0 against itself with one initial weight moved by one unit in the
+        last place): the training procedure amplifies rounding errors, so the gap
+        says nothing about the networks. Met by an expectation of
+        :attr:`IDENTICAL`.
     NOT_IDENTICAL
         ``'not identical'``: an expectation only (either of the two measured verdicts
         that are not :attr:`IDENTICAL`), never a measured verdict.
@@ -48,6 +55,7 @@ class Verdict(str, Enum):
     SAME_FUNCTION = "same function, different trajectory"
     DIFFERENT = "different"
     NOT_COMPARED = "not compared"
+    AMPLIFIED = "same network; this procedure amplifies rounding"
     NOT_IDENTICAL = "not identical"
 
     def __str__(self) -> str:
@@ -62,15 +70,17 @@ class Verdict(str, Enum):
     @property
     def key(self) -> str:
         """A short identifier: ``'identical'``, ``'same_function'``, ``'different'``,
-        ``'not_compared'``, ``'not_identical'`` (the report's JSON uses it)."""
+        ``'not_compared'``, ``'amplified'``, ``'not_identical'`` (the report's JSON
+        uses it)."""
         return self.name.lower()
 
     def agrees_with(self, expected: Verdict | None) -> bool | None:
         """Whether this verdict is what ``expected`` predicts; None without one.
 
         :attr:`NOT_IDENTICAL` is met by :attr:`SAME_FUNCTION` and :attr:`DIFFERENT`;
-        any other expectation only by itself (so a pair that was not compared does
-        not meet a prediction).
+        :attr:`IDENTICAL` by itself and by :attr:`AMPLIFIED` (the same network, whose
+        training amplified rounding); any other expectation only by itself (so a pair
+        that was not compared does not meet a prediction).
 
         Examples
         --------
@@ -79,6 +89,8 @@ class Verdict(str, Enum):
         True
         >>> Verdict.NOT_COMPARED.agrees_with(Verdict.IDENTICAL)
         False
+        >>> Verdict.AMPLIFIED.agrees_with(Verdict.IDENTICAL)
+        True
         >>> print(Verdict.DIFFERENT.agrees_with(None))
         None
         """
@@ -86,4 +98,6 @@ class Verdict(str, Enum):
             return None
         if expected is Verdict.NOT_IDENTICAL:
             return self in (Verdict.SAME_FUNCTION, Verdict.DIFFERENT)
+        if expected is Verdict.IDENTICAL:
+            return self in (Verdict.IDENTICAL, Verdict.AMPLIFIED)
         return self is expected

@@ -1,0 +1,506 @@
+"""Many networks trained at once: their parameters stacked along a leading axis.
+
+The NumPy engine (:mod:`softlogit.experiment._engine_numpy`) trains one network at a
+time; for the small networks of the experiment most of its time per step is the
+interpreter's, not arithmetic. :func:`train_batched` trains a *stack* of networks
+that share their shapes and their training procedure except the learning rate (any
+data split, initialization and minibatch order; any head kind of equal size): every
+array gets a leading axis over the networks, every matrix product is a batched one,
+and the optimizer's update rules take one learning rate per network.
+
+Each operation is the NumPy engine's, applied to every network of the stack: the
+same kernels for the logits' gradient, the same order of operations in the
+optimizers, the same recording of snapshots (:func:`loss_and_proba`). The
+trajectories therefore reproduce the NumPy engine's to rounding (the test suite
+compares them with :func:`~softlogit.experiment.run_experiment`, network by
+network). A network whose gradient or recorded loss becomes NaN or infinite leaves
+the stack at that step, recorded as the NumPy engine records it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from softlogit._optimizers import OptimizerSpec
+from softlogit._special import (
+    binary_cross_entropy_kernel,
+    log_softmax,
+    sigmoid,
+    sigmoid_exp,
+    softmax_rows,
+)
+from softlogit._typing import FloatArray, IntArray
+from softlogit.experiment._data import Dataset
+from softlogit.experiment._engine_common import record_steps
+from softlogit.experiment._networks import (
+    NetworkDef,
+    _activate,
+    _activation_grad,
+    _prepend_zero,
+    head_logits,
+    param_factors,
+    param_names,
+)
+from softlogit.experiment._result import Trajectory
+from softlogit.experiment._spec import ExperimentSpec
+
+__all__ = ["BatchJob", "stack_key", "train_batched"]
+
+
+@dataclass(frozen=True)
+class BatchJob:
+    """One network of one experiment, to be trained in a stack.
+
+    Attributes
+    ----------
+    spec : ExperimentSpec
+        The experiment (its training procedure and architecture).
+    net : NetworkDef
+        The network.
+    data : Dataset
+        Its data split.
+    init : sequence of ndarray
+        Its initial parameters, in the order of :func:`param_names`.
+    batches : list of ndarray or None
+        Its minibatch indices per step (``None``: full batch).
+    """
+
+    spec: ExperimentSpec
+    net: NetworkDef
+    data: Dataset
+    init: Sequence[FloatArray]
+    batches: list[IntArray] | None
+
+
+def stack_key(job: BatchJob) -> tuple[object, ...]:
+    """Jobs with equal keys train in one stack: equal shapes, equal procedure but lr.
+
+    Examples
+    --------
+    >>> from softlogit.experiment import ExperimentSpec, prepare_experiment
+    >>> from softlogit.experiment._batched import BatchJob, stack_key
+    >>> from softlogit.experiment._networks import network_def
+    >>> prep = prepare_experiment(ExperimentSpec().replace(steps=5))
+    >>> jobs = [BatchJob(ExperimentSpec().replace(steps=5, lr=lr), network_def("1", 2),
+    ...                  prep.data, prep.inits["sigmoid"], prep.batches)
+    ...         for lr in (0.1, 0.2)]
+    >>> stack_key(jobs[0]) == stack_key(jobs[1])
+    True
+    """
+    spec, info = job.spec, job.data.info
+    tr = spec.training
+    return (
+        job.net.head,
+        info.n_train,
+        info.n_test,
+        info.n_features,
+        info.n_classes,
+        spec.model.hidden,
+        spec.model.activation,
+        tr.optimizer,
+        tr.momentum,
+        tr.beta1,
+        tr.beta2,
+        tr.eps,
+        tr.weight_decay,
+        tr.decoupled,
+        tr.batch_size if job.batches is not None else None,
+        tr.steps,
+        tr.record_interval,
+        tr.dtype,
+    )
+
+
+def _logit_grad(head: str, logits: FloatArray, target: FloatArray) -> FloatArray:
+    """:func:`~softlogit.experiment._networks.logit_grad` of every network at once.
+
+    ``logits`` has shape (n_networks, n, units); the mean is over each network's
+    ``n`` samples.
+    """
+    n = logits.shape[1]
+    if head == "difference":
+        r, _ = sigmoid_exp(logits[..., 1] - logits[..., 0])
+        r -= target
+        r /= n
+        return np.stack([-r, r], axis=-1)
+    if head == "sigmoid":
+        r, _ = sigmoid_exp(logits[..., 0])
+        r -= target
+        r /= n
+        return r[..., None]
+    units = logits.shape[-1]
+    flat = np.ascontiguousarray(logits).reshape(-1, units)
+    if head == "softmax":
+        p = softmax_rows(flat).reshape(logits.shape)
+        p -= target
+    else:
+        p = softmax_rows(flat, zero_logit=True).reshape(logits.shape)
+        p -= target[..., 1:]
+    p /= n
+    return p
+
+
+def _column(values: Sequence[float], like: FloatArray) -> FloatArray:
+    """Per-network scalars (float64) shaped to broadcast against the stack ``like``."""
+    return np.asarray(values, dtype=np.float64).reshape(-1, *([1] * (like.ndim - 1)))
+
+
+class _StackedOptimizer:
+    """:class:`softlogit._optimizers.Optimizer` with one rate per network.
+
+    Every array ``params[i]`` has a leading axis over the networks;
+    ``lrs[i]`` and ``decays[i]`` hold one learning rate and one weight decay per
+    network. Each update is the scalar optimizer's, operation by operation, with the
+    per-network coefficients cast to the parameters' dtype as NumPy casts a Python
+    float.
+    """
+
+    def __init__(
+        self,
+        spec: OptimizerSpec,
+        params: list[FloatArray],
+        lrs: list[FloatArray],
+        decays: list[FloatArray],
+    ) -> None:
+        self.spec = spec
+        self.lrs = lrs
+        self.decays = decays
+        self.t = 0
+        self.state: list[list[FloatArray]] = [[] for _ in params]
+        if spec.is_adam:
+            self.state = [[np.zeros_like(p), np.zeros_like(p)] for p in params]
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Keep only the networks where ``mask`` is true."""
+        self.lrs = [lr[mask] for lr in self.lrs]
+        self.decays = [wd[mask] for wd in self.decays]
+        self.state = [[s[mask] for s in st] for st in self.state]
+
+    def step(self, params: list[FloatArray], grads: list[FloatArray]) -> None:
+        spec = self.spec
+        self.t += 1
+        t = self.t
+        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
+            dtype = p.dtype
+            lr, wd = self.lrs[i], self.decays[i]
+            if spec.weight_decay != 0:
+                if spec.decoupled:
+                    p *= (1 - lr * wd).astype(dtype)
+                else:
+                    g = g + wd.astype(dtype) * p
+            if spec.is_adam:
+                beta1, beta2 = spec.betas
+                bc2_sqrt = (1 - beta2**t) ** 0.5
+                m, v = self.state[i]
+                m += (1 - beta1) * (g - m)
+                v *= beta2
+                v += (1 - beta2) * g * g
+                denom = np.sqrt(v)
+                denom /= bc2_sqrt
+                denom += spec.eps
+                p += (-(lr / (1 - beta1**t))).astype(dtype) * (m / denom)
+            elif spec.uses_momentum:
+                if not self.state[i]:
+                    self.state[i] = [np.array(g, copy=True)]
+                else:
+                    buf = self.state[i][0]
+                    buf *= spec.momentum
+                    buf += g
+                buf = self.state[i][0]
+                if spec.name == "nesterov":
+                    p += (-lr).astype(dtype) * (g + spec.momentum * buf)
+                else:
+                    p += (-lr).astype(dtype) * buf
+            else:
+                p += (-lr).astype(dtype) * g
+
+
+class _Records:
+    """The recorded snapshots of every network of a stack."""
+
+    def __init__(self, jobs: Sequence[BatchJob], n_rec: int) -> None:
+        tr = jobs[0].spec.training
+        dtype = np.dtype(tr.dtype)
+        info = jobs[0].data.info
+        names = param_names(len(jobs[0].init) // 2 - 1)
+        b = len(jobs)
+        self.names = names
+        self.params = {
+            name: np.full((b, n_rec, *np.shape(p)), np.nan, dtype=dtype)
+            for name, p in zip(names, jobs[0].init, strict=True)
+        }
+        self.loss = {s: np.full((b, n_rec), np.nan) for s in ("train", "test")}
+        self.accuracy = {s: np.full((b, n_rec), np.nan) for s in ("train", "test")}
+        k = info.n_classes
+        self.proba = {
+            "train": np.full((b, n_rec, info.n_train, k), np.nan, dtype=dtype),
+            "test": np.full((b, n_rec, info.n_test, k), np.nan, dtype=dtype),
+        }
+        self.kept = np.zeros(b, dtype=np.int64)
+        self.diverged_at: list[int | None] = [None] * b
+        self.message: list[str | None] = [None] * b
+
+
+class _Stack:
+    """The networks still training: stacked data, parameters and optimizer."""
+
+    def __init__(self, jobs: Sequence[BatchJob]) -> None:
+        tr = jobs[0].spec.training
+        dtype = np.dtype(tr.dtype)
+        self.head = jobs[0].net.head
+        self.activation = jobs[0].spec.model.activation
+        self.ids = np.arange(len(jobs))
+        self.X = np.stack([j.data.X_train.astype(dtype) for j in jobs])
+        self.Xt = np.stack([j.data.X_test.astype(dtype) for j in jobs])
+        self.y = np.stack([j.data.y_train for j in jobs])
+        self.yt = np.stack([j.data.y_test for j in jobs])
+        k = jobs[0].data.info.n_classes
+        if self.head in ("difference", "sigmoid"):
+            self.target = self.y.astype(dtype)
+        else:
+            self.target = np.eye(k, dtype=dtype)[self.y]
+        self.params = [
+            np.stack([np.array(j.init[i], dtype=dtype) for j in jobs])
+            for i in range(len(jobs[0].init))
+        ]
+        self.pre = np.array([j.net.preconditioned for j in jobs])
+        # the minibatch order of each network, by schedule (jobs of one experiment
+        # share theirs)
+        schedules: dict[int, int] = {}
+        self.schedule = np.array(
+            [schedules.setdefault(id(j.batches), len(schedules)) for j in jobs]
+        )
+        firsts = {schedules[id(j.batches)]: j.batches for j in jobs}
+        self.orders: list[list[IntArray]] = [
+            order for i in range(len(firsts)) if (order := firsts[i]) is not None
+        ]
+        n_params = len(self.params)
+        factors = [param_factors(j.net, j.spec.training, n_params) for j in jobs]
+        lrs = [
+            _column(
+                [
+                    j.spec.training.lr * f.lr[i]
+                    for j, f in zip(jobs, factors, strict=True)
+                ],
+                p,
+            )
+            for i, p in enumerate(self.params)
+        ]
+        decays = [
+            _column(
+                [
+                    j.spec.training.weight_decay * f.weight_decay[i]
+                    for j, f in zip(jobs, factors, strict=True)
+                ],
+                p,
+            )
+            for i, p in enumerate(self.params)
+        ]
+        self.opt = _StackedOptimizer(tr.optimizer_spec(), self.params, lrs, decays)
+        self.ones = np.ones(0, dtype=dtype)
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Keep only the networks where ``mask`` is true."""
+        for name in ("ids", "X", "Xt", "y", "yt", "target", "pre", "schedule"):
+            setattr(self, name, getattr(self, name)[mask])
+        self.params = [p[mask] for p in self.params]
+        self.opt.keep(mask)
+
+    def forward(self, X: FloatArray) -> tuple[list[FloatArray], FloatArray]:
+        """Activations of every layer and the logits, of every network."""
+        acts = [X]
+        a = X
+        params = self.params
+        for i in range(len(params) // 2 - 1):
+            w, b = params[2 * i], params[2 * i + 1]
+            z = np.matmul(a, np.ascontiguousarray(w.transpose(0, 2, 1)))
+            z += b[:, None, :]
+            a = _activate(self.activation, z)
+            acts.append(a)
+        logits = np.matmul(a, np.ascontiguousarray(params[-2].transpose(0, 2, 1)))
+        logits += params[-1][:, None, :]
+        return acts, logits
+
+    def gradients(self, step: int) -> list[FloatArray]:
+        """The loss gradient of every parameter of every network at ``step``."""
+        if not self.orders:
+            xb, tb = self.X, self.target
+        else:
+            rows = np.stack([order[step - 1] for order in self.orders])[self.schedule]
+            member = np.arange(rows.shape[0])[:, None]
+            xb, tb = self.X[member, rows], self.target[member, rows]
+        acts, logits = self.forward(xb)
+        dlogits = _logit_grad(self.head, logits, tb)
+        params = self.params
+        n_hidden = len(params) // 2 - 1
+        n = xb.shape[1]
+        if self.ones.size != n:
+            self.ones = np.ones(n, dtype=xb.dtype)
+        a = acts[-1]
+        grads: list[FloatArray] = [np.empty(0)] * len(params)
+        grads[-2] = np.matmul(dlogits.transpose(0, 2, 1), a)
+        grads[-1] = np.matmul(self.ones, dlogits)
+        if n_hidden:
+            da = np.matmul(dlogits, params[-2])
+            for i in range(n_hidden - 1, -1, -1):
+                dz = _activation_grad(self.activation, acts[i + 1], da)
+                grads[2 * i] = np.matmul(dz.transpose(0, 2, 1), acts[i])
+                grads[2 * i + 1] = np.matmul(self.ones, dz)
+                if i:
+                    da = np.matmul(dz, params[2 * i])
+        return grads
+
+    def precondition(self, grads: list[FloatArray]) -> None:
+        """P = I + 11^T on the heads' gradients of the preconditioned networks."""
+        if self.pre.any():
+            idx = np.flatnonzero(self.pre)
+            grads[-2][idx] += grads[-2][idx].sum(axis=1, keepdims=True)
+            grads[-1][idx] += grads[-1][idx].sum(axis=1, keepdims=True)
+
+    def snapshot(self, records: _Records, i: int) -> np.ndarray:
+        """Record every network at record ``i``; True where its losses are finite."""
+        ids = self.ids
+        with np.errstate(all="ignore"):
+            for name, p in zip(records.names, self.params, strict=True):
+                records.params[name][ids, i] = p
+            for split, X, y in (("train", self.X, self.y), ("test", self.Xt, self.yt)):
+                _, logits = self.forward(X)
+                loss, proba = _losses_and_probas(self.head, logits, y)
+                records.loss[split][ids, i] = loss
+                records.proba[split][ids, i] = proba
+                records.accuracy[split][ids, i] = np.mean(
+                    np.argmax(proba, axis=-1) == y, axis=1
+                )
+        finite: np.ndarray = np.isfinite(records.loss["train"][ids, i]) & np.isfinite(
+            records.loss["test"][ids, i]
+        )
+        return finite
+
+
+def _losses_and_probas(
+    head: str, logits: FloatArray, y: IntArray
+) -> tuple[FloatArray, FloatArray]:
+    """:func:`~softlogit.experiment._networks.loss_and_proba` of every network.
+
+    ``logits`` has shape (n_networks, n, units), ``y`` (n_networks, n); returns the
+    mean losses (n_networks,) and the probabilities (n_networks, n, n_classes).
+    """
+    binary, z = head_logits(head, logits.reshape(-1, logits.shape[-1]), _prepend_zero)
+    n = logits.shape[1]
+    if binary:
+        d = z.reshape(logits.shape[:2])
+        losses = binary_cross_entropy_kernel(d, y.astype(d.dtype))
+        proba = np.stack([sigmoid(-d), sigmoid(d)], axis=-1)
+        return np.sum(losses, axis=1) / n, proba
+    logp = log_softmax(z, axis=1).reshape(*logits.shape[:2], -1)
+    picked = np.take_along_axis(logp, y[..., None], axis=2)[..., 0]
+    return -np.mean(picked, axis=1), np.exp(logp)
+
+
+def _stop(
+    stack: _Stack,
+    records: _Records,
+    bad: np.ndarray,
+    step: int,
+    what: str,
+    names: Sequence[str],
+) -> None:
+    """Record the divergence of the networks where ``bad`` is true; drop them."""
+    for job in stack.ids[bad]:
+        records.diverged_at[job] = step
+        records.message[job] = (
+            f"network {names[job]} diverged at step {step}: the {what} became NaN or "
+            "infinite (try a smaller learning rate)."
+        )
+    stack.keep(~bad)
+
+
+def train_batched(jobs: Sequence[BatchJob]) -> list[Trajectory]:
+    """Train networks that share a :func:`stack_key` at once; one trajectory each.
+
+    Parameters
+    ----------
+    jobs : sequence of BatchJob
+        Networks with equal :func:`stack_key` (equal head kind, shapes and
+        procedure; any learning rate, data split, initialization and minibatch
+        order).
+
+    Returns
+    -------
+    list of Trajectory
+        In the order of ``jobs``, as the NumPy engine records them (same steps,
+        losses, probabilities, accuracies and divergence messages; ``seconds`` is
+        the stack's time divided among its networks).
+
+    Raises
+    ------
+    ValueError
+        If the jobs do not share one stack key (a programming error).
+    """
+    t0 = time.perf_counter()
+    keys = {stack_key(j) for j in jobs}
+    if len(keys) != 1:
+        raise ValueError(f"jobs must share one stack key; got {len(keys)}.")
+    tr = jobs[0].spec.training
+    rec = record_steps(tr.steps, tr.record_interval)
+    records = _Records(jobs, rec.size)
+    names = [j.net.name for j in jobs]
+    stack = _Stack(jobs)
+    finite = stack.snapshot(records, 0)
+    records.kept[stack.ids] = 1
+    for job in stack.ids[~finite]:
+        records.diverged_at[job] = 0
+        records.kept[job] = 0
+        records.message[job] = f"network {names[job]}: the initial loss is not finite."
+    stack.keep(finite)
+    next_rec = 1
+    with np.errstate(over="ignore", invalid="ignore"):
+        for step in range(1, tr.steps + 1):
+            if stack.ids.size == 0:
+                break
+            grads = stack.gradients(step)
+            # NaN anywhere in a network's logits reaches its head's bias gradient
+            bad = ~np.isfinite(grads[-1].sum(axis=1))
+            if bad.any():
+                grads = [g[~bad] for g in grads]
+                _stop(stack, records, bad, step, "gradient", names)
+            stack.precondition(grads)
+            stack.opt.step(stack.params, grads)
+            if step == rec[next_rec]:
+                finite = stack.snapshot(records, next_rec)
+                records.kept[stack.ids[finite]] = next_rec + 1
+                if not finite.all():
+                    _stop(stack, records, ~finite, step, "loss", names)
+                next_rec += 1
+    seconds = (time.perf_counter() - t0) / len(jobs)
+    return [_trajectory(j, b, records, rec, seconds) for b, j in enumerate(jobs)]
+
+
+def _trajectory(
+    job: BatchJob, b: int, records: _Records, rec: IntArray, seconds: float
+) -> Trajectory:
+    keep = int(records.kept[b])
+    net = job.net
+    return Trajectory(
+        name=net.name,
+        description=net.description,
+        head=net.head,
+        steps=rec[:keep],
+        train_loss=records.loss["train"][b, :keep],
+        test_loss=records.loss["test"][b, :keep],
+        params={name: h[b, :keep] for name, h in records.params.items()},
+        proba_train=records.proba["train"][b, :keep],
+        proba_test=records.proba["test"][b, :keep],
+        head_lr_multiplier=net.head_lr_multiplier,
+        head_weight_decay_multiplier=net.head_weight_decay_multiplier,
+        preconditioned=net.preconditioned,
+        diverged_at=records.diverged_at[b],
+        message=records.message[b],
+        seconds=seconds,
+        train_accuracy=records.accuracy["train"][b, :keep],
+        test_accuracy=records.accuracy["test"][b, :keep],
+    )
