@@ -399,7 +399,7 @@ def part_d(n: int, d: int, rows: int, C: float, tmp: str | None) -> list[Row]:
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     print(
-        f"    fit {fit_s:.0f} s, {passes} passes, peak worker memory {peak / 1e6:.0f} MB"
+        f"    fit {fit_s:.0f} s, {passes.count} passes, peak worker memory {peak / 1e6:.0f} MB"
     )
     note = (
         f"data {data_bytes / 1e9:.2f} GB on disk as Parquet; worker memory limit "
@@ -415,7 +415,7 @@ def part_d(n: int, d: int, rows: int, C: float, tmp: str | None) -> list[Row]:
             math.nan,
             fit_s,
             int(est.n_iter_[0]),
-            passes,
+            passes.count,
             math.nan,
             math.nan,
             math.nan,

@@ -270,26 +270,11 @@ def predict_dask(
 ) -> int:
     """``softlogit predict`` through Dask: partition by partition (see the module
     documentation). ``where`` holds ``scheduler``, ``timeout`` and ``fraction``."""
-    from softlogit._cli._fit import _check_out
+    from softlogit._cli._fit import _check_out, _prediction_columns
 
     frame, files = read(data)
-    names = getattr(model, "feature_names_in_", None)
-    if names is not None:
-        wanted = [str(n) for n in names]
-        absent = [n for n in wanted if n not in frame.columns]
-        if absent:
-            raise CLIError(
-                f"{data!r} lacks the feature column(s) {absent} the model was fitted "
-                "with."
-            )
-        X, chosen = frame[wanted], wanted
-    else:
-        if len(frame.columns) != model.n_features_in_:
-            raise CLIError(
-                f"{data!r} has {len(frame.columns)} columns; the model expects "
-                f"{model.n_features_in_} features."
-            )
-        X, chosen = frame, None
+    chosen = _prediction_columns(model, list(frame.columns), data)
+    X = frame if chosen is None else frame[chosen]
     _check_numeric(X, data)
     to_dir = out is not None and not out.endswith(".csv")
     if not to_dir:

@@ -374,6 +374,26 @@ def _check_fit_options(
         raise CLIError(f"--reference needs --gauge reference; got --gauge {gauge}.")
 
 
+def _prediction_columns(model: Any, columns: list[Any], data: str) -> list[str] | None:
+    """The columns of DATA that ``predict`` uses: those named at fit time, or None
+    (every column) for a model fitted without names, if their number is right."""
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        if len(columns) != model.n_features_in_:
+            raise CLIError(
+                f"{data!r} has {len(columns)} columns; the model expects "
+                f"{model.n_features_in_} features."
+            )
+        return None
+    wanted = [str(n) for n in names]
+    absent = [n for n in wanted if n not in columns]
+    if absent:
+        raise CLIError(
+            f"{data!r} lacks the feature column(s) {absent} the model was fitted with."
+        )
+    return wanted
+
+
 def _print_and_save(
     model: Any, report: str, caught: list[Any], out: str | None, force: bool
 ) -> int:
@@ -528,23 +548,8 @@ def predict(
             model, data, out, force, {**where, "fraction": memory_fraction}
         )
     frame = _read_csv(data, "DATA")
-    names = getattr(model, "feature_names_in_", None)
-    if names is not None:
-        wanted = [str(n) for n in names]
-        absent = [n for n in wanted if n not in frame.columns]
-        if absent:
-            raise CLIError(
-                f"{data!r} lacks the feature column(s) {absent} the model was fitted "
-                "with."
-            )
-        X = _numeric_features(frame[wanted], data)
-    else:
-        if frame.shape[1] != model.n_features_in_:
-            raise CLIError(
-                f"{data!r} has {frame.shape[1]} columns; the model expects "
-                f"{model.n_features_in_} features."
-            )
-        X = _numeric_features(frame, data)
+    names = _prediction_columns(model, list(frame.columns), data)
+    X = _numeric_features(frame if names is None else frame[names], data)
     proba = model.predict_proba(X if names is not None else X.to_numpy())
     classes = model.classes_
     result = pd.DataFrame(
