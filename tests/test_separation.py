@@ -216,7 +216,7 @@ def test_summary_reports_the_proof_of_existence(rng: np.random.Generator) -> Non
 
 def test_pair_matrix_equals_its_definition(rng: np.random.Generator) -> None:
     """The certificate's matrix is A^T diag(w) A for the program's constraint rows."""
-    from softlogit._separation import _constraints, _pair_matrix
+    from softlogit._separation import _constraints, pair_matrix
 
     n, q, k = 60, 3, 4
     Z = rng.normal(size=(n, q))
@@ -226,7 +226,7 @@ def test_pair_matrix_equals_its_definition(rng: np.random.Generator) -> None:
     A, pair_i, pair_j = _constraints(Z, y, k)
     dense = A.toarray()
     expected = dense.T @ (w[pair_i, pair_j][:, None] * dense)
-    np.testing.assert_allclose(_pair_matrix(Z, y, w)[q:, q:], expected, rtol=1e-12)
+    np.testing.assert_allclose(pair_matrix(Z, y, w)[q:, q:], expected, rtol=1e-12)
 
 
 def test_certificate_with_collinear_features(rng: np.random.Generator) -> None:

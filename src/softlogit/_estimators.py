@@ -25,6 +25,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from softlogit._dask import dask_aware, is_dask_collection
 from softlogit._gauge import to_gauge_rows
 from softlogit._inference import InferenceMixin, class_index
 from softlogit._loss import BinomialLoss, MultinomialLoss
@@ -218,18 +219,8 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def _fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None) -> None:
         """Validate, encode, solve, set the coefficients (and keep the inference)."""
         previous = self._previous_coefficients()
-        X_arr, y_enc, sw = self._validate_fit_data(X, y, sample_weight)
-        self._check_classes()
-        n_rows = len(self.classes_) if self._multinomial else 1
-        problem = Problem.build(
-            X_arr,
-            y_enc,
-            sw,
-            n_rows=n_rows,
-            multinomial=self._multinomial,
-            fit_intercept=bool(self.fit_intercept),
-            C=float(self.C),
-        )
+        problem = self._problem(X, y, sample_weight)
+        n_rows, X_arr = problem.n_rows, problem.X
         warm = None
         if previous is not None and previous[0] == (n_rows, X_arr.shape[1]):
             warm = previous[1]
@@ -256,6 +247,30 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             # converge), and computes the covariance for summary().
             self._finish_fit(problem, res)
         self._warn_not_converged(res, solver)
+
+    def _problem(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None
+    ) -> Problem:
+        """The validated, encoded problem; sets ``classes_`` and the feature counts.
+
+        Dask input is checked and encoded on its workers (softlogit._dask).
+        """
+        if is_dask_collection(X, y, sample_weight):
+            from softlogit._dask._problem import dask_problem
+
+            return dask_problem(self, X, y, sample_weight)
+        X_arr, y_enc, sw = self._validate_fit_data(X, y, sample_weight)
+        self._check_classes()
+        n_rows = len(self.classes_) if self._multinomial else 1
+        return Problem.build(
+            X_arr,
+            y_enc,
+            sw,
+            n_rows=n_rows,
+            multinomial=self._multinomial,
+            fit_intercept=bool(self.fit_intercept),
+            C=float(self.C),
+        )
 
     def _warn_not_converged(self, res: SolverResult, solver: str) -> None:
         if res.converged:
@@ -303,6 +318,11 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         """
         if not np.isinf(self.C):
             self._store_inference(None, None, None)
+            return
+        if is_dask_collection(problem.X):
+            from softlogit._dask._inference import finish_fit
+
+            finish_fit(self, problem, res)
             return
         proven = False
         covariance = None
@@ -384,6 +404,7 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def _logits(self, X: ArrayLike) -> FloatArray:
         return logits_value(*self._scaled_logits(X))
 
+    @dask_aware
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted class labels (the class of the largest logit).
 
@@ -564,6 +585,7 @@ class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
             self.coef_ = coef[None, :].copy()
             self.intercept_ = np.zeros(1)
 
+    @dask_aware
     def decision_function(self, X: ArrayLike) -> FloatArray:
         """Log-odds of ``classes_[1]``.
 
@@ -578,6 +600,7 @@ class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         out: FloatArray = self._logits(X)[:, 0]
         return out
 
+    @dask_aware
     def predict_proba(self, X: ArrayLike) -> FloatArray:
         """Class probabilities ``[sigmoid(-z), sigmoid(z)]`` with ``z`` the log-odds.
 
@@ -591,6 +614,7 @@ class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         """
         return BinomialLoss().predict_proba(self.decision_function(X))
 
+    @dask_aware
     def predict_log_proba(self, X: ArrayLike) -> FloatArray:
         """Logarithms of :meth:`predict_proba`, computed from the logits.
 
@@ -820,6 +844,7 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
             self.coef_ = np.ascontiguousarray(coef)
             self.intercept_ = np.zeros(coef.shape[0])
 
+    @dask_aware
     def logits(self, X: ArrayLike) -> FloatArray:
         """The logits ``X @ coef_.T + intercept_`` of all classes.
 
@@ -834,6 +859,7 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         """
         return self._logits(X)
 
+    @dask_aware
     def decision_function(self, X: ArrayLike) -> FloatArray:
         """Logits (K >= 3) or the log-odds ``z_1 - z_0`` (K = 2), as scikit-learn.
 
@@ -851,6 +877,7 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
             return out
         return z
 
+    @dask_aware
     def predict_proba(self, X: ArrayLike) -> FloatArray:
         """Class probabilities ``softmax(logits)``.
 
@@ -866,6 +893,7 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         # The fast softmax kernel unless some logits are beyond the float range.
         return MultinomialLoss().predict_proba(z) if e is None else softmax_scaled(z, e)
 
+    @dask_aware
     def predict_log_proba(self, X: ArrayLike) -> FloatArray:
         """``log_softmax(logits)``, computed from the logits.
 

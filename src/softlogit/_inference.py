@@ -54,6 +54,7 @@ __all__ = [
     "Summary",
     "class_index",
     "fit_inference",
+    "fitted_proba_t",
     "full_coefficients",
 ]
 
@@ -103,7 +104,7 @@ def full_coefficients(
     return full
 
 
-def _proba_t(
+def fitted_proba_t(
     X: FloatArray, full: FloatArray, fit_intercept: bool, y: NDArray[np.integer]
 ) -> tuple[FloatArray, FloatArray]:
     """Fitted probabilities ``(K, n)`` and each sample's log-probability of its class.
@@ -192,7 +193,7 @@ def fit_inference(
         if existence_proven and log_likelihood is not None:
             llf = float(log_likelihood)
         else:
-            proba_t, log_p_y = _proba_t(X, full, fit_intercept, y)
+            proba_t, log_p_y = fitted_proba_t(X, full, fit_intercept, y)
             llf = float(s @ log_p_y)
         if not verified:
             from softlogit._separation import _check_separation
@@ -208,7 +209,7 @@ def fit_inference(
             cov, reference_index = covariance
         elif store_covariance:
             if proba_t is None:
-                proba_t, _ = _proba_t(X, full, fit_intercept, y)
+                proba_t, _ = fitted_proba_t(X, full, fit_intercept, y)
             cov = covariance_at(X, s, proba_t.T, reference_index, fit_intercept)
     if cov is not None and weight_scale != 1.0:
         cov = cov / weight_scale

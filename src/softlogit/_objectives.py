@@ -21,6 +21,7 @@ problem's size; :func:`solve` carries a plan out.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,6 +53,7 @@ __all__ = [
     "lbfgs_whitened",
     "lipschitz",
     "plan_solver",
+    "power_iteration",
     "solve",
 ]
 
@@ -195,7 +197,7 @@ class Problem:
         if previous is not None:
             return previous.reshape(self.shape)
         x0 = np.zeros(self.shape)
-        totals = np.bincount(self.y, weights=self.sw, minlength=max(self.n_rows, 2))
+        totals = self.class_totals()
         if self.fit_intercept and np.all(totals > 0):
             log_prior = np.log(totals)
             if self.multinomial:
@@ -203,6 +205,24 @@ class Problem:
             else:
                 x0[-1] = log_prior[1] - log_prior[0]
         return x0
+
+    # The statistics of the data that the solvers' set-up needs besides the
+    # objective; a problem on data held elsewhere (softlogit._dask) computes them
+    # by its own passes over the data.
+    def class_totals(self) -> FloatArray:
+        """The weight of each class, ``(max(n_rows, 2),)``."""
+        totals = np.bincount(self.y, weights=self.sw, minlength=max(self.n_rows, 2))
+        return totals.astype(np.float64)
+
+    def whitened(self, inner: FullObjective) -> WhitenedObjective:
+        """``inner`` in whitened coordinates (:class:`WhitenedObjective`)."""
+        return WhitenedObjective.build(
+            inner, self.X, self.sw, self.fit_intercept, self.n_rows
+        )
+
+    def lipschitz(self) -> float:
+        """:func:`lipschitz` of the data, without the penalty."""
+        return lipschitz(self.X, self.sw, self.fit_intercept, 0.0)
 
 
 def _weight_scale(sw: FloatArray) -> float:
@@ -327,17 +347,32 @@ class WhitenedObjective:
         S = float(sw.sum())
         unit = bool(np.all(sw == 1.0))
         mu = (sw @ X) / S if fit_intercept else np.zeros(X.shape[1])
-        # The objective's Hessian in w is about 1/4 of the weighted covariance (the
-        # curvature p(1 - p) of the loss) plus the penalty l2 * I: whitening that
-        # (not the covariance alone) keeps low-variance features, where the penalty
-        # dominates, from being blown up.
         covariance = gram(
             X,
             shift=mu if fit_intercept else None,
             scale=None if unit else np.sqrt(sw),
         )
-        cov = 0.25 * (covariance / S) + inner.l2 * np.eye(X.shape[1])
-        p = X.shape[1]
+        return cls.from_moments(inner, S, mu, covariance, fit_intercept, n_rows)
+
+    @classmethod
+    def from_moments(
+        cls,
+        inner: FullObjective,
+        S: float,
+        mu: FloatArray,
+        covariance: FloatArray,
+        fit_intercept: bool,
+        n_rows: int,
+    ) -> WhitenedObjective:
+        """The whitened objective from the weights' sum ``S``, the weighted mean
+        ``mu`` of the features and their weighted scatter matrix ``covariance``
+        (``sum_i s_i (x_i - mu)(x_i - mu)^T``, uncentered without intercept)."""
+        # The objective's Hessian in w is about 1/4 of the weighted covariance (the
+        # curvature p(1 - p) of the loss) plus the penalty l2 * I: whitening that
+        # (not the covariance alone) keeps low-variance features, where the penalty
+        # dominates, from being blown up.
+        p = covariance.shape[0]
+        cov = 0.25 * (covariance / S) + inner.l2 * np.eye(p)
         Linv = _whitening(cov, mu)
         if not fit_intercept:
             return cls(inner, Linv, n_rows)
@@ -406,21 +441,16 @@ def _whitening(cov: FloatArray, mu: FloatArray) -> FloatArray:
 
 
 def lbfgs_whitened(
-    obj: FullObjective,
-    X: FloatArray,
-    sw: FloatArray,
-    fit_intercept: bool,
-    n_rows: int,
+    white: WhitenedObjective,
     x0: FloatArray,
     tol: float,
     max_iter: int,
 ) -> SolverResult:
-    """L-BFGS in whitened coordinates (:class:`WhitenedObjective`).
+    """L-BFGS on ``white`` (an objective whitened: :class:`WhitenedObjective`).
 
     Convergence is judged there: ``max |gradient|`` in ``v`` at most ``tol``. The
     result's ``x`` is in the original coefficients.
     """
-    white = WhitenedObjective.build(obj, X, sw, fit_intercept, n_rows)
     res = lbfgs(
         white, white.to_v(x0), tol=tol, max_iter=max_iter, history=LBFGS_HISTORY
     )
@@ -429,17 +459,27 @@ def lbfgs_whitened(
 
 def lipschitz(X: FloatArray, sw: FloatArray, fit_intercept: bool, l2: float) -> float:
     """An estimate of the largest eigenvalue of ``Xa^T diag(sw) Xa / S`` plus ``l2``."""
-    rng = np.random.default_rng(0)
+
+    def matvec(v: FloatArray) -> FloatArray:
+        z = X @ v[: X.shape[1]] + (v[-1] if fit_intercept else 0.0)
+        u: FloatArray = X.T @ (sw * z)
+        return np.append(u, np.sum(sw * z)) if fit_intercept else u
+
     n_dof = X.shape[1] + fit_intercept
-    v = rng.normal(size=n_dof)
+    return power_iteration(matvec, n_dof, float(sw.sum()), l2)
+
+
+def power_iteration(
+    matvec: Callable[[FloatArray], FloatArray], n_dof: int, S: float, l2: float
+) -> float:
+    """:func:`lipschitz` from products ``v -> Xa^T diag(sw) Xa v`` (30 iterations
+    from a seeded random start, 5 % margin)."""
+    rng = np.random.default_rng(0)
+    v: FloatArray = rng.normal(size=n_dof)
     lam = 0.0
-    S = float(sw.sum())
     for _ in range(30):
         v /= np.linalg.norm(v)
-        z = X @ v[: X.shape[1]] + (v[-1] if fit_intercept else 0.0)
-        u = X.T @ (sw * z)
-        if fit_intercept:
-            u = np.append(u, np.sum(sw * z))
+        u = matvec(v)
         lam = float(np.linalg.norm(u)) / S
         v = u
     return 1.05 * lam + l2
@@ -521,12 +561,10 @@ def _first_order(
     """Gradient descent, momentum (step ``1 / L``) or Adam (step 0.01), judged on the
     whitened gradient (:meth:`WhitenedObjective.measure`)."""
     curvature = 0.5 if problem.multinomial else 0.25
-    L = curvature * lipschitz(problem.X, problem.sw, problem.fit_intercept, 0.0)
+    L = curvature * problem.lipschitz()
     lr = 1e-2 if solver == "adam" else 1.0 / (L + problem.l2)
     full = problem.full()
-    white = WhitenedObjective.build(
-        full, problem.X, problem.sw, problem.fit_intercept, problem.n_rows
-    )
+    white = problem.whitened(full)
     return first_order(
         full,
         x0.ravel(),
@@ -575,11 +613,7 @@ def solve(
         name = plan.solver
     else:
         res = lbfgs_whitened(
-            problem.full(),
-            problem.X,
-            problem.sw,
-            problem.fit_intercept,
-            problem.n_rows,
+            problem.whitened(problem.full()),
             x0.ravel(),
             max(tol, NEWTON_FINISH_TOL) if plan.newton_finish else tol,
             plan.iterations,

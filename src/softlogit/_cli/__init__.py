@@ -47,7 +47,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "fit": (
         "softlogit._cli._fit",
         "fit",
-        "Fit a softmax or logistic regression on a CSV file.",
+        "Fit a softmax or logistic regression on CSV or Parquet files.",
     ),
     "predict": (
         "softlogit._cli._fit",

@@ -6,7 +6,8 @@ summary (coefficients with standard errors for an unpenalized fit, coefficients 
 for a penalized one) and saves the model as JSON. ``predict`` loads such a model and
 writes one row per input row: the probability of every class (``proba_<class>``) and
 the predicted class. Every output file is written atomically and never replaces an
-existing file without ``--force``.
+existing file without ``--force``. Globs, Parquet files, data larger than memory and
+``--scheduler`` go through Dask (:mod:`softlogit._cli._bigdata`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from softlogit._cli._bigdata import dask_options
 from softlogit.errors import CLIError
 
 if TYPE_CHECKING:
@@ -191,7 +193,7 @@ def _coefficient_text(model: Any, title: str) -> str:
 
 # ----------------------------------------------------------------------------- fit
 @click.command("fit", context_settings=_SETTINGS)
-@click.argument("data", metavar="DATA.csv")
+@click.argument("data", metavar="DATA")
 @click.option("--target", required=True, metavar="COL", help="The class column.")
 @click.option(
     "--features",
@@ -256,6 +258,7 @@ def _coefficient_text(model: Any, title: str) -> str:
     "--out", default=None, metavar="MODEL.json", help="Save the model (JSON) there."
 )
 @click.option("--force", is_flag=True, help="Overwrite MODEL.json if it exists.")
+@dask_options
 def fit(
     data: str,
     target: str,
@@ -270,25 +273,36 @@ def fit(
     max_iter: int,
     out: str | None,
     force: bool,
+    scheduler: str | None,
+    connect_timeout: float,
+    memory_fraction: float,
 ) -> int:
-    """Fit a softmax or logistic regression on DATA.csv and print its summary.
+    """Fit a softmax or logistic regression on DATA and print its summary.
 
-    The features (every column but --target, or those of --features) must be
-    numeric. With the default
+    DATA is a CSV file, a Parquet file or directory, or a quoted glob of them
+    ('data/*.parquet'). The features (every column but --target, or those of
+    --features) must be numeric. With the default
     --C inf the fit is the unpenalized maximum-likelihood estimate; it does not exist
     on separable data, which are reported with advice to use a finite --C.
+
+    Globs, Parquet, --scheduler and data larger than --memory-fraction of the
+    memory are fitted out of core through Dask, on a local cluster when larger,
+    with every pass over the data shown on stderr.
     """
     C = _parse_C(C_text)
-    _check_option("alpha", alpha, str(alpha))
-    _check_option("tol", tol, str(tol))
-    _check_option("max_iter", max_iter, str(max_iter))
-    if max_iter < 1:
-        raise CLIError(f"--max-iter must be at least 1; got {max_iter!r}.")
-    if kind == "logistic" and (gauge is not None or reference is not None):
-        raise CLIError("--gauge and --reference apply to --model softmax only.")
-    if reference is not None and gauge not in (None, "reference"):
-        raise CLIError(f"--reference needs --gauge reference; got --gauge {gauge}.")
+    _check_fit_options(kind, alpha, tol, max_iter, gauge, reference)
     _check_out(out, force, "--out")
+
+    from softlogit._cli import _bigdata
+
+    if _bigdata.wants_dask(data, scheduler, memory_fraction):
+        options = {"kind": kind, "C": C, "gauge": gauge, "reference": reference}
+        options.update(fit_intercept=not no_intercept, tol=tol, max_iter=max_iter)
+        where = {"scheduler": scheduler, "timeout": connect_timeout}
+        model, caught = _bigdata.fit_dask(
+            data, target, features, options, {**where, "fraction": memory_fraction}
+        )
+        return _print_and_save(model, _report(model, C, alpha), caught, out, force)
 
     frame = read_csv(data, "DATA")
     y = target_column(frame, target, data)
@@ -306,6 +320,53 @@ def fit(
         warnings.simplefilter("always")
         _fit_model(model, X, y)
         report = _report(model, C, alpha)
+    return _print_and_save(model, report, caught, out, force)
+
+
+def _check_fit_options(
+    kind: str,
+    alpha: float,
+    tol: float,
+    max_iter: int,
+    gauge: str | None,
+    reference: str | None,
+) -> None:
+    """The options of ``fit`` that click does not check by itself."""
+    _check_option("alpha", alpha, str(alpha))
+    _check_option("tol", tol, str(tol))
+    _check_option("max_iter", max_iter, str(max_iter))
+    if max_iter < 1:
+        raise CLIError(f"--max-iter must be at least 1; got {max_iter!r}.")
+    if kind == "logistic" and (gauge is not None or reference is not None):
+        raise CLIError("--gauge and --reference apply to --model softmax only.")
+    if reference is not None and gauge not in (None, "reference"):
+        raise CLIError(f"--reference needs --gauge reference; got --gauge {gauge}.")
+
+
+def _prediction_columns(model: Any, columns: list[Any], data: str) -> list[str] | None:
+    """The columns of DATA that ``predict`` uses: those named at fit time, or None
+    (every column) for a model fitted without names, if their number is right."""
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        if len(columns) != model.n_features_in_:
+            raise CLIError(
+                f"{data!r} has {len(columns)} columns; the model expects "
+                f"{model.n_features_in_} features."
+            )
+        return None
+    wanted = [str(n) for n in names]
+    absent = [n for n in wanted if n not in columns]
+    if absent:
+        raise CLIError(
+            f"{data!r} lacks the feature column(s) {absent} the model was fitted with."
+        )
+    return wanted
+
+
+def _print_and_save(
+    model: Any, report: str, caught: list[Any], out: str | None, force: bool
+) -> int:
+    """Print the fit's warnings and report; save the model to ``out``."""
     for w in caught:
         click.echo(f"warning: {w.message}", err=True)
     click.echo(report, nl=False)
@@ -510,47 +571,51 @@ def _report(model: Any, C: float, alpha: float) -> str:
 # ------------------------------------------------------------------------- predict
 @click.command("predict", context_settings=_SETTINGS)
 @click.argument("model_path", metavar="MODEL.json")
-@click.argument("data", metavar="DATA.csv")
+@click.argument("data", metavar="DATA")
 @click.option(
     "--out",
     default=None,
-    metavar="PRED.csv",
-    help="Write the predictions there (default: standard output).",
+    metavar="PRED.csv|DIR",
+    help="Write the predictions there (default: standard output); through Dask, a "
+    "path not ending in .csv is a directory of one CSV file per partition.",
 )
 @click.option("--force", is_flag=True, help="Overwrite PRED.csv if it exists.")
-def predict(model_path: str, data: str, out: str | None, force: bool) -> int:
+@dask_options
+def predict(
+    model_path: str,
+    data: str,
+    out: str | None,
+    force: bool,
+    scheduler: str | None,
+    connect_timeout: float,
+    memory_fraction: float,
+) -> int:
     """Write class probabilities (proba_<class>) and the predicted class.
 
     The feature columns are found by the names the model was fitted with; other
-    columns (the target, identifiers) are ignored.
+    columns (the target, identifiers) are ignored. DATA as for fit: globs,
+    Parquet and large files are predicted partition by partition through Dask.
     """
     import pandas as pd
 
+    from softlogit._cli import _bigdata
     from softlogit._io import atomic_write_text
     from softlogit._persistence import load_model
 
-    _check_out(out, force, "--out")
+    dask_route = _bigdata.wants_dask(data, scheduler, memory_fraction)
+    if not dask_route:
+        _check_out(out, force, "--out")
     if not Path(model_path).is_file():
         raise CLIError(f"MODEL {model_path!r} does not exist.")
     model = load_model(model_path)
+    if dask_route:
+        where = {"scheduler": scheduler, "timeout": connect_timeout}
+        return _bigdata.predict_dask(
+            model, data, out, force, {**where, "fraction": memory_fraction}
+        )
     frame = read_csv(data, "DATA")
-    names = getattr(model, "feature_names_in_", None)
-    if names is not None:
-        wanted = [str(n) for n in names]
-        absent = [n for n in wanted if n not in frame.columns]
-        if absent:
-            raise CLIError(
-                f"{data!r} lacks the feature column(s) {absent} the model was fitted "
-                "with."
-            )
-        X = numeric_features(frame[wanted], data)
-    else:
-        if frame.shape[1] != model.n_features_in_:
-            raise CLIError(
-                f"{data!r} has {frame.shape[1]} columns; the model expects "
-                f"{model.n_features_in_} features."
-            )
-        X = numeric_features(frame, data)
+    names = _prediction_columns(model, list(frame.columns), data)
+    X = numeric_features(frame if names is None else frame[names], data)
     proba = model.predict_proba(X if names is not None else X.to_numpy())
     classes = model.classes_
     result = pd.DataFrame(
