@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import softlogit._cli as cli_package
 from softlogit import load_model
-from softlogit._cli import main
+from softlogit._cli import Terminated, main
 from softlogit.experiment import ExperimentResult
 from softlogit.experiment._memory import BUILTIN_SHAPES, check_memory
 from softlogit.experiment._spec import ExperimentSpec
@@ -169,6 +170,56 @@ def test_fit_interrupted_at_random_points_keeps_the_model(
         # the old model, or a complete new one (the signal came after the rename)
         if proc.returncode == 0 or model.read_bytes() != before:
             load_model(model)
+
+
+def _raising_cli(exc: BaseException) -> object:
+    def fake(*args: object, **kwargs: object) -> None:
+        raise exc
+
+    return fake
+
+
+@pytest.mark.parametrize(
+    ("cause", "code", "message"),
+    [
+        (Terminated(signal.SIGTERM), 128 + signal.SIGTERM, "terminated by signal 15"),
+        (KeyboardInterrupt(), 130, "interrupted"),
+    ],
+)
+def test_a_signal_inside_a_c_import_is_the_signal(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    cause: BaseException,
+    code: int,
+    message: str,
+) -> None:
+    """A signal raised inside a C extension's import surfaces as its ImportError
+    (the signal as the cause): the command ends as the signal asks, no bug report."""
+    error = ImportError("numpy._core failed to import")
+    error.__cause__ = cause
+    monkeypatch.setattr(cli_package.cli, "main", _raising_cli(error))
+    assert main(["fit", "x.csv", "--target", "y"]) == code
+    err = capsys.readouterr().err
+    assert err.strip() == f"error: {message}"
+
+
+def test_a_bare_import_error_after_a_signal_is_the_signal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Some C imports drop the interrupt's exception: the handler's record of the
+    signal decides; without a signal an ImportError is a bug report."""
+    error = ImportError("PyCapsule_Import could not import module 'datetime'")
+
+    def fake(*args: object, **kwargs: object) -> None:
+        cli_package._received.append(signal.SIGTERM)
+        raise error
+
+    monkeypatch.setattr(cli_package.cli, "main", fake)
+    assert main(["fit", "x.csv", "--target", "y"]) == 128 + signal.SIGTERM
+    assert capsys.readouterr().err.strip() == "error: terminated by signal 15"
+    monkeypatch.setattr(cli_package.cli, "main", _raising_cli(error))
+    assert main(["fit", "x.csv", "--target", "y"]) == 1
+    assert "ImportError" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------ options

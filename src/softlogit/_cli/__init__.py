@@ -18,6 +18,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
+from types import FrameType
 
 import click
 
@@ -111,10 +112,21 @@ class Terminated(BaseException):
         self.signum = signum
 
 
+# The signal that ended the command, if one did: an exception raised by a signal
+# handler inside the import of a C extension comes out as an ImportError.
+_received: list[int] = []
+
+
 def _terminate(signum: int, frame: object) -> None:
     # a second signal ends the process at once, as it would have without us
     signal.signal(signum, signal.SIG_DFL)
+    _received.append(signum)
     raise Terminated(signum)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    _received.append(signum)
+    signal.default_int_handler(signum, frame)
 
 
 @contextlib.contextmanager
@@ -129,6 +141,9 @@ def _signals_unwind() -> Iterator[None]:
         return
     wanted = [getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
     saved = {signum: signal.signal(signum, _terminate) for signum in wanted}
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        saved[signal.SIGINT] = signal.signal(signal.SIGINT, _interrupt)
+    _received.clear()
     try:
         yield
     finally:
@@ -185,8 +200,36 @@ def _main(argv: Sequence[str] | None) -> int:
         click.echo(f"error: terminated by signal {exc.signum}", err=True)
         return 128 + exc.signum
     except Exception as exc:
+        signal_exc = _interrupt_in_chain(exc)
+        if isinstance(signal_exc, Terminated):
+            click.echo(f"error: terminated by signal {signal_exc.signum}", err=True)
+            return 128 + signal_exc.signum
+        if isinstance(signal_exc, KeyboardInterrupt):
+            click.echo("error: interrupted", err=True)
+            return 130
         if debug:
             raise
         report_bug(exc)
         return 1
     return int(result) if isinstance(result, int) else 0
+
+
+def _interrupt_in_chain(exc: BaseException) -> BaseException | None:
+    """The ``KeyboardInterrupt`` or :class:`Terminated` behind ``exc``, if any.
+
+    A signal that lands while a C extension is being imported (NumPy's, pandas')
+    comes out as that import's ``ImportError`` (the interrupt as its cause or
+    context, or only recorded by the handler): it is still the user's signal, not
+    a bug.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, (KeyboardInterrupt, Terminated)):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    if isinstance(exc, ImportError) and _received:
+        signum = _received[-1]
+        return KeyboardInterrupt() if signum == signal.SIGINT else Terminated(signum)
+    return None
