@@ -33,10 +33,10 @@ from softlogit._persistence import PersistenceMixin
 from softlogit._solvers import SolverResult
 from softlogit._special import (
     linear_logits,
+    log_sigmoid,
     log_softmax_scaled,
     logits_value,
     softmax_scaled,
-    log_sigmoid,
 )
 from softlogit._threads import single_blas_thread_if_small
 from softlogit._typing import ArrayLike, FloatArray, Gauge, IntArray
@@ -870,9 +870,7 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         """
         z, e = self._scaled_logits(X)
         # The fast softmax kernel unless some logits are beyond the float range.
-        return (
-            MultinomialLoss().predict_proba(z) if e is None else softmax_scaled(z, e)
-        )
+        return MultinomialLoss().predict_proba(z) if e is None else softmax_scaled(z, e)
 
     def predict_log_proba(self, X: ArrayLike) -> FloatArray:
         """``log_softmax(logits)``, computed from the logits.
