@@ -510,24 +510,47 @@ def _check_frame_columns(X: Any, name: str) -> None:
             )
 
 
+# Rows per block of check_finite: about 4 MiB of a float64 X (the boolean mask of a
+# block, not of the whole array, is the only temporary).
+_FINITE_BLOCK_BYTES = 1 << 22
+
+
+def _finite_block_rows(X: np.ndarray[Any, Any]) -> int:
+    row_bytes = max(1, int(np.prod(X.shape[1:], dtype=np.int64)) * X.itemsize)
+    return max(1, _FINITE_BLOCK_BYTES // row_bytes)
+
+
 def check_finite(X: FloatArray, name: str = "X") -> None:
     """Raise naming the first NaN or infinite entry of a 2-D float array.
+
+    ``X`` is checked by blocks of rows, so that no temporary larger than a block
+    (a few MiB) is made, whatever the size of ``X``.
 
     Raises
     ------
     InputValueError
         ``"`X` contains NaN at row 3, column 2 (1 non-finite entry in all; ...)"``.
     """
-    finite = np.isfinite(X)
-    if finite.all():
+    step = _finite_block_rows(X)
+    n = X.shape[0]
+    first = next(
+        (s for s in range(0, n, step) if not np.isfinite(X[s : s + step]).all()),
+        None,
+    )
+    if first is None:
         return
-    bad = np.argwhere(~finite)
-    i, j = (int(v) for v in bad[0])
+    block = X[first : first + step]
+    i, j = (int(v) for v in np.argwhere(~np.isfinite(block))[0])
+    i += first
+    n_bad = sum(
+        int(np.count_nonzero(~np.isfinite(X[s : s + step])))
+        for s in range(first, n, step)
+    )
     value = X[i, j]
     what = "NaN" if np.isnan(value) else ("infinity" if value > 0 else "-infinity")
     raise InputValueError(
-        f"`{name}` contains {what} at row {i}, column {j} ({len(bad)} non-finite "
-        f"entr{'y' if len(bad) == 1 else 'ies'} in all; inf and NaN are not "
+        f"`{name}` contains {what} at row {i}, column {j} ({n_bad} non-finite "
+        f"entr{'y' if n_bad == 1 else 'ies'} in all; inf and NaN are not "
         "allowed)."
     )
 
