@@ -688,4 +688,4 @@ def encode_labels(
             f"`{name}` must contain at least two classes; got 1 class "
             f"({classes[0]!r}). A classifier cannot train on a single class."
         )
-    return classes, y_enc.astype(np.int64)
+    return classes, y_enc.astype(np.int64, copy=False)
