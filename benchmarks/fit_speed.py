@@ -1,26 +1,43 @@
 """Fit time of softlogit against scikit-learn and statsmodels, side by side.
 
-Run: ``python -m benchmarks.fit_speed`` (about ten minutes on two cores). Options:
-``--cases 10000x20x2,10000x20x10`` (n x d x K), ``--C 1.0,inf``, ``--repeats 3``,
-``--out benchmarks/results/fit_speed.csv``, ``--threads 1`` (BLAS and OpenMP threads
-for every competitor alike; 0 keeps the libraries' defaults. On a shared machine more
-threads than free cores make every BLAS call many times slower.)
+Run: ``python -m benchmarks.fit_speed`` (tens of minutes on two cores). Options:
+``--cases 10000x20x2,10000x20x10`` (n x d x K), ``--data issue,own`` (the generators,
+below), ``--C 1.0,inf``, ``--repeats 3``, ``--threads 0,1`` (0: the libraries' default
+BLAS/OpenMP threads; 1: one thread for every competitor alike, by threadpoolctl),
+``--no-extras`` (skip the cost of softlogit's existence proof and covariance),
+``--out benchmarks/results/fit_speed.csv``.
 
-For every case (``make_classification`` data, the same for all competitors) and every
-``C`` each competitor fits once as a warm-up and then ``repeats`` times, the
-competitors taking turns (so that all see the same load on a shared machine); the
-median wall time is reported (fits over a minute are timed once). Every fit is
-checked to reach the best objective found by any competitor within 1e-8 relative
-(scikit-learn's objective, evaluated in float64 by :class:`softlogit.LinearModelLoss`);
-a competitor that does not is flagged, not hidden. The printed ratio is softlogit's
-time over the best competitor's. With ``C=inf`` softlogit's fit also proves that the
-unpenalized optimum exists (:func:`softlogit.check_separation`), which no competitor
-does, and computes the covariance behind ``summary()`` (the inverse Fisher
-information; statsmodels' Newton fit computes its Hessian anyway, scikit-learn has no
-inference). Both times are included in softlogit's and printed and recorded
-separately ("proof", "covariance"); "ratio w/o cov" is the ratio of a fit with
-``store_covariance=False``. The CSV records the command, the BLAS library reported by
-threadpoolctl and every measurement.
+Data: ``issue`` is ``make_classification(n, d, n_informative=d // 2,
+n_redundant=0, n_classes=K, n_clusters_per_class=2, flip_y=0.01, random_state=0)``;
+``own`` is this benchmark's earlier generator (one cluster per class,
+``flip_y=0.05``).
+
+Each case and ``C`` runs in three phases:
+
+1. **Reference.** Every competitor fits at ``REFERENCE_TOL``; the best objective of
+   any of them (scikit-learn's objective, evaluated in float64 by
+   :class:`softlogit.LinearModelLoss`) is the common objective ``f*``.
+2. **Calibration** (once per case, at the default threads). Each competitor fits at
+   the tolerances of ``TOL_LADDER``, loosest first; its calibrated ``tol`` is the
+   loosest one whose objective is within ``OBJECTIVE_RTOL`` (relative) of ``f*``:
+   every library stops as early as it can while reaching the same objective. (A
+   common ``tol`` for all would time scikit-learn's lbfgs at 70-90 iterations where
+   about 50 reach the objective.) softlogit's default ``tol`` is also checked
+   against ``f*`` and its gap reported.
+3. **Timing**, for each thread setting: every competitor at its calibrated ``tol``
+   fits once as a warm-up and then ``repeats`` times, the competitors taking turns
+   (all see the same load on a shared machine); the median wall time is reported
+   (fits over ``SLOW_SECONDS`` are timed once) and the objective checked again.
+
+The printed ratio is softlogit's time over the best competitor's that reached
+``f*``. With ``C=inf`` softlogit's fit also proves that the unpenalized optimum exists
+(:func:`softlogit.check_separation`), which no competitor does, and computes the
+covariance behind ``summary()`` (statsmodels' Newton fit computes its Hessian anyway,
+scikit-learn has no inference); both are included in softlogit's time and their cost
+is printed separately ("proof", "cov"; "ratio w/o cov" is the ratio of a fit with
+``store_covariance=False``). The CSV records the command, the BLAS library and kernel
+reported by threadpoolctl for each thread setting, the load average at each case and
+every measurement.
 """
 
 from __future__ import annotations
@@ -29,6 +46,7 @@ import argparse
 import csv
 import gc
 import math
+import os
 import platform
 import statistics
 import sys
@@ -43,21 +61,37 @@ from benchmarks.fit_adapters import ALL, Adapter, Fitted
 DEFAULT_CASES = "10000x20x2,10000x20x10,100000x100x2,100000x100x10"
 OBJECTIVE_RTOL = 1e-8
 SLOW_SECONDS = 60.0
+REFERENCE_TOL = 1e-10
+# Loosest first: the calibrated tol is the first that reaches the common objective.
+TOL_LADDER = (
+    1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5, 3e-6, 1e-6,
+    3e-7, 1e-7, 3e-8, 1e-8, 1e-9, 1e-10,
+)  # fmt: skip
 
 
-def make_data(n: int, d: int, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """The benchmark data: ``make_classification`` with half the features informative."""
+def make_data(
+    n: int, d: int, k: int, seed: int = 0, kind: str = "issue"
+) -> tuple[np.ndarray, np.ndarray]:
+    """The benchmark data (``kind``: ``"issue"`` or ``"own"``, see the module notes)."""
     from sklearn.datasets import make_classification
 
+    if kind == "issue":
+        options = {"n_informative": d // 2, "n_clusters_per_class": 2, "flip_y": 0.01}
+    elif kind == "own":
+        options = {
+            "n_informative": max(2, d // 2),
+            "n_clusters_per_class": 1,
+            "flip_y": 0.05,
+        }
+    else:
+        raise ValueError(f"unknown data kind {kind!r}; expected 'issue' or 'own'")
     X, y = make_classification(
         n_samples=n,
         n_features=d,
-        n_informative=max(2, d // 2),
         n_redundant=0,
         n_classes=k,
-        n_clusters_per_class=1,
-        flip_y=0.05,
         random_state=seed,
+        **options,
     )
     return np.ascontiguousarray(X), y.astype(np.int64)
 
@@ -74,8 +108,13 @@ def objective(fit: Fitted, X: np.ndarray, y: np.ndarray, C: float) -> float:
     return LinearModelLoss(MultinomialLoss()).loss(coef, X, y, None, l2)
 
 
+def reached(f: float, best: float) -> bool:
+    """Whether objective ``f`` is within ``OBJECTIVE_RTOL`` of ``best``."""
+    return f - best <= OBJECTIVE_RTOL * abs(best)
+
+
 def unpenalized_extra_seconds(
-    X: np.ndarray, y: np.ndarray, adapter: Any, repeats: int
+    X: np.ndarray, y: np.ndarray, adapter: Any, tol: float | None, repeats: int
 ) -> tuple[float, float]:
     """Time an unpenalized softlogit fit spends beyond solving (median differences).
 
@@ -92,11 +131,11 @@ def unpenalized_extra_seconds(
     full, no_cov, bare = [], [], []
     try:
         for _ in range(max(repeats, 3)):
-            full.append(_timed(adapter, X, y, math.inf)[0])
+            full.append(_timed(adapter, X, y, math.inf, tol)[0])
             adapter.store_covariance = False
-            no_cov.append(_timed(adapter, X, y, math.inf)[0])
+            no_cov.append(_timed(adapter, X, y, math.inf, tol)[0])
             _LinearClassifier._finish_fit = lambda *args, **kwargs: None  # type: ignore[method-assign]
-            bare.append(_timed(adapter, X, y, math.inf)[0])
+            bare.append(_timed(adapter, X, y, math.inf, tol)[0])
             _LinearClassifier._finish_fit = real  # type: ignore[method-assign]
             adapter.store_covariance = True
     finally:
@@ -119,14 +158,19 @@ def blas_description() -> str:
             continue
         parts.append(
             f"{info.get('internal_api')} {info.get('version')} "
-            f"({info.get('architecture')}, {info.get('num_threads')} threads, "
+            f"(kernel {info.get('architecture')}, {info.get('num_threads')} threads, "
             f"{Path(str(info.get('filepath'))).name})"
         )
     return "; ".join(parts) or "no BLAS found"
 
 
+def load_average() -> str:
+    """The 1-, 5- and 15-minute load averages, as ``uptime`` prints them."""
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
 def _timed(
-    adapter: Adapter, X: np.ndarray, y: np.ndarray, C: float
+    adapter: Adapter, X: np.ndarray, y: np.ndarray, C: float, tol: float | None
 ) -> tuple[float, Fitted]:
     """One fit's wall time, with Python's garbage collector off while it runs.
 
@@ -137,14 +181,33 @@ def _timed(
     gc.disable()
     try:
         start = time.perf_counter()
-        fit = adapter.fit(X, y, C)
+        fit = adapter.fit(X, y, C, tol)
         return time.perf_counter() - start, fit
     finally:
         gc.enable()
 
 
+def calibrate(
+    adapter: Adapter, X: np.ndarray, y: np.ndarray, C: float, best: float
+) -> tuple[float, float]:
+    """The loosest tol of ``TOL_LADDER`` reaching ``best``, and its objective.
+
+    Falls back to ``REFERENCE_TOL`` (whose objective is reported, reached or not).
+    """
+    for tol in TOL_LADDER:
+        f = objective(adapter.fit(X, y, C, tol), X, y, C)
+        if reached(f, best):
+            return tol, f
+    return REFERENCE_TOL, objective(adapter.fit(X, y, C, REFERENCE_TOL), X, y, C)
+
+
 def time_fits(
-    adapters: list[Adapter], X: np.ndarray, y: np.ndarray, C: float, repeats: int
+    adapters: list[Adapter],
+    tols: dict[str, float],
+    X: np.ndarray,
+    y: np.ndarray,
+    C: float,
+    repeats: int,
 ) -> dict[str, tuple[float, Fitted]]:
     """Warm up every competitor, then time ``repeats`` rounds, interleaved.
 
@@ -152,14 +215,14 @@ def time_fits(
     a shared machine. A competitor whose warm-up took more than ``SLOW_SECONDS`` is
     timed by its warm-up run alone (start-up costs are negligible at that scale).
     """
-    first = {a.name: _timed(a, X, y, C) for a in adapters}
+    first = {a.name: _timed(a, X, y, C, tols[a.name]) for a in adapters}
     times: dict[str, list[float]] = {name: [] for name in first}
     fits = {name: fit for name, (_, fit) in first.items()}
     for _ in range(repeats):
         for a in adapters:
             if first[a.name][0] > SLOW_SECONDS:
                 continue
-            seconds, fits[a.name] = _timed(a, X, y, C)
+            seconds, fits[a.name] = _timed(a, X, y, C, tols[a.name])
             times[a.name].append(seconds)
     return {
         name: (statistics.median(times[name]) if times[name] else first[name][0], fit)
@@ -175,127 +238,175 @@ def parse_cases(text: str) -> list[tuple[int, int, int]]:
     return cases
 
 
+def _thread_label(threads: int) -> str:
+    return "default" if threads <= 0 else str(threads)
+
+
+def run_case(
+    kind: str,
+    n: int,
+    d: int,
+    k: int,
+    C: float,
+    args: argparse.Namespace,
+    summary: dict[int, list[str]],
+) -> list[dict[str, object]]:
+    """Reference, calibration and timing of one case; CSV rows back."""
+    from threadpoolctl import threadpool_limits
+
+    X, y = make_data(n, d, k, kind=kind)
+    label = f"{kind} {n}x{d}x{k} C={C:g}"
+    adapters = []
+    for adapter in ALL:
+        reason = adapter.skip_reason(n, d, k, C)
+        if reason is None:
+            adapters.append(adapter)
+        else:
+            print(f"  {label} {adapter.name}: skipped ({reason})")
+    load = load_average()
+    ours_adapter = next(a for a in adapters if a.name == "softlogit")
+    reference = {
+        a.name: objective(a.fit(X, y, C, REFERENCE_TOL), X, y, C) for a in adapters
+    }
+    best = min(reference.values())
+    tols: dict[str, float] = {}
+    for a in adapters:
+        tols[a.name], f = calibrate(a, X, y, C, best)
+        print(
+            f"  {label} {a.name:>23}: calibrated tol {tols[a.name]:.0e} "
+            f"(gap {(f - best) / abs(best):.1e}; at tol={REFERENCE_TOL:.0e}: "
+            f"{(reference[a.name] - best) / abs(best):.1e})",
+            flush=True,
+        )
+    f_default = objective(ours_adapter.fit(X, y, C, None), X, y, C)
+    default_gap = (f_default - best) / abs(best)
+    print(
+        f"  {label} softlogit at its default tol: relative gap {default_gap:.1e} "
+        f"({'reached' if reached(f_default, best) else 'MISSED'})"
+    )
+    rows: list[dict[str, object]] = []
+    for threads in args.thread_settings:
+        with threadpool_limits(threads if threads > 0 else None):
+            timed = time_fits(adapters, tols, X, y, C, args.repeats)
+            check_seconds = cov_seconds = math.nan
+            if math.isinf(C) and args.extras:
+                check_seconds, cov_seconds = unpenalized_extra_seconds(
+                    X, y, ours_adapter, tols["softlogit"], args.repeats
+                )
+        results = {
+            name: (seconds, fit, objective(fit, X, y, C))
+            for name, (seconds, fit) in timed.items()
+        }
+        ok = {name: reached(r[2], best) for name, r in results.items()}
+        others = {
+            name: r[0]
+            for name, r in results.items()
+            if name != "softlogit" and ok[name]
+        }
+        ours = results["softlogit"][0]
+        best_name = min(others, key=others.__getitem__) if others else "none"
+        best_other = others.get(best_name, math.nan)
+        ratio = ours / best_other
+        bare_cov = 0.0 if math.isnan(cov_seconds) else cov_seconds
+        ratio_no_cov = (ours - bare_cov) / best_other
+        for name, (seconds, fit, f) in results.items():
+            print(
+                f"  {label} threads={_thread_label(threads)} {name:>23}: "
+                f"{seconds:8.3f} s, {fit.n_iter:4d} iterations, tol {tols[name]:.0e}, "
+                f"gap {(f - best) / abs(best):.1e}",
+                flush=True,
+            )
+            rows.append(
+                {
+                    "data": kind,
+                    "n_samples": n,
+                    "n_features": d,
+                    "n_classes": k,
+                    "C": C,
+                    "threads": _thread_label(threads),
+                    "load_average": load,
+                    "competitor": name,
+                    "calibrated_tol": f"{tols[name]:.0e}",
+                    "median_seconds": f"{seconds:.4f}",
+                    "n_iter": fit.n_iter,
+                    "objective": f"{f:.15g}",
+                    "relative_gap": f"{(f - best) / abs(best):.2e}",
+                    "reached_objective": ok[name],
+                    "best_competitor": best_name,
+                    "ratio_softlogit_over_best": f"{ratio:.3f}",
+                    "ratio_without_covariance": f"{ratio_no_cov:.3f}",
+                    "existence_proof_seconds": (
+                        f"{check_seconds:.4f}" if name == "softlogit" else ""
+                    ),
+                    "covariance_seconds": (
+                        f"{cov_seconds:.4f}" if name == "softlogit" else ""
+                    ),
+                    "softlogit_default_tol_gap": (
+                        f"{default_gap:.2e}" if name == "softlogit" else ""
+                    ),
+                }
+            )
+        flag = "" if ok["softlogit"] else "  (softlogit MISSED the objective)"
+        check = "" if math.isnan(check_seconds) else f"{check_seconds:7.3f}"
+        cov = "" if math.isnan(cov_seconds) else f"{cov_seconds:7.3f}"
+        summary.setdefault(threads, []).append(
+            f"{kind:>5} {n:>7} {d:>4} {k:>3} {C:>5g} {ours:8.3f} {best_other:8.3f} "
+            f"{best_name:>23} {ratio:6.2f} {ratio_no_cov:6.2f} {check:>7} {cov:>7} "
+            f"{tols['softlogit']:8.0e} {default_gap:9.1e}  {load}{flag}"
+        )
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", default=DEFAULT_CASES)
+    parser.add_argument("--data", default="issue,own", help="generators: issue, own")
     parser.add_argument("--C", default="1.0,inf", help="comma-separated values of C")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", default="benchmarks/results/fit_speed.csv")
     parser.add_argument(
         "--threads",
-        type=int,
-        default=1,
-        help="BLAS/OpenMP threads for every competitor (0: the libraries' default)",
+        default="0,1",
+        help="BLAS/OpenMP thread settings for every competitor (0: library default)",
     )
+    parser.add_argument("--no-extras", dest="extras", action="store_false")
     args = parser.parse_args(argv)
     from threadpoolctl import threadpool_limits
 
-    limiter = threadpool_limits(args.threads if args.threads > 0 else None)
-    cases = parse_cases(args.cases)
+    args.thread_settings = [int(t) for t in args.threads.split(",")]
     Cs = [float(c) for c in args.C.split(",")]
     command = "python -m benchmarks.fit_speed " + " ".join(
         argv if argv is not None else sys.argv[1:]
     )
-    blas = blas_description()
-    print(f"BLAS: {blas}")
-    print(f"thread limit for every competitor: {args.threads or 'library default'}")
+    blas = {}
+    for threads in args.thread_settings:
+        with threadpool_limits(threads if threads > 0 else None):
+            blas[threads] = blas_description()
+        print(f"BLAS, threads={_thread_label(threads)}: {blas[threads]}")
     print(f"Python {platform.python_version()} on {platform.machine()}")
     rows: list[dict[str, object]] = []
-    summary: list[str] = []
-    for n, d, k in cases:
-        X, y = make_data(n, d, k)
-        for C in Cs:
-            results: dict[str, tuple[float, Fitted, float]] = {}
-            adapters = []
-            for adapter in ALL:
-                reason = adapter.skip_reason(n, d, k, C)
-                if reason is not None:
-                    print(f"  {n}x{d}x{k} C={C:g} {adapter.name}: skipped ({reason})")
-                else:
-                    adapters.append(adapter)
-            for name, (seconds, fit) in time_fits(
-                adapters, X, y, C, args.repeats
-            ).items():
-                f = objective(fit, X, y, C)
-                results[name] = (seconds, fit, f)
-                print(
-                    f"  {n}x{d}x{k} C={C:g} {name:>23}: {seconds:8.3f} s, "
-                    f"{fit.n_iter:4d} iterations, objective {f:.12g}",
-                    flush=True,
-                )
-            check_seconds = cov_seconds = math.nan
-            if math.isinf(C):
-                # softlogit proves that the unpenalized optimum exists and computes
-                # the covariance for summary(); report what each costs inside its
-                # fit time.
-                ours_adapter = next(a for a in adapters if a.name == "softlogit")
-                check_seconds, cov_seconds = unpenalized_extra_seconds(
-                    X, y, ours_adapter, args.repeats
-                )
-                print(
-                    f"  {n}x{d}x{k} C={C:g} softlogit existence proof: "
-                    f"{check_seconds:8.3f} s, covariance: {cov_seconds:8.3f} s "
-                    "(both included above)"
-                )
-            best_f = min(r[2] for r in results.values())
-            ok = {
-                name: (r[2] - best_f) <= OBJECTIVE_RTOL * abs(best_f)
-                for name, r in results.items()
-            }
-            others = [
-                r[0] for name, r in results.items() if name != "softlogit" and ok[name]
-            ]
-            ours = results["softlogit"][0]
-            best_other = min(others) if others else math.nan
-            ratio = ours / best_other
-            bare_cov = 0.0 if math.isnan(cov_seconds) else cov_seconds
-            ratio_no_cov = (ours - bare_cov) / best_other
-            for name, (seconds, fit, f) in results.items():
-                rows.append(
-                    {
-                        "n_samples": n,
-                        "n_features": d,
-                        "n_classes": k,
-                        "C": C,
-                        "competitor": name,
-                        "median_seconds": f"{seconds:.4f}",
-                        "n_iter": fit.n_iter,
-                        "objective": f"{f:.15g}",
-                        "relative_gap": f"{(f - best_f) / abs(best_f):.2e}",
-                        "reached_objective": ok[name],
-                        "ratio_softlogit_over_best": f"{ratio:.3f}",
-                        "ratio_without_covariance": f"{ratio_no_cov:.3f}",
-                        "existence_proof_seconds": (
-                            f"{check_seconds:.4f}" if name == "softlogit" else ""
-                        ),
-                        "covariance_seconds": (
-                            f"{cov_seconds:.4f}" if name == "softlogit" else ""
-                        ),
-                    }
-                )
-            flag = "" if ok["softlogit"] else "  (softlogit MISSED the objective)"
-            check = "" if math.isnan(check_seconds) else f"{check_seconds:9.3f}"
-            cov = "" if math.isnan(cov_seconds) else f"{cov_seconds:8.3f}"
-            summary.append(
-                f"{n:>7} {d:>4} {k:>3} {C:>6g} {ours:9.3f} {best_other:9.3f} "
-                f"{ratio:7.2f} {ratio_no_cov:13.2f} {check:>9} {cov:>8}{flag}"
-            )
-    print()
-    print(
-        "      n    d   K      C  ours [s]  best [s]   ratio  ratio w/o cov"
-        "  proof [s]  cov [s]"
-    )
-    print("\n".join(summary))
+    summary: dict[int, list[str]] = {}
+    for kind in args.data.split(","):
+        for n, d, k in parse_cases(args.cases):
+            for C in Cs:
+                rows += run_case(kind, n, d, k, C, args, summary)
+    for threads, lines in summary.items():
+        print(f"\nthreads={_thread_label(threads)} (BLAS: {blas[threads]})")
+        print(
+            " data       n    d   K     C ours [s] best [s]         best competitor"
+            "  ratio w/o cov proof[s] cov[s]  our tol  default gap  load (1/5/15 min)"
+        )
+        print("\n".join(lines))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", newline="", encoding="utf-8") as fh:
         fh.write(f"# command: {command.strip()}\n")
-        fh.write(f"# BLAS: {blas}\n")
+        for threads in args.thread_settings:
+            fh.write(f"# BLAS, threads={_thread_label(threads)}: {blas[threads]}\n")
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
     print(f"\nwrote {out}")
-    limiter.restore_original_limits()
     return 0
 
 

@@ -23,7 +23,10 @@ def test_runner_writes_csv_with_command_and_blas(
     fit_speed, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "fit.csv"
-    argv = ["--cases", "400x3x2,400x3x3", "--C", "1.0,inf", "--repeats", "1"]
+    argv = [
+        *("--cases", "400x6x2,400x6x3", "--C", "1.0,inf", "--repeats", "1"),
+        *("--data", "issue", "--threads", "0,1"),
+    ]
     assert fit_speed.main([*argv, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "BLAS:" in printed
@@ -32,8 +35,10 @@ def test_runner_writes_csv_with_command_and_blas(
     assert lines[0] == "# command: python -m benchmarks.fit_speed " + " ".join(
         [*argv, "--out", str(out)]
     )
-    assert lines[1].startswith("# BLAS: ")
-    rows = list(csv.DictReader(lines[2:]))
+    assert lines[1].startswith("# BLAS, threads=default: ")
+    assert lines[2].startswith("# BLAS, threads=1: ")
+    rows = list(csv.DictReader(lines[3:]))
+    assert {r["threads"] for r in rows} == {"default", "1"}
     competitors = {r["competitor"] for r in rows}
     assert competitors == {
         "softlogit",
@@ -43,6 +48,12 @@ def test_runner_writes_csv_with_command_and_blas(
     }
     # Every competitor reached the same objective (sklearn's, at the same C).
     assert all(r["reached_objective"] == "True" for r in rows), rows
+    # Each competitor's tol is calibrated once per case, the same for both settings.
+    tols = {}
+    for r in rows:
+        key = (r["n_classes"], r["C"], r["competitor"])
+        assert tols.setdefault(key, r["calibrated_tol"]) == r["calibrated_tol"]
+        assert float(r["calibrated_tol"]) in fit_speed.TOL_LADDER
     # softlogit's unpenalized fits report the existence proof and the covariance.
     for column in ("existence_proof_seconds", "covariance_seconds"):
         extra = [
@@ -50,7 +61,30 @@ def test_runner_writes_csv_with_command_and_blas(
             for r in rows
             if r["competitor"] == "softlogit" and r["C"] == "inf"
         ]
-        assert len(extra) == 2
+        assert len(extra) == 4  # two cases, two thread settings
         assert all(e >= 0 for e in extra)
     # statsmodels only runs unpenalized.
     assert {r["C"] for r in rows if r["competitor"] == "statsmodels"} == {"inf"}
+
+
+def test_calibrate_takes_the_loosest_tol_reaching_the_objective(
+    fit_speed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from benchmarks.fit_adapters import Adapter
+
+    class Fake(Adapter):
+        """A competitor whose objective is ``1 + tol**2`` (reached: tol <= 1e-4)."""
+
+        def fit(self, X, y, C, tol):  # type: ignore[no-untyped-def]
+            return ("fit at", tol)
+
+    monkeypatch.setattr(fit_speed, "objective", lambda fit, X, y, C: 1 + fit[1] ** 2)
+    tol, f = fit_speed.calibrate(Fake(), None, None, 1.0, 1.0)
+    assert tol == 1e-4
+    assert f == 1 + 1e-4**2
+    # Never reached: the reference tol, with its objective.
+    monkeypatch.setattr(fit_speed, "objective", lambda fit, X, y, C: 2.0)
+    assert fit_speed.calibrate(Fake(), None, None, 1.0, 1.0) == (
+        fit_speed.REFERENCE_TOL,
+        2.0,
+    )

@@ -305,3 +305,69 @@ def test_reference_class_keyword_is_deprecated(rng: np.random.Generator) -> None
         got = lml.gradient_hessian(coef, X, y, sw, 0.1, reference_class=1)
     np.testing.assert_array_equal(got[0], expected[0])
     np.testing.assert_array_equal(got[1], expected[1])
+
+
+# ---------------------------------------------------------- several blocks of rows
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("weighted", [True, False])
+def test_blocked_passes_match_closed_forms_over_several_blocks(
+    monkeypatch: pytest.MonkeyPatch, fit_intercept: bool, weighted: bool
+) -> None:
+    """loss_gradient and gradient_hessian sum over row blocks (several here: blocks
+    of 40 and 64 rows of 300): against the closed forms of SciPy's expit and
+    softmax on all rows at once."""
+    import softlogit._linear_loss as ll
+
+    monkeypatch.setattr(ll, "_HESSIAN_BLOCK_ROWS", 64)
+    monkeypatch.setattr(ll, "_block_rows", lambda X: 40)
+    rng = np.random.default_rng(7)
+    n, p, K, l2 = 300, 4, 3, 0.03
+    X = rng.normal(size=(n, p))
+    sw = rng.uniform(0.5, 2.0, n) if weighted else np.ones(n)
+    S = sw.sum()
+    Xa = np.column_stack([X, np.ones(n)]) if fit_intercept else X
+    q = Xa.shape[1]
+    pen = np.ones(q)
+    if fit_intercept:
+        pen[-1] = 0.0
+    sw_arg = sw if weighted else None
+
+    # Binomial: gradient Xa^T s (p - y) / S + l2 w, Hessian Xa^T diag(s p (1-p)) Xa / S.
+    yb = rng.integers(0, 2, n).astype(float)
+    wb = rng.normal(size=q)
+    pb = special.expit(Xa @ wb)
+    lml = LinearModelLoss(BinomialLoss(), fit_intercept=fit_intercept)
+    f, g = lml.loss_gradient(wb, X, yb, sw_arg, l2)
+    ref_f = -np.sum(sw * special.xlogy(yb, pb) + sw * special.xlog1py(1 - yb, -pb))
+    ref_f = ref_f / S + 0.5 * l2 * np.sum(pen * wb**2)
+    np.testing.assert_allclose(f, ref_f, rtol=1e-13)
+    ref_g = Xa.T @ (sw * (pb - yb)) / S + l2 * pen * wb
+    np.testing.assert_allclose(g, ref_g, rtol=1e-12, atol=1e-15)
+    g2, H = lml.gradient_hessian(wb, X, yb, sw_arg, l2)
+    np.testing.assert_allclose(g2, ref_g, rtol=1e-12, atol=1e-15)
+    ref_H = (Xa * (sw * pb * (1 - pb))[:, None]).T @ Xa / S + l2 * np.diag(pen)
+    np.testing.assert_allclose(H, ref_H, rtol=1e-12, atol=1e-15)
+
+    # Multinomial, all K rows: gradient (P - Y)^T diag(s) Xa / S + l2 W, Hessian
+    # sum_i s_i (diag(p_i) - p_i p_i^T) (x) z_i z_i^T / S + l2 I on the weights.
+    ym = rng.integers(0, K, n)
+    Wm = rng.normal(size=(K, q))
+    P = special.softmax(Xa @ Wm.T, axis=1)
+    Y = np.eye(K)[ym]
+    lmm = LinearModelLoss(MultinomialLoss(), fit_intercept=fit_intercept)
+    f, g = lmm.loss_gradient(Wm, X, ym, sw_arg, l2)
+    ref_f = -np.sum(sw * np.log(P[np.arange(n), ym])) / S
+    ref_f += 0.5 * l2 * np.sum(pen * Wm**2)
+    np.testing.assert_allclose(f, ref_f, rtol=1e-13)
+    ref_g = ((P - Y) * sw[:, None]).T @ Xa / S + l2 * pen * Wm
+    np.testing.assert_allclose(g, ref_g, rtol=1e-12, atol=1e-15)
+    g2, H = lmm.gradient_hessian(Wm, X, ym, sw_arg, l2)
+    np.testing.assert_allclose(g2, ref_g, rtol=1e-12, atol=1e-15)
+    curv = sw[:, None, None] * (
+        np.einsum("ik,kl->ikl", P, np.eye(K)) - np.einsum("ik,il->ikl", P, P)
+    )
+    ref_H = np.einsum("ikl,ia,ib->kalb", curv, Xa, Xa).reshape(K * q, K * q) / S
+    ref_H += l2 * np.diag(np.tile(pen, K))
+    np.testing.assert_allclose(H, ref_H, rtol=1e-11, atol=1e-14)

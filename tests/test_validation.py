@@ -121,3 +121,49 @@ def test_check_params_table() -> None:
     }
     with pytest.raises(InputValueError, match="`max_iter`"):
         check_params({"C": 1.0, "max_iter": -1}, table)
+
+
+# ------------------------------------------------------------- check_finite by blocks
+
+
+def test_check_finite_by_blocks_names_first_entry_and_counts_all(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import softlogit._validation as validation
+
+    # Blocks of 8 rows of 5 float64 (320 bytes): the bad entries span three blocks.
+    monkeypatch.setattr(validation, "_FINITE_BLOCK_BYTES", 8 * 5 * 8)
+    X = np.zeros((50, 5))
+    X[19, 3] = np.inf
+    X[17, 4] = np.nan
+    X[33, 0] = -np.inf
+    X[49, 1] = np.nan
+    expected = np.argwhere(~np.isfinite(X))  # the reference: NumPy on the whole array
+    i, j = expected[0]
+    with pytest.raises(
+        InputValueError,
+        match=rf"`Z` contains NaN at row {i}, column {j} \({len(expected)} "
+        r"non-finite entries in all",
+    ):
+        validation.check_finite(X, "Z")
+    X[17, 4] = 0.0
+    with pytest.raises(InputValueError, match=r"`X` contains infinity at row 19"):
+        validation.check_finite(X)
+    X[:] = 1.0
+    validation.check_finite(X)  # finite: no error
+    validation.check_finite(np.zeros((0, 5)))  # no rows
+
+
+def test_check_finite_makes_no_full_size_temporary() -> None:
+    import tracemalloc
+
+    from softlogit._validation import check_finite
+
+    X = np.ones((50_000, 100))  # 40 MB; np.isfinite(X) alone would be 5 MB
+    tracemalloc.start()
+    try:
+        check_finite(X)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < X.size // 4  # a quarter of the whole boolean mask

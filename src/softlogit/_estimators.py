@@ -482,7 +482,8 @@ class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         within about ``tol**2`` of the optimum in that metric. L-BFGS and the
         first-order methods stop once the largest entry of the gradient in whitened
         coordinates (the features centered, decorrelated and scaled to unit
-        variance) is at most ``tol``; with ``solver='auto'``, a ``tol`` below 1e-6
+        variance) is at most ``tol`` (a bound on the gradient, not on the objective:
+        see Notes); with ``solver='auto'``, a ``tol`` below 1e-6
         is reached by Newton's method from L-BFGS's result at 1e-6. Unpenalized
         fits (``C=np.inf`` with ``store_covariance=True``) continue to machine
         precision, whatever ``tol``.
@@ -541,6 +542,19 @@ class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
     inverse of its last Hessian, computed within that distance of the optimum, is
     the covariance. The coefficients, standard errors and p-values are then those
     of the exact maximum-likelihood estimate up to rounding (at default settings).
+
+    **What** ``tol`` **guarantees.** Newton's method bounds the objective: it is
+    within about ``tol**4 / 2`` of its minimum (the run goes on to a decrement of
+    ``tol**2``). L-BFGS and the first-order methods bound the gradient ``g`` in
+    whitened coordinates, ``max |g| <= tol``; the objective is then within about
+    ``||g||**2 / (2 mu)`` of its minimum, ``mu`` the smallest curvature in those
+    coordinates (about ``4 p (1 - p)`` for class probabilities ``p``, 1 at
+    ``p = 1/2``), so at most about ``m tol**2 / (2 mu)`` for ``m`` coefficients.
+    With many classes (L-BFGS, above 120 free coefficients) the default
+    ``tol=1e-4`` can leave the objective a few times 1e-7 (relative) above its
+    minimum, where scikit-learn's solvers at their calibrated tolerance reach
+    1e-8; pass ``tol=1e-5`` for an objective within about 1e-8. Unpenalized fits
+    are finished to machine precision whatever ``tol``.
 
     The convergence measures do not depend on the units of the features: scaling
     a feature by ``10**k`` scales its fitted coefficient by ``10**-k`` and nothing

@@ -49,6 +49,17 @@ def _block_rows(X: FloatArray) -> int:
     return max(1024, (1 << 22) // max(1, int(X.shape[1]) * int(X.itemsize)))
 
 
+# Rows per block of the Hessian passes (gradient_hessian): the per-sample arrays of a
+# block (logits, probabilities, weights: 512 KiB per class) stay small next to X
+# while each block still has enough rows for class_pair_information's threads.
+_HESSIAN_BLOCK_ROWS = 1 << 16
+
+
+def _row_blocks(n: int, step: int) -> list[slice]:
+    """Consecutive slices of ``step`` rows covering ``range(n)``."""
+    return [slice(start, start + step) for start in range(0, n, step)]
+
+
 class LinearModelLoss:
     r"""Penalized loss of a linear model, with gradient and Hessian in the coefficients.
 
@@ -337,10 +348,7 @@ class LinearModelLoss:
         if self.is_multinomial:
             total, grad = self._loss_gradient_blocked(c, X_arr, y_arr, sw, sw_sum, l2)
         else:
-            raw = self._raw(c, X_arr)
-            losses, G = BinomialLoss._loss_gradient(raw, y_arr, sw)
-            total = float(np.sum(losses))
-            grad = self._backprop(G, X_arr, c, sw_sum, l2)
+            total, grad = self._binomial_loss_gradient(c, X_arr, y_arr, sw, sw_sum, l2)
         value = float(total / sw_sum + 0.5 * l2 * np.sum(w * w))
         return value, grad.reshape(np.shape(coef))
 
@@ -380,6 +388,35 @@ class LinearModelLoss:
             gw += G @ Xb
             if bias is not None:
                 gb += G.sum(axis=1)
+        return total, self._penalized(gw / sw_sum, gb / sw_sum, c, l2, gw.dtype)
+
+    def _binomial_loss_gradient(
+        self,
+        c: FloatArray,
+        X: FloatArray,
+        y: np.ndarray,
+        sw: FloatArray | None,
+        sw_sum: float,
+        l2: float,
+    ) -> tuple[float, FloatArray]:
+        """Summed binomial loss and the objective's gradient, by blocks of rows.
+
+        As :meth:`_loss_gradient_blocked`: each block of ``X`` is read from memory
+        once for the logits ``X_b w + b`` and ``X_b^T g_b``, and the per-sample
+        arrays are those of one block, not of all samples.
+        """
+        w = self._weights(c)
+        gw = np.zeros(w.shape, dtype=np.result_type(X.dtype, c.dtype))
+        gb = 0.0
+        total = 0.0
+        for rows in _row_blocks(X.shape[0], _block_rows(X)):
+            Xb = X[rows]
+            losses, G = BinomialLoss._loss_gradient(
+                self._raw(c, Xb), y[rows], None if sw is None else sw[rows]
+            )
+            total += float(np.sum(losses))
+            gw += G @ Xb
+            gb += float(np.sum(G))
         return total, self._penalized(gw / sw_sum, gb / sw_sum, c, l2, gw.dtype)
 
     def gradient(
@@ -518,17 +555,13 @@ class LinearModelLoss:
             coef, X, y, sample_weight, l2_reg_strength
         )
         n_features = X_arr.shape[1]
-        fi = self.fit_intercept
         if not self.is_multinomial:
             if reference_index is not None:
                 raise InputValueError(
                     "`reference_index` applies to the multinomial loss only; got "
                     f"{reference_index!r} with BinomialLoss."
                 )
-            G, h = BinomialLoss._gradient_hessian(self._raw(c, X_arr), y_arr, sw)
-            grad = self._backprop(G, X_arr, c, sw_sum, l2)
-            H = weighted_gram(X_arr, h / sw_sum, fi)
-            H[np.arange(n_features), np.arange(n_features)] += l2
+            grad, H = self._binomial_gradient_hessian(c, X_arr, y_arr, sw, sw_sum, l2)
             return grad.reshape(np.shape(coef)), H
 
         n_classes, n_dof = c.shape
@@ -543,10 +576,9 @@ class LinearModelLoss:
             c_eval = c_eval - c_eval.mean(axis=0)
             # d/dphi of ||center(E phi)_W||^2 / 2 is the centering projector I - J/K.
             pen = np.eye(n_classes - 1) - 1.0 / n_classes
-        G, P = MultinomialLoss._gradient_proba(self._raw(c_eval, X_arr), y_arr, sw)
-        grad = self._backprop(G, X_arr, c_eval, sw_sum, l2)[keep]
-        swn = (np.ones(X_arr.shape[0]) if sw is None else sw) / sw_sum
-        H = _multinomial_hessian(X_arr, P[:, keep], swn, fi)
+        grad, H = self._multinomial_gradient_hessian(
+            c_eval, keep, X_arr, y_arr, sw, sw_sum, l2
+        )
         n_w = np.arange(n_features)
         for a in range(len(keep)):
             for b in range(len(keep)):
@@ -555,6 +587,62 @@ class LinearModelLoss:
         if reference_index is None:
             return grad.reshape(np.shape(coef)), H
         return grad, H
+
+    def _binomial_gradient_hessian(
+        self,
+        c: FloatArray,
+        X: FloatArray,
+        y: np.ndarray,
+        sw: FloatArray | None,
+        sw_sum: float,
+        l2: float,
+    ) -> tuple[FloatArray, FloatArray]:
+        """Gradient and Hessian of the binomial objective, summed over row blocks
+        (per-sample arrays of one block at a time, see ``_HESSIAN_BLOCK_ROWS``)."""
+        w = self._weights(c)
+        gw = np.zeros(w.shape, dtype=np.result_type(X.dtype, c.dtype))
+        gb = 0.0
+        n_dof = X.shape[1] + self.fit_intercept
+        H = np.zeros((n_dof, n_dof))
+        for rows in _row_blocks(X.shape[0], _HESSIAN_BLOCK_ROWS):
+            Xb = X[rows]
+            G, h = BinomialLoss._gradient_hessian(
+                self._raw(c, Xb), y[rows], None if sw is None else sw[rows]
+            )
+            gw += G @ Xb
+            gb += float(np.sum(G))
+            H += weighted_gram(Xb, h / sw_sum, self.fit_intercept)
+        n_w = np.arange(X.shape[1])
+        H[n_w, n_w] += l2
+        return self._penalized(gw / sw_sum, gb / sw_sum, c, l2, gw.dtype), H
+
+    def _multinomial_gradient_hessian(
+        self,
+        c: FloatArray,
+        keep: list[int],
+        X: FloatArray,
+        y: np.ndarray,
+        sw: FloatArray | None,
+        sw_sum: float,
+        l2: float,
+    ) -> tuple[FloatArray, FloatArray]:
+        """Gradient (rows ``keep``) and Hessian (classes ``keep``, without the
+        penalty) of the multinomial objective at ``c``, summed over row blocks."""
+        W = self._weights(c)
+        gw = np.zeros(W.shape, dtype=np.result_type(X.dtype, c.dtype))
+        gb = np.zeros(W.shape[0], dtype=gw.dtype)
+        m = len(keep) * (X.shape[1] + self.fit_intercept)
+        H = np.zeros((m, m))
+        for rows in _row_blocks(X.shape[0], _HESSIAN_BLOCK_ROWS):
+            Xb = X[rows]
+            swb = None if sw is None else sw[rows]
+            G, P = MultinomialLoss._gradient_proba(self._raw(c, Xb), y[rows], swb)
+            gw += G.T @ Xb
+            gb += G.sum(axis=0)
+            swn = (np.ones(Xb.shape[0]) if swb is None else swb) / sw_sum
+            H += _multinomial_hessian(Xb, P[:, keep], swn, self.fit_intercept)
+        grad = self._penalized(gw / sw_sum, gb / sw_sum, c, l2, gw.dtype)
+        return grad[keep], H
 
 
 def _check_reference(reference_index: int, n_classes: int) -> int:

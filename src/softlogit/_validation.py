@@ -533,38 +533,67 @@ def _check_frame_columns(X: Any, name: str) -> None:
 #: (the Gram matrix, the Hessian) must not overflow float64.
 MAX_FIT_ABS = 1e150
 
+# Rows per block of check_finite: about 4 MiB of a float64 X (the boolean mask of a
+# block, not of the whole array, is the only temporary).
+_FINITE_BLOCK_BYTES = 1 << 22
+
+
+def _finite_block_rows(X: np.ndarray[Any, Any]) -> int:
+    row_bytes = max(1, int(np.prod(X.shape[1:], dtype=np.int64)) * X.itemsize)
+    return max(1, _FINITE_BLOCK_BYTES // row_bytes)
+
 
 def check_finite(
     X: FloatArray, name: str = "X", *, max_abs: float | None = None
 ) -> None:
     """Raise naming the first NaN or infinite entry of a 2-D float array.
 
-    With ``max_abs``, also the first entry larger than it in magnitude.
+    With ``max_abs``, also the first entry larger than it in magnitude. ``X`` is
+    checked by blocks of rows, so that no temporary larger than a block (a few
+    MiB) is made, whatever the size of ``X``.
 
     Raises
     ------
     InputValueError
         ``"`X` contains NaN at row 3, column 2 (1 non-finite entry in all; ...)"``.
     """
-    finite = np.isfinite(X)
-    if finite.all():
-        if max_abs is not None and X.size and np.abs(X).max() > max_abs:
-            i, j = (int(v) for v in np.argwhere(np.abs(X) > max_abs)[0])
-            raise InputValueError(
-                f"`{name}` holds {X[i, j]:.3g} at row {i}, column {j}; a fit needs "
-                f"features below {max_abs:g} in magnitude (their products must not "
-                "overflow): rescale the features (e.g. StandardScaler)."
-            )
+    step = _finite_block_rows(X)
+    n = X.shape[0]
+    first = next(
+        (s for s in range(0, n, step) if not np.isfinite(X[s : s + step]).all()),
+        None,
+    )
+    if first is None:
+        if max_abs is not None:
+            _check_max_abs(X, name, max_abs, step)
         return
-    bad = np.argwhere(~finite)
-    i, j = (int(v) for v in bad[0])
+    block = X[first : first + step]
+    i, j = (int(v) for v in np.argwhere(~np.isfinite(block))[0])
+    i += first
+    n_bad = sum(
+        int(np.count_nonzero(~np.isfinite(X[s : s + step])))
+        for s in range(first, n, step)
+    )
     value = X[i, j]
     what = "NaN" if np.isnan(value) else ("infinity" if value > 0 else "-infinity")
     raise InputValueError(
-        f"`{name}` contains {what} at row {i}, column {j} ({len(bad)} non-finite "
-        f"entr{'y' if len(bad) == 1 else 'ies'} in all; inf and NaN are not "
+        f"`{name}` contains {what} at row {i}, column {j} ({n_bad} non-finite "
+        f"entr{'y' if n_bad == 1 else 'ies'} in all; inf and NaN are not "
         "allowed)."
     )
+
+
+def _check_max_abs(X: FloatArray, name: str, max_abs: float, step: int) -> None:
+    """Raise naming the first entry of the finite ``X`` above ``max_abs`` in size."""
+    for s in range(0, X.shape[0], step):
+        block = np.abs(X[s : s + step])
+        if block.size and block.max() > max_abs:
+            i, j = (int(v) for v in np.argwhere(block > max_abs)[0])
+            raise InputValueError(
+                f"`{name}` holds {X[s + i, j]:.3g} at row {s + i}, column {j}; a fit "
+                f"needs features below {max_abs:g} in magnitude (their products must "
+                "not overflow): rescale the features (e.g. StandardScaler)."
+            )
 
 
 def check_sample_weight(sample_weight: Any, n_samples: int) -> FloatArray:
@@ -742,4 +771,4 @@ def encode_labels(
             f"`{name}` must contain at least two classes; got 1 class "
             f"({classes[0]!r}). A classifier cannot train on a single class."
         )
-    return classes, y_enc.astype(np.int64)
+    return classes, y_enc.astype(np.int64, copy=False)

@@ -244,8 +244,9 @@ def _coefficient_text(model: Any, title: str) -> str:
     default=1e-8,
     show_default=True,
     type=float,
-    help="Convergence tolerance on the gradient (tighter than the estimators' "
-    "default, so that printed digits are converged).",
+    help="Convergence tolerance, the estimators' tol (tighter than their default, "
+    "so that a penalized fit's printed digits are converged; an unpenalized fit is "
+    "finished to machine precision whatever the tol).",
 )
 @click.option(
     "--max-iter",
