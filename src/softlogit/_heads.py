@@ -43,8 +43,8 @@ from softlogit._special import (
     linear_logits,
     log_softmax_scaled,
     logits_value,
-    softmax_scaled,
     sigmoid,
+    softmax_scaled,
 )
 from softlogit._typing import GAUGES, ArrayLike, FloatArray, Gauge, IntArray
 from softlogit._validation import finite_copy, real_array

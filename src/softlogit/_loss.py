@@ -25,9 +25,9 @@ from softlogit._special import (
     binary_cross_entropy_kernel,
     log_softmax64,
     sigmoid_exp,
+    softmax,
     softmax_columns,
     softmax_parts,
-    softmax,
 )
 from softlogit._typing import ArrayLike, FloatArray
 from softlogit._validation import NONE, Integer, check_param, check_unit_interval

@@ -28,6 +28,7 @@ import numpy as np
 from softlogit._gram import gram
 from softlogit._linear_loss import LinearModelLoss
 from softlogit._loss import BinomialLoss, MultinomialLoss
+from softlogit._prox_newton import L1Problem, prox_newton
 from softlogit._solvers import (
     SolverResult,
     _max_abs,
@@ -109,9 +110,12 @@ class Problem:
         The softmax loss (else the binomial loss).
     fit_intercept : bool
     l2 : float
-        ``1 / (C S)`` with ``S`` the sum of the user's weights, 0 for ``C = inf``.
+        ``(1 - l1_ratio) / (C S)`` with ``S`` the sum of the user's weights (times
+        the class weights), 0 for ``C = inf``.
     weight_scale : float
         A power of two: the user's weights are ``weight_scale * sw``.
+    l1 : float
+        ``l1_ratio / (C S)``, the strength of the L1 term (0 for ``C = inf``).
     """
 
     X: FloatArray
@@ -122,6 +126,7 @@ class Problem:
     fit_intercept: bool
     l2: float
     weight_scale: float = 1.0
+    l1: float = 0.0
 
     @classmethod
     def build(
@@ -134,8 +139,11 @@ class Problem:
         multinomial: bool,
         fit_intercept: bool,
         C: float,
+        l1_ratio: float = 0.0,
     ) -> Problem:
-        """The problem of scikit-learn's objective with inverse penalty ``C``.
+        """The problem of scikit-learn's objective with inverse penalty ``C``
+        (scikit-learn 1.9's elastic net: ``l1_ratio * ||W||_1 + (1 - l1_ratio) / 2 *
+        ||W||_F^2``, divided by ``C S``).
 
         Weights whose sum overflows (or that are tiny) are divided by a power of two
         ``b`` (exactly): the mean loss does not change, and the penalty
@@ -147,14 +155,15 @@ class Problem:
         if scale != 1.0:
             sw = sw / scale
         S = float(sw.sum())
-        l2 = 0.0 if np.isinf(C) else (1.0 / float(C)) / S / scale
-        if not np.isfinite(l2):
+        lam = 0.0 if np.isinf(C) else (1.0 / float(C)) / S / scale
+        if not np.isfinite(lam):
             raise InputValueError(
                 "`C` times the sum of `sample_weight` must be at least about 1e-308 "
                 f"(the penalty 1 / (C S) overflows); got C={C!r} and a sum of "
                 f"{S * scale!r}. Use a larger C or larger weights."
             )
-        return cls(X, y, sw, n_rows, multinomial, fit_intercept, l2, scale)
+        l2, l1 = (1.0 - l1_ratio) * lam, l1_ratio * lam
+        return cls(X, y, sw, n_rows, multinomial, fit_intercept, l2, scale, l1)
 
     @property
     def n_dof(self) -> int:
@@ -182,6 +191,13 @@ class Problem:
         y = self.y if self.multinomial else self.y.astype(np.float64)
         sw = None if np.all(self.sw == 1.0) else self.sw
         return FullObjective(self.linear_loss(), self.X, y, sw, self.l2)
+
+    def l1_problem(self) -> L1Problem:
+        """The elastic-net problem of :func:`~softlogit._prox_newton.prox_newton`."""
+        full = self.full()
+        return L1Problem(
+            full.lml, full.X, full.y, full.sw, self.l1, self.l2, self.n_rows
+        )
 
     def reduced(self) -> ReducedObjective:
         """The multinomial objective with the gauge eliminated (reference last)."""
@@ -567,6 +583,9 @@ def solve(
         What ran: ``'newton'``, ``'lbfgs'``, ``'lbfgs+newton'``, ``'gd'``, ...
         (``'+newton'`` when Newton's method finished another solver's run).
     """
+    if problem.l1 > 0 or plan.solver == "prox-newton":
+        res = prox_newton(problem.l1_problem(), x0.ravel(), tol=tol, max_iter=max_iter)
+        return res.x.reshape(problem.shape), res, "prox-newton"
     if plan.solver == "newton":
         coef, res = _newton(problem, x0, tol, plan.iterations, polish)
         return coef, res, "newton"

@@ -43,6 +43,7 @@ from softlogit.errors import InputTypeError, InputValueError
 __all__ = [
     "ALPHA",
     "ANY",
+    "DICT",
     "ESTIMATOR_PARAMS",
     "NONE",
     "SOLVERS",
@@ -60,6 +61,7 @@ __all__ = [
     "check_sample_weight",
     "check_unit_interval",
     "check_weighted_classes",
+    "class_weights",
     "describe",
     "encode_labels",
     "finite_copy",
@@ -243,12 +245,26 @@ class _AnyConstraint:
         return "any value"
 
 
+@dataclass(frozen=True)
+class _DictConstraint:
+    def accepts_type(self, value: object) -> bool:
+        return isinstance(value, Mapping)
+
+    def accepts(self, value: object) -> bool:
+        return isinstance(value, Mapping)
+
+    def describe(self) -> str:
+        return "a dict"
+
+
 #: ``None`` is accepted.
 NONE = _NoneConstraint()
+#: A mapping (a dict of class weights; its entries are checked against the data).
+DICT = _DictConstraint()
 #: Anything is accepted (a label, checked elsewhere against the data).
 ANY = _AnyConstraint()
 
-Constraint: TypeAlias = "Real | Integer | Options | Boolean | _NoneConstraint | _AnyConstraint | tuple[Constraint, ...]"
+Constraint: TypeAlias = "Real | Integer | Options | Boolean | _NoneConstraint | _AnyConstraint | _DictConstraint | tuple[Constraint, ...]"
 
 
 def _alternatives(constraint: Constraint) -> tuple[_ConstraintLike, ...]:
@@ -343,7 +359,9 @@ def check_params(
 # ----------------------------------------------------------------------------------
 
 #: The estimators' solvers (``"auto"`` picks one, see ``softlogit._objectives``).
-Solver: TypeAlias = Literal["auto", "newton", "lbfgs", "gd", "momentum", "adam"]
+Solver: TypeAlias = Literal[
+    "auto", "newton", "lbfgs", "gd", "momentum", "adam", "prox-newton"
+]
 SOLVERS: tuple[str, ...] = get_args(Solver)
 
 #: Constraints of every parameter of ``LogisticRegression`` and
@@ -358,7 +376,9 @@ ESTIMATOR_PARAMS: dict[str, Constraint] = {
         allow_inf=True,
         text="a positive number (np.inf for no penalty)",
     ),
+    "l1_ratio": Real(0, 1, text="a number in [0, 1]"),
     "fit_intercept": Boolean(),
+    "class_weight": (Options(("balanced",)), DICT, NONE),
     "solver": Options(SOLVERS),
     "tol": Real(0, None, low_open=True, text="a positive number"),
     "max_iter": Integer(low=0, text="a non-negative integer"),
@@ -575,6 +595,57 @@ def check_sample_weight(sample_weight: Any, n_samples: int) -> FloatArray:
             "`sample_weight` must have a positive sum; got all zeros."
         )
     return sw
+
+
+def class_weights(
+    class_weight: object,
+    classes: np.ndarray[Any, Any],
+    y_encoded: IntArray,
+    sample_weight: FloatArray,
+) -> FloatArray:
+    """The per-class weights of ``class_weight``, as scikit-learn applies them.
+
+    ``None``: ones. ``"balanced"``: ``S / (n_classes * S_k)`` with ``S_k`` the total
+    sample weight of class ``k`` and ``S`` of all (scikit-learn 1.9's
+    ``compute_class_weight`` with ``sample_weight``; without weights, the counts).
+    A dict maps labels to non-negative weights; classes it leaves out keep weight 1
+    (a key that is not a class is an error, where scikit-learn ignores it when
+    every class has a weight). The fit multiplies each sample's weight by its
+    class's.
+
+    Raises
+    ------
+    InputValueError
+        For a key that is not a class of ``y`` or a weight that is not a finite
+        non-negative number.
+    InputTypeError
+        For a weight that is not a real number.
+    """
+    n_classes = len(classes)
+    if class_weight is None:
+        return np.ones(n_classes)
+    if isinstance(class_weight, str):  # "balanced" (checked by ESTIMATOR_PARAMS)
+        totals = np.bincount(y_encoded, weights=sample_weight, minlength=n_classes)
+        # A class without weight keeps 1 (it contributes nothing either way).
+        safe = np.where(totals > 0, totals, 1.0)
+        out: FloatArray = np.where(totals > 0, totals.sum() / (n_classes * safe), 1.0)
+        return out
+    assert isinstance(class_weight, Mapping)
+    weights = np.ones(n_classes)
+    labels = classes.tolist()
+    for key, value in class_weight.items():
+        if key not in labels:
+            raise InputValueError(
+                f"`class_weight` has the key {key!r}, which is not a class of `y` "
+                f"(classes: {labels})."
+            )
+        weight = check_param(
+            f"class_weight[{key!r}]",
+            value,
+            Real(0, None, text="a finite non-negative number"),
+        )
+        weights[labels.index(key)] = weight
+    return weights
 
 
 def check_weighted_classes(
