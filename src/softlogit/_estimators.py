@@ -34,6 +34,7 @@ from softlogit._loss import BinomialLoss, MultinomialLoss
 from softlogit._objectives import Problem, plan_solver, solve
 from softlogit._persistence import PersistenceMixin
 from softlogit._solvers import SolverResult
+from softlogit._sparse import check_finite_sparse, is_sparse
 from softlogit._special import (
     linear_logits,
     log_sigmoid,
@@ -68,6 +69,14 @@ def _validate_data(est: Any, *args: Any, **kwargs: Any) -> Any:
     """scikit-learn's ``validate_data``, its input errors raised as softlogit's."""
     with sklearn_input_errors():
         return validate_data(est, *args, **kwargs)
+
+
+def _check_finite(X: Any) -> None:
+    """:func:`check_finite` for dense ``X``, its stored entries for sparse ``X``."""
+    if is_sparse(X):
+        check_finite_sparse(X)
+    else:
+        check_finite(X)
 
 
 # --------------------------------------------------------------------------------------
@@ -119,7 +128,7 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags
 
     def fit(
@@ -209,8 +218,16 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             dtype=np.float64,
             ensure_all_finite=False,
             order="C",
+            accept_sparse="csr",
         )
-        check_finite(X_arr)
+        _check_finite(X_arr)
+        if is_sparse(X_arr) and np.isinf(self.C):
+            raise InputValueError(
+                "`X` is sparse and C=np.inf: an unpenalized fit proves that the "
+                "maximum-likelihood estimate exists and computes its covariance on "
+                "dense features. Pass X.toarray(), or use a finite C (sparse X is "
+                "fitted as it is)."
+            )
         self.classes_, y_enc = encode_labels(y_arr)
         sw = check_sample_weight(sample_weight, X_arr.shape[0])
         if self.class_weight is not None:
@@ -227,9 +244,14 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         check_is_fitted(self)
         check_numeric_columns(X)
         X_arr = _validate_data(
-            self, X, reset=False, dtype=np.float64, ensure_all_finite=False
+            self,
+            X,
+            reset=False,
+            dtype=np.float64,
+            ensure_all_finite=False,
+            accept_sparse=("csr", "csc"),
         )
-        check_finite(X_arr)
+        _check_finite(X_arr)
         out: FloatArray = X_arr
         return out
 

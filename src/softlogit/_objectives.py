@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -36,6 +37,7 @@ from softlogit._solvers import (
     lbfgs,
     newton_cholesky,
 )
+from softlogit._sparse import is_sparse, sparse_column_variances
 from softlogit._typing import FloatArray, IntArray
 from softlogit.errors import InputValueError
 
@@ -340,6 +342,8 @@ class WhitenedObjective:
         n_rows: int,
     ) -> WhitenedObjective:
         """The whitened objective of ``inner`` on the features ``X``."""
+        if is_sparse(X):
+            return DiagonalWhitenedObjective.of(inner, X, sw, fit_intercept, n_rows)
         S = float(sw.sum())
         unit = bool(np.all(sw == 1.0))
         mu = (sw @ X) / S if fit_intercept else np.zeros(X.shape[1])
@@ -394,6 +398,72 @@ class WhitenedObjective:
         # x = B v with B^T = blockdiag(M, ..., M): g_v = B^T g_x, H_v = B^T H_x B.
         BT = np.kron(np.eye(self.n_rows), self.M)
         return BT @ g.ravel(), BT @ H @ BT.T
+
+
+class DiagonalWhitenedObjective(WhitenedObjective):
+    """:class:`WhitenedObjective` for sparse ``X``: centered and scaled features,
+    not decorrelated.
+
+    ``L`` is the diagonal of ``cov / 4 + l2 I`` (the columns' weighted variances):
+    a full ``p x p`` factor would be dense, and for the many columns of sparse data
+    too large. ``M = [[D, -D mu], [0, 1]]`` is applied in ``O(p)`` per row and never
+    formed; ``X`` is never shifted (it would no longer be sparse).
+    """
+
+    def __init__(
+        self,
+        inner: FullObjective,
+        scale: FloatArray,
+        mu: FloatArray,
+        fit_intercept: bool,
+        n_rows: int,
+    ) -> None:
+        self.inner, self.n_rows = inner, n_rows
+        self.scale, self.mu, self.fit_intercept = scale, mu, fit_intercept
+
+    @classmethod
+    def of(
+        cls,
+        inner: FullObjective,
+        X: Any,
+        sw: FloatArray,
+        fit_intercept: bool,
+        n_rows: int,
+    ) -> DiagonalWhitenedObjective:
+        mu, var = sparse_column_variances(X, sw, fit_intercept)
+        d = 0.25 * var + inner.l2
+        scale = 1.0 / np.sqrt(np.where(d > 0, d, 1.0))
+        return cls(inner, scale, mu, fit_intercept, n_rows)
+
+    def _rows(self, a: FloatArray) -> FloatArray:
+        return a.reshape(self.n_rows, -1)
+
+    def to_x(self, v: FloatArray) -> FloatArray:
+        x = self._rows(v).copy()
+        p = self.scale.size
+        x[:, :p] *= self.scale
+        if self.fit_intercept:
+            x[:, p] -= x[:, :p] @ self.mu
+        return x.ravel()
+
+    def to_v(self, x: FloatArray) -> FloatArray:
+        v = self._rows(x).copy()
+        p = self.scale.size
+        if self.fit_intercept:
+            v[:, p] += v[:, :p] @ self.mu
+        v[:, :p] /= self.scale
+        return v.ravel()
+
+    def gradient_to_v(self, g: FloatArray) -> FloatArray:
+        gv = self._rows(g).copy()
+        p = self.scale.size
+        if self.fit_intercept:
+            gv[:, :p] -= gv[:, p : p + 1] * self.mu
+        gv[:, :p] *= self.scale
+        return gv.ravel()
+
+    def gradient_hessian(self, v: FloatArray) -> tuple[FloatArray, FloatArray]:
+        raise NotImplementedError("Newton's method runs on the unwhitened objective")
 
 
 def _whitening(cov: FloatArray, mu: FloatArray) -> FloatArray:
