@@ -266,3 +266,16 @@ def test_not_converged_warns_with_the_measure():
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_all_zero_region_is_the_intercept_only_fit_in_few_steps():
+    """Below glmnet's start the weights are zero and the intercept is the logit of
+    the weighted class share (closed form); the solver stops at once instead of
+    running to max_iter at rounding level."""
+    X, y = make_classification(n_samples=200, n_features=5, random_state=4)
+    sw = np.random.default_rng(4).uniform(0.5, 2.0, size=len(y))
+    clf = LogisticRegression(C=1e-4, l1_ratio=1.0, tol=1e-10).fit(X, y, sw)
+    share = sw[y == 1].sum() / sw.sum()
+    np.testing.assert_array_equal(clf.coef_, 0.0)
+    assert clf.intercept_[0] == pytest.approx(np.log(share / (1 - share)), abs=1e-12)
+    assert clf.n_iter_[0] <= 3

@@ -9,6 +9,7 @@ parametrization the strength is ``1 / (C S)``, so the path runs over *increasing
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -19,7 +20,7 @@ from softlogit._typing import ArrayLike, FloatArray
 from softlogit._validation import Integer, Options, Real, check_param
 from softlogit.errors import InputValueError
 
-__all__ = ["RegularizationPath", "regularization_path", "smallest_C"]
+__all__ = ["RegularizationPath", "regularization_path", "smallest_C", "warm_fits"]
 
 #: glmnet's ``lambda.min.ratio``: the path spans this factor in ``C``.
 C_RANGE = 1e4
@@ -161,22 +162,40 @@ def regularization_path(
         params.setdefault("gauge", "none")
     est: Any = cls(l1_ratio=l1_ratio, warm_start=True, **params)
     grid = _grid(est, X, y, sample_weight, Cs, l1_ratio, model == "softmax")
-    order = np.argsort(grid, kind="stable")
-    coefs, intercepts, n_iter = [], [], []
-    for C in grid[order]:
-        est.set_params(C=float(C)).fit(X, y, sample_weight)
-        coefs.append(est.coef_.copy())
-        intercepts.append(est.intercept_.copy())
-        n_iter.append(int(est.n_iter_[0]))
-    back = np.argsort(order)
+    coefs: list[Any] = [None] * grid.size
+    intercepts: list[Any] = [None] * grid.size
+    n_iter = np.zeros(grid.size, dtype=np.int64)
+    for i, fitted in warm_fits(est, X, y, sample_weight, grid):
+        coefs[i] = fitted.coef_.copy()
+        intercepts[i] = fitted.intercept_.copy()
+        n_iter[i] = int(fitted.n_iter_[0])
     return RegularizationPath(
         grid,
         l1_ratio,
-        np.array(coefs)[back],
-        np.array(intercepts)[back],
-        np.array(n_iter)[back],
+        np.array(coefs),
+        np.array(intercepts),
+        n_iter,
         est.classes_.copy(),
     )
+
+
+def warm_fits(
+    est: Any,
+    X: Any,
+    y: Any,
+    sample_weight: ArrayLike | None,
+    Cs: FloatArray,
+) -> Iterator[tuple[int, Any]]:
+    """Fit ``est`` at each ``C`` of ``Cs`` in increasing order (decreasing penalty),
+    each fit warm-started from the previous one.
+
+    Yields ``(i, est)`` with ``est`` fitted at ``Cs[i]``; ``est`` is one estimator,
+    refitted in place (copy what you keep before the next step).
+    """
+    est.set_params(warm_start=True)
+    for i in np.argsort(Cs, kind="stable"):
+        est.set_params(C=float(Cs[i])).fit(X, y, sample_weight)
+        yield int(i), est
 
 
 def _grid(

@@ -198,16 +198,14 @@ def coordinate_descent(
     diag = np.diag(H).copy()
     rows = list(H)
     tol2 = tol * tol
-    usable = [j for j in range(m) if diag[j] > 0]
+    usable = np.flatnonzero(diag > 0)
+    free = penalty[usable] == 0
     sweeps = 0
     full = True
     while sweeps < max_sweeps:
         sweeps += 1
-        coords = (
-            usable
-            if full
-            else [j for j in usable if x[j] + d[j] != 0 or penalty[j] == 0]
-        )
+        inner = usable if full else usable[(x[usable] + d[usable] != 0) | free]
+        coords: list[int] = inner.tolist()
         worst = 0.0
         for j in coords:
             hj = diag[j]
@@ -274,6 +272,7 @@ def prox_newton(
         d_sub, _ = coordinate_descent(
             H, g[:, cols].ravel(), x[flat], pen.ravel(), inner
         )
+        previous = decrement
         decrement = math.sqrt(max(float(d_sub @ H @ d_sub), 0.0))
         d = np.zeros_like(x)
         d[flat] = d_sub
@@ -283,9 +282,15 @@ def prox_newton(
             converged = decrement <= tol
             message = "no decrease at machine precision"
             break
-        x, F, f, g = step
+        x, F, f, g, stalled = step
         if decrement <= tol * tol:
             converged, message = True, "converged"
+            break
+        if stalled and (decrement <= tol or decrement >= previous):
+            # The model's decrease is within the rounding of F: stop once the
+            # decrement meets tol, or when it no longer shrinks (rounding level).
+            converged = decrement <= tol
+            message = "converged" if converged else "no decrease at machine precision"
             break
     else:
         converged = decrement <= tol
@@ -294,16 +299,19 @@ def prox_newton(
 
 def _line_search(
     problem: L1Problem, x: FloatArray, F: float, g: FloatArray, d: FloatArray
-) -> tuple[FloatArray, float, float, FloatArray] | None:
-    """Armijo backtracking on ``F`` along ``d``; ``(x, F, f, g)`` or None."""
+) -> tuple[FloatArray, float, float, FloatArray, bool] | None:
+    """Armijo backtracking on ``F`` along ``d``: ``(x, F, f, g, stalled)`` or None;
+    ``stalled`` when the model's decrease is within the rounding of ``F`` (the full
+    step is then taken as it is)."""
     delta = float(g @ d) + problem.l1 * (problem.l1_norm(x + d) - problem.l1_norm(x))
     rounding = 64 * np.finfo(np.float64).eps * max(abs(F), 1.0)
+    stalled = bool(-delta <= rounding)
     t = 1.0
     for _ in range(60):
         x_new = x + t * d
         f_new, g_new = problem.smooth_gradient(x_new)
         obj_new = f_new + problem.l1 * problem.l1_norm(x_new)
-        if obj_new <= F + ARMIJO * t * delta or (-delta <= rounding and t == 1.0):
-            return x_new, obj_new, f_new, g_new
+        if obj_new <= F + ARMIJO * t * delta or (stalled and t == 1.0):
+            return x_new, obj_new, f_new, g_new, stalled
         t *= SHRINK
     return None

@@ -20,6 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from softlogit._cli._fit_penalties import (
+    check_penalty_options,
+    cross_validate,
+    cv_report,
+    penalty_options,
+    run_path,
+)
 from softlogit.errors import CLIError
 
 if TYPE_CHECKING:
@@ -252,6 +259,7 @@ def _coefficient_text(model: Any, title: str) -> str:
     type=int,
     help="Maximal number of solver iterations.",
 )
+@penalty_options
 @click.option(
     "--out", default=None, metavar="MODEL.json", help="Save the model (JSON) there."
 )
@@ -270,6 +278,7 @@ def fit(
     max_iter: int,
     out: str | None,
     force: bool,
+    **penalty: Any,
 ) -> int:
     """Fit a softmax or logistic regression on DATA.csv and print its summary.
 
@@ -277,7 +286,10 @@ def fit(
     numeric. With the default
     --C inf the fit is the unpenalized maximum-likelihood estimate; it does not exist
     on separable data, which are reported with advice to use a finite --C.
+    --l1-ratio adds an L1 term (sparse coefficients), --cv chooses C by
+    cross-validation and --path prints (and --plot draws) the regularization path.
     """
+    check_penalty_options(C_text, out, **penalty)
     C = _parse_C(C_text)
     _check_option("alpha", alpha, str(alpha))
     _check_option("tol", tol, str(tol))
@@ -289,6 +301,7 @@ def fit(
     if reference is not None and gauge not in (None, "reference"):
         raise CLIError(f"--reference needs --gauge reference; got --gauge {gauge}.")
     _check_out(out, force, "--out")
+    _check_out(penalty["plot"], force, "--plot")
 
     frame = _read_csv(data, "DATA")
     y = _target(frame, target, data)
@@ -301,10 +314,10 @@ def fit(
     model = _model(
         kind, y, target, C, gauge, reference, not no_intercept, tol, max_iter
     )
+    _set_penalty(model, penalty, y)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model.fit(X, y.to_numpy())
-        report = _report(model, C, alpha)
+        model, report = _fit_and_report(model, X, y, C, alpha, force, penalty)
     for w in caught:
         click.echo(f"warning: {w.message}", err=True)
     click.echo(report, nl=False)
@@ -312,6 +325,45 @@ def fit(
         path = model.save(out, force=force)
         click.echo(f"saved {type(model).__name__} to {str(path)!r}", err=True)
     return 0
+
+
+def _fit_and_report(
+    model: Any,
+    X: pd.DataFrame,
+    y: pd.Series,
+    C: float,
+    alpha: float,
+    force: bool,
+    penalty: dict[str, Any],
+) -> tuple[Any, str]:
+    """Fit (or run the path, or cross-validate): the model to save and the report."""
+    n_grid, scoring, cv = penalty["n_grid"], penalty["scoring"], penalty["cv"]
+    l1_ratio = penalty["l1_ratio"] or 0.0
+    if penalty["path_"]:
+        text = run_path(
+            model, X, y.to_numpy(), n_grid, l1_ratio, penalty["plot"], force
+        )
+        return None, text
+    if cv is not None:
+        searched = cross_validate(model, X, y.to_numpy(), cv, n_grid, scoring)
+        best = searched.estimator_
+        return best, cv_report(searched, scoring) + _report(best, searched.C_, alpha)
+    model.fit(X, y.to_numpy())
+    return model, _report(model, C, alpha)
+
+
+def _set_penalty(model: Any, penalty: dict[str, Any], y: pd.Series) -> None:
+    """Set ``l1_ratio`` and ``class_weight`` (labels parsed against ``y``)."""
+    import numpy as np
+
+    from softlogit._cli._fit_penalties import parse_class_weight
+
+    model.set_params(
+        l1_ratio=penalty["l1_ratio"] or 0.0,
+        class_weight=parse_class_weight(
+            penalty["class_weight"], np.unique(y.to_numpy())
+        ),
+    )
 
 
 def _target(frame: pd.DataFrame, target: str, data: str) -> pd.Series:
@@ -395,8 +447,10 @@ def _model(
 def _report(model: Any, C: float, alpha: float) -> str:
     """The summary of an unpenalized fit, the coefficient table of a penalized one."""
     if not math.isinf(C):
-        title = f"{type(model).__name__}, C={C:g}" + (
-            f", gauge {model.gauge}" if hasattr(model, "gauge") else ""
+        title = (
+            f"{type(model).__name__}, C={C:.6g}"
+            + (f", l1_ratio={model.l1_ratio:g}" if model.l1_ratio else "")
+            + (f", gauge {model.gauge}" if hasattr(model, "gauge") else "")
         )
         return _coefficient_text(model, title)
     raw = getattr(model, "gauge", None) == "none"
