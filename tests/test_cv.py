@@ -232,7 +232,7 @@ def test_final_estimator_is_a_plain_fit_at_the_chosen_C(seed):
 @parametrize_with_checks(
     [
         LogisticRegressionCV(Cs=2, cv=2),
-        SoftmaxRegressionCV(Cs=2, l1_ratios=[0.5], cv=2),
+        SoftmaxRegressionCV(Cs=[0.1, 1.0], l1_ratios=[0.5], cv=2),
     ]
 )
 def test_sklearn_compatible(estimator, check):
