@@ -127,6 +127,31 @@ class _CrossValidated(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     intercept_: FloatArray
     estimator_: Any
 
+    def __init__(
+        self,
+        *,
+        Cs: int | ArrayLike = 10,
+        l1_ratios: ArrayLike = (0.0,),
+        fit_intercept: bool = True,
+        cv: Any = None,
+        scoring: Any = None,
+        solver: Solver = "auto",
+        tol: float = 1e-4,
+        max_iter: int = 100,
+        class_weight: Any = None,
+        refit: bool = True,
+    ) -> None:
+        self.Cs = Cs
+        self.l1_ratios = l1_ratios
+        self.fit_intercept = fit_intercept
+        self.cv = cv
+        self.scoring = scoring
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.class_weight = class_weight
+        self.refit = refit
+
     def _base_params(self) -> dict[str, Any]:
         """The parameters of the fitted estimators (everything but the grid)."""
         cv_only = {"Cs", "l1_ratios", "cv", "scoring", "refit"}
@@ -366,31 +391,6 @@ class LogisticRegressionCV(_CrossValidated):
 
     _base = LogisticRegression
 
-    def __init__(
-        self,
-        *,
-        Cs: int | ArrayLike = 10,
-        l1_ratios: ArrayLike = (0.0,),
-        fit_intercept: bool = True,
-        cv: Any = None,
-        scoring: Any = None,
-        solver: Solver = "auto",
-        tol: float = 1e-4,
-        max_iter: int = 100,
-        class_weight: Any = None,
-        refit: bool = True,
-    ) -> None:
-        self.Cs = Cs
-        self.l1_ratios = l1_ratios
-        self.fit_intercept = fit_intercept
-        self.cv = cv
-        self.scoring = scoring
-        self.solver = solver
-        self.tol = tol
-        self.max_iter = max_iter
-        self.class_weight = class_weight
-        self.refit = refit
-
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = False
@@ -439,15 +439,17 @@ class SoftmaxRegressionCV(_CrossValidated):
         gauge: str = "centered",
         reference_class: Any = None,
     ) -> None:
-        self.Cs = Cs
-        self.l1_ratios = l1_ratios
-        self.fit_intercept = fit_intercept
-        self.cv = cv
-        self.scoring = scoring
-        self.solver = solver
-        self.tol = tol
-        self.max_iter = max_iter
-        self.class_weight = class_weight
-        self.refit = refit
+        super().__init__(
+            Cs=Cs,
+            l1_ratios=l1_ratios,
+            fit_intercept=fit_intercept,
+            cv=cv,
+            scoring=scoring,
+            solver=solver,
+            tol=tol,
+            max_iter=max_iter,
+            class_weight=class_weight,
+            refit=refit,
+        )
         self.gauge = gauge
         self.reference_class = reference_class

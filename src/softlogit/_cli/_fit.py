@@ -24,6 +24,7 @@ from softlogit._cli._fit_penalties import (
     check_penalty_options,
     cross_validate,
     cv_report,
+    parse_class_weight,
     penalty_options,
     run_path,
 )
@@ -355,8 +356,6 @@ def _fit_and_report(
 def _set_penalty(model: Any, penalty: dict[str, Any], y: pd.Series) -> None:
     """Set ``l1_ratio`` and ``class_weight`` (labels parsed against ``y``)."""
     import numpy as np
-
-    from softlogit._cli._fit_penalties import parse_class_weight
 
     model.set_params(
         l1_ratio=penalty["l1_ratio"] or 0.0,
