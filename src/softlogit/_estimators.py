@@ -5,7 +5,10 @@ Both minimize scikit-learn's objective
 .. math::
 
     F(W, b) = \\frac{1}{S}\\sum_i s_i\\, \\ell(y_i, W x_i + b)
-              + \\frac{1}{2 C S}\\lVert W \\rVert_F^2, \\qquad S = \\sum_i s_i,
+              + \\frac{1}{C S}\\Big(r \\lVert W \\rVert_1
+              + \\frac{1 - r}{2}\\lVert W \\rVert_F^2\\Big), \\qquad S = \\sum_i s_i,
+
+(``r = l1_ratio``, scikit-learn 1.9's elastic net; ``s_i`` includes the class weights)
 
 with the binomial loss (one row :math:`w`) or the multinomial loss (one row per class,
 also for two classes). A fit validates its arguments (:mod:`softlogit._validation`),
@@ -32,6 +35,7 @@ from softlogit._loss import BinomialLoss, MultinomialLoss
 from softlogit._objectives import Problem, plan_solver, solve
 from softlogit._persistence import PersistenceMixin
 from softlogit._solvers import SolverResult
+from softlogit._sparse import check_finite_sparse, is_sparse
 from softlogit._special import (
     linear_logits,
     log_sigmoid,
@@ -49,10 +53,13 @@ from softlogit._validation import (
     check_numeric_columns,
     check_params,
     check_same_length,
-    check_sample_weight,
-    check_weighted_classes,
     encode_labels,
     sklearn_input_errors,
+)
+from softlogit._weights import (
+    check_sample_weight,
+    check_weighted_classes,
+    class_weights,
 )
 from softlogit.errors import InputValueError
 
@@ -72,6 +79,14 @@ def _validate_data(est: Any, *args: Any, **kwargs: Any) -> Any:
         return validate_data(est, *args, **kwargs)
 
 
+def _check_finite(X: Any, max_abs: float | None = None) -> None:
+    """:func:`check_finite` for dense ``X``, its stored entries for sparse ``X``."""
+    if is_sparse(X):
+        check_finite_sparse(X)
+    else:
+        check_finite(X, max_abs=max_abs)
+
+
 # --------------------------------------------------------------------------------------
 # shared estimator code
 # --------------------------------------------------------------------------------------
@@ -81,7 +96,9 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Validation, encoding, solving and prediction shared by both estimators."""
 
     C: float
+    l1_ratio: float
     fit_intercept: bool
+    class_weight: Any
     solver: str
     tol: float
     max_iter: int
@@ -98,7 +115,9 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self,
         C: float = 1.0,
         *,
+        l1_ratio: float = 0.0,
         fit_intercept: bool = True,
+        class_weight: Any = None,
         solver: Solver = "auto",
         tol: float = 1e-4,
         max_iter: int = 100,
@@ -106,7 +125,9 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         store_covariance: bool = True,
     ) -> None:
         self.C = C
+        self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
+        self.class_weight = class_weight
         self.solver = solver
         self.tol = tol
         self.max_iter = max_iter
@@ -115,7 +136,7 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags
 
     def fit(
@@ -161,6 +182,7 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         """The parameters the converted estimator (``to_softmax``, ...) keeps."""
         return {
             "fit_intercept": self.fit_intercept,
+            "class_weight": self.class_weight,
             "solver": self.solver,
             "tol": self.tol,
             "max_iter": self.max_iter,
@@ -169,8 +191,19 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         }
 
     def _check_params(self) -> None:
-        """Check every parameter against :data:`~softlogit._validation.ESTIMATOR_PARAMS`."""
+        """Check every parameter against :data:`~softlogit._validation.ESTIMATOR_PARAMS`
+        and the solver against the penalty."""
         check_params(self.get_params(deep=False), ESTIMATOR_PARAMS)
+        if self._has_l1() and self.solver not in ("auto", "prox-newton"):
+            raise InputValueError(
+                f"`solver` {self.solver!r} handles smooth objectives only; an L1 or "
+                f"elastic-net penalty (l1_ratio={self.l1_ratio!r} with a finite C) "
+                "needs solver='prox-newton' or 'auto'."
+            )
+
+    def _has_l1(self) -> bool:
+        """Whether the objective has an L1 term (``l1_ratio > 0`` and a finite C)."""
+        return bool(self.l1_ratio > 0 and not np.isinf(self.C))
 
     # ---------------------------------------------------------------- validation
     def _validate_fit_data(
@@ -193,10 +226,20 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             dtype=np.float64,
             ensure_all_finite=False,
             order="C",
+            accept_sparse="csr",
         )
-        check_finite(X_arr, max_abs=MAX_FIT_ABS)
+        _check_finite(X_arr, max_abs=MAX_FIT_ABS)
+        if is_sparse(X_arr) and np.isinf(self.C):
+            raise InputValueError(
+                "`X` is sparse and C=np.inf: an unpenalized fit proves that the "
+                "maximum-likelihood estimate exists and computes its covariance on "
+                "dense features. Pass X.toarray(), or use a finite C (sparse X is "
+                "fitted as it is)."
+            )
         self.classes_, y_enc = encode_labels(y_arr)
         sw = check_sample_weight(sample_weight, X_arr.shape[0])
+        if self.class_weight is not None:
+            sw = sw * class_weights(self.class_weight, self.classes_, y_enc, sw)[y_enc]
         check_weighted_classes(
             self.classes_,
             y_enc,
@@ -209,9 +252,14 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         check_is_fitted(self)
         check_numeric_columns(X)
         X_arr = _validate_data(
-            self, X, reset=False, dtype=np.float64, ensure_all_finite=False
+            self,
+            X,
+            reset=False,
+            dtype=np.float64,
+            ensure_all_finite=False,
+            accept_sparse=("csr", "csc"),
         )
-        check_finite(X_arr)
+        _check_finite(X_arr)
         out: FloatArray = X_arr
         return out
 
@@ -270,6 +318,7 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             multinomial=self._multinomial,
             fit_intercept=bool(self.fit_intercept),
             C=float(self.C),
+            l1_ratio=float(self.l1_ratio),
         )
 
     def _warn_not_converged(self, res: SolverResult, solver: str) -> None:
@@ -293,7 +342,9 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             )
             advice += "finite optimum, so also try a finite C"
         measure = (
-            "Newton decrement"
+            "proximal Newton decrement"
+            if solver == "prox-newton"
+            else "Newton decrement"
             if solver.endswith("newton")
             else "max |gradient| in whitened coordinates"
         )
@@ -455,11 +506,23 @@ class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
     Parameters
     ----------
     C : float, default=1.0
-        Inverse L2 strength (scikit-learn's convention); ``np.inf`` fits without a
-        penalty (the data must then overlap, see Notes).
+        Inverse penalty strength (scikit-learn's convention); ``np.inf`` fits
+        without a penalty (the data must then overlap, see Notes).
+    l1_ratio : float, default=0.0
+        The elastic-net mixing parameter ``r`` in [0, 1] (scikit-learn 1.9's
+        convention): the penalty is :math:`(r \\lVert W\\rVert_1 + \\frac{1 - r}{2}
+        \\lVert W\\rVert_F^2) / (C S)`; 0 is L2 (the default), 1 is L1 (the
+        lasso). Ignored with ``C=np.inf``. With ``r > 0`` the objective is not
+        smooth: it is solved by ``'prox-newton'``.
     fit_intercept : bool, default=True
         Whether to fit an (unpenalized) intercept.
-    solver : {'auto', 'newton', 'lbfgs', 'gd', 'momentum', 'adam'}, default='auto'
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, multiplying the sample weights (scikit-learn's
+        semantics): a dict ``{label: weight}`` (classes left out weigh 1), or
+        ``'balanced'``, :math:`S / (K S_k)` with :math:`S_k` the total sample
+        weight of class ``k``. ``S`` in the penalty is the sum of the products.
+    solver : {'auto', 'newton', 'lbfgs', 'gd', 'momentum', 'adam', 'prox-newton'}, \
+default='auto'
         ``'newton'``: Newton's method with the exact Hessian and a Cholesky solve;
         ``'lbfgs'``: SciPy's L-BFGS; ``'gd'``, ``'momentum'`` and ``'adam'``:
         full-batch first-order methods with PyTorch's update rules (learning rate
@@ -472,6 +535,10 @@ class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         work of eight Newton steps (at most ``max_iter // 2`` iterations; the
         ``solver_`` is then ``'lbfgs+newton'``), as on nearly separable data with
         a weak penalty.
+        ``'prox-newton'``: proximal Newton with coordinate descent on an active
+        set (newGLMNET, the method of glmnet and glum), the solver of L1 and
+        elastic-net penalties, which ``'auto'`` then picks (see
+        ``softlogit._prox_newton``); it stops on the proximal Newton decrement.
     tol : float, default=1e-4
         Convergence tolerance, on measures that do not depend on the units of the
         features (see Notes). Newton's method is converged once its decrement
@@ -677,9 +744,11 @@ class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
 
         The softmax rows are ``[-w/2, w/2]`` (``gauge='centered'``, the optimum of
         the penalized softmax problem) or ``[0, w]`` (``'reference'``, with
-        ``classes_[0]`` as reference), and ``C`` becomes ``C / 2`` (theorem T7 of
-        ``softlogit.experiment.THEOREMS``), so that fitting the returned estimator's
-        parameters on the same data reproduces it.
+        ``classes_[0]`` as reference), and ``(C, l1_ratio)`` become
+        ``(C (1 + r) / 2, r)`` with ``r = l1_ratio / (2 - l1_ratio)`` (``C / 2``
+        for L2; theorem T7 of ``softlogit.experiment.THEOREMS``,
+        :func:`~softlogit.sigmoid_C_l1_ratio_to_softmax`), so that fitting the
+        returned estimator's parameters on the same data reproduces it.
 
         Parameters
         ----------
@@ -703,7 +772,7 @@ class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         True
         """
         from softlogit._heads import SigmoidHead, sigmoid_to_softmax
-        from softlogit._penalties import sigmoid_C_to_softmax
+        from softlogit._penalties import sigmoid_C_l1_ratio_to_softmax
 
         check_is_fitted(self)
         if gauge not in ("centered", "reference"):
@@ -712,8 +781,10 @@ class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
             )
         head = SigmoidHead(weight=self.coef_[0], bias=float(self.intercept_[0]))
         soft = sigmoid_to_softmax(head, gauge=gauge)
+        C, l1_ratio = sigmoid_C_l1_ratio_to_softmax(float(self.C), float(self.l1_ratio))
         out = SoftmaxRegression(
-            C=sigmoid_C_to_softmax(float(self.C)),
+            C=C,
+            l1_ratio=l1_ratio,
             **self._solver_params(),
             gauge=gauge,
             reference_class=self.classes_[0] if gauge == "reference" else None,
@@ -740,11 +811,23 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
     Parameters
     ----------
     C : float, default=1.0
-        Inverse L2 strength (scikit-learn's convention); ``np.inf`` fits without a
-        penalty (the data must then overlap).
+        Inverse penalty strength (scikit-learn's convention); ``np.inf`` fits
+        without a penalty (the data must then overlap).
+    l1_ratio : float, default=0.0
+        The elastic-net mixing parameter ``r`` in [0, 1] (scikit-learn 1.9's
+        convention): the penalty is :math:`(r \\lVert W\\rVert_1 + \\frac{1 - r}{2}
+        \\lVert W\\rVert_F^2) / (C S)`; 0 is L2 (the default), 1 is L1 (the
+        lasso). Ignored with ``C=np.inf``. With ``r > 0`` the objective is not
+        smooth: it is solved by ``'prox-newton'``.
     fit_intercept : bool, default=True
         Whether to fit (unpenalized) intercepts.
-    solver : {'auto', 'newton', 'lbfgs', 'gd', 'momentum', 'adam'}, default='auto'
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, multiplying the sample weights (scikit-learn's
+        semantics): a dict ``{label: weight}`` (classes left out weigh 1), or
+        ``'balanced'``, :math:`S / (K S_k)` with :math:`S_k` the total sample
+        weight of class ``k``. ``S`` in the penalty is the sum of the products.
+    solver : {'auto', 'newton', 'lbfgs', 'gd', 'momentum', 'adam', 'prox-newton'}, \
+default='auto'
         ``'newton'``: Newton's method with the exact Hessian of the objective with the
         gauge eliminated (``(K - 1) * n_dof`` unknowns), Cholesky and a line search;
         ``'lbfgs'``: SciPy's L-BFGS on all ``K`` rows; first-order methods as in
@@ -752,6 +835,10 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         the conserved row sum of theorem T3). ``'auto'`` picks Newton for up to
         120 free coefficients and L-BFGS beyond, handing over to Newton as in
         :class:`LogisticRegression` when L-BFGS is slow.
+        ``'prox-newton'``: proximal Newton on all ``K`` rows with coordinate descent on an active
+        set (newGLMNET, the method of glmnet and glum), the solver of L1 and
+        elastic-net penalties, which ``'auto'`` then picks (see
+        ``softlogit._prox_newton``); it stops on the proximal Newton decrement.
     tol : float, default=1e-4
         Convergence tolerance, on measures that do not depend on the units of the
         features, as in :class:`LogisticRegression` (which says what it
@@ -764,8 +851,8 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
     gauge : {'centered', 'reference', 'none'}, default='centered'
         The representative reported in ``coef_`` and ``intercept_`` (probabilities do
         not depend on it): ``'centered'`` rows and intercepts sum to zero
-        (scikit-learn's and glmnet's convention; with a finite ``C`` the weights of
-        the optimum are centered anyway); ``'reference'``: the row and intercept of
+        (scikit-learn's and glmnet's convention; with a finite ``C`` and no L1 term
+        the weights of the optimum are centered anyway, see Notes for L1); ``'reference'``: the row and intercept of
         ``reference_class`` are zero (statsmodels' convention with the first class);
         ``'none'``: the solver's final iterate as it is.
     reference_class : label, optional
@@ -802,6 +889,21 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
     ``z_1 - z_0`` of shape ``(n_samples,)``; :meth:`logits` always returns all
     columns.
 
+    **The gauge under an L1 term.** An L2 penalty is smallest, among the
+    coefficients that give the same probabilities (rows plus any vector), at the
+    centered ones, so the penalized optimum is centered and ``gauge='centered'``
+    reports it. An L1 term picks its own split: for each feature the optimum
+    minimizes :math:`\\sum_k r|W_{kj}| + \\frac{1-r}{2} W_{kj}^2` over the shifts of
+    the column (unique for ``r < 1``; with ``r = 1`` any median of the column, which
+    is why the lasso's softmax rows are sparse). softlogit solves in all ``K``
+    rows, so the solver's iterate is that optimum, and reports it with
+    ``gauge='none'`` (sparse rows, as scikit-learn's ``saga`` returns them).
+    ``'centered'`` and ``'reference'`` move it, as for any fit, to their
+    representative: the same probabilities and the same differences between rows,
+    but the rows themselves are then not the minimizer of the penalized objective
+    and no longer sparse. For ``K = 2`` with ``r < 1`` the optimum is centered
+    (theorem T7), so ``'centered'`` is the optimum itself.
+
     With ``C=np.inf``, :meth:`fit` proves that the maximum-likelihood estimate
     exists, or raises :class:`~softlogit.SeparationError`, finishes the fit to
     machine precision and computes the covariance for ``summary()``, as
@@ -825,7 +927,9 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         self,
         C: float = 1.0,
         *,
+        l1_ratio: float = 0.0,
         fit_intercept: bool = True,
+        class_weight: Any = None,
         solver: Solver = "auto",
         tol: float = 1e-4,
         max_iter: int = 100,
@@ -836,7 +940,9 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
     ) -> None:
         super().__init__(
             C,
+            l1_ratio=l1_ratio,
             fit_intercept=fit_intercept,
+            class_weight=class_weight,
             solver=solver,
             tol=tol,
             max_iter=max_iter,
@@ -958,9 +1064,11 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
     def to_logistic(self) -> LogisticRegression:
         """The equivalent :class:`LogisticRegression` (two classes), already fitted.
 
-        ``w = W[1] - W[0]``, ``b = b[1] - b[0]`` and ``C' = 2 C`` (theorem T7): the
-        returned estimator has the same probabilities, and fitting its parameters on
-        the same data reproduces it.
+        ``w = W[1] - W[0]``, ``b = b[1] - b[0]``, ``C' = 2 C / (1 + r)`` and
+        ``l1_ratio' = 2 r / (1 + r)`` with ``r = l1_ratio`` (``C' = 2 C`` for L2;
+        theorem T7, :func:`~softlogit.softmax_C_l1_ratio_to_sigmoid`): the returned
+        estimator has the same probabilities, and fitting its parameters on the
+        same data reproduces it.
 
         Returns
         -------
@@ -984,7 +1092,7 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         True
         """
         from softlogit._heads import SoftmaxHead, softmax_to_sigmoid
-        from softlogit._penalties import softmax_C_to_sigmoid
+        from softlogit._penalties import softmax_C_l1_ratio_to_sigmoid
 
         check_is_fitted(self)
         if len(self.classes_) != 2:
@@ -995,8 +1103,10 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         head = softmax_to_sigmoid(
             SoftmaxHead(weight=self.coef_, bias=self.intercept_), positive=1
         )
+        C, l1_ratio = softmax_C_l1_ratio_to_sigmoid(float(self.C), float(self.l1_ratio))
         out = LogisticRegression(
-            C=softmax_C_to_sigmoid(float(self.C)),
+            C=C,
+            l1_ratio=l1_ratio,
             **self._solver_params(),
         )
         out.coef_ = np.array(head.weight)[None, :]

@@ -15,6 +15,11 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from softlogit._sparse import (
+    is_sparse,
+    sparse_class_pair_information,
+    sparse_weighted_gram,
+)
 from softlogit._threads import blas_threads, single_blas_thread
 from softlogit._typing import FloatArray
 
@@ -58,6 +63,8 @@ def class_pair_information(
         small ``syrk``, faster for many class pairs and few terms. ``"auto"``
         takes it when ``q < 1.5 m (m + 1) / 2``.
     """
+    if is_sparse(X):
+        return sparse_class_pair_information(X, p, s, fit_intercept)
     k1 = p.shape[1]
     q = X.shape[1] + int(fit_intercept)
     a, b = np.triu_indices(k1)
@@ -227,6 +234,8 @@ def gram(
 
 def weighted_gram(X: FloatArray, w: FloatArray, fit_intercept: bool) -> FloatArray:
     """``Xa^T diag(w) Xa`` with ``Xa = [X, 1]`` when ``fit_intercept``; ``w >= 0``."""
+    if is_sparse(X):
+        return sparse_weighted_gram(X, w, fit_intercept)
     top = gram(X, scale=np.sqrt(w))
     if not fit_intercept:
         return top

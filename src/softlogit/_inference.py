@@ -296,6 +296,15 @@ class InferenceMixin:
         """The inference state, or the error that explains why there is none."""
         state: InferenceState | None = getattr(self, "_inference_", None)
         name = type(self).__name__
+        l1_ratio = getattr(self, "l1_ratio", 0.0)
+        if state is None and l1_ratio and not np.isinf(getattr(self, "C", np.inf)):
+            raise InputValueError(
+                f"summary() has no standard errors for an L1 or elastic-net fit "
+                f"(l1_ratio={l1_ratio!r}): the penalized estimate is biased and its "
+                "zeros are chosen by the data, so Wald standard errors and p-values "
+                f"do not apply. Fit {name}(C=np.inf) for the maximum-likelihood "
+                "estimate and its standard errors."
+            )
         if state is None:
             raise InputValueError(
                 f"summary() needs an unpenalized fit: standard errors of the "

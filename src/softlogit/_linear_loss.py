@@ -30,6 +30,7 @@ from softlogit._loss import (
     _float_weight,
     _multinomial_hessp,
 )
+from softlogit._sparse import is_sparse
 from softlogit._typing import ArrayLike, FloatArray
 from softlogit._validation import real_array
 from softlogit.errors import InputTypeError, InputValueError
@@ -46,7 +47,7 @@ def _block_rows(X: FloatArray) -> int:
     about 4 MiB of ``X``, so that a block read once stays in cache for its second
     use (timings: ``benchmarks/results/fit_notes.md``).
     """
-    return max(1024, (1 << 22) // max(1, int(X.shape[1]) * int(X.itemsize)))
+    return max(1024, (1 << 22) // max(1, int(X.shape[1]) * int(X.dtype.itemsize)))
 
 
 # Rows per block of the Hessian passes (gradient_hessian): the per-sample arrays of a
@@ -203,7 +204,8 @@ class LinearModelLoss:
         l2_reg_strength: float,
     ) -> tuple[FloatArray, FloatArray, np.ndarray, FloatArray | None, float, float]:
         """Validate the arguments; return coef (shaped), X, y, sw, S and l2."""
-        X_arr = real_array("X", X)
+        # scipy.sparse features stay sparse: every product below accepts them.
+        X_arr: Any = X if is_sparse(X) else real_array("X", X)
         if X_arr.ndim != 2:
             raise InputValueError(f"`X` must be 2-D; got shape {X_arr.shape}.")
         if X_arr.dtype.kind != "f":

@@ -23,12 +23,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from softlogit._gram import gram
 from softlogit._linear_loss import LinearModelLoss
 from softlogit._loss import BinomialLoss, MultinomialLoss
+from softlogit._prox_newton import L1Problem, prox_newton
 from softlogit._solvers import (
     SolverResult,
     _max_abs,
@@ -36,6 +38,7 @@ from softlogit._solvers import (
     lbfgs,
     newton_cholesky,
 )
+from softlogit._sparse import is_sparse, sparse_column_variances
 from softlogit._typing import FloatArray, IntArray
 from softlogit.errors import InputValueError
 
@@ -111,9 +114,12 @@ class Problem:
         The softmax loss (else the binomial loss).
     fit_intercept : bool
     l2 : float
-        ``1 / (C S)`` with ``S`` the sum of the user's weights, 0 for ``C = inf``.
+        ``(1 - l1_ratio) / (C S)`` with ``S`` the sum of the user's weights (times
+        the class weights), 0 for ``C = inf``.
     weight_scale : float
         A power of two: the user's weights are ``weight_scale * sw``.
+    l1 : float
+        ``l1_ratio / (C S)``, the strength of the L1 term (0 for ``C = inf``).
     """
 
     X: FloatArray
@@ -124,6 +130,7 @@ class Problem:
     fit_intercept: bool
     l2: float
     weight_scale: float = 1.0
+    l1: float = 0.0
 
     @classmethod
     def build(
@@ -136,8 +143,11 @@ class Problem:
         multinomial: bool,
         fit_intercept: bool,
         C: float,
+        l1_ratio: float = 0.0,
     ) -> Problem:
-        """The problem of scikit-learn's objective with inverse penalty ``C``.
+        """The problem of scikit-learn's objective with inverse penalty ``C``
+        (scikit-learn 1.9's elastic net: ``l1_ratio * ||W||_1 + (1 - l1_ratio) / 2 *
+        ||W||_F^2``, divided by ``C S``).
 
         Weights whose sum overflows (or that are tiny) are divided by a power of two
         ``b`` (exactly): the mean loss does not change, and the penalty
@@ -149,14 +159,15 @@ class Problem:
         if scale != 1.0:
             sw = sw / scale
         S = float(sw.sum())
-        l2 = 0.0 if np.isinf(C) else (1.0 / float(C)) / S / scale
-        if not np.isfinite(l2):
+        lam = 0.0 if np.isinf(C) else (1.0 / float(C)) / S / scale
+        if not np.isfinite(lam):
             raise InputValueError(
                 "`C` times the sum of `sample_weight` must be at least about 1e-308 "
                 f"(the penalty 1 / (C S) overflows); got C={C!r} and a sum of "
                 f"{S * scale!r}. Use a larger C or larger weights."
             )
-        return cls(X, y, sw, n_rows, multinomial, fit_intercept, l2, scale)
+        l2, l1 = (1.0 - l1_ratio) * lam, l1_ratio * lam
+        return cls(X, y, sw, n_rows, multinomial, fit_intercept, l2, scale, l1)
 
     @property
     def n_dof(self) -> int:
@@ -184,6 +195,13 @@ class Problem:
         y = self.y if self.multinomial else self.y.astype(np.float64)
         sw = None if np.all(self.sw == 1.0) else self.sw
         return FullObjective(self.linear_loss(), self.X, y, sw, self.l2)
+
+    def l1_problem(self) -> L1Problem:
+        """The elastic-net problem of :func:`~softlogit._prox_newton.prox_newton`."""
+        full = self.full()
+        return L1Problem(
+            full.lml, full.X, full.y, full.sw, self.l1, self.l2, self.n_rows
+        )
 
     def reduced(self) -> ReducedObjective:
         """The multinomial objective with the gauge eliminated (reference last)."""
@@ -344,6 +362,8 @@ class WhitenedObjective:
         n_rows: int,
     ) -> WhitenedObjective:
         """The whitened objective of ``inner`` on the features ``X``."""
+        if is_sparse(X):
+            return DiagonalWhitenedObjective.of(inner, X, sw, fit_intercept, n_rows)
         S = float(sw.sum())
         unit = bool(np.all(sw == 1.0))
         mu = (sw @ X) / S if fit_intercept else np.zeros(X.shape[1])
@@ -413,6 +433,72 @@ class WhitenedObjective:
         # x = B v with B^T = blockdiag(M, ..., M): g_v = B^T g_x, H_v = B^T H_x B.
         BT = np.kron(np.eye(self.n_rows), self.M)
         return BT @ g.ravel(), BT @ H @ BT.T
+
+
+class DiagonalWhitenedObjective(WhitenedObjective):
+    """:class:`WhitenedObjective` for sparse ``X``: centered and scaled features,
+    not decorrelated.
+
+    ``L`` is the diagonal of ``cov / 4 + l2 I`` (the columns' weighted variances):
+    a full ``p x p`` factor would be dense, and for the many columns of sparse data
+    too large. ``M = [[D, -D mu], [0, 1]]`` is applied in ``O(p)`` per row and never
+    formed; ``X`` is never shifted (it would no longer be sparse).
+    """
+
+    def __init__(
+        self,
+        inner: FullObjective,
+        scale: FloatArray,
+        mu: FloatArray,
+        fit_intercept: bool,
+        n_rows: int,
+    ) -> None:
+        self.inner, self.n_rows = inner, n_rows
+        self.scale, self.mu, self.fit_intercept = scale, mu, fit_intercept
+
+    @classmethod
+    def of(
+        cls,
+        inner: FullObjective,
+        X: Any,
+        sw: FloatArray,
+        fit_intercept: bool,
+        n_rows: int,
+    ) -> DiagonalWhitenedObjective:
+        mu, var = sparse_column_variances(X, sw, fit_intercept)
+        d = 0.25 * var + inner.l2
+        scale = 1.0 / np.sqrt(np.where(d > 0, d, 1.0))
+        return cls(inner, scale, mu, fit_intercept, n_rows)
+
+    def _rows(self, a: FloatArray) -> FloatArray:
+        return a.reshape(self.n_rows, -1)
+
+    def to_x(self, v: FloatArray) -> FloatArray:
+        x = self._rows(v).copy()
+        p = self.scale.size
+        x[:, :p] *= self.scale
+        if self.fit_intercept:
+            x[:, p] -= x[:, :p] @ self.mu
+        return x.ravel()
+
+    def to_v(self, x: FloatArray) -> FloatArray:
+        v = self._rows(x).copy()
+        p = self.scale.size
+        if self.fit_intercept:
+            v[:, p] += v[:, :p] @ self.mu
+        v[:, :p] /= self.scale
+        return v.ravel()
+
+    def gradient_to_v(self, g: FloatArray) -> FloatArray:
+        gv = self._rows(g).copy()
+        p = self.scale.size
+        if self.fit_intercept:
+            gv[:, :p] -= gv[:, p : p + 1] * self.mu
+        gv[:, :p] *= self.scale
+        return gv.ravel()
+
+    def gradient_hessian(self, v: FloatArray) -> tuple[FloatArray, FloatArray]:
+        raise NotImplementedError("Newton's method runs on the unwhitened objective")
 
 
 def _whitening(cov: FloatArray, mu: FloatArray) -> FloatArray:
@@ -605,6 +691,9 @@ def solve(
         What ran: ``'newton'``, ``'lbfgs'``, ``'lbfgs+newton'``, ``'gd'``, ...
         (``'+newton'`` when Newton's method finished another solver's run).
     """
+    if problem.l1 > 0 or plan.solver == "prox-newton":
+        res = prox_newton(problem.l1_problem(), x0.ravel(), tol=tol, max_iter=max_iter)
+        return res.x.reshape(problem.shape), res, "prox-newton"
     if plan.solver == "newton":
         coef, res = _newton(problem, x0, tol, plan.iterations, polish)
         return coef, res, "newton"

@@ -18,9 +18,11 @@ from softlogit._validation import Real
 from softlogit.errors import InputTypeError, InputValueError
 
 __all__ = [
+    "sigmoid_C_l1_ratio_to_softmax",
     "sigmoid_C_to_softmax",
     "sigmoid_elastic_net_to_softmax",
     "sigmoid_penalty_to_softmax",
+    "softmax_C_l1_ratio_to_sigmoid",
     "softmax_C_to_sigmoid",
     "softmax_elastic_net_to_sigmoid",
     "softmax_penalty_to_sigmoid",
@@ -334,3 +336,87 @@ def sigmoid_C_to_softmax(C: float) -> float:
     0.5
     """
     return _halved("C", _check_C(C))
+
+
+def softmax_C_l1_ratio_to_sigmoid(C: float, l1_ratio: float) -> tuple[float, float]:
+    r"""scikit-learn ``(C, l1_ratio)`` of the logistic regression equivalent to a
+    K = 2 softmax regression with ``(C, l1_ratio)``.
+
+    The penalty :math:`(r\|W\|_1 + \frac{1-r}{2}\|W\|_F^2) / (C S)` is the elastic
+    net of :func:`softmax_elastic_net_to_sigmoid` with :math:`\lambda = 1 / (C S)`
+    and :math:`\alpha = r`, so
+
+    .. math:: C' = \frac{2C}{1 + r}, \qquad r' = \frac{2r}{1 + r}
+
+    (``C' = 2C`` for L2, ``C' = C`` for L1; T7).
+
+    Parameters
+    ----------
+    C : float
+        Inverse penalty strength of the softmax problem, ``C > 0``; ``np.inf``
+        means no penalty (and is kept).
+    l1_ratio : float
+        Its mixing parameter in [0, 1].
+
+    Returns
+    -------
+    C, l1_ratio : tuple of float
+
+    Raises
+    ------
+    ValueError
+        If ``C`` is not positive, ``l1_ratio`` is outside [0, 1], or the result
+        leaves the normal float64 range.
+    TypeError
+        If an argument is not a real number.
+
+    Examples
+    --------
+    >>> from softlogit import softmax_C_l1_ratio_to_sigmoid
+    >>> softmax_C_l1_ratio_to_sigmoid(1.5, 0.5)
+    (2.0, 0.6666666666666666)
+    >>> softmax_C_l1_ratio_to_sigmoid(1.0, 0.0)
+    (2.0, 0.0)
+    """
+    C = _check_C(C)
+    r = _check_ratio(l1_ratio, "l1_ratio")
+    # 2 / (1 + r) <= 2 first: no intermediate overflow.
+    return _representable("C", C, C * (2 / (1 + r))), 2 * r / (1 + r)
+
+
+def sigmoid_C_l1_ratio_to_softmax(C: float, l1_ratio: float) -> tuple[float, float]:
+    r"""Inverse of :func:`softmax_C_l1_ratio_to_sigmoid`.
+
+    .. math:: r = \frac{r'}{2 - r'}, \qquad C = \frac{C'(1 + r)}{2}.
+
+    Parameters
+    ----------
+    C : float
+        Inverse penalty strength of the logistic problem, ``C > 0``; ``np.inf``
+        means no penalty.
+    l1_ratio : float
+        Its mixing parameter in [0, 1].
+
+    Returns
+    -------
+    C, l1_ratio : tuple of float
+
+    Raises
+    ------
+    ValueError
+        If ``C`` is not positive, ``l1_ratio`` is outside [0, 1], or the result
+        leaves the normal float64 range.
+    TypeError
+        If an argument is not a real number.
+
+    Examples
+    --------
+    >>> from softlogit import sigmoid_C_l1_ratio_to_softmax
+    >>> sigmoid_C_l1_ratio_to_softmax(2.0, 2 / 3)
+    (1.5, 0.5)
+    """
+    C = _check_C(C)
+    r_p = _check_ratio(l1_ratio, "l1_ratio")
+    r = r_p / (2 - r_p)
+    # (1 + r) / 2 <= 1 first.
+    return _representable("C", C, C * ((1 + r) / 2)), r

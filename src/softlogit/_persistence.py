@@ -16,7 +16,8 @@ field                  content
 ``softlogit_version``  the version of softlogit that wrote the file (informative)
 ``estimator``          ``"LogisticRegression"`` or ``"SoftmaxRegression"``
 ``params``             ``get_params()``: name -> JSON value; a non-finite float is
-                       written ``{"float": "inf"}`` (also ``"-inf"``, ``"nan"``)
+                       written ``{"float": "inf"}`` (also ``"-inf"``, ``"nan"``), a
+                       dict (``class_weight``) ``{"dict": [[key, value], ...]}``
 ``classes``            ``{"dtype": D, "values": [...]}`` with ``D`` one of ``bool``,
                        ``int8`` .. ``int64``, ``uint8`` .. ``uint64``, ``float32``,
                        ``float64``, ``<U<n>`` (NumPy strings) or ``object`` (Python
@@ -145,9 +146,14 @@ def _encode_value(name: str, value: object) -> object:
         return int(value)
     if isinstance(value, float):
         return value if math.isfinite(value) else {"float": repr(value)}
+    if isinstance(value, dict):  # class_weight: labels -> weights, keys kept typed
+        pairs = [
+            [_encode_value(name, k), _encode_value(name, v)] for k, v in value.items()
+        ]
+        return {"dict": pairs}
     raise InputValueError(
-        f"cannot save parameter `{name}`: expected None, a bool, int, float or str; "
-        f"got {type(value).__name__}."
+        f"cannot save parameter `{name}`: expected None, a bool, int, float, str or "
+        f"dict; got {type(value).__name__}."
     )
 
 
@@ -298,6 +304,16 @@ def _float_array(field: str, value: object, ndim: int) -> FloatArray:
 
 
 def _decode_value(name: str, value: object) -> object:
+    if isinstance(value, dict) and set(value) == {"dict"}:
+        pairs = value["dict"]
+        if not isinstance(pairs, list) or not all(
+            isinstance(pair, list) and len(pair) == 2 for pair in pairs
+        ):
+            raise _fail(f"params.{name}", 'a {"dict": [[key, value], ...]}', value)
+        decoded = {_decode_value(name, k): _decode_value(name, v) for k, v in pairs}
+        if not all(isinstance(k, (str, int, float, bool)) for k in decoded):
+            raise _fail(f"params.{name}", "keys that are labels (scalars)", value)
+        return decoded
     if isinstance(value, dict):
         if set(value) != {"float"} or value["float"] not in ("inf", "-inf", "nan"):
             raise _fail(f"params.{name}", 'a JSON value or {"float": "inf"}', value)

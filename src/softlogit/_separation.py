@@ -616,11 +616,11 @@ def check_separation(
         check_numeric_columns,
         check_param,
         check_same_length,
-        check_sample_weight,
         encode_labels,
         real_array,
         sklearn_input_errors,
     )
+    from softlogit._weights import check_sample_weight
 
     fit_intercept = check_param("fit_intercept", fit_intercept, Boolean())
     max_lp_size = check_param("max_lp_size", max_lp_size, Integer(low=0))

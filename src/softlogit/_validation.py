@@ -22,9 +22,8 @@ it, and ``softlogit fit`` checks its options with it (naming the options).
 The array checks of the public boundaries live here too, under the same rule:
 :func:`check_numeric_columns` and :func:`real_array` (numbers, not strings or
 objects), :func:`check_finite` (no NaN or infinity, located by row and column),
-:func:`check_sample_weight`, :func:`check_weighted_classes`,
 :func:`check_same_length`, :func:`check_not_iterator`, :func:`check_unit_interval`
-and :func:`encode_labels`.
+and :func:`encode_labels`; the weights' checks in :mod:`softlogit._weights`.
 """
 
 from __future__ import annotations
@@ -44,6 +43,7 @@ from softlogit.errors import InputTypeError, InputValueError
 __all__ = [
     "ALPHA",
     "ANY",
+    "DICT",
     "ESTIMATOR_PARAMS",
     "MAX_FIT_ABS",
     "NONE",
@@ -60,9 +60,7 @@ __all__ = [
     "check_param",
     "check_params",
     "check_same_length",
-    "check_sample_weight",
     "check_unit_interval",
-    "check_weighted_classes",
     "describe",
     "encode_labels",
     "finite_copy",
@@ -248,12 +246,26 @@ class _AnyConstraint:
         return "any value"
 
 
+@dataclass(frozen=True)
+class _DictConstraint:
+    def accepts_type(self, value: object) -> bool:
+        return isinstance(value, Mapping)
+
+    def accepts(self, value: object) -> bool:
+        return isinstance(value, Mapping)
+
+    def describe(self) -> str:
+        return "a dict"
+
+
 #: ``None`` is accepted.
 NONE = _NoneConstraint()
+#: A mapping (a dict of class weights; its entries are checked against the data).
+DICT = _DictConstraint()
 #: Anything is accepted (a label, checked elsewhere against the data).
 ANY = _AnyConstraint()
 
-Constraint: TypeAlias = "Real | Integer | Options | Boolean | _NoneConstraint | _AnyConstraint | tuple[Constraint, ...]"
+Constraint: TypeAlias = "Real | Integer | Options | Boolean | _NoneConstraint | _AnyConstraint | _DictConstraint | tuple[Constraint, ...]"
 
 
 def _alternatives(constraint: Constraint) -> tuple[_ConstraintLike, ...]:
@@ -348,7 +360,9 @@ def check_params(
 # ----------------------------------------------------------------------------------
 
 #: The estimators' solvers (``"auto"`` picks one, see ``softlogit._objectives``).
-Solver: TypeAlias = Literal["auto", "newton", "lbfgs", "gd", "momentum", "adam"]
+Solver: TypeAlias = Literal[
+    "auto", "newton", "lbfgs", "gd", "momentum", "adam", "prox-newton"
+]
 SOLVERS: tuple[str, ...] = get_args(Solver)
 
 #: Constraints of every parameter of ``LogisticRegression`` and
@@ -363,7 +377,9 @@ ESTIMATOR_PARAMS: dict[str, Constraint] = {
         allow_inf=True,
         text="a positive number >= 2.2e-308 (np.inf for no penalty)",
     ),
+    "l1_ratio": Real(0, 1, text="a number in [0, 1]"),
     "fit_intercept": Boolean(),
+    "class_weight": (Options(("balanced",)), DICT, NONE),
     "solver": Options(SOLVERS),
     "tol": Real(0, None, low_open=True, text="a positive number"),
     "max_iter": Integer(low=0, text="a non-negative integer"),
@@ -594,88 +610,6 @@ def _check_max_abs(X: FloatArray, name: str, max_abs: float, step: int) -> None:
                 f"needs features below {max_abs:g} in magnitude (their products must "
                 "not overflow): rescale the features (e.g. StandardScaler)."
             )
-
-
-def check_sample_weight(sample_weight: Any, n_samples: int) -> FloatArray:
-    """Sample weights as a float64 array of ``n_samples`` (ones for None).
-
-    A scalar is broadcast; weights must be finite and non-negative with a positive
-    sum.
-
-    Raises
-    ------
-    InputTypeError
-        If the weights are not numeric.
-    InputValueError
-        For a wrong shape, a negative or non-finite weight, or all zeros.
-    """
-    if sample_weight is None:
-        return np.ones(n_samples)
-    if isinstance(sample_weight, numbers.Number) and not isinstance(
-        sample_weight, bool
-    ):
-        sw = np.full(n_samples, float(sample_weight))  # type: ignore[arg-type]
-    else:
-        raw = np.asarray(sample_weight)
-        if raw.dtype.kind not in "biuf":
-            raise InputTypeError(
-                f"`sample_weight` must be numeric; got dtype {raw.dtype}."
-            )
-        if raw.shape != (n_samples,):
-            raise InputValueError(
-                f"`sample_weight` must have shape (n_samples,) = ({n_samples},); "
-                f"got shape {raw.shape}."
-            )
-        sw = raw.astype(np.float64)
-    bad = np.flatnonzero(~np.isfinite(sw) | (sw < 0))
-    if bad.size:
-        i = int(bad[0])
-        raise InputValueError(
-            "`sample_weight` must be finite and non-negative; got "
-            f"{float(sw[i])!r} at row {i}."
-        )
-    if not np.any(sw > 0):
-        raise InputValueError(
-            "`sample_weight` must have a positive sum; got all zeros."
-        )
-    return sw
-
-
-def check_weighted_classes(
-    classes: np.ndarray[Any, Any],
-    y_encoded: IntArray,
-    sample_weight: FloatArray,
-    *,
-    every_class: bool,
-) -> None:
-    """Raise unless the weights leave at least two classes (``every_class``: all).
-
-    A class of zero total weight contributes nothing to the loss: with one class
-    left a classifier learns nothing, and a class without weight has no finite
-    optimum for its intercept (or, unpenalized, its coefficients).
-
-    Raises
-    ------
-    InputValueError
-        Naming the classes and the weights.
-    """
-    totals = np.bincount(y_encoded, weights=sample_weight, minlength=len(classes))
-    weighted = np.flatnonzero(totals > 0)
-    if weighted.size < 2:
-        rows = int(np.count_nonzero(sample_weight > 0))
-        raise InputValueError(
-            "`sample_weight` must give positive weight to at least two classes; "
-            f"got positive weight on class {classes[weighted[0]].item()!r} only ({rows} "
-            f"row{'s' if rows != 1 else ''} of positive weight). A classifier "
-            "cannot train on a single class."
-        )
-    if every_class and weighted.size < len(classes):
-        missing = classes[totals <= 0].tolist()
-        raise InputValueError(
-            f"`sample_weight` gives no weight to class(es) {missing} of `y`: their "
-            "intercepts (and, without a penalty, coefficients) have no finite "
-            "optimum. Drop their rows or give them positive weight."
-        )
 
 
 def name_argument(message: str) -> str:

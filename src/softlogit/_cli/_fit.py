@@ -21,6 +21,15 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from softlogit._cli._bigdata import dask_options
+from softlogit._cli._fit_checks import check_two_classes, fit_model, warn_row_index
+from softlogit._cli._fit_penalties import (
+    check_penalty_options,
+    cross_validate,
+    cv_report,
+    penalty_options,
+    run_path,
+    set_penalty,
+)
 from softlogit.errors import CLIError
 
 if TYPE_CHECKING:
@@ -255,6 +264,7 @@ def _coefficient_text(model: Any, title: str) -> str:
     type=int,
     help="Maximal number of solver iterations.",
 )
+@penalty_options
 @click.option(
     "--out", default=None, metavar="MODEL.json", help="Save the model (JSON) there."
 )
@@ -277,6 +287,7 @@ def fit(
     scheduler: str | None,
     connect_timeout: float,
     memory_fraction: float,
+    **penalty: Any,
 ) -> int:
     """Fit a softmax or logistic regression on DATA and print its summary.
 
@@ -289,14 +300,20 @@ def fit(
     Globs, Parquet, --scheduler and data larger than --memory-fraction of the
     memory are fitted out of core through Dask, on a local cluster when larger,
     with every pass over the data shown on stderr.
+
+    --l1-ratio adds an L1 term (sparse coefficients), --cv chooses C by
+    cross-validation and --path prints (and --plot draws) the regularization path.
     """
+    check_penalty_options(C_text, out, **penalty)
     C = _parse_C(C_text)
     _check_fit_options(kind, alpha, tol, max_iter, gauge, reference)
     _check_out(out, force, "--out")
+    _check_out(penalty["plot"], force, "--plot")
 
     from softlogit._cli import _bigdata
 
     if _bigdata.wants_dask(data, scheduler, memory_fraction):
+        _no_penalty_on_dask(penalty)
         options = {"kind": kind, "C": C, "gauge": gauge, "reference": reference}
         options.update(fit_intercept=not no_intercept, tol=tol, max_iter=max_iter)
         where = {"scheduler": scheduler, "timeout": connect_timeout}
@@ -308,20 +325,61 @@ def fit(
     frame = read_csv(data, "DATA")
     y = target_column(frame, target, data)
     X = numeric_features(feature_frame(frame, target, features, data), data)
-    if y.nunique() < 2:
-        raise CLIError(
-            f"target column {target!r} has a single class ({y.iloc[0]!r}); a "
-            "classifier needs at least two."
-        )
+    check_two_classes(y, target)
     model = _model(
         kind, y, target, C, gauge, reference, not no_intercept, tol, max_iter
     )
-    _warn_row_index(X)
+    set_penalty(model, penalty, y)
+    warn_row_index(X)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        _fit_model(model, X, y)
-        report = _report(model, C, alpha)
+        model, report = _fit_and_report(model, X, y, C, alpha, force, penalty)
     return _print_and_save(model, report, caught, out, force)
+
+
+def _no_penalty_on_dask(penalty: dict[str, Any]) -> None:
+    """Refuse the penalty options that Dask data do not support."""
+    given = [
+        flag
+        for flag, key in (
+            ("--l1-ratio", "l1_ratio"),
+            ("--class-weight", "class_weight"),
+            ("--cv", "cv"),
+            ("--path", "path_"),
+        )
+        if penalty.get(key)
+    ]
+    if given:
+        raise CLIError(
+            f"{', '.join(given)} cannot be used on data fitted through Dask (globs, "
+            "Parquet, --scheduler or large files); fit an L2 model there, or load "
+            "the data in memory."
+        )
+
+
+def _fit_and_report(
+    model: Any,
+    X: pd.DataFrame,
+    y: pd.Series,
+    C: float,
+    alpha: float,
+    force: bool,
+    penalty: dict[str, Any],
+) -> tuple[Any, str]:
+    """Fit (or run the path, or cross-validate): the model to save and the report."""
+    n_grid, scoring, cv = penalty["n_grid"], penalty["scoring"], penalty["cv"]
+    l1_ratio = penalty["l1_ratio"] or 0.0
+    if penalty["path_"]:
+        text = run_path(
+            model, X, y.to_numpy(), n_grid, l1_ratio, penalty["plot"], force
+        )
+        return None, text
+    if cv is not None:
+        searched = cross_validate(model, X, y.to_numpy(), cv, n_grid, scoring)
+        best = searched.estimator_
+        return best, cv_report(searched, scoring) + _report(best, searched.C_, alpha)
+    fit_model(model, X, y)
+    return model, _report(model, C, alpha)
 
 
 def _check_fit_options(
@@ -371,107 +429,12 @@ def _print_and_save(
     for w in caught:
         click.echo(f"warning: {w.message}", err=True)
     click.echo(report, nl=False)
-    if out is not None:
+    if out is not None and model is not None:
         from softlogit._persistence import save_model
 
         path = save_model(model, out, force=force, name="--out")
         click.echo(f"saved {type(model).__name__} to {str(path)!r}", err=True)
     return 0
-
-
-def _warn_row_index(X: pd.DataFrame) -> None:
-    """Warn about feature columns that look like a row index (``id``: 0, 1, 2, ...).
-
-    A column of distinct integers in increasing steps of one numbers the rows; as a
-    feature it fits the order of the file, not the data.
-    """
-    import numpy as np
-
-    for column in X.columns:
-        values = X[column].to_numpy()
-        if values.size < 3 or not np.all(values == np.round(values)):
-            continue
-        steps = np.diff(values)
-        if np.all(steps == 1):
-            click.echo(
-                f"warning: feature column {column!r} looks like a row index "
-                f"(the integers {values[0]:.0f} to {values[-1]:.0f} in order); it is "
-                "used as a feature. Leave it out with --features.",
-                err=True,
-            )
-
-
-# the estimators' parameter names and the options that set them
-_FLAGS = {"C": "--C", "tol": "--tol", "max_iter": "--max-iter"}
-
-
-def _fit_model(model: Any, X: pd.DataFrame, y: pd.Series) -> None:
-    """Fit ``model``; its errors name the options, separation names the labels."""
-    import re
-
-    from softlogit.errors import InputValueError, SeparationError
-
-    try:
-        model.fit(X, y.to_numpy())
-    except SeparationError as exc:
-        raise CLIError(_separation_message(exc, X, y)) from None
-    except InputValueError as exc:
-        text = re.sub(
-            r"`(C|tol|max_iter)`", lambda m: f"`{_FLAGS[m.group(1)]}`", str(exc)
-        )
-        raise CLIError(text) from None
-
-
-def _separation_message(exc: Any, X: pd.DataFrame, y: pd.Series) -> str:
-    """Why the unpenalized fit failed, in the command line's words and labels."""
-    import numpy as np
-
-    labels = np.unique(y.to_numpy())
-    involved = [str(labels[c]) for c in exc.classes if 0 <= c < labels.size]
-    pairs = _separated_pairs(X.to_numpy(), y.to_numpy(), labels)
-    which = (
-        "separates the classes " + ", ".join(map(repr, involved))
-        if exc.kind == "complete"
-        else "separates some of the classes " + ", ".join(map(repr, involved))
-    )
-    detail = (
-        " Separable pairs: " + "; ".join(f"{a!r} from {b!r}" for a, b in pairs) + "."
-        if pairs
-        else ""
-    )
-    return (
-        f"the data are {exc.kind}ly separated: a linear function of the features "
-        f"{which}, so the unpenalized fit (--C inf, the default) has no "
-        f"maximum-likelihood estimate (the coefficients diverge).{detail} Fit with "
-        "a penalty, e.g. --C 1, or leave out the separating features with "
-        "--features."
-    )
-
-
-def _separated_pairs(
-    X: np.ndarray[Any, Any], y: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]
-) -> list[tuple[str, str]]:
-    """The pairs of classes that a linear function separates (small problems).
-
-    Each pair is checked on its own rows by the exact linear program of
-    :func:`~softlogit.check_separation`; pairs too large for it are skipped.
-    """
-    import numpy as np
-
-    from softlogit._separation import check_separation
-    from softlogit.errors import SeparationError
-
-    found: list[tuple[str, str]] = []
-    if labels.size > 6:  # at most 15 pairs, each a program of at most a second
-        return found
-    for i, a in enumerate(labels):
-        for b in labels[i + 1 :]:
-            rows = (y == a) | (y == b)
-            try:
-                check_separation(X[rows], (y[rows] == b).astype(np.int64))
-            except SeparationError:
-                found.append((str(a), str(b)))
-    return found
 
 
 def target_column(frame: pd.DataFrame, target: str, data: str) -> pd.Series:

@@ -140,6 +140,21 @@ def dask_problem(est: Any, X: Any, y: Any, sample_weight: Any) -> DaskProblem:
     from sklearn.utils.validation import _check_feature_names, _check_n_features
 
     est._check_params()
+    unsupported = [
+        name
+        for name, used in (
+            ("l1_ratio", float(est.l1_ratio) > 0 and not np.isinf(float(est.C))),
+            ("class_weight", est.class_weight is not None),
+        )
+        if used
+    ]
+    if unsupported:
+        raise InputValueError(
+            f"{' and '.join(f'`{n}`' for n in unsupported)} cannot be used with "
+            f"Dask data; got {', '.join(f'{n}={getattr(est, n)!r}' for n in unsupported)}. "
+            "Fit an L2 model without class weights (class weights can be folded into "
+            "`sample_weight`)."
+        )
     if y is None:
         raise InputValueError(
             f"{type(est).__name__} requires y to be passed, but the target y is None."

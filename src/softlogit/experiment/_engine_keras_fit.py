@@ -498,7 +498,7 @@ def _train(
 
     X = np.ascontiguousarray(data.X_train, dtype=dtype)
     Xt = np.ascontiguousarray(data.X_test, dtype=dtype)
-    Y = _targets(net.head, data.y_train, k, dtype)  # noqa: N806
+    Y = _targets(net.head, data.y_train, k, dtype)
     recorder = _recorder(keras, net, data, spec, init, progress, model, X, Xt)
     plan = _fit_plan(X.shape[0], X.shape[1], batches, tr.steps)
     if recorder.alive():
