@@ -1163,12 +1163,21 @@ def _fit_X_cells(name: str, cls: type) -> None:
         (InputValueError, InputTypeError),
         r"`X`",
     )
-    raises(
+    # sparse X is fitted as it is (penalized), and refused unpenalized
+    ok(
         tgt,
         "X-sparse",
-        lambda _: cls().fit(__import__("scipy.sparse").sparse.csr_matrix(X), y),
-        InputTypeError,
-        r"`X`|X",
+        lambda _: cls(C=1.0, tol=1e-10).fit(
+            __import__("scipy.sparse").sparse.csr_matrix(X), y
+        ),
+        _sklearn_check(name, X, y),
+    )
+    raises(
+        tgt,
+        "X-sparse-unpenalized",
+        lambda _: cls(C=np.inf).fit(__import__("scipy.sparse").sparse.csr_matrix(X), y),
+        InputValueError,
+        r"`X` is sparse and C=np.inf",
     )
     raises(
         tgt,

@@ -518,8 +518,10 @@ def _model(
 def _report(model: Any, C: float, alpha: float) -> str:
     """The summary of an unpenalized fit, the coefficient table of a penalized one."""
     if not math.isinf(C):
-        title = f"{type(model).__name__}, C={C:g}" + (
-            f", gauge {model.gauge}" if hasattr(model, "gauge") else ""
+        title = (
+            f"{type(model).__name__}, C={C:.6g}"
+            + (f", l1_ratio={model.l1_ratio:g}" if model.l1_ratio else "")
+            + (f", gauge {model.gauge}" if hasattr(model, "gauge") else "")
         )
         return _coefficient_text(model, title)
     raw = getattr(model, "gauge", None) == "none"
