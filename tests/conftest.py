@@ -14,6 +14,12 @@ from typing import Any
 import numpy as np
 import pytest
 
+# checked derivations are cached on disk (softlogit._derivation._cache): the tests
+# keep theirs in a directory of their own, never in the user's cache
+os.environ.setdefault(
+    "SOFTLOGIT_CACHE_DIR", tempfile.mkdtemp(prefix="softlogit-test-cache-")
+)
+
 CHROMIUM = Path(os.environ.get("SOFTLOGIT_CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("SOFTLOGIT_CHROMEDRIVER", "/usr/bin/chromedriver"))
 

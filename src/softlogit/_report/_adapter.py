@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from softlogit._report._data import PairReport, ReportData, format_number
+from softlogit._report._data import PairReport, ReportData, Term, format_number
 from softlogit._typing import FloatArray
-from softlogit.experiment import Verdict
+from softlogit.experiment import THEOREM_STEPS, THEOREMS, Verdict
 from softlogit.experiment._compare import reference_head
 
 if TYPE_CHECKING:
@@ -192,7 +192,7 @@ def _pair_report(p: PairComparison) -> PairReport:
         a=p.left,
         b=p.right,
         verdict=p.verdict,
-        theorem=p.theorem or ("control" if p.right.endswith("-ulp") else ""),
+        theorem=p.theorem or (CONTROL_TERM.label if p.right.endswith("-ulp") else ""),
         explanation=p.explanation,
         step_id=p.derivation_step or None,
         final={
@@ -266,6 +266,30 @@ def _movement_fact(h: HeadMovement) -> tuple[str, str]:
     )
 
 
+#: the label of a sensitivity control's row, defined like a theorem
+CONTROL_TERM = Term(
+    "control",
+    "a network against itself from initial weights one ulp apart: how far this "
+    "training grows a single rounding error",
+)
+
+
+def glossary(pairs: list[PairReport]) -> tuple[Term, ...]:
+    """T1-T8 with their derivation steps, and the control where a pair is one.
+
+    Examples
+    --------
+    >>> [t.label for t in glossary([])]
+    ['T1', 'T2', 'T3', 'T4', 'T5', 'T6', 'T7', 'T8']
+    >>> glossary([])[3].step_id
+    'linear-heads'
+    """
+    terms = [Term(k, v, THEOREM_STEPS.get(k)) for k, v in THEOREMS.items()]
+    if any(p.theorem == CONTROL_TERM.label for p in pairs):
+        terms.append(CONTROL_TERM)
+    return tuple(terms)
+
+
 def report_data(result: ExperimentResult) -> ReportData:
     """The view of ``result`` that every report reads.
 
@@ -319,4 +343,5 @@ def report_data(result: ExperimentResult) -> ReportData:
         diverged=diverged,
         facts=tuple(facts),
         dtype=result.spec.training.dtype,
+        glossary=glossary(pairs),
     )

@@ -22,6 +22,7 @@ __all__ = [
     "VERDICT_BADGES",
     "PairReport",
     "ReportData",
+    "Term",
     "format_number",
 ]
 
@@ -34,6 +35,25 @@ VERDICT_BADGES: dict[Verdict, tuple[str, str]] = {
     Verdict.AMPLIFIED: ("same network; this procedure amplifies rounding", "info"),
     Verdict.NOT_IDENTICAL: ("not identical", "warn"),
 }
+
+
+@dataclass(frozen=True)
+class Term:
+    """A short name the report uses, defined in one line.
+
+    Parameters
+    ----------
+    label : str
+        ``"T4"`` (see :data:`softlogit.experiment.THEOREMS`) or ``"control"``.
+    text : str
+        The definition, one line.
+    step_id : str or None
+        The derivation step that proves it, or None.
+    """
+
+    label: str
+    text: str
+    step_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +151,11 @@ class ReportData:
         The floating dtype of the run (``"float64"``).
     test_losses, test_accuracy : mapping of str to float
         Network name -> final test loss and final test accuracy (where recorded).
+    glossary : sequence of Term
+        The theorem labels (T1-T8) and other short names the report uses, each with
+        its one-line definition and the derivation step that proves it.
+    phases : sequence of (str, float)
+        Wall-clock seconds of each phase of the run (training, comparison, ...).
     """
 
     title: str
@@ -150,6 +175,13 @@ class ReportData:
     dtype: str = "float64"
     test_losses: Mapping[str, float] = field(default_factory=dict)
     test_accuracy: Mapping[str, float] = field(default_factory=dict)
+    glossary: tuple[Term, ...] = ()
+    phases: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def terms(self) -> dict[str, Term]:
+        """The glossary by label."""
+        return {t.label: t for t in self.glossary}
 
     @property
     def eps(self) -> float:

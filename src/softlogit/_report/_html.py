@@ -9,9 +9,10 @@ explains it (``#step-<id>``).
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping, Sequence
 
-from softlogit._report._data import VERDICT_BADGES, ReportData, format_number
+from softlogit._report._data import VERDICT_BADGES, ReportData, Term, format_number
 from softlogit._report._plots import FIGURES, NETWORK_COLORS, caption
 from softlogit.experiment import Answer
 
@@ -123,6 +124,12 @@ dl.facts { margin: 16px 0 0; display: grid; grid-template-columns: max-content 1
   gap: 6px 20px; font-size: 14px; }
 dl.facts dt { color: var(--muted); font-weight: 600; }
 dl.facts dd { margin: 0; }
+abbr.term { text-decoration: underline dotted; cursor: help; }
+dl.glossary { margin: 0; display: grid; grid-template-columns: max-content 1fr;
+  gap: 6px 18px; font-size: 14px; }
+dl.glossary dt { font: 600 13px var(--mono); color: var(--accent); }
+dl.glossary dd { margin: 0; }
+dl.glossary .proof { color: var(--muted); font-size: 13px; }
 .swatch {
   display: inline-block; width: 22px; height: 4px; border-radius: 2px;
   vertical-align: middle; margin-right: 8px;
@@ -180,15 +187,46 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _step_link(step_id: str | None, text: str, *, have: bool) -> str:
+_LABEL = re.compile(r"\bT[1-8]\b")
+
+
+def _title(term: Term) -> str:
+    return f"{term.label}: {term.text}"
+
+
+def _terms(text: str, terms: Mapping[str, Term]) -> str:
+    """Escape ``text``; every theorem label in it gets its definition on hover.
+
+    Examples
+    --------
+    >>> _terms("a & b (T4)", {"T4": Term("T4", "same function")})
+    'a &amp; b (<abbr class="term" title="T4: same function">T4</abbr>)'
+    """
+
+    def define(match: re.Match[str]) -> str:
+        term = terms.get(match.group(0))
+        if term is None:
+            return match.group(0)
+        return f'<abbr class="term" title="{_e(_title(term))}">{term.label}</abbr>'
+
+    return _LABEL.sub(define, _e(text))
+
+
+def _step_link(
+    step_id: str | None, text: str, *, have: bool, title: str | None = None
+) -> str:
+    hover = f' title="{_e(title)}"' if title else ""
     if step_id is None:
-        return _e(text)
+        return f"<span{hover}>{_e(text)}</span>" if title else _e(text)
     if not have:
-        return f'<span title="derivation step {_e(step_id)}">{_e(text)}</span>'
-    return f'<a href="#step-{_e(step_id)}">{_e(text)}</a>'
+        hover = f' title="{_e(title or "")} (derivation step {_e(step_id)})"'
+        return f"<span{hover}>{_e(text)}</span>"
+    return f'<a href="#step-{_e(step_id)}"{hover}>{_e(text)}</a>'
 
 
-def _answers(answers: Sequence[Answer], have_derivation: bool) -> str:
+def _answers(
+    answers: Sequence[Answer], have_derivation: bool, terms: Mapping[str, Term]
+) -> str:
     if not answers:
         return ""
     cards = []
@@ -202,8 +240,8 @@ def _answers(answers: Sequence[Answer], have_derivation: bool) -> str:
         cards.append(
             '<div class="card answer">'
             f'<div class="q">{_e(ans.question)}</div>'
-            f'<p class="short">{_e(ans.headline)}</p>'
-            f"<p>{_e(ans.explanation)}</p>{why}</div>"
+            f'<p class="short">{_terms(ans.headline, terms)}</p>'
+            f"<p>{_terms(ans.explanation, terms)}</p>{why}</div>"
         )
     return (
         '<section id="answers"><h2>The seed’s two questions</h2>'
@@ -257,6 +295,7 @@ def _networks(data: ReportData) -> str:
 
 
 def _verdicts(data: ReportData, have_derivation: bool) -> str:
+    terms = data.terms
     pairs = data.pairs
     if not pairs:
         return ""
@@ -271,7 +310,13 @@ def _verdicts(data: ReportData, have_derivation: bool) -> str:
         text, cls = pair.badge
         theorem = ""
         if pair.theorem:
-            link = _step_link(pair.step_id, pair.theorem, have=have_derivation)
+            term = terms.get(pair.theorem)
+            link = _step_link(
+                pair.step_id,
+                pair.theorem,
+                have=have_derivation,
+                title=None if term is None else _title(term),
+            )
             theorem = f'<br><span class="theorem">{link}</span>'
             if pair.agrees is True:
                 theorem += ' <span class="agree">✓ as predicted</span>'
@@ -292,7 +337,7 @@ def _verdicts(data: ReportData, have_derivation: bool) -> str:
         )
         explanation = (
             f'<tr class="why"><td></td><td colspan="{len(columns) + 1}">'
-            f"{_e(pair.explanation)}</td></tr>"
+            f"{_terms(pair.explanation, terms)}</td></tr>"
             if pair.explanation
             else ""
         )
@@ -302,13 +347,38 @@ def _verdicts(data: ReportData, have_derivation: bool) -> str:
             f'<td><span class="badge {cls}">{_e(text)}</span>{theorem}</td>'
             f"{cells}</tr>{explanation}</tbody>"
         )
-    facts = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in data.facts)
+    facts = "".join(
+        f"<dt>{_terms(k, terms)}</dt><dd>{_terms(v, terms)}</dd>" for k, v in data.facts
+    )
     facts_html = f'<dl class="facts">{facts}</dl>' if facts else ""
     return (
         '<section id="verdicts"><h2>Verdicts<small>figures at the last recorded '
         'step</small></h2><div class="card" style="overflow-x:auto">'
         f'<table class="verdicts"><thead><tr><th>pair</th><th>verdict</th>{head}'
         f"</tr></thead>{''.join(rows)}</table>{facts_html}</div></section>"
+    )
+
+
+def _glossary(data: ReportData, have_derivation: bool) -> str:
+    """The theorems T1-T8 (and the control), one line each, linked to their steps."""
+    if not data.glossary:
+        return ""
+    items = []
+    for term in data.glossary:
+        proof = ""
+        if term.step_id is not None:
+            link = _step_link(
+                term.step_id, f"derivation step {term.step_id}", have=have_derivation
+            )
+            proof = f' <span class="proof">({link})</span>'
+        items.append(
+            f'<dt id="term-{_e(term.label)}">{_e(term.label)}</dt>'
+            f"<dd>{_e(term.text)}{proof}</dd>"
+        )
+    return (
+        '<section id="glossary"><h2>What T1–T8 mean<small>the theorems the verdicts '
+        'cite</small></h2><div class="card"><dl class="glossary">'
+        f"{''.join(items)}</dl></div></section>"
     )
 
 
@@ -342,6 +412,7 @@ def _nav(data: ReportData, have_derivation: bool, have_plots: bool) -> str:
     links = [("answers", "Questions")] if data.answers else []
     links += [("networks", "Networks")]
     links += [("verdicts", "Verdicts")] if data.pairs else []
+    links += [("glossary", "T1–T8")] if data.glossary else []
     links += [("plots", "Plots")] if have_plots else []
     links += [("settings", "Settings")]
     links += [("derivation", "Derivation")] if have_derivation else []
@@ -399,9 +470,10 @@ def render_html(
     body = "".join(
         [
             _notes(data),
-            _answers(data.answers, have),
+            _answers(data.answers, have, data.terms),
             _networks(data),
             _verdicts(data, have),
+            _glossary(data, have),
             _figures(data, svgs),
             _settings(data, command),
             derivation_section,

@@ -6,19 +6,26 @@ did not ask for ``--quiet``), so piped output and logs never fill with control c
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TextIO
 
-from softlogit._report._data import ReportData, format_number
+from softlogit._report._data import ReportData, Term, format_number
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import TaskID
     from rich.table import Table
 
-__all__ = ["make_console", "print_report", "progress_bar", "status"]
+__all__ = [
+    "make_console",
+    "print_report",
+    "progress_bar",
+    "status",
+    "used_terms",
+]
 
 _STYLE = {
     "ok": "bold green",
@@ -125,9 +132,9 @@ def print_report(data: ReportData, console: Console) -> None:
                 ),
             )
         console.print(table)
-        console.print(
-            Text("✓: the verdict the theory predicts", style="dim"), justify="left"
-        )
+        legend = [(t.label, t.text) for t in used_terms(data)]
+        legend.append(("✓", "the verdict the theory predicts"))
+        console.print(_key_value_grid(legend, "dim bold"))
     if data.facts:
         console.print(_key_value_grid(data.facts, "bold"))
 
@@ -139,6 +146,34 @@ def print_report(data: ReportData, console: Console) -> None:
         console.print(
             Panel(body, title=Text(answer.question, style="italic"), title_align="left")
         )
+
+
+_LABEL = re.compile(r"\bT[1-8]\b")
+
+
+def used_terms(data: ReportData) -> list[Term]:
+    """The glossary entries whose labels the report's rows, figures or answers use.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softlogit._report._data import PairReport, ReportData
+    >>> from softlogit._report._adapter import glossary
+    >>> from softlogit.experiment import Verdict
+    >>> pairs = (PairReport("0", "2", Verdict.IDENTICAL, theorem="T4"),)
+    >>> data = ReportData(
+    ...     title="demo", settings=(), steps=np.arange(2.0), networks=("0", "2"),
+    ...     descriptions={}, losses={}, head={}, head_labels=(), conserved={},
+    ...     pairs=pairs, answers=(), facts=(("T3, network 0", "conserved"),),
+    ...     glossary=glossary(list(pairs)))
+    >>> [t.label for t in used_terms(data)]
+    ['T3', 'T4']
+    """
+    texts = [p.theorem for p in data.pairs] + [k for k, _ in data.facts]
+    texts += [f"{a.headline} {a.explanation}" for a in data.answers]
+    used = {m for text in texts for m in _LABEL.findall(text)}
+    used |= {p.theorem for p in data.pairs}
+    return [t for t in data.glossary if t.label in used]
 
 
 def _test(data: ReportData, name: str) -> tuple[str, str]:
