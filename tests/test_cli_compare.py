@@ -131,6 +131,7 @@ def test_json_output_is_machine_readable(
     assert [p["name"] for p in doc["pairs"]] == [
         "0 vs 2",
         "0 vs 1",
+        "2 vs 1",
         "0 vs 1c",
         "0 vs 0-ulp",
     ]
@@ -445,3 +446,31 @@ def test_engine_option(capsys: pytest.CaptureFixture[str]) -> None:
     verdicts = {p["name"]: p["verdict"] for p in doc["pairs"]}
     assert verdicts["0 vs 2"] == "identical up to rounding"
     assert verdicts["0 vs 1"] != "identical up to rounding"
+
+
+def test_pair_2_1_titles_the_answer_with_networks_2_and_1(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = _run([*FAST, "--pair", "2:1", "--no-report"], capsys)
+    assert code == 0
+    assert "Do networks 2 and 1 end with very similar weights?" in out
+    assert "networks 0 and 1" not in out
+    assert "2 vs 1" in out
+
+
+def test_the_terminal_legend_defines_every_theorem_label_it_shows(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from softlogit.experiment import THEOREMS
+
+    code, out, _ = _run([*FAST, "--no-report"], capsys)
+    assert code == 0
+    shown = set(re.findall(r"\bT[1-8]\b", out))
+    assert shown >= {"T4", "T5"}
+    lines = out.splitlines()
+    for label in shown:
+        # one legend line: the label, then its definition from THEOREMS
+        assert any(
+            line.split()[:1] == [label] and THEOREMS[label] in line for line in lines
+        ), label
+    assert any(line.startswith("control ") for line in lines)

@@ -132,6 +132,29 @@ def test_no_dangling_links_without_derivation() -> None:
     assert 'id="derivation"' not in page
 
 
+def test_theorem_labels_are_defined_on_hover_and_in_a_glossary() -> None:
+    from softlogit._report._adapter import glossary
+    from softlogit.experiment import THEOREM_STEPS, THEOREMS
+
+    data = _data()
+    answer = Answer("q01", "Do 0 and 1 agree?", "No.", "Twice the step (T5).")
+    data = _data(answers=(answer,), glossary=glossary(list(data.pairs)))
+    page = render_html(data, {}, '<section id="derivation"></section>')
+    tags = _parse(page).tags
+    titles = [a.get("title") for _, a in tags if a.get("title")]
+    # the verdict's label and the answer's "(T5)" carry the definition
+    assert f"T5: {THEOREMS['T5']}" in titles
+    assert f"T4: {THEOREMS['T4']}" in titles
+    assert titles.count(f"T5: {THEOREMS['T5']}") >= 2
+    # the glossary section defines all eight, each linked to its step
+    assert "#glossary" in [a.get("href") for t, a in tags if t == "a"]
+    section = page.split('<section id="glossary">')[1].split("</section>")[0]
+    for label, text in THEOREMS.items():
+        assert f'<dt id="term-{label}">{label}</dt>' in section
+        assert text.replace("'", "&#x27;") in section
+        assert f'href="#step-{THEOREM_STEPS[label]}"' in section
+
+
 def test_divergence_is_shown_instead_of_figures() -> None:
     page = render_html(_data(diverged={"1": "loss became nan at step 12"}), {})
     assert "Network 1 diverged." in page
