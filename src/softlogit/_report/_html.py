@@ -55,13 +55,24 @@ header.hero .identity {
   overflow-y: hidden; max-width: 100%;
 }
 header.hero .identity math { font-size: 1.12em; }
+math { font-family: "Latin Modern Math", "STIX Two Math", "DejaVu Serif", serif; }
 header.hero .meta { color: #b9cbe3; font-size: 14px; }
-nav.toc { margin-top: 18px; display: flex; flex-wrap: wrap; gap: 6px; }
+nav.toc {
+  position: sticky; top: 0; z-index: 10; background: #16233b;
+  box-shadow: 0 1px 4px rgba(16, 24, 40, .25); margin: -28px 0 28px;
+}
+nav.toc .inner {
+  max-width: 1080px; margin: 0 auto; padding: 8px 28px; display: flex; gap: 6px;
+  overflow-x: auto; scrollbar-width: thin;
+}
 nav.toc a {
   color: #e8f0fa; font-size: 13px; font-weight: 600; padding: 4px 12px;
   border: 1px solid rgba(255, 255, 255, .28); border-radius: 999px;
+  white-space: nowrap; flex: none;
 }
 nav.toc a:hover { background: rgba(255, 255, 255, .12); text-decoration: none; }
+section[id], figure[id], dt[id] { scroll-margin-top: 56px; }
+.sl-d li.sl-d-step { scroll-margin-top: 56px; }
 header.hero .meta span + span::before { content: "·"; margin: 0 .6em; color: #6f8db5; }
 h2 {
   font: 600 24px/1.25 var(--serif); margin: 44px 0 14px; letter-spacing: -.005em;
@@ -76,12 +87,13 @@ code, .mono { font-family: var(--mono); font-size: .9em; }
   background: var(--paper); border: 1px solid var(--line); border-radius: 12px;
   padding: 20px 22px; box-shadow: 0 1px 2px rgba(16, 24, 40, .04);
 }
-.answers { display: grid; grid-template-columns: 1fr 1fr; gap: 18px; }
+.answers { display: grid; grid-template-columns: 1fr; gap: 18px; }
 .answer .q {
   font: italic 16px/1.5 var(--serif); color: var(--muted); margin-bottom: 10px;
 }
 .answer .q::before { content: "“"; } .answer .q::after { content: "”"; }
-.answer .short { font: 600 21px/1.3 var(--serif); margin: 0 0 8px; }
+.answer .short { font: 600 21px/1.3 var(--serif); margin: 0 0 4px; }
+.answer .more { font: 600 16px/1.4 var(--serif); color: var(--muted); margin: 0 0 8px; }
 .answer .why { font-size: 14px; margin-top: 8px; }
 .notes .note {
   border-left: 4px solid var(--bad); background: var(--bad-bg); color: #5c1410;
@@ -103,11 +115,14 @@ table.verdicts tr.why td {
   padding-bottom: 14px;
 }
 td.num { text-align: right; font-family: var(--mono); font-size: 13px; white-space: nowrap; }
-th.num { text-align: right; white-space: nowrap; }
-td.pair { font-weight: 600; white-space: nowrap; }
+th.num { text-align: right; }
+td.pair { font-weight: 600; }
+table:not(.verdicts) td.pair { white-space: nowrap; }
+.card.table { overflow-x: auto; }
+table.verdicts th, table.verdicts td { padding-left: 8px; padding-right: 8px; }
 .badge {
   display: inline-block; padding: 2px 10px; border-radius: 999px; font-size: 12.5px;
-  font-weight: 600; white-space: nowrap; line-height: 1.7;
+  font-weight: 600; line-height: 1.5;
 }
 .badge.ok { color: var(--ok); background: var(--ok-bg); }
 .badge.warn { color: var(--warn); background: var(--warn-bg); }
@@ -146,8 +161,22 @@ dl.settings dt { color: var(--muted); }
 dl.settings dd {
   margin: 0; font-family: var(--mono); font-size: 13px; overflow-wrap: anywhere;
 }
-@media (max-width: 760px) { .card { padding: 16px 14px; } }
-.derivation { overflow-x: auto; }
+@media (max-width: 760px) {
+  .card { padding: 16px 14px; }
+  /* tables become one block per row, each figure labelled by its column */
+  table.stack thead { display: none; }
+  table.stack, table.stack tbody, table.stack tr, table.stack td { display: block; }
+  table.stack tr + tr td, table.verdicts tbody + tbody tr.main td { border-top: 0; }
+  table.stack tbody tr:not(.why), table.stack > tbody > tr {
+    border-top: 1px solid var(--line); padding: 6px 0; }
+  table.stack td { padding: 2px 0; }
+  table.stack td:empty { display: none; }
+  table.stack td[data-label] { display: flex; justify-content: space-between;
+    gap: 12px; text-align: right; }
+  table.stack td[data-label]::before { content: attr(data-label); color: var(--muted);
+    font: 600 12px var(--sans); text-transform: uppercase; letter-spacing: .04em;
+    text-align: left; }
+}
 .derivation .sl-d { max-width: none; }
 .derivation math { font-size: 1.08em; }
 pre.cmd {
@@ -158,11 +187,15 @@ footer { color: var(--faint); font-size: 13px; margin-top: 48px; }
 @media (max-width: 760px) {
   .answers { grid-template-columns: 1fr; }
   header.hero h1 { font-size: 27px; }
+  .answer .short { font-size: 18px; }
+  .answer .more { font-size: 15px; }
+  nav.toc .inner { padding-left: 16px; padding-right: 16px; }
   header.hero .identity { font-size: 16px; }
   main, header.hero .inner { padding-left: 16px; padding-right: 16px; }
 }
 @media print {
   nav.toc { display: none; }
+  .card.table { overflow: visible; }
   body { background: #fff; }
   header.hero { background: none; color: var(--ink); }
   header.hero .identity, header.hero .meta, header.hero .kicker { color: var(--muted); }
@@ -171,15 +204,16 @@ footer { color: var(--faint); font-size: 13px; margin-top: 48px; }
 """
 
 # softmax(z1, z2)_2 = sigmoid(z2 - z1), in MathML (rendered natively, no fonts needed)
+_OPEN, _CLOSE = "<mo stretchy='false'>(</mo>", "<mo stretchy='false'>)</mo>"
 _IDENTITY_MATHML = (
     '<math display="inline"><msub><mi>softmax</mi><mn>2</mn></msub>'
-    "<mo>(</mo><msub><mi>z</mi><mn>1</mn></msub><mo>,</mo>"
-    "<msub><mi>z</mi><mn>2</mn></msub><mo>)</mo><mo>=</mo>"
+    f"{_OPEN}<msub><mi>z</mi><mn>1</mn></msub><mo>,</mo>"
+    f"<msub><mi>z</mi><mn>2</mn></msub>{_CLOSE}<mo>=</mo>"
     "<mfrac><msup><mi>e</mi><msub><mi>z</mi><mn>2</mn></msub></msup>"
     "<mrow><msup><mi>e</mi><msub><mi>z</mi><mn>1</mn></msub></msup><mo>+</mo>"
     "<msup><mi>e</mi><msub><mi>z</mi><mn>2</mn></msub></msup></mrow></mfrac>"
-    "<mo>=</mo><mi>σ</mi><mo>(</mo><msub><mi>z</mi><mn>2</mn></msub><mo>−</mo>"
-    "<msub><mi>z</mi><mn>1</mn></msub><mo>)</mo></math>"
+    f"<mo>=</mo><mi>σ</mi>{_OPEN}<msub><mi>z</mi><mn>2</mn></msub><mo>−</mo>"
+    f"<msub><mi>z</mi><mn>1</mn></msub>{_CLOSE}</math>"
 )
 
 
@@ -224,6 +258,32 @@ def _step_link(
     return f'<a href="#step-{_e(step_id)}"{hover}>{_e(text)}</a>'
 
 
+#: a first sentence longer than this is cut after its colon: two lines on a phone
+_HEADLINE = 48
+
+
+def _split_headline(headline: str) -> tuple[str, str]:
+    """The first sentence (or clause) of a headline, shown large, and the rest.
+
+    Examples
+    --------
+    >>> _split_headline("No, not at equal learning rates. With 1c: yes.")
+    ('No, not at equal learning rates.', 'With 1c: yes.')
+    >>> _split_headline("Yes: identical up to rounding.")
+    ('Yes: identical up to rounding.', '')
+    >>> _split_headline("Not at equal rates; with P, up to rounding.")
+    ('Not at equal rates;', 'with P, up to rounding.')
+    >>> _split_headline("The same network: same function, same trajectory up to rounding.")
+    ('The same network:', 'same function, same trajectory up to rounding.')
+    """
+    parts = re.split(r"(?<=\.)\s+(?=[A-Z])|(?<=;)\s+", headline, maxsplit=1)
+    short, more = parts[0], parts[1] if len(parts) > 1 else ""
+    if len(short) > _HEADLINE and ": " in short:
+        short, rest = short.split(": ", 1)
+        short, more = f"{short}:", f"{rest} {more}".strip()
+    return short, more
+
+
 def _answers(
     answers: Sequence[Answer], have_derivation: bool, terms: Mapping[str, Term]
 ) -> str:
@@ -237,10 +297,12 @@ def _answers(
                 ans.derivation_step, "why: the derivation →", have=have_derivation
             )
             why = f'<p class="why">{link}</p>'
+        short, more = _split_headline(ans.headline)
+        more_html = f'<p class="more">{_terms(more, terms)}</p>' if more else ""
         cards.append(
             '<div class="card answer">'
             f'<div class="q">{_e(ans.question)}</div>'
-            f'<p class="short">{_terms(ans.headline, terms)}</p>'
+            f'<p class="short">{_terms(short, terms)}</p>{more_html}'
             f"<p>{_terms(ans.explanation, terms)}</p>{why}</div>"
         )
     return (
@@ -276,18 +338,21 @@ def _networks(data: ReportData) -> str:
         test_loss = data.test_losses.get(name)
         test_acc = data.test_accuracy.get(name)
         tests = (
-            f'<td class="num">{"—" if test_loss is None else format_number(test_loss)}'
-            f'</td><td class="num">{"—" if test_acc is None else f"{test_acc:.3f}"}</td>'
+            '<td class="num" data-label="test loss">'
+            f"{'—' if test_loss is None else format_number(test_loss)}</td>"
+            '<td class="num" data-label="test accuracy">'
+            f"{'—' if test_acc is None else f'{test_acc:.3f}'}</td>"
         )
         rows.append(
             f'<tr><td class="pair"><span class="swatch" style="background:{color}">'
             f"</span>{_e(name)}</td><td>{_e(data.descriptions.get(name, ''))}</td>"
-            f'<td class="num">{final}</td>{tests}<td>{status}</td></tr>'
+            f'<td class="num" data-label="final loss">{final}</td>{tests}'
+            f"<td>{status}</td></tr>"
         )
     return (
-        '<section id="networks"><h2>The networks</h2>'
-        '<div class="card" style="overflow-x:auto">'
-        "<table><thead><tr><th>network</th><th>head</th>"
+        '<section id="networks"><h2>The networks<small>losses and accuracy at the '
+        'last step; test: the held-out samples</small></h2><div class="card table">'
+        '<table class="stack"><thead><tr><th>network</th><th>head</th>'
         '<th class="num">final loss</th><th class="num">test loss</th>'
         '<th class="num">test accuracy</th><th>status</th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div></section>"
@@ -330,9 +395,8 @@ def _verdicts(data: ReportData, have_derivation: bool) -> str:
             else:
                 theorem += ' <span class="measured">no exact prediction</span>'
         cells = "".join(
-            f'<td class="num">{format_number(pair.final[c])}</td>'
-            if c in pair.final
-            else '<td class="num">—</td>'
+            f'<td class="num" data-label="{_e(c)}">'
+            f"{format_number(pair.final[c]) if c in pair.final else '—'}</td>"
             for c in columns
         )
         explanation = (
@@ -353,8 +417,8 @@ def _verdicts(data: ReportData, have_derivation: bool) -> str:
     facts_html = f'<dl class="facts">{facts}</dl>' if facts else ""
     return (
         '<section id="verdicts"><h2>Verdicts<small>figures at the last recorded '
-        'step</small></h2><div class="card" style="overflow-x:auto">'
-        f'<table class="verdicts"><thead><tr><th>pair</th><th>verdict</th>{head}'
+        'step</small></h2><div class="card table">'
+        f'<table class="verdicts stack"><thead><tr><th>pair</th><th>verdict</th>{head}'
         f"</tr></thead>{''.join(rows)}</table>{facts_html}</div></section>"
     )
 
@@ -417,7 +481,9 @@ def _nav(data: ReportData, have_derivation: bool, have_plots: bool) -> str:
     links += [("settings", "Settings")]
     links += [("derivation", "Derivation")] if have_derivation else []
     items = "".join(f'<a href="#{k}">{_e(v)}</a>' for k, v in links)
-    return f'<nav class="toc">{items}</nav>'
+    return (
+        f'<nav class="toc" aria-label="Contents"><div class="inner">{items}</div></nav>'
+    )
 
 
 def render_html(
@@ -491,6 +557,6 @@ def render_html(
         '<div class="kicker">softlogit · softmax vs sigmoid heads</div>'
         f"<h1>{_e(data.title)}</h1>"
         f'<div class="identity">{_IDENTITY_MATHML}</div>'
-        f'<div class="meta">{meta}</div>{_nav(data, have, bool(svgs))}</div></header>'
-        f"<main>{body}{footer}</main></body></html>\n"
+        f'<div class="meta">{meta}</div></div></header>'
+        f"{_nav(data, have, bool(svgs))}<main>{body}{footer}</main></body></html>\n"
     )
