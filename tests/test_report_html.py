@@ -203,6 +203,19 @@ def test_progress_bar_draws_on_a_terminal() -> None:
     assert "training network 1" in drawn
 
 
+def test_progress_bar_shows_the_time_left() -> None:
+    stream = _Tty()
+    with progress_bar(enabled=True, file=stream, networks=2) as update:
+        update("0", 10, 10)
+        update("1", 3, 10)
+    drawn = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", stream.getvalue())
+    assert "training 2 networks" in drawn
+    assert "13/20" in drawn  # the whole run: network 0 done, 3 steps of network 1
+    assert "eta" in drawn
+    # rich's TimeRemainingColumn: h:mm:ss, or -:--:-- before a rate is known
+    assert re.search(r"eta\s+(\d+:\d\d:\d\d|-:--:--)", drawn)
+
+
 def test_status_spinner_only_on_a_terminal() -> None:
     quiet = _Tty()
     with status("writing the report", enabled=False, file=quiet):

@@ -266,6 +266,9 @@ def _movement_fact(h: HeadMovement) -> tuple[str, str]:
     )
 
 
+#: ExperimentResult.timings key -> the phase's name in the reports
+_PHASES = {"data": "data", "train": "training", "compare": "comparison"}
+
 #: the label of a sensitivity control's row, defined like a theorem
 CONTROL_TERM = Term(
     "control",
@@ -311,10 +314,6 @@ def report_data(result: ExperimentResult) -> ReportData:
     notes = [_note(p, r) for p, r in zip(result.pairs, pairs, strict=True)]
     conserved, facts = _conserved(result.conserved, n_classes)
     facts += [_movement_fact(h) for h in result.head_movements]
-    if "total" in result.timings:
-        facts.append(
-            ("time", f"{result.timings['total']:.2f} s ({result.engine} engine)")
-        )
     diverged = {
         name: t.message or f"the loss became NaN or infinite at step {t.diverged_at}."
         for name, t in trajectories.items()
@@ -343,5 +342,11 @@ def report_data(result: ExperimentResult) -> ReportData:
         diverged=diverged,
         facts=tuple(facts),
         dtype=result.spec.training.dtype,
+        engine=result.engine,
         glossary=glossary(pairs),
+        phases=tuple(
+            (label, float(result.timings[key]))
+            for key, label in _PHASES.items()
+            if key in result.timings
+        ),
     )

@@ -155,7 +155,12 @@ class ReportData:
         The theorem labels (T1-T8) and other short names the report uses, each with
         its one-line definition and the derivation step that proves it.
     phases : sequence of (str, float)
-        Wall-clock seconds of each phase of the run (training, comparison, ...).
+        Wall-clock seconds of each phase of the run, in order (``"data"``,
+        ``"training"``, ``"comparison"``, and from the command line
+        ``"derivation check"``, ``"report"``); a last ``"total"`` entry, when
+        present, is the whole command's wall-clock time.
+    engine : str
+        The engine that trained the networks (``"numpy"``).
     """
 
     title: str
@@ -177,6 +182,29 @@ class ReportData:
     test_accuracy: Mapping[str, float] = field(default_factory=dict)
     glossary: tuple[Term, ...] = ()
     phases: tuple[tuple[str, float], ...] = ()
+    engine: str = ""
+
+    @property
+    def time_text(self) -> str:
+        """The phases in one line: ``'data 0.01 s · training 3.2 s · … (numpy
+        engine)'``, or ``''`` without phases.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> data = ReportData(
+        ...     title="t", settings=(), steps=np.arange(2.0), networks=(),
+        ...     descriptions={}, losses={}, head={}, head_labels=(), conserved={},
+        ...     pairs=(), answers=(), engine="numpy",
+        ...     phases=(("training", 3.21), ("derivation check", 0.4), ("total", 4.0)))
+        >>> data.time_text
+        'training 3.21 s · derivation check 0.40 s · total 4.00 s (wall clock, numpy engine)'
+        """
+        if not self.phases:
+            return ""
+        parts = " · ".join(f"{label} {seconds:.2f} s" for label, seconds in self.phases)
+        engine = f", {self.engine} engine" if self.engine else ""
+        return f"{parts} (wall clock{engine})"
 
     @property
     def terms(self) -> dict[str, Term]:

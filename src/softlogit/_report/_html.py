@@ -411,8 +411,9 @@ def _verdicts(data: ReportData, have_derivation: bool) -> str:
             f'<td><span class="badge {cls}">{_e(text)}</span>{theorem}</td>'
             f"{cells}</tr>{explanation}</tbody>"
         )
+    fact_rows = [*data.facts, *([("time", data.time_text)] if data.time_text else [])]
     facts = "".join(
-        f"<dt>{_terms(k, terms)}</dt><dd>{_terms(v, terms)}</dd>" for k, v in data.facts
+        f"<dt>{_terms(k, terms)}</dt><dd>{_terms(v, terms)}</dd>" for k, v in fact_rows
     )
     facts_html = f'<dl class="facts">{facts}</dl>' if facts else ""
     return (

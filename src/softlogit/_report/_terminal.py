@@ -135,8 +135,11 @@ def print_report(data: ReportData, console: Console) -> None:
         legend = [(t.label, t.text) for t in used_terms(data)]
         legend.append(("✓", "the verdict the theory predicts"))
         console.print(_key_value_grid(legend, "dim bold"))
-    if data.facts:
-        console.print(_key_value_grid(data.facts, "bold"))
+    facts = list(data.facts)
+    if data.time_text:
+        facts.append(("time", data.time_text))
+    if facts:
+        console.print(_key_value_grid(facts, "bold"))
 
     for answer in data.answers:
         body = Text()
@@ -191,11 +194,13 @@ def progress_bar(
     *,
     enabled: bool,
     file: TextIO | None = None,
+    networks: int | None = None,
 ) -> Iterator[Callable[[str, int, int], None]]:
     """A context manager yielding ``update(network, step, total_steps)``.
 
     The engines call ``update`` at recorded steps while they train one network after
-    the other; the bar shows the network being trained and its steps.
+    the other; the bar shows the network being trained, its steps and the time left
+    (ETA), and with ``networks`` a first row for the whole training and its ETA.
 
     Parameters
     ----------
@@ -203,6 +208,8 @@ def progress_bar(
         False for ``--quiet``. The bar is also off when ``file`` is not a terminal.
     file : file-like, optional
         Where to draw (default: standard error).
+    networks : int, optional
+        How many networks will be trained, if known: adds the row of the whole run.
 
     Yields
     ------
@@ -232,6 +239,7 @@ def progress_bar(
         Progress,
         TextColumn,
         TimeElapsedColumn,
+        TimeRemainingColumn,
     )
 
     progress = Progress(
@@ -240,11 +248,19 @@ def progress_bar(
         MofNCompleteColumn(),
         TextColumn("steps"),
         TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
         console=Console(file=stream),
         transient=True,
     )
     tasks: dict[str, TaskID] = {}
+    done: dict[str, int] = {}
     with progress:
+        overall = (
+            progress.add_task(f"training {networks} networks", total=None)
+            if networks
+            else None
+        )
 
         def _update(network: str, step: int, total: int) -> None:
             task = tasks.get(network)
@@ -252,6 +268,11 @@ def progress_bar(
                 task = progress.add_task(f"training network {network}", total=total)
                 tasks[network] = task
             progress.update(task, completed=step, total=total)
+            if overall is not None and networks:
+                done[network] = step
+                progress.update(
+                    overall, completed=sum(done.values()), total=networks * total
+                )
 
         yield _update
 
