@@ -234,3 +234,26 @@ def test_terminal_report_fits_80_columns() -> None:
     assert max(len(line) for line in out.splitlines()) <= 80
     assert "identical up to rounding" in out  # the verdict is not wrapped
     assert "max |Δ head|" in out
+
+
+def test_test_loss_and_accuracy_are_shown_for_every_network() -> None:
+    """The learner cares whether the predictions differ: each network's held-out
+    loss and accuracy stand beside its training loss, on the page and the terminal."""
+    losses = {"0": 0.3125, "1": 0.4375, "2": 0.3125}
+    accuracy = {"0": 0.875, "1": 0.8125, "2": 0.875}
+    data = _data(test_losses=losses, test_accuracy=accuracy)
+    page = render_html(data, {})
+    body = page.split('<section id="networks">')[1].split("</section>")[0]
+    for name in data.networks:
+        row = body.split(f"</span>{name}</td>")[1].split("</tr>")[0]
+        assert f'data-label="test loss">{losses[name]:.3g}</td>' in row
+        assert f'data-label="test accuracy">{accuracy[name]:.3f}</td>' in row
+    buf = io.StringIO()
+    print_report(data, make_console(buf, width=120))
+    lines = buf.getvalue().splitlines()
+    header = next(line for line in lines if "test loss" in line)
+    assert "test acc." in header
+    for name in data.networks:
+        row = next(line for line in lines if line.split()[:1] == [name])
+        assert f"{losses[name]:.3g}" in row
+        assert f"{accuracy[name]:.3f}" in row
