@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -144,3 +145,30 @@ def overflowing() -> Callable[[Any], list[str]]:
         return list(driver.execute_script(_OVERFLOW_JS))
 
     return find
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the size and outcome table of the bad-input matrix when it ran."""
+    stats = terminalreporter.stats
+    ran = [
+        r
+        for key in ("passed", "failed")
+        for r in stats.get(key, [])
+        if "test_bad_input_matrix.py::test_cell" in getattr(r, "nodeid", "")
+    ]
+    if not ran:
+        return
+    import importlib.util
+
+    path = Path(__file__).with_name("test_bad_input_matrix.py")
+    spec = importlib.util.spec_from_file_location("_matrix_for_summary", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    failed = [r.nodeid for r in stats.get("failed", []) if "test_cell" in r.nodeid]
+    terminalreporter.write_line(
+        f"bad-input matrix: {len(module.CELLS)} cells, {len(ran)} run, "
+        f"{len(failed)} failed; outcomes {module.outcome_table()}"
+    )

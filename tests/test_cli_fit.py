@@ -173,7 +173,7 @@ def test_failed_fit_writes_nothing(
     )
     out = tmp_path / "m.json"
     code, _, err = _run(capsys, "fit", str(path), "--target", "y", "--out", str(out))
-    _assert_error(code, err, "completely separated", "finite C")
+    _assert_error(code, err, "completely separated", "--C 1", "--C inf")
     assert not out.exists()
 
 

@@ -342,8 +342,9 @@ def test_warm_start_reuses_the_solution(cancer) -> None:
     clf = LogisticRegression(warm_start=True, **TIGHT).fit(X, y)
     first = clf.coef_.copy()
     clf.fit(X, y)
-    assert clf.n_iter_[0] == 0
-    np.testing.assert_array_equal(clf.coef_, first)
+    # from the optimum: at most the one step whose Newton decrement says converged
+    assert clf.n_iter_[0] <= 1
+    np.testing.assert_allclose(clf.coef_, first, rtol=1e-11)  # rounding level
     soft = SoftmaxRegression(warm_start=True, solver="lbfgs", **TIGHT).fit(
         *load_iris(return_X_y=True)
     )

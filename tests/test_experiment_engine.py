@@ -281,7 +281,7 @@ def test_csv_data(tmp_path: Path) -> None:
             "a,y\nx,0\ny,1\nz,0\nw,1\n",
             "y",
             ValueError,
-            r"must be numeric; non-numeric: a",
+            r"must be numeric; non-numeric: .a.",
         ),
         ("y\n0\n1\n0\n1\n", "y", ValueError, r"no feature columns"),
         (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -306,4 +307,86 @@ def test_load_rejects_an_unknown_verdict(
     meta["pairs"][0]["verdict"] = "close enough"
     (out / "result.json").write_text(json.dumps(meta))
     with pytest.raises(InputValueError, match=r"`verdict` must be one of"):
+        ExperimentResult.load(out)
+
+
+def _rewrite_npz(out: Path, edit: Any) -> None:
+    raw = bytearray((out / "arrays.npz").read_bytes())
+    (out / "arrays.npz").write_bytes(bytes(edit(raw)))
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        pytest.param(lambda raw: raw[: len(raw) // 2], id="truncated"),
+        pytest.param(lambda raw: b"PK\x03\x04" + bytes(200), id="garbage"),
+        pytest.param(lambda raw: raw[:100] + bytes(50) + raw[150:], id="zeroed-bytes"),
+        pytest.param(lambda raw: b"", id="empty"),
+    ],
+)
+def test_load_refuses_a_corrupt_npz(
+    result: ExperimentResult, tmp_path: Path, edit: Any
+) -> None:
+    out = result.save(tmp_path / "res")
+    _rewrite_npz(out, edit)
+    with pytest.raises(InputValueError, match=r"arrays.npz' is not a valid NPZ file"):
+        ExperimentResult.load(out)
+
+
+def test_load_refuses_an_array_larger_than_its_member(
+    result: ExperimentResult, tmp_path: Path
+) -> None:
+    """A header declaring 10**12 elements is refused before allocation."""
+    import io
+    import zipfile
+
+    out = result.save(tmp_path / "res")
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": (10**12,)}
+    )
+    with zipfile.ZipFile(out / "arrays.npz", "a") as archive:
+        archive.writestr("bomb.npy", b"\x93NUMPY\x01\x00" + header.getvalue()[8:])
+    with pytest.raises(
+        InputValueError, match=r"'bomb.npy' declares 8000000000000 bytes"
+    ):
+        ExperimentResult.load(out)
+
+
+def test_load_refuses_malformed_fields_cleanly(
+    result: ExperimentResult, tmp_path: Path
+) -> None:
+    out = result.save(tmp_path / "res")
+    meta = json.loads((out / "result.json").read_text())
+    for edit in (
+        lambda m: m.update(networks="abc"),
+        lambda m: m["networks"][0].update(head_lr_multiplier="fast"),
+        lambda m: m["networks"][0].update(param_shapes=[1, 2]),
+        lambda m: m["pairs"][0].update(steps=[[1], 2]),
+    ):
+        changed = json.loads(json.dumps(meta))
+        edit(changed)
+        (out / "result.json").write_text(json.dumps(changed))
+        with pytest.raises(InputValueError, match=r"incomplete or malformed: \w+"):
+            ExperimentResult.load(out)
+    (out / "result.json").write_text("[" * 100_000)
+    with pytest.raises(InputValueError, match=r"not valid JSON: RecursionError"):
+        ExperimentResult.load(out)
+    (out / "result.json").write_bytes(b"\xff{}")
+    with pytest.raises(InputValueError, match=r"not valid JSON: UnicodeDecodeError"):
+        ExperimentResult.load(out)
+
+
+def test_load_refuses_a_pair_without_its_metrics(
+    result: ExperimentResult, tmp_path: Path
+) -> None:
+    """Found by fuzzing: a pair missing a metric loaded, then summary() raised
+    KeyError (accepted but inconsistent)."""
+    out = result.save(tmp_path / "res")
+    meta = json.loads((out / "result.json").read_text())
+    del meta["pairs"][0]["metrics"]["base_max_rel"]
+    (out / "result.json").write_text(json.dumps(meta))
+    with pytest.raises(
+        InputValueError, match=r"pair 0 lacks the metrics \['base_max_rel'\]"
+    ):
         ExperimentResult.load(out)

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 from scipy import stats
+from sklearn.exceptions import ConvergenceWarning
 
 from softlogit import LogisticRegression, SoftmaxRegression, Summary
 
@@ -393,19 +394,42 @@ def _count_fisher_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
-def test_fit_computes_the_covariance_once(
+def test_fit_takes_the_covariance_from_the_polish(
     rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The polish's last Hessian is the Fisher information over S at the optimum:
+    no separate pass over the data, at default settings too."""
     calls = _count_fisher_calls(monkeypatch)
     X, y = _multinomial_data(rng)
-    model = _fit_softmax(X, y, gauge="reference")
+    ref = sm.MNLogit(y, sm.add_constant(X)).fit(disp=0, method="newton", tol=1e-12)
+    for model in (
+        _fit_softmax(X, y, gauge="reference"),
+        SoftmaxRegression(C=np.inf, gauge="reference").fit(X, y),
+    ):
+        s = model.summary()
+        model.summary(gauge="centered")
+        assert calls == []  # summary() only maps the stored covariance
+        np.testing.assert_allclose(s.std_err.T, ref.bse, **TOL)
+        np.testing.assert_allclose(s.cov, ref.cov_params(), **TOL)
+
+
+def test_fit_computes_the_fisher_information_without_a_polish(
+    rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fit that did not converge is not polished: the covariance is the inverse
+    Fisher information at its coefficients, computed once (statsmodels' formula at
+    the same coefficients: its ``cov_params`` at given ``params``)."""
+    calls = _count_fisher_calls(monkeypatch)
+    X, y = _multinomial_data(rng)
+    with pytest.warns(ConvergenceWarning):
+        model = SoftmaxRegression(
+            C=np.inf, solver="lbfgs", max_iter=3, gauge="reference"
+        ).fit(X, y)
     assert len(calls) == 1
     s = model.summary()
-    model.summary(gauge="centered")
-    assert len(calls) == 1  # summary() only maps the stored covariance
-    ref = sm.MNLogit(y, sm.add_constant(X)).fit(disp=0, method="newton", tol=1e-12)
-    np.testing.assert_allclose(s.std_err.T, ref.bse, **TOL)
-    np.testing.assert_allclose(s.cov, ref.cov_params(), **TOL)
+    mn = sm.MNLogit(y, sm.add_constant(X))  # params class-major, intercept first
+    cov = np.linalg.inv(-mn.hessian(s.coef.ravel()))
+    np.testing.assert_allclose(s.cov, cov, rtol=1e-9, atol=1e-12)
 
 
 def test_store_covariance_false_skips_it(
@@ -428,10 +452,13 @@ def test_store_covariance_false_skips_it(
     assert loaded.store_covariance is False
     with pytest.raises(ValueError, match=r"store_covariance=False"):
         loaded.summary()
-    # the rest of the fit is the same as with the covariance
+    # the rest of the fit is the same as with the covariance (which also polishes
+    # the fit to machine precision: the same optimum, to the tolerance asked)
     full = _fit_softmax(X, y)
-    np.testing.assert_array_equal(model.coef_, full.coef_)
-    assert model._inference_.log_likelihood == full._inference_.log_likelihood
+    np.testing.assert_allclose(model.coef_, full.coef_, rtol=1e-9, atol=1e-12)
+    assert model._inference_.log_likelihood == pytest.approx(
+        full._inference_.log_likelihood, rel=1e-14
+    )
     logit = LogisticRegression(C=np.inf, store_covariance=False).fit(*_binary_data(rng))
     with pytest.raises(ValueError, match=r"store_covariance=False"):
         logit.to_softmax().summary()

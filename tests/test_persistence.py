@@ -215,9 +215,35 @@ CORRUPTIONS = {
     "llf": (_set("inference", "log_likelihood", value=3.0), "inference.log_likeli"),
     "reference": (_set("inference", "reference", value=5), "`inference.reference`"),
     "inference-keys": (_set("inference", value={"cov": None}), "field `inference`"),
-    "solver": (_set("solver", value=3), "field `solver` must be null or a string"),
+    "solver": (_set("solver", value=3), "field `solver` must be null or the name"),
+    "solver-text": (_set("solver", value="rm -rf /"), "field `solver` must be"),
+    "param-solver": (_set("params", "solver", value="rm -rf /"), "`solver` must be"),
+    "param-C": (_set("params", "C", value=-5), "`C` must be a positive number"),
+    "n-iter-int32": (_set("n_iter", value=[2147483648]), r"`n_iter` must be .*2147"),
+    "classes-order": (_set("classes", "values", value=[2, 0, 1]), "increasing order"),
+    "cov-negative": (lambda d: _negate_variance(d), "`inference.cov` must be positive"),
+    "cov-indefinite": (lambda d: _indefinite(d), "`inference.cov` must be positive"),
+    "cov-asymmetric": (lambda d: _asymmetric(d), "`inference.cov` must be a symmetric"),
+    "reference-other": (_set("inference", "reference", value=1), "index of the refer"),
+    "inference-penalized": (_set("params", "C", value=1.0), "null for a penalized"),
+    "inference-missing": (_set("inference", value=None), "unpenalized model"),
     "verified": (_set("inference", "mle_verified", value=1), "inference.mle_verified"),
 }
+
+
+def _negate_variance(doc: dict[str, Any]) -> None:
+    doc["inference"]["cov"][0][0] = -doc["inference"]["cov"][0][0]
+
+
+def _indefinite(doc: dict[str, Any]) -> None:
+    # a correlation above 1 between the first two terms: symmetric, not a covariance
+    cov = doc["inference"]["cov"]
+    big = 2.0 * (cov[0][0] * cov[1][1]) ** 0.5
+    cov[0][1] = cov[1][0] = big
+
+
+def _asymmetric(doc: dict[str, Any]) -> None:
+    doc["inference"]["cov"][0][1] += 1.0
 
 
 @pytest.mark.parametrize("case", list(CORRUPTIONS))
@@ -304,3 +330,114 @@ def test_files_without_store_covariance_still_load(
     np.testing.assert_array_equal(
         loaded.summary().std_err, model_before.summary().std_err
     )
+
+
+def _model_text(saved: tuple[Path, dict[str, Any]], **fields: Any) -> str:
+    doc = json.loads(json.dumps(saved[1]))
+    doc.update(fields)
+    return json.dumps(doc)
+
+
+def test_deeply_nested_json_is_refused(saved: tuple[Path, dict[str, Any]]) -> None:
+    path, _ = saved
+    path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(ValueError, match="nested too deeply"):
+        load_model(path)
+
+
+def test_deep_field_value_is_refused_naming_it(
+    saved: tuple[Path, dict[str, Any]],
+) -> None:
+    # parsed (within the parser's limit), refused by the field check, shown briefly
+    path, _ = saved
+    deep: Any = 1.0
+    for _ in range(500):
+        deep = [deep]
+    path.write_text(_model_text(saved, coef=deep), encoding="utf-8")
+    with pytest.raises(
+        ValueError, match=r"field `coef` must be made of finite numbers; got \[\[\["
+    ) as info:
+        load_model(path)
+    assert len(str(info.value)) < 200
+
+
+def test_integer_of_too_many_digits_is_refused(
+    saved: tuple[Path, dict[str, Any]],
+) -> None:
+    path, _ = saved
+    text = _model_text(saved, n_iter=0).replace(
+        '"n_iter": 0', '"n_iter": ' + "9" * 5000
+    )
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=r"invalid model file .*digits"):
+        load_model(path)
+
+
+def test_non_utf8_file_is_refused(saved: tuple[Path, dict[str, Any]]) -> None:
+    path, _ = saved
+    path.write_bytes(b'{"format": "\xff\xfe"}')
+    with pytest.raises(ValueError, match="not UTF-8 text"):
+        load_model(path)
+
+
+_PEAK_RSS = """
+import resource, sys
+import softlogit
+from softlogit import load_model
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    load_model(sys.argv[1])
+except ValueError as exc:
+    print("refused:", str(exc)[:200])
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print("growth_kib", after - before)
+"""
+
+
+@pytest.mark.parametrize("n_labels", [600, 1500])
+def test_wide_label_dtype_does_not_allocate(
+    tmp_path: Path, n_labels: int, rng: np.random.Generator
+) -> None:
+    """A 5 KB file declaring <U999999 labels is refused before NumPy allocates
+    the gigabytes its dtype implies (peak RSS measured in a child process)."""
+    import subprocess
+    import sys
+
+    X = rng.normal(size=(40, 2))
+    y = np.arange(40) % 2
+    doc = json.loads(
+        SoftmaxRegression().fit(X, y).save(tmp_path / "m.json").read_text()
+    )
+    doc["classes"] = {
+        "dtype": "<U999999",
+        "values": [f"{i:03d}" for i in range(n_labels)],
+    }
+    doc["coef"] = [[0.0, 0.0]] * n_labels
+    doc["intercept"] = [0.0] * n_labels
+    path = tmp_path / "wide.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert path.stat().st_size < 40_000
+    out = subprocess.run(
+        [sys.executable, "-c", _PEAK_RSS, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    assert "refused:" in out, out
+    assert "classes.dtype" in out, out
+    growth_kib = int(out.split("growth_kib")[1])
+    assert growth_kib < 64 * 1024, out  # the dtype alone would need > 2 GB
+
+
+def test_narrow_declared_label_dtype_still_loads(
+    tmp_path: Path, rng: np.random.Generator
+) -> None:
+    # labels saved with a dtype wider than needed (from np.array(..., dtype="<U10"))
+    X = rng.normal(size=(40, 2))
+    y = np.array(["a", "bb"], dtype="<U10")[np.arange(40) % 2]
+    model = SoftmaxRegression().fit(X, y)
+    assert model.classes_.dtype == np.dtype("<U10")
+    back = load_model(model.save(tmp_path / "m.json"))
+    assert back.classes_.dtype == np.dtype("<U10")
+    assert np.array_equal(back.predict_proba(X), model.predict_proba(X))

@@ -216,7 +216,7 @@ def test_summary_reports_the_proof_of_existence(rng: np.random.Generator) -> Non
 
 def test_pair_matrix_equals_its_definition(rng: np.random.Generator) -> None:
     """The certificate's matrix is A^T diag(w) A for the program's constraint rows."""
-    from softlogit._separation import _constraints, _pair_matrix
+    from softlogit._separation import _constraints, pair_matrix
 
     n, q, k = 60, 3, 4
     Z = rng.normal(size=(n, q))
@@ -226,7 +226,7 @@ def test_pair_matrix_equals_its_definition(rng: np.random.Generator) -> None:
     A, pair_i, pair_j = _constraints(Z, y, k)
     dense = A.toarray()
     expected = dense.T @ (w[pair_i, pair_j][:, None] * dense)
-    np.testing.assert_allclose(_pair_matrix(Z, y, w)[q:, q:], expected, rtol=1e-12)
+    np.testing.assert_allclose(pair_matrix(Z, y, w)[q:, q:], expected, rtol=1e-12)
 
 
 def test_certificate_with_collinear_features(rng: np.random.Generator) -> None:
@@ -376,3 +376,67 @@ def test_newton_fits_prove_existence_without_the_other_checks(
         SoftmaxRegression(C=np.inf, solver="newton"),
     ):
         assert est.fit(X, y).summary().mle_verified
+
+
+# ------------------------------------------------------------ validated like fit
+
+
+def _bad_inputs(
+    X: np.ndarray, y: np.ndarray
+) -> list[tuple[str, dict[str, object], type, str]]:
+    """(case, arguments, exception, message) for inputs fit refuses too."""
+    X_nan = X.copy()
+    X_nan[3, 1] = np.nan
+    X_inf = X.copy()
+    X_inf[0, 0] = -np.inf
+    return [
+        ("lengths", {"X": X, "y": y[:40]}, ValueError, r"same number of samples"),
+        ("continuous", {"X": X, "y": X[:, 0]}, ValueError, r"class labels"),
+        ("nan", {"X": X_nan, "y": y}, ValueError, r"NaN at row 3, column 1"),
+        ("inf", {"X": X_inf, "y": y}, ValueError, r"-infinity at row 0, column 0"),
+        ("strings", {"X": np.full(X.shape, "a"), "y": y}, ValueError, r"numeric"),
+        ("1-D", {"X": X[:, 0], "y": y}, ValueError, r"Expected 2D array"),
+        ("weights", {"X": X, "y": y, "w": -np.ones(len(y))}, ValueError, r"non-neg"),
+        ("complex", {"X": X + 1j, "y": y}, ValueError, r"Complex data not supp"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(8))
+def test_check_separation_validates_like_fit(
+    case: int, rng: np.random.Generator
+) -> None:
+    """Each input LogisticRegression.fit refuses, check_separation refuses with the
+    same exception type (an Input*Error naming the argument), instead of returning
+    True or failing inside SciPy."""
+    X, y = _overlapping(rng, 50, 2)
+    _, args, kind, message = _bad_inputs(X, y)[case]
+    weights = args.get("w")
+    with pytest.raises(kind, match=message):
+        check_separation(args["X"], args["y"], weights)
+    with pytest.raises(kind):
+        LogisticRegression(C=np.inf).fit(args["X"], args["y"], sample_weight=weights)
+
+
+def test_check_separation_encodes_labels_as_fit_does(rng: np.random.Generator) -> None:
+    """Negative and integral float labels are classes (as in fit): the answer is
+    that of the encoded labels, and statsmodels fits the overlapping data to a
+    finite MLE; non-integral floats are refused, as fit refuses them."""
+    X, y = _overlapping(rng, 60, 2)
+    assert check_separation(X, 2 * y - 1) is True
+    assert check_separation(X, y.astype(float) + 3.0) is True
+    with pytest.raises(ValueError, match=r"`y_encoded` must hold class labels"):
+        check_separation(X, y + 0.5)
+    with pytest.raises(ValueError, match=r"`y` must hold class labels"):
+        LogisticRegression(C=np.inf).fit(X, y + 0.5)
+    assert np.all(np.isfinite(sm.Logit(y, sm.add_constant(X)).fit(disp=0).params))
+    separated = (X[:, 0] > 0).astype(int)
+    with pytest.raises(SeparationError):
+        check_separation(X, 10 * separated - 7)
+    with pytest.raises(ValueError, match=r"`y_encoded` must have the same number"):
+        check_separation(X, y[:40])
+    with pytest.raises(TypeError, match=r"`fit_intercept` must be a bool"):
+        check_separation(X, y, fit_intercept="yes")  # type: ignore[arg-type]
+    with pytest.raises(
+        ValueError, match=r"`proba` must be finite, of shape .*= \(60, 2\)"
+    ):
+        check_separation(X, y, proba=np.full((3, 2), 0.5))

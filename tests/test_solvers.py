@@ -35,7 +35,8 @@ def test_newton_converges_quadratically(rng: np.random.Generator) -> None:
     assert res.converged
     assert res.n_iter <= 12
     np.testing.assert_allclose(res.x, obj.m, atol=1e-11)
-    assert res.grad_max <= 1e-12
+    assert res.criterion <= 1e-12
+    assert np.max(np.abs(res.gradient)) <= 1e-12
 
 
 def test_newton_reuses_the_factor_in_the_quadratic_phase(
@@ -108,3 +109,58 @@ def test_first_order_stops_on_divergence(rng: np.random.Generator) -> None:
         res = first_order(obj, np.ones(6), method="gd", lr=1e3, tol=1e-7, max_iter=5000)
     assert not res.converged
     assert "diverged" in res.message
+
+
+class Rescaled:
+    """An objective in units ``u = x / D``: F(D u) for a diagonal D."""
+
+    def __init__(self, inner: Quadratic, D: np.ndarray) -> None:
+        self.inner, self.D = inner, D
+
+    def loss(self, u: np.ndarray) -> float:
+        return self.inner.loss(self.D * u)
+
+    def loss_gradient(self, u: np.ndarray) -> tuple[float, np.ndarray]:
+        f, g = self.inner.loss_gradient(self.D * u)
+        return f, self.D * g
+
+    def gradient_hessian(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        g, H = self.inner.gradient_hessian(self.D * u)
+        return self.D * g, H * np.outer(self.D, self.D)
+
+
+def test_newton_is_invariant_to_the_units_of_the_parameters(
+    rng: np.random.Generator,
+) -> None:
+    """Parameters in units from 1e-9 to 1e9: the same steps (the decrement does not
+    change), the same minimizer m / D (closed form) to rounding."""
+    obj = Quadratic(rng)
+    D = 10.0 ** np.array([-9.0, -6.0, -3.0, 3.0, 6.0, 9.0])
+    start = np.full(6, 5.0)
+    plain = newton_cholesky(obj, start, tol=1e-4, max_iter=50)
+    scaled = newton_cholesky(Rescaled(obj, D), start / D, tol=1e-4, max_iter=50)
+    assert scaled.converged
+    assert plain.converged
+    assert scaled.n_iter == plain.n_iter
+    assert scaled.criterion == pytest.approx(plain.criterion, rel=1e-6)
+    np.testing.assert_allclose(scaled.x * D, obj.m, rtol=1e-7, atol=1e-9)
+
+
+def test_newton_polish_reaches_machine_precision(rng: np.random.Generator) -> None:
+    """polish=True: past tol to the rounding level; the Hessian returned is the one
+    at hessian_at, within the polish decrement of x (in the Hessian's metric)."""
+    from softlogit._solvers import POLISH_DECREMENT
+
+    obj = Quadratic(rng)
+    loose = newton_cholesky(obj, np.full(6, 5.0), tol=1e-2, max_iter=50)
+    res = newton_cholesky(obj, np.full(6, 5.0), tol=1e-2, max_iter=50, polish=True)
+    assert res.converged
+    assert res.polished
+    assert not loose.polished
+    assert res.n_iter > loose.n_iter
+    np.testing.assert_allclose(res.x, obj.m, rtol=1e-14, atol=1e-15)
+    assert res.hessian is not None
+    assert res.hessian_at is not None
+    np.testing.assert_array_equal(res.hessian, obj.gradient_hessian(res.hessian_at)[1])
+    step = res.x - res.hessian_at
+    assert np.sqrt(step @ res.hessian @ step) <= POLISH_DECREMENT

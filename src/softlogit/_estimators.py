@@ -25,26 +25,36 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from softlogit._dask import dask_aware, is_dask_collection
 from softlogit._gauge import to_gauge_rows
 from softlogit._inference import InferenceMixin, class_index
 from softlogit._loss import BinomialLoss, MultinomialLoss
 from softlogit._objectives import Problem, plan_solver, solve
 from softlogit._persistence import PersistenceMixin
 from softlogit._solvers import SolverResult
-from softlogit._special import log_sigmoid, log_softmax
+from softlogit._special import (
+    linear_logits,
+    log_sigmoid,
+    log_softmax_scaled,
+    logits_value,
+    softmax_scaled,
+)
 from softlogit._threads import single_blas_thread_if_small
 from softlogit._typing import ArrayLike, FloatArray, Gauge, IntArray
 from softlogit._validation import (
     ESTIMATOR_PARAMS,
+    MAX_FIT_ABS,
     Solver,
     check_finite,
     check_numeric_columns,
     check_params,
     check_same_length,
     check_sample_weight,
+    check_weighted_classes,
     encode_labels,
+    sklearn_input_errors,
 )
-from softlogit.errors import InputTypeError, InputValueError
+from softlogit.errors import InputValueError
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -53,15 +63,13 @@ __all__ = ["LogisticRegression", "SoftmaxRegression"]
 
 
 def _validate_data(est: Any, *args: Any, **kwargs: Any) -> Any:
-    """scikit-learn's ``validate_data``, its input errors raised as softlogit's."""
-    try:
+    """scikit-learn's ``validate_data``, its input errors raised as softlogit's.
+
+    The message is prefixed with the argument it is about (scikit-learn's own
+    messages do not always name it: "Expected 2D array, got 1D array instead").
+    """
+    with sklearn_input_errors():
         return validate_data(est, *args, **kwargs)
-    except TypeError as exc:
-        raise InputTypeError(str(exc)) from exc
-    except ValueError as exc:
-        if isinstance(exc, InputValueError):
-            raise
-        raise InputValueError(str(exc)) from exc
 
 
 # --------------------------------------------------------------------------------------
@@ -123,21 +131,30 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             Labels of any type: of two classes for :class:`LogisticRegression`, of
             at least two for :class:`SoftmaxRegression`.
         sample_weight : array_like of shape (n_samples,), optional
-            Non-negative weights with a positive sum.
+            Finite non-negative weights, scikit-learn's convention: scaling all of
+            them by ``b`` is the same as scaling ``C`` by ``b`` (weights near 1e308
+            or 1e-308 are fitted exactly so). Every class of ``y`` needs a positive
+            total weight (with ``fit_intercept=False`` and a finite ``C``, at least
+            two classes); otherwise :class:`~softlogit.InputValueError`.
 
         Returns
         -------
         self
+
+        Notes
+        -----
+        The fitted attributes are published together when the fit ends, so
+        concurrent fits on one estimator (from several threads) leave the complete
+        state of one of them; parameters set during a fit are overwritten by it.
         """
-        # A fit that raises (bad input, separated data) leaves the estimator as it
-        # was: no half-set attributes from this call.
-        saved = dict(self.__dict__)
-        try:
-            self._fit(X, y, sample_weight)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(saved)
-            raise
+        # The fit builds its state on a private copy and publishes it at the end in
+        # one step (the attribute dictionary is replaced): a fit that raises (bad
+        # input, separated data) leaves the estimator as it was, and concurrent fits
+        # on one estimator leave the complete state of one of them.
+        work = object.__new__(type(self))
+        work.__dict__.update(self.__dict__)
+        work._fit(X, y, sample_weight)
+        self.__dict__ = work.__dict__
         return self
 
     def _solver_params(self) -> dict[str, Any]:
@@ -163,8 +180,8 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self._check_params()
         if y is None:
             raise InputValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is "
-                "None."
+                f"`y` is required: {type(self).__name__} requires y to be passed, "
+                "but the target y is None."
             )
         check_numeric_columns(X)
         check_same_length(X, y)
@@ -177,9 +194,15 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             ensure_all_finite=False,
             order="C",
         )
-        check_finite(X_arr)
+        check_finite(X_arr, max_abs=MAX_FIT_ABS)
         self.classes_, y_enc = encode_labels(y_arr)
         sw = check_sample_weight(sample_weight, X_arr.shape[0])
+        check_weighted_classes(
+            self.classes_,
+            y_enc,
+            sw,
+            every_class=bool(self.fit_intercept) or bool(np.isinf(self.C)),
+        )
         return X_arr, y_enc, sw
 
     def _validate_predict_X(self, X: ArrayLike) -> FloatArray:
@@ -196,10 +219,50 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def _fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None) -> None:
         """Validate, encode, solve, set the coefficients (and keep the inference)."""
         previous = self._previous_coefficients()
+        problem = self._problem(X, y, sample_weight)
+        n_rows, X_arr = problem.n_rows, problem.X
+        warm = None
+        if previous is not None and previous[0] == (n_rows, X_arr.shape[1]):
+            warm = previous[1]
+        plan = plan_solver(self.solver, problem.n_free, int(self.max_iter))
+        # An unpenalized fit (the MLE behind summary()) is finished to machine
+        # precision; its last Hessian gives the covariance.
+        polish = bool(np.isinf(self.C) and self.store_covariance)
+        # Small problems run on one BLAS thread (see softlogit._threads): the solve
+        # and the inference after it (small factorizations and eigenvalues).
+        with single_blas_thread_if_small(X_arr.size * max(n_rows, 2)):
+            coef, res, solver = solve(
+                problem,
+                plan,
+                problem.start(warm),
+                float(self.tol),
+                int(self.max_iter),
+                polish=polish,
+            )
+            self._set_coefficients(coef)
+            self.n_iter_ = np.array([res.n_iter], dtype=np.int32)
+            self.solver_ = solver
+            # Without a penalty, _finish_fit proves that the optimum exists or
+            # raises SeparationError (which then explains a fit that did not
+            # converge), and computes the covariance for summary().
+            self._finish_fit(problem, res)
+        self._warn_not_converged(res, solver)
+
+    def _problem(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None
+    ) -> Problem:
+        """The validated, encoded problem; sets ``classes_`` and the feature counts.
+
+        Dask input is checked and encoded on its workers (softlogit._dask).
+        """
+        if is_dask_collection(X, y, sample_weight):
+            from softlogit._dask._problem import dask_problem
+
+            return dask_problem(self, X, y, sample_weight)
         X_arr, y_enc, sw = self._validate_fit_data(X, y, sample_weight)
         self._check_classes()
         n_rows = len(self.classes_) if self._multinomial else 1
-        problem = Problem.build(
+        return Problem.build(
             X_arr,
             y_enc,
             sw,
@@ -208,23 +271,6 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             fit_intercept=bool(self.fit_intercept),
             C=float(self.C),
         )
-        warm = None
-        if previous is not None and previous[0] == (n_rows, X_arr.shape[1]):
-            warm = previous[1]
-        plan = plan_solver(self.solver, problem.n_free, int(self.max_iter))
-        # Small problems run on one BLAS thread (see softlogit._threads).
-        with single_blas_thread_if_small(X_arr.size * max(n_rows, 2)):
-            coef, res, solver = solve(
-                problem, plan, problem.start(warm), float(self.tol), int(self.max_iter)
-            )
-        self._set_coefficients(coef)
-        self.n_iter_ = np.array([res.n_iter], dtype=np.int32)
-        self.solver_ = solver
-        # Without a penalty, _finish_fit proves that the optimum exists or raises
-        # SeparationError (which then explains a fit that did not converge), and
-        # computes the covariance for summary().
-        self._finish_fit(problem, res)
-        self._warn_not_converged(res, solver)
 
     def _warn_not_converged(self, res: SolverResult, solver: str) -> None:
         if res.converged:
@@ -246,10 +292,15 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 "; without a penalty (C=np.inf) a nearly separable data set has no "
             )
             advice += "finite optimum, so also try a finite C"
+        measure = (
+            "Newton decrement"
+            if solver.endswith("newton")
+            else "max |gradient| in whitened coordinates"
+        )
         warnings.warn(
             f"{type(self).__name__} did not converge (solver={solver!r}, "
-            f"max_iter={self.max_iter}, tol={self.tol}): max |gradient| = "
-            f"{res.grad_max:.3g} ({res.message}). To fix it, {advice}.",
+            f"max_iter={self.max_iter}, tol={self.tol}): {measure} = "
+            f"{res.criterion:.3g} ({res.message}). To fix it, {advice}.",
             ConvergenceWarning,
             stacklevel=4,
         )
@@ -260,17 +311,27 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         The existence of the MLE is proven from Newton's last Hessian (nearly free)
         or from the fitted probabilities (about one pass over ``X``); the exact
         linear program runs only when both fail (on separated data, or after a fit
-        far from the optimum).
+        far from the optimum). The covariance is the inverse of Newton's last
+        Hessian when the polish computed it at the optimum (see
+        ``softlogit._objectives.solve``), else the Fisher information at the final
+        coefficients.
         """
         if not np.isinf(self.C):
             self._store_inference(None, None, None)
             return
+        if is_dask_collection(problem.X):
+            from softlogit._dask._inference import finish_fit
+
+            finish_fit(self, problem, res)
+            return
         proven = False
+        covariance = None
         if res.hessian is not None and res.gradient is not None:
             from softlogit._separation import curvature_certificate
 
             # Newton's last Hessian and final gradient are in reference-gauge
-            # parameters (the reduced objective, or [w, b] of a logistic model).
+            # parameters (the reduced objective, reference class K - 1, or [w, b]
+            # of a logistic model, reference class 0).
             assert res.hessian_at is not None
             distance = float(np.linalg.norm(res.x - res.hessian_at))
             proven = curvature_certificate(
@@ -280,6 +341,8 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 problem.X,
                 problem.fit_intercept,
             )
+            if res.polished and self.store_covariance:
+                covariance = self._covariance_from(res.hessian, problem)
         # C=inf: the solver's objective is the mean negative log-likelihood.
         self._store_inference(
             problem.X,
@@ -287,7 +350,28 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             problem.sw,
             existence_proven=proven,
             log_likelihood=-float(problem.sw.sum()) * res.loss,
+            covariance=covariance,
+            weight_scale=problem.weight_scale,
         )
+
+    def _covariance_from(
+        self, hessian: FloatArray, problem: Problem
+    ) -> tuple[FloatArray | None, int]:
+        """The covariance from Newton's Hessian at the optimum, in the reference
+        gauge of the estimator's reference class (as it is saved)."""
+        from softlogit._covariance import covariance_in_gauge, inverse_spd
+
+        # The Hessian of the mean negative log-likelihood is I / S, in the
+        # parameters of reference class K - 1 (multinomial) or 0 (logistic [w, b]).
+        inverse = inverse_spd(hessian)
+        if inverse is None:
+            return None, 0
+        cov = inverse / float(problem.sw.sum())
+        if not problem.multinomial:
+            return cov, 0
+        K, wanted = problem.n_rows, self._reference_index()
+        _, cov = covariance_in_gauge(cov, K, K - 1, "reference", wanted)
+        return cov, wanted
 
     def _previous_coefficients(self) -> tuple[tuple[int, int], FloatArray] | None:
         if not self.warm_start or not hasattr(self, "coef_"):
@@ -306,11 +390,21 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         raise NotImplementedError
 
     # ---------------------------------------------------------------- prediction
-    def _logits(self, X: ArrayLike) -> FloatArray:
+    def _scaled_logits(self, X: ArrayLike) -> tuple[FloatArray, IntArray | None]:
+        """The logits as ``(z, e)`` of :func:`softlogit._special.linear_logits`:
+        rows that overflow are kept in units of ``2**e`` (their order and softmax
+        survive)."""
         X_arr = self._validate_predict_X(X)
-        out: FloatArray = X_arr @ self.coef_.T + self.intercept_
-        return out
+        return linear_logits(
+            X_arr,
+            np.asarray(self.coef_, dtype=np.float64),
+            np.asarray(self.intercept_, dtype=np.float64),
+        )
 
+    def _logits(self, X: ArrayLike) -> FloatArray:
+        return logits_value(*self._scaled_logits(X))
+
+    @dask_aware
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted class labels (the class of the largest logit).
 
@@ -323,7 +417,8 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        z = self._logits(X)
+        # (Scaled rows keep their order: the same argmax as the exact logits.)
+        z, _ = self._scaled_logits(X)
         # One column: the log-odds of classes_[1]; several: one logit per class.
         idx = (z[:, 0] > 0).astype(np.intp) if z.shape[1] == 1 else np.argmax(z, 1)
         out: np.ndarray = self.classes_[idx]
@@ -378,18 +473,31 @@ class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         ``solver_`` is then ``'lbfgs+newton'``), as on nearly separable data with
         a weak penalty.
     tol : float, default=1e-4
-        Stop when the largest absolute entry of the gradient of the objective is at
-        most ``tol``.
+        Convergence tolerance, on measures that do not depend on the units of the
+        features (see Notes). Newton's method is converged once its decrement
+        :math:`\\lambda = \\sqrt{g^\\top H^{-1} g}` (the gradient measured in the
+        metric of the Hessian) is at most ``tol`` (the objective then within about
+        ``tol**2 / 2`` of its minimum); it goes on with cheap steps, which reuse its
+        last factor, to a decrement of ``tol**2``, so that the coefficients are
+        within about ``tol**2`` of the optimum in that metric. L-BFGS and the
+        first-order methods stop once the largest entry of the gradient in whitened
+        coordinates (the features centered, decorrelated and scaled to unit
+        variance) is at most ``tol``; with ``solver='auto'``, a ``tol`` below 1e-6
+        is reached by Newton's method from L-BFGS's result at 1e-6. Unpenalized
+        fits (``C=np.inf`` with ``store_covariance=True``) continue to machine
+        precision, whatever ``tol``.
     max_iter : int, default=100
         Maximal number of solver iterations.
     warm_start : bool, default=False
         Start from the previous solution when refitting data of the same shape.
     store_covariance : bool, default=True
-        With ``C=np.inf``: compute the covariance of the coefficients in :meth:`fit`
-        (the inverse Fisher information, :math:`O(n (K - 1)^2 (p + 1)^2)`
-        operations for ``n`` samples, ``K`` classes and ``p`` features), which
-        ``summary()`` needs. ``False`` skips it (faster fits; ``summary()`` then
-        raises). Ignored for penalized fits.
+        With ``C=np.inf``: finish the fit by Newton's method to machine precision
+        and keep the covariance of the coefficients, the inverse of its last
+        Hessian (the Fisher information at the optimum; a Hessian costs
+        :math:`O(n (p + 1)^2)` operations for ``n`` samples and ``p``
+        features), which ``summary()`` needs. ``False`` skips
+        both (the fit stops at ``tol``; ``summary()`` then raises). Ignored for
+        penalized fits.
 
     Attributes
     ----------
@@ -426,9 +534,19 @@ class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
     raises a :class:`~softlogit.SeparationError` (a ``ValueError``)
     otherwise, leaving the estimator as it was.
 
-    With ``C=np.inf``, :meth:`fit` also computes the covariance that ``summary()``
-    reports (unless ``store_covariance=False``). A fitted model keeps numbers only,
-    never a reference to its training data.
+    With ``C=np.inf``, :meth:`fit` also finishes the fit to machine precision and
+    computes the covariance that ``summary()`` reports (unless
+    ``store_covariance=False``): Newton's method continues until its decrement
+    is at most 1e-10 (or stops decreasing, at the rounding level), and the
+    inverse of its last Hessian, computed within that distance of the optimum, is
+    the covariance. The coefficients, standard errors and p-values are then those
+    of the exact maximum-likelihood estimate up to rounding (at default settings).
+
+    The convergence measures do not depend on the units of the features: scaling
+    a feature by ``10**k`` scales its fitted coefficient by ``10**-k`` and nothing
+    else (a raw ``max |gradient|`` would be scaled by ``10**k``, and a start far
+    from the optimum could pass for converged). A fitted model keeps numbers
+    only, never a reference to its training data.
 
     Examples
     --------
@@ -467,6 +585,7 @@ class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
             self.coef_ = coef[None, :].copy()
             self.intercept_ = np.zeros(1)
 
+    @dask_aware
     def decision_function(self, X: ArrayLike) -> FloatArray:
         """Log-odds of ``classes_[1]``.
 
@@ -481,6 +600,7 @@ class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         out: FloatArray = self._logits(X)[:, 0]
         return out
 
+    @dask_aware
     def predict_proba(self, X: ArrayLike) -> FloatArray:
         """Class probabilities ``[sigmoid(-z), sigmoid(z)]`` with ``z`` the log-odds.
 
@@ -494,6 +614,7 @@ class LogisticRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         """
         return BinomialLoss().predict_proba(self.decision_function(X))
 
+    @dask_aware
     def predict_log_proba(self, X: ArrayLike) -> FloatArray:
         """Logarithms of :meth:`predict_proba`, computed from the logits.
 
@@ -618,7 +739,10 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         120 free coefficients and L-BFGS beyond, handing over to Newton as in
         :class:`LogisticRegression` when L-BFGS is slow.
     tol : float, default=1e-4
-        Stop when the largest absolute entry of the gradient is at most ``tol``.
+        Convergence tolerance, on measures that do not depend on the units of the
+        features, as in :class:`LogisticRegression` (which says what it
+        guarantees); unpenalized fits (``C=np.inf`` with ``store_covariance=True``)
+        continue to machine precision, whatever ``tol``.
     max_iter : int, default=100
         Maximal number of solver iterations.
     warm_start : bool, default=False
@@ -634,11 +758,10 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         The reference class for ``gauge='reference'``, a value of ``classes_``;
         default the first class.
     store_covariance : bool, default=True
-        With ``C=np.inf``: compute the covariance of the coefficients in :meth:`fit`
-        (the inverse Fisher information, :math:`O(n (K - 1)^2 (p + 1)^2)`
-        operations for ``n`` samples, ``K`` classes and ``p`` features), which
-        ``summary()`` needs. ``False`` skips it (faster fits; ``summary()`` then
-        raises). Ignored for penalized fits.
+        As in :class:`LogisticRegression` (finish an unpenalized fit to machine
+        precision and keep the covariance ``summary()`` needs); a Hessian costs
+        :math:`O(n (K - 1)^2 (p + 1)^2)` operations for ``n`` samples, ``K``
+        classes and ``p`` features.
 
     Attributes
     ----------
@@ -666,8 +789,9 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
     columns.
 
     With ``C=np.inf``, :meth:`fit` proves that the maximum-likelihood estimate
-    exists, or raises :class:`~softlogit.SeparationError`, and computes the
-    covariance for ``summary()``, as :class:`LogisticRegression` does.
+    exists, or raises :class:`~softlogit.SeparationError`, finishes the fit to
+    machine precision and computes the covariance for ``summary()``, as
+    :class:`LogisticRegression` does (see its Notes, also on ``tol``).
 
     Examples
     --------
@@ -720,6 +844,7 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
             self.coef_ = np.ascontiguousarray(coef)
             self.intercept_ = np.zeros(coef.shape[0])
 
+    @dask_aware
     def logits(self, X: ArrayLike) -> FloatArray:
         """The logits ``X @ coef_.T + intercept_`` of all classes.
 
@@ -734,6 +859,7 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         """
         return self._logits(X)
 
+    @dask_aware
     def decision_function(self, X: ArrayLike) -> FloatArray:
         """Logits (K >= 3) or the log-odds ``z_1 - z_0`` (K = 2), as scikit-learn.
 
@@ -751,6 +877,7 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
             return out
         return z
 
+    @dask_aware
     def predict_proba(self, X: ArrayLike) -> FloatArray:
         """Class probabilities ``softmax(logits)``.
 
@@ -762,8 +889,11 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        return MultinomialLoss().predict_proba(self._logits(X))
+        z, e = self._scaled_logits(X)
+        # The fast softmax kernel unless some logits are beyond the float range.
+        return MultinomialLoss().predict_proba(z) if e is None else softmax_scaled(z, e)
 
+    @dask_aware
     def predict_log_proba(self, X: ArrayLike) -> FloatArray:
         """``log_softmax(logits)``, computed from the logits.
 
@@ -775,7 +905,7 @@ class SoftmaxRegression(InferenceMixin, PersistenceMixin, _LinearClassifier):
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        return log_softmax(self._logits(X), axis=1)
+        return log_softmax_scaled(*self._scaled_logits(X))
 
     @classmethod
     def from_sklearn(

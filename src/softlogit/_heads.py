@@ -39,9 +39,15 @@ from typing import Protocol
 import numpy as np
 
 from softlogit._gauge import to_gauge_rows
-from softlogit._special import log_softmax, sigmoid, softmax
-from softlogit._typing import GAUGES, ArrayLike, FloatArray, Gauge
-from softlogit._validation import finite_copy, real_array
+from softlogit._special import (
+    linear_logits,
+    log_softmax_scaled,
+    logits_value,
+    sigmoid,
+    softmax_scaled,
+)
+from softlogit._typing import GAUGES, ArrayLike, FloatArray, Gauge, IntArray
+from softlogit._validation import Options, check_param, finite_copy, real_array
 from softlogit.errors import InputTypeError, InputValueError
 
 __all__ = [
@@ -71,9 +77,7 @@ def _frozen(arr: FloatArray) -> FloatArray:
 
 
 def _check_gauge(gauge: str, allowed: tuple[str, ...]) -> None:
-    if gauge not in allowed:
-        expected = ", ".join(repr(g) for g in allowed)
-        raise InputValueError(f"`gauge` must be one of {expected}; got {gauge!r}.")
+    check_param("gauge", gauge, Options(allowed))
 
 
 def _check_class_index(value: object, name: str, n_classes: int) -> int:
@@ -149,7 +153,7 @@ class _RowsHead(Protocol):
     @property
     def bias(self) -> FloatArray: ...
 
-    def logits(self, X: ArrayLike) -> FloatArray: ...
+    def _scaled_logits(self, X: ArrayLike) -> tuple[FloatArray, IntArray | None]: ...
 
 
 class _MultinomialMixin:
@@ -164,9 +168,17 @@ class _MultinomialMixin:
         """Number of input features."""
         return int(self.weight.shape[1])
 
-    def _affine(self: _RowsHead, X: ArrayLike) -> FloatArray:
-        """``X @ weight.T + bias`` after checking ``X`` (one column per row)."""
-        return _check_X(X, int(self.weight.shape[1])) @ self.weight.T + self.bias
+    def _affine(self: _RowsHead, X: ArrayLike) -> tuple[FloatArray, IntArray | None]:
+        """``X @ weight.T + bias`` after checking ``X`` (one column per row), as
+        ``(z, e)`` of :func:`softlogit._special.linear_logits` (no intermediate
+        overflow; rows beyond the float range kept in units of ``2**e``)."""
+        X_arr = _check_X(X, int(self.weight.shape[1]))
+        return linear_logits(X_arr, self.weight, self.bias)
+
+    def _scaled_logits(
+        self: _RowsHead, X: ArrayLike
+    ) -> tuple[FloatArray, IntArray | None]:
+        return _MultinomialMixin._affine(self, X)
 
     def predict_proba(self: _RowsHead, X: ArrayLike) -> FloatArray:
         """Class probabilities, the softmax of :meth:`logits` over classes.
@@ -180,7 +192,7 @@ class _MultinomialMixin:
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        return softmax(self.logits(X), axis=-1)
+        return softmax_scaled(*self._scaled_logits(X))
 
     def predict_log_proba(self: _RowsHead, X: ArrayLike) -> FloatArray:
         """Log class probabilities, the log-softmax of :meth:`logits`.
@@ -194,7 +206,7 @@ class _MultinomialMixin:
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        return log_softmax(self.logits(X), axis=-1)
+        return log_softmax_scaled(*self._scaled_logits(X))
 
 
 # --------------------------------------------------------------------------------------
@@ -276,9 +288,16 @@ class SigmoidHead:
         Returns
         -------
         ndarray of shape (n_samples,)
-            One logit per sample.
+            One logit per sample; ``+-inf`` where it exceeds the float range
+            (computed without intermediate overflow: ``[2, 2] . [1e308, -1e308]``
+            is 0).
         """
-        return _check_X(X, self.n_features) @ self.weight + self.bias
+        z, e = linear_logits(
+            _check_X(X, self.n_features),
+            self.weight[None, :],
+            np.array([self.bias]),
+        )
+        return logits_value(z, e)[:, 0]
 
     def predict_proba(self, X: ArrayLike) -> FloatArray:
         """Class probabilities ``[1 - sigmoid(z), sigmoid(z)]``.
@@ -379,8 +398,10 @@ class SoftmaxHead(_MultinomialMixin):
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
+            ``+-inf`` where a logit exceeds the float range (computed without
+            intermediate overflow).
         """
-        return self._affine(X)
+        return logits_value(*self._affine(X))
 
     def allclose(
         self, other: object, *, rtol: float = 1e-12, atol: float = 0.0
@@ -491,7 +512,12 @@ class ReferenceHead(_MultinomialMixin):
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        return np.insert(self._affine(X), self.reference, 0.0, axis=-1)
+        return logits_value(*self._scaled_logits(X))
+
+    def _scaled_logits(self, X: ArrayLike) -> tuple[FloatArray, IntArray | None]:
+        z, e = self._affine(X)
+        # 0 in any units: the reference logit
+        return np.insert(z, self.reference, 0.0, axis=-1), e
 
     def allclose(
         self, other: object, *, rtol: float = 1e-12, atol: float = 0.0

@@ -54,6 +54,7 @@ __all__ = [
     "Summary",
     "class_index",
     "fit_inference",
+    "fitted_proba_t",
     "full_coefficients",
 ]
 
@@ -103,7 +104,7 @@ def full_coefficients(
     return full
 
 
-def _proba_t(
+def fitted_proba_t(
     X: FloatArray, full: FloatArray, fit_intercept: bool, y: NDArray[np.integer]
 ) -> tuple[FloatArray, FloatArray]:
     """Fitted probabilities ``(K, n)`` and each sample's log-probability of its class.
@@ -134,6 +135,7 @@ def fit_inference(
     log_likelihood: float | None = None,
     store_covariance: bool = True,
     covariance: tuple[FloatArray | None, int] | None = None,
+    weight_scale: float = 1.0,
 ) -> InferenceState:
     """The inference state of an unpenalized fit at coefficients ``full``.
 
@@ -163,7 +165,12 @@ def fit_inference(
     covariance : (ndarray or None, int), optional
         A covariance the caller already has and its reference index (from a
         solver's Hessian at ``full``: the inverse of ``sum(s) * H``); used instead
-        of computing one from ``X``.
+        of computing one from ``X``. It is for the weights ``s`` (then divided by
+        ``weight_scale``, like the computed one).
+    weight_scale : float, default=1.0
+        The weights are ``weight_scale * s`` (``s`` was divided by a power of two
+        to keep its sum finite): the likelihoods and the sum of the weights are
+        multiplied by it, the covariance divided (they may overflow, honestly).
 
     Returns
     -------
@@ -186,15 +193,15 @@ def fit_inference(
         if existence_proven and log_likelihood is not None:
             llf = float(log_likelihood)
         else:
-            proba_t, log_p_y = _proba_t(X, full, fit_intercept, y)
+            proba_t, log_p_y = fitted_proba_t(X, full, fit_intercept, y)
             llf = float(s @ log_p_y)
         if not verified:
-            from softlogit._separation import check_separation
+            from softlogit._separation import _check_separation
 
             # Proves that the MLE exists (a certificate from the fitted
             # probabilities, else the exact program); separated data raise.
             assert proba_t is not None
-            verified = check_separation(
+            verified = _check_separation(
                 X, y, s, fit_intercept=fit_intercept, proba=proba_t.T
             )
         cov: FloatArray | None = None
@@ -202,8 +209,12 @@ def fit_inference(
             cov, reference_index = covariance
         elif store_covariance:
             if proba_t is None:
-                proba_t, _ = _proba_t(X, full, fit_intercept, y)
+                proba_t, _ = fitted_proba_t(X, full, fit_intercept, y)
             cov = covariance_at(X, s, proba_t.T, reference_index, fit_intercept)
+    if cov is not None and weight_scale != 1.0:
+        cov = cov / weight_scale
+    # Python floats overflow to inf, silently (weights near 1e308).
+    llf, llnull, sum_w = weight_scale * llf, weight_scale * llnull, weight_scale * sum_w
     return InferenceState(
         cov=cov,
         reference_index=reference_index,
@@ -251,6 +262,8 @@ class InferenceMixin:
         *,
         existence_proven: bool = False,
         log_likelihood: float | None = None,
+        covariance: tuple[FloatArray | None, int] | None = None,
+        weight_scale: float = 1.0,
     ) -> None:
         """Keep what :meth:`summary` needs; call with ``None`` for penalized fits.
 
@@ -275,6 +288,8 @@ class InferenceMixin:
             existence_proven=existence_proven,
             log_likelihood=log_likelihood,
             store_covariance=bool(getattr(self, "store_covariance", True)),
+            covariance=covariance,
+            weight_scale=weight_scale,
         )
 
     def _usable_state(self) -> InferenceState:
@@ -427,7 +442,8 @@ class InferenceMixin:
         se = np.sqrt(np.clip(np.diag(cov), 0.0, None)).reshape(len(rows), q)
         with np.errstate(divide="ignore", invalid="ignore"):
             z = params / se
-        crit = float(norm.ppf(1.0 - alpha / 2.0))
+        # isf, not ppf(1 - alpha / 2): 1 - 5e-18 rounds to 1 (an infinite interval).
+        crit = float(norm.isf(alpha / 2.0))
         terms = (("intercept",) if fit_intercept else ()) + _feature_names(
             self, q - int(fit_intercept)
         )

@@ -23,12 +23,14 @@ import numpy as np
 
 from softlogit._special import (
     binary_cross_entropy_kernel,
+    log_softmax64,
     sigmoid_exp,
+    softmax,
     softmax_columns,
     softmax_parts,
 )
 from softlogit._typing import ArrayLike, FloatArray
-from softlogit._validation import NONE, Integer, check_param
+from softlogit._validation import NONE, Integer, check_param, check_unit_interval
 from softlogit.errors import InputTypeError, InputValueError
 
 __all__ = ["BinomialLoss", "MultinomialLoss"]
@@ -97,6 +99,21 @@ def _check_labels(y: np.ndarray, n_classes: int) -> np.ndarray:
 _Labels = TypeVar("_Labels", bound=np.ndarray)
 
 
+def _all_finite(z: FloatArray) -> bool:
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(np.sum(z)) or np.all(np.isfinite(z)))
+
+
+def _weighted(values: FloatArray, sw: FloatArray | None) -> FloatArray:
+    """``values * sw`` per sample, 0 where the weight is 0 (even for an infinite loss)."""
+    if sw is None:
+        return values
+    w = sw.reshape(sw.shape + (1,) * (values.ndim - 1))
+    with np.errstate(invalid="ignore"):
+        out: FloatArray = np.where(w == 0, 0.0, values * w).astype(values.dtype)
+    return out
+
+
 class _Loss(Generic[_Labels]):
     """The public methods :class:`BinomialLoss` and :class:`MultinomialLoss` share.
 
@@ -121,6 +138,12 @@ class _Loss(Generic[_Labels]):
     ) -> tuple[FloatArray, FloatArray]:
         raise NotImplementedError
 
+    def _limits(
+        self, z: FloatArray, t: _Labels, sw: FloatArray | None
+    ) -> tuple[FloatArray, FloatArray]:
+        """Loss and gradient where some logits are infinite: their limits."""
+        raise NotImplementedError
+
     def loss(
         self, y: ArrayLike, raw: ArrayLike, sample_weight: ArrayLike | None = None
     ) -> FloatArray:
@@ -142,7 +165,10 @@ class _Loss(Generic[_Labels]):
         ndarray of shape (n_samples,)
             Same floating dtype as ``raw``.
         """
-        return self._loss(*self._parts(y, raw, sample_weight))
+        z, t, sw = self._parts(y, raw, sample_weight)
+        if _all_finite(z):
+            return self._loss(z, t, sw)
+        return self._limits(z, t, sw)[0]
 
     def gradient(
         self, y: ArrayLike, raw: ArrayLike, sample_weight: ArrayLike | None = None
@@ -161,7 +187,10 @@ class _Loss(Generic[_Labels]):
         -------
         ndarray of the shape of ``raw``
         """
-        return self._gradient(*self._parts(y, raw, sample_weight))
+        z, t, sw = self._parts(y, raw, sample_weight)
+        if _all_finite(z):
+            return self._gradient(z, t, sw)
+        return self._limits(z, t, sw)[1]
 
     def loss_gradient(
         self, y: ArrayLike, raw: ArrayLike, sample_weight: ArrayLike | None = None
@@ -179,7 +208,10 @@ class _Loss(Generic[_Labels]):
         gradient : ndarray of the shape of ``raw``
             As :meth:`gradient`.
         """
-        return self._loss_gradient(*self._parts(y, raw, sample_weight))
+        z, t, sw = self._parts(y, raw, sample_weight)
+        if _all_finite(z):
+            return self._loss_gradient(z, t, sw)
+        return self._limits(z, t, sw)
 
 
 class BinomialLoss(_Loss[FloatArray]):
@@ -203,6 +235,11 @@ class BinomialLoss(_Loss[FloatArray]):
     It is the two-class :class:`MultinomialLoss` at logits ``[0, z]`` or
     ``[-z/2, z/2]`` (shift invariance of the softmax).
 
+    At infinite logits the public methods give the limits: loss 0 where the label
+    matches the sign (``y = 1`` at ``+inf``), ``+inf`` otherwise, gradient
+    :math:`\sigma(\pm\infty) - y`; a zero sample weight gives 0 even for an
+    infinite loss. NaN propagates. Targets outside [0, 1] (NaN included) raise.
+
     Examples
     --------
     >>> import numpy as np
@@ -223,8 +260,7 @@ class BinomialLoss(_Loss[FloatArray]):
         t = _labels(y, z.shape[0], "numeric labels in [0, 1]").astype(
             z.dtype, copy=False
         )
-        if np.any((t < 0) | (t > 1)):
-            raise InputValueError("`y` must lie in [0, 1]; got values outside it.")
+        check_unit_interval("y", t)
         return z, t, _float_weight(sample_weight, z.shape[0], z.dtype)
 
     # The private methods below take validated arrays; LinearModelLoss calls them.
@@ -249,6 +285,19 @@ class BinomialLoss(_Loss[FloatArray]):
         if sw is not None:
             loss, g = loss * sw, g * sw
         return loss, g
+
+    @staticmethod
+    def _limits(
+        z: FloatArray, t: FloatArray, sw: FloatArray | None
+    ) -> tuple[FloatArray, FloatArray]:
+        g, e = sigmoid_exp(z)
+        with np.errstate(invalid="ignore"):
+            loss = binary_cross_entropy_kernel(z, t, e)
+            # softplus(z) - t z -> 0 at z = +inf with t = 1 (at -inf with t = 0), where
+            # the formula multiplies an infinity by zero; +inf for other targets.
+            loss = np.where(np.isinf(z) & (t == (z > 0)), 0.0, loss).astype(z.dtype)
+        g -= t
+        return _weighted(loss, sw), _weighted(g, sw)
 
     @staticmethod
     def _gradient_hessian(
@@ -349,6 +398,12 @@ class MultinomialLoss(_Loss[np.ndarray]):
     zero (the softmax is shift invariant), which is why the sum of a softmax head's weight
     rows receives no gradient (T3 in :data:`softlogit.experiment.THEOREMS`).
 
+    At infinite logits the public methods give the limits: the ``+inf`` logits of a
+    row share its probability equally and ``-inf`` ones get none, so the loss is
+    ``log(count)`` on a ``+inf`` label and ``+inf`` on a label of probability 0; a
+    zero sample weight gives 0 even for an infinite loss. A row of all ``-inf``
+    has no limit and gives NaN, as NaN logits do.
+
     Examples
     --------
     >>> import numpy as np
@@ -435,9 +490,25 @@ class MultinomialLoss(_Loss[np.ndarray]):
         return cls._loss_gradient(z, labels, sw)[1]
 
     @staticmethod
+    def _limits(
+        z: FloatArray, labels: np.ndarray, sw: FloatArray | None
+    ) -> tuple[FloatArray, FloatArray]:
+        rows = np.arange(z.shape[0])
+        # log_softmax and softmax give +inf entries equal shares, -inf entries
+        # nothing: the loss -log p_y is log(count) on a +inf label, +inf on a
+        # label of zero probability. A row of all -inf (no limit) stays NaN.
+        loss = 0.0 - log_softmax64(z, -1)[rows, labels].astype(z.dtype)
+        g = _proba_limits(z)
+        g[rows, labels] -= 1
+        return _weighted(loss, sw), _weighted(g, sw)
+
+    @staticmethod
     def _gradient_proba(
         z: FloatArray, labels: np.ndarray, sw: FloatArray | None
     ) -> tuple[FloatArray, FloatArray]:
+        if not _all_finite(z):
+            _, g = MultinomialLoss._limits(z, labels, sw)
+            return g, _proba_limits(z)
         _, e, r = softmax_parts(z)
         p = e / (1 + r)
         g = p.copy()
@@ -504,10 +575,21 @@ class MultinomialLoss(_Loss[np.ndarray]):
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
+            ``+inf`` logits of a row share its mass equally, ``-inf`` ones get 0
+            (the limits); a row of all ``-inf`` has none and gives NaN.
         """
-        _, e, r = softmax_parts(_float_raw(raw, 2))
+        z = _float_raw(raw, 2)
+        if not _all_finite(z):
+            return _proba_limits(z)
+        _, e, r = softmax_parts(z)
         out: FloatArray = e / (1 + r)
         return out
+
+
+def _proba_limits(z: FloatArray) -> FloatArray:
+    """The softmax of logits with infinities (see ``predict_proba``)."""
+    out: FloatArray = softmax(z, axis=-1).astype(z.dtype, copy=False)
+    return out
 
 
 def _multinomial_hessp(p: FloatArray, v: FloatArray) -> FloatArray:

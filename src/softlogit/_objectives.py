@@ -10,7 +10,8 @@ of :mod:`softlogit._solvers` on them:
 - :class:`ReducedObjective`: the multinomial objective with the gauge eliminated
   (``(K - 1) n_dof`` unknowns, positive definite Hessian), for Newton's method;
 - :class:`WhitenedObjective`: either of them in coordinates where the weighted
-  features are white, for L-BFGS (:func:`lbfgs_whitened`);
+  features are white, for L-BFGS (:func:`lbfgs_whitened`), whose gradient is the
+  convergence measure of L-BFGS and of the first-order methods;
 - :func:`lipschitz`: the step size of the first-order methods.
 
 :func:`plan_solver` is the ``solver="auto"`` policy, one pure function of the
@@ -20,6 +21,7 @@ problem's size; :func:`solve` carries a plan out.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,9 +37,11 @@ from softlogit._solvers import (
     newton_cholesky,
 )
 from softlogit._typing import FloatArray, IntArray
+from softlogit.errors import InputValueError
 
 __all__ = [
     "LBFGS_HISTORY",
+    "NEWTON_FINISH_TOL",
     "NEWTON_MAX_PARAMS",
     "NEWTON_SWITCH_MAX_PARAMS",
     "FullObjective",
@@ -49,6 +53,7 @@ __all__ = [
     "lbfgs_whitened",
     "lipschitz",
     "plan_solver",
+    "power_iteration",
     "solve",
 ]
 
@@ -66,6 +71,12 @@ LBFGS_HISTORY = 20
 # iterations, then Newton's method from its last iterate, up to this many free
 # parameters (beyond, a Newton step's Hessian costs too much).
 NEWTON_SWITCH_MAX_PARAMS = 2000
+# "auto" with L-BFGS and a Newton finish: a tol finer than this is reached by Newton's
+# method from L-BFGS's result at this tol. Below it L-BFGS's progress is soon limited
+# by the rounding of the objective's values (its line search compares them), while
+# Newton's decrement, a gradient measure, converges quadratically to machine
+# precision.
+NEWTON_FINISH_TOL = 1e-6
 
 
 def lbfgs_budget(n_free: int) -> int:
@@ -93,14 +104,16 @@ class Problem:
     y : ndarray of shape (n_samples,)
         Labels encoded ``0..n_classes-1``.
     sw : ndarray of shape (n_samples,)
-        Sample weights (non-negative, positive sum).
+        Sample weights (non-negative, positive sum), divided by ``weight_scale``.
     n_rows : int
         Coefficient rows: ``n_classes`` (multinomial) or 1 (binomial).
     multinomial : bool
         The softmax loss (else the binomial loss).
     fit_intercept : bool
     l2 : float
-        ``1 / (C S)``, 0 for ``C = inf``.
+        ``1 / (C S)`` with ``S`` the sum of the user's weights, 0 for ``C = inf``.
+    weight_scale : float
+        A power of two: the user's weights are ``weight_scale * sw``.
     """
 
     X: FloatArray
@@ -110,6 +123,7 @@ class Problem:
     multinomial: bool
     fit_intercept: bool
     l2: float
+    weight_scale: float = 1.0
 
     @classmethod
     def build(
@@ -123,9 +137,26 @@ class Problem:
         fit_intercept: bool,
         C: float,
     ) -> Problem:
-        """The problem of scikit-learn's objective with inverse penalty ``C``."""
-        l2 = 0.0 if np.isinf(C) else 1.0 / (float(C) * float(sw.sum()))
-        return cls(X, y, sw, n_rows, multinomial, fit_intercept, l2)
+        """The problem of scikit-learn's objective with inverse penalty ``C``.
+
+        Weights whose sum overflows (or that are tiny) are divided by a power of two
+        ``b`` (exactly): the mean loss does not change, and the penalty
+        ``1 / (2 C S)`` is kept by computing ``l2 = 1 / (C S)`` as
+        ``(1 / (C S')) / b`` with ``S' = S / b`` (scaling all weights by ``b``
+        equals scaling ``C`` by ``b``).
+        """
+        scale = _weight_scale(sw)
+        if scale != 1.0:
+            sw = sw / scale
+        S = float(sw.sum())
+        l2 = 0.0 if np.isinf(C) else (1.0 / float(C)) / S / scale
+        if not np.isfinite(l2):
+            raise InputValueError(
+                "`C` times the sum of `sample_weight` must be at least about 1e-308 "
+                f"(the penalty 1 / (C S) overflows); got C={C!r} and a sum of "
+                f"{S * scale!r}. Use a larger C or larger weights."
+            )
+        return cls(X, y, sw, n_rows, multinomial, fit_intercept, l2, scale)
 
     @property
     def n_dof(self) -> int:
@@ -166,7 +197,7 @@ class Problem:
         if previous is not None:
             return previous.reshape(self.shape)
         x0 = np.zeros(self.shape)
-        totals = np.bincount(self.y, weights=self.sw, minlength=max(self.n_rows, 2))
+        totals = self.class_totals()
         if self.fit_intercept and np.all(totals > 0):
             log_prior = np.log(totals)
             if self.multinomial:
@@ -174,6 +205,32 @@ class Problem:
             else:
                 x0[-1] = log_prior[1] - log_prior[0]
         return x0
+
+    # The statistics of the data that the solvers' set-up needs besides the
+    # objective; a problem on data held elsewhere (softlogit._dask) computes them
+    # by its own passes over the data.
+    def class_totals(self) -> FloatArray:
+        """The weight of each class, ``(max(n_rows, 2),)``."""
+        totals = np.bincount(self.y, weights=self.sw, minlength=max(self.n_rows, 2))
+        return totals.astype(np.float64)
+
+    def whitened(self, inner: FullObjective) -> WhitenedObjective:
+        """``inner`` in whitened coordinates (:class:`WhitenedObjective`)."""
+        return WhitenedObjective.build(
+            inner, self.X, self.sw, self.fit_intercept, self.n_rows
+        )
+
+    def lipschitz(self) -> float:
+        """:func:`lipschitz` of the data, without the penalty."""
+        return lipschitz(self.X, self.sw, self.fit_intercept, 0.0)
+
+
+def _weight_scale(sw: FloatArray) -> float:
+    """1 for weights in a safe range, else the power of two nearest their maximum."""
+    top = float(np.max(sw))
+    if 2.0**-500 < top < 2.0**500:
+        return 1.0
+    return float(np.ldexp(1.0, int(np.frexp(top)[1]) - 1))
 
 
 # --------------------------------------------------------------------------------------
@@ -264,7 +321,14 @@ class WhitenedObjective:
     Hessian in ``w``. In ``v`` the features' correlations and scales are removed, so
     L-BFGS needs far fewer iterations on correlated or badly scaled features; the
     minimizer is the same (it is only a change of variables). The gradient is
-    ``g_x @ M^T``.
+    ``g_x @ M^T``. Where the Cholesky factorization fails (collinear features
+    without a penalty) ``L`` is the diagonal of standard deviations instead (unit
+    for constant features).
+
+    The gradient in ``v`` does not depend on the units or the offsets of the
+    features (an affine change of the features changes ``M``, not ``g_v``):
+    :meth:`measure` is the convergence measure of the solvers that run on it or
+    beside it.
     """
 
     def __init__(self, inner: FullObjective, M: FloatArray, n_rows: int) -> None:
@@ -278,32 +342,38 @@ class WhitenedObjective:
         sw: FloatArray,
         fit_intercept: bool,
         n_rows: int,
-    ) -> WhitenedObjective | None:
-        """The whitened objective, or None when the covariance is (near) singular."""
+    ) -> WhitenedObjective:
+        """The whitened objective of ``inner`` on the features ``X``."""
         S = float(sw.sum())
         unit = bool(np.all(sw == 1.0))
         mu = (sw @ X) / S if fit_intercept else np.zeros(X.shape[1])
-        # The objective's Hessian in w is about 1/4 of the weighted covariance (the
-        # curvature p(1 - p) of the loss) plus the penalty l2 * I: whitening that
-        # (not the covariance alone) keeps low-variance features, where the penalty
-        # dominates, from being blown up.
         covariance = gram(
             X,
             shift=mu if fit_intercept else None,
             scale=None if unit else np.sqrt(sw),
         )
-        cov = 0.25 * (covariance / S) + inner.l2 * np.eye(X.shape[1])
-        scale = float(np.max(np.diag(cov), initial=0.0))
-        if not scale > 0:
-            return None
-        try:
-            L = np.linalg.cholesky(cov)
-        except np.linalg.LinAlgError:
-            return None
-        if float(np.min(np.diag(L))) ** 2 < 1e-12 * scale:
-            return None  # numerically singular (collinear features, no penalty)
-        p = X.shape[1]
-        Linv = np.linalg.solve(L, np.eye(p))
+        return cls.from_moments(inner, S, mu, covariance, fit_intercept, n_rows)
+
+    @classmethod
+    def from_moments(
+        cls,
+        inner: FullObjective,
+        S: float,
+        mu: FloatArray,
+        covariance: FloatArray,
+        fit_intercept: bool,
+        n_rows: int,
+    ) -> WhitenedObjective:
+        """The whitened objective from the weights' sum ``S``, the weighted mean
+        ``mu`` of the features and their weighted scatter matrix ``covariance``
+        (``sum_i s_i (x_i - mu)(x_i - mu)^T``, uncentered without intercept)."""
+        # The objective's Hessian in w is about 1/4 of the weighted covariance (the
+        # curvature p(1 - p) of the loss) plus the penalty l2 * I: whitening that
+        # (not the covariance alone) keeps low-variance features, where the penalty
+        # dominates, from being blown up.
+        p = covariance.shape[0]
+        cov = 0.25 * (covariance / S) + inner.l2 * np.eye(p)
+        Linv = _whitening(cov, mu)
         if not fit_intercept:
             return cls(inner, Linv, n_rows)
         M = np.zeros((p + 1, p + 1))
@@ -322,13 +392,21 @@ class WhitenedObjective:
         ).T.ravel()
         return out
 
+    def gradient_to_v(self, g: FloatArray) -> FloatArray:
+        """The gradient in ``v`` from the gradient in ``x``."""
+        out: FloatArray = (g.reshape(self.n_rows, -1) @ self.M.T).ravel()
+        return out
+
+    def measure(self, g: FloatArray) -> float:
+        """``max |gradient|`` in ``v``, from the gradient in ``x``."""
+        return _max_abs(self.gradient_to_v(g))
+
     def loss(self, v: FloatArray) -> float:
         return self.inner.loss(self.to_x(v))
 
     def loss_gradient(self, v: FloatArray) -> tuple[float, FloatArray]:
         value, g = self.inner.loss_gradient(self.to_x(v))
-        out: FloatArray = (g.reshape(self.n_rows, -1) @ self.M.T).ravel()
-        return value, out
+        return value, self.gradient_to_v(g)
 
     def gradient_hessian(self, v: FloatArray) -> tuple[FloatArray, FloatArray]:
         g, H = self.inner.gradient_hessian(self.to_x(v))
@@ -337,59 +415,71 @@ class WhitenedObjective:
         return BT @ g.ravel(), BT @ H @ BT.T
 
 
+def _whitening(cov: FloatArray, mu: FloatArray) -> FloatArray:
+    """``L^-1`` with ``L L^T = cov`` (Cholesky), or the inverse standard deviations
+    when ``cov`` is numerically singular (collinear features).
+
+    The factorization runs on the correlation matrix, so that features of very
+    different units do not look singular; a constant feature (its variance at the
+    rounding level of its mean ``mu``) keeps scale 1.
+    """
+    d = np.diag(cov)
+    constant = ~(d > (1e-12 * np.abs(mu)) ** 2) | (d == 0)
+    sd = np.where(constant, 1.0, np.sqrt(np.where(constant, 1.0, d)))
+    corr = cov / sd[:, None] / sd[None, :]
+    corr[constant, :] = 0.0
+    corr[:, constant] = 0.0
+    corr[constant, constant] = 1.0
+    try:
+        L = np.linalg.cholesky(corr)
+    except np.linalg.LinAlgError:
+        L = None
+    if L is not None and float(np.min(np.diag(L), initial=1.0)) ** 2 >= 1e-12:
+        out: FloatArray = np.linalg.solve(L, np.eye(cov.shape[0])) / sd[None, :]
+        return out
+    return np.diag(1.0 / sd)  # collinear features: each scaled alone
+
+
 def lbfgs_whitened(
-    obj: FullObjective,
-    X: FloatArray,
-    sw: FloatArray,
-    fit_intercept: bool,
-    n_rows: int,
+    white: WhitenedObjective,
     x0: FloatArray,
     tol: float,
     max_iter: int,
 ) -> SolverResult:
-    """L-BFGS in whitened coordinates, finished by plain L-BFGS if needed.
+    """L-BFGS on ``white`` (an objective whitened: :class:`WhitenedObjective`).
 
-    Convergence keeps its meaning (``max |gradient| <= tol`` in the original
-    coefficients): if the whitened run stops with a larger original gradient, plain
-    L-BFGS continues from its result with the remaining iterations.
+    Convergence is judged there: ``max |gradient|`` in ``v`` at most ``tol``. The
+    result's ``x`` is in the original coefficients.
     """
-    white = WhitenedObjective.build(obj, X, sw, fit_intercept, n_rows)
-    if white is None:
-        return lbfgs(obj, x0, tol=tol, max_iter=max_iter, history=LBFGS_HISTORY)
     res = lbfgs(
         white, white.to_v(x0), tol=tol, max_iter=max_iter, history=LBFGS_HISTORY
     )
-    x = white.to_x(res.x)
-    f, g = obj.loss_gradient(x)
-    g_max = _max_abs(g)
-    if g_max <= tol or res.n_iter >= max_iter:
-        return SolverResult(
-            x, f, g_max, res.n_iter, bool(g_max <= tol) or res.converged, res.message
-        )
-    rest = lbfgs(obj, x, tol=tol, max_iter=max_iter - res.n_iter, history=LBFGS_HISTORY)
-    return SolverResult(
-        rest.x,
-        rest.loss,
-        rest.grad_max,
-        res.n_iter + rest.n_iter,
-        rest.converged,
-        rest.message,
-    )
+    return dataclasses.replace(res, x=white.to_x(res.x))
 
 
 def lipschitz(X: FloatArray, sw: FloatArray, fit_intercept: bool, l2: float) -> float:
     """An estimate of the largest eigenvalue of ``Xa^T diag(sw) Xa / S`` plus ``l2``."""
-    rng = np.random.default_rng(0)
+
+    def matvec(v: FloatArray) -> FloatArray:
+        z = X @ v[: X.shape[1]] + (v[-1] if fit_intercept else 0.0)
+        u: FloatArray = X.T @ (sw * z)
+        return np.append(u, np.sum(sw * z)) if fit_intercept else u
+
     n_dof = X.shape[1] + fit_intercept
-    v = rng.normal(size=n_dof)
+    return power_iteration(matvec, n_dof, float(sw.sum()), l2)
+
+
+def power_iteration(
+    matvec: Callable[[FloatArray], FloatArray], n_dof: int, S: float, l2: float
+) -> float:
+    """:func:`lipschitz` from products ``v -> Xa^T diag(sw) Xa v`` (30 iterations
+    from a seeded random start, 5 % margin)."""
+    rng = np.random.default_rng(0)
+    v: FloatArray = rng.normal(size=n_dof)
     lam = 0.0
-    S = float(sw.sum())
     for _ in range(30):
         v /= np.linalg.norm(v)
-        z = X @ v[: X.shape[1]] + (v[-1] if fit_intercept else 0.0)
-        u = X.T @ (sw * z)
-        if fit_intercept:
-            u = np.append(u, np.sum(sw * z))
+        u = matvec(v)
         lam = float(np.linalg.norm(u)) / S
         v = u
     return 1.05 * lam + l2
@@ -427,7 +517,9 @@ def plan_solver(solver: str, n_free: int, max_iter: int) -> SolverPlan:
     beyond, whitened L-BFGS, which (up to :data:`NEWTON_SWITCH_MAX_PARAMS`) gets
     about the work of eight Newton steps (:func:`lbfgs_budget`, at most half of
     ``max_iter``) before Newton's method finishes: on nearly separable data with a
-    weak penalty L-BFGS crawls. Any other solver runs alone for ``max_iter``.
+    weak penalty L-BFGS crawls. Newton's method also finishes a run to a ``tol``
+    finer than :data:`NEWTON_FINISH_TOL` (L-BFGS runs to that one). Any other
+    solver runs alone for ``max_iter``.
 
     Examples
     --------
@@ -448,33 +540,60 @@ def plan_solver(solver: str, n_free: int, max_iter: int) -> SolverPlan:
 
 
 def _newton(
-    problem: Problem, start: FloatArray, tol: float, max_iter: int
+    problem: Problem, start: FloatArray, tol: float, max_iter: int, polish: bool
 ) -> tuple[FloatArray, SolverResult]:
     """Newton's method from full coefficients ``start``; full coefficients back."""
     if problem.multinomial:
         red = problem.reduced()
-        res = newton_cholesky(red, red.reduce(start), tol=tol, max_iter=max_iter)
+        res = newton_cholesky(
+            red, red.reduce(start), tol=tol, max_iter=max_iter, polish=polish
+        )
         return red.expand(res.x), res
-    res = newton_cholesky(problem.full(), start.ravel(), tol=tol, max_iter=max_iter)
+    res = newton_cholesky(
+        problem.full(), start.ravel(), tol=tol, max_iter=max_iter, polish=polish
+    )
     return res.x.reshape(problem.shape), res
 
 
 def _first_order(
     problem: Problem, solver: str, x0: FloatArray, tol: float, max_iter: int
 ) -> SolverResult:
-    """Gradient descent, momentum (step ``1 / L``) or Adam (step 0.01)."""
+    """Gradient descent, momentum (step ``1 / L``) or Adam (step 0.01), judged on the
+    whitened gradient (:meth:`WhitenedObjective.measure`)."""
     curvature = 0.5 if problem.multinomial else 0.25
-    L = curvature * lipschitz(problem.X, problem.sw, problem.fit_intercept, 0.0)
+    L = curvature * problem.lipschitz()
     lr = 1e-2 if solver == "adam" else 1.0 / (L + problem.l2)
+    full = problem.full()
+    white = problem.whitened(full)
     return first_order(
-        problem.full(), x0.ravel(), method=solver, lr=lr, tol=tol, max_iter=max_iter
+        full,
+        x0.ravel(),
+        method=solver,
+        lr=lr,
+        tol=tol,
+        max_iter=max_iter,
+        measure=white.measure,
     )
 
 
 def solve(
-    problem: Problem, plan: SolverPlan, x0: FloatArray, tol: float, max_iter: int
+    problem: Problem,
+    plan: SolverPlan,
+    x0: FloatArray,
+    tol: float,
+    max_iter: int,
+    *,
+    polish: bool = False,
 ) -> tuple[FloatArray, SolverResult, str]:
     """Carry out ``plan`` from the full coefficients ``x0``.
+
+    With ``polish`` (unpenalized fits), a run that converged is finished by Newton's
+    method to machine precision (:func:`~softlogit._solvers.newton_cholesky` with
+    ``polish=True``), whose last Hessian is the Fisher information at the optimum
+    (times ``1 / S``). After L-BFGS that takes two Hessians (L-BFGS cannot resolve
+    the optimum beyond the rounding level of the objective's values, about
+    ``sqrt(eps)``, and one Newton step from there leaves the Hessian too far from
+    the optimum for the covariance).
 
     Returns
     -------
@@ -484,26 +603,29 @@ def solve(
         The last solver's result, with the iterations of all solvers.
     solver : str
         What ran: ``'newton'``, ``'lbfgs'``, ``'lbfgs+newton'``, ``'gd'``, ...
+        (``'+newton'`` when Newton's method finished another solver's run).
     """
     if plan.solver == "newton":
-        coef, res = _newton(problem, x0, tol, plan.iterations)
+        coef, res = _newton(problem, x0, tol, plan.iterations, polish)
         return coef, res, "newton"
     if plan.solver != "lbfgs":
         res = _first_order(problem, plan.solver, x0, tol, plan.iterations)
-        return res.x.reshape(problem.shape), res, plan.solver
-    res = lbfgs_whitened(
-        problem.full(),
-        problem.X,
-        problem.sw,
-        problem.fit_intercept,
-        problem.n_rows,
-        x0.ravel(),
-        tol,
-        plan.iterations,
-    )
-    if plan.newton_finish and not res.converged and res.n_iter < max_iter:
-        start = res.x.reshape(problem.shape)
-        coef, finish = _newton(problem, start, tol, max_iter - res.n_iter)
-        finish = dataclasses.replace(finish, n_iter=res.n_iter + finish.n_iter)
-        return coef, finish, "lbfgs+newton"
-    return res.x.reshape(problem.shape), res, "lbfgs"
+        name = plan.solver
+    else:
+        res = lbfgs_whitened(
+            problem.whitened(problem.full()),
+            x0.ravel(),
+            max(tol, NEWTON_FINISH_TOL) if plan.newton_finish else tol,
+            plan.iterations,
+        )
+        name = "lbfgs"
+    # Hand over when L-BFGS did not reach tol within its budget, or when tol is
+    # finer than NEWTON_FINISH_TOL.
+    handover = plan.newton_finish and res.criterion > tol and res.n_iter < max_iter
+    if not (handover or (polish and res.converged)):
+        return res.x.reshape(problem.shape), res, name
+    start = res.x.reshape(problem.shape)
+    budget = max_iter - res.n_iter if handover else max_iter
+    coef, finish = _newton(problem, start, tol, budget, polish)
+    finish = dataclasses.replace(finish, n_iter=res.n_iter + finish.n_iter)
+    return coef, finish, name + "+newton"

@@ -12,6 +12,8 @@ scikit-learn's ``C``.
 
 from __future__ import annotations
 
+import math
+
 from softlogit._validation import Real
 from softlogit.errors import InputTypeError, InputValueError
 
@@ -27,6 +29,7 @@ __all__ = [
 _STRENGTH = Real(0, None)
 _RATIO = Real(0, 1)
 _C = Real(0, None, low_open=True, allow_inf=True)
+_TINY = 2.2250738585072014e-308  # the smallest normal float64
 
 
 def _check(name: str, value: float, constraint: Real, must: str) -> float:
@@ -50,6 +53,33 @@ def _check_ratio(value: float, name: str) -> float:
 
 def _check_C(value: float) -> float:
     return _check("C", value, _C, "be positive (np.inf for no penalty)")
+
+
+def _halved(name: str, value: float) -> float:
+    """``value / 2``, refused where it is not a normal float64 number."""
+    return _representable(name, value, value / 2)
+
+
+def _doubled(name: str, value: float) -> float:
+    """``2 * value``, refused where it overflows float64 (inf is kept: no penalty)."""
+    return _representable(name, value, 2 * value)
+
+
+def _representable(name: str, value: float, out: float) -> float:
+    """``out``, the image of ``value``, refused if it overflowed or fell below the
+    normal float64 range (subnormals keep too few digits: half of 5e-324 is 0)."""
+    if math.isinf(out) and not math.isinf(value):
+        raise InputValueError(
+            f"`{name}` = {value!r} is too large: the equivalent parameter exceeds "
+            "the float64 range (about 1.8e308)."
+        )
+    if (out != 0 and abs(out) < _TINY) or (out == 0 and value != 0):
+        raise InputValueError(
+            f"`{name}` = {value!r} is too small: the equivalent parameter ({out!r}) "
+            "is below the normal float64 range (about 2.2e-308), where it cannot be "
+            "given to float64 precision."
+        )
+    return out
 
 
 def softmax_penalty_to_sigmoid(
@@ -85,7 +115,8 @@ def softmax_penalty_to_sigmoid(
     Raises
     ------
     ValueError
-        If a strength is negative, infinite or NaN.
+        If a strength is negative, infinite or NaN, or the result leaves the
+        normal float64 range.
     TypeError
         If a strength is not a real number.
 
@@ -103,7 +134,7 @@ def softmax_penalty_to_sigmoid(
     """
     l2 = _check_strength(l2, "l2")
     l1 = _check_strength(l1, "l1")
-    return l2 / 2, l1
+    return _halved("l2", l2), l1
 
 
 def sigmoid_penalty_to_softmax(
@@ -126,7 +157,8 @@ def sigmoid_penalty_to_softmax(
     Raises
     ------
     ValueError
-        If a strength is negative, infinite or NaN.
+        If a strength is negative, infinite or NaN, or the result leaves the
+        normal float64 range.
     TypeError
         If a strength is not a real number.
 
@@ -138,7 +170,7 @@ def sigmoid_penalty_to_softmax(
     """
     l2 = _check_strength(l2, "l2")
     l1 = _check_strength(l1, "l1")
-    return 2 * l2, l1
+    return _doubled("l2", l2), l1
 
 
 def softmax_elastic_net_to_sigmoid(
@@ -169,7 +201,8 @@ def softmax_elastic_net_to_sigmoid(
     Raises
     ------
     ValueError
-        If ``strength`` is negative or not finite, or ``l1_ratio`` is outside [0, 1].
+        If ``strength`` is negative or not finite, or ``l1_ratio`` is outside [0, 1],
+        or the result leaves the normal float64 range.
     TypeError
         If an argument is not a real number.
 
@@ -189,7 +222,9 @@ def softmax_elastic_net_to_sigmoid(
     """
     lam = _check_strength(strength, "strength")
     alpha = _check_ratio(l1_ratio, "l1_ratio")
-    return lam * (1 + alpha) / 2, 2 * alpha / (1 + alpha)
+    # (1 + alpha) / 2 <= 1 first: lam times it cannot overflow.
+    out = _representable("strength", lam, lam * ((1 + alpha) / 2))
+    return out, 2 * alpha / (1 + alpha)
 
 
 def sigmoid_elastic_net_to_softmax(
@@ -215,7 +250,8 @@ def sigmoid_elastic_net_to_softmax(
     Raises
     ------
     ValueError
-        If ``strength`` is negative or not finite, or ``l1_ratio`` is outside [0, 1].
+        If ``strength`` is negative or not finite, or ``l1_ratio`` is outside [0, 1],
+        or the result leaves the normal float64 range.
     TypeError
         If an argument is not a real number.
 
@@ -228,7 +264,8 @@ def sigmoid_elastic_net_to_softmax(
     lam = _check_strength(strength, "strength")
     alpha_p = _check_ratio(l1_ratio, "l1_ratio")
     alpha = alpha_p / (2 - alpha_p)
-    return 2 * lam / (1 + alpha), alpha
+    # 2 / (1 + alpha) <= 2 first: no intermediate overflow.
+    return _representable("strength", lam, lam * (2 / (1 + alpha))), alpha
 
 
 def softmax_C_to_sigmoid(C: float) -> float:
@@ -252,7 +289,8 @@ def softmax_C_to_sigmoid(C: float) -> float:
     Raises
     ------
     ValueError
-        If ``C`` is not positive or is NaN.
+        If ``C`` is not positive or is NaN, or the result leaves the normal
+        float64 range.
     TypeError
         If ``C`` is not a real number.
 
@@ -264,7 +302,7 @@ def softmax_C_to_sigmoid(C: float) -> float:
     >>> softmax_C_to_sigmoid(float("inf"))
     inf
     """
-    return 2 * _check_C(C)
+    return _doubled("C", _check_C(C))
 
 
 def sigmoid_C_to_softmax(C: float) -> float:
@@ -284,7 +322,8 @@ def sigmoid_C_to_softmax(C: float) -> float:
     Raises
     ------
     ValueError
-        If ``C`` is not positive or is NaN.
+        If ``C`` is not positive or is NaN, or the result leaves the normal
+        float64 range.
     TypeError
         If ``C`` is not a real number.
 
@@ -294,4 +333,4 @@ def sigmoid_C_to_softmax(C: float) -> float:
     >>> sigmoid_C_to_softmax(1.0)
     0.5
     """
-    return _check_C(C) / 2
+    return _halved("C", _check_C(C))

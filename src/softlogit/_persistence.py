@@ -40,16 +40,27 @@ field                  content
 
 Integers are JSON integers (a JSON ``true`` is not an integer), and no other field is
 allowed at any level. The parameters are checked against the estimators' constraint
-table (:data:`softlogit._validation.ESTIMATOR_PARAMS`), as ``fit`` checks them.
-Every problem with a file's content raises :class:`~softlogit.InputValueError`.
+table (:data:`softlogit._validation.ESTIMATOR_PARAMS`), as ``fit`` checks them, and
+every other field against what a fit produces: labels distinct and sorted (as
+``np.unique`` gives them), ``n_iter`` counts that fit in 32 bits, ``solver`` the
+name of solvers that ran, ``inference`` present exactly when ``C`` is ``inf``, its
+``reference`` the class index of ``params.reference_class``, its ``cov`` symmetric
+and positive definite. No size read from the file allocates more than the file's
+own text could describe (a label dtype wider than the longest label is refused when
+it would take more than :data:`MAX_LABEL_BYTES`), and JSON nested deeper than the
+parser's recursion limit is refused as such. Every problem with
+a file's content raises :class:`~softlogit.InputValueError`, so a file either loads
+as a model that predicts, summarizes and saves, or is refused naming the field.
 """
 
 from __future__ import annotations
 
 import importlib
+import itertools
 import json
 import math
 import re
+import reprlib
 from pathlib import Path
 from typing import Any, TypeGuard, TypeVar
 
@@ -62,10 +73,29 @@ from softlogit._typing import FloatArray
 from softlogit._validation import ESTIMATOR_PARAMS, check_params
 from softlogit.errors import InputTypeError, InputValueError
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "PersistenceMixin", "load_model"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "MAX_LABEL_BYTES",
+    "PersistenceMixin",
+    "load_model",
+    "save_model",
+]
 
 FORMAT = "softlogit.model"
 FORMAT_VERSION = 1
+#: The largest array of labels a file may declare wider than its longest label
+#: (``{"dtype": "<U999999"}``): wider declarations would allocate what the text
+#: does not hold.
+MAX_LABEL_BYTES = 1 << 24
+# ``n_iter_`` is an int32 array, as scikit-learn's
+_INT32_MAX = 2**31 - 1
+# sizes (``n_samples``) are int64 in NumPy
+_INT64_MAX = 2**63 - 1
+# the names a fit records in ``solver_``: solvers, or two joined by "+"
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxstring, _REPR.maxother = 3, 4, 40, 40
+_SOLVER_RUN = re.compile(r"^(newton|lbfgs|gd|momentum|adam)(\+(newton|lbfgs))?$")
 
 # estimator name -> module that defines it
 _ESTIMATORS: dict[str, str] = {
@@ -228,7 +258,7 @@ def _dumps(doc: dict[str, object]) -> str:
 
 # ----------------------------------------------------------------------------- decode
 def _fail(field: str, expected: str, got: object) -> InputValueError:
-    shown = repr(got)
+    shown = _REPR.repr(got)  # bounded: a deeply nested value is not walked
     if len(shown) > 60:
         shown = shown[:57] + "..."
     return InputValueError(
@@ -295,19 +325,53 @@ def _decode_classes(value: object) -> np.ndarray[Any, Any]:
         ok = all(isinstance(v, str) for v in values)
     if not ok:
         raise _fail("classes.values", f"labels of dtype {dtype}", values)
+    if dtype.startswith("<U"):
+        width, longest = int(dtype[2:]), max(len(v) for v in values)
+        if width > longest and len(values) * width * 4 > MAX_LABEL_BYTES:
+            raise _fail(
+                "classes.dtype",
+                f"a string dtype no wider than the longest label ({longest} "
+                f"characters) for {len(values)} labels",
+                dtype,
+            )
     try:
         classes = np.array(values, dtype=object if dtype == "object" else dtype)
     except (OverflowError, ValueError) as exc:
         raise _fail("classes.values", f"labels of dtype {dtype}", values) from exc
     if classes.tolist() != values or len(set(values)) != len(values):
         raise _fail("classes.values", f"distinct labels exact in {dtype}", values)
+    if not all(a < b for a, b in itertools.pairwise(values)):
+        raise _fail("classes.values", "labels in increasing order", values)
     return classes
 
 
+def _positive_definite(cov: FloatArray) -> bool:
+    """Whether the symmetric ``cov`` is positive definite (Cholesky succeeds)."""
+    try:
+        factor = np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        return False
+    return bool(np.all(np.isfinite(factor)) and np.all(np.diag(factor) > 0))
+
+
 def _decode_inference(
-    value: object, n_classes: int, n_terms: int, fit_intercept: bool
+    value: object,
+    n_classes: int,
+    n_terms: int,
+    fit_intercept: bool,
+    *,
+    penalized: bool,
+    reference: int,
 ) -> dict[str, Any] | None:
-    if value is None:
+    if penalized or value is None:
+        if value is not None:
+            raise _fail(
+                "inference", "null for a penalized model (finite params.C)", value
+            )
+        if not penalized:
+            raise _fail(
+                "inference", "the state of an unpenalized model (params.C inf)", value
+            )
         return None
     if not isinstance(value, dict) or set(value) != set(_INFERENCE_FIELDS):
         raise _fail("inference", f"null or an object with {_INFERENCE_FIELDS}", value)
@@ -317,12 +381,25 @@ def _decode_inference(
         cov = _float_array("inference.cov", cov, 2)
         if cov.shape != (size, size) or not np.array_equal(cov, cov.T):
             raise _fail("inference.cov", f"a symmetric {size}x{size} matrix", cov.shape)
+        if not _positive_definite(cov):
+            raise _fail(
+                "inference.cov",
+                "positive definite (a covariance: positive variances, correlations "
+                "in (-1, 1))",
+                "a matrix that is not",
+            )
         # The file shows the intercept first; the package keeps it last.
         back = np.argsort(display_order(n_classes - 1, n_terms, fit_intercept))
         cov = cov[np.ix_(back, back)]
     ref = value["reference"]
     if not _is_int(ref) or not 0 <= ref < n_classes:
         raise _fail("inference.reference", f"a class index in [0, {n_classes})", ref)
+    if ref != reference:
+        raise _fail(
+            "inference.reference",
+            f"{reference}, the index of the reference class in the parameters",
+            ref,
+        )
     out: dict[str, Any] = {"cov": cov, "reference_index": ref}
     for key in ("log_likelihood", "null_log_likelihood"):
         v = value[key]
@@ -330,8 +407,8 @@ def _decode_inference(
             raise _fail(f"inference.{key}", "a finite number <= 0", v)
         out[key] = float(v)
     n = value["n_samples"]
-    if not _is_int(n) or n < 1:
-        raise _fail("inference.n_samples", "a positive integer", n)
+    if not _is_int(n) or not 1 <= n <= _INT64_MAX:
+        raise _fail("inference.n_samples", "a positive 64-bit integer", n)
     out["n_samples"] = n
     sw = value["sum_weights"]
     if not _is_number(sw) or not math.isfinite(sw) or sw <= 0:
@@ -348,7 +425,18 @@ def _read_document(path: StrPath) -> dict[str, Any]:
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"model file {str(p)!r} does not exist.")
-    text = p.read_text(encoding="utf-8")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputValueError(
+            f"invalid model file {str(p)!r}: not UTF-8 text ({exc.reason} at byte "
+            f"{exc.start})."
+        ) from None
+    return _parse_document(text, str(p))
+
+
+def _parse_document(text: str, where: str) -> dict[str, Any]:
+    """The checked top level of a model file's ``text`` (``where`` names it)."""
 
     def reject_constant(name: str) -> None:
         raise _fail("(number)", "a finite JSON number", name)
@@ -357,8 +445,15 @@ def _read_document(path: StrPath) -> dict[str, Any]:
         doc = json.loads(text, parse_constant=reject_constant)
     except json.JSONDecodeError as exc:
         raise InputValueError(
-            f"invalid model file {str(p)!r}: not JSON ({exc.msg} at line {exc.lineno})."
-        ) from exc
+            f"invalid model file {where!r}: not JSON ({exc.msg} at line {exc.lineno})."
+        ) from None
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise InputValueError(f"invalid model file {where!r}: {exc}") from None
+    except RecursionError:  # the parser recurses once per level of nesting
+        raise InputValueError(
+            f"invalid model file {where!r}: JSON nested too deeply (a model file "
+            "nests 4 levels)."
+        ) from None
     if not isinstance(doc, dict):
         raise _fail("(top level)", "a JSON object", type(doc).__name__)
     if doc.get("format") != FORMAT:
@@ -368,7 +463,7 @@ def _read_document(path: StrPath) -> dict[str, Any]:
         raise _fail("format_version", "a positive integer", version)
     if version > FORMAT_VERSION:
         raise InputValueError(
-            f"model file {str(p)!r} has format_version {version}, written by a newer "
+            f"model file {where!r} has format_version {version}, written by a newer "
             f"softlogit; this one reads version {FORMAT_VERSION}: upgrade softlogit."
         )
     unknown = sorted(set(doc) - set(_FIELDS))
@@ -412,15 +507,23 @@ def _decode_extras(doc: dict[str, Any], n_features: int) -> dict[str, Any]:
             "feature_names_in", f"null or a list of {n_features} strings", names
         )
     n_iter = doc["n_iter"]
+
+    def count(v: object) -> bool:
+        return _is_int(v) and 0 <= v <= _INT32_MAX
+
     if not (
         n_iter is None
-        or (_is_int(n_iter) and n_iter >= 0)
-        or (isinstance(n_iter, list) and all(_is_int(v) and v >= 0 for v in n_iter))
+        or count(n_iter)
+        or (isinstance(n_iter, list) and all(count(v) for v in n_iter))
     ):
-        raise _fail("n_iter", "null, a count or a list of counts", n_iter)
+        raise _fail(
+            "n_iter", f"null, a count or a list of counts in [0, {_INT32_MAX}]", n_iter
+        )
     solver = doc["solver"]
-    if solver is not None and not isinstance(solver, str):
-        raise _fail("solver", "null or a string", solver)
+    if solver is not None and not (
+        isinstance(solver, str) and _SOLVER_RUN.match(solver)
+    ):
+        raise _fail("solver", "null or the name of the solver(s) that ran", solver)
     out: dict[str, Any] = {}
     if names is not None:
         out["feature_names_in_"] = np.array(names, dtype=object)
@@ -452,14 +555,20 @@ def _build(cls: type[T], doc: dict[str, Any]) -> T:
         raise _fail("intercept", f"of shape ({rows},)", intercept.shape)
     extras = _decode_extras(doc, n_features)
     fit_intercept = bool(decoded.get("fit_intercept", True))
-    inference = _decode_inference(
-        doc["inference"], k, n_features + fit_intercept, fit_intercept
-    )
     est.classes_ = classes  # type: ignore[attr-defined]
     try:  # parameters that depend on the classes (reference_class)
         est._check_classes()  # type: ignore[attr-defined]
+        reference = est._reference_index()  # type: ignore[attr-defined]
     except InputValueError as exc:
         raise InputValueError(f"invalid model file: field `params`: {exc}") from None
+    inference = _decode_inference(
+        doc["inference"],
+        k,
+        n_features + fit_intercept,
+        fit_intercept,
+        penalized=not math.isinf(float(decoded.get("C", 1.0))),
+        reference=reference if rows > 1 else 0,
+    )
     est.coef_ = coef  # type: ignore[attr-defined]
     est.intercept_ = intercept  # type: ignore[attr-defined]
     est.n_features_in_ = n_features  # type: ignore[attr-defined]
@@ -516,12 +625,7 @@ class PersistenceMixin:
         ...                     model.predict_proba(X)))
         True
         """
-        from sklearn.utils.validation import check_is_fitted
-
-        check_is_fitted(self, ["coef_", "intercept_", "classes_"])
-        return atomic_write_text(
-            path, _dumps(_model_document(self)), force=force, name="path"
-        )
+        return save_model(self, path, force=force)
 
     @classmethod
     def load(cls: type[T], path: StrPath) -> T:
@@ -542,6 +646,19 @@ class PersistenceMixin:
                 f"{cls.__name__}; use softlogit.load_model() to load any model."
             )
         return _build(cls, doc)
+
+
+def save_model(
+    est: Any, path: StrPath, *, force: bool = False, name: str = "path"
+) -> Path:
+    """Write the fitted ``est`` to ``path`` (see :meth:`PersistenceMixin.save`).
+
+    ``name`` is how errors call the output (``--out`` on the command line).
+    """
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(est, ["coef_", "intercept_", "classes_"])
+    return atomic_write_text(path, _dumps(_model_document(est)), force=force, name=name)
 
 
 def load_model(path: StrPath) -> Any:

@@ -121,10 +121,21 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from softlogit._typing import ArrayLike, FloatArray
-from softlogit.errors import SeparationError
+from softlogit._typing import ArrayLike, FloatArray, IntArray
+from softlogit.errors import InputValueError, SeparationError
 
-__all__ = ["SeparationError", "check_separation", "curvature_certificate"]
+__all__ = [
+    "SeparationError",
+    "check_separation",
+    "curvature_bound",
+    "curvature_certificate",
+    # The pieces of the certificate that softlogit._dask computes block by block.
+    "largest_multiplier_change",
+    "multiplier_correction",
+    "multiplier_sum",
+    "pair_matrix",
+    "with_intercept",
+]
 
 # The LP optimum is 0 on overlapping data and >= 1 on separated data.
 _LP_THRESHOLD = 0.5
@@ -132,7 +143,7 @@ _LP_THRESHOLD = 0.5
 _FLOOR = 1e-6
 
 
-def _with_intercept(X: FloatArray, fit_intercept: bool) -> FloatArray:
+def with_intercept(X: FloatArray, fit_intercept: bool) -> FloatArray:
     """Return ``[X, 1]`` (or ``X``): the intercept last, the package's layout."""
     if not fit_intercept:
         return X
@@ -141,7 +152,7 @@ def _with_intercept(X: FloatArray, fit_intercept: bool) -> FloatArray:
 
 def _design(X: FloatArray, fit_intercept: bool) -> FloatArray:
     """Return ``[X, 1]`` (or ``X``) with columns scaled to unit max-abs (LP numerics)."""
-    X = _with_intercept(X, fit_intercept)
+    X = with_intercept(X, fit_intercept)
     scale = np.max(np.abs(X), axis=0) if X.shape[0] else np.ones(X.shape[1])
     scale[scale == 0] = 1.0
     return X / scale
@@ -301,7 +312,7 @@ def _psd_solve(m: FloatArray, g: FloatArray) -> FloatArray:
     return out
 
 
-def _pair_matrix(Z: FloatArray, y: NDArray[np.int64], w: FloatArray) -> FloatArray:
+def pair_matrix(Z: FloatArray, y: NDArray[np.int64], w: FloatArray) -> FloatArray:
     """``sum_i sum_{j != y_i} w_ij (e_{y_i} - e_j)(e_{y_i} - e_j)^T (x) z_i z_i^T``.
 
     Per sample the class matrix is ``W_i e_y e_y^T + diag(w_i) - e_y w_i^T -
@@ -359,8 +370,36 @@ def _certificate(
     product with ``X`` (plus column sums for the intercept), and the rounding scale
     of that sum, ``|| |coefs|^T |Z| ||_F``, is bounded by ``||coefs||_F ||Z||_F``.
     """
-    n = X.shape[0]
     k = proba.shape[1]
+    lam, g, coefs_sq, z_sq = multiplier_sum(X, fit_intercept, y, s, proba)
+    idx = np.concatenate(
+        [rng.permutation(np.flatnonzero(y == c))[:rows_per_class] for c in range(k)]
+    )
+    # Unscaled columns: _psd_solve scales the matrix to unit diagonal, which is the
+    # same as scaling the columns of the design.
+    Zt, yt, w = with_intercept(X[idx], fit_intercept), y[idx], lam[idx]
+    q = Zt.shape[1]
+    m = pair_matrix(Zt, yt, w)[q:, q:]  # reference class 0 dropped
+    delta = multiplier_correction(m, g.ravel(), float(np.sqrt(coefs_sq * z_sq)))
+    return delta is not None and largest_multiplier_change(Zt, yt, delta) < 0.5
+
+
+def multiplier_sum(
+    X: FloatArray,
+    fit_intercept: bool,
+    y: NDArray[np.int64],
+    s: FloatArray,
+    proba: FloatArray,
+) -> tuple[FloatArray, FloatArray, float, float]:
+    """The floored multipliers of :func:`_certificate` and their sum ``A^T lam``.
+
+    Returns ``lam`` ``(n, k)`` (0 at each sample's own class), ``A^T lam`` ``(k - 1,
+    q)`` (reference class 0 dropped), and the squared Frobenius norms of the
+    coefficients of ``A^T lam`` per sample and of the design ``Z = [X, 1]``, whose
+    product bounds the rounding scale of the sum. All but ``lam`` are sums over
+    samples, so blocks of rows can be added.
+    """
+    n = X.shape[0]
     rows = np.arange(n)
     lam = np.maximum(proba, _FLOOR) * s[:, None]
     lam[rows, y] = 0.0
@@ -370,26 +409,34 @@ def _certificate(
     coefs[rows, y] = lam.sum(axis=1)
     gw = coefs.T @ X
     g = (np.column_stack([gw, coefs.sum(axis=0)]) if fit_intercept else gw)[1:]
-    z_norm = float(np.sqrt(np.linalg.norm(X) ** 2 + (n if fit_intercept else 0)))
-    scale = float(np.linalg.norm(coefs)) * z_norm
-    idx = np.concatenate(
-        [rng.permutation(np.flatnonzero(y == c))[:rows_per_class] for c in range(k)]
-    )
-    # Unscaled columns: _psd_solve scales the matrix to unit diagonal, which is the
-    # same as scaling the columns of the design.
-    Zt, yt, w = _with_intercept(X[idx], fit_intercept), y[idx], lam[idx]
-    g = g.ravel()
-    q = Zt.shape[1]
-    m = _pair_matrix(Zt, yt, w)[q:, q:]  # reference class 0 dropped
+    z_sq = float(np.linalg.norm(X) ** 2 + (n if fit_intercept else 0))
+    return lam, g, float(np.linalg.norm(coefs) ** 2), z_sq
+
+
+def multiplier_correction(
+    m: FloatArray, g: FloatArray, scale: float
+) -> FloatArray | None:
+    """``delta`` with ``m delta = g`` (``A_T^T diag(lam_T) A_T delta = A^T lam``), or
+    None when ``g`` is not in the range of ``m`` (``scale``: rounding scale of g)."""
     delta = _psd_solve(m, g)
     residual = float(np.linalg.norm(m @ delta - g))
     if residual > 1e-8 * max(float(np.linalg.norm(g)), 1e-8 * scale):
-        return False  # A^T lam is not in the range of the subset's matrix
-    d = np.vstack([np.zeros(q), delta.reshape(k - 1, q)])
+        return None  # A^T lam is not in the range of the subset's matrix
+    return delta
+
+
+def largest_multiplier_change(
+    Zt: FloatArray, yt: NDArray[np.int64], delta: FloatArray
+) -> float:
+    """The largest relative change ``(A_T delta)_ij`` of a corrected multiplier."""
+    q = Zt.shape[1]
+    if yt.size == 0:
+        return -np.inf
+    d = np.vstack([np.zeros(q), delta.reshape(-1, q)])
     margins = Zt @ d.T  # (|T|, k)
-    a_delta = margins[np.arange(idx.size), yt][:, None] - margins
-    a_delta[np.arange(idx.size), yt] = -np.inf
-    return bool(np.all(a_delta < 0.5))
+    a_delta = margins[np.arange(yt.size), yt][:, None] - margins
+    a_delta[np.arange(yt.size), yt] = -np.inf
+    return float(np.max(a_delta))
 
 
 def curvature_certificate(
@@ -442,12 +489,19 @@ def curvature_certificate(
     >>> curvature_certificate(g, H, 0.0, X, True)
     False
     """
-    m = gradient.size
-    n = X.shape[0]
-    if m == 0 or hessian.shape != (m, m):
-        return False
     rows_sq = np.einsum("ij,ij->i", X, X)
     R = float(np.sqrt(np.max(rows_sq, initial=0.0) + (1.0 if fit_intercept else 0.0)))
+    return curvature_bound(gradient, hessian, distance, R, X.shape[0])
+
+
+def curvature_bound(
+    gradient: FloatArray, hessian: FloatArray, distance: float, R: float, n: int
+) -> bool:
+    """:func:`curvature_certificate` from ``R``, the largest norm of a design row
+    (``(x_i, 1)`` with an intercept), and the number of rows ``n``."""
+    m = gradient.size
+    if m == 0 or hessian.shape != (m, m):
+        return False
     if not (R > 0 and np.isfinite(R)):
         return False
     eps = float(np.finfo(np.float64).eps)
@@ -484,11 +538,14 @@ def check_separation(
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
-        Finite features (already validated).
+        Finite numeric features, checked as the estimators' ``fit`` checks them.
     y_encoded : array-like of shape (n_samples,)
-        Integer class labels ``0..n_classes-1``; ``n_classes`` is ``max(y) + 1``.
+        Class labels, checked and encoded as ``fit`` does (the sorted distinct
+        values are the classes ``0..n_classes-1``; integer labels ``0..K-1``
+        keep their meaning). Continuous values are refused.
     sample_weight : array-like of shape (n_samples,), default=None
-        Non-negative weights; samples of weight 0 are ignored.
+        Finite non-negative weights with a positive sum; samples of weight 0 are
+        ignored.
     fit_intercept : bool, default=True
         Whether the model has an intercept (a constant column in the design).
     proba : array-like of shape (n_samples, n_classes), default=None
@@ -513,6 +570,11 @@ def check_separation(
 
     Raises
     ------
+    InputValueError, InputTypeError
+        For arguments ``fit`` would refuse (the message names the argument):
+        ``X`` not 2-D, not finite or not numeric, ``X`` and ``y_encoded`` of
+        different lengths, labels that are not classes, invalid weights or
+        ``proba`` of the wrong shape.
     SeparationError
         If the data are completely or quasi-completely separated. The message names
         the kind of separation and suggests a finite ``C``.
@@ -547,6 +609,69 @@ def check_separation(
     >>> check_separation(X, np.array([0, 1, 0, 1]))  # overlapping: proven
     True
     """
+    from softlogit._validation import (
+        Boolean,
+        Integer,
+        check_finite,
+        check_numeric_columns,
+        check_param,
+        check_same_length,
+        check_sample_weight,
+        encode_labels,
+        real_array,
+        sklearn_input_errors,
+    )
+
+    fit_intercept = check_param("fit_intercept", fit_intercept, Boolean())
+    max_lp_size = check_param("max_lp_size", max_lp_size, Integer(low=0))
+    random_state = check_param("random_state", random_state, Integer(low=0))
+    from sklearn.utils import check_array
+
+    check_numeric_columns(X)
+    check_same_length(X, y_encoded, "y_encoded")
+    with sklearn_input_errors():  # as fit converts X (then the same checks)
+        Xa = check_array(X, dtype=np.float64, ensure_all_finite=False)
+    check_finite(Xa)
+    ya = np.asarray(y_encoded)
+    if ya.ndim != 1:
+        raise InputValueError(
+            f"`y_encoded` must be 1-D of shape (n_samples,); got shape {ya.shape}."
+        )
+    if ya.size == 0:
+        raise InputValueError("`X` and `y_encoded` must have at least one sample.")
+    # (a single class is not refused here: it is separated, which the check says)
+    _, labels = encode_labels(ya, "y_encoded", min_classes=1)
+    sw = check_sample_weight(sample_weight, Xa.shape[0])
+    pa = None
+    if proba is not None:
+        pa = real_array("proba", proba).astype(np.float64)
+        if pa.ndim != 2 or pa.shape[0] != Xa.shape[0] or not np.all(np.isfinite(pa)):
+            raise InputValueError(
+                "`proba` must be finite, of shape (n_samples, n_classes) = "
+                f"({Xa.shape[0]}, {int(labels.max()) + 1}); got shape {pa.shape}."
+            )
+    return _check_separation(
+        Xa,
+        labels,
+        sw,
+        fit_intercept=fit_intercept,
+        proba=pa,
+        max_lp_size=max_lp_size,
+        random_state=random_state,
+    )
+
+
+def _check_separation(
+    X: FloatArray,
+    y_encoded: IntArray,
+    sample_weight: FloatArray | None = None,
+    *,
+    fit_intercept: bool = True,
+    proba: FloatArray | None = None,
+    max_lp_size: int = 250_000,
+    random_state: int = 0,
+) -> bool:
+    """:func:`check_separation` on validated arguments (labels ``0..K-1``)."""
     Xa = np.asarray(X, dtype=np.float64)
     ya = np.asarray(y_encoded).astype(np.int64, copy=False)
     sw = (
@@ -561,13 +686,7 @@ def check_separation(
         pa = None if pa is None else pa[keep]
     present = np.unique(ya)
     n_classes = int(present[-1]) + 1 if present.size else 0
-    if present.size < 2:
-        raise SeparationError(
-            "the data are separated: only one class has positive weight, so its "
-            "probability is driven to 1; the fit needs at least two classes.",
-            kind="complete",
-            classes=tuple(int(c) for c in present),
-        )
+    check_two_classes(present)
     if pa is not None and pa.shape[1] != n_classes:
         pa = None  # classes absent after dropping zero weights: no certificate
     n, q = Xa.shape[0], Xa.shape[1] + int(fit_intercept)
@@ -602,6 +721,17 @@ def check_separation(
     return _constraint_generation(Z, ya, n_classes, order, max_lp_size)
 
 
+def check_two_classes(present: NDArray[np.int64]) -> None:
+    """Raise unless at least two classes (``present``, encoded) have weight."""
+    if present.size < 2:
+        raise SeparationError(
+            "the data are separated: only one class has positive weight, so its "
+            "probability is driven to 1; the fit needs at least two classes.",
+            kind="complete",
+            classes=tuple(int(c) for c in present),
+        )
+
+
 def _check_fitted_separation(proba: FloatArray, y: NDArray[np.int64]) -> None:
     """Raise if the fitted model itself classifies every sample strictly correctly.
 
@@ -609,19 +739,30 @@ def _check_fitted_separation(proba: FloatArray, y: NDArray[np.int64]) -> None:
     ``p_{i y_i} > p_ij`` means ``(theta_{y_i} - theta_j) . x_i > 0``: if that holds
     for every sample and class, ``theta`` is a direction of complete separation.
     """
+    if n_misclassified(proba, y) == 0:
+        raise fitted_separation_error(np.unique(y))
+
+
+def n_misclassified(proba: FloatArray, y: NDArray[np.int64]) -> int:
+    """Samples whose own class does not have a strictly larger probability than
+    every other class (0: the fit separates them completely)."""
     rows = np.arange(y.size)
     others = proba.copy()
     others[rows, y] = -np.inf
-    if np.all(proba[rows, y] > others.max(axis=1)):
-        raise SeparationError(
-            "the data are completely separated: the fitted model classifies every "
-            "training sample correctly, so its coefficients are a separating "
-            "direction and the unpenalized maximum-likelihood estimate does not exist "
-            "(the coefficients diverge). Use a finite C (a penalized fit, e.g. "
-            "C=1.0), or remove the separating features.",
-            kind="complete",
-            classes=tuple(int(c) for c in np.unique(y)),
-        )
+    return int(np.count_nonzero(~(proba[rows, y] > others.max(axis=1))))
+
+
+def fitted_separation_error(classes: NDArray[np.int64]) -> SeparationError:
+    """The error for data that a fit classifies completely correctly."""
+    return SeparationError(
+        "the data are completely separated: the fitted model classifies every "
+        "training sample correctly, so its coefficients are a separating "
+        "direction and the unpenalized maximum-likelihood estimate does not exist "
+        "(the coefficients diverge). Use a finite C (a penalized fit, e.g. "
+        "C=1.0), or remove the separating features.",
+        kind="complete",
+        classes=tuple(int(c) for c in classes),
+    )
 
 
 def _raise_separated_by(margins: FloatArray, y: NDArray[np.int64]) -> None:

@@ -1,15 +1,23 @@
-"""Solvers for smooth convex objectives: Newton-Cholesky, L-BFGS and first-order methods.
+r"""Solvers for smooth convex objectives: Newton-Cholesky, L-BFGS and first-order methods.
 
 A solver receives an *objective*: an object with ``loss(x)``, ``loss_gradient(x)`` and
 (for Newton) ``gradient_hessian(x)`` on a flat parameter vector ``x``. Solvers never
 re-derive a formula; :mod:`softlogit._objectives` builds objectives from
-:class:`softlogit.LinearModelLoss`. Every solver judges convergence on the largest
-absolute entry of the gradient (the projected gradient of an unconstrained problem) and
-reports it in the result, so the caller can warn with advice.
+:class:`softlogit.LinearModelLoss`.
+
+Every solver judges convergence on a measure that does not depend on the units of the
+parameters (a feature scaled by ``1e-9`` scales its coefficient by ``1e9`` and its
+gradient by ``1e-9``; a raw ``max |gradient|`` would call a far-off start converged):
+Newton's method on its *decrement* :math:`\lambda = \sqrt{g^\top H^{-1} g}` (the
+gradient measured in the metric of the Hessian), the other solvers on the largest
+entry of the gradient in coordinates that the caller whitens (see
+:class:`softlogit._objectives.WhitenedObjective`). The result reports the measure, so
+the caller can warn with advice.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -17,7 +25,19 @@ import numpy as np
 
 from softlogit._typing import FloatArray
 
-__all__ = ["Objective", "SolverResult", "first_order", "lbfgs", "newton_cholesky"]
+__all__ = [
+    "POLISH_DECREMENT",
+    "Objective",
+    "SolverResult",
+    "first_order",
+    "lbfgs",
+    "newton_cholesky",
+]
+
+#: Newton decrement at which a polishing run (``polish=True``) stops: the last step
+#: then leaves an error of about its square, at the rounding level of float64, and the
+#: last Hessian lies within this distance (in its own metric) of the final iterate.
+POLISH_DECREMENT = 1e-10
 
 
 class Objective(Protocol):
@@ -40,31 +60,39 @@ class SolverResult:
         The final iterate (flat).
     loss : float
         The objective at ``x``.
-    grad_max : float
-        ``max |gradient|`` at ``x``.
+    criterion : float
+        The convergence measure (compared with ``tol``): Newton's decrement at the
+        last point where it was computed, or ``max |gradient|`` in the solver's
+        (whitened) coordinates at ``x``.
     n_iter : int
-        Iterations taken.
+        Iterations (steps) taken.
     converged : bool
-        ``grad_max <= tol`` (or, for L-BFGS, no further decrease was possible at
+        ``criterion <= tol`` (or, for L-BFGS, no further decrease was possible at
         machine precision).
     message : str
         A short description of how the run ended.
     gradient : ndarray or None
         The gradient at ``x`` (Newton only).
     hessian, hessian_at : ndarray or None
-        Newton only: the last Hessian computed and the iterate it was computed at
-        (the step before ``x``); ``None`` if no step was taken.
+        Newton only: the last Hessian computed and the iterate it was computed at;
+        ``None`` if none was.
+    polished : bool
+        Newton with ``polish=True`` only: the run reached the rounding level (its
+        last decrement at most :data:`POLISH_DECREMENT`, or no longer decreasing)
+        and ``hessian`` was computed at ``hessian_at``, at most that decrement
+        from ``x`` in the Hessian's metric.
     """
 
     x: FloatArray
     loss: float
-    grad_max: float
+    criterion: float
     n_iter: int
     converged: bool
     message: str
     gradient: FloatArray | None = None
     hessian: FloatArray | None = None
     hessian_at: FloatArray | None = None
+    polished: bool = False
 
 
 def _max_abs(g: FloatArray) -> float:
@@ -72,9 +100,14 @@ def _max_abs(g: FloatArray) -> float:
 
 
 def newton_cholesky(
-    objective: Objective, x0: FloatArray, *, tol: float, max_iter: int
+    objective: Objective,
+    x0: FloatArray,
+    *,
+    tol: float,
+    max_iter: int,
+    polish: bool = False,
 ) -> SolverResult:
-    """Damped Newton's method with a Cholesky solve and a backtracking line search.
+    r"""Damped Newton's method with a Cholesky solve and a backtracking line search.
 
     Parameters
     ----------
@@ -84,9 +117,16 @@ def newton_cholesky(
     x0 : ndarray of shape (n_params,)
         Start.
     tol : float
-        Stop when ``max |gradient| <= tol``.
+        Converged when the Newton decrement :math:`\lambda \le` ``tol``; the run
+        then goes on to :math:`\lambda \le` ``tol**2`` (see Notes).
     max_iter : int
-        Maximal number of Newton steps.
+        Maximal number of Newton steps before convergence.
+    polish : bool, default=False
+        After convergence, go on to a decrement of at most
+        :data:`POLISH_DECREMENT` (or until it stops decreasing: the rounding level)
+        instead, confirmed by a fresh Hessian: ``x`` is then the minimizer to
+        machine precision and the returned Hessian is that of the minimizer (the
+        covariance of an unpenalized fit).
 
     Returns
     -------
@@ -94,23 +134,39 @@ def newton_cholesky(
 
     Notes
     -----
-    The step solves :math:`(H + \\mu I) d = -g` by Cholesky with :math:`\\mu = 0`
-    unless the factorization fails, then with :math:`\\mu` growing from
-    :math:`10^{-10} \\max_i H_{ii}`. The step length halves until the Armijo condition
-    :math:`F(x + t d) \\le F(x) + 10^{-4} t\\, g^\\top d` holds; once the predicted
-    decrease :math:`-g^\\top d / 2` is below the rounding level of :math:`F` the full
+    The step solves :math:`H d = -g` by Cholesky, on :math:`H` scaled to unit
+    diagonal (so that neither the factorization nor its damping depends on the units
+    of the parameters); if the factorization fails, :math:`\mu I` is added to the
+    scaled matrix, with :math:`\mu` growing from :math:`10^{-10}`. The decrement
+    :math:`\lambda^2 = -g^\top d` is invariant to a linear change of the
+    parameters; :math:`\lambda^2 / 2` predicts the decrease of the objective and
+    :math:`\lambda` is the distance to the minimizer in the metric of the Hessian,
+    to first order. Once :math:`\lambda \le` ``tol`` the run is converged; it
+    goes on, mostly with the last factor (each such step costs one gradient), until
+    :math:`\lambda \le` ``tol**2`` (the error in the Hessian's metric), takes that
+    last step as well (it also moves coefficients that the objective hardly
+    depends on, such as those of features in tiny units under a penalty) and
+    stops. A run whose decrement no longer falls tenfold per step (with a fresh
+    Hessian) has reached the rounding level and stops there.
+
+    The step length halves until the Armijo condition
+    :math:`F(x + t d) \le F(x) + 10^{-4} t\, g^\top d` holds; once the predicted
+    decrease :math:`\lambda^2 / 2` is below the rounding level of :math:`F` the full
     step is taken (the quadratic-convergence phase, where differences of :math:`F` are
     all rounding).
 
-    In that phase the Hessian barely changes from one iterate to the next, so once a
-    step has shrunk ``max |gradient|`` a hundredfold, the next step reuses the last
-    Cholesky factor instead of computing and factoring a new Hessian (Shamanskii's
-    variant of Newton's method; the convergence stays superlinear). A reused factor
-    whose step fails to shrink the gradient tenfold is replaced at the next step.
+    In that phase the Hessian barely changes from one iterate to the next, so the
+    last Cholesky factor's step is computed first (a triangular solve): if its
+    decrement is a hundredth of the previous iterate's (a tenth after a reused
+    factor), it is taken instead of computing and factoring a new Hessian
+    (Shamanskii's variant of Newton's method; the convergence stays superlinear,
+    and the test, on decrements, is as invariant as the stopping rule). A
+    polishing run that gets below :data:`POLISH_DECREMENT` with a reused factor
+    confirms it with a fresh Hessian (the one returned).
     """
     from scipy import linalg
 
-    x = np.array(x0, dtype=np.float64)
+    x: FloatArray = np.array(x0, dtype=np.float64)
     # The gradient comes with every accepted point (the line search evaluates loss and
     # gradient together); the Hessian is computed only when another step is needed.
     f, g = objective.loss_gradient(x)
@@ -119,76 +175,124 @@ def newton_cholesky(
     x_at_H: FloatArray | None = None
     factor: Any = None
     reused = False
-    g_prev = np.inf
+    lam = lam_prev = np.inf  # the decrement at x and at the iterate before
+    # where a converged run stops: the decrement that leaves the error asked for
+    target = POLISH_DECREMENT if polish else tol * tol
+    converged = polished = False
     message = f"maximum number of iterations ({max_iter}) reached"
-    for it in range(max_iter + 1):
-        g_max = _max_abs(g)
-        if not np.isfinite(g_max):
-            message = "the gradient is not finite"
-            break
-        if g_max <= tol:
-            message = "converged: max |gradient| <= tol"
-            break
-        if it == max_iter:
-            break
-        # Reuse the last factor in the quadratic phase (see Notes), but never twice
-        # in a row without a tenfold decrease.
-        shrink = g_max / g_prev
-        reuse = factor is not None and (shrink <= 1e-1 if reused else shrink <= 1e-2)
-        g_prev = g_max
-        if not reuse:
+
+    def direction(fresh: bool) -> tuple[FloatArray, float, float]:
+        nonlocal H, x_at_H, factor
+        if fresh:
             _, H = objective.gradient_hessian(x)
             x_at_H = x
             factor = _newton_factor(H, linalg)
-        reused = reuse
         d = -g if factor is None else _newton_solve(factor, g, linalg)
         slope = float(g @ d)
-        if slope >= 0:
+        if not slope < 0:
             d, slope = -g, -float(g @ g)
-        n_iter = it + 1
-        rounding = 64 * np.finfo(np.float64).eps * max(abs(f), 1.0)
-        if -slope / 2 <= rounding:
-            x = x + d
-            f, g = objective.loss_gradient(x)
-            continue
-        t = 1.0
-        for _ in range(60):
-            f_new, g_new = objective.loss_gradient(x + t * d)
-            if f_new <= f + 1e-4 * t * slope:
-                break
-            t /= 2
-        else:
-            message = "the line search failed to decrease the objective"
+        return d, slope, float(np.sqrt(-slope))
+
+    while True:
+        if not (np.isfinite(f) and np.all(np.isfinite(g))):
+            message = "the objective or its gradient is not finite"
             break
-        x = x + t * d
-        f, g = f_new, g_new
-    converged = g_max <= tol
-    return SolverResult(x, f, g_max, n_iter, converged, message, g, H, x_at_H)
+        # Reuse the last factor in the quadratic phase (see Notes): when its step
+        # here, computed first (a triangular solve), has a decrement a hundredth
+        # of the last one (a tenth after a reused step).
+        reuse = False
+        if factor is not None:
+            d, slope, lam = direction(False)
+            reuse = lam <= lam_prev * (1e-1 if reused else 1e-2)
+            # (a polish confirms with a fresh Hessian at x, the one returned)
+            reuse = reuse and not (polish and lam <= target)
+        if not reuse:
+            d, slope, lam = direction(True)
+        if not converged and lam <= tol:
+            converged = True
+            message = "converged: Newton decrement <= tol"
+        # not a tenth of the last decrement with a fresh factor after a fresh one:
+        # the rounding level
+        stalled = lam > lam_prev / 10 and not (reuse or reused)
+        lam_prev = lam
+        final = False
+        if converged:
+            if lam > target and stalled:
+                polished = polish  # the rounding level; a polish has H at x
+                message = "converged to the rounding level of the decrement"
+                break
+            # done: the step already computed is taken as well (one gradient): it
+            # also moves coefficients the objective hardly depends on, such as
+            # those of features in tiny units under a penalty
+            final = lam <= target
+            polished = final and polish
+        reused = reuse
+        if not converged and n_iter >= max_iter:
+            break
+        step = _line_search(objective, x, f, d, slope)
+        if step is None:
+            # (after convergence x stays converged; its Hessian is still at x)
+            failed = "the line search failed to decrease the objective"
+            message = message if converged else failed
+            break
+        x, f, g = step
+        n_iter += 1
+        if final:
+            break
+    return SolverResult(
+        x, f, lam, n_iter, converged, message, g, H, x_at_H, polished and converged
+    )
+
+
+def _line_search(
+    objective: Objective, x: FloatArray, f: float, d: FloatArray, slope: float
+) -> tuple[FloatArray, float, FloatArray] | None:
+    """Backtracking from the full step ``d`` (see :func:`newton_cholesky`'s Notes)."""
+    rounding = 64 * np.finfo(np.float64).eps * max(abs(f), 1.0)
+    if -slope / 2 <= rounding:
+        x_new = x + d
+        f_new, g_new = objective.loss_gradient(x_new)
+        return x_new, f_new, g_new
+    t = 1.0
+    for _ in range(60):
+        x_new = x + t * d
+        f_new, g_new = objective.loss_gradient(x_new)
+        if f_new <= f + 1e-4 * t * slope:
+            return x_new, f_new, g_new
+        t /= 2
+    return None
 
 
 def _newton_factor(H: FloatArray, linalg: Any) -> Any:
-    """Cholesky factor of ``H + mu I``, raising ``mu`` until it works (None: failed)."""
+    """Cholesky factor of ``H`` scaled to unit diagonal, damped until it works.
+
+    Returns ``(factor, scale)`` with ``H ~ diag(scale) L L^T diag(scale)``, or None.
+    """
+    diag = np.diag(H)
+    ok = np.isfinite(diag) & (diag > 0)
+    scale = np.where(ok, np.sqrt(np.where(ok, diag, 1.0)), 1.0)
+    unit = H / scale[:, None] / scale[None, :]
     mu = 0.0
-    scale = max(float(np.max(np.abs(np.diag(H)))), 1e-300)
     for _ in range(12):
         try:
             factor = linalg.cho_factor(
-                H + mu * np.eye(H.shape[0]) if mu else H,
+                unit + mu * np.eye(H.shape[0]) if mu else unit,
                 lower=False,
                 check_finite=False,
             )
         except linalg.LinAlgError:
-            mu = 1e-10 * scale if mu == 0 else mu * 100
+            mu = 1e-10 if mu == 0 else mu * 100
             continue
         if np.all(np.isfinite(factor[0])):
-            return factor
-        mu = 1e-10 * scale if mu == 0 else mu * 100
+            return factor, scale
+        mu = 1e-10 if mu == 0 else mu * 100
     return None
 
 
 def _newton_solve(factor: Any, g: FloatArray, linalg: Any) -> FloatArray:
-    """The Newton direction ``-(H + mu I)^-1 g`` (steepest descent if not finite)."""
-    d: FloatArray = -linalg.cho_solve(factor, g, check_finite=False)
+    """The Newton direction ``-H^-1 g`` (steepest descent if not finite)."""
+    cho, scale = factor
+    d: FloatArray = -linalg.cho_solve(cho, g / scale, check_finite=False) / scale
     return d if np.all(np.isfinite(d)) else -g
 
 
@@ -209,7 +313,8 @@ def lbfgs(
     x0 : ndarray of shape (n_params,)
         Start.
     tol : float
-        ``gtol``: stop when ``max |gradient| <= tol``.
+        ``gtol``: stop when ``max |gradient| <= tol`` (in the coordinates of
+        ``objective``: whitened ones make it independent of the features' units).
     max_iter : int
         Maximal number of iterations.
     history : int, default=10
@@ -258,6 +363,7 @@ def first_order(
     lr: float,
     tol: float,
     max_iter: int,
+    measure: Callable[[FloatArray], float] = _max_abs,
 ) -> SolverResult:
     """Full-batch gradient descent, heavy-ball momentum or Adam.
 
@@ -276,9 +382,12 @@ def first_order(
     lr : float
         Learning rate.
     tol : float
-        Stop when ``max |gradient| <= tol``.
+        Stop when ``measure(gradient) <= tol``.
     max_iter : int
         Maximal number of steps.
+    measure : callable, default=max |gradient|
+        The convergence measure of a gradient (the caller passes one that is
+        invariant to the units of the parameters).
 
     Returns
     -------
@@ -293,10 +402,10 @@ def first_order(
     n_iter = 0
     message = f"maximum number of iterations ({max_iter}) reached"
     f, g = objective.loss_gradient(x)
-    g_max = _max_abs(g)
+    value = measure(g)
     for it in range(max_iter):
-        if g_max <= tol:
-            message = "converged: max |gradient| <= tol"
+        if value <= tol:
+            message = "converged: scaled max |gradient| <= tol"
             break
         if not np.isfinite(f):
             message = "the objective diverged (lower the learning rate)"
@@ -304,8 +413,8 @@ def first_order(
         opt.step([x], [g])
         n_iter = it + 1
         f, g = objective.loss_gradient(x)
-        g_max = _max_abs(g)
+        value = measure(g)
     else:
-        if g_max <= tol:
-            message = "converged: max |gradient| <= tol"
-    return SolverResult(x, f, g_max, n_iter, g_max <= tol, message)
+        if value <= tol:
+            message = "converged: scaled max |gradient| <= tol"
+    return SolverResult(x, f, value, n_iter, bool(value <= tol), message)

@@ -21,7 +21,7 @@ from typing import Literal
 import numpy as np
 
 from softlogit._typing import ArrayLike, Axis, FloatArray, IntArray
-from softlogit._validation import Options, check_param
+from softlogit._validation import Options, check_param, check_unit_interval
 from softlogit.errors import InputTypeError, InputValueError
 
 __all__ = [
@@ -127,7 +127,8 @@ def softmax_rows(
     m = row_max(z)
     if zero_logit:
         np.maximum(m, 0, out=m)
-    e: FloatArray = np.subtract(z, m, out=out)
+    with np.errstate(over="ignore"):  # logits 1.8e308 apart: -inf, then 0
+        e: FloatArray = np.subtract(z, m, out=out)
     np.exp(e, out=e)
     total = row_sum(e)
     if zero_logit:
@@ -144,7 +145,8 @@ def softmax_parts(z: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
     ``logsumexp(z) = m + log1p(r)`` and ``-log softmax(z)_k = log1p(r) - d_k`` keep
     their relative accuracy when ``r`` is tiny; ``softmax(z) = e / (1 + r)``.
     """
-    d: FloatArray = z - row_max(z)
+    with np.errstate(over="ignore"):  # logits 1.8e308 apart: d = -inf, e = 0
+        d: FloatArray = z - row_max(z)
     e: FloatArray = np.exp(d)
     at_max = d == 0
     r = np.sum(np.where(at_max, 0, e), axis=1, keepdims=True)
@@ -164,7 +166,8 @@ def softmax_columns(zt: FloatArray, at: IntArray) -> FloatArray:
     (what a sum of losses resolves anyway), but a loss below 1e-16 is not resolved.
     """
     flat = zt.reshape(-1)  # a view: zt is C-contiguous
-    zt -= zt.max(axis=0)
+    with np.errstate(over="ignore"):  # logits 1.8e308 apart: -inf, then 0
+        zt -= zt.max(axis=0)
     d_at = flat[at]
     np.exp(zt, out=zt)
     s = zt.sum(axis=0)
@@ -172,6 +175,81 @@ def softmax_columns(zt: FloatArray, at: IntArray) -> FloatArray:
     nll -= d_at
     zt *= np.reciprocal(s)
     return nll
+
+
+def linear_logits(
+    X: FloatArray, W: FloatArray, b: FloatArray
+) -> tuple[FloatArray, IntArray | None]:
+    """Logits ``X @ W.T + b`` (``W`` of shape (n_classes, n_features)), without
+    intermediate overflow.
+
+    Returns ``(z, e)``. On the fast path (every logit finite) ``e`` is None and ``z``
+    the plain product. Otherwise each row of finite ``x`` with a non-finite logit is
+    recomputed in units of ``2**e[i]`` (``e`` is 0 on the other rows): ``x`` and
+    ``W`` are scaled by powers of two to below 1 (exactly), each product is split
+    into two floats (Dekker's TwoProd, exact) and ``math.fsum`` adds them and the
+    scaled bias correctly rounded, so cancelling huge terms leave the exact
+    difference (``[2, 2] . [1e308, -1e308] = 0``). The logits are
+    ``ldexp(z, e)`` (:func:`logits_value`), ``+-inf`` only where the exact logit
+    exceeds the float range; their softmax comes from ``z`` and ``e``
+    (:func:`softmax_scaled`), so it never meets ``inf - inf``.
+    """
+    import math
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        z: FloatArray = X @ W.T + b
+        if np.isfinite(np.sum(z)):  # one pass: every logit finite (fast path)
+            return z, None
+        bad = ~np.all(np.isfinite(z), axis=1) & np.all(np.isfinite(X), axis=1)
+    rows = np.flatnonzero(bad)
+    e = np.zeros(z.shape[0], dtype=np.int64)
+    if not rows.size:
+        return z, None
+    w_exp = int(np.frexp(np.max(np.abs(W), initial=1.0))[1])
+    w_scaled = np.ldexp(W, -w_exp)
+    for i in rows:
+        x_exp = int(np.frexp(np.max(np.abs(X[i])))[1])
+        xs = np.ldexp(X[i], -x_exp)
+        hi, lo = _two_prod(xs[None, :], w_scaled)  # exact: x_j w_kj = hi + lo
+        bs = np.ldexp(b, -(x_exp + w_exp))
+        for k in range(W.shape[0]):
+            z[i, k] = math.fsum([*hi[k], *lo[k], float(bs[k])])
+        e[i] = x_exp + w_exp
+    return z, e
+
+
+def logits_value(z: FloatArray, e: IntArray | None) -> FloatArray:
+    """The logits ``ldexp(z, e)`` of :func:`linear_logits` (``+-inf`` beyond range)."""
+    if e is None:
+        return z
+    with np.errstate(over="ignore"):
+        out: FloatArray = np.ldexp(z, e[:, None])
+    return out
+
+
+def shifted_scaled(z: FloatArray, e: IntArray | None) -> FloatArray:
+    """Logits minus their row maximum, ``<= 0`` and never NaN, from ``(z, e)``."""
+    with np.errstate(over="ignore"):  # -inf where 1.8e308 apart (or scaled so)
+        d: FloatArray = z - row_max(z)
+        if e is not None:
+            d = np.ldexp(d, e[:, None])
+    return d
+
+
+def softmax_scaled(z: FloatArray, e: IntArray | None) -> FloatArray:
+    """Softmax of the logits ``(z, e)`` of :func:`linear_logits`, along rows."""
+    if e is None:
+        return softmax(z, axis=-1)
+    d = np.exp(shifted_scaled(z, e))
+    out: FloatArray = d / row_sum(d)
+    return out
+
+
+def log_softmax_scaled(z: FloatArray, e: IntArray | None) -> FloatArray:
+    """Log-softmax of the logits ``(z, e)`` of :func:`linear_logits`, along rows."""
+    if e is None:
+        return log_softmax(z, axis=-1)
+    return log_softmax(shifted_scaled(z, e), axis=-1)
 
 
 # --------------------------------------------------------------------------------------
@@ -617,7 +695,7 @@ def _select_rows(p: _LSEParts, finite: FloatArray, inf_row: FloatArray) -> Float
     return np.where(np.isnan(p.m), np.nan, out)
 
 
-def _log_softmax64(z: FloatArray, axis: Axis) -> FloatArray:
+def log_softmax64(z: FloatArray, axis: Axis) -> FloatArray:
     moved = _Moved(z, axis)
     flat = moved.flat
     p = _LSEParts(flat)
@@ -662,7 +740,7 @@ def log_softmax(x: ArrayLike, axis: Axis = -1) -> FloatArray:
     array([-1000.,     0.])
     """
     z, dtype = _as_float(x, "x")
-    return _finish(_log_softmax64(z, axis), dtype)
+    return _finish(log_softmax64(z, axis), dtype)
 
 
 def softmax(x: ArrayLike, axis: Axis = -1) -> FloatArray:
@@ -736,6 +814,14 @@ def _reduce(
         total = np.sum(weighted)
     if reduction == "sum":
         return np.asarray(total)
+    if sw is not None and np.any(sw):
+        # the weighted mean does not change when the weights are scaled: scale them
+        # to at most 1, so that their sum cannot overflow
+        top = np.max(sw)
+        sw = sw / top
+        with np.errstate(invalid="ignore", over="ignore"):
+            weighted = np.where(sw == 0, 0.0, sw * losses)
+            total = np.sum(weighted)
     denom = np.sum(sw) if sw is not None else losses.size
     if denom == 0:
         raise InputValueError(
@@ -798,8 +884,7 @@ def binary_cross_entropy(
         raise InputValueError(
             f"`y` must have the shape of `logits` {z.shape}; got {t.shape}."
         )
-    if np.any((t < 0) | (t > 1)):
-        raise InputValueError("`y` must lie in [0, 1]; got values outside it.")
+    check_unit_interval("y", t)
     with np.errstate(invalid="ignore"):
         losses = binary_cross_entropy_kernel(z, t)
         # At z = +inf with y = 1 (or -inf with y = 0) the loss is 0, the limit of
@@ -861,7 +946,7 @@ def softmax_cross_entropy(
         raise InputTypeError(
             f"`y` must be numeric labels or probabilities; got {y_arr.dtype}."
         )
-    logp = _log_softmax64(z, -1)
+    logp = log_softmax64(z, -1)
     if y_arr.shape == z.shape:
         t = y_arr.astype(np.float64)
         if not np.all(np.isfinite(t) & (t >= 0)):

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from rich.console import Group
     from rich.table import Table
 
-__all__ = ["Summary"]
+__all__ = ["Summary", "render_text"]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -155,16 +155,20 @@ class Summary:
     def to_table(self) -> Table:
         """Return the coefficient table as a :class:`rich.table.Table`."""
         from rich.table import Table
+        from rich.text import Text
 
-        lo = f"[{self.alpha / 2:g}"
-        hi = f"{1 - self.alpha / 2:g}]"
-        table = Table(title=self._title())
+        # Every string is a Text, never markup: a feature named "dose[mg]" or a
+        # label "[/]" prints as written.
+        lo = Text(f"[{self.alpha / 2:g}")
+        hi = Text(f"{1 - self.alpha / 2:g}]")
+        table = Table(title=Text(self._title()))
         show_class = len(self.classes) > 1 or self.gauge is not None
         if show_class:
             table.add_column("class")
         table.add_column("term")
         for name in ("coef", "std err", "z", "P>|z|", lo, hi):
-            table.add_column(name, justify="right")
+            # a number that does not fit wraps, never loses digits to an ellipsis
+            table.add_column(name, justify="right", overflow="fold")
         for e, label in enumerate(self.classes):
             for t, term in enumerate(self.terms):
                 cells = [
@@ -175,13 +179,18 @@ class Summary:
                     f"{self.conf_low[e, t]:.4g}",
                     f"{self.conf_high[e, t]:.4g}",
                 ]
-                head = [str(label) if t == 0 else "", term] if show_class else [term]
+                head = (
+                    [Text(str(label) if t == 0 else ""), Text(term)]
+                    if show_class
+                    else [Text(term)]
+                )
                 table.add_row(*head, *cells, end_section=t == len(self.terms) - 1)
         return table
 
     def stats_table(self) -> Table:
         """Return the fit statistics (likelihoods, AIC, BIC, ...) as a rich grid."""
         from rich.table import Table
+        from rich.text import Text
 
         grid = Table.grid(padding=(0, 2))
         for _ in range(4):
@@ -190,7 +199,7 @@ class Summary:
         half = (len(stats) + 1) // 2
         right = stats[half:] + [("", "")] * (2 * half - len(stats))
         for (k1, v1), (k2, v2) in zip(stats[:half], right, strict=True):
-            grid.add_row(f"{k1}:", v1, f"{k2}:" if k2 else "", v2)
+            grid.add_row(*(Text(s) for s in (f"{k1}:", v1, f"{k2}:" if k2 else "", v2)))
         return grid
 
     def __rich__(self) -> Group:
@@ -199,15 +208,12 @@ class Summary:
         return Group(self.to_table(), self.stats_table())
 
     def to_text(self, width: int = 100) -> str:
-        """Render the summary as plain text ``width`` characters wide."""
-        from rich.console import Console
+        """Render the summary as plain text ``width`` characters wide.
 
-        buffer = io.StringIO()
-        console = Console(
-            file=buffer, width=width, color_system=None, force_terminal=False
-        )
-        console.print(self.__rich__())
-        return buffer.getvalue()
+        A table wider than ``width`` is rendered at its own width: a cell is never
+        cut short (a coefficient printed as ``0.0401…`` would hide digits).
+        """
+        return render_text(self.__rich__(), width)
 
     def __str__(self) -> str:
         return self.to_text()
@@ -230,6 +236,28 @@ class Summary:
             f"<Summary of {self.model}: {len(self.classes)} equation(s) x "
             f"{len(self.terms)} term(s), log-likelihood {self.log_likelihood:.6g}>"
         )
+
+
+def render_text(renderable: object, width: int) -> str:
+    """``renderable`` as plain text, ``width`` wide or as wide as it needs.
+
+    rich fits a table into the console by cutting cells (with an ellipsis); text
+    meant to be read in full is laid out at the table's natural width instead
+    when that is wider.
+    """
+    from rich.console import Console
+
+    measure = Console(width=10_000, color_system=None, force_terminal=False)
+    needed = measure.measure(renderable).maximum  # type: ignore[arg-type]
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=max(width, needed),
+        color_system=None,
+        force_terminal=False,
+    )
+    console.print(renderable)
+    return buffer.getvalue()
 
 
 def _fmt_p(p: float) -> str:

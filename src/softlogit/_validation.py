@@ -22,14 +22,17 @@ it, and ``softlogit fit`` checks its options with it (naming the options).
 The array checks of the public boundaries live here too, under the same rule:
 :func:`check_numeric_columns` and :func:`real_array` (numbers, not strings or
 objects), :func:`check_finite` (no NaN or infinity, located by row and column),
-:func:`check_sample_weight`, :func:`check_same_length` and :func:`encode_labels`.
+:func:`check_sample_weight`, :func:`check_weighted_classes`,
+:func:`check_same_length`, :func:`check_not_iterator`, :func:`check_unit_interval`
+and :func:`encode_labels`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeAlias, get_args
 
@@ -42,6 +45,7 @@ __all__ = [
     "ALPHA",
     "ANY",
     "ESTIMATOR_PARAMS",
+    "MAX_FIT_ABS",
     "NONE",
     "SOLVERS",
     "Boolean",
@@ -51,15 +55,20 @@ __all__ = [
     "Real",
     "Solver",
     "check_finite",
+    "check_not_iterator",
     "check_numeric_columns",
     "check_param",
     "check_params",
     "check_same_length",
     "check_sample_weight",
+    "check_unit_interval",
+    "check_weighted_classes",
     "describe",
     "encode_labels",
     "finite_copy",
+    "name_argument",
     "real_array",
+    "sklearn_input_errors",
 ]
 
 
@@ -171,7 +180,8 @@ class Integer:
         if self.text is not None:
             return self.text
         if self.low is not None and self.high is not None:
-            return f"an integer in [{self.low}, {self.high}]"
+            high = "2**63 - 1" if self.high == 2**63 - 1 else str(self.high)
+            return f"an integer in [{self.low}, {high}]"
         if self.low is not None:
             return f"an integer >= {self.low}"
         if self.high is not None:
@@ -346,12 +356,12 @@ SOLVERS: tuple[str, ...] = get_args(Solver)
 #: ``reference_class``). ``reference_class`` is a label, checked against the
 #: classes once they are known.
 ESTIMATOR_PARAMS: dict[str, Constraint] = {
+    # at least the smallest normal double: the penalty strength 1/C stays finite
     "C": Real(
-        0,
+        2.0**-1022,
         None,
-        low_open=True,
         allow_inf=True,
-        text="a positive number (np.inf for no penalty)",
+        text="a positive number >= 2.2e-308 (np.inf for no penalty)",
     ),
     "fit_intercept": Boolean(),
     "solver": Options(SOLVERS),
@@ -370,6 +380,24 @@ ALPHA = Real(0, 1, low_open=True, high_open=True, text="a number in (0, 1)")
 # ----------------------------------------------------------------------------------
 # arrays
 # ----------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def sklearn_input_errors() -> Iterator[None]:
+    """Raise scikit-learn's input errors (``check_array``, ``validate_data``) as
+    softlogit's: ``TypeError`` as InputTypeError, ``ValueError`` as
+    InputValueError, the message prefixed with the argument it is about
+    (:func:`name_argument`)."""
+    try:
+        yield
+    except TypeError as exc:
+        if isinstance(exc, InputTypeError):
+            raise
+        raise InputTypeError(name_argument(str(exc))) from exc
+    except ValueError as exc:
+        if isinstance(exc, InputValueError):
+            raise
+        raise InputValueError(name_argument(str(exc))) from exc
 
 
 def real_array(name: str, value: ArrayLike) -> np.ndarray[Any, Any]:
@@ -410,6 +438,23 @@ def finite_copy(name: str, value: ArrayLike) -> FloatArray:
     return out
 
 
+def check_unit_interval(name: str, values: FloatArray) -> None:
+    """Raise naming the first entry of ``values`` outside [0, 1] (NaN included).
+
+    Raises
+    ------
+    InputValueError
+        ``"`y` must lie in [0, 1]; got nan at index (0,)."``
+    """
+    bad = ~((values >= 0) & (values <= 1))
+    if np.any(bad):
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise InputValueError(
+            f"`{name}` must lie in [0, 1]; got {float(values[where])!r} at index "
+            f"{where}."
+        )
+
+
 def check_numeric_columns(X: Any, name: str = "X") -> None:
     """Raise naming the first non-numeric column (and row) of ``X``.
 
@@ -424,12 +469,25 @@ def check_numeric_columns(X: Any, name: str = "X") -> None:
     InputTypeError
         For an entry that cannot be converted at all (a list, a dict).
     """
+    check_not_iterator(name, X)
+    sparse = hasattr(X, "toarray")  # scikit-learn names sparse input itself
+    if X is None or (isinstance(X, (str, bytes, Mapping, set)) and not sparse):
+        raise InputTypeError(
+            f"`{name}` must be a 2-D array of numbers (a NumPy array, a list of rows "
+            f"or a DataFrame); got {type(X).__name__}."
+        )
     columns = getattr(X, "columns", None)
     dtypes = getattr(X, "dtypes", None)
     if columns is not None and dtypes is not None:  # pandas DataFrame
         _check_frame_columns(X, name)
         return
-    arr = np.asarray(X) if not hasattr(X, "toarray") else None
+    try:
+        arr = np.asarray(X) if not hasattr(X, "toarray") else None
+    except ValueError as exc:  # rows of different lengths
+        raise InputValueError(
+            f"`{name}` must be a rectangular 2-D array (rows of one length); "
+            f"{str(exc).splitlines()[0][:120]}"
+        ) from None
     if arr is None or arr.dtype.kind not in "OUS" or arr.ndim != 2:
         return
     try:
@@ -471,8 +529,17 @@ def _check_frame_columns(X: Any, name: str) -> None:
             )
 
 
-def check_finite(X: FloatArray, name: str = "X") -> None:
+#: The largest magnitude of a feature a fit accepts: products of two features
+#: (the Gram matrix, the Hessian) must not overflow float64.
+MAX_FIT_ABS = 1e150
+
+
+def check_finite(
+    X: FloatArray, name: str = "X", *, max_abs: float | None = None
+) -> None:
     """Raise naming the first NaN or infinite entry of a 2-D float array.
+
+    With ``max_abs``, also the first entry larger than it in magnitude.
 
     Raises
     ------
@@ -481,6 +548,13 @@ def check_finite(X: FloatArray, name: str = "X") -> None:
     """
     finite = np.isfinite(X)
     if finite.all():
+        if max_abs is not None and X.size and np.abs(X).max() > max_abs:
+            i, j = (int(v) for v in np.argwhere(np.abs(X) > max_abs)[0])
+            raise InputValueError(
+                f"`{name}` holds {X[i, j]:.3g} at row {i}, column {j}; a fit needs "
+                f"features below {max_abs:g} in magnitude (their products must not "
+                "overflow): rescale the features (e.g. StandardScaler)."
+            )
         return
     bad = np.argwhere(~finite)
     i, j = (int(v) for v in bad[0])
@@ -538,6 +612,83 @@ def check_sample_weight(sample_weight: Any, n_samples: int) -> FloatArray:
     return sw
 
 
+def check_weighted_classes(
+    classes: np.ndarray[Any, Any],
+    y_encoded: IntArray,
+    sample_weight: FloatArray,
+    *,
+    every_class: bool,
+) -> None:
+    """Raise unless the weights leave at least two classes (``every_class``: all).
+
+    A class of zero total weight contributes nothing to the loss: with one class
+    left a classifier learns nothing, and a class without weight has no finite
+    optimum for its intercept (or, unpenalized, its coefficients).
+
+    Raises
+    ------
+    InputValueError
+        Naming the classes and the weights.
+    """
+    totals = np.bincount(y_encoded, weights=sample_weight, minlength=len(classes))
+    weighted = np.flatnonzero(totals > 0)
+    if weighted.size < 2:
+        rows = int(np.count_nonzero(sample_weight > 0))
+        raise InputValueError(
+            "`sample_weight` must give positive weight to at least two classes; "
+            f"got positive weight on class {classes[weighted[0]].item()!r} only ({rows} "
+            f"row{'s' if rows != 1 else ''} of positive weight). A classifier "
+            "cannot train on a single class."
+        )
+    if every_class and weighted.size < len(classes):
+        missing = classes[totals <= 0].tolist()
+        raise InputValueError(
+            f"`sample_weight` gives no weight to class(es) {missing} of `y`: their "
+            "intercepts (and, without a penalty, coefficients) have no finite "
+            "optimum. Drop their rows or give them positive weight."
+        )
+
+
+def name_argument(message: str) -> str:
+    r"""Prefix a message of scikit-learn's input checks with the argument it is about.
+
+    Examples
+    --------
+    >>> name_argument("Expected 2D array, got 1D array instead:\narray=[1 2].\nReshape")
+    '`X` is invalid: Expected 2D array, got 1D array instead: Reshape'
+    >>> name_argument("Input y contains NaN.")
+    '`y` is invalid: Input y contains NaN.'
+    """
+    # one line, without the dump of the array scikit-learn includes ("array=[...]")
+    lines = [ln.strip() for ln in message.strip().splitlines()]
+    first = " ".join(ln for ln in lines if ln and not ln.startswith("array="))
+    if len(first) > 500:
+        first = first[:497] + "..."
+    if first.startswith("`"):
+        return first
+    about_y = any(w in first for w in ("Input y", "y should", "target y", " y "))
+    return f"`{'y' if about_y else 'X'}` is invalid: {first}"
+
+
+def check_not_iterator(name: str, value: object) -> None:
+    """Refuse a one-shot iterator (a generator, ``map``, ``iter(...)``) as data.
+
+    An iterator is consumed by the first look at it, so it cannot be validated and
+    then used; NumPy would make a 0-d object array of it.
+
+    Raises
+    ------
+    InputTypeError
+        ``"`X` must be an array-like (...); got a generator. ..."``
+    """
+    if isinstance(value, Iterator):
+        raise InputTypeError(
+            f"`{name}` must be an array-like (a NumPy array, a list or a pandas "
+            f"object); got a {type(value).__name__}, an iterator that can be read "
+            f"only once: pass np.array(list({name})) instead."
+        )
+
+
 def _n_rows(a: Any) -> int | None:
     shape = getattr(a, "shape", None)
     if shape is not None:
@@ -548,42 +699,47 @@ def _n_rows(a: Any) -> int | None:
         return None
 
 
-def check_same_length(X: Any, y: Any) -> None:
+def check_same_length(X: Any, y: Any, y_name: str = "y") -> None:
     """Raise if ``X`` and ``y`` have different numbers of rows (when both have one).
 
     Raises
     ------
     InputValueError
         ``"`X` and `y` must have the same number of samples; got 6 rows in `X`
-        and 5 labels in `y`."``
+        and 5 labels in `y`."`` (``y_name`` names the labels).
     """
+    check_not_iterator("X", X)
+    check_not_iterator("y", y)
     n_x, n_y = _n_rows(X), _n_rows(y)
     if n_x is not None and n_y is not None and n_x != n_y:
         raise InputValueError(
-            f"`X` and `y` must have the same number of samples; got {n_x} rows in "
-            f"`X` and {n_y} labels in `y`."
+            f"`X` and `{y_name}` must have the same number of samples; got {n_x} rows "
+            f"in `X` and {n_y} labels in `{y_name}`."
         )
 
 
-def encode_labels(y: np.ndarray[Any, Any]) -> tuple[np.ndarray[Any, Any], IntArray]:
+def encode_labels(
+    y: np.ndarray[Any, Any], name: str = "y", *, min_classes: int = 2
+) -> tuple[np.ndarray[Any, Any], IntArray]:
     """The sorted classes of ``y`` and ``y`` encoded as ``0..n_classes-1``.
 
     Raises
     ------
     InputValueError
         If ``y`` is not a classification target (continuous values, a
-        multi-output array: scikit-learn's judgement) or holds a single class.
+        multi-output array: scikit-learn's judgement) or holds fewer than
+        ``min_classes`` classes.
     """
     from sklearn.utils.multiclass import check_classification_targets
 
     try:
         check_classification_targets(y)
     except ValueError as exc:
-        raise InputValueError(f"`y` must hold class labels; {exc}") from None
+        raise InputValueError(f"`{name}` must hold class labels; {exc}") from None
     classes, y_enc = np.unique(y, return_inverse=True)
-    if classes.size < 2:
+    if classes.size < min_classes:
         raise InputValueError(
-            "`y` must contain at least two classes; got 1 class "
+            f"`{name}` must contain at least two classes; got 1 class "
             f"({classes[0]!r}). A classifier cannot train on a single class."
         )
     return classes, y_enc.astype(np.int64)

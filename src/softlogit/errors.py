@@ -21,6 +21,7 @@ __all__ = [
     "InputTypeError",
     "InputValueError",
     "MissingExtraError",
+    "SchedulerConnectionError",
     "SeparationError",
     "SoftlogitError",
 ]
@@ -86,6 +87,33 @@ class MissingExtraError(SoftlogitError, ImportError):
         )
 
 
+class SchedulerConnectionError(SoftlogitError, ConnectionError):
+    """A Dask scheduler could not be reached within the time allowed.
+
+    Raised by ``softlogit fit --scheduler ADDRESS`` (and ``predict``) when nothing
+    answers at ``ADDRESS`` within ``--connect-timeout`` seconds.
+
+    Attributes
+    ----------
+    address : str
+    timeout : float
+        Seconds waited.
+    """
+
+    def __init__(self, address: str, timeout: float, reason: str) -> None:
+        super().__init__(
+            f"could not reach the Dask scheduler at {address!r} within {timeout:g} s "
+            f"({reason}); check that the scheduler runs and that its address and "
+            "port are right, or allow more time."
+        )
+        self.address = address
+        self.timeout = timeout
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return SchedulerConnectionError, (self.address, self.timeout, self.reason)
+
+
 class CLIError(SoftlogitError):
     """A user-facing command-line error: printed as ``error: <message>``.
 
@@ -108,6 +136,7 @@ for _cls in (
     InputTypeError,
     SeparationError,
     MissingExtraError,
+    SchedulerConnectionError,
 ):
     _cls.__module__ = "softlogit"
 del _cls

@@ -10,18 +10,22 @@ any other exception is a bug and shows its traceback with a request to report it
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 
 import click
 
+from softlogit._cli._encoding import ascii_streams
 from softlogit._cli._errors import ENVIRONMENT_ERRORS, USER_ERRORS, report_bug
 from softlogit.errors import CLIError
 
-__all__ = ["main"]
+__all__ = ["Terminated", "main"]
 
 # command name -> (module, attribute, one-line help)
 _COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -43,7 +47,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "fit": (
         "softlogit._cli._fit",
         "fit",
-        "Fit a softmax or logistic regression on a CSV file.",
+        "Fit a softmax or logistic regression on CSV or Parquet files.",
     ),
     "predict": (
         "softlogit._cli._fit",
@@ -94,12 +98,64 @@ def cli() -> None:
     """
 
 
+class Terminated(BaseException):
+    """``SIGTERM`` (or ``SIGHUP``) arrived: unwind, cleaning up, and exit.
+
+    A ``BaseException`` like ``KeyboardInterrupt``: every ``finally`` and
+    ``except BaseException`` on the way removes its temporary files, and the
+    previous output stays as it was.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum: int, frame: object) -> None:
+    # a second signal ends the process at once, as it would have without us
+    signal.signal(signum, signal.SIG_DFL)
+    raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def _signals_unwind() -> Iterator[None]:
+    """Within the block ``SIGTERM`` and ``SIGHUP`` raise :class:`Terminated`.
+
+    Only in the main thread (where Python runs signal handlers); the handlers are
+    restored afterwards.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    wanted = [getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
+    saved = {signum: signal.signal(signum, _terminate) for signum in wanted}
+    try:
+        yield
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+
+
+def _error(message: object) -> None:
+    """Print ``error: <message>`` on one line (a name with a newline stays on it)."""
+    text = " ".join(str(message).splitlines())
+    click.echo(f"error: {text}", err=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code.
 
     Set the environment variable ``SOFTLOGIT_DEBUG`` to see the traceback of every
-    error.
+    error. ``SIGTERM`` and ``SIGHUP`` end the command as ``Ctrl-C`` does: temporary
+    files are removed, earlier outputs kept, and the exit code is ``128 + signal``.
+    On a stream that cannot encode Unicode the output is spelled in ASCII
+    (:mod:`softlogit._cli._encoding`).
     """
+    with ascii_streams(), _signals_unwind():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = bool(os.environ.get("SOFTLOGIT_DEBUG"))
     try:
@@ -108,23 +164,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         click.echo("error: aborted", err=True)
         return 130
     except click.ClickException as exc:
-        click.echo(f"error: {exc.format_message()}", err=True)
+        _error(exc.format_message())
         if isinstance(exc, click.UsageError) and exc.ctx is not None:
             click.echo(f"try '{exc.ctx.command_path} --help'", err=True)
         return exc.exit_code
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except CLIError as exc:
-        click.echo(f"error: {exc}", err=True)
+        _error(exc)
         return exc.exit_code
     except (*USER_ERRORS, *ENVIRONMENT_ERRORS) as exc:
         if debug:
             raise
-        click.echo(f"error: {exc}", err=True)
+        _error(exc)
         return 2 if isinstance(exc, USER_ERRORS) else 1
     except KeyboardInterrupt:
         click.echo("error: interrupted", err=True)
         return 130
+    except Terminated as exc:
+        click.echo(f"error: terminated by signal {exc.signum}", err=True)
+        return 128 + exc.signum
     except Exception as exc:
         if debug:
             raise

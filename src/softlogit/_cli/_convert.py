@@ -13,11 +13,9 @@ failed verification (exit code 1) writes nothing.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import pickle
-import tempfile
 import warnings
 import zipfile
 from pathlib import Path
@@ -171,18 +169,10 @@ def _write(new: Any, fmt: str, out: str, force: bool) -> None:
     elif fmt == "json":
         new.save(out, force=force)
     else:  # keras writes only to paths ending in .keras: a temporary sibling
-        target = Path(out)
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=".keras", dir=target.parent
-        )
-        os.close(fd)
-        try:
+        from softlogit._io import atomic_path
+
+        with atomic_path(out, force=force, name="--out", suffix=".keras") as tmp:
             new.save(tmp)
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
 
 
 def _check_out(out: str, force: bool, fmt: str) -> None:

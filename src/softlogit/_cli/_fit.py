@@ -6,12 +6,12 @@ summary (coefficients with standard errors for an unpenalized fit, coefficients 
 for a penalized one) and saves the model as JSON. ``predict`` loads such a model and
 writes one row per input row: the probability of every class (``proba_<class>``) and
 the predicted class. Every output file is written atomically and never replaces an
-existing file without ``--force``.
+existing file without ``--force``. Globs, Parquet files, data larger than memory and
+``--scheduler`` go through Dask (:mod:`softlogit._cli._bigdata`).
 """
 
 from __future__ import annotations
 
-import io
 import math
 import shutil
 import warnings
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from softlogit._cli._bigdata import dask_options
 from softlogit.errors import CLIError
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ _SETTINGS = {"help_option_names": ["-h", "--help"]}
 
 
 # ------------------------------------------------------------------------- reading
-def _read_csv(path: str, name: str) -> pd.DataFrame:
+def read_csv(path: str, name: str) -> pd.DataFrame:
     """Read a CSV file, turning every reading problem into a CLIError."""
     import pandas as pd
 
@@ -61,7 +62,7 @@ def _line(position: int) -> int:
     return position + 2
 
 
-def _numeric_features(frame: pd.DataFrame, path: str) -> pd.DataFrame:
+def numeric_features(frame: pd.DataFrame, path: str) -> pd.DataFrame:
     """Check that every column is numeric and finite; return them as float64."""
     import numpy as np
     import pandas as pd
@@ -159,11 +160,14 @@ def _width() -> int:
 def _coefficient_text(model: Any, title: str) -> str:
     """A rich table of the coefficients (penalized fits have no standard errors)."""
     import numpy as np
-    from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
+    from softlogit._summary import render_text
+
+    # names and labels are Text, never markup ("dose[mg]" prints as written)
     table = Table(
-        title=title,
+        title=Text(title),
         caption="penalized fit: coefficients only (standard errors need --C inf)",
         caption_justify="left",
     )
@@ -175,7 +179,7 @@ def _coefficient_text(model: Any, title: str) -> str:
     rows = [model.classes_[1]] if coef.shape[0] == 1 else list(model.classes_.tolist())
     table.add_column("term")
     for label in rows:
-        table.add_column(str(label), justify="right")
+        table.add_column(Text(str(label)), justify="right")
     for t, name in enumerate(names):
         values = intercept if (model.fit_intercept and t == 0) else None
         col = t - int(bool(model.fit_intercept))
@@ -183,15 +187,13 @@ def _coefficient_text(model: Any, title: str) -> str:
             f"{(values[e] if values is not None else coef[e, col]):.6g}"
             for e in range(coef.shape[0])
         ]
-        table.add_row(name, *cells)
-    buffer = io.StringIO()
-    Console(file=buffer, width=_width(), color_system=None).print(table)
-    return buffer.getvalue()
+        table.add_row(Text(name), *cells)
+    return render_text(table, _width())
 
 
 # ----------------------------------------------------------------------------- fit
 @click.command("fit", context_settings=_SETTINGS)
-@click.argument("data", metavar="DATA.csv")
+@click.argument("data", metavar="DATA")
 @click.option("--target", required=True, metavar="COL", help="The class column.")
 @click.option(
     "--features",
@@ -256,6 +258,7 @@ def _coefficient_text(model: Any, title: str) -> str:
     "--out", default=None, metavar="MODEL.json", help="Save the model (JSON) there."
 )
 @click.option("--force", is_flag=True, help="Overwrite MODEL.json if it exists.")
+@dask_options
 def fit(
     data: str,
     target: str,
@@ -270,15 +273,65 @@ def fit(
     max_iter: int,
     out: str | None,
     force: bool,
+    scheduler: str | None,
+    connect_timeout: float,
+    memory_fraction: float,
 ) -> int:
-    """Fit a softmax or logistic regression on DATA.csv and print its summary.
+    """Fit a softmax or logistic regression on DATA and print its summary.
 
-    The features (every column but --target, or those of --features) must be
-    numeric. With the default
+    DATA is a CSV file, a Parquet file or directory, or a quoted glob of them
+    ('data/*.parquet'). The features (every column but --target, or those of
+    --features) must be numeric. With the default
     --C inf the fit is the unpenalized maximum-likelihood estimate; it does not exist
     on separable data, which are reported with advice to use a finite --C.
+
+    Globs, Parquet, --scheduler and data larger than --memory-fraction of the
+    memory are fitted out of core through Dask, on a local cluster when larger,
+    with every pass over the data shown on stderr.
     """
     C = _parse_C(C_text)
+    _check_fit_options(kind, alpha, tol, max_iter, gauge, reference)
+    _check_out(out, force, "--out")
+
+    from softlogit._cli import _bigdata
+
+    if _bigdata.wants_dask(data, scheduler, memory_fraction):
+        options = {"kind": kind, "C": C, "gauge": gauge, "reference": reference}
+        options.update(fit_intercept=not no_intercept, tol=tol, max_iter=max_iter)
+        where = {"scheduler": scheduler, "timeout": connect_timeout}
+        model, caught = _bigdata.fit_dask(
+            data, target, features, options, {**where, "fraction": memory_fraction}
+        )
+        return _print_and_save(model, _report(model, C, alpha), caught, out, force)
+
+    frame = read_csv(data, "DATA")
+    y = target_column(frame, target, data)
+    X = numeric_features(feature_frame(frame, target, features, data), data)
+    if y.nunique() < 2:
+        raise CLIError(
+            f"target column {target!r} has a single class ({y.iloc[0]!r}); a "
+            "classifier needs at least two."
+        )
+    model = _model(
+        kind, y, target, C, gauge, reference, not no_intercept, tol, max_iter
+    )
+    _warn_row_index(X)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _fit_model(model, X, y)
+        report = _report(model, C, alpha)
+    return _print_and_save(model, report, caught, out, force)
+
+
+def _check_fit_options(
+    kind: str,
+    alpha: float,
+    tol: float,
+    max_iter: int,
+    gauge: str | None,
+    reference: str | None,
+) -> None:
+    """The options of ``fit`` that click does not check by itself."""
     _check_option("alpha", alpha, str(alpha))
     _check_option("tol", tol, str(tol))
     _check_option("max_iter", max_iter, str(max_iter))
@@ -288,33 +341,139 @@ def fit(
         raise CLIError("--gauge and --reference apply to --model softmax only.")
     if reference is not None and gauge not in (None, "reference"):
         raise CLIError(f"--reference needs --gauge reference; got --gauge {gauge}.")
-    _check_out(out, force, "--out")
 
-    frame = _read_csv(data, "DATA")
-    y = _target(frame, target, data)
-    X = _numeric_features(_feature_frame(frame, target, features, data), data)
-    if y.nunique() < 2:
+
+def _prediction_columns(model: Any, columns: list[Any], data: str) -> list[str] | None:
+    """The columns of DATA that ``predict`` uses: those named at fit time, or None
+    (every column) for a model fitted without names, if their number is right."""
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        if len(columns) != model.n_features_in_:
+            raise CLIError(
+                f"{data!r} has {len(columns)} columns; the model expects "
+                f"{model.n_features_in_} features."
+            )
+        return None
+    wanted = [str(n) for n in names]
+    absent = [n for n in wanted if n not in columns]
+    if absent:
         raise CLIError(
-            f"target column {target!r} has a single class ({y.iloc[0]!r}); a "
-            "classifier needs at least two."
+            f"{data!r} lacks the feature column(s) {absent} the model was fitted with."
         )
-    model = _model(
-        kind, y, target, C, gauge, reference, not no_intercept, tol, max_iter
-    )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        model.fit(X, y.to_numpy())
-        report = _report(model, C, alpha)
+    return wanted
+
+
+def _print_and_save(
+    model: Any, report: str, caught: list[Any], out: str | None, force: bool
+) -> int:
+    """Print the fit's warnings and report; save the model to ``out``."""
     for w in caught:
         click.echo(f"warning: {w.message}", err=True)
     click.echo(report, nl=False)
     if out is not None:
-        path = model.save(out, force=force)
+        from softlogit._persistence import save_model
+
+        path = save_model(model, out, force=force, name="--out")
         click.echo(f"saved {type(model).__name__} to {str(path)!r}", err=True)
     return 0
 
 
-def _target(frame: pd.DataFrame, target: str, data: str) -> pd.Series:
+def _warn_row_index(X: pd.DataFrame) -> None:
+    """Warn about feature columns that look like a row index (``id``: 0, 1, 2, ...).
+
+    A column of distinct integers in increasing steps of one numbers the rows; as a
+    feature it fits the order of the file, not the data.
+    """
+    import numpy as np
+
+    for column in X.columns:
+        values = X[column].to_numpy()
+        if values.size < 3 or not np.all(values == np.round(values)):
+            continue
+        steps = np.diff(values)
+        if np.all(steps == 1):
+            click.echo(
+                f"warning: feature column {column!r} looks like a row index "
+                f"(the integers {values[0]:.0f} to {values[-1]:.0f} in order); it is "
+                "used as a feature. Leave it out with --features.",
+                err=True,
+            )
+
+
+# the estimators' parameter names and the options that set them
+_FLAGS = {"C": "--C", "tol": "--tol", "max_iter": "--max-iter"}
+
+
+def _fit_model(model: Any, X: pd.DataFrame, y: pd.Series) -> None:
+    """Fit ``model``; its errors name the options, separation names the labels."""
+    import re
+
+    from softlogit.errors import InputValueError, SeparationError
+
+    try:
+        model.fit(X, y.to_numpy())
+    except SeparationError as exc:
+        raise CLIError(_separation_message(exc, X, y)) from None
+    except InputValueError as exc:
+        text = re.sub(
+            r"`(C|tol|max_iter)`", lambda m: f"`{_FLAGS[m.group(1)]}`", str(exc)
+        )
+        raise CLIError(text) from None
+
+
+def _separation_message(exc: Any, X: pd.DataFrame, y: pd.Series) -> str:
+    """Why the unpenalized fit failed, in the command line's words and labels."""
+    import numpy as np
+
+    labels = np.unique(y.to_numpy())
+    involved = [str(labels[c]) for c in exc.classes if 0 <= c < labels.size]
+    pairs = _separated_pairs(X.to_numpy(), y.to_numpy(), labels)
+    which = (
+        "separates the classes " + ", ".join(map(repr, involved))
+        if exc.kind == "complete"
+        else "separates some of the classes " + ", ".join(map(repr, involved))
+    )
+    detail = (
+        " Separable pairs: " + "; ".join(f"{a!r} from {b!r}" for a, b in pairs) + "."
+        if pairs
+        else ""
+    )
+    return (
+        f"the data are {exc.kind}ly separated: a linear function of the features "
+        f"{which}, so the unpenalized fit (--C inf, the default) has no "
+        f"maximum-likelihood estimate (the coefficients diverge).{detail} Fit with "
+        "a penalty, e.g. --C 1, or leave out the separating features with "
+        "--features."
+    )
+
+
+def _separated_pairs(
+    X: np.ndarray[Any, Any], y: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]
+) -> list[tuple[str, str]]:
+    """The pairs of classes that a linear function separates (small problems).
+
+    Each pair is checked on its own rows by the exact linear program of
+    :func:`~softlogit.check_separation`; pairs too large for it are skipped.
+    """
+    import numpy as np
+
+    from softlogit._separation import check_separation
+    from softlogit.errors import SeparationError
+
+    found: list[tuple[str, str]] = []
+    if labels.size > 6:  # at most 15 pairs, each a program of at most a second
+        return found
+    for i, a in enumerate(labels):
+        for b in labels[i + 1 :]:
+            rows = (y == a) | (y == b)
+            try:
+                check_separation(X[rows], (y[rows] == b).astype(np.int64))
+            except SeparationError:
+                found.append((str(a), str(b)))
+    return found
+
+
+def target_column(frame: pd.DataFrame, target: str, data: str) -> pd.Series:
     """The --target column: present and without missing values."""
     if target not in frame.columns:
         shown = ", ".join(repr(str(c)) for c in frame.columns)
@@ -329,7 +488,7 @@ def _target(frame: pd.DataFrame, target: str, data: str) -> pd.Series:
     return y
 
 
-def _feature_frame(
+def feature_frame(
     frame: pd.DataFrame, target: str, features: str | None, data: str
 ) -> pd.DataFrame:
     """The feature columns: those of --features, or every column but --target."""
@@ -412,47 +571,51 @@ def _report(model: Any, C: float, alpha: float) -> str:
 # ------------------------------------------------------------------------- predict
 @click.command("predict", context_settings=_SETTINGS)
 @click.argument("model_path", metavar="MODEL.json")
-@click.argument("data", metavar="DATA.csv")
+@click.argument("data", metavar="DATA")
 @click.option(
     "--out",
     default=None,
-    metavar="PRED.csv",
-    help="Write the predictions there (default: standard output).",
+    metavar="PRED.csv|DIR",
+    help="Write the predictions there (default: standard output); through Dask, a "
+    "path not ending in .csv is a directory of one CSV file per partition.",
 )
 @click.option("--force", is_flag=True, help="Overwrite PRED.csv if it exists.")
-def predict(model_path: str, data: str, out: str | None, force: bool) -> int:
+@dask_options
+def predict(
+    model_path: str,
+    data: str,
+    out: str | None,
+    force: bool,
+    scheduler: str | None,
+    connect_timeout: float,
+    memory_fraction: float,
+) -> int:
     """Write class probabilities (proba_<class>) and the predicted class.
 
     The feature columns are found by the names the model was fitted with; other
-    columns (the target, identifiers) are ignored.
+    columns (the target, identifiers) are ignored. DATA as for fit: globs,
+    Parquet and large files are predicted partition by partition through Dask.
     """
     import pandas as pd
 
+    from softlogit._cli import _bigdata
     from softlogit._io import atomic_write_text
     from softlogit._persistence import load_model
 
-    _check_out(out, force, "--out")
+    dask_route = _bigdata.wants_dask(data, scheduler, memory_fraction)
+    if not dask_route:
+        _check_out(out, force, "--out")
     if not Path(model_path).is_file():
         raise CLIError(f"MODEL {model_path!r} does not exist.")
     model = load_model(model_path)
-    frame = _read_csv(data, "DATA")
-    names = getattr(model, "feature_names_in_", None)
-    if names is not None:
-        wanted = [str(n) for n in names]
-        absent = [n for n in wanted if n not in frame.columns]
-        if absent:
-            raise CLIError(
-                f"{data!r} lacks the feature column(s) {absent} the model was fitted "
-                "with."
-            )
-        X = _numeric_features(frame[wanted], data)
-    else:
-        if frame.shape[1] != model.n_features_in_:
-            raise CLIError(
-                f"{data!r} has {frame.shape[1]} columns; the model expects "
-                f"{model.n_features_in_} features."
-            )
-        X = _numeric_features(frame, data)
+    if dask_route:
+        where = {"scheduler": scheduler, "timeout": connect_timeout}
+        return _bigdata.predict_dask(
+            model, data, out, force, {**where, "fraction": memory_fraction}
+        )
+    frame = read_csv(data, "DATA")
+    names = _prediction_columns(model, list(frame.columns), data)
+    X = numeric_features(frame if names is None else frame[names], data)
     proba = model.predict_proba(X if names is not None else X.to_numpy())
     classes = model.classes_
     result = pd.DataFrame(

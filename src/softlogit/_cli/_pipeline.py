@@ -23,15 +23,13 @@ if TYPE_CHECKING:
 
 __all__ = ["run_and_report"]
 
-# classes of the built-in data sets, known without loading them
-_KNOWN_CLASSES = {"breast_cancer": 2, "iris": 3, "wine": 3, "digits": 10}
-
 
 def _expected_classes(spec: ExperimentSpec) -> int | None:
     """The number of classes of the spec's data, when it is known without loading."""
-    if spec.data.dataset == "synthetic":
-        return spec.data.n_classes
-    return _KNOWN_CLASSES.get(spec.data.dataset)
+    from softlogit.experiment._memory import known_shape
+
+    shape = known_shape(spec.data)
+    return None if shape is None else shape[2]
 
 
 def _train(
@@ -157,8 +155,10 @@ def run_and_report(
     if as_json:
         out_stream.write(dumps(doc))
     elif not quiet:
+        from rich.text import Text
+
         console = make_console(out_stream)
         print_report(data, console)
         if written is not None:
-            console.print(f"report: {written}")
+            console.print(Text(f"report: {written}"))
     return 0

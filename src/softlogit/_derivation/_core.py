@@ -18,11 +18,12 @@ and says so in :attr:`StepCheck.method`. An implication ``P ⇒ C`` is proved by
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import random
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import mpmath
 import sympy as sp
@@ -35,6 +36,31 @@ __all__ = ["Relation", "RenderedSteps", "Step", "StepCheck"]
 
 Relation = tuple[sp.Basic, sp.Basic]
 CheckMethod = Literal["auto", "symbolic", "numeric"]
+
+
+@contextlib.contextmanager
+def unicode_symbols() -> Iterator[None]:
+    """Within the block SymPy draws with its Unicode symbols, whatever the terminal.
+
+    SymPy decides at import whether ``sys.stdout`` can show Unicode and keeps a
+    global flag; ``pretty(..., use_unicode=True)`` with the flag off mixes the
+    two tables and fails (``KeyError: 'sum'`` under ``PYTHONIOENCODING=cp1252``).
+    A document is Unicode text; the command line spells it for the stream.
+    """
+    from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
+
+    previous = pretty_use_unicode(True)
+    try:
+        yield
+    finally:
+        pretty_use_unicode(previous)
+
+
+def pretty(expr: sp.Basic, **settings: Any) -> str:
+    """``sympy.pretty`` with Unicode symbols (see :func:`unicode_symbols`)."""
+    with unicode_symbols():
+        text: str = sp.pretty(expr, use_unicode=True, **settings)
+    return text
 
 
 class RenderedSteps(Protocol):
@@ -296,11 +322,9 @@ class Step:
         if factor.free_symbols & conclusion.free_symbols - premise.free_symbols:
             return False, "failed", "the factor depends on the conclusion"
         if factor.is_zero is False:
-            shown = sp.pretty(factor, use_unicode=True)
+            shown = pretty(factor)
             because = (
-                f" since {sp.pretty(self.condition, use_unicode=True)}"
-                if self.condition is not None
-                else ""
+                f" since {pretty(self.condition)}" if self.condition is not None else ""
             )
             return (
                 True,

@@ -13,7 +13,14 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from softlogit._derivation._core import Relation, RenderedSteps, Step, StepCheck
+from softlogit._derivation._core import (
+    Relation,
+    RenderedSteps,
+    Step,
+    StepCheck,
+    pretty,
+    unicode_symbols,
+)
 from softlogit.errors import InputValueError
 
 __all__ = [
@@ -65,7 +72,7 @@ def index_text(symbol: sp.Symbol, low: int, high: int) -> str:
     """``"k = 1, 2"`` or ``"k = 1, …, 5"``."""
     values = list(range(low, high + 1))
     shown = ", ".join(map(str, values)) if len(values) <= 3 else f"{low}, …, {high}"
-    return f"{sp.pretty(symbol)} = {shown}"
+    return f"{pretty(symbol)} = {shown}"
 
 
 def summary_line(derivation: RenderedSteps, checks: Sequence[StepCheck]) -> str:
@@ -100,8 +107,7 @@ def _checks_for(
 
 
 def _pretty(expr: sp.Basic) -> str:
-    text: str = sp.pretty(expr, order="none", use_unicode=True, num_columns=_WIDTH - 4)
-    return text
+    return pretty(expr, order="none", num_columns=_WIDTH - 4)
 
 
 def _pretty_relation(
@@ -111,13 +117,14 @@ def _pretty_relation(
     from sympy.printing.pretty.pretty import PrettyPrinter
     from sympy.printing.pretty.stringpict import prettyForm
 
-    printer = PrettyPrinter({"order": "none", "use_unicode": True})
-    left = printer._print(lhs)
-    right = printer._print(rhs)
-    form = prettyForm(*left.right(f" {symbol} ", right))
-    rendered: str = form.render(
-        wrap_line=True, num_columns=_WIDTH - indent, use_unicode=True
-    )
+    with unicode_symbols():
+        printer = PrettyPrinter({"order": "none", "use_unicode": True})
+        left = printer._print(lhs)
+        right = printer._print(rhs)
+        form = prettyForm(*left.right(f" {symbol} ", right))
+        rendered: str = form.render(
+            wrap_line=True, num_columns=_WIDTH - indent, use_unicode=True
+        )
     return rendered
 
 

@@ -49,17 +49,21 @@ def make_console(file: TextIO | None = None, *, width: int | None = None) -> Con
 def _key_value_grid(rows: Iterable[tuple[str, str]], key_style: str) -> Table:
     """Two borderless columns: the keys in ``key_style`` (never wrapped), the values."""
     from rich.table import Table
+    from rich.text import Text
 
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style=key_style, no_wrap=True)
     grid.add_column()
     for key, value in rows:
-        grid.add_row(key, value)
+        grid.add_row(Text(key), Text(value))
     return grid
 
 
 def print_report(data: ReportData, console: Console) -> None:
     """Print the networks, the verdict table and the answers to the seed's questions.
+
+    Every string is printed as a :class:`rich.text.Text`, never parsed as markup:
+    names from the data (a CSV path, a label ``[/]``) print as written.
 
     Parameters
     ----------
@@ -93,7 +97,10 @@ def print_report(data: ReportData, console: Console) -> None:
         if name in data.diverged:
             final = "diverged"
         networks.add_row(
-            name, data.descriptions.get(name, ""), final, *_test(data, name)
+            Text(name),
+            Text(data.descriptions.get(name, "")),
+            final,
+            *_test(data, name),
         )
     console.print(networks)
 
@@ -118,14 +125,14 @@ def print_report(data: ReportData, console: Console) -> None:
         table.add_column("verdict", ratio=1, min_width=12)
         table.add_column("theory", no_wrap=True)
         for column in columns:
-            table.add_column(column, justify="right", min_width=7)
+            table.add_column(Text(column), justify="right", min_width=7)
         for pair in data.pairs:
             text, cls = pair.badge
             mark = {True: " ✓", False: " ✗", None: ""}[pair.agrees]
             table.add_row(
-                pair.label,
+                Text(pair.label),
                 Text(text, style=_STYLE.get(cls, "")),
-                pair.theorem + mark,
+                Text(pair.theorem + mark),
                 *(
                     format_number(pair.final[c]) if c in pair.final else "-"
                     for c in columns

@@ -16,7 +16,6 @@ experiment and calls :func:`write_report` (:mod:`softlogit._cli._pipeline`).
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -173,7 +172,7 @@ def write_report(
     )
 
     with (
-        atomic_directory(out, force=force, marker=marker, name="out") as tmp,
+        atomic_directory(out, force=force, marker=marker, name="--out") as tmp,
         ThreadPoolExecutor(max_workers=1) as pool,
     ):
         # the saved result is compressed by zlib, which releases the interpreter
@@ -192,16 +191,4 @@ def write_report(
         (tmp / "result.json").write_text(dumps(doc), encoding="utf-8")
         if saved is not None:
             saved.result()  # re-raises an error of the save
-        # temporary directories are private (0700); a report is an ordinary directory
-        mode = _directory_mode()
-        for directory in (tmp, tmp / "data"):
-            if directory.is_dir():
-                directory.chmod(mode)
     return out / "report.html"
-
-
-def _directory_mode() -> int:
-    """The mode ``mkdir`` would give a new directory under the current umask."""
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return 0o777 & ~umask

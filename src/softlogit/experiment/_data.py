@@ -178,7 +178,16 @@ def _csv(
         raise InputValueError(
             f"`target` column {spec.target!r} of {spec.csv!r} has missing values."
         )
-    features = frame.drop(columns=[spec.target])
+    if spec.features is not None:
+        absent = [c for c in spec.features if c not in frame.columns]
+        if absent:
+            raise InputValueError(
+                f"`features` must name columns of the CSV file {spec.csv!r}; not "
+                f"found: {', '.join(map(repr, absent))}."
+            )
+        features = frame[list(spec.features)]
+    else:
+        features = frame.drop(columns=[spec.target])
     if features.shape[1] == 0:
         raise InputValueError(
             f"`csv` file {spec.csv!r} has no feature columns besides the target."
@@ -190,7 +199,8 @@ def _csv(
     ]
     if bad:
         raise InputValueError(
-            f"`csv` feature columns must be numeric; non-numeric: {', '.join(bad)}."
+            f"`csv` feature columns must be numeric; non-numeric: "
+            f"{', '.join(map(repr, bad))}."
         )
     X = features.to_numpy(dtype=np.float64)
     classes, y = np.unique(y_raw.to_numpy(), return_inverse=True)

@@ -23,6 +23,7 @@ from softlogit.experiment._compare import (
 )
 from softlogit.experiment._data import Dataset, load_data
 from softlogit.experiment._engine_numpy import batch_schedule
+from softlogit.experiment._memory import check_memory, known_shape
 from softlogit.experiment._networks import (
     NetworkDef,
     init_params,
@@ -98,8 +99,17 @@ def prepare_experiment(spec: ExperimentSpec) -> PreparedExperiment:
     (['0', '1', '2', '1c', '0-ulp'], (426, 30))
     """
     data_seed, init_seed, batch_seed = np.random.SeedSequence(spec.seed).spawn(3)
+    # refuse a spec that cannot fit in memory before allocating (after loading a
+    # CSV file, whose shape is known only then)
+    shape = known_shape(spec.data)
+    if shape is not None:
+        check_memory(spec, *shape)
     data = load_data(spec.data, data_seed)
     k = data.info.n_classes
+    if shape is None:
+        check_memory(
+            spec, data.info.n_train + data.info.n_test, data.info.n_features, k
+        )
     names = spec.resolved_networks(k)
     pairs = spec.resolved_pairs(k)
     nets = {n: network_def(n, k) for n in names}

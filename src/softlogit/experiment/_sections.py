@@ -53,6 +53,8 @@ WEIGHT_DECAY_MODES: tuple[str, ...] = ("coupled", "decoupled")
 _MOMENTUM_OPTIMIZERS = ("momentum", "nesterov")
 _POSITIVE = Real(0, None, low_open=True)
 _FRACTION = Real(0, 1, high_open=True)
+# counts of steps are stored as int64 (the recorded steps)
+_INT64_MAX = 2**63 - 1
 
 DATA_CONSTRAINTS: dict[str, Constraint] = {
     "dataset": Options(DATASETS),
@@ -78,10 +80,10 @@ TRAINING_CONSTRAINTS: dict[str, Constraint] = {
     "weight_decay_mode": (Options(WEIGHT_DECAY_MODES), NONE),
     "base_lr_multiplier": _POSITIVE,
     "head_lr_multiplier": _POSITIVE,
-    "batch_size": (Integer(low=1), NONE),
-    "steps": Integer(low=1),
+    "batch_size": (Integer(low=1, high=_INT64_MAX), NONE),
+    "steps": Integer(low=1, high=_INT64_MAX),
     "dtype": Options(DTYPES),
-    "record_every": (Integer(low=1), NONE),
+    "record_every": (Integer(low=1, high=_INT64_MAX), NONE),
 }
 
 
@@ -126,6 +128,9 @@ class DataSpec:
         Path of the CSV file (header row, numeric feature columns).
     target : str, optional
         Name of the label column of the CSV file.
+    features : tuple of str, optional
+        The CSV file's feature columns (also ``"a,b"``); default every column but
+        ``target``.
     n_samples, n_features, n_classes : int
         Size of the synthetic data set (defaults 500, 10, 2).
     standardize : bool, default=True
@@ -138,6 +143,7 @@ class DataSpec:
     dataset: DatasetName = "breast_cancer"
     csv: str | None = None
     target: str | None = None
+    features: tuple[str, ...] | None = None
     n_samples: int = 500
     n_features: int = 10
     n_classes: int = 2
@@ -148,6 +154,17 @@ class DataSpec:
         check_fields(self, DATA_CONSTRAINTS)
         _optional_text("csv", self.csv, "a file path")
         _optional_text("target", self.target, "a column name")
+        if self.features is not None:
+            object.__setattr__(self, "features", _column_names(self.features))
+            if self.dataset != "csv":
+                raise InputValueError(
+                    f"`features` selects columns of a CSV file (`dataset` 'csv'); got "
+                    f"dataset {self.dataset!r}."
+                )
+            if self.target in self.features:
+                raise InputValueError(
+                    f"`features` must not include the `target` {self.target!r}."
+                )
         if self.dataset == "csv":
             if self.csv is None:
                 raise InputValueError("`csv` must name a file when `dataset` is 'csv'.")
@@ -161,6 +178,27 @@ class DataSpec:
                 f"`csv` is only used with `dataset` 'csv'; got dataset "
                 f"{self.dataset!r} and csv {self.csv!r}."
             )
+
+
+def _column_names(value: object) -> tuple[str, ...]:
+    """``features`` as a tuple of distinct column names (also from ``"a,b"``)."""
+    names = (
+        tuple(p.strip() for p in value.split(",") if p.strip())
+        if isinstance(value, str)
+        else value
+    )
+    if not isinstance(names, (tuple, list)) or not all(
+        isinstance(n, str) for n in names
+    ):
+        raise InputTypeError(
+            f"`features` must be a sequence of column names; got {value!r}."
+        )
+    if not names or len(set(names)) != len(names) or not all(names):
+        raise InputValueError(
+            "`features` must name distinct columns, at least one; got "
+            f"{tuple(names)!r}."
+        )
+    return tuple(names)
 
 
 @dataclass(frozen=True)

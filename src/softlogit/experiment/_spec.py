@@ -144,8 +144,8 @@ class OptionInfo:
     section : {'data', 'model', 'init', 'training', 'experiment'}
         The TOML section and the attribute of :class:`ExperimentSpec` holding it.
     kind : {'str', 'int', 'float', 'bool', 'ints', 'names', 'pairs'}
-        Value type: ``'ints'`` a tuple of integers (``hidden``), ``'names'`` a tuple of
-        network names, ``'pairs'`` a tuple of name pairs.
+        Value type: ``'ints'`` a tuple of integers (``hidden``), ``'names'`` a tuple of names
+        (networks, CSV columns), ``'pairs'`` a tuple of name pairs.
     default : object
         Default value (``None`` means "automatic", see ``help``).
     choices : tuple of str or None
@@ -165,6 +165,7 @@ class OptionInfo:
 def _options() -> tuple[OptionInfo, ...]:
     kinds = {
         "hidden": "ints",
+        "features": "names",
         "networks": "names",
         "pairs": "pairs",
     }
@@ -181,6 +182,8 @@ def _options() -> tuple[OptionInfo, ...]:
         "dataset": "built-in data set, 'synthetic', or 'csv' (with --csv and --target)",
         "csv": "CSV file with a header row (implies dataset 'csv')",
         "target": "label column of the CSV file",
+        "features": "feature columns of the CSV file, comma-separated (default: "
+        "every column but the target)",
         "n_samples": "synthetic data: number of samples",
         "n_features": "synthetic data: number of features",
         "n_classes": "synthetic data: number of classes",
@@ -501,6 +504,10 @@ class ExperimentSpec:
             raise InputValueError(
                 f"spec file {str(p)!r} is not valid TOML: {exc}"
             ) from None
+        except RecursionError:  # the parser recurses once per nested array
+            raise InputValueError(
+                f"spec file {str(p)!r} is not valid TOML: nested too deeply."
+            ) from None
         return cls.from_dict(data)
 
     # -- export ------------------------------------------------------------------
@@ -510,8 +517,9 @@ class ExperimentSpec:
         out: dict[str, object] = {}
         for section in _SECTIONS:
             values = dataclasses.asdict(getattr(self, section))
-            if "hidden" in values:
-                values["hidden"] = list(values["hidden"])
+            for key in ("hidden", "features"):
+                if values.get(key) is not None:
+                    values[key] = list(values[key])
             out[section] = {k: v for k, v in values.items() if v is not None}
         if self.networks is not None:
             out["networks"] = list(self.networks)
