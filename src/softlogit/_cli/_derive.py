@@ -88,10 +88,6 @@ def derive(classes: str, fmt: str, out: str | None, force: bool, recheck: bool) 
     from softlogit._derivation._cache import checked
 
     checks, cached = checked(result, recheck=recheck)
-    if cached is not None:
-        click.echo(
-            f"checks read from the cache {cached} (--recheck: check again)", err=True
-        )
     render = {
         "text": result.to_text,
         "markdown": result.to_markdown,
@@ -109,6 +105,10 @@ def derive(classes: str, fmt: str, out: str | None, force: bool, recheck: bool) 
         except FileExistsError as exc:
             raise CLIError(str(exc)) from None
         click.echo(f"wrote {path}", err=True)
+    if cached is not None:
+        click.echo(
+            f"checks read from the cache {cached} (--recheck: check again)", err=True
+        )
     failed = [c.step_id for c in checks if not c.passed]
     if failed:
         click.echo(

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-__all__ = ["fit", "predict"]
+__all__ = ["fit"]
 
 _SETTINGS = {"help_option_names": ["-h", "--help"]}
 
@@ -566,66 +566,3 @@ def _report(model: Any, C: float, alpha: float) -> str:
     )
     summary = model.summary(alpha=alpha, gauge="centered" if raw else None)
     return note + str(summary.to_text(width=_width()))
-
-
-# ------------------------------------------------------------------------- predict
-@click.command("predict", context_settings=_SETTINGS)
-@click.argument("model_path", metavar="MODEL.json")
-@click.argument("data", metavar="DATA")
-@click.option(
-    "--out",
-    default=None,
-    metavar="PRED.csv|DIR",
-    help="Write the predictions there (default: standard output); through Dask, a "
-    "path not ending in .csv is a directory of one CSV file per partition.",
-)
-@click.option("--force", is_flag=True, help="Overwrite PRED.csv if it exists.")
-@dask_options
-def predict(
-    model_path: str,
-    data: str,
-    out: str | None,
-    force: bool,
-    scheduler: str | None,
-    connect_timeout: float,
-    memory_fraction: float,
-) -> int:
-    """Write class probabilities (proba_<class>) and the predicted class.
-
-    The feature columns are found by the names the model was fitted with; other
-    columns (the target, identifiers) are ignored. DATA as for fit: globs,
-    Parquet and large files are predicted partition by partition through Dask.
-    """
-    import pandas as pd
-
-    from softlogit._cli import _bigdata
-    from softlogit._io import atomic_write_text
-    from softlogit._persistence import load_model
-
-    dask_route = _bigdata.wants_dask(data, scheduler, memory_fraction)
-    if not dask_route:
-        _check_out(out, force, "--out")
-    if not Path(model_path).is_file():
-        raise CLIError(f"MODEL {model_path!r} does not exist.")
-    model = load_model(model_path)
-    if dask_route:
-        where = {"scheduler": scheduler, "timeout": connect_timeout}
-        return _bigdata.predict_dask(
-            model, data, out, force, {**where, "fraction": memory_fraction}
-        )
-    frame = read_csv(data, "DATA")
-    names = _prediction_columns(model, list(frame.columns), data)
-    X = numeric_features(frame if names is None else frame[names], data)
-    proba = model.predict_proba(X if names is not None else X.to_numpy())
-    classes = model.classes_
-    result = pd.DataFrame(
-        {f"proba_{c}": proba[:, k] for k, c in enumerate(classes.tolist())}
-    )
-    result["predicted"] = model.predict(X if names is not None else X.to_numpy())
-    text = result.to_csv(index=False)
-    if out is None:
-        click.echo(text, nl=False)
-    else:
-        atomic_write_text(out, text, force=force, name="--out")
-        click.echo(f"wrote {len(result)} predictions to {out!r}", err=True)
-    return 0
