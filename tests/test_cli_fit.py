@@ -491,3 +491,57 @@ def test_predict_keep_and_json_are_refused_through_dask(
         code, _, err = _run(capsys, "predict", str(fitted), pattern, *extra)
         assert code == 2
         assert "--keep and --json apply to one CSV file read into memory" in err
+
+
+def test_fit_json_is_one_document_matching_statsmodels(
+    csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "m.json"
+    code, stdout, err = _run(
+        capsys, "fit", str(csv), "--target", "kind", "--json", "--out", str(out)
+    )
+    assert code == 0, err
+    doc = json.loads(stdout)
+    assert doc["format"] == "softlogit.fit"
+    assert doc["model"] == "SoftmaxRegression"
+    assert doc["classes"] == ["ant", "bee", "cat"]
+    assert doc["features"] == ["size", "speed"]
+    assert doc["saved"] == str(out)
+    assert doc["convergence"]["converged"] is True
+    assert doc["convergence"]["n_iter"] >= 1
+    assert doc["warnings"] == []
+    coefficients = doc["coefficients"]
+    assert coefficients["terms"] == ["intercept", "size", "speed"]
+    model = load_model(out)
+    values = np.array(coefficients["values"])
+    np.testing.assert_array_equal(values[:, 1:], model.coef_)
+    np.testing.assert_array_equal(values[:, 0], model.intercept_)
+    # the summary's standard errors in the reference gauge equal statsmodels' MNLogit
+    frame = pd.read_csv(csv)
+    reference = _run(
+        capsys, "fit", str(csv), "--target", "kind", "--reference", "ant", "--json"
+    )[1]
+    table = json.loads(reference)["summary"]["table"]
+    codes = frame["kind"].map({"ant": 0, "bee": 1, "cat": 2})
+    fitted = sm.MNLogit(codes, sm.add_constant(frame[["size", "speed"]])).fit(
+        disp=0, method="newton", maxiter=200, tol=1e-12
+    )
+    for row in table:
+        e = ["bee", "cat"].index(row["equation"])
+        term = "const" if row["term"] == "intercept" else row["term"]
+        assert row["coef"] == pytest.approx(fitted.params.loc[term, e], rel=1e-5)
+        assert row["std_err"] == pytest.approx(fitted.bse.loc[term, e], rel=1e-5)
+
+
+def test_fit_json_of_a_penalized_fit_has_no_summary(
+    csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, stdout, err = _run(
+        capsys, "fit", str(csv), "--target", "kind", "--C", "1", "--json"
+    )
+    assert code == 0, err
+    assert err == ""  # everything is in the document
+    doc = json.loads(stdout)
+    assert doc["summary"] is None
+    assert doc["params"]["C"] == 1.0
+    assert doc["saved"] is None

@@ -12,6 +12,7 @@ existing file without ``--force``. Globs, Parquet files, data larger than memory
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import shutil
 import warnings
@@ -258,6 +259,13 @@ def _coefficient_text(model: Any, title: str) -> str:
     "--out", default=None, metavar="MODEL.json", help="Save the model (JSON) there."
 )
 @click.option("--force", is_flag=True, help="Overwrite MODEL.json if it exists.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the fit as one JSON document (coefficients, summary, convergence, "
+    "warnings) instead of the table.",
+)
 @dask_options
 def fit(
     data: str,
@@ -273,6 +281,7 @@ def fit(
     max_iter: int,
     out: str | None,
     force: bool,
+    as_json: bool,
     scheduler: str | None,
     connect_timeout: float,
     memory_fraction: float,
@@ -302,7 +311,8 @@ def fit(
         model, caught = _bigdata.fit_dask(
             data, target, features, options, {**where, "fraction": memory_fraction}
         )
-        return _print_and_save(model, _report(model, C, alpha), caught, out, force)
+        shown = _Shown(C, alpha, as_json)
+        return _print_and_save(model, shown, caught, out, force)
 
     frame = read_csv(data, "DATA")
     y = target_column(frame, target, data)
@@ -319,8 +329,8 @@ def fit(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         _fit_model(model, X, y)
-        report = _report(model, C, alpha)
-    return _print_and_save(model, report, caught, out, force)
+        shown = _Shown(C, alpha, as_json, _summary_of(model, C, alpha))
+    return _print_and_save(model, shown, caught, out, force)
 
 
 def _check_fit_options(
@@ -363,18 +373,39 @@ def _prediction_columns(model: Any, columns: list[Any], data: str) -> list[str] 
     return wanted
 
 
+@dataclasses.dataclass
+class _Shown:
+    """What ``fit`` prints: the table (or --json) of a fit with this C and alpha."""
+
+    C: float
+    alpha: float
+    as_json: bool
+    summary: Any = None
+
+
 def _print_and_save(
-    model: Any, report: str, caught: list[Any], out: str | None, force: bool
+    model: Any, shown: _Shown, caught: list[Any], out: str | None, force: bool
 ) -> int:
-    """Print the fit's warnings and report; save the model to ``out``."""
-    for w in caught:
-        click.echo(f"warning: {w.message}", err=True)
-    click.echo(report, nl=False)
+    """Print the fit's warnings and report (or its JSON); save the model to ``out``."""
+    saved = None
     if out is not None:
         from softlogit._persistence import save_model
 
-        path = save_model(model, out, force=force, name="--out")
-        click.echo(f"saved {type(model).__name__} to {str(path)!r}", err=True)
+        saved = str(save_model(model, out, force=force, name="--out"))
+    if shown.as_json:
+        from softlogit._cli._fit_json import fit_document
+        from softlogit._json import dumps
+
+        summary = shown.summary
+        if summary is None and math.isinf(shown.C):
+            summary = _summary_of(model, shown.C, shown.alpha)
+        click.echo(dumps(fit_document(model, summary, caught, saved)), nl=False)
+        return 0
+    for w in caught:
+        click.echo(f"warning: {w.message}", err=True)
+    click.echo(_report(model, shown.C, shown.alpha, shown.summary), nl=False)
+    if saved is not None:
+        click.echo(f"saved {type(model).__name__} to {saved!r}", err=True)
     return 0
 
 
@@ -551,7 +582,16 @@ def _model(
     )
 
 
-def _report(model: Any, C: float, alpha: float) -> str:
+def _summary_of(model: Any, C: float, alpha: float) -> Any:
+    """The summary of an unpenalized fit (in the centered gauge for gauge 'none'),
+    or None for a penalized one."""
+    if not math.isinf(C):
+        return None
+    raw = getattr(model, "gauge", None) == "none"
+    return model.summary(alpha=alpha, gauge="centered" if raw else None)
+
+
+def _report(model: Any, C: float, alpha: float, summary: Any = None) -> str:
     """The summary of an unpenalized fit, the coefficient table of a penalized one."""
     if not math.isinf(C):
         title = f"{type(model).__name__}, C={C:g}" + (
@@ -564,5 +604,6 @@ def _report(model: Any, C: float, alpha: float) -> str:
         if raw
         else ""
     )
-    summary = model.summary(alpha=alpha, gauge="centered" if raw else None)
+    if summary is None:
+        summary = _summary_of(model, C, alpha)
     return note + str(summary.to_text(width=_width()))
