@@ -193,6 +193,15 @@ def _coefficient_text(model: Any, title: str) -> str:
 
 
 # ----------------------------------------------------------------------------- fit
+_JSON_OPTION = click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the fit as one JSON document (coefficients, summary, convergence, "
+    "warnings) instead of the table.",
+)
+
+
 @click.command("fit", context_settings=_SETTINGS)
 @click.argument("data", metavar="DATA")
 @click.option("--target", required=True, metavar="COL", help="The class column.")
@@ -259,13 +268,7 @@ def _coefficient_text(model: Any, title: str) -> str:
     "--out", default=None, metavar="MODEL.json", help="Save the model (JSON) there."
 )
 @click.option("--force", is_flag=True, help="Overwrite MODEL.json if it exists.")
-@click.option(
-    "--json",
-    "as_json",
-    is_flag=True,
-    help="Print the fit as one JSON document (coefficients, summary, convergence, "
-    "warnings) instead of the table.",
-)
+@_JSON_OPTION
 @dask_options
 def fit(
     data: str,
@@ -311,8 +314,7 @@ def fit(
         model, caught = _bigdata.fit_dask(
             data, target, features, options, {**where, "fraction": memory_fraction}
         )
-        shown = _Shown(C, alpha, as_json)
-        return _print_and_save(model, shown, caught, out, force)
+        return _print_and_save(model, _Shown(C, alpha, as_json), caught, out, force)
 
     frame = read_csv(data, "DATA")
     y = target_column(frame, target, data)
