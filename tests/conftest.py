@@ -15,6 +15,12 @@ from typing import Any
 import numpy as np
 import pytest
 
+# checked derivations are cached on disk (softlogit._derivation._cache): the tests
+# keep theirs in a directory of their own, never in the user's cache
+os.environ.setdefault(
+    "SOFTLOGIT_CACHE_DIR", tempfile.mkdtemp(prefix="softlogit-test-cache-")
+)
+
 CHROMIUM = Path(os.environ.get("SOFTLOGIT_CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("SOFTLOGIT_CHROMEDRIVER", "/usr/bin/chromedriver"))
 
@@ -96,6 +102,49 @@ def headless_chromium() -> Callable[..., AbstractContextManager[Any]]:
     The browser test modules wrap it in their own module-scoped ``browser`` fixture.
     """
     return _headless_chromium
+
+
+# Every element must lie within each box around it (main, section, card, figure,
+# derivation step) unless a scroll container between them holds it: content that
+# scrolls inside its own box is allowed, content that sticks out of a box is not.
+_OVERFLOW_JS = """
+const scrolls = e => ['auto', 'scroll', 'hidden'].includes(getComputedStyle(e).overflowX);
+const name = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
+  (typeof e.className === 'string' && e.className ?
+   '.' + e.className.trim().split(/\\s+/).join('.') : '');
+const bad = [];
+const boxes = document.querySelectorAll(
+  'main, section, .card, figure, li.sl-d-step, nav.toc');
+for (const box of boxes) {
+  const b = box.getBoundingClientRect();
+  const limit = scrolls(box) ? box.clientWidth + b.left : b.right;
+  for (const d of box.querySelectorAll('*')) {
+    if (d.closest('svg') && d.tagName.toLowerCase() !== 'svg') continue;
+    let a = d.parentElement, inner = false;
+    while (a && a !== box) { if (scrolls(a)) { inner = true; break; } a = a.parentElement; }
+    if (inner) continue;
+    const r = d.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    if (r.right > limit + 1 || r.left < b.left - 1)
+      bad.push(name(d).slice(0, 60) + ' [' + Math.round(r.left) + ', ' +
+               Math.round(r.right) + '] outside ' + name(box).slice(0, 40) + ' [' +
+               Math.round(b.left) + ', ' + Math.round(limit) + ']');
+  }
+}
+return bad;
+"""
+
+
+@pytest.fixture(scope="session")
+def overflowing() -> Callable[[Any], list[str]]:
+    """``overflowing(driver)``: the elements of the open page that stick out of a box
+    around them (main, section, card, figure, derivation step) instead of scrolling
+    inside one: an empty list when the page is laid out well."""
+
+    def find(driver: Any) -> list[str]:
+        return list(driver.execute_script(_OVERFLOW_JS))
+
+    return find
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

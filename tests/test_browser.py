@@ -136,7 +136,9 @@ def test_derivation_page_renders(browser: Any, tmp_path: Path) -> None:
     assert browser.execute_script("return window.scrollY") > 0
 
 
-def test_derivation_page_renders_k_classes(browser: Any, tmp_path: Path) -> None:
+def test_derivation_page_renders_k_classes(
+    browser: Any, tmp_path: Path, overflowing: Callable[[Any], list[str]]
+) -> None:
     page = tmp_path / "derivation-k3.html"
     assert (
         main(["derive", "--classes", "3", "--format", "html", "--out", str(page)]) == 0
@@ -148,6 +150,32 @@ def test_derivation_page_renders_k_classes(browser: Any, tmp_path: Path) -> None
     assert tables
     assert all(t.rect["height"] > 0 for t in tables)
     _assert_nothing_overflows(browser)
+    assert overflowing(browser) == []
+    # at a desktop width no step needs a scroll bar: long equations (step 12, the
+    # loss in reference form) are broken over lines
+    browser.set_window_size(1280, 900)
+    wide = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.sl-d-math'))"
+        ".filter(e => e.scrollWidth > e.clientWidth + 1)"
+        ".map(e => e.closest('li.sl-d-step').id);"
+    )
+    assert wide == []
+    broken = browser.find_elements(
+        "css selector", "#step-same-loss-reference .sl-d-line"
+    )
+    assert len(broken) >= 2
+    # the page opens with the steps' table of contents and the T-label map, and
+    # every link resolves
+    contents = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.sl-d-toc a, .sl-d-theorems a'))"
+        ".map(a => a.getAttribute('href').slice(1))"
+    )
+    from softlogit import derivation
+
+    assert contents[: len(derivation(3).ids)] == [
+        f"step-{i}" for i in derivation(3).ids
+    ]
+    assert all(browser.find_elements("id", target) for target in contents)
     assert _console_errors(browser) == []
     _screenshot(browser, "derivation-k3.png", info["height"])
 

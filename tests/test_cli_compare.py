@@ -131,6 +131,7 @@ def test_json_output_is_machine_readable(
     assert [p["name"] for p in doc["pairs"]] == [
         "0 vs 2",
         "0 vs 1",
+        "2 vs 1",
         "0 vs 1c",
         "0 vs 0-ulp",
     ]
@@ -451,3 +452,63 @@ def test_engine_option(capsys: pytest.CaptureFixture[str]) -> None:
     verdicts = {p["name"]: p["verdict"] for p in doc["pairs"]}
     assert verdicts["0 vs 2"] == "identical up to rounding"
     assert verdicts["0 vs 1"] != "identical up to rounding"
+
+
+def test_pair_2_1_titles_the_answer_with_networks_2_and_1(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = _run([*FAST, "--pair", "2:1", "--no-report"], capsys)
+    assert code == 0
+    assert "Do networks 2 and 1 end with very similar weights?" in out
+    assert "networks 0 and 1" not in out
+    assert "2 vs 1" in out
+
+
+def test_the_terminal_legend_defines_every_theorem_label_it_shows(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from softlogit.experiment import THEOREMS
+
+    code, out, _ = _run([*FAST, "--no-report"], capsys)
+    assert code == 0
+    shown = set(re.findall(r"\bT[1-8]\b", out))
+    assert shown >= {"T4", "T5"}
+    lines = out.splitlines()
+    for label in shown:
+        # one legend line: the label, then its definition from THEOREMS
+        assert any(
+            line.split()[:1] == [label] and THEOREMS[label] in line for line in lines
+        ), label
+    assert any(line.startswith("control ") for line in lines)
+
+
+def test_the_time_line_shows_every_phase_and_the_true_total(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The wall time of the whole run, the derivation check and the report
+    included (the issue: 'time 3.32 s' printed for a 34 s run)."""
+    import time
+
+    out = tmp_path / "report"
+    started = time.perf_counter()
+    code, text, _ = _run([*FAST, "--out", str(out)], capsys)
+    elapsed = time.perf_counter() - started
+    assert code == 0
+    (line,) = [ln for ln in text.splitlines() if ln.startswith("time ")]
+    phases = {
+        m.group(1): float(m.group(2))
+        for m in re.finditer(r"([a-z][a-z ]*?) (\d+\.\d+) s", line[4:].strip())
+    }
+    assert list(phases) == [
+        "data",
+        "training",
+        "comparison",
+        "derivation check",
+        "report",
+        "total",
+    ]
+    parts = sum(v for k, v in phases.items() if k != "total")
+    # the total is the run's own clock: at least its phases, at most the call
+    assert parts - 0.02 <= phases["total"] <= elapsed + 0.01
+    doc = json.loads((out / "result.json").read_text(encoding="utf-8"))
+    assert list(doc["report"]["phases"]) == list(phases)[:4]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -120,7 +123,18 @@ def test_predict_writes_probabilities(
     )
     assert code == 0, err
     result = pd.read_csv(pred)
-    assert list(result.columns) == ["proba_ant", "proba_bee", "proba_cat", "predicted"]
+    # every column that is not a feature is carried through (--keep's default)
+    assert list(result.columns) == [
+        "kind",
+        "id",
+        "proba_ant",
+        "proba_bee",
+        "proba_cat",
+        "predicted",
+    ]
+    assert result["id"].tolist() == list(range(len(frame)))
+    assert result["kind"].tolist() == frame["kind"].tolist()
+    result = result.drop(columns=["kind", "id"])
     # an independent fit on the same data gives the same probabilities
     direct = SoftmaxRegression(C=np.inf, tol=1e-8).fit(
         frame[["size", "speed"]], frame["kind"]
@@ -137,7 +151,7 @@ def test_predict_writes_probabilities(
     # to standard output when --out is absent
     code, stdout, _ = _run(capsys, "predict", str(model_path), str(data))
     assert code == 0
-    assert stdout.splitlines()[0] == "proba_ant,proba_bee,proba_cat,predicted"
+    assert stdout.splitlines()[0] == "kind,id,proba_ant,proba_bee,proba_cat,predicted"
     assert len(stdout.splitlines()) == len(frame) + 1
 
 
@@ -159,7 +173,7 @@ def test_outputs_are_never_clobbered_without_force(
     _assert_error(code, err, "already exists")
     assert pred.read_text(encoding="utf-8") == "old"
     assert main(["predict", str(out), str(csv), "--out", str(pred), "--force"]) == 0
-    assert pred.read_text(encoding="utf-8").startswith("proba_ant")
+    assert pred.read_text(encoding="utf-8").startswith("kind,proba_ant")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv", "m.json", "p.csv"]
 
 
@@ -362,3 +376,172 @@ def test_features_option_selects_columns(
             capsys, "fit", str(path), "--target", "kind", "--features", value
         )
         _assert_error(code, err, fragment)
+
+
+@pytest.fixture
+def fitted(csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    model_path = tmp_path / "m.json"
+    assert main(["fit", str(csv), "--target", "kind", "--out", str(model_path)]) == 0
+    capsys.readouterr()
+    return model_path
+
+
+def _with_ids(csv: Path, tmp_path: Path) -> Path:
+    """DATA with identifiers a parser would change: leading zeros and dates."""
+    frame = pd.read_csv(csv)
+    n = len(frame)
+    lines = ["id,size,date,speed"] + [
+        f"{k:03d},{float(frame['size'][k])!r},2024-01-{k % 28 + 1:02d},{float(frame['speed'][k])!r}"
+        for k in range(n)
+    ]
+    path = tmp_path / "ids.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_predict_keeps_identifiers_exactly_as_written(
+    fitted: Path, csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _with_ids(csv, tmp_path)
+    code, out, err = _run(
+        capsys, "predict", str(fitted), str(data), "--keep", "date,id"
+    )
+    assert code == 0, err
+    header, first = out.splitlines()[:2]
+    assert header == "date,id,proba_ant,proba_bee,proba_cat,predicted"
+    assert first.startswith("2024-01-01,000,")  # the text of the file, not 0
+    # the probabilities are the model's on the feature columns
+    frame = pd.read_csv(csv)
+    expected = load_model(fitted).predict_proba(frame[["size", "speed"]])
+    got = pd.read_csv(io.StringIO(out), dtype={"id": str})
+    np.testing.assert_array_equal(got.iloc[:, 2:5].to_numpy(), expected)
+    assert got["id"].tolist() == [f"{k:03d}" for k in range(len(frame))]
+    # the default keeps every non-feature column, in the file's order
+    code, out, _ = _run(capsys, "predict", str(fitted), str(data))
+    assert out.splitlines()[0].startswith("id,date,proba_ant")
+    code, out, _ = _run(capsys, "predict", str(fitted), str(data), "--keep", "none")
+    assert out.splitlines()[0] == "proba_ant,proba_bee,proba_cat,predicted"
+
+
+@pytest.mark.parametrize(
+    ("keep", "message"),
+    [
+        ("id,nope", r"--keep must name columns of DATA .*not found: \['nope'\]"),
+        ("id,id", r"--keep names a column twice: 'id,id'"),
+    ],
+)
+def test_predict_keep_refuses_bad_names(
+    fitted: Path,
+    csv: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    keep: str,
+    message: str,
+) -> None:
+    data = _with_ids(csv, tmp_path)
+    code, out, err = _run(capsys, "predict", str(fitted), str(data), "--keep", keep)
+    assert code == 2
+    assert out == ""
+    assert re.search(message, err), err
+
+
+def test_predict_refuses_a_kept_column_named_like_an_output(
+    fitted: Path, csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    frame = pd.read_csv(csv).assign(predicted="old")
+    data = tmp_path / "again.csv"
+    frame.to_csv(data, index=False)
+    code, _, err = _run(capsys, "predict", str(fitted), str(data))
+    assert code == 2
+    assert "['predicted'] would be kept under the name of a prediction column" in err
+    code, out, _ = _run(capsys, "predict", str(fitted), str(data), "--keep", "kind")
+    assert code == 0
+    assert out.splitlines()[0] == "kind,proba_ant,proba_bee,proba_cat,predicted"
+
+
+def test_predict_json_is_one_document(
+    fitted: Path, csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _with_ids(csv, tmp_path)
+    code, out, err = _run(
+        capsys, "predict", str(fitted), str(data), "--keep", "id", "--json"
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["format"] == "softlogit.predictions"
+    assert doc["classes"] == ["ant", "bee", "cat"]
+    assert doc["kept"] == ["id"]
+    frame = pd.read_csv(csv)
+    model = load_model(fitted)
+    proba = model.predict_proba(frame[["size", "speed"]])
+    labels = model.predict(frame[["size", "speed"]])
+    assert doc["n_rows"] == len(frame) == len(doc["rows"])
+    for k, row in enumerate(doc["rows"]):
+        assert row["id"] == f"{k:03d}"
+        assert [row["proba"][c] for c in ("ant", "bee", "cat")] == proba[k].tolist()
+        assert row["predicted"] == labels[k]
+    assert doc["warnings"] == []
+
+
+def test_predict_keep_and_json_are_refused_through_dask(
+    fitted: Path, csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pattern = str(csv.parent / "*.csv")
+    for extra in (["--json"], ["--keep", "id"]):
+        code, _, err = _run(capsys, "predict", str(fitted), pattern, *extra)
+        assert code == 2
+        assert "--keep and --json apply to one CSV file read into memory" in err
+
+
+def test_fit_json_is_one_document_matching_statsmodels(
+    csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "m.json"
+    code, stdout, err = _run(
+        capsys, "fit", str(csv), "--target", "kind", "--json", "--out", str(out)
+    )
+    assert code == 0, err
+    doc = json.loads(stdout)
+    assert doc["format"] == "softlogit.fit"
+    assert doc["model"] == "SoftmaxRegression"
+    assert doc["classes"] == ["ant", "bee", "cat"]
+    assert doc["features"] == ["size", "speed"]
+    assert doc["saved"] == str(out)
+    assert doc["convergence"]["converged"] is True
+    assert doc["convergence"]["n_iter"] >= 1
+    assert doc["warnings"] == []
+    coefficients = doc["coefficients"]
+    assert coefficients["terms"] == ["intercept", "size", "speed"]
+    model = load_model(out)
+    values = np.array(coefficients["values"])
+    np.testing.assert_array_equal(values[:, 1:], model.coef_)
+    np.testing.assert_array_equal(values[:, 0], model.intercept_)
+    # the summary's standard errors in the reference gauge equal statsmodels' MNLogit
+    frame = pd.read_csv(csv)
+    reference = _run(
+        capsys, "fit", str(csv), "--target", "kind", "--reference", "ant", "--json"
+    )[1]
+    table = json.loads(reference)["summary"]["table"]
+    codes = frame["kind"].map({"ant": 0, "bee": 1, "cat": 2})
+    fitted = sm.MNLogit(codes, sm.add_constant(frame[["size", "speed"]])).fit(
+        disp=0, method="newton", maxiter=200, tol=1e-12
+    )
+    for row in table:
+        e = ["bee", "cat"].index(row["equation"])
+        term = "const" if row["term"] == "intercept" else row["term"]
+        assert row["coef"] == pytest.approx(fitted.params.loc[term, e], rel=1e-5)
+        assert row["std_err"] == pytest.approx(fitted.bse.loc[term, e], rel=1e-5)
+
+
+def test_fit_json_of_a_penalized_fit_has_no_summary(
+    csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, stdout, err = _run(
+        capsys, "fit", str(csv), "--target", "kind", "--C", "1", "--json"
+    )
+    assert code == 0, err
+    assert err == ""  # everything is in the document
+    doc = json.loads(stdout)
+    assert doc["summary"] is None
+    assert doc["params"]["C"] == 1.0
+    assert doc["saved"] is None

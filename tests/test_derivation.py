@@ -424,3 +424,35 @@ def test_checked_notation_is_the_library_numerics(
         bce = expand_notation(BCE(Sigmoid(zs[1] - zs[0]), label)).evalf(50, subs=values)
         reference = softlogit.binary_cross_entropy(np.array([z]), np.array([label]))
         assert float(bce) == pytest.approx(float(reference), rel=1e-13)
+
+
+def test_html_page_has_an_introduction_contents_and_theorem_map() -> None:
+    from softlogit.experiment import THEOREM_STEPS, THEOREMS
+
+    d = derivation(2)
+    page = d.to_html(d.check())
+    assert 'class="sl-d-intro"' in page
+    assert "softmax(z₁, z₂)₂ = σ(z₂ − z₁)" in page
+    contents = page.split('<nav class="sl-d-toc"')[1].split("</nav>")[0]
+    assert re.findall(r'href="#step-([^"]+)"', contents) == d.ids
+    theorems = page.split('<section class="sl-d-theorems">')[1].split("</section>")[0]
+    for label in THEOREMS:
+        step = THEOREM_STEPS[label]
+        number = d.ids.index(step) + 1
+        assert f'<tr id="theorem-{label}"><th>{label}</th>' in theorems
+        assert f'<a href="#step-{step}">step {number}</a>' in theorems
+
+
+def test_long_equations_are_broken_between_terms() -> None:
+    """Step 12 for K = 3 (the loss in reference form) is shown on several lines, and
+    the lines say the same as the one-line equation: their terms, joined, are the
+    sums of both sides."""
+    from softlogit._derivation._html import _broken
+
+    step = derivation(3)["same-loss-reference"]
+    for side in (step.lhs, step.rhs):
+        lines = _broken(side, "")
+        assert len(lines) >= 2
+        assert lines[1].startswith('<mspace width="1em"/><mo>−</mo>')
+    short = derivation(2)["two-class-identity"]
+    assert len(_broken(short.rhs, "<mo>=</mo>")) == 1

@@ -51,6 +51,7 @@ def test_result_shapes(result: ExperimentResult) -> None:
     assert [p.name for p in result.pairs] == [
         "0 vs 2",
         "0 vs 1",
+        "2 vs 1",
         "0 vs 1c",
         "0 vs 0-ulp",
     ]
@@ -66,8 +67,8 @@ def test_result_shapes(result: ExperimentResult) -> None:
 
 def test_pair_lookup(result: ExperimentResult) -> None:
     assert result.pair("2", "0") is result.pair("0", "2")
-    with pytest.raises(KeyError, match=r"pair '1' vs '2' was not compared"):
-        result.pair("1", "2")
+    with pytest.raises(KeyError, match=r"pair '1' vs '1c' was not compared"):
+        result.pair("1", "1c")
 
 
 def test_to_frame_is_tidy(result: ExperimentResult) -> None:
@@ -82,7 +83,7 @@ def test_to_frame_is_tidy(result: ExperimentResult) -> None:
         gap["value"], result.pair("0", "1").metrics["head_max_abs"]
     )
     n = result.trajectories["0"].n_records
-    expected_rows = 5 * 2 * n + 4 * len(PAIR_METRICS) * n + 2 * 2 * n
+    expected_rows = 5 * 2 * n + 5 * len(PAIR_METRICS) * n + 2 * 2 * n
     assert len(frame) == expected_rows
 
 
@@ -231,9 +232,13 @@ def test_a_result_saved_before_typed_verdicts_loads(tmp_path: Path) -> None:
     assert set(first.figures) == {
         "weight_gap",
         "probability_gap",
+        "final_weight_gap",
+        "final_probability_gap",
         "first_step_ratio",
         "corrected_weight_gap",
         "corrected_probability_gap",
+        "corrected_final_weight_gap",
+        "corrected_final_probability_gap",
         "threshold",
     }
     assert second.headline.startswith("The same network")

@@ -32,6 +32,7 @@ def test_defaults_are_the_seed_experiment() -> None:
     assert spec.resolved_pairs(2) == (
         ("0", "2"),
         ("0", "1"),
+        ("2", "1"),
         ("0", "1c"),
         ("0", "0-ulp"),
     )

@@ -132,6 +132,29 @@ def test_no_dangling_links_without_derivation() -> None:
     assert 'id="derivation"' not in page
 
 
+def test_theorem_labels_are_defined_on_hover_and_in_a_glossary() -> None:
+    from softlogit._report._adapter import glossary
+    from softlogit.experiment import THEOREM_STEPS, THEOREMS
+
+    data = _data()
+    answer = Answer("q01", "Do 0 and 1 agree?", "No.", "Twice the step (T5).")
+    data = _data(answers=(answer,), glossary=glossary(list(data.pairs)))
+    page = render_html(data, {}, '<section id="derivation"></section>')
+    tags = _parse(page).tags
+    titles = [a.get("title") for _, a in tags if a.get("title")]
+    # the verdict's label and the answer's "(T5)" carry the definition
+    assert f"T5: {THEOREMS['T5']}" in titles
+    assert f"T4: {THEOREMS['T4']}" in titles
+    assert titles.count(f"T5: {THEOREMS['T5']}") >= 2
+    # the glossary section defines all eight, each linked to its step
+    assert "#glossary" in [a.get("href") for t, a in tags if t == "a"]
+    section = page.split('<section id="glossary">')[1].split("</section>")[0]
+    for label, text in THEOREMS.items():
+        assert f'<dt id="term-{label}">{label}</dt>' in section
+        assert text.replace("'", "&#x27;") in section
+        assert f'href="#step-{THEOREM_STEPS[label]}"' in section
+
+
 def test_divergence_is_shown_instead_of_figures() -> None:
     page = render_html(_data(diverged={"1": "loss became nan at step 12"}), {})
     assert "Network 1 diverged." in page
@@ -180,6 +203,19 @@ def test_progress_bar_draws_on_a_terminal() -> None:
     assert "training network 1" in drawn
 
 
+def test_progress_bar_shows_the_time_left() -> None:
+    stream = _Tty()
+    with progress_bar(enabled=True, file=stream, networks=2) as update:
+        update("0", 10, 10)
+        update("1", 3, 10)
+    drawn = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", stream.getvalue())
+    assert "training 2 networks" in drawn
+    assert "13/20" in drawn  # the whole run: network 0 done, 3 steps of network 1
+    assert "eta" in drawn
+    # rich's TimeRemainingColumn: h:mm:ss, or -:--:-- before a rate is known
+    assert re.search(r"eta\s+(\d+:\d\d:\d\d|-:--:--)", drawn)
+
+
 def test_status_spinner_only_on_a_terminal() -> None:
     quiet = _Tty()
     with status("writing the report", enabled=False, file=quiet):
@@ -198,3 +234,26 @@ def test_terminal_report_fits_80_columns() -> None:
     assert max(len(line) for line in out.splitlines()) <= 80
     assert "identical up to rounding" in out  # the verdict is not wrapped
     assert "max |Δ head|" in out
+
+
+def test_test_loss_and_accuracy_are_shown_for_every_network() -> None:
+    """The learner cares whether the predictions differ: each network's held-out
+    loss and accuracy stand beside its training loss, on the page and the terminal."""
+    losses = {"0": 0.3125, "1": 0.4375, "2": 0.3125}
+    accuracy = {"0": 0.875, "1": 0.8125, "2": 0.875}
+    data = _data(test_losses=losses, test_accuracy=accuracy)
+    page = render_html(data, {})
+    body = page.split('<section id="networks">')[1].split("</section>")[0]
+    for name in data.networks:
+        row = body.split(f"</span>{name}</td>")[1].split("</tr>")[0]
+        assert f'data-label="test loss">{losses[name]:.3g}</td>' in row
+        assert f'data-label="test accuracy">{accuracy[name]:.3f}</td>' in row
+    buf = io.StringIO()
+    print_report(data, make_console(buf, width=120))
+    lines = buf.getvalue().splitlines()
+    header = next(line for line in lines if "test loss" in line)
+    assert "test acc." in header
+    for name in data.networks:
+        row = next(line for line in lines if line.split()[:1] == [name])
+        assert f"{losses[name]:.3g}" in row
+        assert f"{accuracy[name]:.3f}" in row

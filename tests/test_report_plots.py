@@ -159,3 +159,18 @@ def test_prefixed_svg_ids_are_unique_and_resolve() -> None:
         assert all(i.startswith(f"{stem}-") for i in own)
         refs = set(re.findall(r'(?:href="#|url\(#)([^")]+)', svg))
         assert refs <= own  # every marker and clip path is found in its own figure
+
+
+def test_loss_axis_is_logarithmic_when_losses_span_decades() -> None:
+    import dataclasses
+
+    n = 11
+    spanning = {k: np.geomspace(0.7, 1e-4, n) for k in "012"}  # 3.8 decades
+    close = {k: np.linspace(0.7, 0.3, n) for k in "012"}  # a factor 2.3
+    log_fig = loss_figure(dataclasses.replace(_data(), losses=spanning))
+    linear_fig = loss_figure(dataclasses.replace(_data(), losses=close))
+    assert log_fig.axes[0].get_yscale() == "log"
+    low, high = log_fig.axes[0].get_ylim()
+    assert low < 1e-4
+    assert high > 0.7
+    assert linear_fig.axes[0].get_yscale() == "linear"

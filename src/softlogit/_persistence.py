@@ -96,9 +96,7 @@ _INT64_MAX = 2**63 - 1
 # the names a fit records in ``solver_``: solvers, or two joined by "+"
 _REPR = reprlib.Repr()
 _REPR.maxlevel, _REPR.maxlist, _REPR.maxstring, _REPR.maxother = 3, 4, 40, 40
-_SOLVER_RUN = re.compile(
-    r"^(newton|lbfgs|gd|momentum|adam|prox-newton)(\+(newton|lbfgs))?$"
-)
+_SOLVER_RUN = re.compile(r"^(newton|lbfgs|gd|momentum|adam|prox-newton)(\+newton)?$")
 
 # estimator name -> module that defines it
 _ESTIMATORS: dict[str, str] = {

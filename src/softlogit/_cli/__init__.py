@@ -51,7 +51,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
         "Fit a softmax or logistic regression on CSV or Parquet files.",
     ),
     "predict": (
-        "softlogit._cli._fit",
+        "softlogit._cli._predict",
         "predict",
         "Predict class probabilities with a saved model.",
     ),

@@ -51,10 +51,19 @@ def _parse_classes(value: str) -> int:
     help="Write to FILE (atomically) instead of standard output.",
 )
 @click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
-def derive(classes: str, fmt: str, out: str | None, force: bool) -> int:
+@click.option(
+    "--recheck",
+    is_flag=True,
+    help="Check every step again, even if the checks of these steps are cached "
+    "(in $SOFTLOGIT_CACHE_DIR, else ~/.cache/softlogit).",
+)
+def derive(classes: str, fmt: str, out: str | None, force: bool, recheck: bool) -> int:
     """Print the derivation softmax -> sigmoid, every step checked by SymPy.
 
-    Exits with status 1 if any step fails its check (the output still shows which).
+    The checks of each K are kept on disk, keyed by a fingerprint of the steps, the
+    checking code and SymPy's version, so a second run is fast; --recheck checks
+    again. Exits with status 1 if any step fails its check (the output still shows
+    which).
     """
     n_classes = _parse_classes(classes)
     if fmt not in _FORMATS:
@@ -76,7 +85,9 @@ def derive(classes: str, fmt: str, out: str | None, force: bool) -> int:
         result = derivation(n_classes)
     except InputValueError as exc:
         raise CLIError(str(exc).replace("`n_classes`", "--classes")) from None
-    checks = result.check()
+    from softlogit._derivation._cache import checked
+
+    checks, cached = checked(result, recheck=recheck)
     render = {
         "text": result.to_text,
         "markdown": result.to_markdown,
@@ -94,6 +105,10 @@ def derive(classes: str, fmt: str, out: str | None, force: bool) -> int:
         except FileExistsError as exc:
             raise CLIError(str(exc)) from None
         click.echo(f"wrote {path}", err=True)
+    if cached is not None:
+        click.echo(
+            f"checks read from the cache {cached} (--recheck: check again)", err=True
+        )
     failed = [c.step_id for c in checks if not c.passed]
     if failed:
         click.echo(

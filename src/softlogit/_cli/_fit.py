@@ -12,6 +12,7 @@ existing file without ``--force``. Globs, Parquet files, data larger than memory
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import shutil
 import warnings
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from softlogit._cli._bigdata import dask_options
+from softlogit._cli._bigdata import dask_options, fit_dask, wants_dask
 from softlogit._cli._fit_checks import check_two_classes, fit_model, warn_row_index
 from softlogit._cli._fit_penalties import (
     check_penalty_options,
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-__all__ = ["fit", "predict"]
+__all__ = ["fit"]
 
 _SETTINGS = {"help_option_names": ["-h", "--help"]}
 
@@ -201,6 +202,15 @@ def _coefficient_text(model: Any, title: str) -> str:
 
 
 # ----------------------------------------------------------------------------- fit
+_JSON_OPTION = click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the fit as one JSON document (coefficients, summary, convergence, "
+    "warnings) instead of the table.",
+)
+
+
 @click.command("fit", context_settings=_SETTINGS)
 @click.argument("data", metavar="DATA")
 @click.option("--target", required=True, metavar="COL", help="The class column.")
@@ -269,6 +279,7 @@ def _coefficient_text(model: Any, title: str) -> str:
     "--out", default=None, metavar="MODEL.json", help="Save the model (JSON) there."
 )
 @click.option("--force", is_flag=True, help="Overwrite MODEL.json if it exists.")
+@_JSON_OPTION
 @dask_options
 def fit(
     data: str,
@@ -284,6 +295,7 @@ def fit(
     max_iter: int,
     out: str | None,
     force: bool,
+    as_json: bool,
     scheduler: str | None,
     connect_timeout: float,
     memory_fraction: float,
@@ -310,17 +322,15 @@ def fit(
     _check_out(out, force, "--out")
     _check_out(penalty["plot"], force, "--plot")
 
-    from softlogit._cli import _bigdata
-
-    if _bigdata.wants_dask(data, scheduler, memory_fraction):
+    if wants_dask(data, scheduler, memory_fraction):
         _no_penalty_on_dask(penalty)
         options = {"kind": kind, "C": C, "gauge": gauge, "reference": reference}
         options.update(fit_intercept=not no_intercept, tol=tol, max_iter=max_iter)
         where = {"scheduler": scheduler, "timeout": connect_timeout}
-        model, caught = _bigdata.fit_dask(
+        model, caught = fit_dask(
             data, target, features, options, {**where, "fraction": memory_fraction}
         )
-        return _print_and_save(model, _report(model, C, alpha), caught, out, force)
+        return _print_and_save(model, _Shown(C, alpha, as_json), caught, out, force)
 
     frame = read_csv(data, "DATA")
     y = target_column(frame, target, data)
@@ -333,8 +343,8 @@ def fit(
     warn_row_index(X)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model, report = _fit_and_report(model, X, y, C, alpha, force, penalty)
-    return _print_and_save(model, report, caught, out, force)
+        model, shown = _fit_and_show(model, X, y, C, alpha, as_json, force, penalty)
+    return _print_and_save(model, shown, caught, out, force)
 
 
 def _no_penalty_on_dask(penalty: dict[str, Any]) -> None:
@@ -357,29 +367,33 @@ def _no_penalty_on_dask(penalty: dict[str, Any]) -> None:
         )
 
 
-def _fit_and_report(
+def _fit_and_show(
     model: Any,
     X: pd.DataFrame,
     y: pd.Series,
     C: float,
     alpha: float,
+    as_json: bool,
     force: bool,
     penalty: dict[str, Any],
-) -> tuple[Any, str]:
-    """Fit (or run the path, or cross-validate): the model to save and the report."""
+) -> tuple[Any, _Shown]:
+    """Fit (or run the path, or cross-validate): the model to save and what to show."""
     n_grid, scoring, cv = penalty["n_grid"], penalty["scoring"], penalty["cv"]
     l1_ratio = penalty["l1_ratio"] or 0.0
     if penalty["path_"]:
+        if as_json:
+            raise CLIError("--json describes one fit; --path fits many: drop one.")
         text = run_path(
             model, X, y.to_numpy(), n_grid, l1_ratio, penalty["plot"], force
         )
-        return None, text
+        return None, _Shown(C, alpha, as_json, text=text)
     if cv is not None:
         searched = cross_validate(model, X, y.to_numpy(), cv, n_grid, scoring)
         best = searched.estimator_
-        return best, cv_report(searched, scoring) + _report(best, searched.C_, alpha)
+        text = cv_report(searched, scoring) + _report(best, searched.C_, alpha)
+        return best, _Shown(searched.C_, alpha, as_json, text=text)
     fit_model(model, X, y)
-    return model, _report(model, C, alpha)
+    return model, _Shown(C, alpha, as_json, _summary_of(model, C, alpha))
 
 
 def _check_fit_options(
@@ -422,18 +436,44 @@ def _prediction_columns(model: Any, columns: list[Any], data: str) -> list[str] 
     return wanted
 
 
+@dataclasses.dataclass
+class _Shown:
+    """What ``fit`` prints: the table (or --json) of a fit with this C and alpha."""
+
+    C: float
+    alpha: float
+    as_json: bool
+    summary: Any = None
+    text: str | None = None  # a report made already (--path, --cv)
+
+
 def _print_and_save(
-    model: Any, report: str, caught: list[Any], out: str | None, force: bool
+    model: Any, shown: _Shown, caught: list[Any], out: str | None, force: bool
 ) -> int:
-    """Print the fit's warnings and report; save the model to ``out``."""
-    for w in caught:
-        click.echo(f"warning: {w.message}", err=True)
-    click.echo(report, nl=False)
+    """Print the fit's warnings and report (or its JSON); save the model to ``out``
+    (none for ``--path``, which fits no one model)."""
+    saved = None
     if out is not None and model is not None:
         from softlogit._persistence import save_model
 
-        path = save_model(model, out, force=force, name="--out")
-        click.echo(f"saved {type(model).__name__} to {str(path)!r}", err=True)
+        saved = str(save_model(model, out, force=force, name="--out"))
+    if shown.as_json:
+        from softlogit._cli._fit_json import fit_document
+        from softlogit._json import dumps
+
+        summary = shown.summary
+        if summary is None and math.isinf(shown.C):
+            summary = _summary_of(model, shown.C, shown.alpha)
+        click.echo(dumps(fit_document(model, summary, caught, saved)), nl=False)
+        return 0
+    for w in caught:
+        click.echo(f"warning: {w.message}", err=True)
+    text = shown.text
+    if text is None:
+        text = _report(model, shown.C, shown.alpha, shown.summary)
+    click.echo(text, nl=False)
+    if saved is not None:
+        click.echo(f"saved {type(model).__name__} to {saved!r}", err=True)
     return 0
 
 
@@ -515,7 +555,16 @@ def _model(
     )
 
 
-def _report(model: Any, C: float, alpha: float) -> str:
+def _summary_of(model: Any, C: float, alpha: float) -> Any:
+    """The summary of an unpenalized fit (in the centered gauge for gauge 'none'),
+    or None for a penalized one."""
+    if not math.isinf(C):
+        return None
+    raw = getattr(model, "gauge", None) == "none"
+    return model.summary(alpha=alpha, gauge="centered" if raw else None)
+
+
+def _report(model: Any, C: float, alpha: float, summary: Any = None) -> str:
     """The summary of an unpenalized fit, the coefficient table of a penalized one."""
     if not math.isinf(C):
         title = (
@@ -530,68 +579,6 @@ def _report(model: Any, C: float, alpha: float) -> str:
         if raw
         else ""
     )
-    summary = model.summary(alpha=alpha, gauge="centered" if raw else None)
+    if summary is None:
+        summary = _summary_of(model, C, alpha)
     return note + str(summary.to_text(width=_width()))
-
-
-# ------------------------------------------------------------------------- predict
-@click.command("predict", context_settings=_SETTINGS)
-@click.argument("model_path", metavar="MODEL.json")
-@click.argument("data", metavar="DATA")
-@click.option(
-    "--out",
-    default=None,
-    metavar="PRED.csv|DIR",
-    help="Write the predictions there (default: standard output); through Dask, a "
-    "path not ending in .csv is a directory of one CSV file per partition.",
-)
-@click.option("--force", is_flag=True, help="Overwrite PRED.csv if it exists.")
-@dask_options
-def predict(
-    model_path: str,
-    data: str,
-    out: str | None,
-    force: bool,
-    scheduler: str | None,
-    connect_timeout: float,
-    memory_fraction: float,
-) -> int:
-    """Write class probabilities (proba_<class>) and the predicted class.
-
-    The feature columns are found by the names the model was fitted with; other
-    columns (the target, identifiers) are ignored. DATA as for fit: globs,
-    Parquet and large files are predicted partition by partition through Dask.
-    """
-    import pandas as pd
-
-    from softlogit._cli import _bigdata
-    from softlogit._io import atomic_write_text
-    from softlogit._persistence import load_model
-
-    dask_route = _bigdata.wants_dask(data, scheduler, memory_fraction)
-    if not dask_route:
-        _check_out(out, force, "--out")
-    if not Path(model_path).is_file():
-        raise CLIError(f"MODEL {model_path!r} does not exist.")
-    model = load_model(model_path)
-    if dask_route:
-        where = {"scheduler": scheduler, "timeout": connect_timeout}
-        return _bigdata.predict_dask(
-            model, data, out, force, {**where, "fraction": memory_fraction}
-        )
-    frame = read_csv(data, "DATA")
-    names = _prediction_columns(model, list(frame.columns), data)
-    X = numeric_features(frame if names is None else frame[names], data)
-    proba = model.predict_proba(X if names is not None else X.to_numpy())
-    classes = model.classes_
-    result = pd.DataFrame(
-        {f"proba_{c}": proba[:, k] for k, c in enumerate(classes.tolist())}
-    )
-    result["predicted"] = model.predict(X if names is not None else X.to_numpy())
-    text = result.to_csv(index=False)
-    if out is None:
-        click.echo(text, nl=False)
-    else:
-        atomic_write_text(out, text, force=force, name="--out")
-        click.echo(f"wrote {len(result)} predictions to {out!r}", err=True)
-    return 0

@@ -8,7 +8,9 @@ that name the command-line flags.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -16,6 +18,7 @@ from softlogit._cli._names import to_cli_names
 from softlogit.errors import CLIError, SoftlogitError
 
 if TYPE_CHECKING:
+    from softlogit._report._data import ReportData
     from softlogit.experiment import ExperimentResult, ExperimentSpec
 
 __all__ = ["run_and_report"]
@@ -36,11 +39,24 @@ def _train(
     from softlogit._report._terminal import progress_bar
     from softlogit.experiment import run_experiment
 
-    with progress_bar(enabled=not quiet, file=err) as update:
+    n_classes = _expected_classes(spec)
+    try:
+        networks = (
+            len(spec.resolved_networks(n_classes)) if n_classes is not None else None
+        )
+    except SoftlogitError:
+        networks = None  # run_experiment says what is wrong, naming the flags
+    with progress_bar(enabled=not quiet, file=err, networks=networks) as update:
         try:
             return run_experiment(spec, engine=engine, progress=update)
         except SoftlogitError as exc:
             raise CLIError(to_cli_names(str(exc))) from None
+
+
+def _with_phase(data: ReportData, label: str, since: float) -> ReportData:
+    """``data`` with one more phase: the wall-clock time from ``since`` to now."""
+    phase = (label, time.perf_counter() - since)
+    return dataclasses.replace(data, phases=(*data.phases, phase))
 
 
 def run_and_report(
@@ -99,6 +115,7 @@ def run_and_report(
     from softlogit._report._write import DerivationInBackground, write_report
     from softlogit._version import version
 
+    started = time.perf_counter()
     out_stream = sys.stdout if stdout is None else stdout
     err_stream = sys.stderr if stderr is None else stderr
     # the derivation is checked in a child process while the networks train
@@ -110,13 +127,17 @@ def run_and_report(
         result = _train(spec, engine, quiet, err_stream)
         data = report_data(result)
         if out is not None:
+            waited = time.perf_counter()
             with status("checking the derivation", enabled=not quiet, file=err_stream):
                 derivation = background.result(result.data.n_classes)
+            # the time the run waited for the check (it ran during the training)
+            data = _with_phase(data, "derivation check", waited)
     finally:
         background.close()
     doc = {**result.to_json_dict(), "report": report_json(data)}
     written: Path | None = None
     if out is not None:
+        writing = time.perf_counter()
         with status(f"writing {out}", enabled=not quiet, file=err_stream):
             written = write_report(
                 out,
@@ -129,6 +150,8 @@ def run_and_report(
                 derivation=derivation,
                 version=version(),
             )
+        data = _with_phase(data, "report", writing)
+    data = _with_phase(data, "total", started)
     if as_json:
         out_stream.write(dumps(doc))
     elif not quiet:

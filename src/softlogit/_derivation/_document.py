@@ -60,6 +60,29 @@ class Derivation:
     def __len__(self) -> int:
         return len(self.steps)
 
+    def __repr__(self) -> str:
+        """One line: the number of steps, K and the first and last step ids.
+
+        Examples
+        --------
+        >>> from softlogit import derivation
+        >>> derivation(3)
+        <Derivation: 22 steps for K = 3 (definitions … standard-errors); .check() verifies them>
+        """
+        span = f" ({self.steps[0].id} … {self.steps[-1].id})" if self.steps else ""
+        return (
+            f"<Derivation: {len(self)} steps for K = {self.n_classes}{span}; "
+            ".check() verifies them>"
+        )
+
+    def _repr_html_(self) -> str:
+        """Notebooks show every step rendered, with its check (cached on disk)."""
+        from softlogit._derivation._cache import checked
+        from softlogit._derivation._html import derivation_html_section
+
+        checks, _ = checked(self)
+        return derivation_html_section(self, checks)
+
     def __iter__(self) -> Iterator[Step]:
         return iter(self.steps)
 

@@ -32,6 +32,7 @@ from softlogit._derivation._render import (
     step_parts,
     summary_line,
 )
+from softlogit._theorems import THEOREM_STEPS, THEOREMS
 
 __all__ = [
     "DERIVATION_CSS",
@@ -70,8 +71,13 @@ DERIVATION_CSS = """
   font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 0.8rem; }
 .sl-d a.sl-d-anchor:hover { text-decoration: underline; }
 .sl-d .sl-d-explanation { margin: 0.3rem 0 0.2rem; }
+.sl-d math { font-family: "Latin Modern Math", "STIX Two Math", "DejaVu Serif",
+  serif; }
+.sl-d li.sl-d-step > * { max-width: 100%; }
+.sl-d .sl-d-check, .sl-d .sl-d-explanation { overflow-wrap: anywhere; }
 .sl-d .sl-d-math { overflow-x: auto; overflow-y: hidden; padding: 0.2rem 0; }
 .sl-d math[display="block"] { font-size: 1.15em; margin: 0.35rem 0; }
+.sl-d .sl-d-line { margin: 0.15rem 0; font-size: 1.15em; white-space: nowrap; }
 .sl-d .sl-d-side { display: flex; gap: 0.8rem; align-items: baseline;
   margin: 0.15rem 0; }
 .sl-d .sl-d-label { color: var(--sl-d-muted); font-size: 0.9rem; min-width: 5.5rem;
@@ -87,7 +93,18 @@ _PAGE_CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
   color: #24292f; background: #f6f8fa; margin: 0; }
 main { max-width: 62rem; margin: 0 auto; padding: 1.5rem 1rem 3rem; }
-math { font-family: "Latin Modern Math", "STIX Two Math", "DejaVu Serif", serif; }
+.sl-d h2 { font-size: 1.25rem; }
+.sl-d .sl-d-intro p { max-width: 46rem; }
+.sl-d-toc ol { columns: 2 18rem; column-gap: 2rem; padding-left: 1.8rem;
+  margin: 0.4rem 0 1rem; }
+.sl-d-toc li { break-inside: avoid; margin: 0.1rem 0; }
+.sl-d-toc a, .sl-d-theorems a { color: #0969da; text-decoration: none; }
+.sl-d-theorems table { border-collapse: collapse; margin: 0.4rem 0 1.2rem; }
+.sl-d-theorems th, .sl-d-theorems td { text-align: left; vertical-align: top;
+  padding: 0.25rem 0.8rem 0.25rem 0; border-top: 1px solid #d0d7de; }
+.sl-d-theorems th { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
+.sl-d-theorems td:last-child { white-space: nowrap; }
+li.sl-d-step { scroll-margin-top: 0.5rem; }
 """
 
 _ENTITIES = {
@@ -254,7 +271,17 @@ def _step_html(number: int, step: Step, check: StepCheck) -> str:
         rows.append(_side("definitions", parts.notes, "≔", tall=True))
     rows.append('<div class="sl-d-math">')
     main = _relation(*parts.relation)
-    if parts.premise is not None:
+    if parts.premise is None and _too_long(*parts.relation):
+        # one side per line, long sums broken between terms: a long equation reads
+        # without scrolling
+        lhs, rhs = parts.relation
+        lines = _broken(lhs, "") + _broken(rhs, "<mo>=</mo>")
+        rows.extend(
+            f'<div class="sl-d-line">{_math(line, displaystyle=True)}</div>'
+            for line in lines
+        )
+        main = ""
+    if main and parts.premise is not None:
         condition = (
             f'<mo>,</mo><mspace width="0.5em"/>{expr_to_mathml(parts.condition)}'
             if parts.condition is not None
@@ -264,7 +291,8 @@ def _step_html(number: int, step: Step, check: StepCheck) -> str:
             f"{_relation(*parts.premise)}{condition}"
             f'<mspace width="1em"/><mo>⟹</mo><mspace width="1em"/>{main}'
         )
-    rows.append(_math(main, display=True))
+    if main:
+        rows.append(_math(main, display=True))
     rows.append("</div>")
     if parts.indices:
         indices = "".join(
@@ -278,6 +306,50 @@ def _step_html(number: int, step: Step, check: StepCheck) -> str:
     rows.append(f'<p class="sl-d-check">Check: {html.escape(check.detail)}.</p>')
     rows.append("</li>")
     return "\n".join(rows)
+
+
+#: characters of SymPy's string form of both sides beyond which an equation is
+#: shown one side per line
+_ONE_LINE = 110
+
+
+def _too_long(lhs: sp.Basic, rhs: sp.Basic) -> bool:
+    """Whether ``lhs = rhs`` is too long for one line of a step's card."""
+    return len(sp.sstr(lhs)) + len(sp.sstr(rhs)) > _ONE_LINE
+
+
+#: characters of SymPy's string form on one line of a broken equation
+_LINE = 80
+
+
+def _broken(expr: sp.Basic, prefix: str) -> list[str]:
+    """``expr`` as MathML lines: a long sum is cut between its terms.
+
+    The first line starts with ``prefix``; a line that starts with a negative term
+    starts with its minus sign, the others with a plus.
+    """
+    if not isinstance(expr, sp.Add) or len(sp.sstr(expr)) <= _LINE:
+        return [prefix + expr_to_mathml(expr)]
+    chunks: list[list[sp.Basic]] = [[]]
+    width = 0
+    for term in expr.args:
+        size = len(sp.sstr(term)) + 3
+        if chunks[-1] and width + size > _LINE:
+            chunks.append([])
+            width = 0
+        chunks[-1].append(term)
+        width += size
+    lines = []
+    for n, chunk in enumerate(chunks):
+        first, rest = chunk[0], chunk[1:]
+        sign = ""
+        if n and first.could_extract_minus_sign():
+            sign, first = "<mo>\u2212</mo>", -first
+        elif n:
+            sign = "<mo>+</mo>"
+        body = expr_to_mathml(sp.Add(first, *rest, evaluate=False) if rest else first)
+        lines.append((prefix if n == 0 else '<mspace width="1em"/>') + sign + body)
+    return lines
 
 
 def _typeset(text: str) -> str:
@@ -345,11 +417,69 @@ def derivation_html_section(
     return "\n".join(parts)
 
 
+_INTRO = (
+    "For two classes, softmax(z₁, z₂)₂ = σ(z₂ − z₁): a softmax regression with two "
+    "classes is a logistic regression on the difference of its logits. This page "
+    "derives that identity and what follows from it for models and for training, "
+    "one small step at a time. Each step states one equation (for every value of "
+    "its index, with the abbreviations under “where” and the assumptions under "
+    "“given”), and the badge says how the computer checked it: SymPy reduced the "
+    "difference of the two sides to zero, or, where SymPy cannot decide, both sides "
+    "agreed at random points in 50-digit arithmetic."
+)
+
+
+def _contents(derivation: RenderedSteps) -> str:
+    """The table of contents: every step, numbered, linked to its anchor."""
+    items = "".join(
+        f'<li><a href="#{step_anchor(step.id)}">{html.escape(step.title)}</a></li>'
+        for step in derivation
+    )
+    return (
+        '<nav class="sl-d-toc" aria-label="Steps"><h2>Steps</h2>'
+        f'<ol class="sl-d-toc-list">{items}</ol></nav>'
+    )
+
+
+def _theorem_map(derivation: RenderedSteps) -> str:
+    """Which step proves each theorem T1-T8 the experiment's reports cite."""
+    number = {step_id: n for n, step_id in enumerate(derivation.ids, 1)}
+    rows = []
+    for label, text in THEOREMS.items():
+        step_id = THEOREM_STEPS[label]
+        where = (
+            f'<a href="#{step_anchor(step_id)}">step {number[step_id]}</a>'
+            if step_id in number
+            else "not in this derivation"
+        )
+        rows.append(
+            f'<tr id="theorem-{label}"><th>{label}</th>'
+            f"<td>{html.escape(_typeset(text))}</td><td>{where}</td></tr>"
+        )
+    return (
+        '<section class="sl-d-theorems"><h2>The theorems T1–T8 and their steps</h2>'
+        "<p>The reports of <code>softlogit compare</code> cite these labels; each is "
+        "proved by the step named here.</p>"
+        f"<table><tbody>{''.join(rows)}</tbody></table></section>"
+    )
+
+
 def derivation_html_page(
     derivation: RenderedSteps, checks: Sequence[StepCheck] | None = None
 ) -> str:
-    """A standalone HTML page (UTF-8, no external resources) showing ``derivation``."""
+    """A standalone HTML page (UTF-8, no external resources) showing ``derivation``.
+
+    The page opens with an introduction, a table of contents of the steps and the
+    map from the theorem labels T1-T8 to the steps that prove them.
+    """
     section = derivation_html_section(derivation, checks)
+    intro = (
+        f'<header class="sl-d-intro"><p>{html.escape(_INTRO)}</p></header>'
+        f"{_contents(derivation)}{_theorem_map(derivation)}"
+    )
+    section = section.replace(
+        '<ol class="sl-d-steps">', f'{intro}<ol class="sl-d-steps">', 1
+    )
     title = html.escape(f"{derivation.title} (K = {derivation.n_classes})")
     return (
         "<!DOCTYPE html>\n"

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from softlogit._report._data import PairReport, ReportData, format_number
+from softlogit._report._data import PairReport, ReportData, Term, format_number
 from softlogit._typing import FloatArray
-from softlogit.experiment import Verdict
+from softlogit.experiment import THEOREM_STEPS, THEOREMS, Verdict
 from softlogit.experiment._compare import reference_head
 
 if TYPE_CHECKING:
@@ -192,7 +192,7 @@ def _pair_report(p: PairComparison) -> PairReport:
         a=p.left,
         b=p.right,
         verdict=p.verdict,
-        theorem=p.theorem or ("control" if p.right.endswith("-ulp") else ""),
+        theorem=p.theorem or (CONTROL_TERM.label if p.right.endswith("-ulp") else ""),
         explanation=p.explanation,
         step_id=p.derivation_step or None,
         final={
@@ -266,6 +266,33 @@ def _movement_fact(h: HeadMovement) -> tuple[str, str]:
     )
 
 
+#: ExperimentResult.timings key -> the phase's name in the reports
+_PHASES = {"data": "data", "train": "training", "compare": "comparison"}
+
+#: the label of a sensitivity control's row, defined like a theorem
+CONTROL_TERM = Term(
+    "control",
+    "a network against itself from initial weights one ulp apart: how far this "
+    "training grows a single rounding error",
+)
+
+
+def glossary(pairs: list[PairReport]) -> tuple[Term, ...]:
+    """T1-T8 with their derivation steps, and the control where a pair is one.
+
+    Examples
+    --------
+    >>> [t.label for t in glossary([])]
+    ['T1', 'T2', 'T3', 'T4', 'T5', 'T6', 'T7', 'T8']
+    >>> glossary([])[3].step_id
+    'linear-heads'
+    """
+    terms = [Term(k, v, THEOREM_STEPS.get(k)) for k, v in THEOREMS.items()]
+    if any(p.theorem == CONTROL_TERM.label for p in pairs):
+        terms.append(CONTROL_TERM)
+    return tuple(terms)
+
+
 def report_data(result: ExperimentResult) -> ReportData:
     """The view of ``result`` that every report reads.
 
@@ -287,10 +314,6 @@ def report_data(result: ExperimentResult) -> ReportData:
     notes = [_note(p, r) for p, r in zip(result.pairs, pairs, strict=True)]
     conserved, facts = _conserved(result.conserved, n_classes)
     facts += [_movement_fact(h) for h in result.head_movements]
-    if "total" in result.timings:
-        facts.append(
-            ("time", f"{result.timings['total']:.2f} s ({result.engine} engine)")
-        )
     diverged = {
         name: t.message or f"the loss became NaN or infinite at step {t.diverged_at}."
         for name, t in trajectories.items()
@@ -319,4 +342,11 @@ def report_data(result: ExperimentResult) -> ReportData:
         diverged=diverged,
         facts=tuple(facts),
         dtype=result.spec.training.dtype,
+        engine=result.engine,
+        glossary=glossary(pairs),
+        phases=tuple(
+            (label, float(result.timings[key]))
+            for key, label in _PHASES.items()
+            if key in result.timings
+        ),
     )

@@ -22,6 +22,7 @@ __all__ = [
     "VERDICT_BADGES",
     "PairReport",
     "ReportData",
+    "Term",
     "format_number",
 ]
 
@@ -34,6 +35,25 @@ VERDICT_BADGES: dict[Verdict, tuple[str, str]] = {
     Verdict.AMPLIFIED: ("same network; this procedure amplifies rounding", "info"),
     Verdict.NOT_IDENTICAL: ("not identical", "warn"),
 }
+
+
+@dataclass(frozen=True)
+class Term:
+    """A short name the report uses, defined in one line.
+
+    Parameters
+    ----------
+    label : str
+        ``"T4"`` (see :data:`softlogit.experiment.THEOREMS`) or ``"control"``.
+    text : str
+        The definition, one line.
+    step_id : str or None
+        The derivation step that proves it, or None.
+    """
+
+    label: str
+    text: str
+    step_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +151,16 @@ class ReportData:
         The floating dtype of the run (``"float64"``).
     test_losses, test_accuracy : mapping of str to float
         Network name -> final test loss and final test accuracy (where recorded).
+    glossary : sequence of Term
+        The theorem labels (T1-T8) and other short names the report uses, each with
+        its one-line definition and the derivation step that proves it.
+    phases : sequence of (str, float)
+        Wall-clock seconds of each phase of the run, in order (``"data"``,
+        ``"training"``, ``"comparison"``, and from the command line
+        ``"derivation check"``, ``"report"``); a last ``"total"`` entry, when
+        present, is the whole command's wall-clock time.
+    engine : str
+        The engine that trained the networks (``"numpy"``).
     """
 
     title: str
@@ -150,6 +180,36 @@ class ReportData:
     dtype: str = "float64"
     test_losses: Mapping[str, float] = field(default_factory=dict)
     test_accuracy: Mapping[str, float] = field(default_factory=dict)
+    glossary: tuple[Term, ...] = ()
+    phases: tuple[tuple[str, float], ...] = ()
+    engine: str = ""
+
+    @property
+    def time_text(self) -> str:
+        """The phases in one line: ``'data 0.01 s · training 3.2 s · … (numpy
+        engine)'``, or ``''`` without phases.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> data = ReportData(
+        ...     title="t", settings=(), steps=np.arange(2.0), networks=(),
+        ...     descriptions={}, losses={}, head={}, head_labels=(), conserved={},
+        ...     pairs=(), answers=(), engine="numpy",
+        ...     phases=(("training", 3.21), ("derivation check", 0.4), ("total", 4.0)))
+        >>> data.time_text
+        'training 3.21 s · derivation check 0.40 s · total 4.00 s (wall clock, numpy engine)'
+        """
+        if not self.phases:
+            return ""
+        parts = " · ".join(f"{label} {seconds:.2f} s" for label, seconds in self.phases)
+        engine = f", {self.engine} engine" if self.engine else ""
+        return f"{parts} (wall clock{engine})"
+
+    @property
+    def terms(self) -> dict[str, Term]:
+        """The glossary by label."""
+        return {t.label: t for t in self.glossary}
 
     @property
     def eps(self) -> float:

@@ -9,9 +9,10 @@ explains it (``#step-<id>``).
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping, Sequence
 
-from softlogit._report._data import VERDICT_BADGES, ReportData, format_number
+from softlogit._report._data import VERDICT_BADGES, ReportData, Term, format_number
 from softlogit._report._plots import FIGURES, NETWORK_COLORS, caption
 from softlogit.experiment import Answer
 
@@ -54,13 +55,24 @@ header.hero .identity {
   overflow-y: hidden; max-width: 100%;
 }
 header.hero .identity math { font-size: 1.12em; }
+math { font-family: "Latin Modern Math", "STIX Two Math", "DejaVu Serif", serif; }
 header.hero .meta { color: #b9cbe3; font-size: 14px; }
-nav.toc { margin-top: 18px; display: flex; flex-wrap: wrap; gap: 6px; }
+nav.toc {
+  position: sticky; top: 0; z-index: 10; background: #16233b;
+  box-shadow: 0 1px 4px rgba(16, 24, 40, .25); margin: -28px 0 28px;
+}
+nav.toc .inner {
+  max-width: 1080px; margin: 0 auto; padding: 8px 28px; display: flex; gap: 6px;
+  overflow-x: auto; scrollbar-width: thin;
+}
 nav.toc a {
   color: #e8f0fa; font-size: 13px; font-weight: 600; padding: 4px 12px;
   border: 1px solid rgba(255, 255, 255, .28); border-radius: 999px;
+  white-space: nowrap; flex: none;
 }
 nav.toc a:hover { background: rgba(255, 255, 255, .12); text-decoration: none; }
+section[id], figure[id], dt[id] { scroll-margin-top: 56px; }
+.sl-d li.sl-d-step { scroll-margin-top: 56px; }
 header.hero .meta span + span::before { content: "·"; margin: 0 .6em; color: #6f8db5; }
 h2 {
   font: 600 24px/1.25 var(--serif); margin: 44px 0 14px; letter-spacing: -.005em;
@@ -75,12 +87,13 @@ code, .mono { font-family: var(--mono); font-size: .9em; }
   background: var(--paper); border: 1px solid var(--line); border-radius: 12px;
   padding: 20px 22px; box-shadow: 0 1px 2px rgba(16, 24, 40, .04);
 }
-.answers { display: grid; grid-template-columns: 1fr 1fr; gap: 18px; }
+.answers { display: grid; grid-template-columns: 1fr; gap: 18px; }
 .answer .q {
   font: italic 16px/1.5 var(--serif); color: var(--muted); margin-bottom: 10px;
 }
 .answer .q::before { content: "“"; } .answer .q::after { content: "”"; }
-.answer .short { font: 600 21px/1.3 var(--serif); margin: 0 0 8px; }
+.answer .short { font: 600 21px/1.3 var(--serif); margin: 0 0 4px; }
+.answer .more { font: 600 16px/1.4 var(--serif); color: var(--muted); margin: 0 0 8px; }
 .answer .why { font-size: 14px; margin-top: 8px; }
 .notes .note {
   border-left: 4px solid var(--bad); background: var(--bad-bg); color: #5c1410;
@@ -102,11 +115,14 @@ table.verdicts tr.why td {
   padding-bottom: 14px;
 }
 td.num { text-align: right; font-family: var(--mono); font-size: 13px; white-space: nowrap; }
-th.num { text-align: right; white-space: nowrap; }
-td.pair { font-weight: 600; white-space: nowrap; }
+th.num { text-align: right; }
+td.pair { font-weight: 600; }
+table:not(.verdicts) td.pair { white-space: nowrap; }
+.card.table { overflow-x: auto; }
+table.verdicts th, table.verdicts td { padding-left: 8px; padding-right: 8px; }
 .badge {
   display: inline-block; padding: 2px 10px; border-radius: 999px; font-size: 12.5px;
-  font-weight: 600; white-space: nowrap; line-height: 1.7;
+  font-weight: 600; line-height: 1.5;
 }
 .badge.ok { color: var(--ok); background: var(--ok-bg); }
 .badge.warn { color: var(--warn); background: var(--warn-bg); }
@@ -123,6 +139,12 @@ dl.facts { margin: 16px 0 0; display: grid; grid-template-columns: max-content 1
   gap: 6px 20px; font-size: 14px; }
 dl.facts dt { color: var(--muted); font-weight: 600; }
 dl.facts dd { margin: 0; }
+abbr.term { text-decoration: underline dotted; cursor: help; }
+dl.glossary { margin: 0; display: grid; grid-template-columns: max-content 1fr;
+  gap: 6px 18px; font-size: 14px; }
+dl.glossary dt { font: 600 13px var(--mono); color: var(--accent); }
+dl.glossary dd { margin: 0; }
+dl.glossary .proof { color: var(--muted); font-size: 13px; }
 .swatch {
   display: inline-block; width: 22px; height: 4px; border-radius: 2px;
   vertical-align: middle; margin-right: 8px;
@@ -139,8 +161,22 @@ dl.settings dt { color: var(--muted); }
 dl.settings dd {
   margin: 0; font-family: var(--mono); font-size: 13px; overflow-wrap: anywhere;
 }
-@media (max-width: 760px) { .card { padding: 16px 14px; } }
-.derivation { overflow-x: auto; }
+@media (max-width: 760px) {
+  .card { padding: 16px 14px; }
+  /* tables become one block per row, each figure labelled by its column */
+  table.stack thead { display: none; }
+  table.stack, table.stack tbody, table.stack tr, table.stack td { display: block; }
+  table.stack tr + tr td, table.verdicts tbody + tbody tr.main td { border-top: 0; }
+  table.stack tbody tr:not(.why), table.stack > tbody > tr {
+    border-top: 1px solid var(--line); padding: 6px 0; }
+  table.stack td { padding: 2px 0; }
+  table.stack td:empty { display: none; }
+  table.stack td[data-label] { display: flex; justify-content: space-between;
+    gap: 12px; text-align: right; }
+  table.stack td[data-label]::before { content: attr(data-label); color: var(--muted);
+    font: 600 12px var(--sans); text-transform: uppercase; letter-spacing: .04em;
+    text-align: left; }
+}
 .derivation .sl-d { max-width: none; }
 .derivation math { font-size: 1.08em; }
 pre.cmd {
@@ -151,11 +187,15 @@ footer { color: var(--faint); font-size: 13px; margin-top: 48px; }
 @media (max-width: 760px) {
   .answers { grid-template-columns: 1fr; }
   header.hero h1 { font-size: 27px; }
+  .answer .short { font-size: 18px; }
+  .answer .more { font-size: 15px; }
+  nav.toc .inner { padding-left: 16px; padding-right: 16px; }
   header.hero .identity { font-size: 16px; }
   main, header.hero .inner { padding-left: 16px; padding-right: 16px; }
 }
 @media print {
   nav.toc { display: none; }
+  .card.table { overflow: visible; }
   body { background: #fff; }
   header.hero { background: none; color: var(--ink); }
   header.hero .identity, header.hero .meta, header.hero .kicker { color: var(--muted); }
@@ -164,15 +204,16 @@ footer { color: var(--faint); font-size: 13px; margin-top: 48px; }
 """
 
 # softmax(z1, z2)_2 = sigmoid(z2 - z1), in MathML (rendered natively, no fonts needed)
+_OPEN, _CLOSE = "<mo stretchy='false'>(</mo>", "<mo stretchy='false'>)</mo>"
 _IDENTITY_MATHML = (
     '<math display="inline"><msub><mi>softmax</mi><mn>2</mn></msub>'
-    "<mo>(</mo><msub><mi>z</mi><mn>1</mn></msub><mo>,</mo>"
-    "<msub><mi>z</mi><mn>2</mn></msub><mo>)</mo><mo>=</mo>"
+    f"{_OPEN}<msub><mi>z</mi><mn>1</mn></msub><mo>,</mo>"
+    f"<msub><mi>z</mi><mn>2</mn></msub>{_CLOSE}<mo>=</mo>"
     "<mfrac><msup><mi>e</mi><msub><mi>z</mi><mn>2</mn></msub></msup>"
     "<mrow><msup><mi>e</mi><msub><mi>z</mi><mn>1</mn></msub></msup><mo>+</mo>"
     "<msup><mi>e</mi><msub><mi>z</mi><mn>2</mn></msub></msup></mrow></mfrac>"
-    "<mo>=</mo><mi>σ</mi><mo>(</mo><msub><mi>z</mi><mn>2</mn></msub><mo>−</mo>"
-    "<msub><mi>z</mi><mn>1</mn></msub><mo>)</mo></math>"
+    f"<mo>=</mo><mi>σ</mi>{_OPEN}<msub><mi>z</mi><mn>2</mn></msub><mo>−</mo>"
+    f"<msub><mi>z</mi><mn>1</mn></msub>{_CLOSE}</math>"
 )
 
 
@@ -180,15 +221,72 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _step_link(step_id: str | None, text: str, *, have: bool) -> str:
+_LABEL = re.compile(r"\bT[1-8]\b")
+
+
+def _title(term: Term) -> str:
+    return f"{term.label}: {term.text}"
+
+
+def _terms(text: str, terms: Mapping[str, Term]) -> str:
+    """Escape ``text``; every theorem label in it gets its definition on hover.
+
+    Examples
+    --------
+    >>> _terms("a & b (T4)", {"T4": Term("T4", "same function")})
+    'a &amp; b (<abbr class="term" title="T4: same function">T4</abbr>)'
+    """
+
+    def define(match: re.Match[str]) -> str:
+        term = terms.get(match.group(0))
+        if term is None:
+            return match.group(0)
+        return f'<abbr class="term" title="{_e(_title(term))}">{term.label}</abbr>'
+
+    return _LABEL.sub(define, _e(text))
+
+
+def _step_link(
+    step_id: str | None, text: str, *, have: bool, title: str | None = None
+) -> str:
+    hover = f' title="{_e(title)}"' if title else ""
     if step_id is None:
-        return _e(text)
+        return f"<span{hover}>{_e(text)}</span>" if title else _e(text)
     if not have:
-        return f'<span title="derivation step {_e(step_id)}">{_e(text)}</span>'
-    return f'<a href="#step-{_e(step_id)}">{_e(text)}</a>'
+        hover = f' title="{_e(title or "")} (derivation step {_e(step_id)})"'
+        return f"<span{hover}>{_e(text)}</span>"
+    return f'<a href="#step-{_e(step_id)}"{hover}>{_e(text)}</a>'
 
 
-def _answers(answers: Sequence[Answer], have_derivation: bool) -> str:
+#: a first sentence longer than this is cut after its colon: two lines on a phone
+_HEADLINE = 48
+
+
+def _split_headline(headline: str) -> tuple[str, str]:
+    """The first sentence (or clause) of a headline, shown large, and the rest.
+
+    Examples
+    --------
+    >>> _split_headline("No, not at equal learning rates. With 1c: yes.")
+    ('No, not at equal learning rates.', 'With 1c: yes.')
+    >>> _split_headline("Yes: identical up to rounding.")
+    ('Yes: identical up to rounding.', '')
+    >>> _split_headline("Not at equal rates; with P, up to rounding.")
+    ('Not at equal rates;', 'with P, up to rounding.')
+    >>> _split_headline("The same network: same function, same trajectory up to rounding.")
+    ('The same network:', 'same function, same trajectory up to rounding.')
+    """
+    parts = re.split(r"(?<=\.)\s+(?=[A-Z])|(?<=;)\s+", headline, maxsplit=1)
+    short, more = parts[0], parts[1] if len(parts) > 1 else ""
+    if len(short) > _HEADLINE and ": " in short:
+        short, rest = short.split(": ", 1)
+        short, more = f"{short}:", f"{rest} {more}".strip()
+    return short, more
+
+
+def _answers(
+    answers: Sequence[Answer], have_derivation: bool, terms: Mapping[str, Term]
+) -> str:
     if not answers:
         return ""
     cards = []
@@ -199,11 +297,13 @@ def _answers(answers: Sequence[Answer], have_derivation: bool) -> str:
                 ans.derivation_step, "why: the derivation →", have=have_derivation
             )
             why = f'<p class="why">{link}</p>'
+        short, more = _split_headline(ans.headline)
+        more_html = f'<p class="more">{_terms(more, terms)}</p>' if more else ""
         cards.append(
             '<div class="card answer">'
             f'<div class="q">{_e(ans.question)}</div>'
-            f'<p class="short">{_e(ans.headline)}</p>'
-            f"<p>{_e(ans.explanation)}</p>{why}</div>"
+            f'<p class="short">{_terms(short, terms)}</p>{more_html}'
+            f"<p>{_terms(ans.explanation, terms)}</p>{why}</div>"
         )
     return (
         '<section id="answers"><h2>The seed’s two questions</h2>'
@@ -238,18 +338,21 @@ def _networks(data: ReportData) -> str:
         test_loss = data.test_losses.get(name)
         test_acc = data.test_accuracy.get(name)
         tests = (
-            f'<td class="num">{"—" if test_loss is None else format_number(test_loss)}'
-            f'</td><td class="num">{"—" if test_acc is None else f"{test_acc:.3f}"}</td>'
+            '<td class="num" data-label="test loss">'
+            f"{'—' if test_loss is None else format_number(test_loss)}</td>"
+            '<td class="num" data-label="test accuracy">'
+            f"{'—' if test_acc is None else f'{test_acc:.3f}'}</td>"
         )
         rows.append(
             f'<tr><td class="pair"><span class="swatch" style="background:{color}">'
             f"</span>{_e(name)}</td><td>{_e(data.descriptions.get(name, ''))}</td>"
-            f'<td class="num">{final}</td>{tests}<td>{status}</td></tr>'
+            f'<td class="num" data-label="final loss">{final}</td>{tests}'
+            f"<td>{status}</td></tr>"
         )
     return (
-        '<section id="networks"><h2>The networks</h2>'
-        '<div class="card" style="overflow-x:auto">'
-        "<table><thead><tr><th>network</th><th>head</th>"
+        '<section id="networks"><h2>The networks<small>losses and accuracy at the '
+        'last step; test: the held-out samples</small></h2><div class="card table">'
+        '<table class="stack"><thead><tr><th>network</th><th>head</th>'
         '<th class="num">final loss</th><th class="num">test loss</th>'
         '<th class="num">test accuracy</th><th>status</th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div></section>"
@@ -257,6 +360,7 @@ def _networks(data: ReportData) -> str:
 
 
 def _verdicts(data: ReportData, have_derivation: bool) -> str:
+    terms = data.terms
     pairs = data.pairs
     if not pairs:
         return ""
@@ -271,7 +375,13 @@ def _verdicts(data: ReportData, have_derivation: bool) -> str:
         text, cls = pair.badge
         theorem = ""
         if pair.theorem:
-            link = _step_link(pair.step_id, pair.theorem, have=have_derivation)
+            term = terms.get(pair.theorem)
+            link = _step_link(
+                pair.step_id,
+                pair.theorem,
+                have=have_derivation,
+                title=None if term is None else _title(term),
+            )
             theorem = f'<br><span class="theorem">{link}</span>'
             if pair.agrees is True:
                 theorem += ' <span class="agree">✓ as predicted</span>'
@@ -285,14 +395,13 @@ def _verdicts(data: ReportData, have_derivation: bool) -> str:
             else:
                 theorem += ' <span class="measured">no exact prediction</span>'
         cells = "".join(
-            f'<td class="num">{format_number(pair.final[c])}</td>'
-            if c in pair.final
-            else '<td class="num">—</td>'
+            f'<td class="num" data-label="{_e(c)}">'
+            f"{format_number(pair.final[c]) if c in pair.final else '—'}</td>"
             for c in columns
         )
         explanation = (
             f'<tr class="why"><td></td><td colspan="{len(columns) + 1}">'
-            f"{_e(pair.explanation)}</td></tr>"
+            f"{_terms(pair.explanation, terms)}</td></tr>"
             if pair.explanation
             else ""
         )
@@ -302,13 +411,39 @@ def _verdicts(data: ReportData, have_derivation: bool) -> str:
             f'<td><span class="badge {cls}">{_e(text)}</span>{theorem}</td>'
             f"{cells}</tr>{explanation}</tbody>"
         )
-    facts = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in data.facts)
+    fact_rows = [*data.facts, *([("time", data.time_text)] if data.time_text else [])]
+    facts = "".join(
+        f"<dt>{_terms(k, terms)}</dt><dd>{_terms(v, terms)}</dd>" for k, v in fact_rows
+    )
     facts_html = f'<dl class="facts">{facts}</dl>' if facts else ""
     return (
         '<section id="verdicts"><h2>Verdicts<small>figures at the last recorded '
-        'step</small></h2><div class="card" style="overflow-x:auto">'
-        f'<table class="verdicts"><thead><tr><th>pair</th><th>verdict</th>{head}'
+        'step</small></h2><div class="card table">'
+        f'<table class="verdicts stack"><thead><tr><th>pair</th><th>verdict</th>{head}'
         f"</tr></thead>{''.join(rows)}</table>{facts_html}</div></section>"
+    )
+
+
+def _glossary(data: ReportData, have_derivation: bool) -> str:
+    """The theorems T1-T8 (and the control), one line each, linked to their steps."""
+    if not data.glossary:
+        return ""
+    items = []
+    for term in data.glossary:
+        proof = ""
+        if term.step_id is not None:
+            link = _step_link(
+                term.step_id, f"derivation step {term.step_id}", have=have_derivation
+            )
+            proof = f' <span class="proof">({link})</span>'
+        items.append(
+            f'<dt id="term-{_e(term.label)}">{_e(term.label)}</dt>'
+            f"<dd>{_e(term.text)}{proof}</dd>"
+        )
+    return (
+        '<section id="glossary"><h2>What T1–T8 mean<small>the theorems the verdicts '
+        'cite</small></h2><div class="card"><dl class="glossary">'
+        f"{''.join(items)}</dl></div></section>"
     )
 
 
@@ -342,11 +477,14 @@ def _nav(data: ReportData, have_derivation: bool, have_plots: bool) -> str:
     links = [("answers", "Questions")] if data.answers else []
     links += [("networks", "Networks")]
     links += [("verdicts", "Verdicts")] if data.pairs else []
+    links += [("glossary", "T1–T8")] if data.glossary else []
     links += [("plots", "Plots")] if have_plots else []
     links += [("settings", "Settings")]
     links += [("derivation", "Derivation")] if have_derivation else []
     items = "".join(f'<a href="#{k}">{_e(v)}</a>' for k, v in links)
-    return f'<nav class="toc">{items}</nav>'
+    return (
+        f'<nav class="toc" aria-label="Contents"><div class="inner">{items}</div></nav>'
+    )
 
 
 def render_html(
@@ -399,9 +537,10 @@ def render_html(
     body = "".join(
         [
             _notes(data),
-            _answers(data.answers, have),
+            _answers(data.answers, have, data.terms),
             _networks(data),
             _verdicts(data, have),
+            _glossary(data, have),
             _figures(data, svgs),
             _settings(data, command),
             derivation_section,
@@ -419,6 +558,6 @@ def render_html(
         '<div class="kicker">softlogit · softmax vs sigmoid heads</div>'
         f"<h1>{_e(data.title)}</h1>"
         f'<div class="identity">{_IDENTITY_MATHML}</div>'
-        f'<div class="meta">{meta}</div>{_nav(data, have, bool(svgs))}</div></header>'
-        f"<main>{body}{footer}</main></body></html>\n"
+        f'<div class="meta">{meta}</div></div></header>'
+        f"{_nav(data, have, bool(svgs))}<main>{body}{footer}</main></body></html>\n"
     )

@@ -101,6 +101,7 @@ def report_json(data: ReportData) -> dict[str, Any]:
         ],
         "facts": dict(data.facts),
         "notes": list(data.notes),
+        "phases": dict(data.phases),
     }
     result: dict[str, Any] = to_jsonable(doc)
     return result

@@ -6,19 +6,26 @@ did not ask for ``--quiet``), so piped output and logs never fill with control c
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TextIO
 
-from softlogit._report._data import ReportData, format_number
+from softlogit._report._data import ReportData, Term, format_number
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import TaskID
     from rich.table import Table
 
-__all__ = ["make_console", "print_report", "progress_bar", "status"]
+__all__ = [
+    "make_console",
+    "print_report",
+    "progress_bar",
+    "status",
+    "used_terms",
+]
 
 _STYLE = {
     "ok": "bold green",
@@ -132,11 +139,14 @@ def print_report(data: ReportData, console: Console) -> None:
                 ),
             )
         console.print(table)
-        console.print(
-            Text("✓: the verdict the theory predicts", style="dim"), justify="left"
-        )
-    if data.facts:
-        console.print(_key_value_grid(data.facts, "bold"))
+        legend = [(t.label, t.text) for t in used_terms(data)]
+        legend.append(("✓", "the verdict the theory predicts"))
+        console.print(_key_value_grid(legend, "dim bold"))
+    facts = list(data.facts)
+    if data.time_text:
+        facts.append(("time", data.time_text))
+    if facts:
+        console.print(_key_value_grid(facts, "bold"))
 
     for answer in data.answers:
         body = Text()
@@ -146,6 +156,34 @@ def print_report(data: ReportData, console: Console) -> None:
         console.print(
             Panel(body, title=Text(answer.question, style="italic"), title_align="left")
         )
+
+
+_LABEL = re.compile(r"\bT[1-8]\b")
+
+
+def used_terms(data: ReportData) -> list[Term]:
+    """The glossary entries whose labels the report's rows, figures or answers use.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softlogit._report._data import PairReport, ReportData
+    >>> from softlogit._report._adapter import glossary
+    >>> from softlogit.experiment import Verdict
+    >>> pairs = (PairReport("0", "2", Verdict.IDENTICAL, theorem="T4"),)
+    >>> data = ReportData(
+    ...     title="demo", settings=(), steps=np.arange(2.0), networks=("0", "2"),
+    ...     descriptions={}, losses={}, head={}, head_labels=(), conserved={},
+    ...     pairs=pairs, answers=(), facts=(("T3, network 0", "conserved"),),
+    ...     glossary=glossary(list(pairs)))
+    >>> [t.label for t in used_terms(data)]
+    ['T3', 'T4']
+    """
+    texts = [p.theorem for p in data.pairs] + [k for k, _ in data.facts]
+    texts += [f"{a.headline} {a.explanation}" for a in data.answers]
+    used = {m for text in texts for m in _LABEL.findall(text)}
+    used |= {p.theorem for p in data.pairs}
+    return [t for t in data.glossary if t.label in used]
 
 
 def _test(data: ReportData, name: str) -> tuple[str, str]:
@@ -163,11 +201,13 @@ def progress_bar(
     *,
     enabled: bool,
     file: TextIO | None = None,
+    networks: int | None = None,
 ) -> Iterator[Callable[[str, int, int], None]]:
     """A context manager yielding ``update(network, step, total_steps)``.
 
     The engines call ``update`` at recorded steps while they train one network after
-    the other; the bar shows the network being trained and its steps.
+    the other; the bar shows the network being trained, its steps and the time left
+    (ETA), and with ``networks`` a first row for the whole training and its ETA.
 
     Parameters
     ----------
@@ -175,6 +215,8 @@ def progress_bar(
         False for ``--quiet``. The bar is also off when ``file`` is not a terminal.
     file : file-like, optional
         Where to draw (default: standard error).
+    networks : int, optional
+        How many networks will be trained, if known: adds the row of the whole run.
 
     Yields
     ------
@@ -204,6 +246,7 @@ def progress_bar(
         Progress,
         TextColumn,
         TimeElapsedColumn,
+        TimeRemainingColumn,
     )
 
     progress = Progress(
@@ -212,11 +255,19 @@ def progress_bar(
         MofNCompleteColumn(),
         TextColumn("steps"),
         TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
         console=Console(file=stream),
         transient=True,
     )
     tasks: dict[str, TaskID] = {}
+    done: dict[str, int] = {}
     with progress:
+        overall = (
+            progress.add_task(f"training {networks} networks", total=None)
+            if networks
+            else None
+        )
 
         def _update(network: str, step: int, total: int) -> None:
             task = tasks.get(network)
@@ -224,6 +275,11 @@ def progress_bar(
                 task = progress.add_task(f"training network {network}", total=total)
                 tasks[network] = task
             progress.update(task, completed=step, total=total)
+            if overall is not None and networks:
+                done[network] = step
+                progress.update(
+                    overall, completed=sum(done.values()), total=networks * total
+                )
 
         yield _update
 

@@ -51,19 +51,23 @@ _WORKER = (
 def derivation_fragment(n_classes: int) -> str | None:
     """The derivation as an HTML ``<section id="derivation">`` with step anchors.
 
-    Every step is an element with ``id="step-<id>"``; verdicts link there. The result
-    is cached per process. Returns None when the derivation cannot be built (SymPy
+    Every step is an element with ``id="step-<id>"``; verdicts link there. The checks
+    are cached on disk (``softlogit derive --recheck`` renews them), the fragment per
+    process. Returns None when the derivation cannot be built (SymPy
     missing); the report then names the theorems without linking to them.
     """
     if n_classes in _DERIVATIONS:
         return _DERIVATIONS[n_classes]
     try:
         from softlogit._derivation import derivation
+        from softlogit._derivation._cache import checked
         from softlogit._derivation._html import derivation_html_section
     except ImportError:
         return None
+    steps = derivation(n_classes)
+    checks, _ = checked(steps)
     fragment = derivation_html_section(
-        derivation(n_classes), heading="The derivation, every step checked by SymPy"
+        steps, checks, heading="The derivation, every step checked by SymPy"
     )
     _DERIVATIONS[n_classes] = fragment
     return fragment

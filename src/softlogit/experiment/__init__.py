@@ -32,6 +32,7 @@ Examples
 ...     print(pair.name, "|", pair.verdict, "|", pair.theorem)
 0 vs 2 | identical up to rounding | T4
 0 vs 1 | different | T5
+2 vs 1 | different | T5
 0 vs 1c | identical up to rounding | T5
 0 vs 0-ulp | identical up to rounding |
 >>> round(result.head_movements[0].ratio, 12)

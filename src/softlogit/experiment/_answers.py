@@ -69,12 +69,15 @@ class Answer:
         The measured verdict of the pair the question is about (``None`` when only
         a related pair was compared, e.g. network 1c without network 1).
     figures : mapping of str to float
-        The numbers the explanation cites: ``weight_gap`` and ``probability_gap``
-        (largest relative weight gap and largest probability gap over the recorded
-        steps), ``threshold`` (rounding tolerance), and where they apply
-        ``first_step_ratio``, ``corrected_weight_gap``,
-        ``corrected_probability_gap`` (network 1c) and ``row_sum_change_<network>``
-        (largest change of the conserved sum, T3).
+        The numbers the explanation cites: ``final_weight_gap`` and
+        ``final_probability_gap`` (relative weight gap and probability gap at the
+        last recorded step, the step the verdicts table shows), ``weight_gap`` and
+        ``probability_gap`` (the largest over the recorded steps), ``threshold``
+        (rounding tolerance), and where they apply ``first_step_ratio``,
+        ``corrected_weight_gap``, ``corrected_probability_gap``,
+        ``corrected_final_weight_gap``, ``corrected_final_probability_gap``
+        (network 1c) and ``row_sum_change_<network>`` (largest change of the
+        conserved sum, T3).
     steps : int or None
         The number of optimizer steps the figures refer to.
     derivation_step : str or None
@@ -99,11 +102,33 @@ def _gaps(p: PairComparison) -> tuple[float, float]:
     return weights, proba
 
 
+def _final_gaps(p: PairComparison) -> tuple[float, float]:
+    """The relative weight gap and the probability gap at the last recorded step."""
+    weights = max(p.final("base_max_rel"), p.final("head_max_rel"))
+    proba = max(p.final("proba_train_max_abs"), p.final("proba_test_max_abs"))
+    return weights, proba
+
+
 def _gap_text(p: PairComparison) -> str:
+    """The gaps at the last step, and the largest of the run where it is larger.
+
+    The verdicts table shows the last step, so the answer cites it first and names
+    the run's largest gap as such.
+    """
     weights, proba = _gaps(p)
+    final_w, final_p = _final_gaps(p)
+    step = int(p.steps[-1]) if len(p.steps) else 0
+    at_end = (
+        f"relative weight gap {format_figure(final_w)} and probability gap "
+        f"{format_figure(final_p)} at the last step ({step})"
+    )
+    if format_figure(final_w) == format_figure(weights) and format_figure(
+        final_p
+    ) == format_figure(proba):
+        return f"{at_end}, the largest of the run"
     return (
-        f"largest relative weight gap {format_figure(weights)}, largest probability "
-        f"gap {format_figure(proba)}"
+        f"{at_end}; the largest during the run {format_figure(weights)} and "
+        f"{format_figure(proba)}"
     )
 
 
@@ -115,10 +140,11 @@ def _answer(
     figures: dict[str, float],
     tr: TrainingSpec,
     verdict: Verdict | None,
+    question: str | None = None,
 ) -> Answer:
     return Answer(
         key=key,
-        question=QUESTIONS[key],
+        question=QUESTIONS[key] if question is None else question,
         headline=headline,
         explanation=explanation,
         verdict=verdict,
@@ -233,9 +259,17 @@ def _networks_0_and_1(
     z = main.left if main.left in ("0", "2") else main.right
     parts: list[str] = []
     figures: dict[str, float] = {}
+    p21 = by.get(("2", "1")) if z == "0" else None
     if p01 is not None:
         parts.append(_same_rate_text(p01, z, tr))
+        if p21 is not None and p21.verdict is not Verdict.NOT_COMPARED:
+            parts.append(
+                "The softmax network 2 against network 1 (the learner's own "
+                f"comparison; T4 makes network 2 network 0): {p21.verdict} "
+                f"({_gap_text(p21)})."
+            )
         figures["weight_gap"], figures["probability_gap"] = _gaps(p01)
+        figures["final_weight_gap"], figures["final_probability_gap"] = _final_gaps(p01)
         move = next((m for m in movements if m.right == "1"), None)
         if move is not None:
             parts.append(f"Measured first-step ratio: {move.ratio:.6f}.")
@@ -244,6 +278,9 @@ def _networks_0_and_1(
         parts.append(_corrected_text(p01c, z, tr))
         gaps = _gaps(p01c)
         figures["corrected_weight_gap"], figures["corrected_probability_gap"] = gaps
+        final = _final_gaps(p01c)
+        figures["corrected_final_weight_gap"] = final[0]
+        figures["corrected_final_probability_gap"] = final[1]
         figures["threshold"] = p01c.threshold
     figures.setdefault("threshold", main.threshold)
     return _answer(
@@ -254,6 +291,7 @@ def _networks_0_and_1(
         figures,
         tr,
         None if p01 is None else p01.verdict,
+        question=QUESTIONS["networks_0_and_1"].replace("0 and 1", f"{z} and 1"),
     )
 
 
@@ -268,6 +306,7 @@ def _networks_0_and_2(
         return None
     weights, proba = _gaps(p02)
     figures = {"weight_gap": weights, "probability_gap": proba}
+    figures["final_weight_gap"], figures["final_probability_gap"] = _final_gaps(p02)
     figures["threshold"] = p02.threshold
     if p02.verdict is Verdict.NOT_COMPARED:
         headline = _NOT_COMPARED
@@ -279,7 +318,7 @@ def _networks_0_and_2(
             "sigmoid(z2 - z1) (T1), so networks 0 and 2 compute the same function "
             "of the same parameters, have the same loss (T2) and the same "
             "gradients, and trained identically they follow the same trajectory "
-            f"up to rounding (T4): {_gap_text(p02)} after {tr.steps} steps, "
+            f"up to rounding (T4): {_gap_text(p02)}, "
             f"threshold {format_figure(p02.threshold)}."
         )
     elif p02.verdict is Verdict.AMPLIFIED:
@@ -359,6 +398,7 @@ def _softmax_and_reference(
             continue
         weights, proba = _gaps(p)
         figures = {"weight_gap": weights, "probability_gap": proba}
+        figures["final_weight_gap"], figures["final_probability_gap"] = _final_gaps(p)
         figures["threshold"] = p.threshold
         text = (
             f"Softmax head against the {ref} head: {p.verdict} ({_gap_text(p)}). "

@@ -39,6 +39,7 @@ from softlogit.experiment._trajectory import DataInfo, Trajectory
 
 if TYPE_CHECKING:
     import pandas as pd
+    from matplotlib.figure import Figure
 
 __all__ = [
     "FORMAT_VERSION",
@@ -148,6 +149,34 @@ class ExperimentResult:
             f"ExperimentResult(engine={self.engine!r}, data={self.data.name!r}, "
             f"networks={list(self.trajectories)}, pairs=[{pairs}])"
         )
+
+    def _repr_html_(self) -> str:
+        """Notebooks show the networks, the verdicts and the answers' headlines."""
+        from softlogit._report._notebook import result_html
+
+        return result_html(self)
+
+    def plot(self) -> Figure:
+        """The training loss of every network against the step (the report's figure).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from softlogit._report._notebook import loss_plot
+
+        return loss_plot(self)
+
+    def plot_differences(self) -> Figure:
+        """The largest difference of each pair against the step, on a log scale.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from softlogit._report._notebook import difference_plot
+
+        return difference_plot(self)
 
     def summary(self) -> str:
         """A plain-text summary: networks, verdicts with their theorems, answers.

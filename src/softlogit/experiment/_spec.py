@@ -110,25 +110,27 @@ def default_networks(n_classes: int, optimizer: str = "sgd") -> tuple[str, ...]:
 def default_pairs(networks: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """Pairs compared when the spec leaves ``pairs`` unset.
 
-    Network 0 (or, if it is not run, network 2) against 2, 1 and 1c (those that
-    are run), the softmax head against each reference head, and last each
-    sensitivity control against the network it perturbs.
+    Network 0 (or, if it is not run, network 2) against 2 and 1, then the learner's
+    own comparison, the softmax network 2 against the sigmoid network 1, then 0
+    against 1c (those that are run), the softmax head against each reference head,
+    and last each sensitivity control against the network it perturbs.
 
     Examples
     --------
     >>> from softlogit.experiment import default_pairs
     >>> default_pairs(("0", "1", "2", "1c"))
-    (('0', '2'), ('0', '1'), ('0', '1c'))
+    (('0', '2'), ('0', '1'), ('2', '1'), ('0', '1c'))
     >>> default_pairs(("2", "1", "0", "0-ulp"))
-    (('0', '2'), ('0', '1'), ('0', '0-ulp'))
+    (('0', '2'), ('0', '1'), ('2', '1'), ('0', '0-ulp'))
+    >>> default_pairs(("2", "1"))
+    (('2', '1'),)
     """
     anchor = "0" if "0" in networks else "2"
-    wanted = [(anchor, "2"), (anchor, "1"), (anchor, "1c")]
+    wanted = [(anchor, "2"), (anchor, "1"), ("2", "1"), (anchor, "1c")]
     wanted += [("softmax", "reference"), ("softmax", "reference-P")]
     wanted += [(_CONTROLLED[c], c) for c in CONTROL_NETWORKS]
-    return tuple(
-        (a, b) for a, b in wanted if a != b and a in networks and b in networks
-    )
+    chosen = [(a, b) for a, b in wanted if a != b and a in networks and b in networks]
+    return tuple(dict.fromkeys(chosen))
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from softlogit._theorems import THEOREM_STEPS, THEOREMS
 from softlogit.experiment._networks import NetworkDef
 from softlogit.experiment._spec import TrainingSpec
 from softlogit.experiment._verdict import Verdict
@@ -54,28 +55,6 @@ __all__ = [
     "predict_pair",
     "rounding_tolerance",
 ]
-
-THEOREM_STEPS: dict[str, str] = {
-    "T1": "shift-invariance",
-    "T2": "same-loss",
-    "T3": "gradients",
-    "T4": "linear-heads",
-    "T5": "training-dynamics",
-    "T6": "training-dynamics",
-    "T7": "penalties",
-    "T8": "shift-invariance",
-}
-
-THEOREMS: dict[str, str] = {
-    "T1": "shift invariance: softmax(z1, z2)_2 = sigmoid(z2 - z1)",
-    "T2": "the softmax and binary cross-entropies are the same loss",
-    "T3": "the loss gradient of the softmax rows sums to zero",
-    "T4": "networks 0 and 2 compute the same function of the same parameters",
-    "T5": "the head difference w2 - w1 moves twice as far per step as w",
-    "T6": "a K-unit softmax head is a reference head trained with P = I + 11^T",
-    "T7": "an L2 penalty lambda on the softmax is lambda/2 on the logistic model",
-    "T8": "softmax weights are identified only up to a gauge",
-}
 
 _SGD_FAMILY = ("sgd", "momentum", "nesterov")
 
