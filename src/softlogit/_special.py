@@ -805,6 +805,10 @@ def _reduce(
                 "`sample_weight` must be finite and non-negative; got "
                 f"{'NaN' if np.any(np.isnan(sw)) else 'values outside [0, inf)'}."
             )
+        if reduction == "mean" and np.any(sw):
+            # the weighted mean does not change when the weights are scaled: scale
+            # them to at most 1, so that their sum cannot overflow
+            sw = sw / np.max(sw)
         with np.errstate(invalid="ignore", over="ignore"):
             # a zero weight removes its sample, even where the loss is infinite
             weighted = np.where(sw == 0, 0.0, sw * losses)
@@ -814,14 +818,6 @@ def _reduce(
         total = np.sum(weighted)
     if reduction == "sum":
         return np.asarray(total)
-    if sw is not None and np.any(sw):
-        # the weighted mean does not change when the weights are scaled: scale them
-        # to at most 1, so that their sum cannot overflow
-        top = np.max(sw)
-        sw = sw / top
-        with np.errstate(invalid="ignore", over="ignore"):
-            weighted = np.where(sw == 0, 0.0, sw * losses)
-            total = np.sum(weighted)
     denom = np.sum(sw) if sw is not None else losses.size
     if denom == 0:
         raise InputValueError(

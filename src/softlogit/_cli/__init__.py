@@ -193,25 +193,26 @@ def _main(argv: Sequence[str] | None) -> int:
             raise
         _error(exc)
         return 2 if isinstance(exc, USER_ERRORS) else 1
-    except KeyboardInterrupt:
-        click.echo("error: interrupted", err=True)
-        return 130
-    except Terminated as exc:
-        click.echo(f"error: terminated by signal {exc.signum}", err=True)
-        return 128 + exc.signum
+    except (KeyboardInterrupt, Terminated) as exc:
+        return _signal_exit(exc)
     except Exception as exc:
         signal_exc = _interrupt_in_chain(exc)
-        if isinstance(signal_exc, Terminated):
-            click.echo(f"error: terminated by signal {signal_exc.signum}", err=True)
-            return 128 + signal_exc.signum
-        if isinstance(signal_exc, KeyboardInterrupt):
-            click.echo("error: interrupted", err=True)
-            return 130
+        if signal_exc is not None:
+            return _signal_exit(signal_exc)
         if debug:
             raise
         report_bug(exc)
         return 1
     return int(result) if isinstance(result, int) else 0
+
+
+def _signal_exit(exc: BaseException) -> int:
+    """Say how a signal ended the command; its exit code (130 for Ctrl-C)."""
+    if isinstance(exc, Terminated):
+        click.echo(f"error: terminated by signal {exc.signum}", err=True)
+        return 128 + exc.signum
+    click.echo("error: interrupted", err=True)
+    return 130
 
 
 def _interrupt_in_chain(exc: BaseException) -> BaseException | None:
