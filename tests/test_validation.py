@@ -154,6 +154,29 @@ def test_check_finite_by_blocks_names_first_entry_and_counts_all(
     validation.check_finite(np.zeros((0, 5)))  # no rows
 
 
+def test_check_finite_bound_on_magnitude_by_blocks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With ``max_abs``: the first large entry is named, by row and column, and a
+    non-finite entry anywhere is reported before it (one pass over the blocks)."""
+    import softlogit._validation as validation
+
+    monkeypatch.setattr(validation, "_FINITE_BLOCK_BYTES", 8 * 5 * 8)
+    X = np.zeros((50, 5))
+    X[21, 2] = -1e200
+    X[40, 0] = 1e180
+    i, j = np.argwhere(np.abs(X) > 1e150)[0]  # the reference: NumPy on the whole array
+    with pytest.raises(
+        InputValueError, match=rf"`X` holds -1e\+200 at row {i}, column {j}; a fit"
+    ):
+        validation.check_finite(X, max_abs=1e150)
+    X[45, 3] = np.nan  # in a later block than the large entries: still reported
+    with pytest.raises(InputValueError, match=r"`X` contains NaN at row 45, column 3"):
+        validation.check_finite(X, max_abs=1e150)
+    X[45, 3] = 0.0
+    validation.check_finite(X, max_abs=1e201)  # within the bound: no error
+
+
 def test_check_finite_makes_no_full_size_temporary() -> None:
     import tracemalloc
 

@@ -575,13 +575,19 @@ def check_finite(
     """
     step = _finite_block_rows(X)
     n = X.shape[0]
-    first = next(
-        (s for s in range(0, n, step) if not np.isfinite(X[s : s + step]).all()),
-        None,
-    )
+    # the first block with a non-finite entry, and the first with a large one
+    first: int | None = None
+    big: int | None = None
+    for s in range(0, n, step):
+        block = X[s : s + step]
+        if not np.isfinite(block).all():
+            first = s
+            break
+        if big is None and max_abs is not None and block.size:
+            big = s if np.abs(block).max() > max_abs else None
     if first is None:
-        if max_abs is not None:
-            _check_max_abs(X, name, max_abs, step)
+        if big is not None and max_abs is not None:
+            _raise_above(X[big : big + step], big, name, max_abs)
         return
     block = X[first : first + step]
     i, j = (int(v) for v in np.argwhere(~np.isfinite(block))[0])
@@ -599,17 +605,15 @@ def check_finite(
     )
 
 
-def _check_max_abs(X: FloatArray, name: str, max_abs: float, step: int) -> None:
-    """Raise naming the first entry of the finite ``X`` above ``max_abs`` in size."""
-    for s in range(0, X.shape[0], step):
-        block = np.abs(X[s : s + step])
-        if block.size and block.max() > max_abs:
-            i, j = (int(v) for v in np.argwhere(block > max_abs)[0])
-            raise InputValueError(
-                f"`{name}` holds {X[s + i, j]:.3g} at row {s + i}, column {j}; a fit "
-                f"needs features below {max_abs:g} in magnitude (their products must "
-                "not overflow): rescale the features (e.g. StandardScaler)."
-            )
+def _raise_above(block: FloatArray, start: int, name: str, max_abs: float) -> None:
+    """Raise naming the first entry of ``block`` (rows from ``start``) above
+    ``max_abs`` in magnitude."""
+    i, j = (int(v) for v in np.argwhere(np.abs(block) > max_abs)[0])
+    raise InputValueError(
+        f"`{name}` holds {block[i, j]:.3g} at row {start + i}, column {j}; a fit "
+        f"needs features below {max_abs:g} in magnitude (their products must "
+        "not overflow): rescale the features (e.g. StandardScaler)."
+    )
 
 
 def name_argument(message: str) -> str:
