@@ -81,7 +81,7 @@ def definitions(s: Symbols) -> list[Step]:
 
 
 def shift_and_gauge(s: Symbols) -> list[Step]:
-    """Shift invariance of softmax, and the gauge of the softmax rows (T1, T8)."""
+    """Shift invariance of softmax (T1), and the gauge of the softmax rows (T8)."""
     K, k, zs, vec_ws, vec_a, bs = s.K, s.k, s.zs, s.vec_ws, s.vec_a, s.bs
     return [
         Step(
