@@ -12,6 +12,7 @@ presentation MathML (``sympy.printing.mathml.mathml(..., printer="presentation")
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import sympy as sp
@@ -32,6 +33,7 @@ __all__ = [
     "Sub",
     "Vector",
     "coordinate",
+    "distinct_nodes",
     "expand_notation",
     "real",
 ]
@@ -497,16 +499,39 @@ class Increment(Notation):
         return _mrow(printer, _mi(printer, "Δ", variant="normal"), body)
 
 
+def distinct_nodes(exprs: Iterable[sp.Basic]) -> list[sp.Basic]:
+    """Every distinct subexpression of ``exprs``, each once.
+
+    A walk of the expression graph: ``preorder_traversal`` visits a subexpression
+    once per path to it, and the sides of a K-class gradient share most of theirs.
+    """
+    seen: set[sp.Basic] = set()
+    stack = list(exprs)
+    while stack:
+        node = stack.pop()
+        if node not in seen:
+            seen.add(node)
+            stack.extend(node.args)
+    return list(seen)
+
+
 def expand_notation(expr: sp.Basic) -> sp.Basic:
-    """Replace every :class:`Notation` in ``expr`` by its definition, innermost first."""
+    """Replace every :class:`Notation` in ``expr`` by its definition, innermost first
+    (each distinct node once: a K-class gradient repeats ``∂L/∂w₁``)."""
+    defined: dict[sp.Basic, sp.Basic] = {}
+
+    def definition(e: Notation) -> sp.Basic:
+        if e not in defined:
+            defined[e] = e.func(*e.args).definition()
+        return defined[e]
+
     for _ in range(50):
-        if not any(
-            isinstance(node, Notation) and node.definition() is not node
-            for node in sp.preorder_traversal(expr)
-        ):
+        pending = [
+            node
+            for node in distinct_nodes([expr])
+            if isinstance(node, Notation) and definition(node) != node
+        ]
+        if not pending:
             return expr
-        expr = expr.replace(
-            lambda e: isinstance(e, Notation),
-            lambda e: e.func(*e.args).definition(),
-        )
+        expr = expr.replace(lambda e: isinstance(e, Notation), definition)
     raise RuntimeError("notation did not expand in 50 rounds")

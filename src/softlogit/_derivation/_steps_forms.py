@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from softlogit._derivation import _steps_generic as every_k
 from softlogit._derivation._core import Step
 from softlogit._derivation._notation import (
     BCE,
@@ -92,6 +93,7 @@ def shift_and_gauge(s: Symbols) -> list[Step]:
             Softmax(k, *[plus(zn, s.c) for zn in zs]),
             Softmax(k, *zs),
             ranges=s.ranges,
+            generic=every_k.shift_invariance(),
         ),
         Step(
             "gauge",
@@ -108,6 +110,7 @@ def shift_and_gauge(s: Symbols) -> list[Step]:
             ),
             Softmax(k, *[plus(Dot(vec_ws[n], vec_a), bs[n]) for n in range(K)]),
             ranges=s.ranges,
+            generic=every_k.gauge(),
         ),
     ]
 
@@ -127,6 +130,7 @@ def reference_form(s: Symbols) -> list[Step]:
                 plus(sp.Integer(1), *[sp.exp(minus(zn, z1)) for zn in zs[1:]]),
             ),
             ranges=s.ranges,
+            generic=every_k.reference_class(),
         ),
         Step(
             "reference-class-sigmoid",
@@ -195,6 +199,7 @@ def linear_heads(s: Symbols) -> list[Step]:
                 (Sub(s.beta, s.i), minus(Sub(s.b, s.i), bs[0])),
             ),
             ranges=s.ranges,
+            generic=every_k.linear_heads(),
         )
     )
     return steps
