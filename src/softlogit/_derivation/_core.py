@@ -478,10 +478,36 @@ def _substitute(expr: sp.Basic, relations: Iterable[Relation]) -> sp.Basic:
                 mapping[coordinate(name, i)] = coordinate(value, i)
         parts = {part for new in mapping for part in sp.preorder_traversal(new)}
         if any(old in parts or done in parts for old, done in batch.items()):
-            expr, batch = expr.xreplace(batch), {}
-        batch = {old: done.xreplace(mapping) for old, done in batch.items()}
+            expr, batch = _replaced(expr, batch, {}), {}
+        memo: dict[sp.Basic, sp.Basic] = {}
+        batch = {old: _replaced(done, mapping, memo) for old, done in batch.items()}
         batch.update(mapping)
-    return expr.xreplace(batch) if batch else expr
+    return _replaced(expr, batch, {}) if batch else expr
+
+
+def _replaced(
+    expr: sp.Basic, mapping: Mapping[sp.Basic, sp.Basic], memo: dict[sp.Basic, sp.Basic]
+) -> sp.Basic:
+    """``expr.xreplace(mapping)``, each distinct subexpression rewritten once.
+
+    ``xreplace`` rewrites a subexpression once per path to it; the entries of a
+    K-class gradient share the logits' exponentials and sums.
+    """
+    if expr in mapping:
+        return mapping[expr]
+    done = memo.get(expr)
+    if done is not None:
+        return done
+    if isinstance(expr, sp.MatrixBase):
+        done = expr.applyfunc(lambda entry: _replaced(entry, mapping, memo))
+    elif not expr.args:
+        done = expr
+    else:
+        args = tuple(_replaced(arg, mapping, memo) for arg in expr.args)
+        same = all(new is old for new, old in zip(args, expr.args, strict=True))
+        done = expr if same else expr.func(*args)
+    memo[expr] = done
+    return done
 
 
 def _canonical(expr: sp.Basic) -> sp.Basic:

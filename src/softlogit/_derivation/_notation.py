@@ -12,6 +12,7 @@ presentation MathML (``sympy.printing.mathml.mathml(..., printer="presentation")
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -395,6 +396,39 @@ class SqNorm(Notation):
         return _msup(printer, inner, two)
 
 
+@functools.lru_cache(maxsize=4096)
+def _derivative(f: sp.Basic, x: sp.Basic) -> sp.Basic:
+    """``∂f/∂x`` by the sum, product, power and chain rules for ``exp`` and ``log``
+    (``sympy.diff`` for anything else), each distinct subexpression once.
+
+    The steps about gradients differentiate a K-class loss in which every term holds
+    the same sum of exponentials; ``sympy.diff`` differentiates it once per term.
+    """
+    if f == x:
+        return sp.Integer(1)
+    if not f.args:
+        return sp.Integer(0)
+    if isinstance(f, sp.Add):
+        return sp.Add(*(_derivative(term, x) for term in f.args))
+    if isinstance(f, sp.Mul):
+        factors = f.args
+        return sp.Add(
+            *(
+                sp.Mul(*factors[:n], _derivative(factor, x), *factors[n + 1 :])
+                for n, factor in enumerate(factors)
+                if _derivative(factor, x) != 0
+            )
+        )
+    if isinstance(f, sp.Pow) and _derivative(f.exp, x) == 0:
+        base, power = f.args
+        return power * base ** (power - 1) * _derivative(base, x)
+    if isinstance(f, sp.exp):
+        return f * _derivative(f.args[0], x)
+    if isinstance(f, sp.log) and len(f.args) == 1:
+        return _derivative(f.args[0], x) / f.args[0]
+    return sp.diff(f, x)
+
+
 class Partial(Notation):
     """The partial derivative ``∂f/∂x`` (SymPy's ``diff`` once ``f`` is expanded)."""
 
@@ -403,7 +437,7 @@ class Partial(Notation):
 
     def definition(self) -> sp.Basic:
         f, x = self.args
-        return sp.diff(f, x)
+        return _derivative(f, x)
 
     def _sympystr(self, printer: Any) -> str:
         f, x = self.args
