@@ -248,8 +248,11 @@ class Step:
         expr = _substitute(expr, self._entries(self.where))
         expr = expand_notation(expr)
         given = (
-            _solved(expand_notation(name), expand_notation(value))
-            for name, value in self._entries(self.given)
+            [
+                _solved(expand_notation(name), expand_notation(value))
+                for name, value in g
+            ]
+            for g in self._entries(self.given)
         )
         expr = _substitute(expr, given)
         if isinstance(expr, sp.MatrixExpr):
@@ -258,20 +261,22 @@ class Step:
                 expr = expr.as_explicit()
         return expr
 
-    def _entries(self, relations: Sequence[Relation]) -> Iterator[Relation]:
-        """``where``/``given`` entries, one per value of the index symbols they use."""
+    def _entries(self, relations: Sequence[Relation]) -> Iterator[list[Relation]]:
+        """``where``/``given`` entries: per relation, one per value of the index
+        symbols it uses."""
         for name, value in relations:
             indices = [s for s in self.ranges if s in name.free_symbols]
             cases: list[dict[sp.Symbol, int]] = [{}]
             for symbol in indices:
                 low, high = self.ranges[symbol]
                 cases = [{**c, symbol: v} for c in cases for v in range(low, high + 1)]
-            for case in cases:
-                repl = {s: sp.Integer(v) for s, v in case.items()}
-                yield (
+            yield [
+                (
                     _canonical(_resolve(name.xreplace(repl))),
                     _canonical(_resolve(value.xreplace(repl))),
                 )
+                for repl in ({s: sp.Integer(v) for s, v in c.items()} for c in cases)
+            ]
 
     def check(self) -> StepCheck:
         """Verify the step; see the module docstring for the methods.
@@ -417,10 +422,20 @@ class Step:
                 "numeric check",
             )
         rng = random.Random(f"softlogit-derivation:{self.id}")
-        # No implemented functions to look up (use_imps, a walk of every path of the
-        # tree) and no docstring (a printout of the sides).
+        # Arguments named as Python identifiers (lambdify rewrites the sides once
+        # per other name, ``w[1]``), no implemented functions to look up (a walk of
+        # every path of the tree) and no docstring (a printout of the sides).
+        names = {
+            s: sp.Symbol(f"x_{n}", **s.assumptions0) for n, s in enumerate(symbols)
+        }
+        memo: dict[sp.Basic, sp.Basic] = {}
         evaluate = sp.lambdify(
-            symbols, sides, "mpmath", cse=True, use_imps=False, docstring_limit=0
+            list(names.values()),
+            [_replaced(side, names, memo) for side in sides],
+            "mpmath",
+            cse=True,
+            use_imps=False,
+            docstring_limit=0,
         )
         worst = mpmath.mpf(0)
         with mpmath.workdps(_DIGITS):
@@ -457,13 +472,47 @@ class Step:
         else:
             low, high = -3.0, 3.0
         # 50 random digits, not a float's 16.
-        fraction = mpmath.mpf(rng.getrandbits(170)) / mpmath.mpf(2) ** 170
+        fraction = mpmath.mpf((rng.getrandbits(170), -170))
         return mpmath.mpf(low) + (mpmath.mpf(high) - mpmath.mpf(low)) * fraction
 
 
-def _substitute(expr: sp.Basic, relations: Iterable[Relation]) -> sp.Basic:
-    """Replace each ``name`` by its ``value``, in order; a :class:`Vector` also
-    coordinate by coordinate.
+def _mappings(
+    groups: Iterable[Sequence[Relation]],
+) -> Iterator[dict[sp.Basic, sp.Basic]]:
+    """The replacements of each group (a relation for every index value) at once,
+    when that is the same as one after the other: no name of the group occurs in
+    another of its names or in its values; else one by one. A :class:`Vector` is
+    also replaced coordinate by coordinate."""
+    for group in groups:
+        mappings = []
+        for name, value in group:
+            mapping: dict[sp.Basic, sp.Basic] = {name: value}
+            if isinstance(name, Vector):
+                for i in range(1, 10):
+                    mapping[coordinate(name, i)] = coordinate(value, i)
+            mappings.append(mapping)
+        names = [name for mapping in mappings for name in mapping]
+        inside = distinct_nodes(
+            [
+                *(v for m in mappings for v in m.values()),
+                *(a for n in names for a in n.args),
+            ]
+        )
+        values = {value for mapping in mappings for value in mapping.values()}
+        if (
+            len(set(names)) == len(names)
+            and not set(names) & set(inside)
+            and not values & set(distinct_nodes(names))
+        ):
+            yield {
+                name: value for mapping in mappings for name, value in mapping.items()
+            }
+        else:
+            yield from mappings
+
+
+def _substitute(expr: sp.Basic, groups: Iterable[Sequence[Relation]]) -> sp.Basic:
+    """Replace each ``name`` by its ``value``, in order (see :func:`_mappings`).
 
     Consecutive replacements are made in one pass over ``expr`` (the earlier values
     rewritten by the later replacements) when that is the same as making them one
@@ -471,11 +520,7 @@ def _substitute(expr: sp.Basic, relations: Iterable[Relation]) -> sp.Basic:
     so no subtree can match a later name only because of an earlier replacement.
     """
     batch: dict[sp.Basic, sp.Basic] = {}
-    for name, value in relations:
-        mapping: dict[sp.Basic, sp.Basic] = {name: value}
-        if isinstance(name, Vector):
-            for i in range(1, 10):
-                mapping[coordinate(name, i)] = coordinate(value, i)
+    for mapping in _mappings(groups):
         parts = {part for new in mapping for part in sp.preorder_traversal(new)}
         if any(old in parts or done in parts for old, done in batch.items()):
             expr, batch = _replaced(expr, batch, {}), {}

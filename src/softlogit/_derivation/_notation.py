@@ -550,22 +550,33 @@ def distinct_nodes(exprs: Iterable[sp.Basic]) -> list[sp.Basic]:
 
 
 def expand_notation(expr: sp.Basic) -> sp.Basic:
-    """Replace every :class:`Notation` in ``expr`` by its definition, innermost first
-    (each distinct node once: a K-class gradient repeats ``∂L/∂w₁``)."""
-    defined: dict[sp.Basic, sp.Basic] = {}
+    """Replace every :class:`Notation` in ``expr`` by its definition, innermost first.
 
-    def definition(e: Notation) -> sp.Basic:
-        if e not in defined:
-            defined[e] = e.func(*e.args).definition()
-        return defined[e]
-
+    Each distinct subexpression is rewritten once (``Basic.replace`` rewrites it once
+    per path to it, and a K-class gradient repeats ``∂L/∂w₁`` and every logit).
+    """
     for _ in range(50):
-        pending = [
-            node
-            for node in distinct_nodes([expr])
-            if isinstance(node, Notation) and definition(node) != node
-        ]
-        if not pending:
+        expanded = _expanded(expr, {})
+        if expanded == expr:
             return expr
-        expr = expr.replace(lambda e: isinstance(e, Notation), definition)
+        expr = expanded
     raise RuntimeError("notation did not expand in 50 rounds")
+
+
+def _expanded(expr: sp.Basic, memo: dict[sp.Basic, sp.Basic]) -> sp.Basic:
+    """One round of :func:`expand_notation`: children first, then the node."""
+    done = memo.get(expr)
+    if done is not None:
+        return done
+    if isinstance(expr, sp.MatrixBase):
+        done = expr.applyfunc(lambda entry: _expanded(entry, memo))
+    elif not expr.args:
+        done = expr
+    else:
+        args = tuple(_expanded(arg, memo) for arg in expr.args)
+        same = all(new is old for new, old in zip(args, expr.args, strict=True))
+        done = expr if same else expr.func(*args)
+        if isinstance(done, Notation):
+            done = done.definition()
+    memo[expr] = done
+    return done
