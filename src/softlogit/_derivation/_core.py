@@ -217,6 +217,11 @@ class Step:
         if not self.id:
             raise InputValueError(f"`id` must be a non-empty string; got {self.id!r}.")
         check_param("method", self.method, Options(("auto", "symbolic", "numeric")))
+        if self.generic is not None and self.premise is not None:
+            raise InputValueError(
+                "`generic` must be None for an implication (a step with a `premise`); "
+                "got a Generic statement."
+            )
         check_param("points", self.points, Integer(low=1))
         object.__setattr__(self, "lhs", sp.sympify(self.lhs))
         object.__setattr__(self, "rhs", sp.sympify(self.rhs))
@@ -327,9 +332,8 @@ class Step:
             if isinstance(lhs, sp.MatrixBase) or isinstance(rhs, sp.MatrixBase):
                 lhs, rhs = sp.Matrix(lhs), sp.Matrix(rhs)
                 if lhs.shape != rhs.shape:
-                    return StepCheck(
-                        self.id, False, "failed", "shapes differ", len(cases)
-                    )
+                    shapes = f"shapes differ: {lhs.shape} vs {rhs.shape}"
+                    return StepCheck(self.id, False, "failed", shapes, len(cases))
                 pairs.extend(zip(lhs, rhs, strict=True))
             else:
                 pairs.append((lhs, rhs))
