@@ -15,8 +15,8 @@ and says so in :attr:`StepCheck.method`. An implication ``P ⇒ C`` is proved by
 ``P``'s difference as ``q`` times ``C``'s and showing that ``q ≠ 0`` under the condition
 (from the symbols' assumptions, e.g. ``λ > 0``).
 
-A step that holds for every number of classes carries its :class:`._generic.Generic`
-twin, written with a symbolic ``K``: SymPy proves the twin once (whatever ``K``), and
+A step that holds for every number of classes carries the builder of its
+:class:`._generic.Generic` twin (called only when the step is checked), written with a symbolic ``K``: SymPy proves the twin once (whatever ``K``), and
 the ``K``-specific statement is checked to agree with it at random points (all index
 values in one compiled pass), so that a large ``K`` costs no ``K``-sized symbolic
 work. Its method is ``"generic"``.
@@ -27,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import random
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -176,10 +176,10 @@ class Step:
     notes : sequence of (sympy.Basic, sympy.Basic)
         Definitions ``notation ≔ formula`` shown with the step (not part of its
         check).
-    generic : Generic, optional
-        The statement for every number of classes (see the module docstring); the
-        step is then checked by proving it and comparing this statement with it at
-        ``points`` random points. Not for implications.
+    generic : callable returning Generic, optional
+        Builds the statement for every number of classes (see the module docstring);
+        the step is then checked by proving it and comparing this statement with it
+        at ``points`` random points. Not for implications.
 
     Examples
     --------
@@ -209,7 +209,7 @@ class Step:
     points: int = 40
     domains: Mapping[sp.Symbol, tuple[float, float]] = field(default_factory=dict)
     notes: tuple[Relation, ...] = ()
-    generic: Generic | None = None
+    generic: Callable[[], Generic] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str):
@@ -220,7 +220,7 @@ class Step:
         if self.generic is not None and self.premise is not None:
             raise InputValueError(
                 "`generic` must be None for an implication (a step with a `premise`); "
-                "got a Generic statement."
+                f"got {self.generic!r}."
             )
         check_param("points", self.points, Integer(low=1))
         object.__setattr__(self, "lhs", sp.sympify(self.lhs))
@@ -319,7 +319,7 @@ class Step:
         assert self.generic is not None
         cases = self.index_values()
         try:
-            how = prove(self.generic)
+            how = prove(self.generic())
         except (TypeError, ValueError, ZeroDivisionError, RuntimeError) as exc:
             how, detail = None, f"the proof for every K raised {exc!r}"
         else:

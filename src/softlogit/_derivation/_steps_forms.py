@@ -93,7 +93,7 @@ def shift_and_gauge(s: Symbols) -> list[Step]:
             Softmax(k, *[plus(zn, s.c) for zn in zs]),
             Softmax(k, *zs),
             ranges=s.ranges,
-            generic=every_k.shift_invariance(),
+            generic=every_k.shift_invariance,
         ),
         Step(
             "gauge",
@@ -110,7 +110,7 @@ def shift_and_gauge(s: Symbols) -> list[Step]:
             ),
             Softmax(k, *[plus(Dot(vec_ws[n], vec_a), bs[n]) for n in range(K)]),
             ranges=s.ranges,
-            generic=every_k.gauge(),
+            generic=every_k.gauge,
         ),
     ]
 
@@ -130,7 +130,7 @@ def reference_form(s: Symbols) -> list[Step]:
                 plus(sp.Integer(1), *[sp.exp(minus(zn, z1)) for zn in zs[1:]]),
             ),
             ranges=s.ranges,
-            generic=every_k.reference_class(),
+            generic=every_k.reference_class,
         ),
         Step(
             "reference-class-sigmoid",
@@ -199,7 +199,7 @@ def linear_heads(s: Symbols) -> list[Step]:
                 (Sub(s.beta, s.i), minus(Sub(s.b, s.i), bs[0])),
             ),
             ranges=s.ranges,
-            generic=every_k.linear_heads(),
+            generic=every_k.linear_heads,
         )
     )
     return steps

@@ -11,6 +11,7 @@ the ``K``-specific steps are.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import sympy as sp
@@ -63,6 +64,7 @@ def _linear(index: sp.Basic) -> sp.Basic:
     return w[index] * t + b[index]
 
 
+@functools.cache
 def shift_invariance() -> Generic:
     """``softmax(z + c)ₖ = softmax(z)ₖ``."""
     return Generic(
@@ -70,6 +72,7 @@ def shift_invariance() -> Generic:
     )
 
 
+@functools.cache
 def gauge() -> Generic:
     """Rows ``wⱼ + v`` and biases ``bⱼ + u`` give the probabilities of ``wⱼ, bⱼ``."""
     return Generic(
@@ -79,6 +82,7 @@ def gauge() -> Generic:
     )
 
 
+@functools.cache
 def reference_class() -> Generic:
     """``softmax(z)ₖ = exp(zₖ - z₁) / (1 + Σᵢ₌₂ exp(zᵢ - z₁))``."""
     tail = sp.Sum(sp.exp(z[i] - z[1]), (i, 2, K))
@@ -87,6 +91,7 @@ def reference_class() -> Generic:
     )
 
 
+@functools.cache
 def linear_heads() -> Generic:
     """Rows ``wⱼ``, biases ``bⱼ``: the reference head ``θᵢ = wᵢ - w₁, βᵢ = bᵢ - b₁``
     (its class 1 has the logit ``(w₁ - w₁)·a + b₁ - b₁ = 0``)."""
@@ -102,6 +107,7 @@ def linear_heads() -> Generic:
     )
 
 
+@functools.cache
 def gradients() -> Generic:
     """``∂L/∂zₖ = softmax(z)ₖ - yₖ`` for labels that sum to one."""
     loss = _cross_entropy(lambda r: z[r])
@@ -113,18 +119,21 @@ def gradients() -> Generic:
     )
 
 
+@functools.cache
 def zero_sum() -> Generic:
     """``Σₖ ∂L/∂zₖ = 0``."""
     loss = _cross_entropy(lambda r: z[r])
     return Generic(sp.Sum(sp.diff(loss, z[k]), (k, 1, K)), sp.Integer(0), _LABELS)
 
 
+@functools.cache
 def row_sum_gradient() -> Generic:
     """``Σₖ ∂L/∂wₖ = 0`` with ``zⱼ = wⱼ a + bⱼ``."""
     loss = _cross_entropy(_linear)
     return Generic(sp.Sum(sp.diff(loss, w[k]), (k, 1, K)), sp.Integer(0), _LABELS)
 
 
+@functools.cache
 def penalty_gradient() -> Generic:
     """``Σₖ ∂J/∂wₖ = λ Σₖ wₖ`` for ``J = L + (λ/2) Σⱼ wⱼ²``."""
     objective = _cross_entropy(_linear) + lam / 2 * sp.Sum(w[j] ** 2, (j, 1, K))
@@ -135,6 +144,7 @@ def penalty_gradient() -> Generic:
     )
 
 
+@functools.cache
 def training_dynamics() -> Generic:
     """For ``i = 2, …, K``: ``Δ(wᵢ - w₁) = Δθᵢ + Σₘ₌₂ Δθₘ``, row ``i`` of
     ``(I + 11ᵀ) Δθ``, from ``θₘ = wₘ - w₁``, ``βₘ = bₘ - b₁``."""

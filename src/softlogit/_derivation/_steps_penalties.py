@@ -34,7 +34,7 @@ def _centered_optimum(s: Symbols) -> list[Step]:
             ),
             given=(s.labels_sum_to_one,),
             ranges=s.ranges,
-            generic=every_k.penalty_gradient(),
+            generic=every_k.penalty_gradient,
         ),
         Step(
             "penalties",

@@ -38,7 +38,7 @@ def gradients(s: Symbols) -> list[Step]:
             where=((loss, s.cross_entropy),),
             given=(s.labels_sum_to_one,),
             ranges=s.ranges,
-            generic=every_k.gradients(),
+            generic=every_k.gradients,
         ),
         Step(
             "zero-sum",
@@ -48,7 +48,7 @@ def gradients(s: Symbols) -> list[Step]:
             sp.Integer(0),
             where=((loss, s.cross_entropy),),
             given=(s.labels_sum_to_one,),
-            generic=every_k.zero_sum(),
+            generic=every_k.zero_sum,
         ),
         Step(
             "row-sum-gradient",
@@ -61,7 +61,7 @@ def gradients(s: Symbols) -> list[Step]:
             where=((loss, s.cross_entropy), s.scalar_logits),
             given=(s.labels_sum_to_one,),
             ranges=s.ranges,
-            generic=every_k.row_sum_gradient(),
+            generic=every_k.row_sum_gradient,
         ),
     ]
 
@@ -167,7 +167,7 @@ def _sgd_k_classes(s: Symbols) -> list[Step]:
                 s.labels_sum_to_one,
             ),
             ranges=s.ranges,
-            generic=every_k.training_dynamics(),
+            generic=every_k.training_dynamics,
         )
     ]
 
