@@ -15,11 +15,12 @@ and says so in :attr:`StepCheck.method`. An implication ``P ⇒ C`` is proved by
 ``P``'s difference as ``q`` times ``C``'s and showing that ``q ≠ 0`` under the condition
 (from the symbols' assumptions, e.g. ``λ > 0``).
 
-A step that holds for every number of classes carries the builder of its
-:class:`._generic.Generic` twin (called only when the step is checked), written with a symbolic ``K``: SymPy proves the twin once (whatever ``K``), and
-the ``K``-specific statement is checked to agree with it at random points (all index
-values in one compiled pass), so that a large ``K`` costs no ``K``-sized symbolic
-work. Its method is ``"generic"``.
+A step that holds for every number of classes carries the builder of its twin, a
+:class:`._generic.Generic` statement with a symbolic ``K`` (built only when the step is
+checked): SymPy proves the twin once, whatever ``K``, and the ``K``-specific statement
+is checked to agree with it at random points (all index values in one compiled pass),
+so that a large ``K`` costs no ``K``-sized symbolic work. Its method is
+``"generic"``.
 """
 
 from __future__ import annotations
@@ -326,18 +327,10 @@ class Step:
             detail = "SymPy could not prove the statement for every K"
         if how is None:
             return StepCheck(self.id, False, "failed", detail, len(cases))
-        pairs: list[Relation] = []
-        for case in cases:
-            lhs, rhs = self._expand(self.lhs, case), self._expand(self.rhs, case)
-            if isinstance(lhs, sp.MatrixBase) or isinstance(rhs, sp.MatrixBase):
-                lhs, rhs = sp.Matrix(lhs), sp.Matrix(rhs)
-                if lhs.shape != rhs.shape:
-                    shapes = f"shapes differ: {lhs.shape} vs {rhs.shape}"
-                    return StepCheck(self.id, False, "failed", shapes, len(cases))
-                pairs.extend(zip(lhs, rhs, strict=True))
-            else:
-                pairs.append((lhs, rhs))
-        ok, _, compared = self._numeric(pairs)
+        try:
+            ok, _, compared = self._numeric(self._instance_pairs(cases))
+        except (TypeError, ValueError, ZeroDivisionError, RuntimeError) as exc:
+            ok, compared = False, f"the check raised {exc!r}"
         if not ok:
             detail = f"proved for every K, but this K's statement differs: {compared}"
             return StepCheck(self.id, False, "failed", detail, len(cases))
@@ -347,6 +340,22 @@ class Step:
             f"with it at {self.points} random points, {_DIGITS} digits{each}"
         )
         return StepCheck(self.id, True, "generic", detail, len(cases))
+
+    def _instance_pairs(
+        self, cases: Sequence[Mapping[sp.Symbol, int]]
+    ) -> list[Relation]:
+        """Both sides for every index value, matrices entry by entry."""
+        pairs: list[Relation] = []
+        for case in cases:
+            lhs, rhs = self._expand(self.lhs, case), self._expand(self.rhs, case)
+            if isinstance(lhs, sp.MatrixBase) or isinstance(rhs, sp.MatrixBase):
+                lhs, rhs = sp.Matrix(lhs), sp.Matrix(rhs)
+                if lhs.shape != rhs.shape:
+                    raise ValueError(f"shapes differ: {lhs.shape} vs {rhs.shape}")
+                pairs.extend(zip(lhs, rhs, strict=True))
+            else:
+                pairs.append((lhs, rhs))
+        return pairs
 
     def _check_case(self, case: Mapping[sp.Symbol, int]) -> tuple[bool, str, str]:
         lhs = self._expand(self.lhs, case)
