@@ -6,8 +6,10 @@ Run: ``python -m benchmarks.derive_speed [--classes 2,3,10,12] [--src DIR]
 empty cache directory (``cold``: every step is checked), then again with the cache
 the first run wrote (``warm``). Wall-clock and CPU time (the child's user + system
 time: on a shared machine the CPU time is the steadier figure) are reported; the
-goal is a warm ``--classes 12`` under 5 s. ``--src`` runs another source tree (for
-example ``git archive`` of an older commit) to compare before and after.
+goal is ``--classes 12`` under 5 s, cold as well as warm. ``--src`` runs another
+source tree (for example ``git archive`` of an older commit) to compare before and
+after. The CSV's header records the load average at the start and at the end of the
+run (other processes inflate the wall-clock time more than the CPU time).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=None, help="append the rows to this CSV")
     args = parser.parse_args(argv)
     rows = []
+    load_start = os.getloadavg()[0]
     print(f"{'K':>3} {'run':>5} {'wall s':>8} {'cpu s':>8}")
     for k in (int(v) for v in args.classes.split(",")):
         with tempfile.TemporaryDirectory(prefix="softlogit-derive-cache-") as cache:
@@ -67,13 +70,13 @@ def main(argv: list[str] | None = None) -> int:
         new = not out.exists()
         with out.open("a", encoding="utf-8", newline="") as fh:
             if new:
-                load = os.getloadavg()[0]
+                load_end = os.getloadavg()[0]
                 fh.write(
                     "# command: python -m benchmarks.derive_speed "
                     f"{' '.join(argv if argv is not None else sys.argv[1:])}\n"
                     f"# env: python {platform.python_version()}, cpus "
-                    f"{os.cpu_count()}, load average {load:.1f} at the start; one "
-                    "fresh process per row\n"
+                    f"{os.cpu_count()}, load average {load_start:.1f} at the start "
+                    f"and {load_end:.1f} at the end; one fresh process per row\n"
                 )
             writer = csv.writer(fh)
             if new:

@@ -19,6 +19,7 @@ from softlogit._derivation._notation import (
     BCE,
     Sigmoid,
     Softmax,
+    Vector,
     expand_notation,
     real,
 )
@@ -33,12 +34,13 @@ THEOREM_STEPS = {
     "T5": "training-dynamics",
     "T6": "training-dynamics",
     "T7": "penalties",
-    "T8": "shift-invariance",
+    "T8": "gauge",
 }
 REQUIRED_IDS = {
     "definitions",
     "two-class-identity",
     "shift-invariance",
+    "gauge",
     "reference-class",
     "linear-heads",
     "same-loss",
@@ -58,7 +60,7 @@ def test_every_step_of_the_two_class_derivation_is_verified(
 ) -> None:
     failed = [(c.step_id, c.detail) for c in checks_k2 if not c.passed]
     assert failed == []
-    assert all(c.method in ("symbolic", "numeric") for c in checks_k2)
+    assert all(c.method in ("symbolic", "generic", "numeric") for c in checks_k2)
 
 
 @pytest.mark.parametrize(
@@ -90,6 +92,18 @@ def test_k_class_steps_are_specialized() -> None:
     assert k2["training-dynamics"].rhs.as_coeff_Mul()[0] == 2
     # Shift invariance is stated for all K logits.
     assert len(k4["shift-invariance"].lhs.args) == 1 + 4
+
+
+def test_t8_is_proved_by_the_gauge_step() -> None:
+    """T8 is about the weights: a vector added to every row (the gauge step), not a
+    number added to every logit (shift invariance, which proves T1)."""
+    from softlogit.experiment import THEOREM_STEPS as shipped
+
+    assert shipped == THEOREM_STEPS
+    step = derivation(3)[shipped["T8"]]
+    shifted_rows = step.lhs.args[1:]
+    assert all(Vector("v") in row.free_symbols for row in shifted_rows)
+    assert Vector("v") not in step.rhs.free_symbols
 
 
 # --------------------------------------------------------------- failure detection

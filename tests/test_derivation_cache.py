@@ -114,3 +114,24 @@ def test_cli_derive_says_when_it_read_the_cache(
     assert str(cache) in second.err
     assert main(["derive", "--recheck"]) == 0
     assert "cache" not in capsys.readouterr().err
+
+
+def test_a_twin_is_part_of_the_fingerprint() -> None:
+    """A step's statement for every K enters the fingerprint: this package's by the
+    builder's name (its source is hashed), any other by the statement it builds."""
+    from softlogit._derivation import _steps_generic as every_k
+
+    d = derivation(3)
+    steps = list(d.steps)
+    n = d.ids.index("gradients")
+    own = every_k.gradients
+    twin = own()
+    wrong = twin._replace(rhs=-twin.rhs)
+    keys = {
+        fingerprint(Derivation((*steps[:n], dataclasses.replace(steps[n], generic=g))))
+        for g in (own, lambda: twin, lambda: wrong, None)
+    }
+    assert len(keys) == 4
+    # the same foreign statement, built by two functions, is the same fingerprint
+    again = dataclasses.replace(steps[n], generic=lambda: own())
+    assert fingerprint(Derivation((*steps[:n], again))) in keys

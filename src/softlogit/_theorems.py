@@ -19,7 +19,7 @@ THEOREM_STEPS: dict[str, str] = {
     "T5": "training-dynamics",
     "T6": "training-dynamics",
     "T7": "penalties",
-    "T8": "shift-invariance",
+    "T8": "gauge",
 }
 
 #: theorem label -> the theorem in one line

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, fields
 from pathlib import Path
 
@@ -27,6 +27,7 @@ import mpmath
 import sympy as sp
 
 from softlogit._derivation._core import RenderedSteps, Step, StepCheck
+from softlogit._derivation._generic import Generic
 from softlogit._io import atomic_write_text
 
 __all__ = ["cache_dir", "checked", "fingerprint"]
@@ -45,12 +46,26 @@ def cache_dir() -> Path:
     return base / "softlogit"
 
 
+def _twin_text(builder: Callable[[], Generic]) -> str:
+    """A builder of this package by its name (its source is in the fingerprint);
+    any other by the statement it builds."""
+    module, name = (
+        getattr(builder, "__module__", ""),
+        getattr(builder, "__qualname__", ""),
+    )
+    if module.startswith(f"{__package__}.") and "<" not in name:
+        return f"{module}.{name}"
+    return str(sp.srepr(builder()))
+
+
 def _step_text(step: Step) -> str:
     """Every field of a step, with SymPy objects in ``srepr`` (assumptions shown)."""
     parts = []
     for f in fields(step):
         value = getattr(step, f.name)
-        if isinstance(value, dict) or hasattr(value, "items"):
+        if f.name == "generic" and value is not None:
+            value = _twin_text(value)
+        elif isinstance(value, dict) or hasattr(value, "items"):
             value = sorted(((sp.srepr(k), repr(v)) for k, v in value.items()))
         parts.append(f"{f.name}={sp.srepr(value)}")
     return "\n".join(parts)

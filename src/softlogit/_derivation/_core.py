@@ -14,6 +14,13 @@ SymPy cannot decide, it evaluates both sides at random points with mpmath at 50 
 and says so in :attr:`StepCheck.method`. An implication ``P ⇒ C`` is proved by writing
 ``P``'s difference as ``q`` times ``C``'s and showing that ``q ≠ 0`` under the condition
 (from the symbols' assumptions, e.g. ``λ > 0``).
+
+A step that holds for every number of classes carries the builder of its twin, a
+:class:`._generic.Generic` statement with a symbolic ``K`` (built only when the step is
+checked): SymPy proves the twin once, whatever ``K``, and the ``K``-specific statement
+is checked to agree with it at random points (all index values in one compiled pass),
+so that a large ``K`` costs no ``K``-sized symbolic work. Its method is
+``"generic"``.
 """
 
 from __future__ import annotations
@@ -21,20 +28,26 @@ from __future__ import annotations
 import contextlib
 import functools
 import random
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 import mpmath
 import sympy as sp
 
-from softlogit._derivation._notation import Sub, Vector, coordinate, expand_notation
+from softlogit._derivation._generic import Generic, Relation, prove
+from softlogit._derivation._notation import (
+    Sub,
+    Vector,
+    coordinate,
+    distinct_nodes,
+    expand_notation,
+)
 from softlogit._validation import Integer, Options, check_param
 from softlogit.errors import InputTypeError, InputValueError
 
 __all__ = ["Relation", "RenderedSteps", "Step", "StepCheck"]
 
-Relation = tuple[sp.Basic, sp.Basic]
 CheckMethod = Literal["auto", "symbolic", "numeric"]
 
 
@@ -85,6 +98,9 @@ _TOLERANCE = mpmath.mpf(10) ** -40
 _MAX_SYMBOLIC_OPS = 500
 
 
+_LABELS = {"symbolic": "verified (SymPy)", "generic": "verified (SymPy, every K)"}
+
+
 @dataclass(frozen=True)
 class StepCheck:
     """The outcome of checking one :class:`Step`.
@@ -96,8 +112,10 @@ class StepCheck:
     passed : bool
         Whether the relation was verified.
     method : str
-        How: ``"symbolic"`` (SymPy reduced the difference to zero), ``"numeric"``
-        (randomized mpmath evaluation) or ``"failed"``.
+        How: ``"symbolic"`` (SymPy reduced the difference to zero), ``"generic"``
+        (SymPy proved the statement for every ``K``; this ``K``'s statement agrees
+        with it at random points), ``"numeric"`` (randomized mpmath evaluation) or
+        ``"failed"``.
     detail : str
         A human-readable account, e.g. ``"SymPy simplify: difference = 0"`` or
         ``"checked numerically at 40 points, 50 digits"``.
@@ -113,10 +131,11 @@ class StepCheck:
 
     @property
     def label(self) -> str:
-        """A short badge text: ``"verified (SymPy)"``, ``"verified (numeric)"``, ``"FAILED"``."""
+        """A short badge text: ``"verified (SymPy)"``, ``"verified (SymPy, every K)"``,
+        ``"verified (numeric)"``, ``"FAILED"``."""
         if not self.passed:
             return "FAILED"
-        return "verified (SymPy)" if self.method == "symbolic" else "verified (numeric)"
+        return _LABELS.get(self.method, "verified (numeric)")
 
 
 @dataclass(frozen=True)
@@ -158,6 +177,10 @@ class Step:
     notes : sequence of (sympy.Basic, sympy.Basic)
         Definitions ``notation ≔ formula`` shown with the step (not part of its
         check).
+    generic : callable returning Generic, optional
+        Builds the statement for every number of classes (see the module docstring);
+        the step is then checked by proving it and comparing this statement with it
+        at ``points`` random points. Not for implications.
 
     Examples
     --------
@@ -187,6 +210,7 @@ class Step:
     points: int = 40
     domains: Mapping[sp.Symbol, tuple[float, float]] = field(default_factory=dict)
     notes: tuple[Relation, ...] = ()
+    generic: Callable[[], Generic] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str):
@@ -194,6 +218,11 @@ class Step:
         if not self.id:
             raise InputValueError(f"`id` must be a non-empty string; got {self.id!r}.")
         check_param("method", self.method, Options(("auto", "symbolic", "numeric")))
+        if self.generic is not None and self.premise is not None:
+            raise InputValueError(
+                "`generic` must be None for an implication (a step with a `premise`); "
+                f"got {self.generic!r}."
+            )
         check_param("points", self.points, Integer(low=1))
         object.__setattr__(self, "lhs", sp.sympify(self.lhs))
         object.__setattr__(self, "rhs", sp.sympify(self.rhs))
@@ -222,32 +251,38 @@ class Step:
         expr = _canonical(
             _resolve(expr.xreplace({s: sp.Integer(v) for s, v in case.items()}))
         )
-        for name, value in self._entries(self.where):
-            expr = _substitute(expr, name, value)
+        expr = _substitute(expr, self._entries(self.where))
         expr = expand_notation(expr)
-        for name, value in self._entries(self.given):
-            name, value = _solved(expand_notation(name), expand_notation(value))
-            expr = _substitute(expr, name, value)
+        given = (
+            [
+                _solved(expand_notation(name), expand_notation(value))
+                for name, value in g
+            ]
+            for g in self._entries(self.given)
+        )
+        expr = _substitute(expr, given)
         if isinstance(expr, sp.MatrixExpr):
             expr = expr.doit()
             if isinstance(expr, sp.MatrixExpr):
                 expr = expr.as_explicit()
         return expr
 
-    def _entries(self, relations: Sequence[Relation]) -> Iterator[Relation]:
-        """``where``/``given`` entries, one per value of the index symbols they use."""
+    def _entries(self, relations: Sequence[Relation]) -> Iterator[list[Relation]]:
+        """``where``/``given`` entries: per relation, one per value of the index
+        symbols it uses."""
         for name, value in relations:
             indices = [s for s in self.ranges if s in name.free_symbols]
             cases: list[dict[sp.Symbol, int]] = [{}]
             for symbol in indices:
                 low, high = self.ranges[symbol]
                 cases = [{**c, symbol: v} for c in cases for v in range(low, high + 1)]
-            for case in cases:
-                repl = {s: sp.Integer(v) for s, v in case.items()}
-                yield (
+            yield [
+                (
                     _canonical(_resolve(name.xreplace(repl))),
                     _canonical(_resolve(value.xreplace(repl))),
                 )
+                for repl in ({s: sp.Integer(v) for s, v in c.items()} for c in cases)
+            ]
 
     def check(self) -> StepCheck:
         """Verify the step; see the module docstring for the methods.
@@ -257,6 +292,8 @@ class Step:
         StepCheck
             ``passed`` is false if the relation is wrong or could not be verified.
         """
+        if self.generic is not None:
+            return self._check_generic()
         cases = self.index_values()
         methods: set[str] = set()
         details: list[str] = []
@@ -277,6 +314,48 @@ class Step:
         if len(cases) > 1:
             detail += f" (each of {len(cases)} index values)"
         return StepCheck(self.id, True, method, detail, len(cases))
+
+    def _check_generic(self) -> StepCheck:
+        """Prove the statement for every ``K``; compare this ``K``'s with it."""
+        assert self.generic is not None
+        cases = self.index_values()
+        try:
+            how = prove(self.generic())
+        except (TypeError, ValueError, ZeroDivisionError, RuntimeError) as exc:
+            how, detail = None, f"the proof for every K raised {exc!r}"
+        else:
+            detail = "SymPy could not prove the statement for every K"
+        if how is None:
+            return StepCheck(self.id, False, "failed", detail, len(cases))
+        try:
+            ok, _, compared = self._numeric(self._instance_pairs(cases))
+        except (TypeError, ValueError, ZeroDivisionError, RuntimeError) as exc:
+            ok, compared = False, f"the check raised {exc!r}"
+        if not ok:
+            detail = f"proved for every K, but this K's statement differs: {compared}"
+            return StepCheck(self.id, False, "failed", detail, len(cases))
+        each = f", each of {len(cases)} index values" if len(cases) > 1 else ""
+        detail = (
+            f"SymPy for every K ({how}): difference = 0; this K's statement agrees "
+            f"with it at {self.points} random points, {_DIGITS} digits{each}"
+        )
+        return StepCheck(self.id, True, "generic", detail, len(cases))
+
+    def _instance_pairs(
+        self, cases: Sequence[Mapping[sp.Symbol, int]]
+    ) -> list[Relation]:
+        """Both sides for every index value, matrices entry by entry."""
+        pairs: list[Relation] = []
+        for case in cases:
+            lhs, rhs = self._expand(self.lhs, case), self._expand(self.rhs, case)
+            if isinstance(lhs, sp.MatrixBase) or isinstance(rhs, sp.MatrixBase):
+                lhs, rhs = sp.Matrix(lhs), sp.Matrix(rhs)
+                if lhs.shape != rhs.shape:
+                    raise ValueError(f"shapes differ: {lhs.shape} vs {rhs.shape}")
+                pairs.extend(zip(lhs, rhs, strict=True))
+            else:
+                pairs.append((lhs, rhs))
+        return pairs
 
     def _check_case(self, case: Mapping[sp.Symbol, int]) -> tuple[bool, str, str]:
         lhs = self._expand(self.lhs, case)
@@ -342,9 +421,13 @@ class Step:
         entries of a K-class gradient share the exponentials of every logit.
         """
         sides = [side for pair in pairs for side in pair]
-        free: set[sp.Basic] = set().union(*(side.free_symbols for side in sides))
+        nodes = distinct_nodes(sides)
+        if any(getattr(node, "bound_symbols", ()) for node in nodes):
+            free: set[sp.Basic] = set().union(*(side.free_symbols for side in sides))
+        else:
+            free = {node for node in nodes if isinstance(node, sp.Symbol)}
         symbols = sorted(free, key=lambda s: str(s))
-        if any(side.atoms(sp.core.function.AppliedUndef) for side in sides):
+        if any(isinstance(node, sp.core.function.AppliedUndef) for node in nodes):
             return (
                 False,
                 "failed",
@@ -352,7 +435,21 @@ class Step:
                 "numeric check",
             )
         rng = random.Random(f"softlogit-derivation:{self.id}")
-        evaluate = sp.lambdify(symbols, sides, modules="mpmath", cse=True)
+        # Arguments named as Python identifiers (lambdify rewrites the sides once
+        # per other name, ``w[1]``), no implemented functions to look up (a walk of
+        # every path of the tree) and no docstring (a printout of the sides).
+        names = {
+            s: sp.Symbol(f"x_{n}", **s.assumptions0) for n, s in enumerate(symbols)
+        }
+        memo: dict[sp.Basic, sp.Basic] = {}
+        evaluate = sp.lambdify(
+            list(names.values()),
+            [_replaced(side, names, memo) for side in sides],
+            "mpmath",
+            cse=True,
+            use_imps=False,
+            docstring_limit=0,
+        )
         worst = mpmath.mpf(0)
         with mpmath.workdps(_DIGITS):
             for _ in range(self.points):
@@ -388,17 +485,87 @@ class Step:
         else:
             low, high = -3.0, 3.0
         # 50 random digits, not a float's 16.
-        fraction = mpmath.mpf(rng.getrandbits(170)) / mpmath.mpf(2) ** 170
+        fraction = mpmath.mpf((rng.getrandbits(170), -170))
         return mpmath.mpf(low) + (mpmath.mpf(high) - mpmath.mpf(low)) * fraction
 
 
-def _substitute(expr: sp.Basic, name: sp.Basic, value: sp.Basic) -> sp.Basic:
-    """Replace ``name`` by ``value``; a :class:`Vector` also coordinate by coordinate."""
-    mapping: dict[sp.Basic, sp.Basic] = {name: value}
-    if isinstance(name, Vector):
-        for i in range(1, 10):
-            mapping[coordinate(name, i)] = coordinate(value, i)
-    return expr.xreplace(mapping)
+def _mappings(
+    groups: Iterable[Sequence[Relation]],
+) -> Iterator[dict[sp.Basic, sp.Basic]]:
+    """The replacements of each group (a relation for every index value) at once,
+    when that is the same as one after the other: no name of the group occurs in
+    another of its names or in its values; else one by one. A :class:`Vector` is
+    also replaced coordinate by coordinate."""
+    for group in groups:
+        mappings = []
+        for name, value in group:
+            mapping: dict[sp.Basic, sp.Basic] = {name: value}
+            if isinstance(name, Vector):
+                for i in range(1, 10):
+                    mapping[coordinate(name, i)] = coordinate(value, i)
+            mappings.append(mapping)
+        names = [name for mapping in mappings for name in mapping]
+        inside = distinct_nodes(
+            [
+                *(v for m in mappings for v in m.values()),
+                *(a for n in names for a in n.args),
+            ]
+        )
+        values = {value for mapping in mappings for value in mapping.values()}
+        if (
+            len(set(names)) == len(names)
+            and not set(names) & set(inside)
+            and not values & set(distinct_nodes(names))
+        ):
+            yield {
+                name: value for mapping in mappings for name, value in mapping.items()
+            }
+        else:
+            yield from mappings
+
+
+def _substitute(expr: sp.Basic, groups: Iterable[Sequence[Relation]]) -> sp.Basic:
+    """Replace each ``name`` by its ``value``, in order (see :func:`_mappings`).
+
+    Consecutive replacements are made in one pass over ``expr`` (the earlier values
+    rewritten by the later replacements) when that is the same as making them one
+    after the other: the later names are new and contain no earlier name or value,
+    so no subtree can match a later name only because of an earlier replacement.
+    """
+    batch: dict[sp.Basic, sp.Basic] = {}
+    for mapping in _mappings(groups):
+        parts = {part for new in mapping for part in sp.preorder_traversal(new)}
+        if any(old in parts or done in parts for old, done in batch.items()):
+            expr, batch = _replaced(expr, batch, {}), {}
+        memo: dict[sp.Basic, sp.Basic] = {}
+        batch = {old: _replaced(done, mapping, memo) for old, done in batch.items()}
+        batch.update(mapping)
+    return _replaced(expr, batch, {}) if batch else expr
+
+
+def _replaced(
+    expr: sp.Basic, mapping: Mapping[sp.Basic, sp.Basic], memo: dict[sp.Basic, sp.Basic]
+) -> sp.Basic:
+    """``expr.xreplace(mapping)``, each distinct subexpression rewritten once.
+
+    ``xreplace`` rewrites a subexpression once per path to it; the entries of a
+    K-class gradient share the logits' exponentials and sums.
+    """
+    if expr in mapping:
+        return mapping[expr]
+    done = memo.get(expr)
+    if done is not None:
+        return done
+    if isinstance(expr, sp.MatrixBase):
+        done = expr.applyfunc(lambda entry: _replaced(entry, mapping, memo))
+    elif not expr.args:
+        done = expr
+    else:
+        args = tuple(_replaced(arg, mapping, memo) for arg in expr.args)
+        same = all(new is old for new, old in zip(args, expr.args, strict=True))
+        done = expr if same else expr.func(*args)
+    memo[expr] = done
+    return done
 
 
 def _canonical(expr: sp.Basic) -> sp.Basic:

@@ -40,7 +40,7 @@ class Derivation:
     'Reference-class form'
     >>> result = d["training-dynamics"].check()
     >>> result.passed, result.method
-    (True, 'symbolic')
+    (True, 'generic')
     >>> print(d.to_text()[:50])
     Softmax regression generalizes logistic regression
     """

@@ -405,7 +405,9 @@ def derivation_html_section(
             f"<h2>{html.escape(title)}</h2>",
             f'<p class="sl-d-summary">{html.escape(summary_line(derivation, checks))} '
             "Each step is checked by SymPy (or, where marked, at random points with "
-            "50-digit mpmath arithmetic).</p>",
+            "50-digit mpmath arithmetic); a step marked “every K” is proved by SymPy "
+            "for a symbolic number of classes K, and the statement shown for this K "
+            "is checked against it at random points.</p>",
             '<ol class="sl-d-steps">',
         ]
     )
@@ -424,8 +426,10 @@ _INTRO = (
     "one small step at a time. Each step states one equation (for every value of "
     "its index, with the abbreviations under “where” and the assumptions under "
     "“given”), and the badge says how the computer checked it: SymPy reduced the "
-    "difference of the two sides to zero, or, where SymPy cannot decide, both sides "
-    "agreed at random points in 50-digit arithmetic."
+    "difference of the two sides to zero; “every K”: SymPy proved the equation for "
+    "a symbolic number of classes K, and the equation shown for this K agreed with "
+    "it at random points in 50-digit arithmetic; or, where SymPy cannot decide, both "
+    "sides agreed at random points in 50-digit arithmetic."
 )
 
 

@@ -12,6 +12,8 @@ presentation MathML (``sympy.printing.mathml.mathml(..., printer="presentation")
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable
 from typing import Any
 
 import sympy as sp
@@ -32,6 +34,7 @@ __all__ = [
     "Sub",
     "Vector",
     "coordinate",
+    "distinct_nodes",
     "expand_notation",
     "real",
 ]
@@ -393,6 +396,39 @@ class SqNorm(Notation):
         return _msup(printer, inner, two)
 
 
+@functools.lru_cache(maxsize=4096)
+def _derivative(f: sp.Basic, x: sp.Basic) -> sp.Basic:
+    """``∂f/∂x`` by the sum, product, power and chain rules for ``exp`` and ``log``
+    (``sympy.diff`` for anything else), each distinct subexpression once.
+
+    The steps about gradients differentiate a K-class loss in which every term holds
+    the same sum of exponentials; ``sympy.diff`` differentiates it once per term.
+    """
+    if f == x:
+        return sp.Integer(1)
+    if not f.args:
+        return sp.Integer(0)
+    if isinstance(f, sp.Add):
+        return sp.Add(*(_derivative(term, x) for term in f.args))
+    if isinstance(f, sp.Mul):
+        factors = f.args
+        return sp.Add(
+            *(
+                sp.Mul(*factors[:n], _derivative(factor, x), *factors[n + 1 :])
+                for n, factor in enumerate(factors)
+                if _derivative(factor, x) != 0
+            )
+        )
+    if isinstance(f, sp.Pow) and _derivative(f.exp, x) == 0:
+        base, power = f.args
+        return power * base ** (power - 1) * _derivative(base, x)
+    if isinstance(f, sp.exp):
+        return f * _derivative(f.args[0], x)
+    if isinstance(f, sp.log) and len(f.args) == 1:
+        return _derivative(f.args[0], x) / f.args[0]
+    return sp.diff(f, x)
+
+
 class Partial(Notation):
     """The partial derivative ``∂f/∂x`` (SymPy's ``diff`` once ``f`` is expanded)."""
 
@@ -401,7 +437,7 @@ class Partial(Notation):
 
     def definition(self) -> sp.Basic:
         f, x = self.args
-        return sp.diff(f, x)
+        return _derivative(f, x)
 
     def _sympystr(self, printer: Any) -> str:
         f, x = self.args
@@ -497,16 +533,50 @@ class Increment(Notation):
         return _mrow(printer, _mi(printer, "Δ", variant="normal"), body)
 
 
+def distinct_nodes(exprs: Iterable[sp.Basic]) -> list[sp.Basic]:
+    """Every distinct subexpression of ``exprs``, each once.
+
+    A walk of the expression graph: ``preorder_traversal`` visits a subexpression
+    once per path to it, and the sides of a K-class gradient share most of theirs.
+    """
+    seen: set[sp.Basic] = set()
+    stack = list(exprs)
+    while stack:
+        node = stack.pop()
+        if node not in seen:
+            seen.add(node)
+            stack.extend(node.args)
+    return list(seen)
+
+
 def expand_notation(expr: sp.Basic) -> sp.Basic:
-    """Replace every :class:`Notation` in ``expr`` by its definition, innermost first."""
+    """Replace every :class:`Notation` in ``expr`` by its definition, innermost first.
+
+    Each distinct subexpression is rewritten once (``Basic.replace`` rewrites it once
+    per path to it, and a K-class gradient repeats ``∂L/∂w₁`` and every logit).
+    """
     for _ in range(50):
-        if not any(
-            isinstance(node, Notation) and node.definition() is not node
-            for node in sp.preorder_traversal(expr)
-        ):
+        expanded = _expanded(expr, {})
+        if expanded == expr:
             return expr
-        expr = expr.replace(
-            lambda e: isinstance(e, Notation),
-            lambda e: e.func(*e.args).definition(),
-        )
+        expr = expanded
     raise RuntimeError("notation did not expand in 50 rounds")
+
+
+def _expanded(expr: sp.Basic, memo: dict[sp.Basic, sp.Basic]) -> sp.Basic:
+    """One round of :func:`expand_notation`: children first, then the node."""
+    done = memo.get(expr)
+    if done is not None:
+        return done
+    if isinstance(expr, sp.MatrixBase):
+        done = expr.applyfunc(lambda entry: _expanded(entry, memo))
+    elif not expr.args:
+        done = expr
+    else:
+        args = tuple(_expanded(arg, memo) for arg in expr.args)
+        same = all(new is old for new, old in zip(args, expr.args, strict=True))
+        done = expr if same else expr.func(*args)
+        if isinstance(done, Notation):
+            done = done.definition()
+    memo[expr] = done
+    return done

@@ -76,14 +76,17 @@ def index_text(symbol: sp.Symbol, low: int, high: int) -> str:
 
 
 def summary_line(derivation: RenderedSteps, checks: Sequence[StepCheck]) -> str:
-    """``"23 of 23 steps verified (21 by SymPy, 2 numerically); K = 2."``"""
+    """``"23 of 23 steps verified (21 by SymPy, 9 of them for every K, 2
+    numerically); K = 2."``"""
     passed = [c for c in checks if c.passed]
-    symbolic = sum(c.method == "symbolic" for c in passed)
+    generic = sum(c.method == "generic" for c in passed)
+    symbolic = sum(c.method == "symbolic" for c in passed) + generic
     numeric = len(passed) - symbolic
     failed = [c.step_id for c in checks if not c.passed]
+    every_k = f", {generic} of them for every K" if generic else ""
     text = (
-        f"{len(passed)} of {len(checks)} steps verified "
-        f"({symbolic} by SymPy, {numeric} numerically); K = {derivation.n_classes}."
+        f"{len(passed)} of {len(checks)} steps verified ({symbolic} by SymPy"
+        f"{every_k}, {numeric} numerically); K = {derivation.n_classes}."
     )
     if failed:
         text += f" FAILED: {', '.join(failed)}."

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from softlogit._derivation import _steps_generic as every_k
 from softlogit._derivation._core import Step
 from softlogit._derivation._notation import (
     BCE,
@@ -81,7 +82,7 @@ def definitions(s: Symbols) -> list[Step]:
 
 
 def shift_and_gauge(s: Symbols) -> list[Step]:
-    """Shift invariance of softmax, and the gauge of the softmax rows (T1, T8)."""
+    """Shift invariance of softmax (T1), and the gauge of the softmax rows (T8)."""
     K, k, zs, vec_ws, vec_a, bs = s.K, s.k, s.zs, s.vec_ws, s.vec_a, s.bs
     return [
         Step(
@@ -92,6 +93,7 @@ def shift_and_gauge(s: Symbols) -> list[Step]:
             Softmax(k, *[plus(zn, s.c) for zn in zs]),
             Softmax(k, *zs),
             ranges=s.ranges,
+            generic=every_k.shift_invariance,
         ),
         Step(
             "gauge",
@@ -108,6 +110,7 @@ def shift_and_gauge(s: Symbols) -> list[Step]:
             ),
             Softmax(k, *[plus(Dot(vec_ws[n], vec_a), bs[n]) for n in range(K)]),
             ranges=s.ranges,
+            generic=every_k.gauge,
         ),
     ]
 
@@ -127,6 +130,7 @@ def reference_form(s: Symbols) -> list[Step]:
                 plus(sp.Integer(1), *[sp.exp(minus(zn, z1)) for zn in zs[1:]]),
             ),
             ranges=s.ranges,
+            generic=every_k.reference_class,
         ),
         Step(
             "reference-class-sigmoid",
@@ -195,6 +199,7 @@ def linear_heads(s: Symbols) -> list[Step]:
                 (Sub(s.beta, s.i), minus(Sub(s.b, s.i), bs[0])),
             ),
             ranges=s.ranges,
+            generic=every_k.linear_heads,
         )
     )
     return steps

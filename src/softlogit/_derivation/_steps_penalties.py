@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from softlogit._derivation import _steps_generic as every_k
 from softlogit._derivation._core import Step
 from softlogit._derivation._notation import Partial, SqNorm
 from softlogit._derivation._symbols import Symbols, frac, minus, plus, times
@@ -33,6 +34,7 @@ def _centered_optimum(s: Symbols) -> list[Step]:
             ),
             given=(s.labels_sum_to_one,),
             ranges=s.ranges,
+            generic=every_k.penalty_gradient,
         ),
         Step(
             "penalties",

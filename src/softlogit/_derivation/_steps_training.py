@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from softlogit._derivation import _steps_generic as every_k
 from softlogit._derivation._core import Relation, Step
 from softlogit._derivation._notation import (
     BCE,
@@ -37,6 +38,7 @@ def gradients(s: Symbols) -> list[Step]:
             where=((loss, s.cross_entropy),),
             given=(s.labels_sum_to_one,),
             ranges=s.ranges,
+            generic=every_k.gradients,
         ),
         Step(
             "zero-sum",
@@ -46,6 +48,7 @@ def gradients(s: Symbols) -> list[Step]:
             sp.Integer(0),
             where=((loss, s.cross_entropy),),
             given=(s.labels_sum_to_one,),
+            generic=every_k.zero_sum,
         ),
         Step(
             "row-sum-gradient",
@@ -58,6 +61,7 @@ def gradients(s: Symbols) -> list[Step]:
             where=((loss, s.cross_entropy), s.scalar_logits),
             given=(s.labels_sum_to_one,),
             ranges=s.ranges,
+            generic=every_k.row_sum_gradient,
         ),
     ]
 
@@ -163,6 +167,7 @@ def _sgd_k_classes(s: Symbols) -> list[Step]:
                 s.labels_sum_to_one,
             ),
             ranges=s.ranges,
+            generic=every_k.training_dynamics,
         )
     ]
 
