@@ -319,3 +319,32 @@ def test_a_network_trains_the_same_in_any_stack() -> None:
                 np.testing.assert_array_equal(t.params[key], alone.params[key])
             np.testing.assert_array_equal(t.proba_test, alone.proba_test)
             np.testing.assert_array_equal(t.train_loss, alone.train_loss)
+
+
+def test_the_bias_enters_the_product_only_where_the_bits_stay(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Folding the first layer's bias into its product changes no bit."""
+    from softlogit.experiment import _batched
+
+    spec = ExperimentSpec().replace(steps=30, record_every=7, hidden=(6,), lr=0.1)
+    jobs = [j for j in _jobs(spec) if j.net.head == "sigmoid"]
+    folded = train_batched(jobs)
+    folds = _batched._bias_folds(np.dtype("float64"), 426, 30, 6)
+    if folds:  # the probe's verdict holds for other values of the shape
+        rng = np.random.default_rng(11)
+        X, w, b = (
+            rng.normal(size=(426, 30)),
+            rng.normal(size=(30, 6)),
+            rng.normal(size=6),
+        )
+        ones = np.ones((426, 1))
+        np.testing.assert_array_equal(
+            np.hstack([X, ones]) @ np.vstack([w, b]), X @ w + b
+        )
+    monkeypatch.setattr(_batched, "_bias_folds", lambda *args: False)
+    plain = train_batched(jobs)
+    for a, b_ in zip(folded, plain, strict=True):
+        for key in a.params:
+            np.testing.assert_array_equal(a.params[key], b_.params[key])
+        np.testing.assert_array_equal(a.proba_test, b_.proba_test)

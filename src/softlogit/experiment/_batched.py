@@ -191,13 +191,49 @@ def _activation_grad_into(
 
 
 def _shared(arrays: Sequence[np.ndarray], dtype: np.dtype | None = None) -> np.ndarray:
-    """``arrays`` stacked; one array broadcast when all of them are equal."""
-    first = arrays[0] if dtype is None else arrays[0].astype(dtype)
+    """``arrays`` stacked; one array broadcast when all of them are equal.
+
+    With a ``dtype`` (the features), each array gains a last column of ones.
+    """
+
+    def prepared(a: np.ndarray) -> np.ndarray:
+        if dtype is None:
+            return a
+        return np.concatenate([a.astype(dtype), np.ones((len(a), 1), dtype)], axis=1)
+
     if all(a is arrays[0] or np.array_equal(a, arrays[0]) for a in arrays[1:]):
+        first = prepared(arrays[0])
         return np.broadcast_to(first, (len(arrays), *first.shape))
-    if dtype is None:
-        return np.stack(arrays)
-    return np.stack([a.astype(dtype) for a in arrays])
+    return np.stack([prepared(a) for a in arrays])
+
+
+#: (dtype, rows, inputs, units) -> whether the bias folds into the product
+_FOLDS: dict[tuple[str, int, int, int], bool] = {}
+
+
+def _bias_folds(dtype: np.dtype, n: int, d: int, h: int) -> bool:
+    """Whether ``[X | 1] @ [W^T; b]`` has the bits of ``X @ W^T + b`` here.
+
+    It has when the BLAS kernel sums the products of each entry in order, one fused
+    multiply-add after the other: the last one, ``1 * b``, is then the addition of
+    the bias. The order is the kernel's, the same for any values of one shape; it
+    is probed once per shape on random values (a different order would round
+    differently), and the bias is added separately where it does not fold.
+    """
+    key = (np.dtype(dtype).str, n, d, h)
+    if key not in _FOLDS:
+        rng = np.random.default_rng(0)
+        X = rng.standard_normal((1, n, d)).astype(dtype)
+        w = rng.standard_normal((1, d, h)).astype(dtype)
+        b = rng.standard_normal((1, 1, h)).astype(dtype)
+        plain = np.matmul(X, w)
+        plain += b
+        ones = np.ones((1, n, 1), dtype)
+        folded = np.matmul(
+            np.concatenate([X, ones], axis=2), np.concatenate([w, b], axis=1)
+        )
+        _FOLDS[key] = bool(np.array_equal(plain, folded))
+    return _FOLDS[key]
 
 
 def _take(a: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -294,21 +330,30 @@ class _Stack:
         return self.buffers[n]
 
     def forward(
-        self, X: FloatArray, buffers: list[FloatArray] | None = None
+        self, Xa: FloatArray, buffers: list[FloatArray] | None = None
     ) -> tuple[list[FloatArray], FloatArray]:
         """Activations of every layer and the logits, of every network.
 
+        ``Xa`` holds the inputs with a last column of ones (:func:`_shared`): the
+        first layer's bias enters its product where :func:`_bias_folds`.
         ``buffers`` (from :meth:`_buffers`) receive the activations; without them
         they are new arrays.
         """
-        acts = [X]
-        a = X
+        a = Xa[..., :-1]
+        acts = [a]
         params = self.params
         for i in range(len(params) // 2 - 1):
             w, b = params[2 * i], params[2 * i + 1]
             out = None if buffers is None else buffers[3 * i]
-            z = np.matmul(a, np.ascontiguousarray(w.transpose(0, 2, 1)), out=out)
-            z += b[:, None, :]
+            n, (h, d) = a.shape[1], w.shape[1:]
+            if i == 0 and _bias_folds(w.dtype, n, d, h):
+                wb = np.empty((w.shape[0], d + 1, h), dtype=w.dtype)
+                wb[:, :d] = w.transpose(0, 2, 1)
+                wb[:, d] = b
+                z = np.matmul(Xa, wb, out=out)
+            else:
+                z = np.matmul(a, np.ascontiguousarray(w.transpose(0, 2, 1)), out=out)
+                z += b[:, None, :]
             a = _activate(self.activation, z)
             acts.append(a)
         logits = np.matmul(a, np.ascontiguousarray(params[-2].transpose(0, 2, 1)))
