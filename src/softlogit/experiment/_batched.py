@@ -307,7 +307,9 @@ class _Stack:
         self.gflat = np.empty_like(self.flat)
         self.grads = param_views(self.gflat, self.shapes)
         self.buffers: dict[int, list[FloatArray]] = {}
+        self.batch: dict[int, FloatArray] = {}
         self.ones = np.ones(0, dtype=self.flat.dtype)
+        self.wb = np.empty(0, dtype=self.flat.dtype)
 
     def keep(self, mask: np.ndarray) -> None:
         """Keep only the networks where ``mask`` is true."""
@@ -329,6 +331,20 @@ class _Stack:
             ]
         return self.buffers[n]
 
+    def _gather(self, rows: IntArray) -> FloatArray:
+        """``X[member, rows]``: each network's rows of its inputs, into a buffer."""
+        b, n = rows.shape
+        d = self.X.shape[-1]
+        if n not in self.batch:
+            self.batch[n] = np.empty((b, n, d), dtype=self.X.dtype)
+        out = self.batch[n]
+        # the rows are valid indices: "clip" only skips the bounds check
+        if self.X.strides[0] == 0:
+            return np.take(self.X[0], rows, axis=0, out=out, mode="clip")
+        flat = np.ascontiguousarray(self.X).reshape(-1, d)
+        index = rows + (np.arange(b) * self.X.shape[1])[:, None]
+        return np.take(flat, index, axis=0, out=out, mode="clip")
+
     def forward(
         self, Xa: FloatArray, buffers: list[FloatArray] | None = None
     ) -> tuple[list[FloatArray], FloatArray]:
@@ -347,7 +363,9 @@ class _Stack:
             out = None if buffers is None else buffers[3 * i]
             n, (h, d) = a.shape[1], w.shape[1:]
             if i == 0 and _bias_folds(w.dtype, n, d, h):
-                wb = np.empty((w.shape[0], d + 1, h), dtype=w.dtype)
+                if self.wb.shape != (w.shape[0], d + 1, h):
+                    self.wb = np.empty((w.shape[0], d + 1, h), dtype=w.dtype)
+                wb = self.wb
                 wb[:, :d] = w.transpose(0, 2, 1)
                 wb[:, d] = b
                 z = np.matmul(Xa, wb, out=out)
@@ -367,7 +385,7 @@ class _Stack:
         else:
             rows = np.stack([order[step - 1] for order in self.orders])[self.schedule]
             member = np.arange(rows.shape[0])[:, None]
-            xb, tb = self.X[member, rows], self.target[member, rows]
+            xb, tb = self._gather(rows), self.target[member, rows]
         n = xb.shape[1]
         buffers = self._buffers(n)
         acts, logits = self.forward(xb, buffers)

@@ -74,6 +74,7 @@ class StackedOptimizer:
             self.state = [np.zeros_like(flat), np.zeros_like(flat)]
         self._tmp = np.empty_like(flat)
         self._tmp2 = np.empty_like(flat)
+        self._rate = np.empty_like(lr)
 
     def _set(self, lr: FloatArray, decay: FloatArray, dtype: np.dtype) -> None:
         self.lr = lr
@@ -89,6 +90,7 @@ class StackedOptimizer:
         self.state = [s[mask] for s in self.state]
         self._tmp = self._tmp[mask]
         self._tmp2 = self._tmp2[mask]
+        self._rate = self._rate[mask]
 
     def step(self, p: FloatArray, g: FloatArray) -> None:
         """One update of ``p`` in place; ``g`` (the gradient) is overwritten."""
@@ -117,8 +119,11 @@ class StackedOptimizer:
             denom /= bc2_sqrt
             denom += spec.eps
             np.divide(m, denom, out=tmp)
-            rate = (-(self.lr / (1 - beta1**t))).astype(p.dtype)
-            np.multiply(rate, tmp, out=tmp)
+            rate = np.divide(self.lr, 1 - beta1**t, out=self._rate)
+            np.negative(rate, out=rate)
+            np.multiply(
+                rate if rate.dtype == p.dtype else rate.astype(p.dtype), tmp, out=tmp
+            )
             p += tmp
         elif spec.uses_momentum:
             if not self.state:
