@@ -10,7 +10,13 @@ and the optimizer's update rules take one learning rate per network.
 
 Each operation is the NumPy engine's, applied to every network of the stack: the
 same kernels for the logits' gradient, the same order of operations in the
-optimizers, the same recording of snapshots (:func:`loss_and_proba`). The
+optimizers, the same recording of snapshots (:func:`loss_and_proba`). Where the
+stack differs in how it computes, the numbers are the same bit for bit: the
+parameters of all networks live in one array and the optimizer updates it at once
+(:mod:`~softlogit.experiment._batched_optim`), the intermediate arrays of a step are
+buffers kept between steps, networks on the same data share one copy of it, and
+the first layer's bias enters its matrix product as a column of ones where the
+BLAS kernel gives the bits of the separate addition (:func:`_bias_folds`). The
 trajectories therefore reproduce the NumPy engine's to rounding (the test suite
 compares them with :func:`~softlogit.experiment.run_experiment`, network by
 network). A network whose gradient or recorded loss becomes NaN or infinite leaves
