@@ -10,7 +10,13 @@ and the optimizer's update rules take one learning rate per network.
 
 Each operation is the NumPy engine's, applied to every network of the stack: the
 same kernels for the logits' gradient, the same order of operations in the
-optimizers, the same recording of snapshots (:func:`loss_and_proba`). The
+optimizers, the same recording of snapshots (:func:`loss_and_proba`). Where the
+stack differs in how it computes, the numbers are the same bit for bit: the
+parameters of all networks live in one array and the optimizer updates it at once
+(:mod:`~softlogit.experiment._batched_optim`), the intermediate arrays of a step are
+buffers kept between steps, networks on the same data share one copy of it, and
+the first layer's bias enters its matrix product as a column of ones where the
+BLAS kernel gives the bits of the separate addition (:func:`_bias_folds`). The
 trajectories therefore reproduce the NumPy engine's to rounding (the test suite
 compares them with :func:`~softlogit.experiment.run_experiment`, network by
 network). A network whose gradient or recorded loss becomes NaN or infinite leaves
@@ -25,7 +31,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from softlogit._optimizers import OptimizerSpec
 from softlogit._special import (
     binary_cross_entropy_kernel,
     log_softmax,
@@ -34,12 +39,12 @@ from softlogit._special import (
     softmax_rows,
 )
 from softlogit._typing import FloatArray, IntArray
+from softlogit.experiment._batched_optim import StackedOptimizer, param_views
 from softlogit.experiment._data import Dataset
 from softlogit.experiment._engine_common import record_steps
 from softlogit.experiment._networks import (
     NetworkDef,
     _activate,
-    _activation_grad,
     _prepend_zero,
     head_logits,
     param_factors,
@@ -144,81 +149,6 @@ def _logit_grad(head: str, logits: FloatArray, target: FloatArray) -> FloatArray
     return p
 
 
-def _column(values: Sequence[float], like: FloatArray) -> FloatArray:
-    """Per-network scalars (float64) shaped to broadcast against the stack ``like``."""
-    return np.asarray(values, dtype=np.float64).reshape(-1, *([1] * (like.ndim - 1)))
-
-
-class _StackedOptimizer:
-    """:class:`softlogit._optimizers.Optimizer` with one rate per network.
-
-    Every array ``params[i]`` has a leading axis over the networks;
-    ``lrs[i]`` and ``decays[i]`` hold one learning rate and one weight decay per
-    network. Each update is the scalar optimizer's, operation by operation, with the
-    per-network coefficients cast to the parameters' dtype as NumPy casts a Python
-    float.
-    """
-
-    def __init__(
-        self,
-        spec: OptimizerSpec,
-        params: list[FloatArray],
-        lrs: list[FloatArray],
-        decays: list[FloatArray],
-    ) -> None:
-        self.spec = spec
-        self.lrs = lrs
-        self.decays = decays
-        self.t = 0
-        self.state: list[list[FloatArray]] = [[] for _ in params]
-        if spec.is_adam:
-            self.state = [[np.zeros_like(p), np.zeros_like(p)] for p in params]
-
-    def keep(self, mask: np.ndarray) -> None:
-        """Keep only the networks where ``mask`` is true."""
-        self.lrs = [lr[mask] for lr in self.lrs]
-        self.decays = [wd[mask] for wd in self.decays]
-        self.state = [[s[mask] for s in st] for st in self.state]
-
-    def step(self, params: list[FloatArray], grads: list[FloatArray]) -> None:
-        spec = self.spec
-        self.t += 1
-        t = self.t
-        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
-            dtype = p.dtype
-            lr, wd = self.lrs[i], self.decays[i]
-            if spec.weight_decay != 0:
-                if spec.decoupled:
-                    p *= (1 - lr * wd).astype(dtype)
-                else:
-                    g = g + wd.astype(dtype) * p
-            if spec.is_adam:
-                beta1, beta2 = spec.betas
-                bc2_sqrt = (1 - beta2**t) ** 0.5
-                m, v = self.state[i]
-                m += (1 - beta1) * (g - m)
-                v *= beta2
-                v += (1 - beta2) * g * g
-                denom = np.sqrt(v)
-                denom /= bc2_sqrt
-                denom += spec.eps
-                p += (-(lr / (1 - beta1**t))).astype(dtype) * (m / denom)
-            elif spec.uses_momentum:
-                if not self.state[i]:
-                    self.state[i] = [np.array(g, copy=True)]
-                else:
-                    buf = self.state[i][0]
-                    buf *= spec.momentum
-                    buf += g
-                buf = self.state[i][0]
-                if spec.name == "nesterov":
-                    p += (-lr).astype(dtype) * (g + spec.momentum * buf)
-                else:
-                    p += (-lr).astype(dtype) * buf
-            else:
-                p += (-lr).astype(dtype) * g
-
-
 class _Records:
     """The recorded snapshots of every network of a stack."""
 
@@ -245,8 +175,89 @@ class _Records:
         self.message: list[str | None] = [None] * b
 
 
+def _activation_grad_into(
+    name: str, a: FloatArray, da: FloatArray, tmp: FloatArray
+) -> FloatArray:
+    """:func:`~softlogit.experiment._networks._activation_grad` into ``da``'s memory.
+
+    The same operations in the same order; ``tmp`` (the shape of ``a``) holds the
+    derivative.
+    """
+    if name == "tanh":
+        np.multiply(a, a, out=tmp)
+        np.subtract(1, tmp, out=tmp)
+    elif name == "sigmoid":
+        np.subtract(1, a, out=tmp)
+        np.multiply(a, tmp, out=tmp)
+    elif name == "relu":
+        return np.multiply(da, a > 0, out=da)
+    else:
+        return da
+    return np.multiply(da, tmp, out=da)
+
+
+def _shared(arrays: Sequence[np.ndarray], dtype: np.dtype | None = None) -> np.ndarray:
+    """``arrays`` stacked; one array broadcast when all of them are equal.
+
+    With a ``dtype`` (the features), each array gains a last column of ones.
+    """
+
+    def prepared(a: np.ndarray) -> np.ndarray:
+        if dtype is None:
+            return a
+        return np.concatenate([a.astype(dtype), np.ones((len(a), 1), dtype)], axis=1)
+
+    if all(a is arrays[0] or np.array_equal(a, arrays[0]) for a in arrays[1:]):
+        first = prepared(arrays[0])
+        return np.broadcast_to(first, (len(arrays), *first.shape))
+    return np.stack([prepared(a) for a in arrays])
+
+
+#: (dtype, rows, inputs, units) -> whether the bias folds into the product
+_FOLDS: dict[tuple[str, int, int, int], bool] = {}
+
+
+def _bias_folds(dtype: np.dtype, n: int, d: int, h: int) -> bool:
+    """Whether ``[X | 1] @ [W^T; b]`` has the bits of ``X @ W^T + b`` here.
+
+    It has when the BLAS kernel sums the products of each entry in order, one fused
+    multiply-add after the other: the last one, ``1 * b``, is then the addition of
+    the bias. The order is the kernel's, the same for any values of one shape; it
+    is probed once per shape on random values (a different order would round
+    differently), and the bias is added separately where it does not fold.
+    """
+    key = (np.dtype(dtype).str, n, d, h)
+    if key not in _FOLDS:
+        rng = np.random.default_rng(0)
+        X = rng.standard_normal((1, n, d)).astype(dtype)
+        w = rng.standard_normal((1, d, h)).astype(dtype)
+        b = rng.standard_normal((1, 1, h)).astype(dtype)
+        plain = np.matmul(X, w)
+        plain += b
+        ones = np.ones((1, n, 1), dtype)
+        folded = np.matmul(
+            np.concatenate([X, ones], axis=2), np.concatenate([w, b], axis=1)
+        )
+        _FOLDS[key] = bool(np.array_equal(plain, folded))
+    return _FOLDS[key]
+
+
+def _take(a: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``a[mask]`` along the networks, still a broadcast view if ``a`` is one."""
+    if a.strides[0] == 0:
+        return np.broadcast_to(a[0], (int(np.count_nonzero(mask)), *a.shape[1:]))
+    taken: np.ndarray = a[mask]
+    return taken
+
+
 class _Stack:
-    """The networks still training: stacked data, parameters and optimizer."""
+    """The networks still training: data, parameters, optimizer and buffers.
+
+    The data arrays have a leading axis over the networks; when every network of the
+    stack trains on the same data it is one array broadcast along that axis. The
+    parameters live in one array (see :func:`param_views`); the activations and
+    gradients of a step are written into buffers kept between steps.
+    """
 
     def __init__(self, jobs: Sequence[BatchJob]) -> None:
         tr = jobs[0].spec.training
@@ -254,19 +265,22 @@ class _Stack:
         self.head = jobs[0].net.head
         self.activation = jobs[0].spec.model.activation
         self.ids = np.arange(len(jobs))
-        self.X = np.stack([j.data.X_train.astype(dtype) for j in jobs])
-        self.Xt = np.stack([j.data.X_test.astype(dtype) for j in jobs])
-        self.y = np.stack([j.data.y_train for j in jobs])
-        self.yt = np.stack([j.data.y_test for j in jobs])
+        self.X = _shared([j.data.X_train for j in jobs], dtype)
+        self.Xt = _shared([j.data.X_test for j in jobs], dtype)
+        self.y = _shared([j.data.y_train for j in jobs])
+        self.yt = _shared([j.data.y_test for j in jobs])
         k = jobs[0].data.info.n_classes
         if self.head in ("difference", "sigmoid"):
             self.target = self.y.astype(dtype)
         else:
             self.target = np.eye(k, dtype=dtype)[self.y]
-        self.params = [
-            np.stack([np.array(j.init[i], dtype=dtype) for j in jobs])
-            for i in range(len(jobs[0].init))
-        ]
+        self.shapes = [np.shape(p) for p in jobs[0].init]
+        self.flat = np.stack(
+            [
+                np.concatenate([np.asarray(p, dtype=dtype).ravel() for p in j.init])
+                for j in jobs
+            ]
+        )
         self.pre = np.array([j.net.preconditioned for j in jobs])
         # the minibatch order of each network, by schedule (jobs of one experiment
         # share theirs)
@@ -278,85 +292,131 @@ class _Stack:
         self.orders: list[list[IntArray]] = [
             order for i in range(len(firsts)) if (order := firsts[i]) is not None
         ]
-        n_params = len(self.params)
-        factors = [param_factors(j.net, j.spec.training, n_params) for j in jobs]
-        lrs = [
-            _column(
-                [
-                    j.spec.training.lr * f.lr[i]
-                    for j, f in zip(jobs, factors, strict=True)
-                ],
-                p,
+        n_params = len(self.shapes)
+        sizes = [int(np.prod(s, dtype=np.int64)) for s in self.shapes]
+        rates, decays = [], []
+        for j in jobs:
+            f = param_factors(j.net, j.spec.training, n_params)
+            t = j.spec.training
+            rates.append(np.repeat([t.lr * x for x in f.lr], sizes))
+            decays.append(
+                np.repeat([t.weight_decay * x for x in f.weight_decay], sizes)
             )
-            for i, p in enumerate(self.params)
-        ]
-        decays = [
-            _column(
-                [
-                    j.spec.training.weight_decay * f.weight_decay[i]
-                    for j, f in zip(jobs, factors, strict=True)
-                ],
-                p,
-            )
-            for i, p in enumerate(self.params)
-        ]
-        self.opt = _StackedOptimizer(tr.optimizer_spec(), self.params, lrs, decays)
-        self.ones = np.ones(0, dtype=dtype)
+        lr = np.array(rates, dtype=np.float64)
+        decay = np.array(decays, dtype=np.float64)
+        self.opt = StackedOptimizer(tr.optimizer_spec(), self.flat, lr, decay)
+        self._resize()
+
+    def _resize(self) -> None:
+        """Views of the parameters; new gradient and activation buffers."""
+        self.params = param_views(self.flat, self.shapes)
+        self.gflat = np.empty_like(self.flat)
+        self.grads = param_views(self.gflat, self.shapes)
+        self.buffers: dict[int, list[FloatArray]] = {}
+        self.batch: dict[int, FloatArray] = {}
+        self.ones = np.ones(0, dtype=self.flat.dtype)
+        self.wb = np.empty(0, dtype=self.flat.dtype)
 
     def keep(self, mask: np.ndarray) -> None:
         """Keep only the networks where ``mask`` is true."""
         for name in ("ids", "X", "Xt", "y", "yt", "target", "pre", "schedule"):
-            setattr(self, name, getattr(self, name)[mask])
-        self.params = [p[mask] for p in self.params]
+            setattr(self, name, _take(getattr(self, name), mask))
+        self.flat = self.flat[mask]
         self.opt.keep(mask)
+        self._resize()
 
-    def forward(self, X: FloatArray) -> tuple[list[FloatArray], FloatArray]:
-        """Activations of every layer and the logits, of every network."""
-        acts = [X]
-        a = X
+    def _buffers(self, n: int) -> list[FloatArray]:
+        """Per hidden layer: its activations, their gradient and a scratch array."""
+        if n not in self.buffers:
+            b = self.flat.shape[0]
+            widths = [s[0] for s in self.shapes[:-2:2]]
+            self.buffers[n] = [
+                np.empty((b, n, h), dtype=self.flat.dtype)
+                for h in widths
+                for _ in range(3)
+            ]
+        return self.buffers[n]
+
+    def _gather(self, rows: IntArray) -> FloatArray:
+        """``X[member, rows]``: each network's rows of its inputs, into a buffer."""
+        b, n = rows.shape
+        d = self.X.shape[-1]
+        if n not in self.batch:
+            self.batch[n] = np.empty((b, n, d), dtype=self.X.dtype)
+        out = self.batch[n]
+        # the rows are valid indices: "clip" only skips the bounds check
+        if self.X.strides[0] == 0:
+            return np.take(self.X[0], rows, axis=0, out=out, mode="clip")
+        flat = np.ascontiguousarray(self.X).reshape(-1, d)
+        index = rows + (np.arange(b) * self.X.shape[1])[:, None]
+        return np.take(flat, index, axis=0, out=out, mode="clip")
+
+    def forward(
+        self, Xa: FloatArray, buffers: list[FloatArray] | None = None
+    ) -> tuple[list[FloatArray], FloatArray]:
+        """Activations of every layer and the logits, of every network.
+
+        ``Xa`` holds the inputs with a last column of ones (:func:`_shared`): the
+        first layer's bias enters its product where :func:`_bias_folds`.
+        ``buffers`` (from :meth:`_buffers`) receive the activations; without them
+        they are new arrays.
+        """
+        a = Xa[..., :-1]
+        acts = [a]
         params = self.params
         for i in range(len(params) // 2 - 1):
             w, b = params[2 * i], params[2 * i + 1]
-            z = np.matmul(a, np.ascontiguousarray(w.transpose(0, 2, 1)))
-            z += b[:, None, :]
+            out = None if buffers is None else buffers[3 * i]
+            n, (h, d) = a.shape[1], w.shape[1:]
+            if i == 0 and _bias_folds(w.dtype, n, d, h):
+                if self.wb.shape != (w.shape[0], d + 1, h):
+                    self.wb = np.empty((w.shape[0], d + 1, h), dtype=w.dtype)
+                wb = self.wb
+                wb[:, :d] = w.transpose(0, 2, 1)
+                wb[:, d] = b
+                z = np.matmul(Xa, wb, out=out)
+            else:
+                z = np.matmul(a, np.ascontiguousarray(w.transpose(0, 2, 1)), out=out)
+                z += b[:, None, :]
             a = _activate(self.activation, z)
             acts.append(a)
         logits = np.matmul(a, np.ascontiguousarray(params[-2].transpose(0, 2, 1)))
         logits += params[-1][:, None, :]
         return acts, logits
 
-    def gradients(self, step: int) -> list[FloatArray]:
-        """The loss gradient of every parameter of every network at ``step``."""
+    def gradients(self, step: int) -> FloatArray:
+        """The loss gradient of every network at ``step``, flat (see :attr:`grads`)."""
         if not self.orders:
             xb, tb = self.X, self.target
         else:
             rows = np.stack([order[step - 1] for order in self.orders])[self.schedule]
             member = np.arange(rows.shape[0])[:, None]
-            xb, tb = self.X[member, rows], self.target[member, rows]
-        acts, logits = self.forward(xb)
-        dlogits = _logit_grad(self.head, logits, tb)
-        params = self.params
-        n_hidden = len(params) // 2 - 1
+            xb, tb = self._gather(rows), self.target[member, rows]
         n = xb.shape[1]
+        buffers = self._buffers(n)
+        acts, logits = self.forward(xb, buffers)
+        dlogits = _logit_grad(self.head, logits, tb)
+        params, grads = self.params, self.grads
+        n_hidden = len(params) // 2 - 1
         if self.ones.size != n:
             self.ones = np.ones(n, dtype=xb.dtype)
-        a = acts[-1]
-        grads: list[FloatArray] = [np.empty(0)] * len(params)
-        grads[-2] = np.matmul(dlogits.transpose(0, 2, 1), a)
-        grads[-1] = np.matmul(self.ones, dlogits)
+        np.matmul(dlogits.transpose(0, 2, 1), acts[-1], out=grads[-2])
+        np.matmul(self.ones, dlogits, out=grads[-1])
         if n_hidden:
-            da = np.matmul(dlogits, params[-2])
+            da = np.matmul(dlogits, params[-2], out=buffers[3 * n_hidden - 2])
             for i in range(n_hidden - 1, -1, -1):
-                dz = _activation_grad(self.activation, acts[i + 1], da)
-                grads[2 * i] = np.matmul(dz.transpose(0, 2, 1), acts[i])
-                grads[2 * i + 1] = np.matmul(self.ones, dz)
+                tmp = buffers[3 * i + 2]
+                dz = _activation_grad_into(self.activation, acts[i + 1], da, tmp)
+                np.matmul(dz.transpose(0, 2, 1), acts[i], out=grads[2 * i])
+                np.matmul(self.ones, dz, out=grads[2 * i + 1])
                 if i:
-                    da = np.matmul(dz, params[2 * i])
-        return grads
+                    da = np.matmul(dz, params[2 * i], out=buffers[3 * i - 2])
+        return self.gflat
 
-    def precondition(self, grads: list[FloatArray]) -> None:
+    def precondition(self, gflat: FloatArray) -> None:
         """P = I + 11^T on the heads' gradients of the preconditioned networks."""
         if self.pre.any():
+            grads = param_views(gflat, self.shapes)
             idx = np.flatnonzero(self.pre)
             grads[-2][idx] += grads[-2][idx].sum(axis=1, keepdims=True)
             grads[-1][idx] += grads[-1][idx].sum(axis=1, keepdims=True)
@@ -464,12 +524,12 @@ def train_batched(jobs: Sequence[BatchJob]) -> list[Trajectory]:
                 break
             grads = stack.gradients(step)
             # NaN anywhere in a network's logits reaches its head's bias gradient
-            bad = ~np.isfinite(grads[-1].sum(axis=1))
+            bad = ~np.isfinite(stack.grads[-1].sum(axis=1))
             if bad.any():
-                grads = [g[~bad] for g in grads]
+                grads = grads[~bad]
                 _stop(stack, records, bad, step, "gradient", names)
             stack.precondition(grads)
-            stack.opt.step(stack.params, grads)
+            stack.opt.step(stack.flat, grads)
             if step == rec[next_rec]:
                 finite = stack.snapshot(records, next_rec)
                 records.kept[stack.ids[finite]] = next_rec + 1

@@ -17,6 +17,7 @@ The networks of many rows train together (:func:`train_batched`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 
@@ -25,6 +26,7 @@ import numpy as np
 from softlogit.experiment._batched import BatchJob, stack_key, train_batched
 from softlogit.experiment._compare import compare_pair, explain_by_control
 from softlogit.experiment._comparisons import PairComparison
+from softlogit.experiment._data import Dataset
 from softlogit.experiment._networks import NetworkDef, initial_params, network_def
 from softlogit.experiment._result import Trajectory
 from softlogit.experiment._run import prepare_experiment
@@ -88,18 +90,38 @@ def _jobs(spec: ExperimentSpec) -> list[BatchJob]:
     return jobs
 
 
+def _data_key(data: Dataset, seen: dict[int, bytes]) -> bytes:
+    """A digest of a data split's training and test arrays (equal data, equal key)."""
+    if id(data) not in seen:
+        digest = hashlib.sha256()
+        for a in (data.X_train, data.y_train, data.X_test, data.y_test):
+            digest.update(np.ascontiguousarray(a).tobytes())
+        seen[id(data)] = digest.digest()
+    return seen[id(data)]
+
+
 def _stacks(jobs: Sequence[BatchJob]) -> list[list[int]]:
-    """Indices of ``jobs`` by stack, each stack small enough for the caches."""
+    """Indices of ``jobs`` by stack, each stack small enough for the caches.
+
+    Full-batch networks stack with the networks of the same data (which the stack
+    then holds once), minibatch networks with any (their batches are gathered every
+    step).
+    """
     groups: dict[tuple[object, ...], list[int]] = {}
+    seen: dict[int, bytes] = {}
     for i, job in enumerate(jobs):
-        groups.setdefault(stack_key(job), []).append(i)
+        key = stack_key(job)
+        if job.batches is None:
+            key = (*key, _data_key(job.data, seen))
+        groups.setdefault(key, []).append(i)
     out: list[list[int]] = []
     for idx in groups.values():
         job = jobs[idx[0]]
         n = job.data.info.n_train
+        width = max(job.spec.model.hidden, default=1)
         if job.batches is not None and job.spec.training.batch_size is not None:
             n = job.spec.training.batch_size
-        width = max((*job.spec.model.hidden, job.data.info.n_features))
+            width = max(width, job.data.info.n_features)
         cap = max(1, min(_MAX_STACK, _STACK_FLOATS // max(1, n * width)))
         out += [idx[i : i + cap] for i in range(0, len(idx), cap)]
     return out

@@ -31,6 +31,9 @@ SweepProgress = Callable[[int, int], None]
 
 #: rows per batch: enough networks to fill a stack, small enough to balance
 _BATCH_ROWS = 21
+#: full-batch rows per batch: their stacks fill with one seed's learning rates
+#: (networks on the same data), and their steps cost the most
+_FULL_BATCH_ROWS = 7
 
 
 def _family(spec: ExperimentSpec) -> str:
@@ -44,30 +47,40 @@ def _family(spec: ExperimentSpec) -> str:
 
 
 def plan_batches(
-    specs: Sequence[ExperimentSpec], rows: int = _BATCH_ROWS
+    specs: Sequence[ExperimentSpec],
+    rows: int = _BATCH_ROWS,
+    full_rows: int = _FULL_BATCH_ROWS,
 ) -> list[list[ExperimentSpec]]:
     """Split ``specs`` into batches of one family, at most ``rows`` specs each.
 
     Full-batch families come first (their steps cost the most), so that the
-    cheap batches fill the workers at the end.
+    cheap batches fill the workers at the end; they are split by seed into batches
+    of at most ``full_rows`` specs.
 
     Examples
     --------
     >>> from softlogit.experiment import SweepGrid
     >>> from softlogit.experiment._sweep_run import plan_batches
     >>> grid = SweepGrid.from_strings(["lr=0.01,0.1", "batch_size=32,full"], seeds=2)
-    >>> [len(b) for b in plan_batches(grid.specs(), rows=3)]
-    [3, 1, 3, 1]
+    >>> [len(b) for b in plan_batches(grid.specs(), rows=3, full_rows=2)]
+    [2, 2, 3, 1]
+    >>> [s.seed for s in plan_batches(grid.specs(), rows=3, full_rows=2)[0]]
+    [0, 0]
     >>> plan_batches(grid.specs(), rows=3)[0][0].training.batch_size is None
     True
     """
     families: dict[str, list[ExperimentSpec]] = {}
     for spec in specs:
         families.setdefault(_family(spec), []).append(spec)
-    ordered = sorted(
+    out: list[list[ExperimentSpec]] = []
+    for f in sorted(
         families.values(), key=lambda f: f[0].training.batch_size is not None
-    )
-    return [f[i : i + rows] for f in ordered for i in range(0, len(f), rows)]
+    ):
+        size = rows
+        if f[0].training.batch_size is None:
+            f, size = sorted(f, key=lambda s: s.seed), full_rows
+        out += [f[i : i + size] for i in range(0, len(f), size)]
+    return out
 
 
 def _measure(specs: list[ExperimentSpec]) -> list[dict[str, Any]]:
