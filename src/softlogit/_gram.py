@@ -20,6 +20,7 @@ from softlogit._sparse import (
     sparse_class_pair_information,
     sparse_weighted_gram,
 )
+from softlogit._special import rows_tmatmul
 from softlogit._threads import blas_threads, single_blas_thread
 from softlogit._typing import FloatArray
 
@@ -242,7 +243,7 @@ def weighted_gram(X: FloatArray, w: FloatArray, fit_intercept: bool) -> FloatArr
     p = X.shape[1]
     out = np.empty((p + 1, p + 1), dtype=top.dtype)
     out[:p, :p] = top
-    col = X.T @ w
+    col = rows_tmatmul(w, X, x_first=True)
     out[:p, p] = col
     out[p, :p] = col
     out[p, p] = w.sum()

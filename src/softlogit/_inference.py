@@ -41,7 +41,7 @@ from numpy.typing import NDArray
 
 from softlogit._covariance import covariance_at, covariance_in_gauge, display_order
 from softlogit._gauge import to_gauge_rows
-from softlogit._special import softmax_columns
+from softlogit._special import rows_matmul, softmax_columns
 from softlogit._summary import Summary
 from softlogit._threads import single_blas_thread_if_small
 from softlogit._typing import FloatArray, Gauge
@@ -116,7 +116,10 @@ def fitted_proba_t(
     anyway). Transposed, ``(K, n)``: the reductions over classes are elementwise.
     """
     p = X.shape[1]
-    dt = np.ascontiguousarray(full[:, :p] @ X.T)
+    if X.dtype == np.float32:  # float32 features are never converted whole
+        dt = np.ascontiguousarray(rows_matmul(X, full[:, :p].T).T)
+    else:
+        dt = np.ascontiguousarray(full[:, :p] @ X.T)
     if fit_intercept:
         dt += full[:, p:]
     nll = softmax_columns(dt, y * y.size + np.arange(y.size))

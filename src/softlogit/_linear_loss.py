@@ -31,6 +31,7 @@ from softlogit._loss import (
     _multinomial_hessp,
 )
 from softlogit._sparse import is_sparse
+from softlogit._special import float64_rows, rows_matmul, rows_tmatmul
 from softlogit._typing import ArrayLike, FloatArray
 from softlogit._validation import real_array
 from softlogit.errors import InputTypeError, InputValueError
@@ -40,14 +41,22 @@ __all__ = ["LinearModelLoss"]
 HessP = Callable[[ArrayLike], FloatArray]
 
 
+def _hessian_rows(X: FloatArray) -> int:
+    """Rows per block of the Hessian passes: ``_HESSIAN_BLOCK_ROWS``, or for float32
+    ``X`` (each block converted to float64) those of :func:`_block_rows`."""
+    if isinstance(X, np.ndarray) and X.dtype == np.float32:
+        return min(_HESSIAN_BLOCK_ROWS, _block_rows(X))
+    return _HESSIAN_BLOCK_ROWS
+
+
 def _block_rows(X: FloatArray) -> int:
     """Rows per block for :meth:`LinearModelLoss._loss_gradient_blocked` (~4 MiB).
 
     At least 1024 rows, so that per-block Python and ufunc overhead stays small;
-    about 4 MiB of ``X``, so that a block read once stays in cache for its second
+    about 4 MiB of ``X`` in float64 (float32 blocks are converted), so that a block read once stays in cache for its second
     use (timings: ``benchmarks/results/fit_notes.md``).
     """
-    return max(1024, (1 << 22) // max(1, int(X.shape[1]) * int(X.dtype.itemsize)))
+    return max(1024, (1 << 22) // max(1, int(X.shape[1]) * 8))
 
 
 # Rows per block of the Hessian passes (gradient_hessian): the per-sample arrays of a
@@ -228,7 +237,8 @@ class LinearModelLoss:
                 )
             y_arr = _check_labels(y_arr, k)
         else:
-            _, y_arr, _ = self.base_loss._parts(y_arr, np.zeros(n, z_dtype), None)
+            # The labels alone are checked: no logits of the size of y are formed.
+            y_arr = BinomialLoss._targets(y_arr, n, z_dtype)
         sw = _float_weight(sample_weight, n, z_dtype)
         sw_sum = float(n) if sw is None else float(np.sum(sw))
         if not sw_sum > 0:
@@ -248,12 +258,12 @@ class LinearModelLoss:
         """Logits: ``X @ w + b`` (binomial) or ``X @ W.T + b`` (multinomial)."""
         if self.is_multinomial:
             if self.fit_intercept:
-                return X @ c[:, :-1].T + c[:, -1]
-            return X @ c.T
+                return rows_matmul(X, c[:, :-1].T) + c[:, -1]
+            return rows_matmul(X, c.T)
         if self.fit_intercept:
-            out: FloatArray = X @ c[:-1] + c[-1]
+            out: FloatArray = rows_matmul(X, c[:-1]) + c[-1]
             return out
-        return X @ c
+        return rows_matmul(X, c)
 
     def _weights(self, c: FloatArray) -> FloatArray:
         if self.fit_intercept:
@@ -265,10 +275,10 @@ class LinearModelLoss:
     ) -> FloatArray:
         """Gradient in ``coef`` from the per-sample gradient ``G`` in the logits."""
         if self.is_multinomial:
-            gw = (G.T @ X) / sw_sum
+            gw = rows_tmatmul(G, X) / sw_sum
             gb = G.sum(axis=0) / sw_sum
         else:
-            gw = (X.T @ G) / sw_sum
+            gw = rows_tmatmul(G, X, x_first=True) / sw_sum
             gb = G.sum() / sw_sum
         return self._penalized(gw, gb, c, l2, np.result_type(G.dtype, c.dtype))
 
@@ -378,7 +388,7 @@ class LinearModelLoss:
         total = 0.0
         step = _block_rows(X)
         for start in range(0, X.shape[0], step):
-            Xb = X[start : start + step]
+            Xb = float64_rows(X[start : start + step])
             zt = W @ Xb.T
             if bias is not None:
                 zt += bias
@@ -387,7 +397,7 @@ class LinearModelLoss:
                 zt, y[start : start + step], swb
             )
             total += loss
-            gw += G @ Xb
+            gw += rows_tmatmul(G.T, Xb)
             if bias is not None:
                 gb += G.sum(axis=1)
         return total, self._penalized(gw / sw_sum, gb / sw_sum, c, l2, gw.dtype)
@@ -412,12 +422,12 @@ class LinearModelLoss:
         gb = 0.0
         total = 0.0
         for rows in _row_blocks(X.shape[0], _block_rows(X)):
-            Xb = X[rows]
+            Xb = float64_rows(X[rows])
             losses, G = BinomialLoss._loss_gradient(
                 self._raw(c, Xb), y[rows], None if sw is None else sw[rows]
             )
             total += float(np.sum(losses))
-            gw += G @ Xb
+            gw += rows_tmatmul(G, Xb)
             gb += float(np.sum(G))
         return total, self._penalized(gw / sw_sum, gb / sw_sum, c, l2, gw.dtype)
 
@@ -606,12 +616,12 @@ class LinearModelLoss:
         gb = 0.0
         n_dof = X.shape[1] + self.fit_intercept
         H = np.zeros((n_dof, n_dof))
-        for rows in _row_blocks(X.shape[0], _HESSIAN_BLOCK_ROWS):
-            Xb = X[rows]
+        for rows in _row_blocks(X.shape[0], _hessian_rows(X)):
+            Xb = float64_rows(X[rows])
             G, h = BinomialLoss._gradient_hessian(
                 self._raw(c, Xb), y[rows], None if sw is None else sw[rows]
             )
-            gw += G @ Xb
+            gw += rows_tmatmul(G, Xb)
             gb += float(np.sum(G))
             H += weighted_gram(Xb, h / sw_sum, self.fit_intercept)
         n_w = np.arange(X.shape[1])
@@ -635,11 +645,11 @@ class LinearModelLoss:
         gb = np.zeros(W.shape[0], dtype=gw.dtype)
         m = len(keep) * (X.shape[1] + self.fit_intercept)
         H = np.zeros((m, m))
-        for rows in _row_blocks(X.shape[0], _HESSIAN_BLOCK_ROWS):
-            Xb = X[rows]
+        for rows in _row_blocks(X.shape[0], _hessian_rows(X)):
+            Xb = float64_rows(X[rows])
             swb = None if sw is None else sw[rows]
             G, P = MultinomialLoss._gradient_proba(self._raw(c, Xb), y[rows], swb)
-            gw += G.T @ Xb
+            gw += rows_tmatmul(G, Xb)
             gb += G.sum(axis=0)
             swn = (np.ones(Xb.shape[0]) if swb is None else swb) / sw_sum
             H += _multinomial_hessian(Xb, P[:, keep], swn, self.fit_intercept)

@@ -17,7 +17,7 @@ from clipped probabilities) in the floating dtype of ``raw``: float32 in, float3
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -257,11 +257,17 @@ class BinomialLoss(_Loss[FloatArray]):
         self, y: ArrayLike, raw: ArrayLike, sample_weight: ArrayLike | None
     ) -> tuple[FloatArray, FloatArray, FloatArray | None]:
         z = _float_raw(raw, 1)
-        t = _labels(y, z.shape[0], "numeric labels in [0, 1]").astype(
-            z.dtype, copy=False
+        t = self._targets(y, z.shape[0], z.dtype)
+        return z, t, _float_weight(sample_weight, z.shape[0], z.dtype)
+
+    @staticmethod
+    def _targets(y: ArrayLike, n_samples: int, dtype: np.dtype[Any]) -> FloatArray:
+        """``y`` checked as ``n_samples`` labels in [0, 1], as floats of ``dtype``."""
+        t: FloatArray = _labels(y, n_samples, "numeric labels in [0, 1]").astype(
+            dtype, copy=False
         )
         check_unit_interval("y", t)
-        return z, t, _float_weight(sample_weight, z.shape[0], z.dtype)
+        return t
 
     # The private methods below take validated arrays; LinearModelLoss calls them.
     @staticmethod

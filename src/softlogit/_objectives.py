@@ -39,6 +39,7 @@ from softlogit._solvers import (
     newton_cholesky,
 )
 from softlogit._sparse import is_sparse, sparse_column_variances
+from softlogit._special import rows_matmul, rows_tmatmul
 from softlogit._typing import FloatArray, IntArray
 from softlogit.errors import InputValueError
 
@@ -366,7 +367,7 @@ class WhitenedObjective:
             return DiagonalWhitenedObjective.of(inner, X, sw, fit_intercept, n_rows)
         S = float(sw.sum())
         unit = bool(np.all(sw == 1.0))
-        mu = (sw @ X) / S if fit_intercept else np.zeros(X.shape[1])
+        mu = rows_tmatmul(sw, X) / S if fit_intercept else np.zeros(X.shape[1])
         covariance = gram(
             X,
             shift=mu if fit_intercept else None,
@@ -547,8 +548,8 @@ def lipschitz(X: FloatArray, sw: FloatArray, fit_intercept: bool, l2: float) -> 
     """An estimate of the largest eigenvalue of ``Xa^T diag(sw) Xa / S`` plus ``l2``."""
 
     def matvec(v: FloatArray) -> FloatArray:
-        z = X @ v[: X.shape[1]] + (v[-1] if fit_intercept else 0.0)
-        u: FloatArray = X.T @ (sw * z)
+        z = rows_matmul(X, v[: X.shape[1]]) + (v[-1] if fit_intercept else 0.0)
+        u: FloatArray = rows_tmatmul(sw * z, X, x_first=True)
         return np.append(u, np.sum(sw * z)) if fit_intercept else u
 
     n_dof = X.shape[1] + fit_intercept

@@ -116,11 +116,14 @@ References
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from softlogit._special import rows_tmatmul
 from softlogit._typing import ArrayLike, FloatArray, IntArray
 from softlogit.errors import InputValueError, SeparationError
 
@@ -143,6 +146,34 @@ _LP_THRESHOLD = 0.5
 _FLOOR = 1e-6
 
 
+def _float64_blocks(X: FloatArray) -> Iterator[FloatArray]:
+    """``X`` by blocks of rows in float64 (float32 ``X`` is never converted whole)."""
+    if X.dtype == np.float64:
+        yield X
+        return
+    step = max(1, (4 << 20) // (8 * max(X.shape[1], 1)))
+    for s in range(0, X.shape[0], step):
+        yield X[s : s + step].astype(np.float64)
+
+
+def _max_row_norm_sq(X: FloatArray) -> float:
+    """The largest ``||x_i||^2``, in float64."""
+    return max(
+        (
+            float(np.max(np.einsum("ij,ij->i", B, B), initial=0.0))
+            for B in _float64_blocks(X)
+        ),
+        default=0.0,
+    )
+
+
+def _frobenius_sq(X: FloatArray) -> float:
+    """``||X||_F^2`` in float64."""
+    if X.dtype == np.float64:
+        return float(np.linalg.norm(X) ** 2)
+    return math.fsum(float(np.linalg.norm(B) ** 2) for B in _float64_blocks(X))
+
+
 def with_intercept(X: FloatArray, fit_intercept: bool) -> FloatArray:
     """Return ``[X, 1]`` (or ``X``): the intercept last, the package's layout."""
     if not fit_intercept:
@@ -152,7 +183,7 @@ def with_intercept(X: FloatArray, fit_intercept: bool) -> FloatArray:
 
 def _design(X: FloatArray, fit_intercept: bool) -> FloatArray:
     """Return ``[X, 1]`` (or ``X``) with columns scaled to unit max-abs (LP numerics)."""
-    X = with_intercept(X, fit_intercept)
+    X = np.asarray(with_intercept(X, fit_intercept), dtype=np.float64)
     scale = np.max(np.abs(X), axis=0) if X.shape[0] else np.ones(X.shape[1])
     scale[scale == 0] = 1.0
     return X / scale
@@ -407,9 +438,9 @@ def multiplier_sum(
     # the reference class 0 is dropped.
     coefs = -lam
     coefs[rows, y] = lam.sum(axis=1)
-    gw = coefs.T @ X
+    gw = rows_tmatmul(coefs, X)
     g = (np.column_stack([gw, coefs.sum(axis=0)]) if fit_intercept else gw)[1:]
-    z_sq = float(np.linalg.norm(X) ** 2 + (n if fit_intercept else 0))
+    z_sq = _frobenius_sq(X) + (n if fit_intercept else 0)
     return lam, g, float(np.linalg.norm(coefs) ** 2), z_sq
 
 
@@ -489,8 +520,7 @@ def curvature_certificate(
     >>> curvature_certificate(g, H, 0.0, X, True)
     False
     """
-    rows_sq = np.einsum("ij,ij->i", X, X)
-    R = float(np.sqrt(np.max(rows_sq, initial=0.0) + (1.0 if fit_intercept else 0.0)))
+    R = float(np.sqrt(_max_row_norm_sq(X) + (1.0 if fit_intercept else 0.0)))
     return curvature_bound(gradient, hessian, distance, R, X.shape[0])
 
 
@@ -672,7 +702,8 @@ def _check_separation(
     random_state: int = 0,
 ) -> bool:
     """:func:`check_separation` on validated arguments (labels ``0..K-1``)."""
-    Xa = np.asarray(X, dtype=np.float64)
+    # float32 features stay float32: the products with them are formed in float64.
+    Xa = X if X.dtype == np.float32 else np.asarray(X, dtype=np.float64)
     ya = np.asarray(y_encoded).astype(np.int64, copy=False)
     sw = (
         np.ones(ya.shape[0])

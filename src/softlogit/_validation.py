@@ -584,7 +584,7 @@ def check_finite(
             first = s
             break
         if big is None and max_abs is not None and block.size:
-            big = s if np.abs(block).max() > max_abs else None
+            big = s if float(np.abs(block).max()) > max_abs else None
     if first is None:
         if big is not None and max_abs is not None:
             _raise_above(X[big : big + step], big, name, max_abs)
