@@ -104,7 +104,7 @@ class Scaling:
         return cls.from_moments(mean, var, float(w.sum()), names)
 
     def transform(self, X: Any) -> Any:
-        """``(X - mean) / scale``; a (Dask) DataFrame stays one, with its columns."""
+        """``(X - mean) / scale``; a DataFrame stays one, with its columns."""
         if hasattr(X, "columns"):
             import pandas as pd
 

@@ -173,7 +173,9 @@ class Summary:
         # label "[/]" prints as written.
         lo = Text(f"[{self.alpha / 2:g}")
         hi = Text(f"{1 - self.alpha / 2:g}]")
-        table = Table(title=Text(self._title()), caption=self._note())
+        table = Table(
+            title=Text(self._title()), caption=self._note(), caption_justify="left"
+        )
         show_class = len(self.classes) > 1 or self.gauge is not None
         if show_class:
             table.add_column("class")

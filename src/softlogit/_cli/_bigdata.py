@@ -202,8 +202,10 @@ def fit_dask(
 ) -> Any:
     """Read ``DATA`` lazily, fit the model that ``options`` describe (the arguments
     of :func:`softlogit._cli._fit._model` but the labels) through Dask, and return
-    it with the captured warnings; ``where`` holds ``scheduler``, ``timeout``
-    and ``fraction``."""
+    it with the captured warnings; ``where`` holds ``scheduler``, ``timeout``,
+    ``fraction`` and ``standardize`` (``--standardize``: the means and standard
+    deviations come from one pass over the partitions, the fit sees the
+    standardized partitions, and the model returned carries the scaling)."""
     from softlogit._cli._fit import _model, feature_frame
     from softlogit._dask import progress
 
@@ -231,11 +233,30 @@ def fit_dask(
                 "a classifier needs at least two."
             )
         model = _model(y=classes, target=target, **options)
+        scaling = _scaling(X) if where.get("standardize") else None
         with warnings.catch_warnings(record=True) as caught, progress(_echo_pass):
             warnings.simplefilter("always")
             _ignore_reader_noise()
-            model.fit(X, y)
+            # partition by partition: (X - mean) / scale of each pandas frame
+            model.fit(X if scaling is None else X.map_partitions(scaling.transform), y)
+    if scaling is not None:
+        from softlogit._standardized import StandardizedModel
+
+        model = StandardizedModel.from_fitted(model, scaling)
     return model, caught
+
+
+def _scaling(X: Any) -> Any:
+    """The scaling of ``--standardize``: means and population variances of the
+    feature columns, from one pass over the partitions."""
+    from softlogit._dask._blocks import compute
+    from softlogit._scaling import Scaling
+
+    X = X.astype("float64")
+    mean, var, n = compute(X.mean(), X.var(ddof=0), X.shape[0])
+    return Scaling.from_moments(
+        mean.to_numpy(), var.to_numpy(), float(n), [str(c) for c in X.columns]
+    )
 
 
 def _predict_partition(part: Any, model: Any, names: list[str] | None) -> Any:
