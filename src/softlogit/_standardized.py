@@ -129,7 +129,7 @@ class StandardizedModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         """The estimator's :meth:`summary` (keyword ``options`` as there), which
         says that its coefficients refer to the standardized features."""
         check_is_fitted(self, ["estimator_", "scaling_"])
-        summary = self.estimator_.summary(alpha, **options)
+        summary: Summary = self.estimator_.summary(alpha, **options)
         return dataclasses.replace(summary, standardized=True)
 
     def save(self, path: StrPath, *, force: bool = False) -> Path:

@@ -583,13 +583,14 @@ def _summary_of(model: Any, C: float, alpha: float) -> Any:
 def _report(model: Any, C: float, alpha: float, summary: Any = None) -> str:
     """The summary of an unpenalized fit, the coefficient table of a penalized one."""
     if not math.isinf(C):
-        model, note = unwrap(model), getattr(model, "scaling_", None) is not None
+        standardized = getattr(model, "scaling_", None) is not None
+        model = unwrap(model)
         title = (
             f"{type(model).__name__}, C={C:.6g}"
             + (f", l1_ratio={model.l1_ratio:g}" if model.l1_ratio else "")
             + (f", gauge {model.gauge}" if hasattr(model, "gauge") else "")
         )
-        return _coefficient_text(model, title, standardized=note)
+        return _coefficient_text(model, title, standardized=standardized)
     raw = getattr(unwrap(model), "gauge", None) == "none"
     note = (
         "note: gauge 'none' is not identified; the table shows the centered gauge.\n"
