@@ -216,6 +216,13 @@ _JSON_OPTION = click.option(
     help="Print the fit as one JSON document (coefficients, summary, convergence, "
     "warnings) instead of the table.",
 )
+_STANDARDIZE_OPTION = click.option(
+    "--standardize",
+    is_flag=True,
+    help="Standardize every feature before the fit (mean 0, standard deviation 1 "
+    "on DATA): the coefficients refer to the standardized features, and the "
+    "scaling is saved in the model file and applied by predict.",
+)
 
 
 @click.command("fit", context_settings=_SETTINGS)
@@ -258,13 +265,7 @@ _JSON_OPTION = click.option(
     help="Softmax only: the reference class of --gauge reference (default: first).",
 )
 @click.option("--no-intercept", is_flag=True, help="Fit without an intercept.")
-@click.option(
-    "--standardize",
-    is_flag=True,
-    help="Standardize every feature before the fit (mean 0, standard deviation 1 "
-    "on DATA): the coefficients refer to the standardized features, and the "
-    "scaling is saved in the model file and applied by predict.",
-)
+@_STANDARDIZE_OPTION
 @click.option(
     "--alpha",
     default=0.05,
@@ -339,17 +340,14 @@ def fit(
 
     if wants_dask(data, scheduler, memory_fraction):
         _no_penalty_on_dask(penalty)
-        options = {"kind": kind, "C": C, "gauge": gauge, "reference": reference}
-        options.update(fit_intercept=not no_intercept, tol=tol, max_iter=max_iter)
+        opts = {"kind": kind, "C": C, "gauge": gauge, "reference": reference}
+        opts.update(fit_intercept=not no_intercept, tol=tol, max_iter=max_iter)
         where = {"scheduler": scheduler, "timeout": connect_timeout}
         where.update(fraction=memory_fraction, standardize=standardize)
-        model, caught = fit_dask(data, target, features, options, where)
+        model, caught = fit_dask(data, target, features, opts, where)
         return _print_and_save(model, _Shown(C, alpha, as_json), caught, out, force)
 
-    frame = read_csv(data, "DATA")
-    y = target_column(frame, target, data)
-    X = numeric_features(feature_frame(frame, target, features, data), data)
-    check_two_classes(y, target)
+    X, y = _read_table(data, target, features)
     model = _model(
         kind, y, target, C, gauge, reference, not no_intercept, tol, max_iter
     )
@@ -361,6 +359,17 @@ def fit(
         model, shown = _fit_and_show(model, X, y, C, alpha, as_json, force, penalty)
     model = wrap(model, shown)
     return _print_and_save(model, shown, caught, out, force)
+
+
+def _read_table(
+    data: str, target: str, features: str | None
+) -> tuple[pd.DataFrame, pd.Series]:
+    """The features and the target of the CSV file ``data``, checked."""
+    frame = read_csv(data, "DATA")
+    y = target_column(frame, target, data)
+    X = numeric_features(feature_frame(frame, target, features, data), data)
+    check_two_classes(y, target)
+    return X, y
 
 
 def _no_penalty_on_dask(penalty: dict[str, Any]) -> None:
