@@ -132,12 +132,24 @@ def test_standardized_model_equals_the_sklearn_pipeline(
     assert model.intercept_.shape == (3,)
 
 
-def test_standardized_model_refuses_sparse_and_no_estimator() -> None:
-    X = sp.csr_matrix(np.eye(4))
+def test_standardized_model_refuses_what_it_cannot_standardize() -> None:
+    y = [0, 1, 0, 1]
+    model = StandardizedModel(LogisticRegression())
     with pytest.raises(InputTypeError, match="`X` must be dense for Standardized"):
-        StandardizedModel(LogisticRegression()).fit(X, [0, 1, 0, 1])
+        model.fit(sp.csr_matrix(np.eye(4)), y)
     with pytest.raises(InputTypeError, match="`estimator` must be a LogisticRegr"):
-        StandardizedModel().fit(np.eye(4), [0, 1, 0, 1])
+        StandardizedModel().fit(np.eye(4), y)
+    with pytest.raises(InputValueError, match=r"`X` must be 2-D; got shape \(4,\)"):
+        model.fit(np.arange(4.0), y)
+    with pytest.raises(InputValueError, match="`X` contains NaN at row 1"):
+        model.fit(np.array([[0.0], [np.nan], [1.0], [2.0]]), y)
+    with pytest.raises(InputValueError, match=r"`X` column 'b' .* must be numeric"):
+        model.fit(pd.DataFrame({"a": [1.0, 2, 3, 4], "b": list("wxyz")}), y)
+    with pytest.raises(InputValueError, match="`sample_weight` must have a positive"):
+        model.fit(np.eye(4), y, sample_weight=np.zeros(4))
+    dask_array = pytest.importorskip("dask.array")
+    with pytest.raises(InputTypeError, match="`X` must be in memory"):
+        model.fit(dask_array.from_array(np.eye(4)), y)
 
 
 def test_summary_says_what_the_coefficients_refer_to() -> None:

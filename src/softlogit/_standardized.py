@@ -19,6 +19,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
@@ -26,7 +27,9 @@ from softlogit._io import StrPath
 from softlogit._persistence import save_model
 from softlogit._scaling import Scaling
 from softlogit._summary import Summary
-from softlogit.errors import InputTypeError
+from softlogit._validation import check_finite, check_numeric_columns
+from softlogit._weights import check_sample_weight
+from softlogit.errors import InputTypeError, InputValueError
 
 __all__ = ["StandardizedModel"]
 
@@ -74,22 +77,18 @@ class StandardizedModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         Raises
         ------
         InputTypeError
-            If ``estimator`` is None, or ``X`` is sparse (centring would make it
-            dense).
+            If ``estimator`` is None, ``X`` is sparse (centring would make it
+            dense) or a Dask collection.
+        InputValueError
+            If ``X`` is not numeric, 2-D and finite, or ``sample_weight`` is
+            invalid.
         """
-        import scipy.sparse as sp
-
         if self.estimator is None:
             raise InputTypeError(
                 "`estimator` must be a LogisticRegression or SoftmaxRegression; got "
                 "None."
             )
-        if sp.issparse(X):
-            raise InputTypeError(
-                "`X` must be dense for StandardizedModel: centring a sparse matrix "
-                "would make it dense; got a scipy.sparse matrix."
-            )
-        self.scaling_ = Scaling.fit(X, sample_weight)
+        self.scaling_ = Scaling.fit(X, _checked_weights(X, sample_weight))
         estimator = clone(self.estimator)
         estimator.fit(self.scaling_.transform(X), y, sample_weight=sample_weight)
         self.estimator_ = estimator
@@ -137,6 +136,7 @@ class StandardizedModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return save_model(self, path, force=force)
 
     # ---------------------------------------------------- the fitted estimator's
+    # (properties, so that the model and its estimator cannot disagree)
     @property
     def classes_(self) -> Any:
         """The class labels."""
@@ -161,3 +161,28 @@ class StandardizedModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def feature_names_in_(self) -> Any:
         """The feature names (absent for features fitted without names)."""
         return self.estimator_.feature_names_in_
+
+
+def _checked_weights(X: Any, sample_weight: Any) -> Any:
+    """Check the features that ``Scaling.fit`` reads; the checked weights."""
+    import scipy.sparse as sp
+
+    if sp.issparse(X):
+        raise InputTypeError(
+            "`X` must be dense for StandardizedModel: centring a sparse matrix "
+            "would make it dense; got a scipy.sparse matrix."
+        )
+    if hasattr(X, "__dask_graph__"):
+        raise InputTypeError(
+            "`X` must be in memory (NumPy or pandas) for StandardizedModel; got a "
+            "Dask collection: standardize it first, or use `softlogit fit "
+            "--standardize`, which computes the scaling in one pass."
+        )
+    check_numeric_columns(X)
+    arr = np.asarray(X, dtype=np.float64)
+    if arr.ndim != 2:
+        raise InputValueError(f"`X` must be 2-D; got shape {arr.shape}.")
+    check_finite(arr)
+    if sample_weight is None:
+        return None
+    return check_sample_weight(sample_weight, arr.shape[0])
