@@ -152,6 +152,19 @@ def test_standardized_model_refuses_what_it_cannot_standardize() -> None:
         model.fit(dask_array.from_array(np.eye(4)), y)
 
 
+def test_from_fitted_refuses_a_scaling_of_other_features() -> None:
+    frame = _cancer()
+    estimator = LogisticRegression().fit(frame[FEATURES], frame["diagnosis"])
+    scaling = Scaling.fit(frame[FEATURES])
+    model = StandardizedModel.from_fitted(estimator, scaling)
+    assert model.scaling_ is scaling
+    assert model.estimator_ is estimator
+    with pytest.raises(InputValueError, match="`scaling` must describe the estim"):
+        StandardizedModel.from_fitted(estimator, Scaling.fit(frame[FEATURES[:4]]))
+    with pytest.raises(InputValueError, match="`scaling` must describe the estim"):
+        StandardizedModel.from_fitted(estimator, Scaling.fit(frame[FEATURES].values))
+
+
 def test_summary_says_what_the_coefficients_refer_to() -> None:
     frame = _cancer()
     model = StandardizedModel(LogisticRegression(C=np.inf))

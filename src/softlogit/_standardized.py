@@ -96,7 +96,25 @@ class StandardizedModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     @classmethod
     def from_fitted(cls, estimator: Any, scaling: Scaling) -> StandardizedModel:
-        """The model of a fitted ``estimator`` whose features are ``scaling``'s."""
+        """The model of a fitted ``estimator`` whose features are ``scaling``'s.
+
+        Raises
+        ------
+        InputValueError
+            If ``scaling`` does not describe the estimator's features (their
+            number and names).
+        """
+        names = getattr(estimator, "feature_names_in_", None)
+        features = None if names is None else tuple(str(n) for n in names)
+        if (
+            scaling.mean.shape[0] != estimator.n_features_in_
+            or scaling.features != features
+        ):
+            raise InputValueError(
+                "`scaling` must describe the estimator's "
+                f"{estimator.n_features_in_} features {features}; got "
+                f"{scaling.mean.shape[0]} features {scaling.features}."
+            )
         model = cls(clone(estimator))
         model.estimator_ = estimator
         model.scaling_ = scaling

@@ -7,7 +7,9 @@ for a penalized one) and saves the model as JSON. ``predict`` loads such a model
 writes one row per input row: the probability of every class (``proba_<class>``) and
 the predicted class. Every output file is written atomically and never replaces an
 existing file without ``--force``. Globs, Parquet files, data larger than memory and
-``--scheduler`` go through Dask (:mod:`softlogit._cli._bigdata`).
+``--scheduler`` go through Dask (:mod:`softlogit._cli._bigdata`). With
+``--standardize`` the model is a :class:`~softlogit.StandardizedModel`: the estimator
+fitted on standardized features, saved with its scaling.
 """
 
 from __future__ import annotations
@@ -331,6 +333,10 @@ def fit(
 
     --l1-ratio adds an L1 term (sparse coefficients), --cv chooses C by
     cross-validation and --path prints (and --plot draws) the regularization path.
+
+    --standardize fits on standardized features (every feature minus its mean,
+    divided by its standard deviation on DATA): the coefficients refer to them,
+    and the model file keeps the scaling, which predict applies.
     """
     check_penalty_options(C_text, out, **penalty)
     C = _parse_C(C_text)
@@ -340,11 +346,11 @@ def fit(
 
     if wants_dask(data, scheduler, memory_fraction):
         _no_penalty_on_dask(penalty)
-        opts = {"kind": kind, "C": C, "gauge": gauge, "reference": reference}
-        opts.update(fit_intercept=not no_intercept, tol=tol, max_iter=max_iter)
+        options = {"kind": kind, "C": C, "gauge": gauge, "reference": reference}
+        options.update(fit_intercept=not no_intercept, tol=tol, max_iter=max_iter)
         where = {"scheduler": scheduler, "timeout": connect_timeout}
         where.update(fraction=memory_fraction, standardize=standardize)
-        model, caught = fit_dask(data, target, features, opts, where)
+        model, caught = fit_dask(data, target, features, options, where)
         return _print_and_save(model, _Shown(C, alpha, as_json), caught, out, force)
 
     X, y = _read_table(data, target, features)
