@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from softlogit import SoftmaxRegression
-from softlogit._cli import main
 
 
 @pytest.fixture
@@ -37,12 +37,6 @@ def parts(tmp_path: Path, rng: np.random.Generator) -> tuple[Path, pd.DataFrame,
     return tmp_path, whole, model.save(tmp_path / "model.json")
 
 
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def _expected(whole: pd.DataFrame, model_path: Path) -> pd.DataFrame:
     from softlogit import load_model
 
@@ -58,13 +52,13 @@ def _expected(whole: pd.DataFrame, model_path: Path) -> pd.DataFrame:
 
 
 def test_keep_carries_columns_partition_by_partition(
-    parts: tuple[Path, pd.DataFrame, Path], capsys: pytest.CaptureFixture[str]
+    parts: tuple[Path, pd.DataFrame, Path], run_cli: Any
 ) -> None:
     tmp, whole, model_path = parts
     glob = str(tmp / "part*.parquet")
     expected = _expected(whole, model_path)
     # to standard output, the default keeps every column that is not a feature
-    code, out, err = _run(capsys, "predict", str(model_path), glob)
+    code, out, err = run_cli("predict", str(model_path), glob)
     assert code == 0, err
     got = pd.read_csv(pd.io.common.StringIO(out))
     assert list(got.columns) == ["id", "day", "kind", *expected.columns]
@@ -72,8 +66,8 @@ def test_keep_carries_columns_partition_by_partition(
     assert got["day"].tolist() == whole["day"].dt.strftime("%Y-%m-%d").tolist()
     np.testing.assert_allclose(got[expected.columns[:3]], expected.iloc[:, :3])
     # into a directory: one file per partition, each with its rows' identifiers
-    code, _, err = _run(
-        capsys, "predict", str(model_path), glob, "--keep", "id", "--out",
+    code, _, err = run_cli(
+        "predict", str(model_path), glob, "--keep", "id", "--out",
         str(tmp / "out"),
     )  # fmt: skip
     assert code == 0, err
@@ -84,16 +78,16 @@ def test_keep_carries_columns_partition_by_partition(
     assert list(got.columns) == ["id", *expected.columns]
     assert got["predicted"].tolist() == expected["predicted"].tolist()
     # --keep none: the predictions only
-    code, out, _ = _run(capsys, "predict", str(model_path), glob, "--keep", "none")
+    code, out, _ = run_cli("predict", str(model_path), glob, "--keep", "none")
     assert out.splitlines()[0] == "proba_ant,proba_bee,proba_cat,predicted"
 
 
 def test_keep_errors_through_dask_are_the_in_memory_ones(
-    parts: tuple[Path, pd.DataFrame, Path], capsys: pytest.CaptureFixture[str]
+    parts: tuple[Path, pd.DataFrame, Path], run_cli: Any
 ) -> None:
     tmp, _, model_path = parts
     glob = str(tmp / "part*.parquet")
-    code, out, err = _run(capsys, "predict", str(model_path), glob, "--keep", "id,x")
+    code, out, err = run_cli("predict", str(model_path), glob, "--keep", "id,x")
     assert code == 2
     assert out == ""
     assert err.startswith("error: --keep must name columns of DATA")
@@ -101,13 +95,13 @@ def test_keep_errors_through_dask_are_the_in_memory_ones(
 
 
 def test_json_through_dask_is_one_document(
-    parts: tuple[Path, pd.DataFrame, Path], capsys: pytest.CaptureFixture[str]
+    parts: tuple[Path, pd.DataFrame, Path], run_cli: Any
 ) -> None:
     tmp, whole, model_path = parts
     glob = str(tmp / "part*.parquet")
     out_file = tmp / "pred.json"
-    code, _, err = _run(
-        capsys, "predict", str(model_path), glob, "--keep", "id,day", "--json",
+    code, _, err = run_cli(
+        "predict", str(model_path), glob, "--keep", "id,day", "--json",
         "--out", str(out_file),
     )  # fmt: skip
     assert code == 0, err
@@ -124,8 +118,8 @@ def test_json_through_dask_is_one_document(
         )
         assert row["predicted"] == expected["predicted"].iloc[k]
     # data larger than the memory fraction: one JSON document could not be read
-    code, out, err = _run(
-        capsys, "predict", str(model_path), glob, "--json", "--memory-fraction", "0"
+    code, out, err = run_cli(
+        "predict", str(model_path), glob, "--json", "--memory-fraction", "0"
     )
     assert code == 2
     assert out == ""

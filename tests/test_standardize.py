@@ -30,7 +30,6 @@ from softlogit import (
     StandardizedModel,
     load_model,
 )
-from softlogit._cli import main
 from softlogit._scaling import Scaling
 
 FEATURES = ["radius", "texture", "perimeter", "area", "smoothness"]
@@ -52,18 +51,10 @@ def _iris() -> pd.DataFrame:
     return frame
 
 
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def _assert_error(code: int, err: str, *fragments: str) -> None:
-    assert code == 2
-    assert err.startswith("error: ")
-    assert "Traceback" not in err
-    for fragment in fragments:
-        assert fragment in err, (fragment, err)
+def _refused(code: int, err: str, fragment: str) -> None:
+    """A CLI error: exit code 2, one ``error: ...`` line naming ``fragment``."""
+    assert (code, err[:7], "Traceback" in err) == (2, "error: ", False), err
+    assert fragment in err, err
 
 
 def _sklearn_pipeline(X: pd.DataFrame, y: Any, C: float) -> Any:
@@ -276,7 +267,7 @@ def test_malformed_scaling_is_refused_naming_the_field(
 )
 def test_cli_round_trip_equals_the_sklearn_pipeline(
     tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    run_cli: Any,
     data: str,
     target: str,
     kind: str,
@@ -286,13 +277,13 @@ def test_cli_round_trip_equals_the_sklearn_pipeline(
     features = [c for c in frame.columns if c not in ("id", target)]
     csv, model_path, out = tmp_path / "d.csv", tmp_path / "m.json", tmp_path / "p.csv"
     frame.to_csv(csv, index=False)
-    code, _, err = _run(
-        capsys, "fit", str(csv), "--target", target, "--features", ",".join(features),
+    code, _, err = run_cli(
+        "fit", str(csv), "--target", target, "--features", ",".join(features),
         "--model", kind, "--C", C, "--tol", "1e-12", "--standardize",
         "--out", str(model_path),
     )  # fmt: skip
     assert code == 0, err
-    code, _, err = _run(capsys, "predict", str(model_path), str(csv), "--out", str(out))
+    code, _, err = run_cli("predict", str(model_path), str(csv), "--out", str(out))
     assert code == 0, err
     predicted = pd.read_csv(out, dtype={"id": str})
     reference = _sklearn_pipeline(frame[features], frame[target], C=float(C))
@@ -307,13 +298,13 @@ def test_cli_round_trip_equals_the_sklearn_pipeline(
 
 
 def test_cli_unpenalized_fit_equals_statsmodels_on_standardized_features(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, run_cli: Any
 ) -> None:
     frame = _cancer()
     csv = tmp_path / "d.csv"
     frame.to_csv(csv, index=False)
-    code, stdout, err = _run(
-        capsys, "fit", str(csv), "--target", "diagnosis", "--features",
+    code, stdout, err = run_cli(
+        "fit", str(csv), "--target", "diagnosis", "--features",
         ",".join(FEATURES), "--model", "logistic", "--standardize", "--json",
     )  # fmt: skip
     assert code == 0, err
@@ -334,8 +325,8 @@ def test_cli_unpenalized_fit_equals_statsmodels_on_standardized_features(
         assert row["coef"] == pytest.approx(fitted.params[term], rel=1e-6)
         assert row["std_err"] == pytest.approx(fitted.bse[term], rel=1e-6)
     # the terminal table says it too
-    code, stdout, _ = _run(
-        capsys, "fit", str(csv), "--target", "diagnosis", "--features",
+    code, stdout, _ = run_cli(
+        "fit", str(csv), "--target", "diagnosis", "--features",
         ",".join(FEATURES), "--model", "logistic", "--standardize",
     )  # fmt: skip
     assert code == 0
@@ -343,12 +334,12 @@ def test_cli_unpenalized_fit_equals_statsmodels_on_standardized_features(
 
 
 def test_cli_json_without_standardize_has_no_scaling(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, run_cli: Any
 ) -> None:
     csv = tmp_path / "d.csv"
     _cancer().to_csv(csv, index=False)
-    code, stdout, err = _run(
-        capsys, "fit", str(csv), "--target", "diagnosis", "--features",
+    code, stdout, err = run_cli(
+        "fit", str(csv), "--target", "diagnosis", "--features",
         ",".join(FEATURES), "--json",
     )  # fmt: skip
     assert code == 0, err
@@ -358,53 +349,53 @@ def test_cli_json_without_standardize_has_no_scaling(
 
 
 def test_cli_penalized_table_and_path_say_standardized(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, run_cli: Any
 ) -> None:
     csv = tmp_path / "d.csv"
     _iris().to_csv(csv, index=False)
     note = "note: coefficients refer to standardized features"
     common = ("fit", str(csv), "--target", "species", "--standardize")
-    code, stdout, err = _run(capsys, *common, "--C", "1")
+    code, stdout, err = run_cli(*common, "--C", "1")
     assert code == 0, err
     assert note in stdout
-    code, stdout, err = _run(capsys, *common, "--path", "--Cs", "5")
+    code, stdout, err = run_cli(*common, "--path", "--Cs", "5")
     assert code == 0, err
     assert stdout.startswith(note)
-    code, stdout, _ = _run(capsys, "fit", str(csv), "--target", "species", "--C", "1")
+    code, stdout, _ = run_cli("fit", str(csv), "--target", "species", "--C", "1")
     assert note not in stdout
 
 
 def test_cli_refuses_standardize_with_cv_and_convert_of_scaled_models(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, run_cli: Any
 ) -> None:
     csv, model_path = tmp_path / "d.csv", tmp_path / "m.json"
     _iris().to_csv(csv, index=False)
-    code, _, err = _run(
-        capsys, "fit", str(csv), "--target", "species", "--standardize", "--cv", "3"
+    code, _, err = run_cli(
+        "fit", str(csv), "--target", "species", "--standardize", "--cv", "3"
     )
-    _assert_error(code, err, "--standardize cannot be used with --cv")
-    code, _, err = _run(
-        capsys, "fit", str(csv), "--target", "species", "--standardize", "--C", "1",
+    _refused(code, err, "--standardize cannot be used with --cv")
+    code, _, err = run_cli(
+        "fit", str(csv), "--target", "species", "--standardize", "--C", "1",
         "--out", str(model_path),
     )  # fmt: skip
     assert code == 0, err
-    code, _, err = _run(
-        capsys, "convert", str(model_path), "--to", "sigmoid", "--out",
+    code, _, err = run_cli(
+        "convert", str(model_path), "--to", "sigmoid", "--out",
         str(tmp_path / "new.json"),
     )  # fmt: skip
-    _assert_error(code, err, "was fitted on standardized features")
+    _refused(code, err, "was fitted on standardized features")
     assert not (tmp_path / "new.json").exists()
 
 
 def test_cli_standardize_through_dask_equals_in_memory(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, run_cli: Any
 ) -> None:
     frame = _cancer()
     for i, rows in enumerate(np.array_split(np.arange(len(frame)), 3)):
         frame.iloc[rows].to_parquet(tmp_path / f"part{i}.parquet", index=False)
     model_path = tmp_path / "m.json"
-    code, _, err = _run(
-        capsys, "fit", str(tmp_path / "part*.parquet"), "--target", "diagnosis",
+    code, _, err = run_cli(
+        "fit", str(tmp_path / "part*.parquet"), "--target", "diagnosis",
         "--features", ",".join(FEATURES), "--model", "logistic", "--C", "1",
         "--tol", "1e-12", "--standardize", "--out", str(model_path),
     )  # fmt: skip
@@ -413,8 +404,8 @@ def test_cli_standardize_through_dask_equals_in_memory(
     scaler = StandardScaler().fit(frame[FEATURES])
     np.testing.assert_allclose(model.scaling_.mean, scaler.mean_, rtol=1e-13)
     np.testing.assert_allclose(model.scaling_.scale, scaler.scale_, rtol=1e-12)
-    code, stdout, err = _run(
-        capsys, "predict", str(model_path), str(tmp_path / "part*.parquet"),
+    code, stdout, err = run_cli(
+        "predict", str(model_path), str(tmp_path / "part*.parquet"),
         "--keep", "none",
     )  # fmt: skip
     assert code == 0, err
