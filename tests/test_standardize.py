@@ -84,6 +84,13 @@ def test_scaling_equals_standard_scaler(
 
 
 def test_scaling_checks_its_arrays() -> None:
+    scaling = Scaling.fit(np.eye(3))
+    with pytest.raises(InputValueError, match=r"`X` must have 3 feature columns"):
+        scaling.transform(np.ones((2, 4)))
+    with pytest.raises(InputValueError, match=r"got shape \(3,\)"):
+        scaling.transform(np.ones(3))
+    with pytest.raises(InputValueError, match=r"got shape \(2, 2\)"):
+        scaling.transform(pd.DataFrame(np.ones((2, 2))))
     with pytest.raises(InputValueError, match="`mean` and `scale` must be 1-D"):
         Scaling(mean=np.zeros(2), scale=np.ones(3))
     with pytest.raises(InputValueError, match="`features` must name 2 features"):
@@ -141,6 +148,20 @@ def test_standardized_model_refuses_what_it_cannot_standardize() -> None:
     dask_array = pytest.importorskip("dask.array")
     with pytest.raises(InputTypeError, match="`X` must be in memory"):
         model.fit(dask_array.from_array(np.eye(4)), y)
+
+
+def test_a_fitted_model_predicts_dask_data_lazily() -> None:
+    da = pytest.importorskip("dask.array")
+    dd = pytest.importorskip("dask.dataframe")
+    frame = _cancer()
+    for X, lazy in (
+        (frame[FEATURES].to_numpy(), da.from_array(frame[FEATURES].to_numpy(), 100)),
+        (frame[FEATURES], dd.from_pandas(frame[FEATURES], npartitions=3)),
+    ):
+        model = StandardizedModel(LogisticRegression(C=1.0)).fit(X, frame["diagnosis"])
+        got = model.predict_proba(lazy)
+        assert hasattr(got, "__dask_graph__")  # not computed yet
+        np.testing.assert_allclose(np.asarray(got), model.predict_proba(X), rtol=1e-12)
 
 
 def test_from_fitted_refuses_a_scaling_of_other_features() -> None:

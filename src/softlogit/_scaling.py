@@ -88,9 +88,9 @@ class Scaling:
         Examples
         --------
         >>> import numpy as np
-        >>> s = Scaling.fit(np.array([[1.0, 5.0], [3.0, 5.0]]))
+        >>> s = Scaling.fit(np.array([[1.0, 5.0], [5.0, 5.0]]))  # 2nd: constant
         >>> s.mean.tolist(), s.scale.tolist()
-        ([2.0, 5.0], [1.0, 1.0])
+        ([3.0, 5.0], [2.0, 1.0])
         """
         columns = getattr(X, "columns", None)
         arr = np.asarray(X, dtype=np.float64)
@@ -104,7 +104,24 @@ class Scaling:
         return cls.from_moments(mean, var, float(w.sum()), names)
 
     def transform(self, X: Any) -> Any:
-        """``(X - mean) / scale``; a DataFrame stays one, with its columns."""
+        """``(X - mean) / scale``; a DataFrame stays one, with its columns, and
+        Dask data stay lazy (standardized partition by partition).
+
+        Raises
+        ------
+        InputValueError
+            If ``X`` is not 2-D with one column per feature.
+        """
+        shape = tuple(getattr(X, "shape", None) or np.shape(X))
+        if len(shape) != 2 or shape[1] != self.mean.shape[0]:
+            raise InputValueError(
+                f"`X` must have {self.mean.shape[0]} feature columns, as at fit; got "
+                f"shape {shape}."
+            )
+        if hasattr(X, "__dask_graph__"):  # lazy: block by block
+            if hasattr(X, "columns"):
+                return X.map_partitions(self.transform)
+            return (X - self.mean) / self.scale
         if hasattr(X, "columns"):
             import pandas as pd
 

@@ -248,17 +248,12 @@ def fit_dask(
         with warnings.catch_warnings(record=True) as caught, progress(_echo_pass):
             warnings.simplefilter("always")
             _ignore_reader_noise()
-            model.fit(X if scaling is None else _standardized(X, scaling), y)
+            model.fit(X if scaling is None else scaling.transform(X), y)
     if scaling is not None:
         from softlogit._standardized import StandardizedModel
 
         model = StandardizedModel.from_fitted(model, scaling)
     return model, caught
-
-
-def _standardized(X: Any, scaling: Any) -> Any:
-    """The Dask dataframe ``X`` standardized partition by partition."""
-    return X.map_partitions(scaling.transform)
 
 
 def _scaling(X: Any) -> Any:
