@@ -32,6 +32,21 @@ def seed() -> int:
 
 
 @pytest.fixture
+def run_cli(
+    capsys: pytest.CaptureFixture[str],
+) -> Callable[..., tuple[int, str, str]]:
+    """Run ``softlogit ARGV...`` in this process: its exit code, stdout and stderr."""
+    from softlogit._cli import main
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = main(list(argv))
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
+
+
+@pytest.fixture
 def rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 

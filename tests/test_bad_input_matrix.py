@@ -1831,7 +1831,7 @@ def _set(*keys: Any, value: Any) -> Callable[[dict[str, Any]], None]:
 def _loader_cells() -> None:
     corrupt: dict[str, tuple[Callable[[dict[str, Any]], Any], str]] = {
         "format": (_set("format", value="pickle"), r"field `format`"),
-        "version-newer": (_set("format_version", value=2), r"newer softlogit"),
+        "version-newer": (_set("format_version", value=3), r"newer softlogit"),
         "estimator": (_set("estimator", value="os.system"), r"field `estimator`"),
         "unknown-field": (_set("evil", value=1), r"unknown field"),
         "missing-field": (lambda d: d.pop("coef"), r"missing field"),

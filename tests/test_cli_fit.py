@@ -483,14 +483,22 @@ def test_predict_json_is_one_document(
     assert doc["warnings"] == []
 
 
-def test_predict_keep_and_json_are_refused_through_dask(
-    fitted: Path, csv: Path, capsys: pytest.CaptureFixture[str]
+def test_predict_keep_and_json_through_dask_equal_in_memory(
+    fitted: Path, csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pattern = str(csv.parent / "*.csv")
-    for extra in (["--json"], ["--keep", "id"]):
-        code, _, err = _run(capsys, "predict", str(fitted), pattern, *extra)
-        assert code == 2
-        assert "--keep and --json apply to one CSV file read into memory" in err
+    data = _with_ids(csv, tmp_path)  # ids.csv: as a glob, it goes through Dask
+    pattern = str(data.parent / "ids*.csv")
+    for extra in (["--keep", "date,id"], [], ["--keep", "id", "--json"]):
+        code, memory, err = _run(capsys, "predict", str(fitted), str(data), *extra)
+        assert code == 0, err
+        code, dask, err = _run(capsys, "predict", str(fitted), pattern, *extra)
+        assert code == 0, err
+        if "--json" in extra:
+            memory_doc, dask_doc = json.loads(memory), json.loads(dask)
+            assert dask_doc == memory_doc
+            assert dask_doc["rows"][0]["id"] == "000"
+        else:
+            assert dask == memory  # identifiers as written: 000 stays 000
 
 
 def test_fit_json_is_one_document_matching_statsmodels(

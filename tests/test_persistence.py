@@ -110,7 +110,10 @@ def test_file_is_documented_json(tmp_path: Path, rng: np.random.Generator) -> No
     path = SoftmaxRegression(C=np.inf).fit(X, y).save(tmp_path / "m.json")
     doc = json.loads(path.read_text(encoding="utf-8"))
     assert doc["format"] == FORMAT == "softlogit.model"
-    assert doc["format_version"] == FORMAT_VERSION == 1
+    # a model without scaling is written as version 1 (readable by every version)
+    assert doc["format_version"] == 1
+    assert FORMAT_VERSION == 2
+    assert "scaling" not in doc
     assert doc["estimator"] == "SoftmaxRegression"
     assert doc["params"]["C"] == {"float": "inf"}  # JSON has no infinity
     assert doc["classes"] == {"dtype": "int64", "values": [0, 1, 2]}
@@ -191,7 +194,7 @@ def _set(*keys: str, value: Any) -> Any:
 
 CORRUPTIONS = {
     "format": (_set("format", value="pickle"), "field `format` must be"),
-    "version-newer": (_set("format_version", value=2), "newer softlogit"),
+    "version-newer": (_set("format_version", value=3), "newer softlogit"),
     "version-bool": (_set("format_version", value=True), "`format_version`"),
     "unknown-field": (_set("extra", value=1), r"unknown field\(s\) \['extra'\]"),
     "missing-field": (lambda d: d.pop("coef"), r"missing field\(s\) \['coef'\]"),

@@ -6,13 +6,14 @@ with a ``ValueError`` that names the field. Floats are written with Python's sho
 round-trip representation (``repr``), so they are read back bit for bit and a loaded
 model's ``predict_proba`` equals the saved one's exactly.
 
-Format ``softlogit.model``, version 1
+Format ``softlogit.model``, version 2
 -------------------------------------
 =====================  ===============================================================
 field                  content
 =====================  ===============================================================
 ``format``             the string ``"softlogit.model"``
-``format_version``     the integer ``1``; files of a newer version are refused
+``format_version``     ``1``, or ``2`` for a file with a ``scaling``; files of a
+                       newer version than this softlogit reads are refused
 ``softlogit_version``  the version of softlogit that wrote the file (informative)
 ``estimator``          ``"LogisticRegression"`` or ``"SoftmaxRegression"``
 ``params``             ``get_params()``: name -> JSON value; a non-finite float is
@@ -37,7 +38,20 @@ field                  content
                        ``reference`` (class index), ``log_likelihood``,
                        ``null_log_likelihood``, ``n_samples``, ``sum_weights``,
                        ``mle_verified`` (a boolean)
+``scaling``            version 2, optional: ``null`` or the standardization the
+                       coefficients refer to (``softlogit fit --standardize``,
+                       :class:`~softlogit.StandardizedModel`): ``features`` (equal to
+                       ``feature_names_in``), ``mean`` and ``scale``, one finite
+                       number per feature, every ``scale`` ``> 0``; the model
+                       predicts from ``(x - mean) / scale``
 =====================  ===============================================================
+
+Version 2 adds only the optional ``scaling`` field: a file without it is written as
+version 1, which every softlogit that reads model files reads; a version-1 file loads
+unchanged. A file with a ``scaling`` loads, through :func:`load_model`, as a
+:class:`~softlogit.StandardizedModel` (the estimator and the scaling applied before
+it); ``LogisticRegression.load`` and ``SoftmaxRegression.load`` refuse it, since the
+estimator alone would predict wrongly from raw features.
 
 Integers are JSON integers (a JSON ``true`` is not an integer), and no other field is
 allowed at any level. The parameters are checked against the estimators' constraint
@@ -61,15 +75,19 @@ import itertools
 import json
 import math
 import re
-import reprlib
 from pathlib import Path
-from typing import Any, TypeGuard, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
 from softlogit._covariance import display_order
 from softlogit._inference import InferenceState
 from softlogit._io import StrPath, atomic_write_text
+from softlogit._json_fields import fail as _fail
+from softlogit._json_fields import float_array as _float_array
+from softlogit._json_fields import is_int as _is_int
+from softlogit._json_fields import is_number as _is_number
+from softlogit._scaling import Scaling
 from softlogit._typing import FloatArray
 from softlogit._validation import ESTIMATOR_PARAMS, check_params
 from softlogit.errors import InputTypeError, InputValueError
@@ -84,7 +102,9 @@ __all__ = [
 ]
 
 FORMAT = "softlogit.model"
-FORMAT_VERSION = 1
+#: The newest format version, read and written (version 2 only for a model with a
+#: ``scaling``: a file that version 1 describes is written as version 1).
+FORMAT_VERSION = 2
 #: The largest array of labels a file may declare wider than its longest label
 #: (``{"dtype": "<U999999"}``): wider declarations would allocate what the text
 #: does not hold.
@@ -94,8 +114,6 @@ _INT32_MAX = 2**31 - 1
 # sizes (``n_samples``) are int64 in NumPy
 _INT64_MAX = 2**63 - 1
 # the names a fit records in ``solver_``: solvers, or two joined by "+"
-_REPR = reprlib.Repr()
-_REPR.maxlevel, _REPR.maxlist, _REPR.maxstring, _REPR.maxother = 3, 4, 40, 40
 _SOLVER_RUN = re.compile(r"^(newton|lbfgs|gd|momentum|adam|prox-newton)(\+newton)?$")
 
 # estimator name -> module that defines it
@@ -180,9 +198,13 @@ def _encode_classes(classes: np.ndarray[Any, Any]) -> dict[str, object]:
     return {"dtype": dtype, "values": classes.tolist()}
 
 
-def _model_document(est: object) -> dict[str, object]:
+def _model_document(model: object) -> dict[str, object]:
+    """The model file of an estimator, or of a ``StandardizedModel`` (its fitted
+    ``estimator_`` with the ``scaling_`` applied before it: format version 2)."""
     from softlogit._version import version
 
+    scaling: Scaling | None = getattr(model, "scaling_", None)
+    est = getattr(model, "estimator_", model) if scaling is not None else model
     names = getattr(est, "feature_names_in_", None)
     n_iter = getattr(est, "n_iter_", None)
     if isinstance(n_iter, np.ndarray):
@@ -194,9 +216,9 @@ def _model_document(est: object) -> dict[str, object]:
     n_features = int(getattr(est, "n_features_in_"))  # noqa: B009
     solver = getattr(est, "solver_", None)
     params = est.get_params(deep=False)  # type: ignore[attr-defined]
-    return {
+    doc: dict[str, object] = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": 1 if scaling is None else 2,
         "softlogit_version": version(),
         "estimator": type(est).__name__,
         "params": {k: _encode_value(k, v) for k, v in sorted(params.items())},
@@ -215,6 +237,9 @@ def _model_document(est: object) -> dict[str, object]:
             else _encode_inference(state, n_features + fit_intercept, fit_intercept)
         ),
     }
+    if scaling is not None:
+        doc["scaling"] = scaling.to_json()
+    return doc
 
 
 def _encode_inference(
@@ -263,46 +288,6 @@ def _dumps(doc: dict[str, object]) -> str:
 
 
 # ----------------------------------------------------------------------------- decode
-def _fail(field: str, expected: str, got: object) -> InputValueError:
-    shown = _REPR.repr(got)  # bounded: a deeply nested value is not walked
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
-    return InputValueError(
-        f"invalid model file: field `{field}` must be {expected}; got {shown}."
-    )
-
-
-def _is_int(v: object) -> TypeGuard[int]:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_number(v: object) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _float_array(field: str, value: object, ndim: int) -> FloatArray:
-    """A finite float64 array of ``ndim`` dimensions from nested JSON lists."""
-
-    def check(v: object, depth: int) -> None:
-        if depth == ndim:
-            if not _is_number(v) or not math.isfinite(float(v)):  # type: ignore[arg-type]
-                raise _fail(field, "made of finite numbers", v)
-            return
-        if not isinstance(v, list):
-            raise _fail(field, f"a {ndim}-D list of numbers", v)
-        for item in v:
-            check(item, depth + 1)
-
-    check(value, 0)
-    try:
-        arr = np.array(value, dtype=np.float64)
-    except ValueError as exc:  # ragged rows
-        raise _fail(field, "a rectangular list of rows", value) from exc
-    if arr.ndim != ndim:
-        raise _fail(field, f"a {ndim}-D list of numbers", value)
-    return arr
-
-
 def _decode_value(name: str, value: object) -> object:
     if isinstance(value, dict) and set(value) == {"dict"}:
         pairs = value["dict"]
@@ -482,7 +467,8 @@ def _parse_document(text: str, where: str) -> dict[str, Any]:
             f"model file {where!r} has format_version {version}, written by a newer "
             f"softlogit; this one reads version {FORMAT_VERSION}: upgrade softlogit."
         )
-    unknown = sorted(set(doc) - set(_FIELDS))
+    optional = {"scaling"} if version >= 2 else set()
+    unknown = sorted(set(doc) - set(_FIELDS) - optional)
     missing = [f for f in _FIELDS if f not in doc]
     if unknown:
         raise InputValueError(f"invalid model file: unknown field(s) {unknown}.")
@@ -656,6 +642,12 @@ class PersistenceMixin:
             the offending field).
         """
         doc = _read_document(path)
+        if doc.get("scaling") is not None:
+            raise InputValueError(
+                f"model file {str(path)!r} holds a model fitted on standardized "
+                "features (field `scaling`); its coefficients alone would predict "
+                "wrongly on raw features: load it with softlogit.load_model()."
+            )
         if doc["estimator"] != cls.__name__:
             raise InputValueError(
                 f"model file {str(path)!r} holds a {doc['estimator']!r}, not a "
@@ -687,8 +679,13 @@ def load_model(path: StrPath) -> Any:
 
     Returns
     -------
-    LogisticRegression or SoftmaxRegression
+    LogisticRegression, SoftmaxRegression or StandardizedModel
         The fitted estimator; its ``predict_proba`` equals the saved model's exactly.
+        A model fitted on standardized features (a file with a ``scaling``: written
+        by ``softlogit fit --standardize`` or :class:`~softlogit.StandardizedModel`)
+        loads as a :class:`~softlogit.StandardizedModel`, which standardizes the raw
+        features before its estimator sees them: the coefficients alone would
+        predict wrongly.
 
     Raises
     ------
@@ -702,4 +699,13 @@ def load_model(path: StrPath) -> Any:
     if not isinstance(name, str) or name not in _ESTIMATORS:
         raise _fail("estimator", f"one of {sorted(_ESTIMATORS)}", name)
     cls = getattr(importlib.import_module(_ESTIMATORS[name]), name)
-    return _build(cls, doc)
+    est = _build(cls, doc)
+    if doc.get("scaling") is None:
+        return est
+    names = getattr(est, "feature_names_in_", None)
+    scaling = Scaling.from_json(
+        doc["scaling"], est.n_features_in_, None if names is None else list(names)
+    )
+    # Above this module (it saves through it): imported by name, as the estimators.
+    wrapper = importlib.import_module("softlogit._standardized").StandardizedModel
+    return wrapper.from_fitted(est, scaling)

@@ -65,6 +65,11 @@ class Summary:
         linear program of :func:`~softlogit.check_separation` or by the certificate
         built from the fitted probabilities). ``False`` means "not proven", not
         "separated": separated data raise :class:`~softlogit.SeparationError`.
+    standardized : bool
+        Whether the features were standardized before the fit
+        (:class:`~softlogit.StandardizedModel`, ``softlogit fit --standardize``):
+        the coefficients then refer to ``(x - mean) / sd``, features of mean 0 and
+        standard deviation 1 on the training data, and every rendering says so.
     """
 
     model: str
@@ -86,6 +91,7 @@ class Summary:
     n_obs: float
     n_samples: int
     mle_verified: bool = False
+    standardized: bool = False
 
     @property
     def aic(self) -> float:
@@ -140,6 +146,12 @@ class Summary:
             where = "gauge: centered (rows sum to zero)"
         return f"{self.model} — unpenalized MLE — {where}"
 
+    def _note(self) -> str | None:
+        """What the coefficients refer to, when it is not the raw features."""
+        from softlogit._scaling import NOTE
+
+        return NOTE if self.standardized else None
+
     def _stats(self) -> list[tuple[str, str]]:
         return [
             ("observations", _fmt_count(self.n_obs)),
@@ -161,7 +173,9 @@ class Summary:
         # label "[/]" prints as written.
         lo = Text(f"[{self.alpha / 2:g}")
         hi = Text(f"{1 - self.alpha / 2:g}]")
-        table = Table(title=Text(self._title()))
+        table = Table(
+            title=Text(self._title()), caption=self._note(), caption_justify="left"
+        )
         show_class = len(self.classes) > 1 or self.gauge is not None
         if show_class:
             table.add_column("class")
@@ -226,9 +240,12 @@ class Summary:
             f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
             for k, v in self._stats()
         )
+        note = self._note()
         return (
             f"<p><b>{html.escape(self._title())}</b></p>"
-            f"<table>{stats}</table>{self.to_frame().to_html(float_format='{:.6g}'.format)}"
+            + (f"<p><i>{html.escape(note)}</i></p>" if note else "")
+            + f"<table>{stats}</table>"
+            f"{self.to_frame().to_html(float_format='{:.6g}'.format)}"
         )
 
     def __repr__(self) -> str:

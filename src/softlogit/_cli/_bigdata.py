@@ -16,9 +16,14 @@ and in this process (Dask's threaded scheduler) when they are not.
 ``fit`` reads the files lazily (``dask.dataframe``), fits with the same solvers as
 in memory (the passes over the data run on the workers) and prints every pass to
 stderr (its kind, the objective and ``max |gradient|`` when computed).
-``predict`` computes the predictions partition by partition: into ``--out
-DIR/`` one CSV file per partition (``part-00000.csv``, ...) written by the workers,
-into ``--out FILE.csv`` or standard output one partition after the other.
+``predict`` computes the predictions partition by partition, each with its
+``--keep`` columns (by default every column that is not a feature; read as text
+from CSV files, so that ``007`` stays ``007``; a cell pandas reads as missing is
+written empty): into ``--out DIR/`` one CSV file per partition (``part-00000.csv``,
+...) written by the workers, into ``--out FILE.csv`` or standard output one
+partition after the other. ``--json`` brings the partitions' predictions into one
+document, for data within ``--memory-fraction`` of the memory only: a JSON document
+is parsed whole, so one for data larger than memory could not be read back.
 """
 
 from __future__ import annotations
@@ -92,16 +97,22 @@ def _dask_dataframe() -> Any:
     return dd
 
 
-def read(data: str) -> tuple[Any, list[Path]]:
-    """The files of ``DATA`` as one Dask dataframe (CSV or Parquet, not mixed)."""
+def read(data: str, text: list[str] | None = None) -> tuple[Any, list[Path]]:
+    """The files of ``DATA`` as one Dask dataframe (CSV or Parquet, not mixed);
+    the CSV columns ``text`` are read as text (``007`` stays ``007``)."""
     dd = _dask_dataframe()
     files = _files(data)
     kinds = {p.suffix in PARQUET for p in files}
     if len(kinds) > 1:
         raise CLIError(f"DATA {data!r} mixes Parquet and other files.")
     names = [str(p) for p in files]
+    as_text = dict.fromkeys(text or [], "string")
     try:
-        frame = dd.read_parquet(names) if kinds == {True} else dd.read_csv(names)
+        frame = (
+            dd.read_parquet(names)
+            if kinds == {True}
+            else dd.read_csv(names, dtype=as_text or None)
+        )
     except (ValueError, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc)
         raise CLIError(f"DATA {data!r} cannot be read: {first}") from None
@@ -202,8 +213,10 @@ def fit_dask(
 ) -> Any:
     """Read ``DATA`` lazily, fit the model that ``options`` describe (the arguments
     of :func:`softlogit._cli._fit._model` but the labels) through Dask, and return
-    it with the captured warnings; ``where`` holds ``scheduler``, ``timeout``
-    and ``fraction``."""
+    it with the captured warnings; ``where`` holds ``scheduler``, ``timeout``,
+    ``fraction`` and ``standardize`` (``--standardize``: the means and standard
+    deviations come from one pass over the partitions, the fit sees the
+    standardized partitions, and the model returned carries the scaling)."""
     from softlogit._cli._fit import _model, feature_frame
     from softlogit._dask import progress
 
@@ -231,51 +244,136 @@ def fit_dask(
                 "a classifier needs at least two."
             )
         model = _model(y=classes, target=target, **options)
+        scaling = _scaling(X) if where.get("standardize") else None
         with warnings.catch_warnings(record=True) as caught, progress(_echo_pass):
             warnings.simplefilter("always")
             _ignore_reader_noise()
-            model.fit(X, y)
+            model.fit(X if scaling is None else scaling.transform(X), y)
+    if scaling is not None:
+        from softlogit._standardized import StandardizedModel
+
+        model = StandardizedModel.from_fitted(model, scaling)
     return model, caught
 
 
-def _predict_partition(part: Any, model: Any, names: list[str] | None) -> Any:
-    """The predictions of one partition: ``proba_<class>`` and ``predicted``."""
+def _scaling(X: Any) -> Any:
+    """The scaling of ``--standardize``: means and population variances of the
+    feature columns, from one pass over the partitions."""
+    from softlogit._dask._blocks import compute
+    from softlogit._scaling import Scaling
+
+    X = X.astype("float64")
+    mean, var, n = compute(X.mean(), X.var(ddof=0), X.shape[0])
+    return Scaling.from_moments(
+        mean.to_numpy(), var.to_numpy(), float(n), [str(c) for c in X.columns]
+    )
+
+
+def _predict_partition(
+    part: Any, model: Any, names: list[str] | None, kept: list[str]
+) -> Any:
+    """The predictions of one partition: the ``kept`` columns, ``proba_<class>``
+    and ``predicted`` (the features are the columns ``names``, or every column
+    of ``part`` for a model fitted without names)."""
     import numpy as np
     import pandas as pd
 
     X = part[names] if names is not None else part.to_numpy(dtype=np.float64)
     proba = model.predict_proba(X)
-    out = pd.DataFrame(
-        {f"proba_{c}": proba[:, k] for k, c in enumerate(model.classes_.tolist())},
-        index=part.index,
-    )
+    out = part[kept].copy() if kept else pd.DataFrame(index=part.index)
+    for k, c in enumerate(model.classes_.tolist()):
+        out[f"proba_{c}"] = proba[:, k]
     out["predicted"] = model.classes_[np.argmax(proba, axis=1)]
     return out
 
 
 def _write_partition(
-    part: Any, directory: str, model: Any, names: Any, partition_info: Any = None
+    part: Any,
+    directory: str,
+    model: Any,
+    columns: tuple[Any, list[str]],
+    partition_info: Any = None,
 ) -> Any:
     """Write one partition's predictions to ``directory/part-NNNNN.csv``."""
     import pandas as pd
 
     number = 0 if partition_info is None else int(partition_info["number"])
-    text = _predict_partition(part, model, names).to_csv(index=False)
+    text = _predict_partition(part, model, *columns).to_csv(index=False)
     (Path(directory) / f"part-{number:05d}.csv").write_text(text, encoding="utf-8")
     return pd.Series([len(part)])
 
 
-def predict_dask(
-    model: Any, data: str, out: str | None, force: bool, where: dict[str, Any]
-) -> int:
-    """``softlogit predict`` through Dask: partition by partition (see the module
-    documentation). ``where`` holds ``scheduler``, ``timeout`` and ``fraction``."""
-    from softlogit._cli._fit import _check_out, _prediction_columns
+def _prediction_input(
+    model: Any, data: str, keep: str | None
+) -> tuple[Any, list[Path], tuple[list[str] | None, list[str]]]:
+    """The columns of ``DATA`` that predict reads (the features and the ``--keep``
+    columns, those of CSV files as text), its files, and the feature names (None:
+    every column) and kept columns."""
+    from softlogit._cli._fit import _prediction_columns
+    from softlogit._cli._predict import kept_columns
 
     frame, files = read(data)
-    chosen = _prediction_columns(model, list(frame.columns), data)
-    X = frame if chosen is None else frame[chosen]
-    _check_numeric(X, data)
+    columns = [str(c) for c in frame.columns]
+    names = _prediction_columns(model, columns, data)
+    features = columns if names is None else names
+    outputs = [f"proba_{c}" for c in model.classes_.tolist()] + ["predicted"]
+    kept = kept_columns(columns, features, keep, outputs)
+    text = [c for c in kept if c not in features]
+    if text and files[0].suffix not in PARQUET:
+        frame, files = read(data, text)
+    _check_numeric(frame[features], data)
+    return frame[list(dict.fromkeys(features + kept))], files, (names, kept)
+
+
+def predictions_in_memory(
+    model: Any, data: str, keep: str | None, where: dict[str, Any]
+) -> tuple[Any, list[str], list[Any]]:
+    """``softlogit predict --json`` through Dask: every partition's predictions,
+    brought into memory, the kept columns and the warnings. Refused for data
+    larger than the memory fraction: one JSON document is parsed whole."""
+    import pandas as pd
+
+    frame, files, columns = _prediction_input(model, data, keep)
+    if _large(files, where["fraction"]):
+        size = sum(p.stat().st_size for p in files) / 1e6
+        raise CLIError(
+            f"--json writes one JSON document, which a reader parses whole; DATA "
+            f"{data!r} ({size:.1f} MB) is larger than --memory-fraction "
+            f"{where['fraction']:g} of the memory: write CSV instead (--out DIR/ "
+            "writes one file per partition)."
+        )
+    with (
+        session(where["scheduler"], where["timeout"], files, where["fraction"]),
+        _quiet_readers(),
+        warnings.catch_warnings(record=True) as caught,
+    ):
+        warnings.simplefilter("always")
+        _ignore_reader_noise()
+        parts = [
+            _predict_partition(frame.get_partition(i).compute(), model, *columns)
+            for i in range(frame.npartitions)
+        ]
+    result = pd.concat(parts, ignore_index=True)
+    kept = columns[1]
+    # missing kept values (pandas' NA) are JSON null
+    result[kept] = result[kept].astype(object).where(result[kept].notna(), None)
+    return result, kept, caught
+
+
+def predict_dask(
+    model: Any,
+    data: str,
+    out: str | None,
+    force: bool,
+    where: dict[str, Any],
+    keep: str | None = None,
+) -> int:
+    """``softlogit predict`` through Dask: partition by partition (see the module
+    documentation), the ``--keep`` columns carried in every partition. ``where``
+    holds ``scheduler``, ``timeout`` and ``fraction``."""
+    from softlogit._cli._fit import _check_out
+
+    X, files, chosen = _prediction_input(model, data, keep)
     to_dir = out is not None and not out.endswith(".csv")
     if not to_dir:
         _check_out(out, force, "--out")
@@ -299,7 +397,7 @@ def predict_dask(
 MARKER = ".softlogit-predictions"
 
 
-def _write_directory(X: Any, out: str, force: bool, model: Any, names: Any) -> int:
+def _write_directory(X: Any, out: str, force: bool, model: Any, columns: Any) -> int:
     """One CSV file per partition, each written where the partition is computed
     (into a temporary directory moved into place at the end)."""
     import pandas as pd
@@ -309,12 +407,12 @@ def _write_directory(X: Any, out: str, force: bool, model: Any, names: Any) -> i
 
     with atomic_directory(out, force=force, marker=MARKER, name="--out") as tmp:
         counts = X.map_partitions(
-            _write_partition, str(tmp), model, names, meta=pd.Series([0])
+            _write_partition, str(tmp), model, columns, meta=pd.Series([0])
         )
         return int(compute(counts.sum())[0])
 
 
-def _stream(X: Any, out: str | None, model: Any, names: Any) -> int:
+def _stream(X: Any, out: str | None, model: Any, columns: Any) -> int:
     """The predictions of one partition after the other, to standard output or
     (through a temporary file renamed at the end) to ``out``."""
     import tempfile
@@ -327,7 +425,7 @@ def _stream(X: Any, out: str | None, model: Any, names: Any) -> int:
         handle = os.fdopen(fd, "w", encoding="utf-8", newline="")
     try:
         for i in range(X.npartitions):
-            part = _predict_partition(X.get_partition(i).compute(), model, names)
+            part = _predict_partition(X.get_partition(i).compute(), model, *columns)
             text = part.to_csv(index=False, header=i == 0)
             rows += len(part)
             if handle is None:

@@ -122,9 +122,16 @@ def _load(path: str, fmt: str) -> Any:
     from softlogit._persistence import load_model
 
     try:
-        return load_model(path)
+        model = load_model(path)
     except ValueError as exc:
         raise CLIError(str(exc)) from None
+    if getattr(model, "scaling_", None) is not None:
+        raise CLIError(
+            f"MODEL {path!r} was fitted on standardized features (softlogit fit "
+            "--standardize); its head alone would predict wrongly from raw "
+            "features, and convert keeps no scaling: refit it without --standardize."
+        )
+    return model
 
 
 def _verify_rows(path: str, model: Any) -> Any:

@@ -7,7 +7,9 @@ for a penalized one) and saves the model as JSON. ``predict`` loads such a model
 writes one row per input row: the probability of every class (``proba_<class>``) and
 the predicted class. Every output file is written atomically and never replaces an
 existing file without ``--force``. Globs, Parquet files, data larger than memory and
-``--scheduler`` go through Dask (:mod:`softlogit._cli._bigdata`).
+``--scheduler`` go through Dask (:mod:`softlogit._cli._bigdata`). With
+``--standardize`` the model is a :class:`~softlogit.StandardizedModel`: the estimator
+fitted on standardized features, saved with its scaling.
 """
 
 from __future__ import annotations
@@ -22,7 +24,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from softlogit._cli._bigdata import dask_options, fit_dask, wants_dask
-from softlogit._cli._fit_checks import check_two_classes, fit_model, warn_row_index
+from softlogit._cli._fit_checks import (
+    check_two_classes,
+    fit_model,
+    standardize_in_memory,
+    unwrap,
+    warn_row_index,
+)
 from softlogit._cli._fit_penalties import (
     check_penalty_options,
     cross_validate,
@@ -167,12 +175,13 @@ def _width() -> int:
     return max(80, min(140, shutil.get_terminal_size((100, 24)).columns))
 
 
-def _coefficient_text(model: Any, title: str) -> str:
+def _coefficient_text(model: Any, title: str, *, standardized: bool = False) -> str:
     """A rich table of the coefficients (penalized fits have no standard errors)."""
     import numpy as np
     from rich.table import Table
     from rich.text import Text
 
+    from softlogit._scaling import NOTE
     from softlogit._summary import render_text
 
     # names and labels are Text, never markup ("dose[mg]" prints as written)
@@ -198,7 +207,7 @@ def _coefficient_text(model: Any, title: str) -> str:
             for e in range(coef.shape[0])
         ]
         table.add_row(Text(name), *cells)
-    return render_text(table, _width())
+    return render_text(table, _width()) + (f"note: {NOTE}.\n" if standardized else "")
 
 
 # ----------------------------------------------------------------------------- fit
@@ -208,6 +217,13 @@ _JSON_OPTION = click.option(
     is_flag=True,
     help="Print the fit as one JSON document (coefficients, summary, convergence, "
     "warnings) instead of the table.",
+)
+_STANDARDIZE_OPTION = click.option(
+    "--standardize",
+    is_flag=True,
+    help="Standardize every feature before the fit (mean 0, standard deviation 1 "
+    "on DATA): the coefficients refer to the standardized features, and the "
+    "scaling is saved in the model file and applied by predict.",
 )
 
 
@@ -251,6 +267,7 @@ _JSON_OPTION = click.option(
     help="Softmax only: the reference class of --gauge reference (default: first).",
 )
 @click.option("--no-intercept", is_flag=True, help="Fit without an intercept.")
+@_STANDARDIZE_OPTION
 @click.option(
     "--alpha",
     default=0.05,
@@ -290,6 +307,7 @@ def fit(
     gauge: str | None,
     reference: str | None,
     no_intercept: bool,
+    standardize: bool,
     alpha: float,
     tol: float,
     max_iter: int,
@@ -315,6 +333,10 @@ def fit(
 
     --l1-ratio adds an L1 term (sparse coefficients), --cv chooses C by
     cross-validation and --path prints (and --plot draws) the regularization path.
+
+    --standardize fits on standardized features (every feature minus its mean,
+    divided by its standard deviation on DATA): the coefficients refer to them,
+    and the model file keeps the scaling, which predict applies.
     """
     check_penalty_options(C_text, out, **penalty)
     C = _parse_C(C_text)
@@ -327,24 +349,33 @@ def fit(
         options = {"kind": kind, "C": C, "gauge": gauge, "reference": reference}
         options.update(fit_intercept=not no_intercept, tol=tol, max_iter=max_iter)
         where = {"scheduler": scheduler, "timeout": connect_timeout}
-        model, caught = fit_dask(
-            data, target, features, options, {**where, "fraction": memory_fraction}
-        )
+        where.update(fraction=memory_fraction, standardize=standardize)
+        model, caught = fit_dask(data, target, features, options, where)
         return _print_and_save(model, _Shown(C, alpha, as_json), caught, out, force)
 
-    frame = read_csv(data, "DATA")
-    y = target_column(frame, target, data)
-    X = numeric_features(feature_frame(frame, target, features, data), data)
-    check_two_classes(y, target)
+    X, y = _read_table(data, target, features)
     model = _model(
         kind, y, target, C, gauge, reference, not no_intercept, tol, max_iter
     )
     set_penalty(model, penalty, y)
     warn_row_index(X)
+    X, wrap = standardize_in_memory(X, standardize, penalty)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model, shown = _fit_and_show(model, X, y, C, alpha, as_json, force, penalty)
+    model = wrap(model, shown)
     return _print_and_save(model, shown, caught, out, force)
+
+
+def _read_table(
+    data: str, target: str, features: str | None
+) -> tuple[pd.DataFrame, pd.Series]:
+    """The features and the target of the CSV file ``data``, checked."""
+    frame = read_csv(data, "DATA")
+    y = target_column(frame, target, data)
+    X = numeric_features(feature_frame(frame, target, features, data), data)
+    check_two_classes(y, target)
+    return X, y
 
 
 def _no_penalty_on_dask(penalty: dict[str, Any]) -> None:
@@ -560,20 +591,22 @@ def _summary_of(model: Any, C: float, alpha: float) -> Any:
     or None for a penalized one."""
     if not math.isinf(C):
         return None
-    raw = getattr(model, "gauge", None) == "none"
+    raw = getattr(unwrap(model), "gauge", None) == "none"
     return model.summary(alpha=alpha, gauge="centered" if raw else None)
 
 
 def _report(model: Any, C: float, alpha: float, summary: Any = None) -> str:
     """The summary of an unpenalized fit, the coefficient table of a penalized one."""
     if not math.isinf(C):
+        standardized = getattr(model, "scaling_", None) is not None
+        model = unwrap(model)
         title = (
             f"{type(model).__name__}, C={C:.6g}"
             + (f", l1_ratio={model.l1_ratio:g}" if model.l1_ratio else "")
             + (f", gauge {model.gauge}" if hasattr(model, "gauge") else "")
         )
-        return _coefficient_text(model, title)
-    raw = getattr(model, "gauge", None) == "none"
+        return _coefficient_text(model, title, standardized=standardized)
+    raw = getattr(unwrap(model), "gauge", None) == "none"
     note = (
         "note: gauge 'none' is not identified; the table shows the centered gauge.\n"
         if raw

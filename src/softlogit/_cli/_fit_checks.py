@@ -7,6 +7,7 @@ classes a linear function separates.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -17,7 +18,13 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-__all__ = ["check_two_classes", "fit_model", "warn_row_index"]
+__all__ = [
+    "check_two_classes",
+    "fit_model",
+    "standardize_in_memory",
+    "unwrap",
+    "warn_row_index",
+]
 
 
 def check_two_classes(y: pd.Series, target: str) -> None:
@@ -122,3 +129,42 @@ def _separated_pairs(
             except SeparationError:
                 found.append((str(a), str(b)))
     return found
+
+
+def unwrap(model: Any) -> Any:
+    """The estimator of a ``StandardizedModel`` (``--standardize``), or ``model``."""
+    return model.estimator_ if getattr(model, "scaling_", None) is not None else model
+
+
+def standardize_in_memory(
+    X: pd.DataFrame, standardize: bool, penalty: dict[str, Any]
+) -> tuple[pd.DataFrame, Callable[[Any, Any], Any]]:
+    """``--standardize`` on features in memory: the features to fit, and what
+    turns the fitted estimator into the model to save (with its scaling) and marks
+    what ``fit`` shows (its summary, the report of ``--path``) as referring to
+    standardized features."""
+    if not standardize:
+        return X, lambda model, shown: model
+    if penalty.get("cv") is not None:
+        raise CLIError(
+            "--standardize cannot be used with --cv: the scaling would be learned "
+            "on the held-out folds too; standardize the features beforehand, or "
+            "choose C by --cv without --standardize."
+        )
+    import dataclasses
+
+    from softlogit._scaling import NOTE, Scaling
+    from softlogit._standardized import StandardizedModel
+
+    scaling = Scaling.fit(X)
+
+    def wrap(model: Any, shown: Any) -> Any:
+        if shown.text is not None:
+            shown.text = f"note: {NOTE}.\n{shown.text}"
+        if shown.summary is not None:
+            shown.summary = dataclasses.replace(shown.summary, standardized=True)
+        if model is None:  # --path: no model to save
+            return None
+        return StandardizedModel.from_fitted(model, scaling)
+
+    return scaling.transform(X), wrap

@@ -14,6 +14,10 @@ Format ``softlogit.fit``, version 1::
                              summary() per equation and term (coef, std_err, z,
                              p_value, conf_low, conf_high) and the fit statistics;
                              null for a penalized fit
+    scaling                  null, or with --standardize what the coefficients
+                             refer to: features (names), mean and scale per
+                             feature (standardized x = (x - mean) / scale) and
+                             note (the sentence summary() shows)
     warnings                 the warnings of the fit, as text
     saved                    the model file written (--out), or null
 
@@ -78,6 +82,7 @@ def _summary(summary: Summary) -> dict[str, Any]:
         "n_obs": summary.n_obs,
         "n_samples": summary.n_samples,
         "mle_verified": summary.mle_verified,
+        "standardized": summary.standardized,
     }
 
 
@@ -101,7 +106,11 @@ def fit_document(
         The model file written, if any.
     """
     from softlogit._json import to_jsonable
+    from softlogit._scaling import NOTE
 
+    scaling = getattr(model, "scaling_", None)
+    if scaling is not None:  # a StandardizedModel (--standardize): its estimator
+        model = model.estimator_
     names = getattr(model, "feature_names_in_", None)
     converged = not any(w.category.__name__ == "ConvergenceWarning" for w in caught)
     doc = {
@@ -118,6 +127,7 @@ def fit_document(
             "converged": converged,
         },
         "summary": None if summary is None else _summary(summary),
+        "scaling": None if scaling is None else {**scaling.to_json(), "note": NOTE},
         "warnings": [str(w.message) for w in caught],
         "saved": saved,
     }

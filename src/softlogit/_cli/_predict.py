@@ -4,7 +4,8 @@ One output row per input row: the identifier columns carried through (``--keep``
 default every column that is not a feature, written exactly as they are in the file,
 so that ``007`` stays ``007``), the probability of every class (``proba_<class>``)
 and the predicted class; as CSV, or with ``--json`` as one JSON document. Globs,
-Parquet and large files go through Dask (:mod:`softlogit._cli._bigdata`).
+Parquet and large files go through Dask (:mod:`softlogit._cli._bigdata`), partition
+by partition with the same kept columns.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def _json_document(
     caught: list[Any],
 ) -> str:
     """The predictions as one JSON document (``--json``)."""
-    from softlogit._json import dumps
+    from softlogit._json import dumps, to_jsonable
 
     proba = [f"proba_{c}" for c in classes]
     rows = [
@@ -128,7 +129,7 @@ def _json_document(
         "rows": rows,
         "warnings": [str(w.message) for w in caught],
     }
-    return dumps(doc)
+    return dumps(to_jsonable(doc))
 
 
 @click.command("predict", context_settings=_SETTINGS)
@@ -139,7 +140,8 @@ def _json_document(
     default=None,
     metavar="PRED.csv|DIR",
     help="Write the predictions there (default: standard output); through Dask, a "
-    "path not ending in .csv is a directory of one CSV file per partition.",
+    "path not ending in .csv is a directory of one CSV file per partition (with "
+    "--json, always one file).",
 )
 @click.option("--force", is_flag=True, help="Overwrite PRED.csv if it exists.")
 @click.option(
@@ -174,31 +176,50 @@ def predict(
     The feature columns are found by the names the model was fitted with; the other
     columns (identifiers, dates, the target) are carried through unchanged (see
     --keep). DATA as for fit: globs, Parquet and large files are predicted partition
-    by partition through Dask (there, no columns are carried and --json is refused).
+    by partition through Dask, each partition with its kept columns; --json there
+    needs data within --memory-fraction of the memory (one JSON document is read
+    whole).
     """
-    import pandas as pd
-
     from softlogit._cli import _bigdata
     from softlogit._io import atomic_write_text
     from softlogit._persistence import load_model
 
     dask_route = _bigdata.wants_dask(data, scheduler, memory_fraction)
-    if dask_route and (keep not in (None, "none") or as_json):
-        raise CLIError(
-            "--keep and --json apply to one CSV file read into memory; through Dask "
-            "(globs, Parquet, --scheduler, large files) the predictions are written "
-            "partition by partition without them."
-        )
-    if not dask_route:
+    if not dask_route or as_json:
         _check_out(out, force, "--out")
     if not Path(model_path).is_file():
         raise CLIError(f"MODEL {model_path!r} does not exist.")
     model = load_model(model_path)
+    classes = model.classes_.tolist()
     if dask_route:
         where = {"scheduler": scheduler, "timeout": connect_timeout}
-        return _bigdata.predict_dask(
-            model, data, out, force, {**where, "fraction": memory_fraction}
-        )
+        where["fraction"] = memory_fraction
+        if not as_json:
+            return _bigdata.predict_dask(model, data, out, force, where, keep)
+        result, kept, caught = _bigdata.predictions_in_memory(model, data, keep, where)
+    else:
+        result, kept, caught = _predict_in_memory(model, data, keep)
+    if as_json:
+        text = _json_document(model_path, result, kept, classes, caught)
+    else:
+        for w in caught:
+            click.echo(f"warning: {w.message}", err=True)
+        text = result.to_csv(index=False)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        atomic_write_text(out, text, force=force, name="--out")
+        click.echo(f"wrote {len(result)} predictions to {out!r}", err=True)
+    return 0
+
+
+def _predict_in_memory(
+    model: Any, data: str, keep: str | None
+) -> tuple[pd.DataFrame, list[str], list[Any]]:
+    """The predictions of the CSV file ``data`` read into memory, the kept
+    columns and the warnings."""
+    import pandas as pd
+
     frame = read_csv(data, "DATA")
     names = _prediction_columns(model, list(frame.columns), data)
     features = [str(c) for c in frame.columns] if names is None else names
@@ -214,15 +235,4 @@ def predict(
     for k, c in enumerate(classes):
         result[f"proba_{c}"] = proba[:, k]
     result["predicted"] = labels
-    if as_json:
-        text = _json_document(model_path, result, kept, classes, caught)
-    else:
-        for w in caught:
-            click.echo(f"warning: {w.message}", err=True)
-        text = result.to_csv(index=False)
-    if out is None:
-        click.echo(text, nl=False)
-    else:
-        atomic_write_text(out, text, force=force, name="--out")
-        click.echo(f"wrote {len(result)} predictions to {out!r}", err=True)
-    return 0
+    return result, kept, caught
