@@ -1,4 +1,5 @@
-"""float32 features: fitted without converting ``X`` whole, to the float64 fit.
+"""float32 features fitted without converting ``X`` whole, to the float64 fit; labels
+encoded without a sort.
 
 The reference for every fit on float32 ``X`` is the fit on the same values in float64
 (``X.astype(np.float64)``: the same data, so the same minimizer), judged by an
@@ -133,3 +134,30 @@ def test_float32_X_is_never_converted_whole(cls: Any, k: int, C: float) -> None:
     peak64 = _traced_peak(cls(C=C), X32.astype(np.float64), y)
     peak32 = _traced_peak(cls(C=C), X32, y)
     assert peak32 < peak64 + full64 / 4, (peak32, peak64, full64)
+
+
+@pytest.mark.parametrize(
+    "y",
+    [
+        np.array([3, -2, 3, 7, -2, 0]),
+        np.array([1, 0, 1, 1], dtype=np.uint8),
+        np.array([5, 3, 3, 5], dtype=np.uint64),
+        np.array([True, False, True]),
+        np.array([2, 2, 9], dtype=np.int16),
+        np.array([0, 10**12, 5]),  # range too wide to count: sorted instead
+        np.array([0.0, 1.0, 1.0]),
+        np.array(["b", "a", "b"]),
+    ],
+)
+def test_labels_are_encoded_as_numpy_unique_does(y: np.ndarray) -> None:
+    """The label encoding (by counting for integer labels in a small range, which
+    leaves no sort temporaries at a million rows) equals ``np.unique``'s, dtype
+    included."""
+    from softlogit._validation import encode_labels
+
+    classes, codes = encode_labels(y)
+    ref_classes, ref_codes = np.unique(y, return_inverse=True)
+    assert classes.dtype == ref_classes.dtype
+    np.testing.assert_array_equal(classes, ref_classes)
+    np.testing.assert_array_equal(codes, ref_codes)
+    assert codes.dtype == np.int64

@@ -153,6 +153,10 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         ----------
         X : array_like of shape (n_samples, n_features)
             Finite numeric features (NumPy array, list or pandas DataFrame).
+            float32 features are kept in float32, never converted whole: products
+            with them are formed in float64 by blocks of rows and sums accumulate
+            in float64, so the fit reaches the float64 fit's objective in half the
+            memory for ``X``.
         y : array_like of shape (n_samples,)
             Labels of any type: of two classes for :class:`LogisticRegression`, of
             at least two for :class:`SoftmaxRegression`.

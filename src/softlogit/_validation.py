@@ -685,6 +685,28 @@ def check_same_length(X: Any, y: Any, y_name: str = "y") -> None:
         )
 
 
+def _small_integer_labels(
+    y: np.ndarray[Any, Any],
+) -> tuple[np.ndarray[Any, Any], IntArray] | None:
+    """``np.unique(y, return_inverse=True)`` for 1-D integer labels in a range of at
+    most ``y.size + 1024`` values, by counting: no sort and no temporary beyond the
+    encoded labels (a 1-D integer array is always a classification target).
+    ``None`` for any other ``y``."""
+    if not (isinstance(y, np.ndarray) and y.ndim == 1 and y.size) or (
+        y.dtype.kind not in "iub"
+    ):
+        return None
+    lo, hi = int(y.min()), int(y.max())
+    if hi - lo > y.size + 1024:
+        return None
+    shifted = y if (lo == 0 and y.dtype.kind == "i") else y.astype(np.int64) - lo
+    present = np.flatnonzero(np.bincount(shifted, minlength=hi - lo + 1))
+    code = np.zeros(hi - lo + 1, dtype=np.int64)
+    code[present] = np.arange(present.size)
+    classes = (present + lo).astype(y.dtype)
+    return classes, code[shifted]
+
+
 def encode_labels(
     y: np.ndarray[Any, Any], name: str = "y", *, min_classes: int = 2
 ) -> tuple[np.ndarray[Any, Any], IntArray]:
@@ -699,11 +721,15 @@ def encode_labels(
     """
     from sklearn.utils.multiclass import check_classification_targets
 
-    try:
-        check_classification_targets(y)
-    except ValueError as exc:
-        raise InputValueError(f"`{name}` must hold class labels; {exc}") from None
-    classes, y_enc = np.unique(y, return_inverse=True)
+    small = _small_integer_labels(y)
+    if small is None:
+        try:
+            check_classification_targets(y)
+        except ValueError as exc:
+            raise InputValueError(f"`{name}` must hold class labels; {exc}") from None
+        classes, y_enc = np.unique(y, return_inverse=True)
+    else:
+        classes, y_enc = small
     if classes.size < min_classes:
         raise InputValueError(
             f"`{name}` must contain at least two classes; got 1 class "
