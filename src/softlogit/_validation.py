@@ -722,6 +722,7 @@ def encode_labels(
     from sklearn.utils.multiclass import check_classification_targets
 
     small = _small_integer_labels(y)
+    y_enc: np.ndarray[Any, Any]
     if small is None:
         try:
             check_classification_targets(y)
