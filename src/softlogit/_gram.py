@@ -15,12 +15,12 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from softlogit._rows import rows_tmatmul
 from softlogit._sparse import (
     is_sparse,
     sparse_class_pair_information,
     sparse_weighted_gram,
 )
-from softlogit._special import rows_tmatmul
 from softlogit._threads import blas_threads, single_blas_thread
 from softlogit._typing import FloatArray
 

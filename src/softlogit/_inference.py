@@ -41,7 +41,8 @@ from numpy.typing import NDArray
 
 from softlogit._covariance import covariance_at, covariance_in_gauge, display_order
 from softlogit._gauge import to_gauge_rows
-from softlogit._special import rows_matmul, softmax_columns
+from softlogit._rows import rows_matmul
+from softlogit._special import softmax_columns
 from softlogit._summary import Summary
 from softlogit._threads import single_blas_thread_if_small
 from softlogit._typing import FloatArray, Gauge

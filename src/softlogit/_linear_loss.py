@@ -30,8 +30,8 @@ from softlogit._loss import (
     _float_weight,
     _multinomial_hessp,
 )
+from softlogit._rows import float64_rows, rows_matmul, rows_tmatmul
 from softlogit._sparse import is_sparse
-from softlogit._special import float64_rows, rows_matmul, rows_tmatmul
 from softlogit._typing import ArrayLike, FloatArray
 from softlogit._validation import real_array
 from softlogit.errors import InputTypeError, InputValueError

@@ -31,6 +31,7 @@ from softlogit._gram import gram
 from softlogit._linear_loss import LinearModelLoss
 from softlogit._loss import BinomialLoss, MultinomialLoss
 from softlogit._prox_newton import L1Problem, prox_newton
+from softlogit._rows import rows_matmul, rows_tmatmul
 from softlogit._solvers import (
     SolverResult,
     _max_abs,
@@ -39,7 +40,6 @@ from softlogit._solvers import (
     newton_cholesky,
 )
 from softlogit._sparse import is_sparse, sparse_column_variances
-from softlogit._special import rows_matmul, rows_tmatmul
 from softlogit._typing import FloatArray, IntArray
 from softlogit.errors import InputValueError
 

@@ -123,7 +123,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from softlogit._special import rows_tmatmul
+from softlogit._rows import rows_tmatmul
 from softlogit._typing import ArrayLike, FloatArray, IntArray
 from softlogit.errors import InputValueError, SeparationError
 
