@@ -22,6 +22,7 @@ from softlogit._cli._fit import (
     numeric_features,
     read_csv,
 )
+from softlogit._cli._npz import is_npz, predict_sparse, read_sparse
 from softlogit.errors import CLIError
 
 if TYPE_CHECKING:
@@ -175,11 +176,12 @@ def predict(
     columns (identifiers, dates, the target) are carried through unchanged (see
     --keep). DATA as for fit: globs, Parquet and large files are predicted partition
     by partition through Dask (there, no columns are carried and --json is refused).
+    A scipy.sparse DATA.npz (scipy.sparse.save_npz) is read sparse, its columns
+    taken by position as the model's features; the output has one row per row.
     """
     import pandas as pd
 
     from softlogit._cli import _bigdata
-    from softlogit._io import atomic_write_text
     from softlogit._persistence import load_model
 
     dask_route = _bigdata.wants_dask(data, scheduler, memory_fraction)
@@ -199,6 +201,15 @@ def predict(
         return _bigdata.predict_dask(
             model, data, out, force, {**where, "fraction": memory_fraction}
         )
+    if is_npz(data):
+        if keep not in (None, "none"):
+            raise CLIError("--keep names columns of a CSV DATA; a .npz DATA has none.")
+        X = read_sparse(data)
+        proba, labels, caught = predict_sparse(model, X)
+        frame = pd.DataFrame(index=pd.RangeIndex(X.shape[0]))
+        return _write(
+            model, model_path, out, force, as_json, frame, [], proba, labels, caught
+        )
     frame = read_csv(data, "DATA")
     names = _prediction_columns(model, list(frame.columns), data)
     features = [str(c) for c in frame.columns] if names is None else names
@@ -211,6 +222,28 @@ def predict(
         proba = model.predict_proba(X if names is not None else X.to_numpy())
         labels = model.predict(X if names is not None else X.to_numpy())
     result = _text_columns(data, kept) if kept else pd.DataFrame(index=frame.index)
+    return _write(
+        model, model_path, out, force, as_json, result, kept, proba, labels, caught
+    )
+
+
+def _write(
+    model: Any,
+    model_path: str,
+    out: str | None,
+    force: bool,
+    as_json: bool,
+    result: pd.DataFrame,
+    kept: list[str],
+    proba: Any,
+    labels: Any,
+    caught: list[Any],
+) -> int:
+    """Add the probabilities and labels to ``result`` (the kept columns) and write
+    it as CSV or JSON, to ``out`` or standard output."""
+    from softlogit._io import atomic_write_text
+
+    classes = model.classes_.tolist()
     for k, c in enumerate(classes):
         result[f"proba_{c}"] = proba[:, k]
     result["predicted"] = labels
