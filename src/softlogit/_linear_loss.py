@@ -45,8 +45,12 @@ def _block_rows(X: FloatArray) -> int:
 
     At least 1024 rows, so that per-block Python and ufunc overhead stays small;
     about 4 MiB of ``X``, so that a block read once stays in cache for its second
-    use (timings: ``benchmarks/results/fit_notes.md``).
+    use (timings: ``benchmarks/results/fit_notes.md``). A sparse ``X`` is one block,
+    used as it is (slicing it would copy its entries).
     """
+    if is_sparse(X):
+        # A slice of a sparse matrix is a copy of its rows' entries: one block.
+        return max(1, int(X.shape[0]))
     return max(1024, (1 << 22) // max(1, int(X.shape[1]) * int(X.dtype.itemsize)))
 
 
@@ -378,7 +382,7 @@ class LinearModelLoss:
         total = 0.0
         step = _block_rows(X)
         for start in range(0, X.shape[0], step):
-            Xb = X[start : start + step]
+            Xb = X if step >= X.shape[0] else X[start : start + step]
             zt = W @ Xb.T
             if bias is not None:
                 zt += bias
@@ -411,8 +415,9 @@ class LinearModelLoss:
         gw = np.zeros(w.shape, dtype=np.result_type(X.dtype, c.dtype))
         gb = 0.0
         total = 0.0
-        for rows in _row_blocks(X.shape[0], _block_rows(X)):
-            Xb = X[rows]
+        step = _block_rows(X)
+        for rows in _row_blocks(X.shape[0], step):
+            Xb = X if step >= X.shape[0] else X[rows]
             losses, G = BinomialLoss._loss_gradient(
                 self._raw(c, Xb), y[rows], None if sw is None else sw[rows]
             )

@@ -214,7 +214,9 @@ _TARGET_HELP = (
     "The class column (required for a CSV DATA; with a .npz DATA, the column of a "
     "--labels CSV file)."
 )
-target_option = click.option("--target", default=None, metavar="COL", help=_TARGET_HELP)
+_TARGET_OPTION = click.option(
+    "--target", default=None, metavar="COL", help=_TARGET_HELP
+)
 _JSON_OPTION = click.option(
     "--json",
     "as_json",
@@ -226,7 +228,7 @@ _JSON_OPTION = click.option(
 
 @click.command("fit", context_settings=_SETTINGS)
 @click.argument("data", metavar="DATA")
-@target_option
+@_TARGET_OPTION
 @labels_option
 @click.option(
     "--features",
