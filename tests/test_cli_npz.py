@@ -19,19 +19,7 @@ from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
 from softlogit import load_model
 from softlogit._cli import main
-
-
-class NoDense(sp.csr_matrix):
-    """A CSR matrix that fails the test if anything densifies it."""
-
-    def toarray(self, *args, **kwargs):
-        raise AssertionError("a sparse X was densified (toarray)")
-
-    def todense(self, *args, **kwargs):
-        raise AssertionError("a sparse X was densified (todense)")
-
-    def __array__(self, *args, **kwargs):
-        raise AssertionError("a sparse X was densified (__array__)")
+from softlogit._testing.sparse import NoDense
 
 
 @pytest.fixture

@@ -8,20 +8,7 @@ import pytest
 import scipy.sparse as sp
 
 from softlogit import InputValueError, LogisticRegression, SoftmaxRegression
-
-
-class NoDense(sp.csr_matrix):
-    """A CSR matrix that fails the test if anything densifies it."""
-
-    def toarray(self, *args, **kwargs):
-        raise AssertionError("a sparse X was densified (toarray)")
-
-    def todense(self, *args, **kwargs):
-        raise AssertionError("a sparse X was densified (todense)")
-
-    def __array__(self, *args, **kwargs):
-        raise AssertionError("a sparse X was densified (__array__)")
-
+from softlogit._testing.sparse import NoDense
 
 FORMATS = {
     "csr_matrix": sp.csr_matrix,
