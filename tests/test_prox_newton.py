@@ -127,3 +127,21 @@ def test_ten_class_elastic_net_equals_saga(seed):
     b, b_sk = ours.intercept_, sk.intercept_
     np.testing.assert_allclose(b - b.mean(), b_sk - b_sk.mean(), atol=1e-6)
     np.testing.assert_allclose(ours.predict_proba(X), sk.predict_proba(X), atol=1e-7)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_binomial_hessian_equals_finite_differences(rng, fit_intercept):
+    from softlogit._loss import BinomialLoss
+
+    n, p = 300, 7
+    X = rng.normal(size=(n, p)) * rng.uniform(0.5, 2, p)
+    y = rng.integers(0, 2, n)
+    lml = LinearModelLoss(BinomialLoss(), fit_intercept=fit_intercept)
+    sw = rng.uniform(0.5, 2, n)
+    problem = L1Problem(lml, X, y, sw, l1=0.01, l2=0.2, n_rows=1)
+    x = rng.normal(size=p + int(fit_intercept))
+    features = np.array([1, 2, 5])
+    x[[0, 3, 4, 6]] = 0.0  # the other features are zero (the restricted model)
+    flat = problem.columns(features)
+    H = problem.hessian(x, features)
+    np.testing.assert_allclose(H, _fd_hessian(problem, x, flat), atol=2e-7)

@@ -208,7 +208,9 @@ def softmax_coordinate_hessian(
     ``n m^2 / 2`` multiply-adds (the blocks of :func:`class_pair_information` cost
     ``n K (K + 1) q^2 / 4`` on every column). The diagonal blocks are then
     replaced by ``Z_a^T diag(s p_a (1 - p_a)) Z_a`` (``1 - p`` exact near
-    ``p = 1``, no cancellation). ``X`` must be dense.
+    ``p = 1``, no cancellation). With one column of ``p`` (the binomial loss,
+    ``p`` the probability of class 1) it is the one block
+    ``Z^T diag(s p (1 - p)) Z``. ``X`` must be dense.
 
     Parameters
     ----------
@@ -261,10 +263,11 @@ def softmax_coordinate_hessian(
                 1.0, u.T, beta=1.0, c=diagonal[a], trans=1, lower=0, overwrite_c=1
             )
             Z *= r * pa
-        # vc.T is Fortran-ordered (vc C-ordered): trans=1 gives vc vc^T = V^T V.
-        upper = blas.dsyrk(
-            -1.0, vc.T, beta=1.0, c=upper, trans=1, lower=0, overwrite_c=1
-        )
+        if len(columns) > 1:
+            # vc.T is Fortran-ordered (vc C-ordered): trans=1 gives vc vc^T = V^T V.
+            upper = blas.dsyrk(
+                -1.0, vc.T, beta=1.0, c=upper, trans=1, lower=0, overwrite_c=1
+            )
     for a, block in enumerate(diagonal):
         upper[edges[a] : edges[a + 1], edges[a] : edges[a + 1]] = block
     out: FloatArray = np.triu(upper) + np.triu(upper, 1).T

@@ -62,6 +62,7 @@ import numpy as np
 
 from softlogit._linear_loss import LinearModelLoss
 from softlogit._solvers import SolverResult
+from softlogit._sparse import is_sparse
 from softlogit._typing import FloatArray
 
 __all__ = ["L1Problem", "coordinate_descent", "prox_newton"]
@@ -150,6 +151,8 @@ class L1Problem:
             lml = LinearModelLoss(self.lml.base_loss, fit_intercept=False)
             coef0 = sub if self.n_rows > 1 else sub.ravel()
             return lml.gradient_hessian(coef0, ones, self.y, self.sw, 0.0)[1]
+        if self.n_rows == 1 and not is_sparse(self.X):
+            return self._binomial_hessian(x, features)
         X_sub = self.X if features.size == self.n_features else self.X[:, features]
         coef = sub if self.n_rows > 1 else sub.ravel()
         _, H = self.lml.gradient_hessian(coef, X_sub, self.y, self.sw, self.l2)
@@ -187,7 +190,6 @@ class L1Problem:
         """The multinomial Hessian of ``f`` in class ``k``'s features
         ``per_class[k]`` (and its intercept), class by class."""
         from softlogit._gram import softmax_coordinate_hessian
-        from softlogit._sparse import is_sparse
 
         o = int(self.lml.fit_intercept)
         if is_sparse(self.X):
@@ -217,6 +219,23 @@ class L1Problem:
                 [np.r_[np.ones(c.size, bool), np.zeros(o, bool)] for c in per_class]
             )
             H[np.flatnonzero(weights), np.flatnonzero(weights)] += self.l2
+        return H
+
+    def _binomial_hessian(self, x: FloatArray, features: np.ndarray) -> FloatArray:
+        """The binomial Hessian in ``features`` (and the intercept), dense ``X``:
+        :func:`softlogit._gram.softmax_coordinate_hessian` with one class (its
+        columns gathered from row blocks, not from the strided ``X[:, features]``)."""
+        from softlogit._gram import softmax_coordinate_hessian
+
+        o = int(self.lml.fit_intercept)
+        flat = self.shaped(x)[0]
+        z = self.X @ flat[: self.n_features] + (flat[-1] if o else 0.0)
+        p = 0.5 * (1.0 + np.tanh(0.5 * z))  # the sigmoid, without overflow
+        n = self.X.shape[0]
+        s = np.full(n, 1.0 / n) if self.sw is None else self.sw / self.sw.sum()
+        H = softmax_coordinate_hessian(self.X, p[:, None], s, [features], bool(o))
+        weights = np.arange(features.size)
+        H[weights, weights] += self.l2
         return H
 
     def _kronecker_hessian(
