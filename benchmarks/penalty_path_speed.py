@@ -94,7 +94,9 @@ def calibrate(fit: Any, X: Any, y: np.ndarray, Cs: np.ndarray, r: float):
         seconds, (W, b) = _timed(fit, X, y, Cs, r, tol)
         F = _objectives(X, y, Cs, r, W, b)
         runs.append((tol, seconds, F))
-        if len(runs) >= 2 and np.all(np.abs(runs[-2][2] - F) <= 1e-11 * np.abs(F)):
+        # settled: two runs agree, at 1e-6 or tighter
+        settled = len(runs) >= 2 and np.all(np.abs(runs[-2][2] - F) <= 1e-11 * F)
+        if settled and tol <= 1e-6:
             break
         if seconds > 300:
             break
