@@ -244,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.clock == "cpu":
         CLOCK["f"] = time.process_time
+    # SciPy's BLAS is loaded before the limit below: threadpool_limits does not
+    # reach a library loaded after it (softlogit's Hessian calls SciPy's BLAS).
+    import scipy.linalg  # noqa: F401
     from threadpoolctl import threadpool_limits
 
     cases = [
