@@ -8,20 +8,7 @@ import pytest
 import scipy.sparse as sp
 
 from softlogit import InputValueError, LogisticRegression, SoftmaxRegression
-
-
-class NoDense(sp.csr_matrix):
-    """A CSR matrix that fails the test if anything densifies it."""
-
-    def toarray(self, *args, **kwargs):
-        raise AssertionError("a sparse X was densified (toarray)")
-
-    def todense(self, *args, **kwargs):
-        raise AssertionError("a sparse X was densified (todense)")
-
-    def __array__(self, *args, **kwargs):
-        raise AssertionError("a sparse X was densified (__array__)")
-
+from softlogit._testing.sparse import NoDense
 
 FORMATS = {
     "csr_matrix": sp.csr_matrix,
@@ -99,3 +86,27 @@ def test_sparse_nan_raises(seed):
         LogisticRegression().fit(Xs.tocsr(), y)
     with pytest.raises(InputValueError, match="`X` contains NaN at row 4, column 7"):
         LogisticRegression().fit(_data(seed, 2)[1], y).predict(Xs.tocsc())
+
+
+class NoSlice(sp.csr_matrix):
+    """A CSR matrix that fails the test if it is cut into blocks of rows."""
+
+    def __getitem__(self, key):
+        raise AssertionError("a sparse X was sliced (its entries copied)")
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_sparse_loss_gradient_reads_X_whole(seed, n_classes):
+    # 3000 rows of 2000 columns: a dense X of this shape is cut into blocks
+    from softlogit._linear_loss import LinearModelLoss
+    from softlogit._loss import BinomialLoss, MultinomialLoss
+
+    Xs, Xd, y = _data(seed, n_classes, n=3000, p=2000)
+    rng = np.random.default_rng(seed)
+    base = BinomialLoss() if n_classes == 2 else MultinomialLoss(n_classes=n_classes)
+    lml = LinearModelLoss(base, fit_intercept=True)
+    coef = rng.normal(size=2001 if n_classes == 2 else (n_classes, 2001)) * 0.01
+    loss, grad = lml.loss_gradient(coef, NoSlice(Xs), y, None, 0.1)
+    loss_d, grad_d = lml.loss_gradient(coef, Xd, y, None, 0.1)
+    assert loss == pytest.approx(loss_d, rel=1e-12)
+    np.testing.assert_allclose(grad, grad_d, rtol=1e-10, atol=1e-14)

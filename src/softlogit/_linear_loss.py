@@ -53,9 +53,14 @@ def _block_rows(X: FloatArray) -> int:
     """Rows per block for :meth:`LinearModelLoss._loss_gradient_blocked` (~4 MiB).
 
     At least 1024 rows, so that per-block Python and ufunc overhead stays small;
-    about 4 MiB of ``X`` in float64 (float32 blocks are converted), so that a block read once stays in cache for its second
-    use (timings: ``benchmarks/results/fit_notes.md``).
+    about 4 MiB of ``X`` in float64 (float32 blocks are converted), so that a block
+    read once stays in cache for its second use (timings:
+    ``benchmarks/results/fit_notes.md``). A sparse ``X`` is one block, used as it is
+    (slicing it would copy its entries).
     """
+    if is_sparse(X):
+        # A slice of a sparse matrix is a copy of its rows' entries: one block.
+        return max(1, int(X.shape[0]))
     return max(1024, (1 << 22) // max(1, int(X.shape[1]) * 8))
 
 
@@ -388,7 +393,7 @@ class LinearModelLoss:
         total = 0.0
         step = _block_rows(X)
         for start in range(0, X.shape[0], step):
-            Xb = float64_rows(X[start : start + step])
+            Xb = float64_rows(X if step >= X.shape[0] else X[start : start + step])
             zt = W @ Xb.T
             if bias is not None:
                 zt += bias
@@ -421,8 +426,9 @@ class LinearModelLoss:
         gw = np.zeros(w.shape, dtype=np.result_type(X.dtype, c.dtype))
         gb = 0.0
         total = 0.0
-        for rows in _row_blocks(X.shape[0], _block_rows(X)):
-            Xb = float64_rows(X[rows])
+        step = _block_rows(X)
+        for rows in _row_blocks(X.shape[0], step):
+            Xb = float64_rows(X if step >= X.shape[0] else X[rows])
             losses, G = BinomialLoss._loss_gradient(
                 self._raw(c, Xb), y[rows], None if sw is None else sw[rows]
             )

@@ -16,13 +16,23 @@ with ``enet_coordinate_descent_gram``) follows:
    \lambda_1(\lVert w + d_w\rVert_1 - \lVert w \rVert_1)` with the exact gradient
    and Hessian of :math:`f`;
 2. minimized by cyclic coordinate descent on the Hessian (covariance updates: one
-   row of ``H`` per coordinate change), over an *active set*: the features that are
-   nonzero in some class or whose gradient violates the optimality condition
-   :math:`|g_j| \le \lambda_1` (glum's ``identify_active_set``; the Hessian is
-   built for these columns only). Within a solve, sweeps alternate between the
-   nonzero coordinates and full sweeps (glmnet's scheme);
+   row of ``H`` per coordinate change), over an *active set*: the coordinates that
+   are nonzero or whose gradient violates the optimality condition
+   :math:`|g_j| \le \lambda_1` (glum's ``identify_active_set``), each class with
+   its own set for the multinomial loss (newGLMNET's per-coordinate working set);
+   the Hessian is built for these coordinates only
+   (:func:`softlogit._gram.softmax_coordinate_hessian`; where every weight is zero,
+   as at the start, it is a Kronecker product of one Gram matrix). Within a solve,
+   sweeps alternate between the nonzero coordinates and full sweeps (glmnet's
+   scheme);
 3. a backtracking (Armijo) line search on :math:`F` with the model decrease
-   :math:`\Delta = g^\top d + \lambda_1(\lVert w + d_w\rVert_1 - \lVert w\rVert_1)`.
+   :math:`\Delta = g^\top d + \lambda_1(\lVert w + d_w\rVert_1 - \lVert w\rVert_1)`;
+4. after a full step (:math:`t = 1`, the region of fast local convergence) the next
+   step reuses the Hessian if its active set lies within the Hessian's, and
+   then a new one is built: Shamanskii's variant of Newton's method (one Hessian
+   for two steps, still superlinear), as glum reuses its Hessian between IRLS
+   iterations when the weights barely change (``hessian_approx``). The gradient is
+   always exact, so the optimum is the same.
 
 For the multinomial loss the model is in all ``K`` rows (the penalty, not a
 reference class, picks the split between them). The convergence measure is the
@@ -36,11 +46,15 @@ regression", Journal of Machine Learning Research 13 (2012), 1999-2030.
 
 J. Friedman, T. Hastie and R. Tibshirani, "Regularization paths for generalized
 linear models via coordinate descent", Journal of Statistical Software 33 (2010).
+
+V. E. Shamanskii, "A modification of Newton's method", Ukrainian Mathematical
+Journal 19 (1967), 118-122.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +62,7 @@ import numpy as np
 
 from softlogit._linear_loss import LinearModelLoss
 from softlogit._solvers import SolverResult
+from softlogit._sparse import is_sparse
 from softlogit._typing import FloatArray
 
 __all__ = ["L1Problem", "coordinate_descent", "prox_newton"]
@@ -136,10 +151,119 @@ class L1Problem:
             lml = LinearModelLoss(self.lml.base_loss, fit_intercept=False)
             coef0 = sub if self.n_rows > 1 else sub.ravel()
             return lml.gradient_hessian(coef0, ones, self.y, self.sw, 0.0)[1]
+        if self.n_rows == 1 and not is_sparse(self.X):
+            return self._binomial_hessian(x, features)
         X_sub = self.X if features.size == self.n_features else self.X[:, features]
         coef = sub if self.n_rows > 1 else sub.ravel()
         _, H = self.lml.gradient_hessian(coef, X_sub, self.y, self.sw, self.l2)
         return H
+
+    def active_model(
+        self, x: FloatArray, g: FloatArray
+    ) -> tuple[np.ndarray, FloatArray, Callable[[], FloatArray]]:
+        """The active coordinates (flat indices into ``x``), the Hessian of ``f`` in
+        them and their L1 weights (0 for intercepts).
+
+        A coordinate is active when it is nonzero or its gradient exceeds ``l1``;
+        the intercepts always are. For the multinomial loss each class has its own
+        set (newGLMNET's active set is per coordinate), which shrinks the Hessian
+        from ``K`` times every feature of any class to the classes' own features.
+        """
+        p = self.n_features
+        if self.n_rows == 1:
+            features = self.active_features(x, g)
+            cols = self.columns(features)
+            pen = np.zeros(cols.size)
+            pen[: features.size] = self.l1
+            return cols, pen, lambda: self.hessian(x, features)
+        W, G = self.shaped(x)[:, :p], g[:, :p]
+        per_class = [np.flatnonzero(row) for row in (W != 0) | (np.abs(G) > self.l1)]
+        flat = np.concatenate(
+            [k * self.n_dof + self.columns(c) for k, c in enumerate(per_class)]
+        )
+        o = int(self.lml.fit_intercept)
+        pen = np.concatenate([np.r_[np.full(c.size, self.l1), np.zeros(o)]
+                              for c in per_class])  # fmt: skip
+        return flat, pen, lambda: self.class_hessian(x, per_class)
+
+    def class_hessian(self, x: FloatArray, per_class: list[np.ndarray]) -> FloatArray:
+        """The multinomial Hessian of ``f`` in class ``k``'s features
+        ``per_class[k]`` (and its intercept), class by class."""
+        from softlogit._gram import softmax_coordinate_hessian
+
+        o = int(self.lml.fit_intercept)
+        if is_sparse(self.X):
+            # the Hessian in the union of the features, then its class coordinates
+            union = np.unique(np.concatenate(per_class))
+            H = self.hessian(x, union)
+            q = union.size + o
+            pos = np.concatenate(
+                [k * q + np.r_[np.searchsorted(union, c), np.arange(union.size, q)]
+                 for k, c in enumerate(per_class)]
+            ).astype(np.intp)  # fmt: skip
+            return H[np.ix_(pos, pos)]
+        sub = self.shaped(x)
+        n = self.X.shape[0]
+        s = np.full(n, 1.0 / n) if self.sw is None else self.sw / self.sw.sum()
+        if not sub[:, : self.n_features].any():
+            H = self._kronecker_hessian(sub, s, per_class)
+        else:
+            Z = self.X @ sub[:, : self.n_features].T
+            if o:
+                Z = Z + sub[:, -1]
+            P = np.exp(Z - Z.max(axis=1, keepdims=True))  # softmax, max subtracted
+            P /= P.sum(axis=1, keepdims=True)
+            H = softmax_coordinate_hessian(self.X, P, s, per_class, bool(o))
+        if self.l2:
+            weights = np.concatenate(
+                [np.r_[np.ones(c.size, bool), np.zeros(o, bool)] for c in per_class]
+            )
+            H[np.flatnonzero(weights), np.flatnonzero(weights)] += self.l2
+        return H
+
+    def _binomial_hessian(self, x: FloatArray, features: np.ndarray) -> FloatArray:
+        """The binomial Hessian in ``features`` (and the intercept), dense ``X``:
+        :func:`softlogit._gram.softmax_coordinate_hessian` with one class (its
+        columns gathered from row blocks, not from the strided ``X[:, features]``)."""
+        from softlogit._gram import softmax_coordinate_hessian
+
+        o = int(self.lml.fit_intercept)
+        flat = self.shaped(x)[0]
+        z = self.X @ flat[: self.n_features] + (flat[-1] if o else 0.0)
+        p = 0.5 * (1.0 + np.tanh(0.5 * z))  # the sigmoid, without overflow
+        n = self.X.shape[0]
+        s = np.full(n, 1.0 / n) if self.sw is None else self.sw / self.sw.sum()
+        H = softmax_coordinate_hessian(self.X, p[:, None], s, [features], bool(o))
+        weights = np.arange(features.size)
+        H[weights, weights] += self.l2
+        return H
+
+    def _kronecker_hessian(
+        self, sub: FloatArray, s: FloatArray, per_class: list[np.ndarray]
+    ) -> FloatArray:
+        """The Hessian where every weight is zero: every sample has the same
+        probabilities ``pi`` (of the intercepts), so block ``(a, b)`` is
+        ``(pi_a [a = b] - pi_a pi_b) Z^T diag(s) Z``, one Gram matrix for all."""
+        from softlogit._gram import weighted_gram
+
+        o = int(self.lml.fit_intercept)
+        b = sub[:, -1] if o else np.zeros(self.n_rows)
+        pi = np.exp(b - b.max())
+        pi /= pi.sum()
+        union = np.unique(np.concatenate(per_class))
+        if union.size == 0:  # the intercepts alone
+            G = np.full((o, o), s.sum())
+        else:
+            X_sub = self.X if union.size == self.n_features else self.X[:, union]
+            G = weighted_gram(X_sub, s, bool(o))
+        q = union.size
+        index = [np.r_[np.searchsorted(union, c), np.arange(q, q + o)].astype(np.intp)
+                 for c in per_class]  # fmt: skip
+        M = np.diag(pi) - np.outer(pi, pi)
+        return np.block(
+            [[M[a, c] * G[np.ix_(ia, ic)] for c, ic in enumerate(index)]
+             for a, ia in enumerate(index)]
+        )  # fmt: skip
 
     def columns(self, features: np.ndarray) -> np.ndarray:
         """Columns of ``(n_rows, n_dof)`` for ``features`` (and the intercept)."""
@@ -259,19 +383,17 @@ def prox_newton(
     converged = False
     message = "max_iter reached"
     n_iter = 0
+    kept: tuple[np.ndarray, FloatArray] | None = None
     while n_iter < max_iter:
-        features = problem.active_features(x, g)
-        cols = problem.columns(features)
-        flat = (
-            np.arange(problem.n_rows)[:, None] * problem.n_dof + cols[None, :]
-        ).ravel()
-        H = problem.hessian(x, features)
-        pen = np.zeros((problem.n_rows, cols.size))
-        pen[:, : features.size] = problem.l1
+        flat, pen, hessian = problem.active_model(x, g)
+        H = _kept_hessian(kept, flat)
+        if H is None:
+            H = hessian()
+            kept = (flat, H)
+        else:
+            kept = None  # one more step on it at most
         inner = 0.1 * min(decrement, 1.0) * min(tol, 1.0)
-        d_sub, _ = coordinate_descent(
-            H, g[:, cols].ravel(), x[flat], pen.ravel(), inner
-        )
+        d_sub, _ = coordinate_descent(H, g.ravel()[flat], x[flat], pen, inner)
         previous = decrement
         decrement = math.sqrt(max(float(d_sub @ H @ d_sub), 0.0))
         d = np.zeros_like(x)
@@ -282,7 +404,9 @@ def prox_newton(
             converged = decrement <= tol
             message = "no decrease at machine precision"
             break
-        x, F, f, g, stalled = step
+        x, F, f, g, stalled, t = step
+        if t < 1.0:  # outside the region of fast local convergence
+            kept = None
         if decrement <= tol * tol:
             converged, message = True, "converged"
             break
@@ -297,9 +421,23 @@ def prox_newton(
     return SolverResult(x, F, decrement, n_iter, converged, message)
 
 
+def _kept_hessian(
+    kept: tuple[np.ndarray, FloatArray] | None, flat: np.ndarray
+) -> FloatArray | None:
+    """The kept Hessian in the coordinates ``flat`` if it covers them (both
+    sorted), else None."""
+    if kept is None:
+        return None
+    old, H = kept
+    pos = np.searchsorted(old, flat)
+    if pos.size and (pos[-1] >= old.size or not np.array_equal(old[pos], flat)):
+        return None
+    return H if pos.size == old.size else H[np.ix_(pos, pos)]
+
+
 def _line_search(
     problem: L1Problem, x: FloatArray, F: float, g: FloatArray, d: FloatArray
-) -> tuple[FloatArray, float, float, FloatArray, bool] | None:
+) -> tuple[FloatArray, float, float, FloatArray, bool, float] | None:
     """Armijo backtracking on ``F`` along ``d``: ``(x, F, f, g, stalled)`` or None;
     ``stalled`` when the model's decrease is within the rounding of ``F`` (the full
     step is then taken as it is)."""
@@ -312,6 +450,6 @@ def _line_search(
         f_new, g_new = problem.smooth_gradient(x_new)
         obj_new = f_new + problem.l1 * problem.l1_norm(x_new)
         if obj_new <= F + ARMIJO * t * delta or (stalled and t == 1.0):
-            return x_new, obj_new, f_new, g_new, stalled
+            return x_new, obj_new, f_new, g_new, stalled, t
         t *= SHRINK
     return None

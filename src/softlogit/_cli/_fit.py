@@ -35,9 +35,17 @@ from softlogit._cli._fit_penalties import (
     check_penalty_options,
     cross_validate,
     cv_report,
+    no_penalty_on_dask,
     penalty_options,
     run_path,
     set_penalty,
+)
+from softlogit._cli._npz import (
+    check_data_options,
+    is_npz,
+    labels_option,
+    name_features,
+    read_npz,
 )
 from softlogit.errors import CLIError
 
@@ -211,6 +219,13 @@ def _coefficient_text(model: Any, title: str, *, standardized: bool = False) -> 
 
 
 # ----------------------------------------------------------------------------- fit
+_TARGET_HELP = (
+    "The class column (required for a CSV DATA; with a .npz DATA, the column of a "
+    "--labels CSV file)."
+)
+_TARGET_OPTION = click.option(
+    "--target", default=None, metavar="COL", help=_TARGET_HELP
+)
 _JSON_OPTION = click.option(
     "--json",
     "as_json",
@@ -229,7 +244,8 @@ _STANDARDIZE_OPTION = click.option(
 
 @click.command("fit", context_settings=_SETTINGS)
 @click.argument("data", metavar="DATA")
-@click.option("--target", required=True, metavar="COL", help="The class column.")
+@_TARGET_OPTION
+@labels_option
 @click.option(
     "--features",
     default=None,
@@ -300,7 +316,8 @@ _STANDARDIZE_OPTION = click.option(
 @dask_options
 def fit(
     data: str,
-    target: str,
+    target: str | None,
+    labels: str | None,
     features: str | None,
     kind: str,
     C_text: str,
@@ -337,25 +354,32 @@ def fit(
     --standardize fits on standardized features (every feature minus its mean,
     divided by its standard deviation on DATA): the coefficients refer to them,
     and the model file keeps the scaling, which predict applies.
+
+    A sparse X is read from a DATA.npz written by scipy.sparse.save_npz (never
+    densified); such a file holds X only, so the labels come from --labels, and
+    the features are named x0, x1, ... or by --features a,b,... (one name per
+    column).
     """
     check_penalty_options(C_text, out, **penalty)
     C = _parse_C(C_text)
     _check_fit_options(kind, alpha, tol, max_iter, gauge, reference)
-    _check_out(out, force, "--out")
-    _check_out(penalty["plot"], force, "--plot")
-
-    if wants_dask(data, scheduler, memory_fraction):
-        _no_penalty_on_dask(penalty)
+    _check_outputs(out, penalty["plot"], force)
+    check_data_options(data, target, labels, scheduler)
+    if is_npz(data):
+        X, y, penalty["names"] = read_npz(data, labels, target, features, C, penalty)
+    elif wants_dask(data, scheduler, memory_fraction):
+        no_penalty_on_dask(penalty)
         options = {"kind": kind, "C": C, "gauge": gauge, "reference": reference}
         options.update(fit_intercept=not no_intercept, tol=tol, max_iter=max_iter)
         where = {"scheduler": scheduler, "timeout": connect_timeout}
         where.update(fraction=memory_fraction, standardize=standardize)
-        model, caught = fit_dask(data, target, features, options, where)
+        model, caught = fit_dask(data, str(target), features, options, where)
         return _print_and_save(model, _Shown(C, alpha, as_json), caught, out, force)
-
-    X, y = _read_table(data, target, features)
+    else:
+        X, y = _read_table(data, str(target), features)
+    check_two_classes(y, str(y.name))
     model = _model(
-        kind, y, target, C, gauge, reference, not no_intercept, tol, max_iter
+        kind, y, str(y.name), C, gauge, reference, not no_intercept, tol, max_iter
     )
     set_penalty(model, penalty, y)
     warn_row_index(X)
@@ -367,35 +391,19 @@ def fit(
     return _print_and_save(model, shown, caught, out, force)
 
 
+def _check_outputs(out: str | None, plot: str | None, force: bool) -> None:
+    """Fail before any work if ``--out`` or ``--plot`` cannot be written."""
+    _check_out(out, force, "--out")
+    _check_out(plot, force, "--plot")
+
+
 def _read_table(
     data: str, target: str, features: str | None
 ) -> tuple[pd.DataFrame, pd.Series]:
-    """The features and the target of the CSV file ``data``, checked."""
+    """The numeric features and the target column of a CSV DATA."""
     frame = read_csv(data, "DATA")
     y = target_column(frame, target, data)
-    X = numeric_features(feature_frame(frame, target, features, data), data)
-    check_two_classes(y, target)
-    return X, y
-
-
-def _no_penalty_on_dask(penalty: dict[str, Any]) -> None:
-    """Refuse the penalty options that Dask data do not support."""
-    given = [
-        flag
-        for flag, key in (
-            ("--l1-ratio", "l1_ratio"),
-            ("--class-weight", "class_weight"),
-            ("--cv", "cv"),
-            ("--path", "path_"),
-        )
-        if penalty.get(key)
-    ]
-    if given:
-        raise CLIError(
-            f"{', '.join(given)} cannot be used on data fitted through Dask (globs, "
-            "Parquet, --scheduler or large files); fit an L2 model there, or load "
-            "the data in memory."
-        )
+    return numeric_features(feature_frame(frame, target, features, data), data), y
 
 
 def _fit_and_show(
@@ -411,19 +419,24 @@ def _fit_and_show(
     """Fit (or run the path, or cross-validate): the model to save and what to show."""
     n_grid, scoring, cv = penalty["n_grid"], penalty["scoring"], penalty["cv"]
     l1_ratio = penalty["l1_ratio"] or 0.0
+    names = penalty.get("names")  # a sparse X's feature names
     if penalty["path_"]:
         if as_json:
             raise CLIError("--json describes one fit; --path fits many: drop one.")
         text = run_path(
-            model, X, y.to_numpy(), n_grid, l1_ratio, penalty["plot"], force
+            model, X, y.to_numpy(), n_grid, l1_ratio, penalty["plot"], force, names
         )
         return None, _Shown(C, alpha, as_json, text=text)
     if cv is not None:
         searched = cross_validate(model, X, y.to_numpy(), cv, n_grid, scoring)
         best = searched.estimator_
+        if names is not None:
+            name_features(best, names)
         text = cv_report(searched, scoring) + _report(best, searched.C_, alpha)
         return best, _Shown(searched.C_, alpha, as_json, text=text)
     fit_model(model, X, y)
+    if names is not None:
+        name_features(model, names)
     return model, _Shown(C, alpha, as_json, _summary_of(model, C, alpha))
 
 

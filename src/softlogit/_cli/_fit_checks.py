@@ -36,13 +36,17 @@ def check_two_classes(y: pd.Series, target: str) -> None:
         )
 
 
-def warn_row_index(X: pd.DataFrame) -> None:
+def warn_row_index(X: pd.DataFrame | Any) -> None:
     """Warn about feature columns that look like a row index (``id``: 0, 1, 2, ...).
 
     A column of distinct integers in increasing steps of one numbers the rows; as a
-    feature it fits the order of the file, not the data.
+    feature it fits the order of the file, not the data. A sparse ``X`` (no
+    columns) is not searched.
     """
     import numpy as np
+
+    if not hasattr(X, "columns"):
+        return
 
     for column in X.columns:
         values = X[column].to_numpy()
@@ -85,7 +89,12 @@ def _separation_message(exc: Any, X: pd.DataFrame, y: pd.Series) -> str:
 
     labels = np.unique(y.to_numpy())
     involved = [str(labels[c]) for c in exc.classes if 0 <= c < labels.size]
-    pairs = _separated_pairs(X.to_numpy(), y.to_numpy(), labels)
+    # the pairs are searched on a table's columns (not on a sparse X)
+    pairs = (
+        _separated_pairs(X.to_numpy(), y.to_numpy(), labels)
+        if hasattr(X, "to_numpy")
+        else []
+    )
     which = (
         "separates the classes " + ", ".join(map(repr, involved))
         if exc.kind == "complete"

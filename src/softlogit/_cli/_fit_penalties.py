@@ -21,6 +21,7 @@ __all__ = [
     "check_penalty_options",
     "cross_validate",
     "cv_report",
+    "no_penalty_on_dask",
     "parse_class_weight",
     "penalty_options",
     "run_path",
@@ -209,9 +210,10 @@ def run_path(
     l1_ratio: float,
     plot: str | None,
     force: bool,
+    names: list[str] | None = None,
 ) -> str:
     """Fit the regularization path; the table of ``C`` and nonzero weights (and
-    the plot, written atomically)."""
+    the plot, written atomically). ``names``: the features of a sparse ``X``."""
     import numpy as np
 
     from softlogit._path import regularization_path
@@ -235,7 +237,8 @@ def run_path(
     for C, coef, n_iter in zip(path.Cs, path.coefs, path.n_iter, strict=True):
         lines.append(f"{C:12.4g}  {int(np.count_nonzero(coef)):8d}  {n_iter:10d}")
     if plot is not None:
-        _save_plot(path, [str(c) for c in X.columns], plot, force)
+        columns = names if names is not None else [str(c) for c in X.columns]
+        _save_plot(path, columns, plot, force)
     return "\n".join(lines) + "\n"
 
 
@@ -269,3 +272,23 @@ def set_penalty(model: Any, penalty: dict[str, Any], y: Any) -> None:
             penalty["class_weight"], np.unique(y.to_numpy())
         ),
     )
+
+
+def no_penalty_on_dask(penalty: dict[str, Any]) -> None:
+    """Refuse the penalty options that Dask data do not support."""
+    given = [
+        flag
+        for flag, key in (
+            ("--l1-ratio", "l1_ratio"),
+            ("--class-weight", "class_weight"),
+            ("--cv", "cv"),
+            ("--path", "path_"),
+        )
+        if penalty.get(key)
+    ]
+    if given:
+        raise CLIError(
+            f"{', '.join(given)} cannot be used on data fitted through Dask (globs, "
+            "Parquet, --scheduler or large files); fit an L2 model there, or load "
+            "the data in memory."
+        )

@@ -23,6 +23,7 @@ from softlogit._cli._fit import (
     numeric_features,
     read_csv,
 )
+from softlogit._cli._npz import is_npz, predict_sparse, read_sparse
 from softlogit.errors import CLIError
 
 if TYPE_CHECKING:
@@ -178,7 +179,9 @@ def predict(
     --keep). DATA as for fit: globs, Parquet and large files are predicted partition
     by partition through Dask, each partition with its kept columns; --json there
     needs data within --memory-fraction of the memory (one JSON document is read
-    whole).
+    whole). A scipy.sparse DATA.npz (scipy.sparse.save_npz) is read sparse, its
+    columns taken by position as the model's features; the output has one row per
+    row.
     """
     from softlogit._cli import _bigdata
     from softlogit._io import atomic_write_text
@@ -197,6 +200,8 @@ def predict(
         if not as_json:
             return _bigdata.predict_dask(model, data, out, force, where, keep)
         result, kept, caught = _bigdata.predictions_in_memory(model, data, keep, where)
+    elif is_npz(data):
+        result, kept, caught = _predict_npz(model, data, keep)
     else:
         result, kept, caught = _predict_in_memory(model, data, keep)
     if as_json:
@@ -211,6 +216,31 @@ def predict(
         atomic_write_text(out, text, force=force, name="--out")
         click.echo(f"wrote {len(result)} predictions to {out!r}", err=True)
     return 0
+
+
+def _predict_npz(
+    model: Any, data: str, keep: str | None
+) -> tuple[pd.DataFrame, list[str], list[Any]]:
+    """The predictions of the sparse matrix in ``data`` (no columns to keep) and
+    the warnings."""
+    import pandas as pd
+
+    if keep not in (None, "none"):
+        raise CLIError("--keep names columns of a CSV DATA; a .npz DATA has none.")
+    X = read_sparse(data)
+    proba, labels, caught = predict_sparse(model, X)
+    result = pd.DataFrame(index=pd.RangeIndex(X.shape[0]))
+    return _with_predictions(result, model, proba, labels), [], caught
+
+
+def _with_predictions(
+    result: pd.DataFrame, model: Any, proba: Any, labels: Any
+) -> pd.DataFrame:
+    """``result`` (the kept columns) with ``proba_<class>`` and ``predicted``."""
+    for k, c in enumerate(model.classes_.tolist()):
+        result[f"proba_{c}"] = proba[:, k]
+    result["predicted"] = labels
+    return result
 
 
 def _predict_in_memory(
@@ -232,7 +262,4 @@ def _predict_in_memory(
         proba = model.predict_proba(X if names is not None else X.to_numpy())
         labels = model.predict(X if names is not None else X.to_numpy())
     result = _text_columns(data, kept) if kept else pd.DataFrame(index=frame.index)
-    for k, c in enumerate(classes):
-        result[f"proba_{c}"] = proba[:, k]
-    result["predicted"] = labels
-    return result, kept, caught
+    return _with_predictions(result, model, proba, labels), kept, caught
