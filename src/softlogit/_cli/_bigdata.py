@@ -217,7 +217,8 @@ def fit_dask(
     ``fraction`` and ``standardize`` (``--standardize``: the means and standard
     deviations come from one pass over the partitions, the fit sees the
     standardized partitions, and the model returned carries the scaling)."""
-    from softlogit._cli._fit import _model, feature_frame
+    from softlogit._cli._fit import _model
+    from softlogit._cli._table import feature_frame
     from softlogit._dask import progress
 
     frame, files = read(data)

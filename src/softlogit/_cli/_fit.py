@@ -18,6 +18,7 @@ import dataclasses
 import math
 import shutil
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,6 @@ import click
 
 from softlogit._cli._bigdata import dask_options, fit_dask, wants_dask
 from softlogit._cli._fit_checks import (
-    check_two_classes,
     fit_model,
     standardize_in_memory,
     unwrap,
@@ -47,6 +47,9 @@ from softlogit._cli._npz import (
     name_features,
     read_npz,
 )
+from softlogit._cli._table import (
+    read_table,
+)
 from softlogit.errors import CLIError
 
 if TYPE_CHECKING:
@@ -56,67 +59,6 @@ if TYPE_CHECKING:
 __all__ = ["fit"]
 
 _SETTINGS = {"help_option_names": ["-h", "--help"]}
-
-
-# ------------------------------------------------------------------------- reading
-def read_csv(path: str, name: str) -> pd.DataFrame:
-    """Read a CSV file, turning every reading problem into a CLIError."""
-    import pandas as pd
-
-    p = Path(path)
-    if not p.exists():
-        raise CLIError(f"{name} {path!r} does not exist.")
-    if not p.is_file():
-        raise CLIError(f"{name} {path!r} is not a file.")
-    try:
-        frame = pd.read_csv(p)
-    except pd.errors.EmptyDataError:
-        raise CLIError(f"{name} {path!r} is empty.") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc)
-        raise CLIError(f"{name} {path!r} is not a valid CSV file: {first}") from None
-    if frame.shape[0] == 0:
-        raise CLIError(f"{name} {path!r} has a header but no data rows.")
-    duplicated = frame.columns[frame.columns.duplicated()].tolist()
-    if duplicated:  # pragma: no cover - pandas renames duplicates ("a.1")
-        raise CLIError(f"{name} {path!r} has duplicated columns {duplicated}.")
-    return frame
-
-
-def _line(position: int) -> int:
-    """The file line of data row ``position`` (the header is line 1)."""
-    return position + 2
-
-
-def numeric_features(frame: pd.DataFrame, path: str) -> pd.DataFrame:
-    """Check that every column is numeric and finite; return them as float64."""
-    import numpy as np
-    import pandas as pd
-
-    out = {}
-    for column in frame.columns:
-        values = frame[column]
-        if values.dtype.kind == "b":
-            values = values.astype(np.float64)
-        elif values.dtype.kind not in "iuf":
-            coerced = pd.to_numeric(values, errors="coerce")
-            bad = np.flatnonzero(coerced.isna().to_numpy() & values.notna().to_numpy())
-            if bad.size:
-                raise CLIError(
-                    f"feature column {column!r} of {path!r} is not numeric: "
-                    f"{values.iloc[bad[0]]!r} at line {_line(int(bad[0]))}."
-                )
-            values = coerced
-        arr = values.to_numpy(dtype=np.float64, na_value=np.nan)
-        bad = np.flatnonzero(~np.isfinite(arr))
-        if bad.size:
-            what = "a missing value" if np.isnan(arr[bad[0]]) else "an infinite value"
-            raise CLIError(
-                f"feature column {column!r} of {path!r} has {what} at line "
-                f"{_line(int(bad[0]))}; remove or impute it."
-            )
-        out[str(column)] = arr
-    return pd.DataFrame(out, index=frame.index)
 
 
 # The options that set a checked parameter, and the parameter's name.
@@ -363,8 +305,7 @@ def fit(
     check_penalty_options(C_text, out, **penalty)
     C = _parse_C(C_text)
     _check_fit_options(kind, alpha, tol, max_iter, gauge, reference)
-    _check_outputs(out, penalty["plot"], force)
-    check_data_options(data, target, labels, scheduler)
+    _check_io(data, target, labels, scheduler, out, penalty["plot"], force)
     if is_npz(data):
         X, y, penalty["names"] = read_npz(data, labels, target, features, C, penalty)
     elif wants_dask(data, scheduler, memory_fraction):
@@ -376,34 +317,43 @@ def fit(
         model, caught = fit_dask(data, str(target), features, options, where)
         return _print_and_save(model, _Shown(C, alpha, as_json), caught, out, force)
     else:
-        X, y = _read_table(data, str(target), features)
-    check_two_classes(y, str(y.name))
+        X, y = read_table(data, str(target), features)
     model = _model(
         kind, y, str(y.name), C, gauge, reference, not no_intercept, tol, max_iter
     )
     set_penalty(model, penalty, y)
     warn_row_index(X)
     X, wrap = standardize_in_memory(X, standardize, penalty)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        model, shown = _fit_and_show(model, X, y, C, alpha, as_json, force, penalty)
+    args = (model, X, y, C, alpha, as_json, force, penalty)
+    model, shown, caught = _recording(_fit_and_show, *args)
     model = wrap(model, shown)
     return _print_and_save(model, shown, caught, out, force)
 
 
-def _check_outputs(out: str | None, plot: str | None, force: bool) -> None:
-    """Fail before any work if ``--out`` or ``--plot`` cannot be written."""
+def _recording(
+    fit: Callable[..., tuple[Any, _Shown]], *args: Any
+) -> tuple[Any, _Shown, list[Any]]:
+    """``fit(*args)`` and the warnings it raised (recorded, to be shown once)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model, shown = fit(*args)
+    return model, shown, caught
+
+
+def _check_io(
+    data: str,
+    target: str | None,
+    labels: str | None,
+    scheduler: str | None,
+    out: str | None,
+    plot: str | None,
+    force: bool,
+) -> None:
+    """Fail before any work on inconsistent data options, or if ``--out`` or
+    ``--plot`` cannot be written."""
+    check_data_options(data, target, labels, scheduler)
     _check_out(out, force, "--out")
     _check_out(plot, force, "--plot")
-
-
-def _read_table(
-    data: str, target: str, features: str | None
-) -> tuple[pd.DataFrame, pd.Series]:
-    """The numeric features and the target column of a CSV DATA."""
-    frame = read_csv(data, "DATA")
-    y = target_column(frame, target, data)
-    return numeric_features(feature_frame(frame, target, features, data), data), y
 
 
 def _fit_and_show(
@@ -519,44 +469,6 @@ def _print_and_save(
     if saved is not None:
         click.echo(f"saved {type(model).__name__} to {saved!r}", err=True)
     return 0
-
-
-def target_column(frame: pd.DataFrame, target: str, data: str) -> pd.Series:
-    """The --target column: present and without missing values."""
-    if target not in frame.columns:
-        shown = ", ".join(repr(str(c)) for c in frame.columns)
-        raise CLIError(f"--target {target!r} is not a column of {data!r} ({shown}).")
-    y = frame[target]
-    missing = y.isna().to_numpy().nonzero()[0]
-    if missing.size:
-        raise CLIError(
-            f"target column {target!r} has a missing value at line "
-            f"{_line(int(missing[0]))}."
-        )
-    return y
-
-
-def feature_frame(
-    frame: pd.DataFrame, target: str, features: str | None, data: str
-) -> pd.DataFrame:
-    """The feature columns: those of --features, or every column but --target."""
-    if features is None:
-        chosen = frame.drop(columns=[target])
-    else:
-        names = [n.strip() for n in features.split(",") if n.strip()]
-        absent = [n for n in names if n not in frame.columns]
-        if absent or not names:
-            raise CLIError(
-                f"--features must name columns of {data!r}; not found: {absent}."
-            )
-        if target in names:
-            raise CLIError(f"--features must not include --target {target!r}.")
-        if len(set(names)) != len(names):
-            raise CLIError(f"--features names a column twice: {features!r}.")
-        chosen = frame[names]
-    if chosen.shape[1] == 0:
-        raise CLIError(f"{data!r} has no feature column besides --target {target!r}.")
-    return chosen
 
 
 def _model(

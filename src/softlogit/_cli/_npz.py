@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from softlogit._cli._fit_checks import check_two_classes
 from softlogit.errors import CLIError
 
 if TYPE_CHECKING:
@@ -227,6 +228,7 @@ def read_npz(
         )
     X = read_sparse(data)
     y = read_labels(labels, target, X.shape[0])
+    check_two_classes(y, str(y.name))
     return X, y, sparse_names(features, X.shape[1])
 
 

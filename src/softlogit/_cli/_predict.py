@@ -17,13 +17,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from softlogit._cli._bigdata import dask_options
-from softlogit._cli._fit import (
-    _check_out,
-    _prediction_columns,
-    numeric_features,
-    read_csv,
-)
+from softlogit._cli._fit import _check_out, _prediction_columns
 from softlogit._cli._npz import is_npz, predict_sparse, read_sparse
+from softlogit._cli._table import numeric_features, read_csv
 from softlogit.errors import CLIError
 
 if TYPE_CHECKING:

@@ -180,7 +180,7 @@ def fuzz_csv(data: bytes) -> str:
     target = header[-1].strip() or "y"
 
     def read_cli() -> Any:
-        from softlogit._cli._fit import (
+        from softlogit._cli._table import (
             feature_frame,
             numeric_features,
             read_csv,
