@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from softlogit._rows import rows_tmatmul
+from softlogit._rows import float64_rows, rows_tmatmul
 from softlogit._sparse import (
     is_sparse,
     sparse_class_pair_information,
@@ -188,6 +188,34 @@ def _grams_khatri_rao(
     grams[:, iu, ju] = acc
     grams[:, ju, iu] = acc
     return grams
+
+
+def gathered_gram(
+    X: FloatArray, w: FloatArray, columns: NDArray[np.intp], fit_intercept: bool
+) -> FloatArray:
+    """``Z^T diag(w) Z`` with ``Z = [X[:, columns], 1]`` (or ``X[:, columns]``),
+    ``w >= 0``, dense ``X``: each block of rows is gathered into a small buffer
+    (about 1 MiB), scaled by ``sqrt(w)`` and accumulated by BLAS ``syrk``; ``X`` is
+    never copied whole nor transposed."""
+    from scipy.linalg import blas
+
+    n, k = X.shape[0], columns.size
+    q = k + int(fit_intercept)
+    rows = max(256, (1 << 20) // max(1, 8 * q))
+    buf = np.empty((rows, q))
+    upper = np.zeros((q, q), order="F")
+    root = np.sqrt(w)
+    for start in range(0, n, rows):
+        stop = min(start + rows, n)
+        B = buf[: stop - start]
+        np.take(float64_rows(X[start:stop]), columns, axis=1, out=B[:, :k])
+        if fit_intercept:
+            B[:, k] = 1.0
+        B *= root[start:stop, None]
+        # B is C-ordered, so B.T is Fortran-ordered and passes without a copy.
+        upper = blas.dsyrk(1.0, B.T, beta=1.0, c=upper, trans=0, lower=0, overwrite_c=1)
+    out: FloatArray = np.triu(upper) + np.triu(upper, 1).T
+    return out
 
 
 def softmax_coordinate_hessian(

@@ -61,6 +61,7 @@ from typing import Any
 import numpy as np
 
 from softlogit._linear_loss import LinearModelLoss
+from softlogit._rows import rows_matmul
 from softlogit._solvers import SolverResult
 from softlogit._sparse import is_sparse
 from softlogit._typing import FloatArray
@@ -223,17 +224,18 @@ class L1Problem:
 
     def _binomial_hessian(self, x: FloatArray, features: np.ndarray) -> FloatArray:
         """The binomial Hessian in ``features`` (and the intercept), dense ``X``:
-        :func:`softlogit._gram.softmax_coordinate_hessian` with one class (its
+        ``Z^T diag(s p (1 - p)) Z`` by :func:`softlogit._gram.gathered_gram` (the
         columns gathered from row blocks, not from the strided ``X[:, features]``)."""
-        from softlogit._gram import softmax_coordinate_hessian
+        from softlogit._gram import gathered_gram
 
         o = int(self.lml.fit_intercept)
         flat = self.shaped(x)[0]
-        z = self.X @ flat[: self.n_features] + (flat[-1] if o else 0.0)
+        z = rows_matmul(self.X, flat[: self.n_features]) + (flat[-1] if o else 0.0)
         p = 0.5 * (1.0 + np.tanh(0.5 * z))  # the sigmoid, without overflow
         n = self.X.shape[0]
         s = np.full(n, 1.0 / n) if self.sw is None else self.sw / self.sw.sum()
-        H = softmax_coordinate_hessian(self.X, p[:, None], s, [features], bool(o))
+        h = p * (1.0 - p) * s  # 1 - p is exact near p = 1
+        H = gathered_gram(self.X, h, features.astype(np.intp), bool(o))
         weights = np.arange(features.size)
         H[weights, weights] += self.l2
         return H
