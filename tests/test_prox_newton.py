@@ -14,7 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
 from softlogit import SoftmaxRegression
-from softlogit._gram import softmax_coordinate_hessian
+from softlogit._gram import gathered_gram, softmax_coordinate_hessian
 from softlogit._linear_loss import LinearModelLoss
 from softlogit._loss import MultinomialLoss
 from softlogit._prox_newton import L1Problem
@@ -145,3 +145,20 @@ def test_binomial_hessian_equals_finite_differences(rng, fit_intercept):
     flat = problem.columns(features)
     H = problem.hessian(x, features)
     np.testing.assert_allclose(H, _fd_hessian(problem, x, flat), atol=2e-7)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_gathered_gram_equals_the_written_out_product(rng, fit_intercept, dtype):
+    """``Z^T diag(w) Z`` over chosen columns, by row blocks (several blocks here),
+    equals the product written out in NumPy on ``X[:, columns]`` in float64."""
+    X = rng.normal(size=(50_000, 40)).astype(dtype)  # blocks of 21845 rows
+    w = rng.uniform(0.0, 2.0, size=50_000)
+    cols = np.array([31, 2, 17, 5, 39])
+    Z = X[:, cols].astype(np.float64)
+    if fit_intercept:
+        Z = np.column_stack([Z, np.ones(len(Z))])
+    ref = Z.T @ (w[:, None] * Z)
+    got = gathered_gram(X, w, cols, fit_intercept)
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
+    np.testing.assert_array_equal(got, got.T)
