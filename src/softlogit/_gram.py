@@ -10,6 +10,7 @@ Hessian of Newton's method and the Fisher information behind ``summary()``).
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable, Iterator
 from typing import Literal
 
 import numpy as np
@@ -197,21 +198,32 @@ def gathered_gram(
     ``w >= 0``, dense ``X``: each block of rows is gathered into a small buffer
     (about 1 MiB), scaled by ``sqrt(w)`` and accumulated by BLAS ``syrk``; ``X`` is
     never copied whole nor transposed."""
-    from scipy.linalg import blas
-
     n, k = X.shape[0], columns.size
     q = k + int(fit_intercept)
     rows = max(256, (1 << 20) // max(1, 8 * q))
-    buf = np.empty((rows, q))
-    upper = np.zeros((q, q), order="F")
     root = np.sqrt(w)
-    for start in range(0, n, rows):
-        stop = min(start + rows, n)
-        B = buf[: stop - start]
-        np.take(float64_rows(X[start:stop]), columns, axis=1, out=B[:, :k])
-        if fit_intercept:
-            B[:, k] = 1.0
-        B *= root[start:stop, None]
+
+    def blocks() -> Iterator[FloatArray]:
+        buf = np.empty((rows, q))
+        for start in range(0, n, rows):
+            stop = min(start + rows, n)
+            B = buf[: stop - start]
+            np.take(float64_rows(X[start:stop]), columns, axis=1, out=B[:, :k])
+            if fit_intercept:
+                B[:, k] = 1.0
+            B *= root[start:stop, None]
+            yield B
+
+    return _syrk_sum(blocks(), q)
+
+
+def _syrk_sum(blocks: Iterable[FloatArray], q: int) -> FloatArray:
+    """``sum B^T B`` over C-ordered float64 blocks of ``q`` columns, by BLAS syrk (the
+    upper triangle only, half the flops of a GEMM), returned symmetric."""
+    from scipy.linalg import blas
+
+    upper = np.zeros((q, q), order="F")
+    for B in blocks:
         # B is C-ordered, so B.T is Fortran-ordered and passes without a copy.
         upper = blas.dsyrk(1.0, B.T, beta=1.0, c=upper, trans=0, lower=0, overwrite_c=1)
     out: FloatArray = np.triu(upper) + np.triu(upper, 1).T
@@ -320,30 +332,25 @@ def gram(
     BLAS syrk (the upper triangle only, half the flops of a GEMM), so no temporary of
     the size of ``X`` is allocated.
     """
-    from scipy.linalg import blas
-
     n, p = X.shape
     dtype = np.result_type(X.dtype, np.float32 if scale is None else scale.dtype)
     rows = max(256, (1 << 20) // max(1, p * int(np.dtype(dtype).itemsize)))
-    use_blas = dtype == np.float64
-    upper = np.zeros((p, p), dtype=dtype, order="F")
-    for start in range(0, n, rows):
-        B = X[start : start + rows]
-        if shift is not None:
-            B = B - shift
-        if scale is not None:
-            B = B * scale[start : start + rows, None]
-        if use_blas:
-            # B is C-ordered, so B.T is Fortran-ordered and passes without a copy.
-            upper = blas.dsyrk(
-                1.0, B.T, beta=1.0, c=upper, trans=0, lower=0, overwrite_c=1
-            )
-        else:
-            upper += B.T @ B
-    if not use_blas:
-        return upper
-    out: FloatArray = np.triu(upper) + np.triu(upper, 1).T
-    return out
+
+    def blocks() -> Iterator[FloatArray]:
+        for start in range(0, n, rows):
+            B = X[start : start + rows]
+            if shift is not None:
+                B = B - shift
+            if scale is not None:
+                B = B * scale[start : start + rows, None]
+            yield B
+
+    if dtype == np.float64:
+        return _syrk_sum(blocks(), p)
+    upper = np.zeros((p, p), dtype=dtype)
+    for B in blocks():
+        upper += B.T @ B
+    return upper
 
 
 def weighted_gram(X: FloatArray, w: FloatArray, fit_intercept: bool) -> FloatArray:

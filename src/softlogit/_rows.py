@@ -8,25 +8,42 @@ plain product, with the caller's order of operands, so its bits are unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from softlogit._typing import FloatArray
 
-__all__ = ["float64_rows", "rows_matmul", "rows_tmatmul"]
+__all__ = ["float64_blocks", "float64_rows", "rows_matmul", "rows_tmatmul"]
+
+
+def _rows_per_block(X: Any) -> int:
+    """Rows of ``X`` in a block of about 4 MiB in float64."""
+    return max(1, (4 << 20) // (8 * max(int(X.shape[1]), 1)))
 
 
 def _f32_rows(X: Any, other: Any) -> int:
-    """Rows per block for a float32 ``X`` met by float64 ``other`` (about 4 MiB of
-    ``X`` in float64), or 0 when ``X`` is used whole (same type, sparse, not 2-D)."""
+    """Rows per block for a float32 ``X`` met by float64 ``other``, or 0 when ``X``
+    is used whole (same type, sparse, not 2-D)."""
     if (
         not isinstance(X, np.ndarray)
         or X.ndim != 2
         or X.dtype == np.result_type(X.dtype, other.dtype)
     ):
         return 0
-    return max(1, (4 << 20) // (8 * max(int(X.shape[1]), 1)))
+    return _rows_per_block(X)
+
+
+def float64_blocks(X: FloatArray) -> Iterator[FloatArray]:
+    """Dense ``X`` by blocks of rows in float64: float64 ``X`` whole, other types
+    converted a block at a time (never whole)."""
+    if X.dtype == np.float64:
+        yield X
+        return
+    step = _rows_per_block(X)
+    for s in range(0, X.shape[0], step):
+        yield X[s : s + step].astype(np.float64)
 
 
 def float64_rows(X: Any) -> Any:

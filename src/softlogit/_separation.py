@@ -117,13 +117,12 @@ References
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from softlogit._rows import rows_tmatmul
+from softlogit._rows import float64_blocks, rows_tmatmul
 from softlogit._typing import ArrayLike, FloatArray, IntArray
 from softlogit.errors import InputValueError, SeparationError
 
@@ -146,32 +145,20 @@ _LP_THRESHOLD = 0.5
 _FLOOR = 1e-6
 
 
-def _float64_blocks(X: FloatArray) -> Iterator[FloatArray]:
-    """``X`` by blocks of rows in float64 (float32 ``X`` is never converted whole)."""
-    if X.dtype == np.float64:
-        yield X
-        return
-    step = max(1, (4 << 20) // (8 * max(X.shape[1], 1)))
-    for s in range(0, X.shape[0], step):
-        yield X[s : s + step].astype(np.float64)
-
-
 def _max_row_norm_sq(X: FloatArray) -> float:
     """The largest ``||x_i||^2``, in float64."""
     return max(
         (
             float(np.max(np.einsum("ij,ij->i", B, B), initial=0.0))
-            for B in _float64_blocks(X)
+            for B in float64_blocks(X)
         ),
         default=0.0,
     )
 
 
 def _frobenius_sq(X: FloatArray) -> float:
-    """``||X||_F^2`` in float64."""
-    if X.dtype == np.float64:
-        return float(np.linalg.norm(X) ** 2)
-    return math.fsum(float(np.linalg.norm(B) ** 2) for B in _float64_blocks(X))
+    """``||X||_F^2`` in float64 (for float64 ``X``, one block: ``norm(X) ** 2``)."""
+    return math.fsum(float(np.linalg.norm(B) ** 2) for B in float64_blocks(X))
 
 
 def with_intercept(X: FloatArray, fit_intercept: bool) -> FloatArray:
