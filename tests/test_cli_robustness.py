@@ -167,9 +167,10 @@ def test_fit_interrupted_at_random_points_keeps_the_model(
         _, err = proc.communicate(timeout=300)
         _assert_clean_exit(proc.returncode, err, sig)
         assert _listing(tmp_path) == ["big.csv", "model.json"], _listing(tmp_path)
-        # the old model, or a complete new one (the signal came after the rename)
-        if proc.returncode == 0 or model.read_bytes() != before:
-            load_model(model)
+        if proc.returncode != 0:
+            assert model.read_bytes() == before  # the old model
+        else:
+            load_model(model)  # a complete new one
 
 
 def _raising_cli(exc: BaseException) -> object:

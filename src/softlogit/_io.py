@@ -28,6 +28,11 @@ the old output is left as it was. The rules:
 - **Errors** of the system (a full disk, a read-only directory) are re-raised as the
   same ``OSError`` subclass with a message naming the output and its option, not the
   temporary file.
+- **Commits** are known to the command line: within :func:`record_commits`,
+  :func:`output_committed` is true from the moment an output's final rename begins
+  (a cache file, ``cache=True``, does not count). The command line's signal handlers
+  ask it, so that a signal cannot report a failure once the new output is in place:
+  a command exits non-zero only with its previous output untouched.
 """
 
 from __future__ import annotations
@@ -51,11 +56,56 @@ __all__ = [
     "check_target",
     "new_directory_mode",
     "new_file_mode",
+    "output_committed",
+    "record_commits",
 ]
 
 StrPath = str | os.PathLike[str]
 
 _UMASK_LOCK = threading.Lock()
+
+
+# ------------------------------------------------------------------ commits
+class _Commits:
+    """Within :func:`record_commits`: whether an output has been (or is being) committed."""
+
+    recording = False
+    committed = False
+
+
+@contextlib.contextmanager
+def record_commits() -> Iterator[None]:
+    """Record, for the length of the block, whether an output gets committed."""
+    saved = (_Commits.recording, _Commits.committed)
+    _Commits.recording, _Commits.committed = True, False
+    try:
+        yield
+    finally:
+        _Commits.recording, _Commits.committed = saved
+
+
+def output_committed() -> bool:
+    """Whether an output's final rename has begun within :func:`record_commits`."""
+    return _Commits.recording and _Commits.committed
+
+
+@contextlib.contextmanager
+def _committing(cache: bool) -> Iterator[None]:
+    """Mark the block that moves an output into place (not a cache file's).
+
+    The mark is set before the rename, so a signal handler that runs from then on
+    sees it; if the rename fails, the mark is taken back and the error propagates.
+    """
+    if cache or not _Commits.recording:
+        yield
+        return
+    before = _Commits.committed
+    _Commits.committed = True
+    try:
+        yield
+    except BaseException:
+        _Commits.committed = before
+        raise
 
 
 def _umask() -> int:
@@ -123,13 +173,19 @@ def check_target(path: Path, force: bool, name: str) -> None:
 
 @contextlib.contextmanager
 def atomic_path(
-    path: StrPath, *, force: bool = False, name: str = "path", suffix: str = ".tmp"
+    path: StrPath,
+    *,
+    force: bool = False,
+    name: str = "path",
+    suffix: str = ".tmp",
+    cache: bool = False,
 ) -> Iterator[Path]:
     """Yield a temporary sibling of ``path`` to write; move it into place on success.
 
     For writers that take a path (Keras writes only to names ending in
     ``.keras``: pass ``suffix=".keras"``). On any exception the temporary is
-    removed and ``path`` is left as it was.
+    removed and ``path`` is left as it was. A ``cache`` file is not a command's
+    output (see :func:`output_committed`).
 
     Raises
     ------
@@ -156,7 +212,8 @@ def atomic_path(
     try:
         yield Path(tmp)
         os.chmod(tmp, mode)
-        os.replace(tmp, target)
+        with _committing(cache):
+            os.replace(tmp, target)
     except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -166,14 +223,22 @@ def atomic_path(
 
 
 def atomic_write_bytes(
-    path: StrPath, data: bytes, *, force: bool = False, name: str = "path"
+    path: StrPath,
+    data: bytes,
+    *,
+    force: bool = False,
+    name: str = "path",
+    cache: bool = False,
 ) -> Path:
     """Write ``data`` to ``path`` through a temporary file and an atomic rename.
 
     Returns the path given (a symbolic link stays one: its target is replaced).
     See :func:`atomic_path` for the errors.
     """
-    with atomic_path(path, force=force, name=name) as tmp, open(tmp, "wb") as fh:
+    with (
+        atomic_path(path, force=force, name=name, cache=cache) as tmp,
+        open(tmp, "wb") as fh,
+    ):
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
@@ -181,10 +246,16 @@ def atomic_write_bytes(
 
 
 def atomic_write_text(
-    path: StrPath, text: str, *, force: bool = False, name: str = "path"
+    path: StrPath,
+    text: str,
+    *,
+    force: bool = False,
+    name: str = "path",
+    cache: bool = False,
 ) -> Path:
     """Write UTF-8 ``text`` atomically; see :func:`atomic_write_bytes`."""
-    return atomic_write_bytes(path, text.encode("utf-8"), force=force, name=name)
+    data = text.encode("utf-8")
+    return atomic_write_bytes(path, data, force=force, name=name, cache=cache)
 
 
 # ------------------------------------------------------------------ directories
@@ -301,7 +372,8 @@ def atomic_directory(
         yield tmp
         if marker is not None:
             (tmp / marker).write_text("written by softlogit\n", encoding="utf-8")
-        _swap_into_place(tmp, target, parent)
+        with _committing(cache=False):
+            _swap_into_place(tmp, target, parent)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(exc, OSError) and not isinstance(

@@ -24,6 +24,7 @@ import click
 
 from softlogit._cli._encoding import ascii_streams
 from softlogit._cli._errors import ENVIRONMENT_ERRORS, USER_ERRORS, report_bug
+from softlogit._io import output_committed, record_commits
 from softlogit.errors import CLIError
 
 __all__ = ["Terminated", "main"]
@@ -115,26 +116,46 @@ class Terminated(BaseException):
 # The signal that ended the command, if one did: an exception raised by a signal
 # handler inside the import of a C extension comes out as an ImportError.
 _received: list[int] = []
+# Signals that came once the command's output was being moved into place: too late
+# to undo it, so the command finishes (exit 0) and says so.
+_late: list[int] = []
+
+
+def _too_late(signum: int) -> bool:
+    """Record a signal that arrives once an output is committed; True if it did."""
+    if not output_committed():
+        return False
+    _late.append(signum)
+    return True
 
 
 def _terminate(signum: int, frame: object) -> None:
     # a second signal ends the process at once, as it would have without us
     signal.signal(signum, signal.SIG_DFL)
+    if _too_late(signum):
+        return
     _received.append(signum)
     raise Terminated(signum)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
+    if _too_late(signum):
+        signal.signal(signum, signal.SIG_DFL)  # a second Ctrl-C ends it at once
+        return
     _received.append(signum)
     signal.default_int_handler(signum, frame)
 
 
 @contextlib.contextmanager
-def _signals_unwind() -> Iterator[None]:
+def _signals_unwind(entry_point: bool) -> Iterator[None]:
     """Within the block ``SIGTERM`` and ``SIGHUP`` raise :class:`Terminated`.
 
-    Only in the main thread (where Python runs signal handlers); the handlers are
-    restored afterwards.
+    Only in the main thread (where Python runs signal handlers). Once an output is
+    being committed (:func:`softlogit._io.output_committed`) a signal is only
+    recorded: the command completes. The handlers are restored afterwards; at the
+    process's entry point, after a commit, the signals are ignored instead for the
+    rest of the (exiting) process, so that a late one cannot turn the finished
+    command into a killed one.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -144,11 +165,14 @@ def _signals_unwind() -> Iterator[None]:
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         saved[signal.SIGINT] = signal.signal(signal.SIGINT, _interrupt)
     _received.clear()
-    try:
-        yield
-    finally:
-        for signum, handler in saved.items():
-            signal.signal(signum, handler)
+    _late.clear()
+    with record_commits():
+        try:
+            yield
+        finally:
+            done = entry_point and output_committed()
+            for signum, handler in saved.items():
+                signal.signal(signum, signal.SIG_IGN if done else handler)
 
 
 def _error(message: object) -> None:
@@ -162,12 +186,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Set the environment variable ``SOFTLOGIT_DEBUG`` to see the traceback of every
     error. ``SIGTERM`` and ``SIGHUP`` end the command as ``Ctrl-C`` does: temporary
-    files are removed, earlier outputs kept, and the exit code is ``128 + signal``.
+    files are removed, earlier outputs kept, and the exit code is ``128 + signal``;
+    a signal that arrives once the output is being moved into place is too late to
+    stop the command, which completes (and says so on stderr).
     On a stream that cannot encode Unicode the output is spelled in ASCII
     (:mod:`softlogit._cli._encoding`).
     """
-    with ascii_streams(), _signals_unwind():
-        return _main(argv)
+    with ascii_streams(), _signals_unwind(entry_point=argv is None):
+        code = _main(argv)
+        if _late and code == 0:
+            click.echo(
+                f"note: signal {_late[0]} arrived once the output was being written; "
+                "the command completed",
+                err=True,
+            )
+        return code
 
 
 def _main(argv: Sequence[str] | None) -> int:

@@ -144,7 +144,9 @@ def checked(
         }
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(path, json.dumps(document, indent=1), force=True)
+            atomic_write_text(
+                path, json.dumps(document, indent=1), force=True, cache=True
+            )
         except OSError:
             pass  # a read-only cache directory: the checks are not kept
     return checks, None
