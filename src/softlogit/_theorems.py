@@ -24,7 +24,8 @@ THEOREM_STEPS: dict[str, str] = {
 
 #: theorem label -> the theorem in one line
 THEOREMS: dict[str, str] = {
-    "T1": "shift invariance: softmax(z1, z2)_2 = sigmoid(z2 - z1)",
+    "T1": "shift invariance: softmax(z + c) = softmax(z); so softmax(z1, z2)_2 = "
+    "sigmoid(z2 - z1)",
     "T2": "the softmax and binary cross-entropies are the same loss",
     "T3": "the loss gradient of the softmax rows sums to zero",
     "T4": "networks 0 and 2 compute the same function of the same parameters",
