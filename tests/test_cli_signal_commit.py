@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -105,9 +107,9 @@ def test_a_signal_before_the_commit_keeps_the_old_output(
     model.write_text("{}")
     real = io_module._committing
 
-    def signalled(cache: bool) -> object:
+    def signalled(target: Path, cache: bool) -> object:
         signal.raise_signal(sig)  # the last moment before the commit is marked
-        return real(cache)
+        return real(target, cache)
 
     monkeypatch.setattr(io_module, "_committing", signalled)
     code = main(_fit_argv(data_csv, model))
@@ -172,8 +174,11 @@ def test_commits_are_recorded_only_for_outputs(tmp_path: Path) -> None:
         atomic_write_text(tmp_path / "cache.json", "{}", cache=True)
         assert not output_committed()
         with atomic_directory(tmp_path / "d") as tmp:
-            (tmp / "f").write_text("x")
-            assert not output_committed()  # still being built
+            atomic_write_text(tmp / "f", "x")  # inside a directory being built
+            assert not output_committed()
+            with atomic_directory(tmp / "inner") as inner:
+                (inner / "g").write_text("y")
+            assert not output_committed()
         assert output_committed()
     assert not output_committed()
 
@@ -190,3 +195,40 @@ def test_a_failed_rename_takes_the_mark_back(
             atomic_write_text(tmp_path / "a.txt", "x")
         assert not output_committed()
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def test_the_report_writer_waits_for_its_save_through_a_signal() -> None:
+    """A signal during the wait for the background save is raised only once the
+    save has ended: the directory it writes into is removed next."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from softlogit._report._write import _wait_through_signals
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise _Interrupted
+
+    ended: list[float] = []
+
+    def save() -> None:
+        time.sleep(0.6)
+        ended.append(time.monotonic())
+
+    saved = signal.signal(signal.SIGUSR1, interrupt)
+    try:
+        pool = ThreadPoolExecutor(max_workers=1)
+        task = pool.submit(save)
+        timer = threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGUSR1))
+        timer.start()
+        with pytest.raises(_Interrupted):
+            _wait_through_signals(task)
+        raised = time.monotonic()
+        timer.join()
+        pool.shutdown()
+    finally:
+        signal.signal(signal.SIGUSR1, saved)
+    assert ended  # the save ended
+    assert ended[0] <= raised  # before the signal was raised

@@ -54,6 +54,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "check_target",
+    "commit_rename",
     "new_directory_mode",
     "new_file_mode",
     "output_committed",
@@ -73,6 +74,11 @@ class _Commits:
     committed = False
 
 
+# Directories being built by atomic_directory: what is renamed inside them is not an
+# output yet (the directory's own swap is).
+_STAGING: set[Path] = set()
+
+
 @contextlib.contextmanager
 def record_commits() -> Iterator[None]:
     """Record, for the length of the block, whether an output gets committed."""
@@ -90,13 +96,15 @@ def output_committed() -> bool:
 
 
 @contextlib.contextmanager
-def _committing(cache: bool) -> Iterator[None]:
-    """Mark the block that moves an output into place (not a cache file's).
+def _committing(target: Path, cache: bool) -> Iterator[None]:
+    """Mark the block that moves an output into place at ``target``.
 
-    The mark is set before the rename, so a signal handler that runs from then on
-    sees it; if the rename fails, the mark is taken back and the error propagates.
+    Not a cache file's, nor a file's inside a directory still being built. The mark
+    is set before the rename, so a signal handler that runs from then on sees it;
+    if the rename fails, the mark is taken back and the error propagates.
     """
-    if cache or not _Commits.recording:
+    staged = any(target.is_relative_to(d) for d in tuple(_STAGING))
+    if cache or staged or not _Commits.recording:
         yield
         return
     before = _Commits.committed
@@ -106,6 +114,15 @@ def _committing(cache: bool) -> Iterator[None]:
     except BaseException:
         _Commits.committed = before
         raise
+
+
+def commit_rename(src: StrPath, dst: StrPath) -> None:
+    """``os.replace(src, dst)`` as the commit of the output ``dst``.
+
+    For writers that manage their own temporary file; see :func:`output_committed`.
+    """
+    with _committing(_resolve(dst), cache=False):
+        os.replace(src, dst)
 
 
 def _umask() -> int:
@@ -212,7 +229,7 @@ def atomic_path(
     try:
         yield Path(tmp)
         os.chmod(tmp, mode)
-        with _committing(cache):
+        with _committing(target, cache):
             os.replace(tmp, target)
     except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
@@ -367,12 +384,13 @@ def atomic_directory(
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
     except OSError as exc:
         raise _system_error(exc, target, name) from None
+    _STAGING.add(tmp)
     try:
         tmp.chmod(new_directory_mode())
         yield tmp
         if marker is not None:
             (tmp / marker).write_text("written by softlogit\n", encoding="utf-8")
-        with _committing(cache=False):
+        with _committing(target, cache=False):
             _swap_into_place(tmp, target, parent)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -381,3 +399,5 @@ def atomic_directory(
         ):
             raise _system_error(exc, target, name) from None
         raise
+    finally:
+        _STAGING.discard(tmp)

@@ -418,6 +418,8 @@ def _stream(X: Any, out: str | None, model: Any, columns: Any) -> int:
     (through a temporary file renamed at the end) to ``out``."""
     import tempfile
 
+    from softlogit._io import commit_rename
+
     rows = 0
     target = None if out is None else Path(out)
     handle, tmp = (None, None)
@@ -435,7 +437,7 @@ def _stream(X: Any, out: str | None, model: Any, columns: Any) -> int:
                 handle.write(text)
         if handle is not None:
             handle.close()
-            os.replace(tmp, target)  # type: ignore[arg-type]
+            commit_rename(tmp, target)  # type: ignore[arg-type]
     except BaseException:
         if handle is not None:
             handle.close()

@@ -19,7 +19,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -171,24 +171,48 @@ def write_report(
         prefix_svg_ids,
     )
 
-    with (
-        atomic_directory(out, force=force, marker=marker, name="--out") as tmp,
-        ThreadPoolExecutor(max_workers=1) as pool,
-    ):
-        # the saved result is compressed by zlib, which releases the interpreter
-        # lock: it runs on another core while the figures are drawn
-        saved = pool.submit(result.save, tmp / "data") if result is not None else None
-        figures = make_figures(data)
-        svgs: dict[str, str] = {}
-        for stem, fig in figures.items():
-            svg = figure_svg(fig)
-            (tmp / f"{stem}.svg").write_text(svg, encoding="utf-8")
-            # inline copies get figure-specific ids: ids are unique in the page
-            svgs[stem] = prefix_svg_ids(svg, f"{stem}-")
-            (tmp / f"{stem}.png").write_bytes(figure_png(fig))
-        page = render_html(data, svgs, derivation, command=command, version=version)
-        (tmp / "report.html").write_text(page, encoding="utf-8")
-        (tmp / "result.json").write_text(dumps(doc), encoding="utf-8")
-        if saved is not None:
-            saved.result()  # re-raises an error of the save
+    with atomic_directory(out, force=force, marker=marker, name="--out") as tmp:
+        pool = ThreadPoolExecutor(max_workers=1)
+        try:
+            # the saved result is compressed by zlib, which releases the interpreter
+            # lock: it runs on another core while the figures are drawn
+            saved = (
+                pool.submit(result.save, tmp / "data") if result is not None else None
+            )
+            figures = make_figures(data)
+            svgs: dict[str, str] = {}
+            for stem, fig in figures.items():
+                svg = figure_svg(fig)
+                (tmp / f"{stem}.svg").write_text(svg, encoding="utf-8")
+                # inline copies get figure-specific ids: ids are unique in the page
+                svgs[stem] = prefix_svg_ids(svg, f"{stem}-")
+                (tmp / f"{stem}.png").write_bytes(figure_png(fig))
+            page = render_html(data, svgs, derivation, command=command, version=version)
+            (tmp / "report.html").write_text(page, encoding="utf-8")
+            (tmp / "result.json").write_text(dumps(doc), encoding="utf-8")
+            if saved is not None:
+                saved.result()  # re-raises an error of the save
+        finally:
+            if saved is not None:
+                _wait_through_signals(saved)
+            pool.shutdown(wait=False)  # its task is done: the thread ends by itself
     return out / "report.html"
+
+
+def _wait_through_signals(task: Future[Any]) -> None:
+    """Wait for ``task`` to end, even when a signal interrupts the wait.
+
+    The task writes into the temporary directory that is removed next on failure:
+    removing it under a running writer would leave files behind. A signal that
+    interrupts the wait is raised once the task has ended. (A thread's ``join``
+    cannot be retried this way: interrupted, it takes the thread for ended.)
+    """
+    interrupted: BaseException | None = None
+    while True:
+        try:
+            wait([task])
+            break
+        except BaseException as exc:  # KeyboardInterrupt, Terminated: wait on
+            interrupted = interrupted or exc
+    if interrupted is not None:
+        raise interrupted
