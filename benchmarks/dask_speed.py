@@ -19,7 +19,8 @@ of it in part d). Parts (``--parts b,c,d``):
     its objective is ``n`` times scikit-learn's at the same ``C``, and its gradient
     tolerance is ``n`` times ours. Skipped (and said so) when dask-ml is missing.
 (d) out of core: ``--ooc-n`` x ``--d`` rows (binary), written block by block as
-    Parquet files into a temporary directory, fitted (``LogisticRegression``) from
+    Parquet files of ``--ooc-rows`` rows into a temporary directory (a worker's peak
+    memory grows with the rows per file: ``results/dask_notes.md``), fitted (``LogisticRegression``) from
     the files on a ``LocalCluster`` of two workers whose memory limits add up to a
     quarter of the data, every pass printed; the files are deleted afterwards. Then
     (unless ``--no-ooc-in-memory``) the same data are generated in memory and fitted
@@ -600,7 +601,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tol", type=float, default=1e-6, help="part c")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--ooc-n", type=int, default=10_000_000)
-    parser.add_argument("--ooc-rows", type=int, default=100_000)
+    parser.add_argument(
+        "--ooc-rows",
+        type=int,
+        default=50_000,
+        help="part d: rows per Parquet file (see results/dask_notes.md)",
+    )
     parser.add_argument("--tmp", default=None, help="where part d writes its files")
     parser.add_argument(
         "--ooc-in-memory",
