@@ -5,10 +5,11 @@ of it in part d). Parts (``--parts b,c,d``):
 
 (b) ``--n 1000000 --d 100 --k 10``: the seconds of one loss-and-gradient evaluation
     (the median of ``--repeats`` after a warm-up) and of a whole
-    ``SoftmaxRegression(C=--C)`` fit, in memory, on Dask's threaded scheduler (the
+    ``SoftmaxRegression(C=--C)`` fit, in memory (at the BLAS library's default
+    number of threads, and on one BLAS thread), on Dask's threaded scheduler (the
     same array in blocks of ``--rows`` rows) and on a ``LocalCluster`` of two worker
     processes (the same blocks, generated on the workers and kept there), each with
-    its ratio to the in-memory time. All fits must reach the same objective
+    its ratio to the faster in-memory time. All fits must reach the same objective
     (scikit-learn's, evaluated in memory, 1e-8 relative).
 (c) the binary case of the same size: softlogit's ``LogisticRegression`` against
     dask-ml's ``LogisticRegression(solver='lbfgs')`` on the same Dask array, on the
@@ -18,13 +19,16 @@ of it in part d). Parts (``--parts b,c,d``):
     its objective is ``n`` times scikit-learn's at the same ``C``, and its gradient
     tolerance is ``n`` times ours. Skipped (and said so) when dask-ml is missing.
 (d) out of core: ``--ooc-n`` x ``--d`` rows (binary), written block by block as
-    Parquet files into a temporary directory, fitted (``LogisticRegression``) from
+    Parquet files of ``--ooc-rows`` rows into a temporary directory (a worker's peak
+    memory grows with the rows per file: ``results/dask_notes.md``), fitted (``LogisticRegression``) from
     the files on a ``LocalCluster`` of two workers whose memory limits add up to a
-    quarter of the data, every pass printed; the files are deleted afterwards.
+    quarter of the data, every pass printed; the files are deleted afterwards. Then
+    (unless ``--no-ooc-in-memory``) the same data are generated in memory and fitted
+    there, and both fits' objectives are evaluated in memory.
 
 The data come from :mod:`softlogit._testing.dask_data` (each block a function of its
 index: generated where it is used). The CSV (``--out``) records the command, the
-BLAS library and every measurement.
+BLAS library and every measurement with the load average after it.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+import os
 import shutil
 import statistics
 import sys
@@ -47,6 +52,8 @@ import numpy as np
 from benchmarks.fit_speed import blas_description
 
 OBJECTIVE_RTOL = 1e-8
+IN_MEMORY = "in memory, default BLAS threads"
+IN_MEMORY_1 = "in memory, 1 BLAS thread"
 
 
 @dataclass
@@ -68,6 +75,7 @@ class Row:
     ratio_to: str
     peak_worker_mb: float
     note: str
+    load_average: str = ""  # 1, 5 and 15 minutes, after the measurement
 
 
 def _objective(
@@ -88,6 +96,26 @@ def _objective(
         return lml.loss(full[0], X, y.astype(float), None, l2)
     lml = LinearModelLoss(MultinomialLoss(), fit_intercept=fit_intercept)
     return lml.loss(full, X, y, None, l2)
+
+
+def _blas_threads() -> int:
+    from threadpoolctl import threadpool_info
+
+    return max(
+        [
+            1,
+            *(
+                int(i["num_threads"])
+                for i in threadpool_info()
+                if i["user_api"] == "blas"
+            ),
+        ]
+    )
+
+
+def _load() -> str:
+    """The load averages over 1, 5 and 15 minutes."""
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 def _median_time(fn: Any, repeats: int) -> float:
@@ -154,27 +182,40 @@ def part_b(n: int, d: int, k: int, rows: int, C: float, repeats: int) -> list[Ro
     )
     x0 = problem.start(None).ravel()
     results: dict[str, tuple[float, float, int, int, np.ndarray, np.ndarray]] = {}
+    loads: dict[str, str] = {}
 
+    # In memory at OpenBLAS's default thread count and on one BLAS thread (as the
+    # Dask tasks below): on a loaded machine the threaded small products of the
+    # blocked loss loop can be many times slower than one thread, and an in-memory
+    # time taken at only one setting compared Dask with a handicapped baseline.
     obj = problem.full()
-    per_eval = _median_time(lambda: obj.loss_gradient(x0), repeats)
-    est = SoftmaxRegression(C=C)
-    start = time.perf_counter()
-    est.fit(X, y)
-    fit_s = time.perf_counter() - start
-    results["in memory"] = (
-        per_eval,
-        fit_s,
-        int(est.n_iter_[0]),
-        0,
-        est.coef_,
-        est.intercept_,
-    )
-    print(f"    in memory: {per_eval:.3f} s per evaluation, fit {fit_s:.1f} s")
+    for where, limit in ((IN_MEMORY, None), (IN_MEMORY_1, 1)):
+        with threadpool_limits(limit):
+            threads = _blas_threads()
+            per_eval = _median_time(lambda: obj.loss_gradient(x0), repeats)
+            est = SoftmaxRegression(C=C)
+            start = time.perf_counter()
+            est.fit(X, y)
+            fit_s = time.perf_counter() - start
+        results[where] = (
+            per_eval,
+            fit_s,
+            int(est.n_iter_[0]),
+            0,
+            est.coef_,
+            est.intercept_,
+        )
+        print(
+            f"    {where} ({threads} BLAS threads): {per_eval:.3f} s per evaluation, "
+            f"fit {fit_s:.1f} s, load {loads.setdefault(where, _load())}",
+            flush=True,
+        )
 
     Xd = da.from_array(X, chunks=(rows, d))
     yd = da.from_array(y, chunks=rows)
-    # One BLAS thread per block: Dask's threads already use the cores.
-    with dask.config.set(scheduler="threads"), threadpool_limits(1):
+    # At the library's default: its passes on the threaded scheduler run each
+    # task on one BLAS thread (softlogit._dask._blocks.one_blas_thread_per_task).
+    with dask.config.set(scheduler="threads"):
         dobj = dask_problem(SoftmaxRegression(C=C), Xd, yd, None).full()
         per_eval = _median_time(lambda: dobj.loss_gradient(x0), repeats)
         est = SoftmaxRegression(C=C)
@@ -187,7 +228,11 @@ def part_b(n: int, d: int, k: int, rows: int, C: float, repeats: int) -> list[Ro
         est.coef_,
         est.intercept_,
     )
-    print(f"    dask threads: {per_eval:.3f} s per evaluation, fit {fit_s:.1f} s")
+    print(
+        f"    dask threads: {per_eval:.3f} s per evaluation, fit {fit_s:.1f} s, "
+        f"load {loads.setdefault('dask threads', _load())}",
+        flush=True,
+    )
 
     cluster, client = _start_cluster()
     try:
@@ -212,11 +257,17 @@ def part_b(n: int, d: int, k: int, rows: int, C: float, repeats: int) -> list[Ro
         est.coef_,
         est.intercept_,
     )
-    print(f"    LocalCluster: {per_eval:.3f} s per evaluation, fit {fit_s:.1f} s")
+    print(
+        f"    LocalCluster: {per_eval:.3f} s per evaluation, fit {fit_s:.1f} s, "
+        f"load {loads.setdefault('LocalCluster (2 workers)', _load())}",
+        flush=True,
+    )
 
     objectives = {w: _objective(r[4], r[5], X, y, C) for w, r in results.items()}
     best = min(objectives.values())
-    base_eval, base_fit = results["in memory"][0], results["in memory"][1]
+    # The base of the ratios: the faster in-memory fit (named in ratio_to).
+    base = min((IN_MEMORY, IN_MEMORY_1), key=lambda w: results[w][1])
+    base_eval, base_fit = results[base][0], results[base][1]
     rows_out = []
     for where, (per_eval, fit_s, n_iter, passes, _, _) in results.items():
         gap = (objectives[where] - best) / abs(best)
@@ -234,9 +285,10 @@ def part_b(n: int, d: int, k: int, rows: int, C: float, repeats: int) -> list[Ro
                 objectives[where],
                 gap,
                 fit_s / base_fit,
-                "in memory",
+                base,
                 math.nan,
                 f"evaluation ratio {per_eval / base_eval:.2f}",
+                loads[where],
             )
         )
     return rows_out
@@ -260,11 +312,15 @@ def part_c(n: int, d: int, rows: int, C: float, tol: float) -> list[Row]:
     Xd, yd = da.from_array(X, chunks=(rows, d)), da.from_array(y, chunks=rows)
     fits: dict[str, tuple[float, int, int, np.ndarray, str]] = {}
 
-    est = LogisticRegression(C=C, fit_intercept=False, tol=tol)
-    start = time.perf_counter()
-    est.fit(X, y)
-    fits["softlogit in memory"] = (
-        time.perf_counter() - start,
+    # On one BLAS thread, as every other fit here (see part b: OpenBLAS's threads
+    # on the loss loop's small products spin on a loaded machine).
+    with threadpool_limits(1):
+        est = LogisticRegression(C=C, fit_intercept=False, tol=tol)
+        start = time.perf_counter()
+        est.fit(X, y)
+        fit_s = time.perf_counter() - start
+    fits["softlogit in memory, 1 BLAS thread"] = (
+        fit_s,
         int(est.n_iter_[0]),
         0,
         est.coef_,
@@ -364,7 +420,9 @@ def _write_parquet(directory: Path, n: int, d: int, rows: int) -> float:
     return float(X.nbytes + y.nbytes)
 
 
-def part_d(n: int, d: int, rows: int, C: float, tmp: str | None) -> list[Row]:
+def part_d(
+    n: int, d: int, rows: int, C: float, tmp: str | None, in_memory: bool
+) -> list[Row]:
     import dask
     import dask.dataframe as dd
     import distributed  # noqa: F401  (its defaults exist before dask.config.set)
@@ -377,8 +435,11 @@ def part_d(n: int, d: int, rows: int, C: float, tmp: str | None) -> list[Row]:
         print(f"(d) {n} x {d}, binary, C = {C}: writing Parquet to {directory}")
         start = time.perf_counter()
         data_bytes = _write_parquet(directory, n, d, rows)
+        disk = sum(f.stat().st_size for f in directory.iterdir())
         print(
-            f"    wrote {data_bytes / 1e9:.2f} GB in {time.perf_counter() - start:.0f} s"
+            f"    wrote {data_bytes / 1e9:.2f} GB ({disk / 1e9:.2f} GB of files) in "
+            f"{time.perf_counter() - start:.0f} s, load {_load()}",
+            flush=True,
         )
         # Per worker: the two add up to a quarter of the data (at least 500 MB, what
         # a worker reading Parquet needs to run at all: so at tiny sizes, as in the
@@ -396,6 +457,7 @@ def part_d(n: int, d: int, rows: int, C: float, tmp: str | None) -> list[Row]:
         with dask.config.set(config):
             cluster, client = _start_cluster(memory_limit=str(limit))
         try:
+            pids = client.run(os.getpid)
             frame = dd.read_parquet(str(directory))
             features = [c for c in frame.columns if c != "label"]
             est = LogisticRegression(C=C)
@@ -404,38 +466,106 @@ def part_d(n: int, d: int, rows: int, C: float, tmp: str | None) -> list[Row]:
                 fit_s, passes = _fit_timed(
                     est, frame[features], frame["label"], echo=True
                 )
+            load = _load()
             peak = max(client.run(peak_memory).values())
+            # A worker above 95 % of its limit is killed and restarted (its
+            # tasks run again elsewhere): the peak above is then the new one's.
+            restarted = client.run(os.getpid) != pids
         finally:
             client.close()
             cluster.close()
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     print(
-        f"    fit {fit_s:.0f} s, {passes.count} passes, peak worker memory {peak / 1e6:.0f} MB"
+        f"    fit {fit_s:.0f} s, {passes.count} passes, peak worker memory "
+        f"{peak / 1e6:.0f} MB{' (workers restarted)' if restarted else ''}, "
+        f"load {load}",
+        flush=True,
     )
     note = (
-        f"data {data_bytes / 1e9:.2f} GB on disk as Parquet; worker memory limit "
-        f"{limit / 1e6:.0f} MB each (2 workers: {2 * limit / data_bytes:.2f} of the data)"
+        f"data {data_bytes / 1e9:.2f} GB ({disk / 1e9:.2f} GB of Parquet files); "
+        f"worker memory limit {limit / 1e6:.0f} MB each (2 workers: "
+        f"{2 * limit / data_bytes:.2f} of the data); "
+        f"{'workers restarted' if restarted else 'no worker restarted'}; "
+        f"{rows} rows per Parquet file"
     )
-    return [
-        Row(
-            "d",
-            "LocalCluster (2 workers), from Parquet",
-            n,
-            d,
-            2,
-            math.nan,
-            fit_s,
-            int(est.n_iter_[0]),
-            passes.count,
-            math.nan,
-            math.nan,
-            math.nan,
-            "",
-            peak / 1e6,
-            note,
-        )
-    ]
+    row = Row(
+        "d",
+        "LocalCluster (2 workers), from Parquet",
+        n,
+        d,
+        2,
+        math.nan,
+        fit_s,
+        int(est.n_iter_[0]),
+        passes.count,
+        passes.objective,
+        math.nan,
+        math.nan,
+        "",
+        peak / 1e6,
+        note,
+        load,
+    )
+    if not in_memory:
+        return [row]
+    return _in_memory_check(row, est, n, d, rows, C)
+
+
+def _in_memory_check(
+    row: Row, est: Any, n: int, d: int, rows: int, C: float
+) -> list[Row]:
+    """The same data generated in memory (the blocks the Parquet files were written
+    from) and fitted there on one BLAS thread; both fits' objectives evaluated in
+    memory, the relative gap of each to the lower, and the largest coefficient
+    difference relative to the largest coefficient."""
+    from threadpoolctl import threadpool_limits
+
+    from softlogit import LogisticRegression
+    from softlogit._testing.dask_data import numpy_data
+
+    X, y, _ = numpy_data(n, d, 2, rows, seed=2)
+    with threadpool_limits(1):
+        ref = LogisticRegression(C=C)
+        start = time.perf_counter()
+        ref.fit(X, y)
+        fit_s = time.perf_counter() - start
+    load = _load()
+    ooc = _objective(est.coef_, est.intercept_, X, y, C)
+    mem = _objective(ref.coef_, ref.intercept_, X, y, C)
+    best = min(ooc, mem)
+    coef = np.append(est.coef_.ravel(), est.intercept_)
+    coef_ref = np.append(ref.coef_.ravel(), ref.intercept_)
+    coef_diff = float(np.max(np.abs(coef - coef_ref)) / np.max(np.abs(coef_ref)))
+    del X, y
+    print(
+        f"    in memory: fit {fit_s:.0f} s; objectives {ooc:.15g} (out of core), "
+        f"{mem:.15g} (in memory); coefficients differ by {coef_diff:.1e} of the "
+        f"largest; load {load}",
+        flush=True,
+    )
+    row.objective, row.relative_gap = ooc, (ooc - best) / abs(best)
+    row.ratio, row.ratio_to = row.fit_seconds / fit_s, "in memory, 1 BLAS thread"
+    row.note += f"; coefficients differ from the in-memory fit's by {coef_diff:.1e}"
+    mem_row = Row(
+        "d",
+        "in memory, 1 BLAS thread",
+        n,
+        d,
+        2,
+        math.nan,
+        fit_s,
+        int(ref.n_iter_[0]),
+        0,
+        mem,
+        (mem - best) / abs(best),
+        1.0,
+        "in memory, 1 BLAS thread",
+        math.nan,
+        "the same data generated in memory",
+        load,
+    )
+    return [row, mem_row]
 
 
 # --------------------------------------------------------------------------------------
@@ -471,8 +601,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tol", type=float, default=1e-6, help="part c")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--ooc-n", type=int, default=10_000_000)
-    parser.add_argument("--ooc-rows", type=int, default=100_000)
+    parser.add_argument(
+        "--ooc-rows",
+        type=int,
+        default=50_000,
+        help="part d: rows per Parquet file (see results/dask_notes.md)",
+    )
     parser.add_argument("--tmp", default=None, help="where part d writes its files")
+    parser.add_argument(
+        "--ooc-in-memory",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="part d: fit the same data in memory too (needs RAM for the data)",
+    )
     parser.add_argument("--out", default="benchmarks/results/dask_speed.csv")
     args = parser.parse_args(argv)
     parts = set(args.parts.split(","))
@@ -487,7 +628,9 @@ def main(argv: list[str] | None = None) -> int:
     if "c" in parts:
         rows += part_c(args.n, args.d, args.rows, args.C, args.tol)
     if "d" in parts:
-        rows += part_d(args.ooc_n, args.d, args.ooc_rows, args.C, args.tmp)
+        rows += part_d(
+            args.ooc_n, args.d, args.ooc_rows, args.C, args.tmp, args.ooc_in_memory
+        )
     print(_table(rows))
     for r in rows:
         if (

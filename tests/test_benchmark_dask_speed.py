@@ -16,8 +16,8 @@ def test_runner_writes_the_table(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Parts b and d on a few thousand rows: every fit reaches the common objective
-    (part b), the Parquet files are removed afterwards (part d), and the CSV records
-    the command."""
+    (part b; part d that of the same data fitted in memory), the Parquet files are
+    removed afterwards (part d), and the CSV records the command and the load."""
     monkeypatch.syspath_prepend(str(ROOT))
     from benchmarks import dask_speed
 
@@ -50,11 +50,20 @@ def test_runner_writes_the_table(
     assert lines[0] == "# command: python -m benchmarks.dask_speed " + " ".join(argv)
     rows = list(csv.DictReader(lines[2:]))
     assert [r["where"] for r in rows] == [
-        "in memory",
+        "in memory, default BLAS threads",
+        "in memory, 1 BLAS thread",
         "dask threads",
         "LocalCluster (2 workers)",
         "LocalCluster (2 workers), from Parquet",
+        "in memory, 1 BLAS thread",
     ]
-    assert float(rows[0]["ratio"]) == 1.0  # the in-memory fit's ratio to itself
-    assert [int(r["n_samples"]) for r in rows] == [6000, 6000, 6000, 4000]
+    # (b): the ratios are to the faster in-memory fit, which is named.
+    base = rows[0]["ratio_to"]
+    assert base in ("in memory, default BLAS threads", "in memory, 1 BLAS thread")
+    assert {r["ratio_to"] for r in rows[:4]} == {base}
+    assert float(next(r for r in rows[:2] if r["where"] == base)["ratio"]) == 1.0
+    # (d): the out-of-core fit reaches the in-memory fit's objective.
+    assert float(rows[4]["relative_gap"]) <= 1e-8
+    assert [int(r["n_samples"]) for r in rows] == [6000] * 4 + [4000] * 2
+    assert all(r["load_average"] for r in rows)
     assert [p.name for p in tmp_path.iterdir()] == ["dask.csv"]

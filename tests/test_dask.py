@@ -497,6 +497,56 @@ def test_chunked_loss_matches_the_local_loss(rng: np.random.Generator) -> None:
     assert value == pytest.approx(expected, rel=1e-13)
 
 
+@pytest.mark.parametrize(
+    ("scheduler", "workers", "expected"),
+    [("threads", 2, 1), ("threads", 1, 2), ("sync", 2, 2)],
+    ids=["threads=2", "threads=1", "sync"],
+)
+def test_threaded_tasks_run_on_one_blas_thread(
+    scheduler: str,
+    workers: int,
+    expected: int,
+    rng: np.random.Generator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On the threaded scheduler with several threads every block of a pass runs on
+    one BLAS thread (else each task's BLAS starts threads of its own: more threads
+    than cores, spinning); one Dask thread or the synchronous scheduler keeps the
+    BLAS threads, and the limit found before the pass is restored after it."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from softlogit._dask import _loss
+
+    def blas_threads() -> int:
+        return max(
+            int(i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"
+        )
+
+    seen: list[int] = []
+    block_sums = _loss._block_sums
+
+    def spy(*args: Any, **kwargs: Any) -> np.ndarray:
+        seen.append(blas_threads())
+        return block_sums(*args, **kwargs)
+
+    monkeypatch.setattr(_loss, "_block_sums", spy)
+    X, y, sw = _data(rng, 2000, 3, 3)
+    chunked = _loss.ChunkedLinearModelLoss(MultinomialLoss())
+    coef = rng.normal(size=(3, 4))
+    with (
+        threadpool_limits(2, user_api="blas"),
+        dask.config.set(scheduler=scheduler, num_workers=workers),
+    ):
+        assert blas_threads() == 2
+        value, grad = chunked.loss_gradient(coef, *_arrays(X, y, sw), 0.01)
+        assert blas_threads() == 2
+    assert len(seen) == X.shape[0] // ROWS  # every block
+    assert set(seen) == {expected}
+    ref = LinearModelLoss(MultinomialLoss()).loss_gradient(coef, X, y, sw, 0.01)
+    assert value == pytest.approx(ref[0], rel=1e-13)
+    np.testing.assert_allclose(grad, ref[1], rtol=1e-12, atol=1e-15)
+
+
 def test_import_softlogit_estimators_does_not_import_dask() -> None:
     code = (
         "import sys, softlogit._estimators, softlogit._dask; "

@@ -8,30 +8,71 @@ sum (coefficient-sized, or Hessian-sized) is computed on the client:
 block instead, merged the same way: :func:`merged_blocks`.
 
 Whatever computes, computes here (:func:`compute`): on Dask's default scheduler, the
-threaded one or the ``distributed.Client`` set as default.
+threaded one (its tasks on one BLAS thread each) or the ``distributed.Client`` set
+as default.
 """
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from softlogit._threads import single_blas_thread
 from softlogit._typing import FloatArray
 
-__all__ = ["compute", "merged_blocks", "summed_blocks"]
+__all__ = [
+    "compute",
+    "merged_blocks",
+    "one_blas_thread_per_task",
+    "summed_blocks",
+]
 
 # Blocks merged by one task of a tree reduction.
 SPLIT_EVERY = 8
 
 
 def compute(*collections: Any) -> Any:
-    """``dask.compute`` on the default scheduler; a tuple of the results."""
+    """``dask.compute`` on the default scheduler; a tuple of the results.
+
+    On Dask's threaded scheduler with more than one thread, the tasks run on one
+    BLAS thread each (:func:`one_blas_thread_per_task`).
+    """
     from dask.base import compute as dask_compute
 
-    return dask_compute(*collections)  # type: ignore[no-untyped-call]
+    with one_blas_thread_per_task(collections):
+        return dask_compute(*collections)  # type: ignore[no-untyped-call]
+
+
+def one_blas_thread_per_task(
+    collections: tuple[Any, ...],
+) -> contextlib.AbstractContextManager[None]:
+    """:func:`~softlogit._threads.single_blas_thread` when ``collections`` compute
+    on Dask's threaded scheduler with more than one thread, else nothing.
+
+    Dask's threads already occupy the cores: a BLAS library that also starts its
+    own threads in every task runs more threads than cores, and its threads spin
+    waiting for each other. The BLAS limit is process-wide, and the threaded
+    scheduler's tasks run in this process, so it holds for them. A
+    ``distributed`` cluster's worker processes start with one BLAS thread already
+    (its nanny sets ``OPENBLAS_NUM_THREADS=1`` and the like), and the synchronous
+    scheduler runs one task at a time: both are left alone.
+    """
+    import dask
+    import dask.threaded
+    from dask.base import get_scheduler
+    from dask.system import CPU_COUNT
+
+    scheduler = get_scheduler(collections=list(collections))  # type: ignore[no-untyped-call]
+    if scheduler is not dask.threaded.get:
+        return contextlib.nullcontext()
+    workers = dask.config.get("num_workers", None) or CPU_COUNT
+    if int(workers) <= 1:
+        return contextlib.nullcontext()
+    return single_blas_thread()
 
 
 def summed_blocks(

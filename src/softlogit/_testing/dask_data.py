@@ -146,13 +146,17 @@ def numpy_data(
     rows_per_block: int,
     seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The data of :func:`dask_data`, generated in memory."""
-    rows = _blocks(n_samples, rows_per_block)
-    X = np.vstack([features(i, r, n_features, seed) for i, r in enumerate(rows)])
-    y = np.concatenate(
-        [labels(i, r, n_features, n_classes, seed) for i, r in enumerate(rows)]
-    )
-    sw = np.concatenate([weights(i, r, seed) for i, r in enumerate(rows)])
+    """The data of :func:`dask_data`, generated in memory (block by block into the
+    whole arrays: at most one block more than the data at any time)."""
+    X = np.empty((n_samples, n_features))
+    y = np.empty(n_samples, dtype=np.int64)
+    sw = np.empty(n_samples)
+    start = 0
+    for i, r in enumerate(_blocks(n_samples, rows_per_block)):
+        X[start : start + r] = features(i, r, n_features, seed)
+        y[start : start + r] = labels(i, r, n_features, n_classes, seed)
+        sw[start : start + r] = weights(i, r, seed)
+        start += r
     return X, y, sw
 
 
