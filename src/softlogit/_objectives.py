@@ -48,6 +48,7 @@ __all__ = [
     "NEWTON_FINISH_TOL",
     "NEWTON_MAX_PARAMS",
     "NEWTON_SWITCH_MAX_PARAMS",
+    "POLISH_LBFGS_TOL",
     "FullObjective",
     "Problem",
     "ReducedObjective",
@@ -81,6 +82,12 @@ NEWTON_SWITCH_MAX_PARAMS = 2000
 # Newton's decrement, a gradient measure, converges quadratically to machine
 # precision.
 NEWTON_FINISH_TOL = 1e-6
+# An unpenalized fit polished by Newton's method after L-BFGS: L-BFGS runs to at most
+# this tol first. Each Newton step of the polish costs a Hessian (about n_free / 30
+# L-BFGS iterations); from here Newton's first step is already in its quadratic
+# phase, so the polish takes two Hessians (the step's, and the one at the optimum
+# that gives the covariance) instead of three or four.
+POLISH_LBFGS_TOL = 1e-4
 
 
 def lbfgs_budget(n_free: int) -> int:
@@ -702,17 +709,18 @@ def solve(
         res = _first_order(problem, plan.solver, x0, tol, plan.iterations)
         name = plan.solver
     else:
+        lbfgs_tol = max(tol, NEWTON_FINISH_TOL) if plan.newton_finish else tol
+        if polish:
+            lbfgs_tol = min(lbfgs_tol, POLISH_LBFGS_TOL)
         res = lbfgs_whitened(
-            problem.whitened(problem.full()),
-            x0.ravel(),
-            max(tol, NEWTON_FINISH_TOL) if plan.newton_finish else tol,
-            plan.iterations,
+            problem.whitened(problem.full()), x0.ravel(), lbfgs_tol, plan.iterations
         )
         name = "lbfgs"
     # Hand over when L-BFGS did not reach tol within its budget, or when tol is
     # finer than NEWTON_FINISH_TOL.
     handover = plan.newton_finish and res.criterion > tol and res.n_iter < max_iter
-    if not (handover or (polish and res.converged)):
+    # (a polish follows a run that reached the user's tol, if not POLISH_LBFGS_TOL)
+    if not (handover or (polish and (res.converged or res.criterion <= tol))):
         return res.x.reshape(problem.shape), res, name
     start = res.x.reshape(problem.shape)
     budget = max_iter - res.n_iter if handover else max_iter
