@@ -415,12 +415,14 @@ class LinearModelLoss:
         sw: FloatArray | None,
         sw_sum: float,
         l2: float,
+        logits: FloatArray | None = None,
     ) -> tuple[float, FloatArray]:
         """Summed binomial loss and the objective's gradient, by blocks of rows.
 
         As :meth:`_loss_gradient_blocked`: each block of ``X`` is read from memory
         once for the logits ``X_b w + b`` and ``X_b^T g_b``, and the per-sample
-        arrays are those of one block, not of all samples.
+        arrays are those of one block, not of all samples. The logits are written
+        to ``logits`` if given (for :meth:`_binomial_hessian` at the same point).
         """
         w = self._weights(c)
         gw = np.zeros(w.shape, dtype=np.result_type(X.dtype, c.dtype))
@@ -429,13 +431,63 @@ class LinearModelLoss:
         step = _block_rows(X)
         for rows in _row_blocks(X.shape[0], step):
             Xb = float64_rows(X if step >= X.shape[0] else X[rows])
+            z = self._raw(c, Xb)
+            if logits is not None:
+                logits[rows] = z
             losses, G = BinomialLoss._loss_gradient(
-                self._raw(c, Xb), y[rows], None if sw is None else sw[rows]
+                z, y[rows], None if sw is None else sw[rows]
             )
             total += float(np.sum(losses))
             gw += rows_tmatmul(G, Xb)
             gb += float(np.sum(G))
         return total, self._penalized(gw / sw_sum, gb / sw_sum, c, l2, gw.dtype)
+
+    def _loss_gradient_logits(
+        self,
+        coef: FloatArray,
+        X: FloatArray,
+        y: np.ndarray,
+        sample_weight: FloatArray | None,
+        l2_reg_strength: float,
+    ) -> tuple[float, FloatArray, FloatArray]:
+        """Binomial loss only: :meth:`loss_gradient` and the logits, for
+        :meth:`_binomial_hessian` at the same point (Newton's Hessian at the point
+        its line search accepted, without a second pass for logits and gradient)."""
+        c, X_arr, y_arr, sw, sw_sum, l2 = self._prepare(
+            coef, X, y, sample_weight, l2_reg_strength
+        )
+        logits = np.empty(X_arr.shape[0])
+        total, grad = self._binomial_loss_gradient(
+            c, X_arr, y_arr, sw, sw_sum, l2, logits
+        )
+        w = self._weights(c)
+        value = float(total / sw_sum + 0.5 * l2 * np.sum(w * w))
+        return value, grad.reshape(np.shape(coef)), logits
+
+    def _binomial_hessian(
+        self,
+        logits: FloatArray,
+        X: FloatArray,
+        sw: FloatArray | None,
+        l2_reg_strength: float,
+    ) -> FloatArray:
+        """The binomial objective's Hessian from the logits at the point (those of
+        :meth:`_loss_gradient_logits`), summed over row blocks as
+        :meth:`_binomial_gradient_hessian` does."""
+        sw_sum = float(X.shape[0]) if sw is None else float(np.sum(sw))
+        n_dof = X.shape[1] + self.fit_intercept
+        H = np.zeros((n_dof, n_dof))
+        for rows in _row_blocks(X.shape[0], _hessian_rows(X)):
+            # sigmoid(z) sigmoid(-z) = e / (1 + e)^2 with e = exp(-|z|).
+            e = np.exp(-np.abs(logits[rows]))
+            h = e / (1.0 + e) ** 2
+            if sw is not None:
+                h *= sw[rows]
+            h /= sw_sum
+            H += weighted_gram(float64_rows(X[rows]), h, self.fit_intercept)
+        n_w = np.arange(X.shape[1])
+        H[n_w, n_w] += float(l2_reg_strength)
+        return H
 
     def gradient(
         self,
