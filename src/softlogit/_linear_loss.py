@@ -17,8 +17,10 @@ samples.
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -32,6 +34,7 @@ from softlogit._loss import (
 )
 from softlogit._rows import float64_rows, rows_matmul, rows_tmatmul
 from softlogit._sparse import is_sparse
+from softlogit._threads import blas_threads, single_blas_thread
 from softlogit._typing import ArrayLike, FloatArray
 from softlogit._validation import real_array
 from softlogit.errors import InputTypeError, InputValueError
@@ -39,6 +42,7 @@ from softlogit.errors import InputTypeError, InputValueError
 __all__ = ["LinearModelLoss"]
 
 HessP = Callable[[ArrayLike], FloatArray]
+_T = TypeVar("_T")
 
 
 def _hessian_rows(X: FloatArray) -> int:
@@ -68,6 +72,36 @@ def _block_rows(X: FloatArray) -> int:
 # block (logits, probabilities, weights: 512 KiB per class) stay small next to X
 # while each block still has enough rows for class_pair_information's threads.
 _HESSIAN_BLOCK_ROWS = 1 << 16
+
+
+def _in_row_ranges(part: Callable[[slice], _T], X: FloatArray, work: int) -> list[_T]:
+    """``part`` of consecutive ranges of rows, in as many Python threads as BLAS
+    threads are allowed when ``work`` (multiply-adds of one product) is at least
+    ``_THREAD_MIN_WORK`` and ``X`` a float64 array (else one range), each thread on
+    one BLAS thread.
+
+    The products of a blocked pass are thin (a few classes against a block of
+    rows): BLAS threads gain little on them and, on a loaded machine, wait for
+    each other at every product; row ranges in threads (NumPy releases the GIL in
+    its products and loops) synchronize once per pass.
+    """
+    n = X.shape[0]
+    workers = 1
+    # (float64 X only: float32 blocks converted in each thread would add up)
+    if work >= _THREAD_MIN_WORK and isinstance(X, np.ndarray) and X.dtype == np.float64:
+        workers = min(blas_threads(), n // _block_rows(X))
+    if workers <= 1:
+        return [part(slice(0, n))]
+    from concurrent.futures import ThreadPoolExecutor
+
+    edges = np.linspace(0, n, workers + 1).astype(int)
+    ranges = [slice(int(lo), int(hi)) for lo, hi in itertools.pairwise(edges)]
+    with single_blas_thread(), ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(part, ranges))
+
+
+# Multiply-adds of a blocked pass's product from which row ranges run in threads.
+_THREAD_MIN_WORK = 10**7
 
 
 def _row_blocks(n: int, step: int) -> list[slice]:
@@ -388,23 +422,36 @@ class LinearModelLoss:
         """
         W = self._weights(c)
         bias = c[:, -1:] if self.fit_intercept else None
-        gw = np.zeros(W.shape, dtype=np.result_type(X.dtype, c.dtype))
-        gb = np.zeros(W.shape[0], dtype=gw.dtype)
-        total = 0.0
-        step = _block_rows(X)
-        for start in range(0, X.shape[0], step):
-            Xb = float64_rows(X if step >= X.shape[0] else X[start : start + step])
-            zt = W @ Xb.T
-            if bias is not None:
-                zt += bias
-            swb = None if sw is None else sw[start : start + step]
-            loss, G = MultinomialLoss._loss_gradient_fast(
-                zt, y[start : start + step], swb
-            )
-            total += loss
-            gw += rows_tmatmul(G.T, Xb)
-            if bias is not None:
-                gb += G.sum(axis=1)
+        dtype = np.result_type(X.dtype, c.dtype)
+
+        def part(rows: slice) -> tuple[float, FloatArray, FloatArray]:
+            gw = np.zeros(W.shape, dtype=dtype)
+            gb = np.zeros(W.shape[0], dtype=dtype)
+            total = 0.0
+            # (a sparse X is one block, used as it is: slicing copies it)
+            whole = rows.start == 0 and rows.stop == X.shape[0]
+            xr, yr = (X, y) if whole else (X[rows], y[rows])
+            swr = sw if whole or sw is None else sw[rows]
+            step = _block_rows(X)
+            for start in range(0, xr.shape[0], step):
+                Xb = float64_rows(xr if step >= xr.shape[0] else xr[start:][:step])
+                zt = W @ Xb.T
+                if bias is not None:
+                    zt += bias
+                swb = None if swr is None else swr[start : start + step]
+                loss, G = MultinomialLoss._loss_gradient_fast(
+                    zt, yr[start : start + step], swb
+                )
+                total += loss
+                gw += rows_tmatmul(G.T, Xb)
+                if bias is not None:
+                    gb += G.sum(axis=1)
+            return total, gw, gb
+
+        parts = _in_row_ranges(part, X, X.shape[0] * X.shape[1] * W.shape[0])
+        total = math.fsum(t for t, _, _ in parts)
+        gw = np.sum([g for _, g, _ in parts], axis=0)
+        gb = np.sum([g for _, _, g in parts], axis=0)
         return total, self._penalized(gw / sw_sum, gb / sw_sum, c, l2, gw.dtype)
 
     def _binomial_loss_gradient(

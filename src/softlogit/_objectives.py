@@ -284,15 +284,19 @@ class FullObjective:
         l2: float,
     ) -> None:
         self.lml, self.X, self.y, self.sw, self.l2 = lml, X, y, sw, l2
-        # Binomial loss: the point, gradient and logits of the last loss_gradient
-        # (Newton's Hessian is asked for where its line search last evaluated).
+        # Binomial loss on data in memory: the point, gradient and logits of the
+        # last loss_gradient (Newton's Hessian is asked for where its line search
+        # last evaluated).
+        self._keep = not lml.is_multinomial and (
+            isinstance(X, np.ndarray) or is_sparse(X)
+        )
         self._last: tuple[FloatArray, FloatArray, FloatArray] | None = None
 
     def loss(self, x: FloatArray) -> float:
         return self.lml.loss(x, self.X, self.y, self.sw, self.l2)
 
     def loss_gradient(self, x: FloatArray) -> tuple[float, FloatArray]:
-        if self.lml.is_multinomial:
+        if not self._keep:
             return self.lml.loss_gradient(x, self.X, self.y, self.sw, self.l2)
         value, g, logits = self.lml._loss_gradient_logits(
             x, self.X, self.y, self.sw, self.l2
