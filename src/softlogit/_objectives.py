@@ -98,6 +98,14 @@ HESSIAN_SAMPLE_FRACTION = 1 / 16
 HESSIAN_SAMPLE_ROWS_PER_PARAM = 20
 
 
+def _sample_step(n: int, n_dof: int) -> int:
+    """``k`` of a sample of every ``k``-th row (:data:`HESSIAN_SAMPLE_FRACTION`),
+    or 1 when it would leave fewer than :data:`HESSIAN_SAMPLE_ROWS_PER_PARAM` rows
+    per parameter."""
+    k = round(1.0 / HESSIAN_SAMPLE_FRACTION)
+    return k if n >= k * HESSIAN_SAMPLE_ROWS_PER_PARAM * n_dof else 1
+
+
 def lbfgs_budget(n_free: int) -> int:
     """L-BFGS iterations worth about eight Newton steps (at least 50).
 
@@ -319,10 +327,8 @@ class FullObjective:
         the last point evaluated)."""
         last = self._last
         n, n_dof = self.X.shape[0], self.X.shape[1] + self.lml.fit_intercept
-        k = int(1.0 / HESSIAN_SAMPLE_FRACTION)
-        if last is None or n < k * HESSIAN_SAMPLE_ROWS_PER_PARAM * n_dof:
-            return None
-        if not np.array_equal(last[0], x):
+        k = _sample_step(n, n_dof)
+        if last is None or k == 1 or not np.array_equal(last[0], x):
             return None
         sw = None if self.sw is None else self.sw[::k]
         if sw is not None and not np.sum(sw) > 0:

@@ -382,8 +382,11 @@ def lbfgs(
     """
     from scipy import optimize
 
+    last: list[Any] = []  # the last evaluation: (x, value, gradient)
+
     def fun(x: FloatArray) -> tuple[float, FloatArray]:
         value, grad = objective.loss_gradient(x)
+        last[:] = [np.array(x, copy=True), value, np.array(grad, copy=True)]
         return value, grad
 
     res = optimize.minimize(
@@ -400,7 +403,10 @@ def lbfgs(
         },
     )
     x = np.asarray(res.x, dtype=np.float64)
-    f, g = objective.loss_gradient(x)
+    if last and np.array_equal(last[0], x):
+        f, g = last[1], last[2]  # the final iterate is usually the last evaluated
+    else:
+        f, g = objective.loss_gradient(x)
     g_max = _max_abs(g)
     message = str(res.message)
     at_precision = res.status == 0 and "RELATIVE REDUCTION" in message.upper()
