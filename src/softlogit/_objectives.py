@@ -86,7 +86,9 @@ NEWTON_FINISH_TOL = 1e-6
 # this tol first. Each Newton step of the polish costs a Hessian (about n_free / 30
 # L-BFGS iterations); from here Newton's first step is already in its quadratic
 # phase, so the polish takes two Hessians (the step's, and the one at the optimum
-# that gives the covariance) instead of three or four.
+# that gives the covariance) instead of three or four. Unpolished unpenalized fits
+# (store_covariance=False) too: near the optimum the fitted probabilities give the
+# existence proof (a certificate), far from it the exact linear program runs.
 POLISH_LBFGS_TOL = 1e-4
 
 # Newton's first steps on a logistic regression with many rows use a Hessian from
@@ -727,8 +729,13 @@ def solve(
     max_iter: int,
     *,
     polish: bool = False,
+    unpenalized: bool = False,
 ) -> tuple[FloatArray, SolverResult, str]:
     """Carry out ``plan`` from the full coefficients ``x0``.
+
+    L-BFGS runs to at most :data:`POLISH_LBFGS_TOL` with ``polish`` or
+    ``unpenalized`` (an unpenalized fit, whose existence proof is then a certificate
+    from the fitted probabilities, which a fit far from the optimum cannot give).
 
     With ``polish`` (unpenalized fits), a run that converged is finished by Newton's
     method to machine precision (:func:`~softlogit._solvers.newton_cholesky` with
@@ -759,7 +766,7 @@ def solve(
         name = plan.solver
     else:
         lbfgs_tol = max(tol, NEWTON_FINISH_TOL) if plan.newton_finish else tol
-        if polish:
+        if polish or unpenalized:
             lbfgs_tol = min(lbfgs_tol, POLISH_LBFGS_TOL)
         res = lbfgs_whitened(
             problem.whitened(problem.full()), x0.ravel(), lbfgs_tol, plan.iterations
