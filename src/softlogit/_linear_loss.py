@@ -17,14 +17,13 @@ samples.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
-from softlogit._gram import class_pair_information, weighted_gram
+from softlogit._gram import class_pair_information, in_row_ranges, weighted_gram
 from softlogit._loss import (
     BinomialLoss,
     MultinomialLoss,
@@ -34,7 +33,6 @@ from softlogit._loss import (
 )
 from softlogit._rows import float64_rows, rows_matmul, rows_tmatmul
 from softlogit._sparse import is_sparse
-from softlogit._threads import blas_threads, single_blas_thread
 from softlogit._typing import ArrayLike, FloatArray
 from softlogit._validation import real_array
 from softlogit.errors import InputTypeError, InputValueError
@@ -42,7 +40,6 @@ from softlogit.errors import InputTypeError, InputValueError
 __all__ = ["LinearModelLoss"]
 
 HessP = Callable[[ArrayLike], FloatArray]
-_T = TypeVar("_T")
 
 
 def _hessian_rows(X: FloatArray) -> int:
@@ -72,36 +69,6 @@ def _block_rows(X: FloatArray) -> int:
 # block (logits, probabilities, weights: 512 KiB per class) stay small next to X
 # while each block still has enough rows for class_pair_information's threads.
 _HESSIAN_BLOCK_ROWS = 1 << 16
-
-
-def _in_row_ranges(part: Callable[[slice], _T], X: FloatArray, work: int) -> list[_T]:
-    """``part`` of consecutive ranges of rows, in as many Python threads as BLAS
-    threads are allowed when ``work`` (multiply-adds of one product) is at least
-    ``_THREAD_MIN_WORK`` and ``X`` a float64 array (else one range), each thread on
-    one BLAS thread.
-
-    The products of a blocked pass are thin (a few classes against a block of
-    rows): BLAS threads gain little on them and, on a loaded machine, wait for
-    each other at every product; row ranges in threads (NumPy releases the GIL in
-    its products and loops) synchronize once per pass.
-    """
-    n = X.shape[0]
-    workers = 1
-    # (float64 X only: float32 blocks converted in each thread would add up)
-    if work >= _THREAD_MIN_WORK and isinstance(X, np.ndarray) and X.dtype == np.float64:
-        workers = min(blas_threads(), n // _block_rows(X))
-    if workers <= 1:
-        return [part(slice(0, n))]
-    from concurrent.futures import ThreadPoolExecutor
-
-    edges = np.linspace(0, n, workers + 1).astype(int)
-    ranges = [slice(int(lo), int(hi)) for lo, hi in itertools.pairwise(edges)]
-    with single_blas_thread(), ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(part, ranges))
-
-
-# Multiply-adds of a blocked pass's product from which row ranges run in threads.
-_THREAD_MIN_WORK = 10**7
 
 
 def _row_blocks(n: int, step: int) -> list[slice]:
@@ -448,7 +415,9 @@ class LinearModelLoss:
                     gb += G.sum(axis=1)
             return total, gw, gb
 
-        parts = _in_row_ranges(part, X, X.shape[0] * X.shape[1] * W.shape[0])
+        parts = in_row_ranges(
+            part, X, X.shape[0] * X.shape[1] * W.shape[0], _block_rows(X)
+        )
         total = math.fsum(t for t, _, _ in parts)
         gw = np.sum([g for _, g, _ in parts], axis=0)
         gb = np.sum([g for _, _, g in parts], axis=0)
@@ -472,21 +441,31 @@ class LinearModelLoss:
         to ``logits`` if given (for :meth:`_binomial_hessian` at the same point).
         """
         w = self._weights(c)
-        gw = np.zeros(w.shape, dtype=np.result_type(X.dtype, c.dtype))
-        gb = 0.0
-        total = 0.0
+        dtype = np.result_type(X.dtype, c.dtype)
         step = _block_rows(X)
-        for rows in _row_blocks(X.shape[0], step):
-            Xb = float64_rows(X if step >= X.shape[0] else X[rows])
-            z = self._raw(c, Xb)
-            if logits is not None:
-                logits[rows] = z
-            losses, G = BinomialLoss._loss_gradient(
-                z, y[rows], None if sw is None else sw[rows]
-            )
-            total += float(np.sum(losses))
-            gw += rows_tmatmul(G, Xb)
-            gb += float(np.sum(G))
+
+        def part(outer: slice) -> tuple[float, FloatArray, float]:
+            gw = np.zeros(w.shape, dtype=dtype)
+            gb = total = 0.0
+            for block in _row_blocks(outer.stop - outer.start, step):
+                start = outer.start + block.start
+                rows = slice(start, min(start + step, outer.stop))
+                Xb = float64_rows(X if step >= X.shape[0] else X[rows])
+                z = self._raw(c, Xb)
+                if logits is not None:
+                    logits[rows] = z
+                losses, G = BinomialLoss._loss_gradient(
+                    z, y[rows], None if sw is None else sw[rows]
+                )
+                total += float(np.sum(losses))
+                gw += rows_tmatmul(G, Xb)
+                gb += float(np.sum(G))
+            return total, gw, gb
+
+        parts = in_row_ranges(part, X, X.shape[0] * X.shape[1], _block_rows(X))
+        total = math.fsum(t for t, _, _ in parts)
+        gw = np.sum([g for _, g, _ in parts], axis=0)
+        gb = math.fsum(g for _, _, g in parts)
         return total, self._penalized(gw / sw_sum, gb / sw_sum, c, l2, gw.dtype)
 
     def _loss_gradient_logits(
@@ -523,15 +502,24 @@ class LinearModelLoss:
         :meth:`_binomial_gradient_hessian` does."""
         sw_sum = float(X.shape[0]) if sw is None else float(np.sum(sw))
         n_dof = X.shape[1] + self.fit_intercept
-        H = np.zeros((n_dof, n_dof))
-        for rows in _row_blocks(X.shape[0], _hessian_rows(X)):
-            # sigmoid(z) sigmoid(-z) = e / (1 + e)^2 with e = exp(-|z|).
-            e = np.exp(-np.abs(logits[rows]))
-            h = e / (1.0 + e) ** 2
-            if sw is not None:
-                h *= sw[rows]
-            h /= sw_sum
-            H += weighted_gram(float64_rows(X[rows]), h, self.fit_intercept)
+        step = _hessian_rows(X)
+
+        def part(outer: slice) -> FloatArray:
+            H = np.zeros((n_dof, n_dof))
+            for block in _row_blocks(outer.stop - outer.start, step):
+                start = outer.start + block.start
+                rows = slice(start, min(start + step, outer.stop))
+                # sigmoid(z) sigmoid(-z) = e / (1 + e)^2 with e = exp(-|z|).
+                e = np.exp(-np.abs(logits[rows]))
+                h = e / (1.0 + e) ** 2
+                if sw is not None:
+                    h *= sw[rows]
+                h /= sw_sum
+                H += weighted_gram(float64_rows(X[rows]), h, self.fit_intercept)
+            return H
+
+        parts = in_row_ranges(part, X, X.shape[0] * n_dof * n_dof, _block_rows(X))
+        H: FloatArray = np.sum(parts, axis=0)
         n_w = np.arange(X.shape[1])
         H[n_w, n_w] += float(l2_reg_strength)
         return H
