@@ -295,6 +295,7 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 float(self.tol),
                 int(self.max_iter),
                 polish=polish,
+                unpenalized=bool(np.isinf(self.C)),
             )
             self._set_coefficients(coef)
             self.n_iter_ = np.array([res.n_iter], dtype=np.int32)

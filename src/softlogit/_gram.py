@@ -10,8 +10,8 @@ Hessian of Newton's method and the Fisher information behind ``summary()``).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
-from typing import Literal
+from collections.abc import Callable, Iterable, Iterator
+from typing import Literal, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,6 +24,8 @@ from softlogit._sparse import (
 )
 from softlogit._threads import blas_threads, single_blas_thread
 from softlogit._typing import FloatArray
+
+_T = TypeVar("_T")
 
 
 def class_pair_information(
@@ -189,6 +191,38 @@ def _grams_khatri_rao(
     grams[:, iu, ju] = acc
     grams[:, ju, iu] = acc
     return grams
+
+
+def in_row_ranges(
+    part: Callable[[slice], _T], X: FloatArray, work: int, min_rows: int
+) -> list[_T]:
+    """``part`` of consecutive ranges of rows, in as many Python threads as BLAS
+    threads are allowed (and ranges of at least ``min_rows``) when ``work``
+    (multiply-adds of one pass) is at least ``_THREAD_MIN_WORK`` and ``X`` a float64
+    array (else one range), each thread on one BLAS thread.
+
+    The products of a blocked pass are small (a few classes, or one Gram, per
+    block of rows): BLAS threads gain little on them and, on a loaded machine,
+    wait for each other at every product; row ranges in threads (NumPy and BLAS
+    release the GIL) synchronize once per pass.
+    """
+    n = X.shape[0]
+    workers = 1
+    # (float64 X only: float32 blocks converted in each thread would add up)
+    if work >= _THREAD_MIN_WORK and isinstance(X, np.ndarray) and X.dtype == np.float64:
+        workers = min(blas_threads(), n // max(min_rows, 1))
+    if workers <= 1:
+        return [part(slice(0, n))]
+    from concurrent.futures import ThreadPoolExecutor
+
+    edges = np.linspace(0, n, workers + 1).astype(int)
+    ranges = [slice(int(lo), int(hi)) for lo, hi in itertools.pairwise(edges)]
+    with single_blas_thread(), ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(part, ranges))
+
+
+# Multiply-adds of a blocked pass's product from which row ranges run in threads.
+_THREAD_MIN_WORK = 10**7
 
 
 def gathered_gram(

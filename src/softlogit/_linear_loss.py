@@ -17,12 +17,13 @@ samples.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from softlogit._gram import class_pair_information, weighted_gram
+from softlogit._gram import class_pair_information, in_row_ranges, weighted_gram
 from softlogit._loss import (
     BinomialLoss,
     MultinomialLoss,
@@ -388,23 +389,38 @@ class LinearModelLoss:
         """
         W = self._weights(c)
         bias = c[:, -1:] if self.fit_intercept else None
-        gw = np.zeros(W.shape, dtype=np.result_type(X.dtype, c.dtype))
-        gb = np.zeros(W.shape[0], dtype=gw.dtype)
-        total = 0.0
-        step = _block_rows(X)
-        for start in range(0, X.shape[0], step):
-            Xb = float64_rows(X if step >= X.shape[0] else X[start : start + step])
-            zt = W @ Xb.T
-            if bias is not None:
-                zt += bias
-            swb = None if sw is None else sw[start : start + step]
-            loss, G = MultinomialLoss._loss_gradient_fast(
-                zt, y[start : start + step], swb
-            )
-            total += loss
-            gw += rows_tmatmul(G.T, Xb)
-            if bias is not None:
-                gb += G.sum(axis=1)
+        dtype = np.result_type(X.dtype, c.dtype)
+
+        def part(rows: slice) -> tuple[float, FloatArray, FloatArray]:
+            gw = np.zeros(W.shape, dtype=dtype)
+            gb = np.zeros(W.shape[0], dtype=dtype)
+            total = 0.0
+            # (a sparse X is one block, used as it is: slicing copies it)
+            whole = rows.start == 0 and rows.stop == X.shape[0]
+            xr, yr = (X, y) if whole else (X[rows], y[rows])
+            swr = sw if whole or sw is None else sw[rows]
+            step = _block_rows(X)
+            for start in range(0, xr.shape[0], step):
+                Xb = float64_rows(xr if step >= xr.shape[0] else xr[start:][:step])
+                zt = W @ Xb.T
+                if bias is not None:
+                    zt += bias
+                swb = None if swr is None else swr[start : start + step]
+                loss, G = MultinomialLoss._loss_gradient_fast(
+                    zt, yr[start : start + step], swb
+                )
+                total += loss
+                gw += rows_tmatmul(G.T, Xb)
+                if bias is not None:
+                    gb += G.sum(axis=1)
+            return total, gw, gb
+
+        parts = in_row_ranges(
+            part, X, X.shape[0] * X.shape[1] * W.shape[0], _block_rows(X)
+        )
+        total = math.fsum(t for t, _, _ in parts)
+        gw = np.sum([g for _, g, _ in parts], axis=0)
+        gb = np.sum([g for _, _, g in parts], axis=0)
         return total, self._penalized(gw / sw_sum, gb / sw_sum, c, l2, gw.dtype)
 
     def _binomial_loss_gradient(
@@ -415,27 +431,98 @@ class LinearModelLoss:
         sw: FloatArray | None,
         sw_sum: float,
         l2: float,
+        logits: FloatArray | None = None,
     ) -> tuple[float, FloatArray]:
         """Summed binomial loss and the objective's gradient, by blocks of rows.
 
         As :meth:`_loss_gradient_blocked`: each block of ``X`` is read from memory
         once for the logits ``X_b w + b`` and ``X_b^T g_b``, and the per-sample
-        arrays are those of one block, not of all samples.
+        arrays are those of one block, not of all samples. The logits are written
+        to ``logits`` if given (for :meth:`_binomial_hessian` at the same point).
         """
         w = self._weights(c)
-        gw = np.zeros(w.shape, dtype=np.result_type(X.dtype, c.dtype))
-        gb = 0.0
-        total = 0.0
+        dtype = np.result_type(X.dtype, c.dtype)
         step = _block_rows(X)
-        for rows in _row_blocks(X.shape[0], step):
-            Xb = float64_rows(X if step >= X.shape[0] else X[rows])
-            losses, G = BinomialLoss._loss_gradient(
-                self._raw(c, Xb), y[rows], None if sw is None else sw[rows]
-            )
-            total += float(np.sum(losses))
-            gw += rows_tmatmul(G, Xb)
-            gb += float(np.sum(G))
+
+        def part(outer: slice) -> tuple[float, FloatArray, float]:
+            gw = np.zeros(w.shape, dtype=dtype)
+            gb = total = 0.0
+            for block in _row_blocks(outer.stop - outer.start, step):
+                start = outer.start + block.start
+                rows = slice(start, min(start + step, outer.stop))
+                Xb = float64_rows(X if step >= X.shape[0] else X[rows])
+                z = self._raw(c, Xb)
+                if logits is not None:
+                    logits[rows] = z
+                losses, G = BinomialLoss._loss_gradient(
+                    z, y[rows], None if sw is None else sw[rows]
+                )
+                total += float(np.sum(losses))
+                gw += rows_tmatmul(G, Xb)
+                gb += float(np.sum(G))
+            return total, gw, gb
+
+        parts = in_row_ranges(part, X, X.shape[0] * X.shape[1], _block_rows(X))
+        total = math.fsum(t for t, _, _ in parts)
+        gw = np.sum([g for _, g, _ in parts], axis=0)
+        gb = math.fsum(g for _, _, g in parts)
         return total, self._penalized(gw / sw_sum, gb / sw_sum, c, l2, gw.dtype)
+
+    def _loss_gradient_logits(
+        self,
+        coef: FloatArray,
+        X: FloatArray,
+        y: np.ndarray,
+        sample_weight: FloatArray | None,
+        l2_reg_strength: float,
+    ) -> tuple[float, FloatArray, FloatArray]:
+        """Binomial loss only: :meth:`loss_gradient` and the logits, for
+        :meth:`_binomial_hessian` at the same point (Newton's Hessian at the point
+        its line search accepted, without a second pass for logits and gradient)."""
+        c, X_arr, y_arr, sw, sw_sum, l2 = self._prepare(
+            coef, X, y, sample_weight, l2_reg_strength
+        )
+        logits = np.empty(X_arr.shape[0])
+        total, grad = self._binomial_loss_gradient(
+            c, X_arr, y_arr, sw, sw_sum, l2, logits
+        )
+        w = self._weights(c)
+        value = float(total / sw_sum + 0.5 * l2 * np.sum(w * w))
+        return value, grad.reshape(np.shape(coef)), logits
+
+    def _binomial_hessian(
+        self,
+        logits: FloatArray,
+        X: FloatArray,
+        sw: FloatArray | None,
+        l2_reg_strength: float,
+    ) -> FloatArray:
+        """The binomial objective's Hessian from the logits at the point (those of
+        :meth:`_loss_gradient_logits`), summed over row blocks as
+        :meth:`_binomial_gradient_hessian` does."""
+        sw_sum = float(X.shape[0]) if sw is None else float(np.sum(sw))
+        n_dof = X.shape[1] + self.fit_intercept
+        step = _hessian_rows(X)
+
+        def part(outer: slice) -> FloatArray:
+            H = np.zeros((n_dof, n_dof))
+            for block in _row_blocks(outer.stop - outer.start, step):
+                start = outer.start + block.start
+                rows = slice(start, min(start + step, outer.stop))
+                # sigmoid(z) sigmoid(-z) = e / (1 + e)^2 with e = exp(-|z|).
+                e = np.exp(-np.abs(logits[rows]))
+                h = e / (1.0 + e) ** 2
+                if sw is not None:
+                    h *= sw[rows]
+                h /= sw_sum
+                H += weighted_gram(float64_rows(X[rows]), h, self.fit_intercept)
+            return H
+
+        parts = in_row_ranges(part, X, X.shape[0] * n_dof * n_dof, _block_rows(X))
+        H: FloatArray = np.sum(parts, axis=0)
+        n_w = np.arange(X.shape[1])
+        H[n_w, n_w] += float(l2_reg_strength)
+        return H
 
     def gradient(
         self,

@@ -48,6 +48,7 @@ __all__ = [
     "NEWTON_FINISH_TOL",
     "NEWTON_MAX_PARAMS",
     "NEWTON_SWITCH_MAX_PARAMS",
+    "POLISH_LBFGS_TOL",
     "FullObjective",
     "Problem",
     "ReducedObjective",
@@ -81,6 +82,30 @@ NEWTON_SWITCH_MAX_PARAMS = 2000
 # Newton's decrement, a gradient measure, converges quadratically to machine
 # precision.
 NEWTON_FINISH_TOL = 1e-6
+# An unpenalized fit polished by Newton's method after L-BFGS: L-BFGS runs to at most
+# this tol first. Each Newton step of the polish costs a Hessian (about n_free / 30
+# L-BFGS iterations); from here Newton's first step is already in its quadratic
+# phase, so the polish takes two Hessians (the step's, and the one at the optimum
+# that gives the covariance) instead of three or four. Unpolished unpenalized fits
+# (store_covariance=False) too: near the optimum the fitted probabilities give the
+# existence proof (a certificate), far from it the exact linear program runs.
+POLISH_LBFGS_TOL = 1e-4
+
+# Newton's first steps on a logistic regression with many rows use a Hessian from
+# every k-th row (k = 1 / HESSIAN_SAMPLE_FRACTION), when that leaves at least
+# HESSIAN_SAMPLE_ROWS_PER_PARAM rows per parameter: a Hessian costs about n_dof / 6
+# gradients (syrk against two thin products), the sample a tenth of that, and its
+# steps still shrink the decrement about tenfold each (see newton_cholesky).
+HESSIAN_SAMPLE_FRACTION = 1 / 16
+HESSIAN_SAMPLE_ROWS_PER_PARAM = 20
+
+
+def _sample_step(n: int, n_dof: int) -> int:
+    """``k`` of a sample of every ``k``-th row (:data:`HESSIAN_SAMPLE_FRACTION`),
+    or 1 when it would leave fewer than :data:`HESSIAN_SAMPLE_ROWS_PER_PARAM` rows
+    per parameter."""
+    k = round(1.0 / HESSIAN_SAMPLE_FRACTION)
+    return k if n >= k * HESSIAN_SAMPLE_ROWS_PER_PARAM * n_dof else 1
 
 
 def lbfgs_budget(n_free: int) -> int:
@@ -269,15 +294,48 @@ class FullObjective:
         l2: float,
     ) -> None:
         self.lml, self.X, self.y, self.sw, self.l2 = lml, X, y, sw, l2
+        # Binomial loss on data in memory: the point, gradient and logits of the
+        # last loss_gradient (Newton's Hessian is asked for where its line search
+        # last evaluated).
+        self._keep = not lml.is_multinomial and (
+            isinstance(X, np.ndarray) or is_sparse(X)
+        )
+        self._last: tuple[FloatArray, FloatArray, FloatArray] | None = None
 
     def loss(self, x: FloatArray) -> float:
         return self.lml.loss(x, self.X, self.y, self.sw, self.l2)
 
     def loss_gradient(self, x: FloatArray) -> tuple[float, FloatArray]:
-        return self.lml.loss_gradient(x, self.X, self.y, self.sw, self.l2)
+        if not self._keep:
+            return self.lml.loss_gradient(x, self.X, self.y, self.sw, self.l2)
+        value, g, logits = self.lml._loss_gradient_logits(
+            x, self.X, self.y, self.sw, self.l2
+        )
+        self._last = (np.array(x, copy=True), g, logits)
+        return value, g
 
     def gradient_hessian(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
+        last = self._last
+        if last is not None and np.array_equal(last[0], x):
+            # the Hessian from the logits at x: no second pass for them
+            H = self.lml._binomial_hessian(last[2], self.X, self.sw, self.l2)
+            return last[1], H
         return self.lml.gradient_hessian(x, self.X, self.y, self.sw, self.l2)
+
+    def sampled_hessian(self, x: FloatArray) -> FloatArray | None:
+        """Binomial loss with many rows: the Hessian at ``x`` estimated from every
+        ``k``-th row (:data:`HESSIAN_SAMPLE_FRACTION` of them), for the first steps
+        of Newton's method; ``None`` when there are too few rows (or ``x`` is not
+        the last point evaluated)."""
+        last = self._last
+        n, n_dof = self.X.shape[0], self.X.shape[1] + self.lml.fit_intercept
+        k = _sample_step(n, n_dof)
+        if last is None or k == 1 or not np.array_equal(last[0], x):
+            return None
+        sw = None if self.sw is None else self.sw[::k]
+        if sw is not None and not np.sum(sw) > 0:
+            return None
+        return self.lml._binomial_hessian(last[2][::k], self.X[::k], sw, self.l2)
 
 
 class ReducedObjective(FullObjective):
@@ -671,8 +729,13 @@ def solve(
     max_iter: int,
     *,
     polish: bool = False,
+    unpenalized: bool = False,
 ) -> tuple[FloatArray, SolverResult, str]:
     """Carry out ``plan`` from the full coefficients ``x0``.
+
+    L-BFGS runs to at most :data:`POLISH_LBFGS_TOL` with ``polish`` or
+    ``unpenalized`` (an unpenalized fit, whose existence proof is then a certificate
+    from the fitted probabilities, which a fit far from the optimum cannot give).
 
     With ``polish`` (unpenalized fits), a run that converged is finished by Newton's
     method to machine precision (:func:`~softlogit._solvers.newton_cholesky` with
@@ -702,17 +765,18 @@ def solve(
         res = _first_order(problem, plan.solver, x0, tol, plan.iterations)
         name = plan.solver
     else:
+        lbfgs_tol = max(tol, NEWTON_FINISH_TOL) if plan.newton_finish else tol
+        if polish or unpenalized:
+            lbfgs_tol = min(lbfgs_tol, POLISH_LBFGS_TOL)
         res = lbfgs_whitened(
-            problem.whitened(problem.full()),
-            x0.ravel(),
-            max(tol, NEWTON_FINISH_TOL) if plan.newton_finish else tol,
-            plan.iterations,
+            problem.whitened(problem.full()), x0.ravel(), lbfgs_tol, plan.iterations
         )
         name = "lbfgs"
     # Hand over when L-BFGS did not reach tol within its budget, or when tol is
     # finer than NEWTON_FINISH_TOL.
     handover = plan.newton_finish and res.criterion > tol and res.n_iter < max_iter
-    if not (handover or (polish and res.converged)):
+    # (a polish follows a run that reached the user's tol, if not POLISH_LBFGS_TOL)
+    if not (handover or (polish and (res.converged or res.criterion <= tol))):
         return res.x.reshape(problem.shape), res, name
     start = res.x.reshape(problem.shape)
     budget = max_iter - res.n_iter if handover else max_iter
