@@ -431,14 +431,12 @@ class LinearModelLoss:
         sw: FloatArray | None,
         sw_sum: float,
         l2: float,
-        logits: FloatArray | None = None,
     ) -> tuple[float, FloatArray]:
         """Summed binomial loss and the objective's gradient, by blocks of rows.
 
         As :meth:`_loss_gradient_blocked`: each block of ``X`` is read from memory
         once for the logits ``X_b w + b`` and ``X_b^T g_b``, and the per-sample
-        arrays are those of one block, not of all samples. The logits are written
-        to ``logits`` if given (for :meth:`_binomial_hessian` at the same point).
+        arrays are those of one block, not of all samples.
         """
         w = self._weights(c)
         dtype = np.result_type(X.dtype, c.dtype)
@@ -452,8 +450,6 @@ class LinearModelLoss:
                 rows = slice(start, min(start + step, outer.stop))
                 Xb = float64_rows(X if step >= X.shape[0] else X[rows])
                 z = self._raw(c, Xb)
-                if logits is not None:
-                    logits[rows] = z
                 losses, G = BinomialLoss._loss_gradient(
                     z, y[rows], None if sw is None else sw[rows]
                 )
@@ -468,28 +464,6 @@ class LinearModelLoss:
         gb = math.fsum(g for _, _, g in parts)
         return total, self._penalized(gw / sw_sum, gb / sw_sum, c, l2, gw.dtype)
 
-    def _loss_gradient_logits(
-        self,
-        coef: FloatArray,
-        X: FloatArray,
-        y: np.ndarray,
-        sample_weight: FloatArray | None,
-        l2_reg_strength: float,
-    ) -> tuple[float, FloatArray, FloatArray]:
-        """Binomial loss only: :meth:`loss_gradient` and the logits, for
-        :meth:`_binomial_hessian` at the same point (Newton's Hessian at the point
-        its line search accepted, without a second pass for logits and gradient)."""
-        c, X_arr, y_arr, sw, sw_sum, l2 = self._prepare(
-            coef, X, y, sample_weight, l2_reg_strength
-        )
-        logits = np.empty(X_arr.shape[0])
-        total, grad = self._binomial_loss_gradient(
-            c, X_arr, y_arr, sw, sw_sum, l2, logits
-        )
-        w = self._weights(c)
-        value = float(total / sw_sum + 0.5 * l2 * np.sum(w * w))
-        return value, grad.reshape(np.shape(coef)), logits
-
     def _binomial_hessian(
         self,
         logits: FloatArray,
@@ -497,9 +471,8 @@ class LinearModelLoss:
         sw: FloatArray | None,
         l2_reg_strength: float,
     ) -> FloatArray:
-        """The binomial objective's Hessian from the logits at the point (those of
-        :meth:`_loss_gradient_logits`), summed over row blocks as
-        :meth:`_binomial_gradient_hessian` does."""
+        """The binomial objective's Hessian from the logits of ``X``'s rows at the
+        point, summed over row blocks as :meth:`_binomial_gradient_hessian` does."""
         sw_sum = float(X.shape[0]) if sw is None else float(np.sum(sw))
         n_dof = X.shape[1] + self.fit_intercept
         step = _hessian_rows(X)
@@ -518,8 +491,10 @@ class LinearModelLoss:
                 H += weighted_gram(float64_rows(X[rows]), h, self.fit_intercept)
             return H
 
-        parts = in_row_ranges(part, X, X.shape[0] * n_dof * n_dof, _block_rows(X))
-        H: FloatArray = np.sum(parts, axis=0)
+        # one range: SciPy's syrk holds the interpreter lock, so Python threads
+        # would not run the ranges in parallel, and each would keep its own scaled
+        # block and BLAS buffers (the peak memory above the data)
+        H: FloatArray = part(slice(0, X.shape[0]))
         n_w = np.arange(X.shape[1])
         H[n_w, n_w] += float(l2_reg_strength)
         return H

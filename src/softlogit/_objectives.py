@@ -294,48 +294,39 @@ class FullObjective:
         l2: float,
     ) -> None:
         self.lml, self.X, self.y, self.sw, self.l2 = lml, X, y, sw, l2
-        # Binomial loss on data in memory: the point, gradient and logits of the
-        # last loss_gradient (Newton's Hessian is asked for where its line search
-        # last evaluated).
-        self._keep = not lml.is_multinomial and (
+        # binomial loss on data in memory: Newton's first steps may use a sample
+        self._sampled = not lml.is_multinomial and (
             isinstance(X, np.ndarray) or is_sparse(X)
         )
-        self._last: tuple[FloatArray, FloatArray, FloatArray] | None = None
 
     def loss(self, x: FloatArray) -> float:
         return self.lml.loss(x, self.X, self.y, self.sw, self.l2)
 
     def loss_gradient(self, x: FloatArray) -> tuple[float, FloatArray]:
-        if not self._keep:
-            return self.lml.loss_gradient(x, self.X, self.y, self.sw, self.l2)
-        value, g, logits = self.lml._loss_gradient_logits(
-            x, self.X, self.y, self.sw, self.l2
-        )
-        self._last = (np.array(x, copy=True), g, logits)
-        return value, g
+        return self.lml.loss_gradient(x, self.X, self.y, self.sw, self.l2)
 
     def gradient_hessian(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
-        last = self._last
-        if last is not None and np.array_equal(last[0], x):
-            # the Hessian from the logits at x: no second pass for them
-            H = self.lml._binomial_hessian(last[2], self.X, self.sw, self.l2)
-            return last[1], H
         return self.lml.gradient_hessian(x, self.X, self.y, self.sw, self.l2)
 
     def sampled_hessian(self, x: FloatArray) -> FloatArray | None:
         """Binomial loss with many rows: the Hessian at ``x`` estimated from every
         ``k``-th row (:data:`HESSIAN_SAMPLE_FRACTION` of them), for the first steps
-        of Newton's method; ``None`` when there are too few rows (or ``x`` is not
-        the last point evaluated)."""
-        last = self._last
+        of Newton's method; ``None`` when there are too few rows.
+
+        The logits of the sampled rows are computed here (a pass over a
+        ``k``-th of the rows): keeping every row's logits from the line search
+        would add an array of the size of ``y`` to the fit's peak memory.
+        """
         n, n_dof = self.X.shape[0], self.X.shape[1] + self.lml.fit_intercept
         k = _sample_step(n, n_dof)
-        if last is None or k == 1 or not np.array_equal(last[0], x):
+        if not self._sampled or k == 1:
             return None
         sw = None if self.sw is None else self.sw[::k]
         if sw is not None and not np.sum(sw) > 0:
             return None
-        return self.lml._binomial_hessian(last[2][::k], self.X[::k], sw, self.l2)
+        X_sample = self.X[::k]
+        logits = self.lml._raw(np.asarray(x, dtype=np.float64), X_sample)
+        return self.lml._binomial_hessian(logits, X_sample, sw, self.l2)
 
 
 class ReducedObjective(FullObjective):
