@@ -30,7 +30,8 @@ the old output is left as it was. The rules:
   temporary file.
 - **Commits** are known to the command line: within :func:`record_commits`,
   :func:`output_committed` is true from the moment an output's final rename begins
-  (a cache file, ``cache=True``, does not count). The command line's signal handlers
+  (neither a cache file, ``cache=True``, nor a file renamed inside a directory still
+  being built counts). The command line's signal handlers
   ask it, so that a signal cannot report a failure once the new output is in place:
   a command exits non-zero only with its previous output untouched.
 """
