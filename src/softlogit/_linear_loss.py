@@ -464,41 +464,6 @@ class LinearModelLoss:
         gb = math.fsum(g for _, _, g in parts)
         return total, self._penalized(gw / sw_sum, gb / sw_sum, c, l2, gw.dtype)
 
-    def _binomial_hessian(
-        self,
-        logits: FloatArray,
-        X: FloatArray,
-        sw: FloatArray | None,
-        l2_reg_strength: float,
-    ) -> FloatArray:
-        """The binomial objective's Hessian from the logits of ``X``'s rows at the
-        point, summed over row blocks as :meth:`_binomial_gradient_hessian` does."""
-        sw_sum = float(X.shape[0]) if sw is None else float(np.sum(sw))
-        n_dof = X.shape[1] + self.fit_intercept
-        step = _hessian_rows(X)
-
-        def part(outer: slice) -> FloatArray:
-            H = np.zeros((n_dof, n_dof))
-            for block in _row_blocks(outer.stop - outer.start, step):
-                start = outer.start + block.start
-                rows = slice(start, min(start + step, outer.stop))
-                # sigmoid(z) sigmoid(-z) = e / (1 + e)^2 with e = exp(-|z|).
-                e = np.exp(-np.abs(logits[rows]))
-                h = e / (1.0 + e) ** 2
-                if sw is not None:
-                    h *= sw[rows]
-                h /= sw_sum
-                H += weighted_gram(float64_rows(X[rows]), h, self.fit_intercept)
-            return H
-
-        # one range: SciPy's syrk holds the interpreter lock, so Python threads
-        # would not run the ranges in parallel, and each would keep its own scaled
-        # block and BLAS buffers (the peak memory above the data)
-        H: FloatArray = part(slice(0, X.shape[0]))
-        n_w = np.arange(X.shape[1])
-        H[n_w, n_w] += float(l2_reg_strength)
-        return H
-
     def gradient(
         self,
         coef: ArrayLike,

@@ -313,9 +313,9 @@ class FullObjective:
         ``k``-th row (:data:`HESSIAN_SAMPLE_FRACTION` of them), for the first steps
         of Newton's method; ``None`` when there are too few rows.
 
-        The logits of the sampled rows are computed here (a pass over a
-        ``k``-th of the rows): keeping every row's logits from the line search
-        would add an array of the size of ``y`` to the fit's peak memory.
+        The exact Hessian pass on the sampled rows (a ``k``-th of a pass): keeping
+        every row's logits from the line search instead would add an array of the
+        size of ``y`` to the fit's peak memory.
         """
         n, n_dof = self.X.shape[0], self.X.shape[1] + self.lml.fit_intercept
         k = _sample_step(n, n_dof)
@@ -324,9 +324,8 @@ class FullObjective:
         sw = None if self.sw is None else self.sw[::k]
         if sw is not None and not np.sum(sw) > 0:
             return None
-        X_sample = self.X[::k]
-        logits = self.lml._raw(np.asarray(x, dtype=np.float64), X_sample)
-        return self.lml._binomial_hessian(logits, X_sample, sw, self.l2)
+        _, H = self.lml.gradient_hessian(x, self.X[::k], self.y[::k], sw, self.l2)
+        return H
 
 
 class ReducedObjective(FullObjective):
