@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 from pathlib import Path
@@ -243,6 +244,11 @@ def test_predict_partition_by_partition(
     np.testing.assert_allclose(
         pd.read_csv(out_file)[["proba_ant", "proba_bee", "proba_cat"]], expected
     )
+    # a new file with the mode of any other output (the umask's), no temporary left
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out_file.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert not list(tmp.glob(".pred.csv*"))
     code, out, err = _run(capsys, "predict", str(model_path), str(tmp / "part*.csv"))
     assert code == 0, err
     assert out == out_file.read_text()

@@ -55,7 +55,6 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "check_target",
-    "commit_rename",
     "new_directory_mode",
     "new_file_mode",
     "output_committed",
@@ -115,15 +114,6 @@ def _committing(target: Path, cache: bool) -> Iterator[None]:
     except BaseException:
         _Commits.committed = before
         raise
-
-
-def commit_rename(src: StrPath, dst: StrPath) -> None:
-    """``os.replace(src, dst)`` as the commit of the output ``dst``.
-
-    For writers that manage their own temporary file; see :func:`output_committed`.
-    """
-    with _committing(_resolve(dst), cache=False):
-        os.replace(src, dst)
 
 
 def _umask() -> int:

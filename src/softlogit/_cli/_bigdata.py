@@ -415,34 +415,30 @@ def _write_directory(X: Any, out: str, force: bool, model: Any, columns: Any) ->
 
 def _stream(X: Any, out: str | None, model: Any, columns: Any) -> int:
     """The predictions of one partition after the other, to standard output or
-    (through a temporary file renamed at the end) to ``out``."""
-    import tempfile
+    (through a temporary file renamed at the end, :func:`softlogit._io.atomic_path`)
+    to ``out`` (already checked against ``--force``)."""
+    from softlogit._io import atomic_path
 
-    from softlogit._io import commit_rename
+    if out is None:
+        return _write_partitions(X, model, columns, None)
+    with (
+        atomic_path(out, force=True, name="--out", suffix=".csv") as tmp,
+        open(tmp, "w", encoding="utf-8", newline="") as handle,
+    ):
+        return _write_partitions(X, model, columns, handle)
 
+
+def _write_partitions(X: Any, model: Any, columns: Any, handle: Any) -> int:
+    """Each partition's predictions in turn to ``handle`` (None: standard output)."""
     rows = 0
-    target = None if out is None else Path(out)
-    handle, tmp = (None, None)
-    if target is not None:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        handle = os.fdopen(fd, "w", encoding="utf-8", newline="")
-    try:
-        for i in range(X.npartitions):
-            part = _predict_partition(X.get_partition(i).compute(), model, *columns)
-            text = part.to_csv(index=False, header=i == 0)
-            rows += len(part)
-            if handle is None:
-                click.echo(text, nl=False)
-            else:
-                handle.write(text)
-        if handle is not None:
-            handle.close()
-            commit_rename(tmp, target)  # type: ignore[arg-type]
-    except BaseException:
-        if handle is not None:
-            handle.close()
-            Path(tmp).unlink(missing_ok=True)  # type: ignore[arg-type]
-        raise
+    for i in range(X.npartitions):
+        part = _predict_partition(X.get_partition(i).compute(), model, *columns)
+        text = part.to_csv(index=False, header=i == 0)
+        rows += len(part)
+        if handle is None:
+            click.echo(text, nl=False)
+        else:
+            handle.write(text)
     return rows
 
 
