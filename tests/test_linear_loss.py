@@ -321,7 +321,7 @@ def test_blocked_passes_match_closed_forms_over_several_blocks(
     import softlogit._linear_loss as ll
 
     monkeypatch.setattr(ll, "_HESSIAN_BLOCK_ROWS", 64)
-    monkeypatch.setattr(ll, "_block_rows", lambda X: 40)
+    monkeypatch.setattr(ll, "_block_rows", lambda X, n_classes=0: 40)
     rng = np.random.default_rng(7)
     n, p, K, l2 = 300, 4, 3, 0.03
     X = rng.normal(size=(n, p))
@@ -371,3 +371,50 @@ def test_blocked_passes_match_closed_forms_over_several_blocks(
     ref_H = np.einsum("ikl,ia,ib->kalb", curv, Xa, Xa).reshape(K * q, K * q) / S
     ref_H += l2 * np.diag(np.tile(pen, K))
     np.testing.assert_allclose(H, ref_H, rtol=1e-11, atol=1e-14)
+
+
+@pytest.mark.parametrize("d", [5, 60])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_class_products_by_small_products_equal_the_plain_products(
+    monkeypatch: pytest.MonkeyPatch, d: int, dtype: type
+) -> None:
+    """class_logits_t and add_class_gradient split a block into small products (here
+    of 7 rows, the last one shorter; from 40 features after a sweep that reads the
+    block): the transposed logits W X^T + b, C-contiguous, and the sum G X equal the
+    plain products."""
+    import softlogit._rows as rows
+
+    K, n = 4, 53
+    monkeypatch.setattr(rows, "SMALL_PRODUCT", 7 * K * d)
+    rng = np.random.default_rng(3)
+    Xb = rng.normal(size=(n, d)).astype(dtype).astype(np.float64)
+    W, b, G = rng.normal(size=(K, d)), rng.normal(size=(K, 1)), rng.normal(size=(K, n))
+    assert rows._small_rows(Xb, K) == 7
+    zt = rows.class_logits_t(Xb, W, b)
+    assert zt.shape == (K, n)
+    assert zt.flags.c_contiguous
+    np.testing.assert_allclose(zt, W @ Xb.T + b, rtol=1e-13, atol=1e-13)
+    gw = np.ones((K, d))
+    rows.add_class_gradient(gw, G, Xb)
+    np.testing.assert_allclose(gw, 1.0 + G @ Xb, rtol=1e-13, atol=1e-12)
+
+
+def test_multinomial_loss_gradient_by_small_products_matches_closed_form() -> None:
+    """At the default sizes a block of 5000 rows of 60 features and 10 classes goes
+    by small products after a prefetching sweep: loss and gradient against SciPy's
+    softmax on all rows at once."""
+    from softlogit._rows import PREFETCH_FEATURES, _small_rows
+
+    rng = np.random.default_rng(11)
+    n, p, K = 5000, 60, 10
+    X = rng.normal(size=(n, p))
+    assert 0 < _small_rows(X, K) < _block_rows(X, K)
+    assert p >= PREFETCH_FEATURES
+    y = rng.integers(0, K, n)
+    W = rng.normal(scale=0.3, size=(K, p + 1))
+    Xa = np.column_stack([X, np.ones(n)])
+    P = special.softmax(Xa @ W.T, axis=1)
+    f, g = LinearModelLoss(MultinomialLoss()).loss_gradient(W, X, y, None, 0.0)
+    np.testing.assert_allclose(f, -np.mean(np.log(P[np.arange(n), y])), rtol=1e-13)
+    ref_g = (P - np.eye(K)[y]).T @ Xa / n
+    np.testing.assert_allclose(g, ref_g, rtol=1e-11, atol=1e-15)

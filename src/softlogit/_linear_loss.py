@@ -31,7 +31,13 @@ from softlogit._loss import (
     _float_weight,
     _multinomial_hessp,
 )
-from softlogit._rows import float64_rows, rows_matmul, rows_tmatmul
+from softlogit._rows import (
+    add_class_gradient,
+    class_logits_t,
+    float64_rows,
+    rows_matmul,
+    rows_tmatmul,
+)
 from softlogit._sparse import is_sparse
 from softlogit._typing import ArrayLike, FloatArray
 from softlogit._validation import real_array
@@ -50,19 +56,20 @@ def _hessian_rows(X: FloatArray) -> int:
     return _HESSIAN_BLOCK_ROWS
 
 
-def _block_rows(X: FloatArray) -> int:
+def _block_rows(X: FloatArray, n_classes: int = 0) -> int:
     """Rows per block for :meth:`LinearModelLoss._loss_gradient_blocked` (~4 MiB).
 
     At least 1024 rows, so that per-block Python and ufunc overhead stays small;
-    about 4 MiB of ``X`` in float64 (float32 blocks are converted), so that a block
-    read once stays in cache for its second use (timings:
-    ``benchmarks/results/fit_notes.md``). A sparse ``X`` is one block, used as it is
-    (slicing it would copy its entries).
+    about 4 MiB of ``X`` in float64 and of the block's per-class arrays (logits and
+    gradients, two per class: ``n_classes``), so that a block read once stays in
+    cache for its second use (timings: ``benchmarks/results/fit_notes.md``). float32
+    blocks are converted. A sparse ``X`` is one block, used as it is (slicing it
+    would copy its entries).
     """
     if is_sparse(X):
         # A slice of a sparse matrix is a copy of its rows' entries: one block.
         return max(1, int(X.shape[0]))
-    return max(1024, (1 << 22) // max(1, int(X.shape[1]) * 8))
+    return max(1024, (1 << 22) // ((max(1, int(X.shape[1])) + 2 * n_classes) * 8))
 
 
 # Rows per block of the Hessian passes (gradient_hessian): the per-sample arrays of a
@@ -385,7 +392,9 @@ class LinearModelLoss:
         once and used twice while it is still in cache: for the transposed logits
         ``W @ X_b.T`` and for ``G_b @ X_b``. The logits are kept transposed,
         ``(n_classes, rows)``, so that the softmax's reductions over the classes run
-        between contiguous rows (:meth:`MultinomialLoss._loss_gradient_fast`).
+        between contiguous rows (:meth:`MultinomialLoss._loss_gradient_fast`). Both
+        products go by sub-blocks of rows that BLAS takes as small products
+        (:func:`softlogit._rows.class_logits_t`).
         """
         W = self._weights(c)
         bias = c[:, -1:] if self.fit_intercept else None
@@ -399,24 +408,22 @@ class LinearModelLoss:
             whole = rows.start == 0 and rows.stop == X.shape[0]
             xr, yr = (X, y) if whole else (X[rows], y[rows])
             swr = sw if whole or sw is None else sw[rows]
-            step = _block_rows(X)
+            step = _block_rows(X, W.shape[0])
             for start in range(0, xr.shape[0], step):
                 Xb = float64_rows(xr if step >= xr.shape[0] else xr[start:][:step])
-                zt = W @ Xb.T
-                if bias is not None:
-                    zt += bias
+                zt = class_logits_t(Xb, W, bias)
                 swb = None if swr is None else swr[start : start + step]
                 loss, G = MultinomialLoss._loss_gradient_fast(
                     zt, yr[start : start + step], swb
                 )
                 total += loss
-                gw += rows_tmatmul(G.T, Xb)
+                add_class_gradient(gw, G, Xb)
                 if bias is not None:
                     gb += G.sum(axis=1)
             return total, gw, gb
 
         parts = in_row_ranges(
-            part, X, X.shape[0] * X.shape[1] * W.shape[0], _block_rows(X)
+            part, X, X.shape[0] * X.shape[1] * W.shape[0], _block_rows(X, W.shape[0])
         )
         total = math.fsum(t for t, _, _ in parts)
         gw = np.sum([g for _, g, _ in parts], axis=0)

@@ -15,7 +15,27 @@ import numpy as np
 
 from softlogit._typing import FloatArray
 
-__all__ = ["float64_blocks", "float64_rows", "rows_matmul", "rows_tmatmul"]
+__all__ = [
+    "PREFETCH_FEATURES",
+    "SMALL_PRODUCT",
+    "add_class_gradient",
+    "class_logits_t",
+    "float64_blocks",
+    "float64_rows",
+    "rows_matmul",
+    "rows_tmatmul",
+]
+
+#: Multiply-adds per product in :func:`class_logits_t` and :func:`add_class_gradient`:
+#: a block's products with a few classes are taken by sub-blocks of rows of at most
+#: this size, which OpenBLAS's small-matrix kernels compute without packing their
+#: operands (a packed product with a few columns is bound by the packing, not by the
+#: arithmetic; timings: ``benchmarks/results/fit_notes.md``).
+SMALL_PRODUCT = 1 << 19
+#: Features from which :func:`class_logits_t` first reads a block in one sweep: the
+#: small products' access to rows this long (several strided streams) misses the
+#: hardware prefetch, and reading the block into cache first costs less than that.
+PREFETCH_FEATURES = 40
 
 
 def _rows_per_block(X: Any) -> int:
@@ -82,3 +102,51 @@ def rows_tmatmul(A: FloatArray, X: Any, *, x_first: bool = False) -> FloatArray:
     for s in range(0, X.shape[0], step):
         acc += A[s : s + step].T @ X[s : s + step]
     return acc
+
+
+def _small_rows(Xb: Any, n_outputs: int) -> int:
+    """Rows per small product of :func:`class_logits_t` and
+    :func:`add_class_gradient`, or 0 when the block is one product (sparse, or no
+    more rows than a small product holds)."""
+    if not isinstance(Xb, np.ndarray) or Xb.ndim != 2:
+        return 0
+    sub = max(1, SMALL_PRODUCT // max(1, n_outputs * int(Xb.shape[1])))
+    return sub if sub < Xb.shape[0] else 0
+
+
+def class_logits_t(Xb: Any, W: FloatArray, bias: FloatArray | None) -> FloatArray:
+    """The transposed logits ``W @ Xb.T (+ bias)`` of a block of rows, shape
+    ``(n_classes, rows)``, C-contiguous (``bias`` of shape (n_classes, 1)).
+
+    A block with more rows than a small product holds (:data:`SMALL_PRODUCT`) is
+    multiplied by sub-blocks of rows, ``Xb_s @ W.T``, and transposed once; with
+    :data:`PREFETCH_FEATURES` features or more, the block is first read in one sweep
+    (a sum), which brings it into cache for them.
+    """
+    sub = _small_rows(Xb, W.shape[0])
+    if not sub:
+        zt: FloatArray = W @ Xb.T
+    else:
+        if Xb.shape[1] >= PREFETCH_FEATURES:
+            np.add.reduce(Xb, axis=None)
+        wt = np.ascontiguousarray(W.T)
+        z = np.empty((Xb.shape[0], W.shape[0]), dtype=np.result_type(Xb, W))
+        for s in range(0, Xb.shape[0], sub):
+            np.matmul(Xb[s : s + sub], wt, out=z[s : s + sub])
+        zt = np.ascontiguousarray(z.T)
+    if bias is not None:
+        zt += bias
+    return zt
+
+
+def add_class_gradient(gw: FloatArray, gt: FloatArray, Xb: Any) -> None:
+    """``gw += gt @ Xb`` for per-sample gradients ``gt`` of shape (n_classes, rows),
+    by sub-blocks of rows as :func:`class_logits_t`."""
+    sub = _small_rows(Xb, gt.shape[0])
+    if not sub:
+        gw += rows_tmatmul(gt.T, Xb)
+        return
+    part = np.empty_like(gw)
+    for s in range(0, Xb.shape[0], sub):
+        np.matmul(gt[:, s : s + sub], Xb[s : s + sub], out=part)
+        gw += part
