@@ -35,6 +35,7 @@ from softlogit._rows import (
     add_class_gradient,
     class_logits_t,
     float64_rows,
+    prefetch,
     rows_matmul,
     rows_tmatmul,
 )
@@ -456,6 +457,8 @@ class LinearModelLoss:
                 start = outer.start + block.start
                 rows = slice(start, min(start + step, outer.stop))
                 Xb = float64_rows(X if step >= X.shape[0] else X[rows])
+                if Xb.dtype == X.dtype:
+                    prefetch(Xb)  # (a converted block is in cache already)
                 z = self._raw(c, Xb)
                 losses, G = BinomialLoss._loss_gradient(
                     z, y[rows], None if sw is None else sw[rows]

@@ -22,6 +22,7 @@ __all__ = [
     "class_logits_t",
     "float64_blocks",
     "float64_rows",
+    "prefetch",
     "rows_matmul",
     "rows_tmatmul",
 ]
@@ -32,9 +33,9 @@ __all__ = [
 #: operands (a packed product with a few columns is bound by the packing, not by the
 #: arithmetic; timings: ``benchmarks/results/fit_notes.md``).
 SMALL_PRODUCT = 1 << 19
-#: Features from which :func:`class_logits_t` first reads a block in one sweep: the
-#: small products' access to rows this long (several strided streams) misses the
-#: hardware prefetch, and reading the block into cache first costs less than that.
+#: Features from which :func:`prefetch` reads a block: the products' access to rows
+#: this long (several strided streams) misses the hardware prefetch, and reading the
+#: block into cache in one sweep first costs less than that.
 PREFETCH_FEATURES = 40
 
 
@@ -104,6 +105,13 @@ def rows_tmatmul(A: FloatArray, X: Any, *, x_first: bool = False) -> FloatArray:
     return acc
 
 
+def prefetch(Xb: Any) -> None:
+    """Read a dense block of rows with :data:`PREFETCH_FEATURES` features or more
+    once in one sweep (a sum), so that the products that follow find it in cache."""
+    if isinstance(Xb, np.ndarray) and Xb.ndim == 2 and Xb.shape[1] >= PREFETCH_FEATURES:
+        np.add.reduce(Xb, axis=None)
+
+
 def _small_rows(Xb: Any, n_outputs: int) -> int:
     """Rows per small product of :func:`class_logits_t` and
     :func:`add_class_gradient`, or 0 when the block is one product (sparse, or no
@@ -121,14 +129,13 @@ def class_logits_t(Xb: Any, W: FloatArray, bias: FloatArray | None) -> FloatArra
     A block with more rows than a small product holds (:data:`SMALL_PRODUCT`) is
     multiplied by sub-blocks of rows, ``Xb_s @ W.T``, and transposed once; with
     :data:`PREFETCH_FEATURES` features or more, the block is first read in one sweep
-    (a sum), which brings it into cache for them.
+    (:func:`prefetch`).
     """
     sub = _small_rows(Xb, W.shape[0])
     if not sub:
         zt: FloatArray = W @ Xb.T
     else:
-        if Xb.shape[1] >= PREFETCH_FEATURES:
-            np.add.reduce(Xb, axis=None)
+        prefetch(Xb)
         wt = np.ascontiguousarray(W.T)
         z = np.empty((Xb.shape[0], W.shape[0]), dtype=np.result_type(Xb, W))
         for s in range(0, Xb.shape[0], sub):
