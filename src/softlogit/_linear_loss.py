@@ -18,7 +18,7 @@ samples.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -77,6 +77,27 @@ def _block_rows(X: FloatArray, n_classes: int = 0) -> int:
 # block (logits, probabilities, weights: 512 KiB per class) stay small next to X
 # while each block still has enough rows for class_pair_information's threads.
 _HESSIAN_BLOCK_ROWS = 1 << 16
+
+
+def _blocks(X: Any, rows: slice, step: int) -> Iterator[tuple[slice, Any]]:
+    """The blocks of ``step`` rows of ``X[rows]`` for a loss-gradient pass: each
+    block's rows and the block in float64 (:func:`float64_rows`), read in one sweep
+    first (:func:`prefetch`) unless converted (then it is in cache already). ``X``
+    itself when one block is all of it: a sparse ``X`` is never sliced (a slice
+    copies its entries)."""
+    if rows.start == 0 and rows.stop >= X.shape[0] and step >= X.shape[0]:
+        blocks = [rows]
+    else:
+        blocks = [
+            slice(start, min(start + step, rows.stop))
+            for start in range(rows.start, rows.stop, step)
+        ]
+    for r in blocks:
+        Xb = X if r.start == 0 and r.stop >= X.shape[0] else X[r]
+        converted = float64_rows(Xb)
+        if converted is Xb:
+            prefetch(Xb)
+        yield r, converted
 
 
 def _row_blocks(n: int, step: int) -> list[slice]:
@@ -405,17 +426,10 @@ class LinearModelLoss:
             gw = np.zeros(W.shape, dtype=dtype)
             gb = np.zeros(W.shape[0], dtype=dtype)
             total = 0.0
-            # (a sparse X is one block, used as it is: slicing copies it)
-            whole = rows.start == 0 and rows.stop == X.shape[0]
-            xr, yr = (X, y) if whole else (X[rows], y[rows])
-            swr = sw if whole or sw is None else sw[rows]
-            step = _block_rows(X, W.shape[0])
-            for start in range(0, xr.shape[0], step):
-                Xb = float64_rows(xr if step >= xr.shape[0] else xr[start:][:step])
+            for r, Xb in _blocks(X, rows, _block_rows(X, W.shape[0])):
                 zt = class_logits_t(Xb, W, bias)
-                swb = None if swr is None else swr[start : start + step]
                 loss, G = MultinomialLoss._loss_gradient_fast(
-                    zt, yr[start : start + step], swb
+                    zt, y[r], None if sw is None else sw[r]
                 )
                 total += loss
                 add_class_gradient(gw, G, Xb)
@@ -448,20 +462,13 @@ class LinearModelLoss:
         """
         w = self._weights(c)
         dtype = np.result_type(X.dtype, c.dtype)
-        step = _block_rows(X)
 
-        def part(outer: slice) -> tuple[float, FloatArray, float]:
+        def part(rows: slice) -> tuple[float, FloatArray, float]:
             gw = np.zeros(w.shape, dtype=dtype)
             gb = total = 0.0
-            for block in _row_blocks(outer.stop - outer.start, step):
-                start = outer.start + block.start
-                rows = slice(start, min(start + step, outer.stop))
-                Xb = float64_rows(X if step >= X.shape[0] else X[rows])
-                if Xb.dtype == X.dtype:
-                    prefetch(Xb)  # (a converted block is in cache already)
-                z = self._raw(c, Xb)
+            for r, Xb in _blocks(X, rows, _block_rows(X)):
                 losses, G = BinomialLoss._loss_gradient(
-                    z, y[rows], None if sw is None else sw[rows]
+                    self._raw(c, Xb), y[r], None if sw is None else sw[r]
                 )
                 total += float(np.sum(losses))
                 gw += rows_tmatmul(G, Xb)

@@ -127,15 +127,13 @@ def class_logits_t(Xb: Any, W: FloatArray, bias: FloatArray | None) -> FloatArra
     ``(n_classes, rows)``, C-contiguous (``bias`` of shape (n_classes, 1)).
 
     A block with more rows than a small product holds (:data:`SMALL_PRODUCT`) is
-    multiplied by sub-blocks of rows, ``Xb_s @ W.T``, and transposed once; with
-    :data:`PREFETCH_FEATURES` features or more, the block is first read in one sweep
-    (:func:`prefetch`).
+    multiplied by sub-blocks of rows, ``Xb_s @ W.T``, and transposed once (their
+    strided reads want the block in cache: :func:`prefetch`).
     """
     sub = _small_rows(Xb, W.shape[0])
     if not sub:
         zt: FloatArray = W @ Xb.T
     else:
-        prefetch(Xb)
         wt = np.ascontiguousarray(W.T)
         z = np.empty((Xb.shape[0], W.shape[0]), dtype=np.result_type(Xb, W))
         for s in range(0, Xb.shape[0], sub):
