@@ -418,3 +418,70 @@ def test_multinomial_loss_gradient_by_small_products_matches_closed_form() -> No
     np.testing.assert_allclose(f, -np.mean(np.log(P[np.arange(n), y])), rtol=1e-13)
     ref_g = (P - np.eye(K)[y]).T @ Xa / n
     np.testing.assert_allclose(g, ref_g, rtol=1e-11, atol=1e-15)
+
+
+@pytest.mark.parametrize("multinomial", [False, True])
+def test_passes_in_threaded_row_ranges_match_closed_forms(
+    monkeypatch: pytest.MonkeyPatch, multinomial: bool
+) -> None:
+    """With two BLAS threads allowed, the binomial Hessian pass and the multinomial
+    loss-gradient pass run as several row ranges in Python threads (each on one
+    BLAS thread) and add their parts: against the closed forms on all rows."""
+    from threadpoolctl import threadpool_limits
+
+    import softlogit._gram as gm
+    import softlogit._linear_loss as ll
+
+    ranges: list[int] = []
+
+    def spy(*args: object, **kwargs: object) -> list[object]:
+        out = gm.in_row_ranges(*args, **kwargs)  # type: ignore[arg-type]
+        ranges.append(len(out))
+        return out
+
+    monkeypatch.setattr(ll, "in_row_ranges", spy)
+    rng = np.random.default_rng(5)
+    n, p, K = 40_000, 50, 5
+    X = rng.normal(size=(n, p))
+    Xa = np.column_stack([X, np.ones(n)])
+    with threadpool_limits(limits=2, user_api="blas"):
+        if multinomial:
+            y = rng.integers(0, K, n)
+            W = rng.normal(scale=0.2, size=(K, p + 1))
+            f, g = LinearModelLoss(MultinomialLoss()).loss_gradient(W, X, y)
+        else:
+            yb = rng.integers(0, 2, n).astype(float)
+            w = rng.normal(scale=0.2, size=p + 1)
+            g, H = LinearModelLoss(BinomialLoss()).gradient_hessian(w, X, yb)
+    assert max(ranges) >= 2
+    if multinomial:
+        P = special.softmax(Xa @ W.T, axis=1)
+        ref_f = -np.mean(np.log(P[np.arange(n), y]))
+        np.testing.assert_allclose(f, ref_f, rtol=1e-13)
+        ref_g = (P - np.eye(K)[y]).T @ Xa / n
+        np.testing.assert_allclose(g, ref_g, rtol=1e-11, atol=1e-15)
+    else:
+        pb = special.expit(Xa @ w)
+        np.testing.assert_allclose(g, Xa.T @ (pb - yb) / n, rtol=1e-11, atol=1e-15)
+        ref_H = (Xa * (pb * (1 - pb))[:, None]).T @ Xa / n
+        np.testing.assert_allclose(H, ref_H, rtol=1e-12, atol=1e-15)
+
+
+def test_binomial_hessian_pass_of_float32_rows_matches_closed_form() -> None:
+    """From 40 features the binomial Hessian pass reads each block once; float32 rows
+    are converted a block at a time: gradient and Hessian against the closed forms on
+    the float64 values of the same rows."""
+    rng = np.random.default_rng(9)
+    n, p = 3000, 45
+    X = rng.normal(size=(n, p)).astype(np.float32)
+    Xa = np.column_stack([X.astype(np.float64), np.ones(n)])
+    y = rng.integers(0, 2, n).astype(float)
+    sw = rng.uniform(0.5, 2.0, n)
+    w = rng.normal(scale=0.2, size=p + 1)
+    g, H = LinearModelLoss(BinomialLoss()).gradient_hessian(w, X, y, sw, 0.1)
+    pb = special.expit(Xa @ w)
+    pen = np.append(np.ones(p), 0.0)
+    ref_g = Xa.T @ (sw * (pb - y)) / sw.sum() + 0.1 * pen * w
+    np.testing.assert_allclose(g, ref_g, rtol=1e-11, atol=1e-15)
+    ref_H = (Xa * (sw * pb * (1 - pb))[:, None]).T @ Xa / sw.sum() + 0.1 * np.diag(pen)
+    np.testing.assert_allclose(H, ref_H, rtol=1e-12, atol=1e-15)

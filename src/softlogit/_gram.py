@@ -194,12 +194,18 @@ def _grams_khatri_rao(
 
 
 def in_row_ranges(
-    part: Callable[[slice], _T], X: FloatArray, work: int, min_rows: int
+    part: Callable[[slice], _T],
+    X: FloatArray,
+    work: int,
+    min_rows: int,
+    *,
+    one_blas_thread: bool = False,
 ) -> list[_T]:
     """``part`` of consecutive ranges of rows, in as many Python threads as BLAS
     threads are allowed (and ranges of at least ``min_rows``) when ``work``
     (multiply-adds of one pass) is at least ``_THREAD_MIN_WORK`` and ``X`` a float64
-    array (else one range), each thread on one BLAS thread.
+    array (else one range), each thread on one BLAS thread; with
+    ``one_blas_thread``, one range runs on one BLAS thread as well.
 
     The products of a blocked pass are small (a few classes, or one Gram, per
     block of rows): BLAS threads gain little on them and, on a loaded machine,
@@ -212,6 +218,9 @@ def in_row_ranges(
     if work >= _THREAD_MIN_WORK and isinstance(X, np.ndarray) and X.dtype == np.float64:
         workers = min(blas_threads(), n // max(min_rows, 1))
     if workers <= 1:
+        if one_blas_thread:
+            with single_blas_thread():
+                return [part(slice(0, n))]
         return [part(slice(0, n))]
     from concurrent.futures import ThreadPoolExecutor
 
@@ -385,6 +394,23 @@ def gram(
     for B in blocks():
         upper += B.T @ B
     return upper
+
+
+def add_weighted_gram(
+    H: FloatArray, Xb: FloatArray, w: FloatArray, fit_intercept: bool, buf: FloatArray
+) -> None:
+    """``H += Xa^T diag(w) Xa`` for a dense float64 block ``Xb`` (``Xa = [Xb, 1]``
+    when ``fit_intercept``), ``w >= 0``: its rows scaled by ``sqrt(w)`` in ``buf``
+    (at least as many rows, ``H``'s columns) and one product ``B^T B``, which NumPy
+    computes by BLAS syrk, releasing the GIL (row ranges in threads run in
+    parallel; SciPy's ``dsyrk`` holds it)."""
+    m, p = Xb.shape
+    root = np.sqrt(w)
+    B = buf[:m]
+    np.multiply(Xb, root[:, None], out=B[:, :p])
+    if fit_intercept:
+        B[:, p] = root
+    H += B.T @ B
 
 
 def weighted_gram(X: FloatArray, w: FloatArray, fit_intercept: bool) -> FloatArray:

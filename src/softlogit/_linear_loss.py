@@ -23,7 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from softlogit._gram import class_pair_information, in_row_ranges, weighted_gram
+from softlogit._gram import (
+    add_weighted_gram,
+    class_pair_information,
+    in_row_ranges,
+    weighted_gram,
+)
 from softlogit._loss import (
     BinomialLoss,
     MultinomialLoss,
@@ -32,6 +37,7 @@ from softlogit._loss import (
     _multinomial_hessp,
 )
 from softlogit._rows import (
+    PREFETCH_FEATURES,
     add_class_gradient,
     class_logits_t,
     float64_rows,
@@ -659,12 +665,44 @@ class LinearModelLoss:
         sw_sum: float,
         l2: float,
     ) -> tuple[FloatArray, FloatArray]:
-        """Gradient and Hessian of the binomial objective, summed over row blocks
-        (per-sample arrays of one block at a time, see ``_HESSIAN_BLOCK_ROWS``)."""
+        """Gradient and Hessian of the binomial objective, summed over row blocks.
+
+        A dense ``X`` with :data:`~softlogit._rows.PREFETCH_FEATURES` features or
+        more goes in blocks of about 1 MiB, each read from memory once for its
+        logits, gradient and Gram matrix (:func:`_blocks`), in row ranges in
+        threads, each on one BLAS thread (:func:`in_row_ranges`); otherwise in
+        blocks of ``_HESSIAN_BLOCK_ROWS`` (per-sample arrays of one block at a time;
+        with fewer features the products stream well and the smaller blocks were
+        slower, timings in ``benchmarks/results/fit_notes.md``).
+        """
         w = self._weights(c)
-        gw = np.zeros(w.shape, dtype=np.result_type(X.dtype, c.dtype))
-        gb = 0.0
+        dtype = np.result_type(X.dtype, c.dtype)
         n_dof = X.shape[1] + self.fit_intercept
+        if not is_sparse(X) and X.shape[1] >= PREFETCH_FEATURES:
+            step = min(_hessian_rows(X), max(256, (1 << 20) // (8 * n_dof)))
+
+            def part(rows: slice) -> tuple[FloatArray, float, FloatArray]:
+                gw, gb, H = np.zeros(w.shape, dtype=dtype), 0.0, np.zeros((n_dof,) * 2)
+                buf = np.empty((step, n_dof))
+                for r, Xb in _blocks(X, rows, step):
+                    G, h = BinomialLoss._gradient_hessian(
+                        self._raw(c, Xb), y[r], None if sw is None else sw[r]
+                    )
+                    gw += rows_tmatmul(G, Xb)
+                    gb += float(np.sum(G))
+                    add_weighted_gram(H, Xb, h / sw_sum, self.fit_intercept, buf)
+                return gw, gb, H
+
+            parts = in_row_ranges(
+                part, X, X.shape[0] * n_dof * n_dof, step, one_blas_thread=True
+            )
+            gw = np.sum([g for g, _, _ in parts], axis=0)
+            gb = math.fsum(g for _, g, _ in parts)
+            H = np.sum([h for _, _, h in parts], axis=0)
+            H[np.arange(X.shape[1]), np.arange(X.shape[1])] += l2
+            return self._penalized(gw / sw_sum, gb / sw_sum, c, l2, gw.dtype), H
+        gw = np.zeros(w.shape, dtype=dtype)
+        gb = 0.0
         H = np.zeros((n_dof, n_dof))
         for rows in _row_blocks(X.shape[0], _hessian_rows(X)):
             Xb = float64_rows(X[rows])
