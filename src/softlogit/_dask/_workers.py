@@ -84,6 +84,9 @@ def _wait(client: Any, futures: list[Any]) -> None:
     :func:`no_workers_timeout` seconds without a running worker."""
     import dask
     from dask.utils import parse_timedelta
+
+    # asyncio's TimeoutError, not the builtin one before Python 3.11
+    from distributed import TimeoutError as WaitTimeout
     from distributed import wait
 
     interval = parse_timedelta(
@@ -95,7 +98,7 @@ def _wait(client: Any, futures: list[Any]) -> None:
         try:
             wait(futures, timeout=None if limit is None else interval)  # type: ignore[no-untyped-call]
             return
-        except TimeoutError:
+        except WaitTimeout:
             pass
         if _running_workers(client) > 0:
             without_since = None
@@ -114,9 +117,9 @@ def _no_workers(seconds: float, task: str) -> WorkersLostError:
     return WorkersLostError(
         f"no Dask worker was running for {seconds:g} s while the computation "
         "waited for one: the cluster's workers died (or paused, over their memory "
-        "limit) and none came back. A worker that dies again while its nanny restarts it "
-        "is not restarted: check the workers' logs, give them more memory or make "
-        "the row blocks smaller. The wait is Dask's "
+        "limit) and none came back (a nanny whose new worker dies while starting "
+        "gives up). Check the workers' logs, give them more memory or make the "
+        "row blocks smaller. The wait is Dask's "
         "`distributed.scheduler.no-workers-timeout` (when null, its "
         "`distributed.scheduler.worker-ttl`).",
         kind="no-workers",
