@@ -24,6 +24,7 @@ __all__ = [
     "SchedulerConnectionError",
     "SeparationError",
     "SoftlogitError",
+    "WorkersLostError",
 ]
 
 
@@ -114,6 +115,37 @@ class SchedulerConnectionError(SoftlogitError, ConnectionError):
         return SchedulerConnectionError, (self.address, self.timeout, self.reason)
 
 
+class WorkersLostError(SoftlogitError, RuntimeError):
+    """A computation on a Dask cluster lost its workers and was given up.
+
+    Dask recovers a worker that dies once: its tasks run again on the others. A
+    pass over the data of a fit gives up, with this error, when Dask gave up on
+    one of its tasks (the workers died ``distributed.scheduler.allowed-failures``
+    + 1 times while running it: ``kind="killed"``), or when no worker was running
+    for ``distributed.scheduler.no-workers-timeout`` seconds (when that is null,
+    Dask's default, ``distributed.scheduler.worker-ttl``: ``kind="no-workers"``).
+    Dask's own exception, if any, is the ``__cause__``.
+
+    Attributes
+    ----------
+    kind : {"killed", "no-workers"}
+    task : str
+        The Dask key of the task given up on.
+    """
+
+    def __init__(self, message: str, *, kind: str, task: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.task = task
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return _make_workers_lost_error, (str(self), self.kind, self.task)
+
+
+def _make_workers_lost_error(message: str, kind: str, task: str) -> WorkersLostError:
+    return WorkersLostError(message, kind=kind, task=task)
+
+
 class CLIError(SoftlogitError):
     """A user-facing command-line error: printed as ``error: <message>``.
 
@@ -137,6 +169,7 @@ for _cls in (
     SeparationError,
     MissingExtraError,
     SchedulerConnectionError,
+    WorkersLostError,
 ):
     _cls.__module__ = "softlogit"
 del _cls

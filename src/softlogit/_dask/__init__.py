@@ -15,7 +15,9 @@ softlogit`` never imports it:
 - :mod:`softlogit._dask._inference`: ``summary()`` and the existence proof of an
   unpenalized fit, from sums over chunks;
 - :mod:`softlogit._dask._predict`: lazy predictions (``map_blocks``);
-- :mod:`softlogit._dask._cluster`: connecting to a scheduler within a time limit.
+- :mod:`softlogit._dask._cluster`: connecting to a scheduler within a time limit;
+- :mod:`softlogit._dask._workers`: computations on a cluster that end with
+  :class:`~softlogit.WorkersLostError` when the workers are lost for good.
 
 The optimizer runs in the calling process (the *client*); the data stay where Dask
 keeps them (the threaded scheduler's memory or a cluster's workers), and nothing

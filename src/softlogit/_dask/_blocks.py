@@ -9,7 +9,8 @@ block instead, merged the same way: :func:`merged_blocks`.
 
 Whatever computes, computes here (:func:`compute`): on Dask's default scheduler, the
 threaded one (its tasks on one BLAS thread each) or the ``distributed.Client`` set
-as default.
+as default (where workers lost for good end the computation with an error:
+:mod:`softlogit._dask._workers`).
 """
 
 from __future__ import annotations
@@ -39,10 +40,18 @@ def compute(*collections: Any) -> Any:
     """``dask.compute`` on the default scheduler; a tuple of the results.
 
     On Dask's threaded scheduler with more than one thread, the tasks run on one
-    BLAS thread each (:func:`one_blas_thread_per_task`).
+    BLAS thread each (:func:`one_blas_thread_per_task`). On a ``distributed``
+    cluster, workers lost for good end the computation with
+    :class:`~softlogit.WorkersLostError` instead of a wait without end
+    (:func:`softlogit._dask._workers.compute_on_cluster`).
     """
     from dask.base import compute as dask_compute
 
+    from softlogit._dask._workers import cluster_client, compute_on_cluster
+
+    client = cluster_client(collections)
+    if client is not None:
+        return compute_on_cluster(client, collections)
     with one_blas_thread_per_task(collections):
         return dask_compute(*collections)  # type: ignore[no-untyped-call]
 
