@@ -86,6 +86,22 @@ def test_library_errors_become_error_lines(
     assert "Traceback" not in err
 
 
+def test_a_cluster_that_lost_its_workers_is_a_failed_run(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """WorkersLostError is softlogit's own error but not bad input: `error: ...`,
+    exit 1, no traceback."""
+    from softlogit import WorkersLostError
+
+    _install_raising(
+        monkeypatch,
+        WorkersLostError("no Dask worker was running", kind="no-workers", task="t"),
+    )
+    assert main(["boom"]) == 1
+    err = capsys.readouterr().err
+    assert err == "error: no Dask worker was running\n"
+
+
 @pytest.mark.parametrize(
     ("error", "code"),
     [

@@ -23,7 +23,12 @@ from types import FrameType
 import click
 
 from softlogit._cli._encoding import ascii_streams
-from softlogit._cli._errors import ENVIRONMENT_ERRORS, USER_ERRORS, report_bug
+from softlogit._cli._errors import (
+    ENVIRONMENT_ERRORS,
+    RUN_FAILURES,
+    USER_ERRORS,
+    report_bug,
+)
 from softlogit._io import output_committed, record_commits
 from softlogit.errors import CLIError
 
@@ -225,7 +230,11 @@ def _main(argv: Sequence[str] | None) -> int:
         if debug:
             raise
         _error(exc)
-        return 2 if isinstance(exc, USER_ERRORS) else 1
+        return (
+            2
+            if isinstance(exc, USER_ERRORS) and not isinstance(exc, RUN_FAILURES)
+            else 1
+        )
     except (KeyboardInterrupt, Terminated) as exc:
         return _signal_exit(exc)
     except Exception as exc:

@@ -3,7 +3,8 @@
 softlogit raises its own exceptions (:mod:`softlogit.errors`) on purpose, for bad
 input, and the file operations raise the OS errors below for missing, existing or
 unreadable files; :func:`softlogit._cli.main` prints those as ``error: <message>`` and
-exits with code 2 (:class:`~softlogit.errors.CLIError` with its own code). Any other
+exits with code 2 (:class:`~softlogit.errors.CLIError` with its own code; a failed
+run such as :class:`~softlogit.errors.WorkersLostError`, code 1). Any other
 exception is a bug, not a problem with the input: the command shows the traceback and
 asks for a report (:func:`report_bug`), exit code 1.
 """
@@ -14,9 +15,9 @@ import sys
 import traceback
 from typing import TextIO
 
-from softlogit.errors import SoftlogitError
+from softlogit.errors import SoftlogitError, WorkersLostError
 
-__all__ = ["ENVIRONMENT_ERRORS", "USER_ERRORS", "report_bug"]
+__all__ = ["ENVIRONMENT_ERRORS", "RUN_FAILURES", "USER_ERRORS", "report_bug"]
 
 #: reported as ``error: <message>``, exit code 2
 USER_ERRORS: tuple[type[BaseException], ...] = (
@@ -31,6 +32,10 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
 #: other failures of the machine (a full disk, a closed pipe): ``error: <message>``,
 #: exit code 1
 ENVIRONMENT_ERRORS: tuple[type[BaseException], ...] = (OSError,)
+
+#: softlogit's own errors that report a failed run, not bad input (a Dask cluster
+#: that lost its workers): ``error: <message>``, exit code 1
+RUN_FAILURES: tuple[type[BaseException], ...] = (WorkersLostError,)
 
 
 def report_bug(exc: BaseException, file: TextIO | None = None) -> None:
