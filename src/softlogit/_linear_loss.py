@@ -86,7 +86,7 @@ _HESSIAN_BLOCK_ROWS = 1 << 16
 
 
 def _blocks(X: Any, rows: slice, step: int) -> Iterator[tuple[slice, Any]]:
-    """The blocks of ``step`` rows of ``X[rows]`` for a loss-gradient pass: each
+    """The blocks of ``step`` rows of ``X[rows]`` for a pass over the data: each
     block's rows and the block in float64 (:func:`float64_rows`), read in one sweep
     first (:func:`prefetch`) unless converted (then it is in cache already). ``X``
     itself when one block is all of it: a sparse ``X`` is never sliced (a slice
