@@ -200,3 +200,40 @@ def test_no_workers_timeout_follows_dask_config(
     """Dask's documented defaults: no-workers-timeout null, worker-ttl 5 minutes."""
     with dask.config.set(config):
         assert no_workers_timeout() == expected
+
+
+@pytest.mark.parametrize("out", ["file", "stdout"])
+def test_predict_on_a_cluster_without_workers_is_a_failed_run(
+    refusing_restarts: Path, tmp_path: Path, run_cli: Any, out: str
+) -> None:
+    """`softlogit predict` to one CSV file (or standard output) computes partition
+    by partition on the cluster: with every worker gone for good it ends after
+    `distributed.scheduler.no-workers-timeout` with `error: ...`, exit 1, and no
+    output file."""
+    import pandas as pd
+
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame(rng.normal(size=(60, 2)), columns=["a", "b"])
+    frame["kind"] = np.where(frame["a"] + rng.normal(size=60) > 0, "x", "y")
+    for i in range(2):
+        frame.iloc[30 * i : 30 * (i + 1)].to_parquet(tmp_path / f"p{i}.parquet")
+    model = SoftmaxRegression(C=1.0).fit(frame[["a", "b"]], frame["kind"])
+    model_path = model.save(tmp_path / "model.json")
+    cluster, client = _cluster(preload=[os.environ["SOFTLOGIT_TEST_PRELOAD"]])
+    try:
+        refusing_restarts.touch()
+        for pid in client.run(os.getpid).values():
+            os.kill(pid, signal.SIGKILL)
+        target = tmp_path / "predictions.csv"
+        argv = ["predict", str(model_path), str(tmp_path / "p*.parquet")]
+        argv += ["--scheduler", cluster.scheduler_address]
+        argv += ["--out", str(target)] if out == "file" else []
+        with dask.config.set({"distributed.scheduler.no-workers-timeout": "3s"}):
+            code, _, err = run_cli(*argv)
+    finally:
+        client.close()
+        cluster.close()
+    assert code == 1, err
+    assert "error: no Dask worker was running for 3 s" in err
+    assert "Traceback" not in err
+    assert not target.exists()

@@ -351,7 +351,7 @@ def predictions_in_memory(
         warnings.simplefilter("always")
         _ignore_reader_noise()
         parts = [
-            _predict_partition(frame.get_partition(i).compute(), model, *columns)
+            _predict_partition(_partition(frame, i), model, *columns)
             for i in range(frame.npartitions)
         ]
     result = pd.concat(parts, ignore_index=True)
@@ -428,11 +428,20 @@ def _stream(X: Any, out: str | None, model: Any, columns: Any) -> int:
         return _write_partitions(X, model, columns, handle)
 
 
+def _partition(frame: Any, i: int) -> Any:
+    """Partition ``i`` of a Dask dataframe, computed as every pass is
+    (:func:`softlogit._dask._blocks.compute`: on a cluster, workers lost for good
+    end it with :class:`~softlogit.WorkersLostError`)."""
+    from softlogit._dask._blocks import compute
+
+    return compute(frame.get_partition(i))[0]
+
+
 def _write_partitions(X: Any, model: Any, columns: Any, handle: Any) -> int:
     """Each partition's predictions in turn to ``handle`` (None: standard output)."""
     rows = 0
     for i in range(X.npartitions):
-        part = _predict_partition(X.get_partition(i).compute(), model, *columns)
+        part = _predict_partition(_partition(X, i), model, *columns)
         text = part.to_csv(index=False, header=i == 0)
         rows += len(part)
         if handle is None:
