@@ -48,7 +48,13 @@ def data_csv(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def handlers_restored() -> Iterator[None]:
+    """Python's default handlers during the test, as in a new ``softlogit`` process
+    (the command line leaves a SIGINT handler of its caller's in place, and a test
+    run in a process that earlier tests shared may have one); the previous ones
+    afterwards."""
     saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     for signum, handler in saved.items():
         signal.signal(signum, handler)
