@@ -238,3 +238,33 @@ def test_the_report_writer_waits_for_its_save_through_a_signal() -> None:
         signal.signal(signal.SIGUSR1, saved)
     assert ended  # the save ended
     assert ended[0] <= raised  # before the signal was raised
+
+
+@pytest.mark.usefixtures("handlers_restored")
+@pytest.mark.parametrize("sig", SIGNALS, ids=IDS)
+def test_a_signal_a_callback_swallowed_is_delivered_again(
+    capsys: pytest.CaptureFixture[str], sig: int
+) -> None:
+    """A signal that lands in a weakref callback (as one can during an import) has
+    its exception swallowed there ("Exception ignored"): the signal is sent again
+    and ends the command outside the callback, with nothing printed."""
+    import weakref
+
+    class Thing:
+        pass
+
+    def command() -> None:
+        with cli_package._signals_unwind(entry_point=False):
+            thing = Thing()
+            refs.append(weakref.ref(thing, lambda _: signal.raise_signal(sig)))
+            del thing  # the callback runs here, and its exception cannot propagate
+            deadline = time.monotonic() + 10.0
+            while time.monotonic() < deadline:
+                time.sleep(0.01)
+
+    refs: list[weakref.ref[Thing]] = []
+    expected = cli_package.Terminated if sig == signal.SIGTERM else KeyboardInterrupt
+    with pytest.raises(expected):
+        command()
+    assert refs[0]() is None
+    assert "Exception ignored" not in capsys.readouterr().err

@@ -17,8 +17,9 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
+from typing import Any
 
 import click
 
@@ -151,6 +152,40 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     signal.default_int_handler(signum, frame)
 
 
+#: Seconds after which :func:`_redeliver` sends a swallowed signal again.
+_REDELIVERY_DELAY = 0.01
+
+
+def _redeliver(previous: Callable[[Any], object]) -> Callable[[Any], object]:
+    """A ``sys.unraisablehook`` for the command's duration.
+
+    A signal's exception raised inside a callback that Python cannot raise from (a
+    weakref callback or a ``__del__``, for example during an import) would only be
+    printed ("Exception ignored in ...") and the signal lost: the command would go
+    on. This hook sends that signal again instead, from another thread after
+    :data:`_REDELIVERY_DELAY`, so that it lands outside the callback and the hook
+    (and again if it lands in one once more); any other unraisable exception goes
+    to ``previous``.
+    """
+
+    def hook(unraisable: Any) -> object:
+        exc = unraisable.exc_value
+        if isinstance(exc, Terminated):
+            signum = exc.signum
+            signal.signal(signum, _terminate)  # (the handler had reset it)
+        elif isinstance(exc, KeyboardInterrupt) and signal.SIGINT in _received:
+            signum = signal.SIGINT
+        else:
+            return previous(unraisable)
+        # (after a pause: sent at once, it could land while this hook still runs)
+        timer = threading.Timer(_REDELIVERY_DELAY, os.kill, (os.getpid(), signum))
+        timer.daemon = True
+        timer.start()
+        return None
+
+    return hook
+
+
 @contextlib.contextmanager
 def _signals_unwind(entry_point: bool) -> Iterator[None]:
     """Within the block ``SIGTERM`` and ``SIGHUP`` raise :class:`Terminated`.
@@ -160,7 +195,8 @@ def _signals_unwind(entry_point: bool) -> Iterator[None]:
     recorded: the command completes. The handlers are restored afterwards; at the
     process's entry point, after a commit, the signals are ignored instead for the
     rest of the (exiting) process, so that a late one cannot turn the finished
-    command into a killed one.
+    command into a killed one. A signal whose exception a callback swallowed is
+    sent again (:func:`_redeliver`).
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -171,10 +207,13 @@ def _signals_unwind(entry_point: bool) -> Iterator[None]:
         saved[signal.SIGINT] = signal.signal(signal.SIGINT, _interrupt)
     _received.clear()
     _late.clear()
+    unraisable_hook = sys.unraisablehook
+    sys.unraisablehook = _redeliver(unraisable_hook)
     with record_commits():
         try:
             yield
         finally:
+            sys.unraisablehook = unraisable_hook
             done = entry_point and output_committed()
             for signum, handler in saved.items():
                 signal.signal(signum, signal.SIG_IGN if done else handler)
