@@ -85,12 +85,14 @@ def _block_rows(X: FloatArray, n_classes: int = 0) -> int:
 _HESSIAN_BLOCK_ROWS = 1 << 16
 
 
-def _blocks(X: Any, rows: slice, step: int) -> Iterator[tuple[slice, Any]]:
+def _blocks(
+    X: Any, rows: slice, step: int, *, sweep: bool = True
+) -> Iterator[tuple[slice, Any]]:
     """The blocks of ``step`` rows of ``X[rows]`` for a pass over the data: each
     block's rows and the block in float64 (:func:`float64_rows`), read in one sweep
-    first (:func:`prefetch`) unless converted (then it is in cache already). ``X``
-    itself when one block is all of it: a sparse ``X`` is never sliced (a slice
-    copies its entries)."""
+    first (:func:`prefetch`) with ``sweep`` unless converted (then it is in cache
+    already). ``X`` itself when one block is all of it: a sparse ``X`` is never
+    sliced (a slice copies its entries)."""
     if rows.start == 0 and rows.stop >= X.shape[0] and step >= X.shape[0]:
         blocks = [rows]
     else:
@@ -101,14 +103,9 @@ def _blocks(X: Any, rows: slice, step: int) -> Iterator[tuple[slice, Any]]:
     for r in blocks:
         Xb = X if r.start == 0 and r.stop >= X.shape[0] else X[r]
         converted = float64_rows(Xb)
-        if converted is Xb:
+        if sweep and converted is Xb:
             prefetch(Xb)
         yield r, converted
-
-
-def _row_blocks(n: int, step: int) -> list[slice]:
-    """Consecutive slices of ``step`` rows covering ``range(n)``."""
-    return [slice(start, start + step) for start in range(0, n, step)]
 
 
 class LinearModelLoss:
@@ -678,42 +675,35 @@ class LinearModelLoss:
         w = self._weights(c)
         dtype = np.result_type(X.dtype, c.dtype)
         n_dof = X.shape[1] + self.fit_intercept
-        if not is_sparse(X) and X.shape[1] >= PREFETCH_FEATURES:
-            step = min(_hessian_rows(X), max(256, (1 << 20) // (8 * n_dof)))
+        read_once = not is_sparse(X) and X.shape[1] >= PREFETCH_FEATURES
+        step = _hessian_rows(X)
+        if read_once:
+            step = min(step, max(256, (1 << 20) // (8 * n_dof)))
 
-            def part(rows: slice) -> tuple[FloatArray, float, FloatArray]:
-                gw, gb, H = np.zeros(w.shape, dtype=dtype), 0.0, np.zeros((n_dof,) * 2)
-                buf = np.empty((step, n_dof))
-                for r, Xb in _blocks(X, rows, step):
-                    G, h = BinomialLoss._gradient_hessian(
-                        self._raw(c, Xb), y[r], None if sw is None else sw[r]
-                    )
-                    gw += rows_tmatmul(G, Xb)
-                    gb += float(np.sum(G))
+        def part(rows: slice) -> tuple[FloatArray, float, FloatArray]:
+            gw, gb, H = np.zeros(w.shape, dtype=dtype), 0.0, np.zeros((n_dof,) * 2)
+            buf = np.empty((step, n_dof)) if read_once else None
+            for r, Xb in _blocks(X, rows, step):
+                G, h = BinomialLoss._gradient_hessian(
+                    self._raw(c, Xb), y[r], None if sw is None else sw[r]
+                )
+                gw += rows_tmatmul(G, Xb)
+                gb += float(np.sum(G))
+                if buf is None:
+                    H += weighted_gram(Xb, h / sw_sum, self.fit_intercept)
+                else:
                     add_weighted_gram(H, Xb, h / sw_sum, self.fit_intercept, buf)
-                return gw, gb, H
+            return gw, gb, H
 
-            parts = in_row_ranges(
-                part, X, X.shape[0] * n_dof * n_dof, step, one_blas_thread=True
-            )
-            gw = np.sum([g for g, _, _ in parts], axis=0)
-            gb = math.fsum(g for _, g, _ in parts)
-            H = np.sum([h for _, _, h in parts], axis=0)
-            H[np.arange(X.shape[1]), np.arange(X.shape[1])] += l2
-            return self._penalized(gw / sw_sum, gb / sw_sum, c, l2, gw.dtype), H
-        gw = np.zeros(w.shape, dtype=dtype)
-        gb = 0.0
-        H = np.zeros((n_dof, n_dof))
-        for rows in _row_blocks(X.shape[0], _hessian_rows(X)):
-            Xb = float64_rows(X[rows])
-            G, h = BinomialLoss._gradient_hessian(
-                self._raw(c, Xb), y[rows], None if sw is None else sw[rows]
-            )
-            gw += rows_tmatmul(G, Xb)
-            gb += float(np.sum(G))
-            H += weighted_gram(Xb, h / sw_sum, self.fit_intercept)
-        n_w = np.arange(X.shape[1])
-        H[n_w, n_w] += l2
+        if read_once:
+            work = X.shape[0] * n_dof * n_dof
+            parts = in_row_ranges(part, X, work, step, one_blas_thread=True)
+        else:
+            parts = [part(slice(0, X.shape[0]))]
+        gw = np.sum([g for g, _, _ in parts], axis=0)
+        gb = math.fsum(g for _, g, _ in parts)
+        H = np.sum([h for _, _, h in parts], axis=0)
+        H[np.arange(X.shape[1]), np.arange(X.shape[1])] += l2
         return self._penalized(gw / sw_sum, gb / sw_sum, c, l2, gw.dtype), H
 
     def _multinomial_gradient_hessian(
@@ -733,10 +723,10 @@ class LinearModelLoss:
         gb = np.zeros(W.shape[0], dtype=gw.dtype)
         m = len(keep) * (X.shape[1] + self.fit_intercept)
         H = np.zeros((m, m))
-        for rows in _row_blocks(X.shape[0], _hessian_rows(X)):
-            Xb = float64_rows(X[rows])
-            swb = None if sw is None else sw[rows]
-            G, P = MultinomialLoss._gradient_proba(self._raw(c, Xb), y[rows], swb)
+        # (blocks of many rows, which do not stay in cache: not swept first)
+        for r, Xb in _blocks(X, slice(0, X.shape[0]), _hessian_rows(X), sweep=False):
+            swb = None if sw is None else sw[r]
+            G, P = MultinomialLoss._gradient_proba(self._raw(c, Xb), y[r], swb)
             gw += rows_tmatmul(G, Xb)
             gb += G.sum(axis=0)
             swn = (np.ones(Xb.shape[0]) if swb is None else swb) / sw_sum
