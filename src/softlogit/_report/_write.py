@@ -173,6 +173,7 @@ def write_report(
 
     with atomic_directory(out, force=force, marker=marker, name="--out") as tmp:
         pool = ThreadPoolExecutor(max_workers=1)
+        saved: Future[Any] | None = None
         try:
             # the saved result is compressed by zlib, which releases the interpreter
             # lock: it runs on another core while the figures are drawn
