@@ -22,6 +22,7 @@ __all__ = [
     "InputValueError",
     "MissingExtraError",
     "SchedulerConnectionError",
+    "SchedulerLostError",
     "SeparationError",
     "SoftlogitError",
     "WorkersLostError",
@@ -115,6 +116,40 @@ class SchedulerConnectionError(SoftlogitError, ConnectionError):
         return SchedulerConnectionError, (self.address, self.timeout, self.reason)
 
 
+class SchedulerLostError(SoftlogitError, ConnectionError):
+    """A computation on a Dask cluster lost its connection to the scheduler.
+
+    When a client's connection to its scheduler breaks (the scheduler stopped, or
+    the network between them failed), Dask cancels every computation the client
+    had submitted, and the work must be submitted again; the client tries to
+    reconnect for ``distributed.comm.timeouts.connect`` and then closes. A pass
+    over the data of a fit (or a prediction written partition by partition) ends
+    with this error as soon as the loss is seen, instead of waiting for results
+    that will not come. Dask's own exception, if any, is the ``__cause__``.
+
+    Attributes
+    ----------
+    address : str
+        The scheduler's address.
+    status : str
+        The client's status when the loss was seen (``"connecting"`` while Dask
+        tries to reconnect, ``"closed"`` once it has given up).
+    """
+
+    def __init__(self, address: str, status: str) -> None:
+        super().__init__(
+            f"lost the connection to the Dask scheduler at {address!r} during the "
+            f"computation (client status {status!r}): Dask cancelled the work it "
+            "had submitted, so the computation was given up. Check that the "
+            "scheduler still runs (its log says why it stopped) and run it again."
+        )
+        self.address = address
+        self.status = status
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return SchedulerLostError, (self.address, self.status)
+
+
 class WorkersLostError(SoftlogitError, RuntimeError):
     """A computation on a Dask cluster lost its workers and was given up.
 
@@ -169,6 +204,7 @@ for _cls in (
     SeparationError,
     MissingExtraError,
     SchedulerConnectionError,
+    SchedulerLostError,
     WorkersLostError,
 ):
     _cls.__module__ = "softlogit"

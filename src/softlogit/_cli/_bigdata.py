@@ -29,6 +29,7 @@ is parsed whole, so one for data larger than memory could not be read back.
 from __future__ import annotations
 
 import glob
+import logging
 import os
 import warnings
 from collections.abc import Iterator
@@ -134,11 +135,16 @@ def session(
             yield "threads in this process"
         return
     if scheduler is not None:
-        client = connect(scheduler, timeout)
-        try:
-            yield f"the scheduler at {scheduler}"
-        finally:
-            client.close()
+        # Dask's client logs what it does about a lost scheduler (reconnecting,
+        # then giving up, with tracebacks); the command reports the loss itself
+        # (SchedulerLostError), its errors only, as with the local cluster.
+        with _dask_log_level(logging.ERROR):
+            client = connect(scheduler, timeout)
+            try:
+                yield f"the scheduler at {scheduler}"
+            finally:
+                with _dask_log_level(logging.CRITICAL):
+                    client.close()
         return
     cluster, client = local_cluster()
     try:
@@ -146,6 +152,28 @@ def session(
     finally:
         client.close()
         cluster.close()
+
+
+@contextmanager
+def _dask_log_level(level: int) -> Iterator[None]:
+    """Dask's ``distributed`` loggers at ``level`` or above within the block (the
+    package's logger and those of its modules with their own level, such as
+    ``distributed.client``)."""
+    loggers = [logging.getLogger("distributed")] + [
+        logger
+        for name, logger in logging.Logger.manager.loggerDict.items()
+        if name.startswith("distributed.")
+        and isinstance(logger, logging.Logger)
+        and logger.level != logging.NOTSET
+    ]
+    before = [logger.level for logger in loggers]
+    for logger, old in zip(loggers, before, strict=True):
+        logger.setLevel(max(level, old))
+    try:
+        yield
+    finally:
+        for logger, old in zip(loggers, before, strict=True):
+            logger.setLevel(old)
 
 
 def _check_numeric(X: Any, data: str) -> None:

@@ -4,7 +4,8 @@ softlogit raises its own exceptions (:mod:`softlogit.errors`) on purpose, for ba
 input, and the file operations raise the OS errors below for missing, existing or
 unreadable files; :func:`softlogit._cli.main` prints those as ``error: <message>`` and
 exits with code 2 (:class:`~softlogit.errors.CLIError` with its own code; a failed
-run such as :class:`~softlogit.errors.WorkersLostError`, code 1). Any other
+run such as :class:`~softlogit.errors.WorkersLostError` or
+:class:`~softlogit.errors.SchedulerLostError`, code 1). Any other
 exception is a bug, not a problem with the input: the command shows the traceback and
 asks for a report (:func:`report_bug`), exit code 1.
 """
@@ -15,7 +16,7 @@ import sys
 import traceback
 from typing import TextIO
 
-from softlogit.errors import SoftlogitError, WorkersLostError
+from softlogit.errors import SchedulerLostError, SoftlogitError, WorkersLostError
 
 __all__ = ["ENVIRONMENT_ERRORS", "RUN_FAILURES", "USER_ERRORS", "report_bug"]
 
@@ -34,8 +35,8 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
 ENVIRONMENT_ERRORS: tuple[type[BaseException], ...] = (OSError,)
 
 #: softlogit's own errors that report a failed run, not bad input (a Dask cluster
-#: that lost its workers): ``error: <message>``, exit code 1
-RUN_FAILURES: tuple[type[BaseException], ...] = (WorkersLostError,)
+#: that lost its workers or its scheduler): ``error: <message>``, exit code 1
+RUN_FAILURES: tuple[type[BaseException], ...] = (WorkersLostError, SchedulerLostError)
 
 
 def report_bug(exc: BaseException, file: TextIO | None = None) -> None:

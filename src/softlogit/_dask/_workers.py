@@ -23,6 +23,14 @@ failures it does not recover, and :func:`compute_on_cluster` ends both with a
 
 A computation that merely takes long never fails here: only the time without a
 running worker counts.
+
+A third failure is the client's, not the cluster's: **the connection to the
+scheduler breaks** (the scheduler stopped, or the network failed). Dask then
+cancels every computation the client had submitted (they must be submitted again)
+and tries to reconnect, for ``distributed.comm.timeouts.connect``; results of a
+computation submitted meanwhile never come. :func:`compute_on_cluster` raises
+:class:`~softlogit.SchedulerLostError` as soon as it sees the client not running:
+before submitting, on each watch, or when Dask cancels the computation.
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from softlogit.errors import WorkersLostError
+from softlogit.errors import SchedulerLostError, WorkersLostError
 
 __all__ = ["cluster_client", "compute_on_cluster", "no_workers_timeout"]
 
@@ -76,12 +84,24 @@ def no_workers_timeout() -> float | None:
 def _running_workers(client: Any) -> int:
     """How many workers the scheduler counts as running (not paused or closing)."""
     info = client.scheduler_info(n_workers=-1)
-    return sum(1 for w in info["workers"].values() if w.get("status") == "running")
+    workers = info.get("workers", {})
+    return sum(1 for w in workers.values() if w.get("status") == "running")
+
+
+def _connected(client: Any) -> bool:
+    """Whether ``client`` is connected to its scheduler."""
+    return str(client.status) == "running"
+
+
+def _scheduler_lost(client: Any) -> SchedulerLostError:
+    address = getattr(client.scheduler, "address", None) or "(unknown)"
+    return SchedulerLostError(str(address), str(client.status))
 
 
 def _wait(client: Any, futures: list[Any]) -> None:
     """Wait until every future is done; :class:`WorkersLostError` after
-    :func:`no_workers_timeout` seconds without a running worker."""
+    :func:`no_workers_timeout` seconds without a running worker,
+    :class:`SchedulerLostError` once the client is not connected."""
     import dask
     from dask.utils import parse_timedelta
 
@@ -96,10 +116,12 @@ def _wait(client: Any, futures: list[Any]) -> None:
     without_since: float | None = None
     while True:
         try:
-            wait(futures, timeout=None if limit is None else interval)  # type: ignore[no-untyped-call]
+            wait(futures, timeout=interval)  # type: ignore[no-untyped-call]
             return
         except WaitTimeout:
             pass
+        if not _connected(client):
+            raise _scheduler_lost(client)
         if _running_workers(client) > 0:
             without_since = None
             continue
@@ -152,10 +174,17 @@ def compute_on_cluster(client: Any, collections: Sequence[Any]) -> tuple[Any, ..
         If Dask gave up on a task whose workers died (its ``KilledWorker``), or no
         worker was running for :func:`no_workers_timeout` seconds (the
         scheduler's ``NoWorkerError``, or the client's own watch).
+    SchedulerLostError
+        If the client is not connected to its scheduler, before or while the
+        computation runs (Dask cancelled it: its ``CancelledError``).
     """
+    from concurrent.futures import CancelledError
+
     from distributed import Future
     from distributed.scheduler import KilledWorker, NoWorkerError
 
+    if not _connected(client):
+        raise _scheduler_lost(client)
     results = client.compute(list(collections))  # other values come back as they are
     futures = [f for f in results if isinstance(f, Future)]
     try:
@@ -166,6 +195,12 @@ def compute_on_cluster(client: Any, collections: Sequence[Any]) -> tuple[Any, ..
         raise _killed(str(exc.task), exc.allowed_failures) from exc
     except NoWorkerError as exc:
         raise _no_workers(exc.timeout, str(exc.task)) from exc
+    except CancelledError as exc:
+        # Dask cancels a lost connection's computations; any other cancellation
+        # (the caller's own) stays as it is
+        if not _connected(client):
+            raise _scheduler_lost(client) from exc
+        raise
     finally:
         # Nothing is left queued on the cluster for a computation given up on.
         pending = [f for f in futures if not f.done()]  # type: ignore[no-untyped-call]
