@@ -588,3 +588,62 @@ def test_converted_models_share_the_covariance(
     np.testing.assert_allclose(a.std_err, b.std_err, rtol=1e-12)
     ref = sm.Logit(y, sm.add_constant(X)).fit(disp=0, method="newton", tol=1e-12)
     np.testing.assert_allclose(a.std_err.ravel(), ref.bse, **TOL)
+
+
+def test_sampled_polish_keeps_the_mle_and_its_covariance(
+    rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unpenalized fit whose exact Hessian costs many gradients (here 459
+    parameters, ~57 gradients) is led to the rounding level by steps with a
+    Hessian of every 4th row, then confirmed by one exact Hessian: its covariance
+    is still the inverse Fisher information at the MLE, summed here pair of classes
+    by pair of classes in plain NumPy, and its gradient vanishes."""
+    import softlogit._objectives as objectives
+    import softlogit._solvers as solvers
+
+    n, p, k = 40_000, 50, 10
+    X = rng.normal(size=(n, p))
+    logits = X @ rng.normal(scale=0.2, size=(k, p)).T + rng.normal(scale=0.3, size=k)
+    y = np.argmax(logits + rng.gumbel(size=(n, k)), axis=1)
+    exact, sampled_steps = [0], []
+    real_hessian = objectives.ReducedObjective.gradient_hessian
+    real_polish = solvers._sampled_polish
+
+    def counted(self: Any, x: np.ndarray) -> Any:
+        exact[0] += 1
+        return real_hessian(self, x)
+
+    def traced(objective: Any, x: Any, f: Any, g: Any, n_iter: int, *rest: Any) -> Any:
+        out = real_polish(objective, x, f, g, n_iter, *rest)
+        sampled_steps.append(out[3] - n_iter)
+        return out
+
+    monkeypatch.setattr(objectives.ReducedObjective, "gradient_hessian", counted)
+    monkeypatch.setattr(solvers, "_sampled_polish", traced)
+    s = SoftmaxRegression(C=np.inf, gauge="reference").fit(X, y).summary()
+    assert len(sampled_steps) == 1
+    assert sampled_steps[0] > 0
+    assert exact[0] == 1
+    assert s.mle_verified
+
+    # the model in the reference gauge (class 0): terms (intercept, x_1..x_p)
+    Z = np.column_stack([np.ones(n), X])
+    B = s.coef  # (k - 1, p + 1), intercept first
+    eta = np.column_stack([np.zeros(n), Z @ B.T])
+    P = np.exp(eta - eta.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    Pf = P[:, 1:]
+    Y = np.eye(k)[y][:, 1:]
+    gradient = Z.T @ (Y - Pf)  # of the log-likelihood, (p + 1, k - 1)
+    assert np.max(np.abs(gradient)) < 1e-8 * n
+    m, q = k - 1, p + 1
+    info = np.empty((m, q, m, q))
+    for a in range(m):
+        for b in range(m):
+            w = Pf[:, a] * ((a == b) - Pf[:, b])
+            info[a, :, b, :] = (Z * w[:, None]).T @ Z
+    cov = np.linalg.inv(info.reshape(m * q, m * q))
+    np.testing.assert_allclose(s.cov, cov, rtol=1e-6, atol=1e-12 * np.abs(cov).max())
+    np.testing.assert_allclose(
+        s.std_err, np.sqrt(np.diag(cov)).reshape(m, q), rtol=1e-6
+    )

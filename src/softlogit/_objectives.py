@@ -86,7 +86,8 @@ NEWTON_FINISH_TOL = 1e-6
 # this tol first. Each Newton step of the polish costs a Hessian (about n_free / 30
 # L-BFGS iterations); from here Newton's first step is already in its quadratic
 # phase, so the polish takes two Hessians (the step's, and the one at the optimum
-# that gives the covariance) instead of three or four. Unpolished unpenalized fits
+# that gives the covariance) instead of three or four; one where sampled Hessians
+# lead it (POLISH_SAMPLE_MIN_GRADIENTS). Unpolished unpenalized fits
 # (store_covariance=False) too: near the optimum the fitted probabilities give the
 # existence proof (a certificate), far from it the exact linear program runs.
 POLISH_LBFGS_TOL = 1e-4
@@ -98,6 +99,15 @@ POLISH_LBFGS_TOL = 1e-4
 # steps still shrink the decrement about tenfold each (see newton_cholesky).
 HESSIAN_SAMPLE_FRACTION = 1 / 16
 HESSIAN_SAMPLE_ROWS_PER_PARAM = 20
+# A polish leads to its exact Hessian with steps of a Hessian from every k-th row
+# (newton_cholesky), the largest k of these that keeps HESSIAN_SAMPLE_ROWS_PER_PARAM
+# rows per parameter, where an exact Hessian costs at least
+# POLISH_SAMPLE_MIN_GRADIENTS gradients (multiply-adds): the sampled steps converge
+# linearly, about a tenth of the way down to the rounding level each, so a polish
+# takes ten or more gradients instead of its second exact Hessian (measured
+# crossover: benchmarks/results/fit_notes.md).
+POLISH_SAMPLE_STEPS = (16, 8, 4)
+POLISH_SAMPLE_MIN_GRADIENTS = 50
 
 
 def _sample_step(n: int, n_dof: int) -> int:
@@ -106,6 +116,20 @@ def _sample_step(n: int, n_dof: int) -> int:
     per parameter."""
     k = round(1.0 / HESSIAN_SAMPLE_FRACTION)
     return k if n >= k * HESSIAN_SAMPLE_ROWS_PER_PARAM * n_dof else 1
+
+
+def _polish_sample_step(n: int, n_params: int) -> int:
+    """``k`` of the sampled Hessian of a polish (:meth:`FullObjective.polish_hessian`):
+    the largest of :data:`POLISH_SAMPLE_STEPS` that leaves at least
+    :data:`HESSIAN_SAMPLE_ROWS_PER_PARAM` rows per parameter, for more than
+    :data:`NEWTON_MAX_PARAMS` parameters (below, an exact Hessian costs a few
+    gradients); else 1."""
+    if n_params <= NEWTON_MAX_PARAMS:
+        return 1
+    for k in POLISH_SAMPLE_STEPS:
+        if n >= k * HESSIAN_SAMPLE_ROWS_PER_PARAM * n_params:
+            return k
+    return 1
 
 
 def lbfgs_budget(n_free: int) -> int:
@@ -327,6 +351,33 @@ class FullObjective:
         _, H = self.lml.gradient_hessian(x, self.X[::k], self.y[::k], sw, self.l2)
         return H
 
+    def polish_hessian(self, x: FloatArray) -> FloatArray | None:
+        """The Hessian at ``x`` of a sample of every ``k``-th row, for the steps
+        that lead a polish to its exact Hessian (:func:`_polish_sample_step`);
+        ``None`` when the exact Hessian costs fewer than
+        :data:`POLISH_SAMPLE_MIN_GRADIENTS` gradients or the rows are too few."""
+        if self._hessian_in_gradients() < POLISH_SAMPLE_MIN_GRADIENTS:
+            return None
+        k = _polish_sample_step(self.X.shape[0], x.size)
+        if k == 1 or not (isinstance(self.X, np.ndarray) or is_sparse(self.X)):
+            return None
+        sw = None if self.sw is None else self.sw[::k]
+        if sw is not None and not np.sum(sw) > 0:
+            return None
+        return self._hessian_of(x, self.X[::k], self.y[::k], sw)
+
+    def _hessian_of(
+        self, x: FloatArray, X: FloatArray, y: np.ndarray, sw: FloatArray | None
+    ) -> FloatArray:
+        _, H = self.lml.gradient_hessian(x, X, y, sw, self.l2)
+        return H
+
+    def _hessian_in_gradients(self) -> float:
+        """Multiply-adds of the exact Hessian over those of a gradient:
+        ``q m (m + 1) / 4`` per row (syrk, ``m`` free classes) against ``2 q c``
+        (two products with ``c`` logit columns): ``q / 4`` for the binomial loss."""
+        return float(self.X.shape[1] + self.lml.fit_intercept) / 4
+
 
 class ReducedObjective(FullObjective):
     """The multinomial objective with the gauge eliminated (reference class last).
@@ -377,6 +428,18 @@ class ReducedObjective(FullObjective):
             reference_index=self.n_classes - 1,
         )
         return g.ravel(), H
+
+    def _hessian_of(
+        self, x: FloatArray, X: FloatArray, y: np.ndarray, sw: FloatArray | None
+    ) -> FloatArray:
+        _, H = self.lml.gradient_hessian(
+            self.expand(x), X, y, sw, self.l2, reference_index=self.n_classes - 1
+        )
+        return H
+
+    def _hessian_in_gradients(self) -> float:
+        m = self.n_classes - 1
+        return float(self.n_dof * m * (m + 1)) / (8 * self.n_classes)
 
 
 class WhitenedObjective:
@@ -730,10 +793,11 @@ def solve(
     With ``polish`` (unpenalized fits), a run that converged is finished by Newton's
     method to machine precision (:func:`~softlogit._solvers.newton_cholesky` with
     ``polish=True``), whose last Hessian is the Fisher information at the optimum
-    (times ``1 / S``). After L-BFGS that takes two Hessians (L-BFGS cannot resolve
-    the optimum beyond the rounding level of the objective's values, about
+    (times ``1 / S``). After L-BFGS that takes two exact Hessians (L-BFGS cannot
+    resolve the optimum beyond the rounding level of the objective's values, about
     ``sqrt(eps)``, and one Newton step from there leaves the Hessian too far from
-    the optimum for the covariance).
+    the optimum for the covariance), or one where steps with a sampled Hessian lead
+    the way (:meth:`FullObjective.polish_hessian`).
 
     Returns
     -------

@@ -167,7 +167,10 @@ def newton_cholesky(
     (Shamanskii's variant of Newton's method; the convergence stays superlinear,
     and the test, on decrements, is as invariant as the stopping rule). A
     polishing run that gets below :data:`POLISH_DECREMENT` with a reused factor
-    confirms it with a fresh Hessian (the one returned).
+    confirms it with a fresh Hessian (the one returned). An objective with
+    ``polish_hessian`` (a sampled Hessian, where an exact one costs many gradients)
+    first leads a polish there by steps with its factor (:func:`_sampled_polish`),
+    so that the fresh Hessian at the end is usually the only exact one.
     """
     from scipy import linalg
 
@@ -176,6 +179,8 @@ def newton_cholesky(
     # gradient together); the Hessian is computed only when another step is needed.
     f, g = objective.loss_gradient(x)
     x, f, g, n_iter = _sampled_steps(objective, x, f, g, max_iter, linalg)
+    if polish:
+        x, f, g, n_iter = _sampled_polish(objective, x, f, g, n_iter, max_iter, linalg)
     H: FloatArray | None = None
     x_at_H: FloatArray | None = None
     factor: Any = None
@@ -282,6 +287,45 @@ def _sampled_steps(
         if not (lam > SAMPLED_DECREMENT and lam <= lam_prev / 2):
             break
         # (a sampled Hessian far from the exact one: a few halvings, then exact)
+        step = _line_search(objective, x, f, d, slope, SAMPLED_HALVINGS)
+        if step is None:
+            break
+        x, f, g = step
+        n_iter += 1
+        lam_prev = lam
+    return x, f, g, n_iter
+
+
+def _sampled_polish(
+    objective: Objective,
+    x: FloatArray,
+    f: float,
+    g: FloatArray,
+    n_iter: int,
+    max_iter: int,
+    linalg: Any,
+) -> tuple[FloatArray, float, FloatArray, int]:
+    """Steps with one factor of a sampled Hessian (``polish_hessian``) before a
+    polish's exact Hessians, while their decrement halves or more per step, down
+    to a tenth of :data:`POLISH_DECREMENT`.
+
+    Such steps converge linearly, by about the sample's relative error per step;
+    when they get there, the exact Hessian that follows (at the final iterate)
+    confirms at once, and the polish computes one exact Hessian instead of two.
+    Only near the optimum (a sampled decrement at most :data:`SAMPLED_DECREMENT`).
+    """
+    sampled = getattr(objective, "polish_hessian", None)
+    H = None if sampled is None else sampled(x)
+    factor = None if H is None else _newton_factor(H, linalg)
+    lam_prev = SAMPLED_DECREMENT
+    while factor is not None and n_iter < max_iter:
+        if not (np.isfinite(f) and np.all(np.isfinite(g))):
+            break
+        d = _newton_solve(factor, g, linalg)
+        slope = float(g @ d)
+        lam = np.sqrt(-slope) if slope < 0 else 0.0
+        if not (lam > POLISH_DECREMENT / 10 and lam <= lam_prev / 2):
+            break
         step = _line_search(objective, x, f, d, slope, SAMPLED_HALVINGS)
         if step is None:
             break
