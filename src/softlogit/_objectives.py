@@ -358,6 +358,8 @@ class FullObjective:
         :data:`POLISH_SAMPLE_MIN_GRADIENTS` gradients or the rows are too few."""
         if self._hessian_in_gradients() < POLISH_SAMPLE_MIN_GRADIENTS:
             return None
+        # (not on Dask arrays: there a pass costs its reading or generating of the
+        # data, and the sampled steps' passes cost more than the Hessian they save)
         k = _polish_sample_step(self.X.shape[0], x.size)
         if k == 1 or not (isinstance(self.X, np.ndarray) or is_sparse(self.X)):
             return None
