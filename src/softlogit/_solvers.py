@@ -272,28 +272,16 @@ def _sampled_steps(
     decrements of these steps are estimates and decide nothing but the switch).
     """
     sampled = getattr(objective, "sampled_hessian", None)
-    n_iter = 0
-    lam_prev = np.inf
-    while sampled is not None and n_iter < max_iter:
-        if not (np.isfinite(f) and np.all(np.isfinite(g))):
-            break
+    if sampled is None:
+        return x, f, g, 0
+
+    def factor_at(x: FloatArray) -> Any:
         H = sampled(x)
-        factor = None if H is None else _newton_factor(H, linalg)
-        if factor is None:
-            break
-        d = _newton_solve(factor, g, linalg)
-        slope = float(g @ d)
-        lam = np.sqrt(-slope) if slope < 0 else 0.0
-        if not (lam > SAMPLED_DECREMENT and lam <= lam_prev / 2):
-            break
-        # (a sampled Hessian far from the exact one: a few halvings, then exact)
-        step = _line_search(objective, x, f, d, slope, SAMPLED_HALVINGS)
-        if step is None:
-            break
-        x, f, g = step
-        n_iter += 1
-        lam_prev = lam
-    return x, f, g, n_iter
+        return None if H is None else _newton_factor(H, linalg)
+
+    return _steps_while_halving(
+        objective, x, f, g, 0, max_iter, factor_at, SAMPLED_DECREMENT, np.inf, linalg
+    )
 
 
 def _sampled_polish(
@@ -312,20 +300,55 @@ def _sampled_polish(
     Such steps converge linearly, by about the sample's relative error per step;
     when they get there, the exact Hessian that follows (at the final iterate)
     confirms at once, and the polish computes one exact Hessian instead of two.
-    Only near the optimum (a sampled decrement at most :data:`SAMPLED_DECREMENT`).
+    Only near the optimum: the first step's decrement must be at most half of
+    :data:`SAMPLED_DECREMENT`.
     """
     sampled = getattr(objective, "polish_hessian", None)
     H = None if sampled is None else sampled(x)
     factor = None if H is None else _newton_factor(H, linalg)
-    lam_prev = SAMPLED_DECREMENT
-    while factor is not None and n_iter < max_iter:
+    if factor is None:
+        return x, f, g, n_iter
+    return _steps_while_halving(
+        objective,
+        x,
+        f,
+        g,
+        n_iter,
+        max_iter,
+        lambda _: factor,
+        POLISH_DECREMENT / 10,
+        SAMPLED_DECREMENT,
+        linalg,
+    )
+
+
+def _steps_while_halving(
+    objective: Objective,
+    x: FloatArray,
+    f: float,
+    g: FloatArray,
+    n_iter: int,
+    max_iter: int,
+    factor_at: Callable[[FloatArray], Any],
+    floor: float,
+    lam_prev: float,
+    linalg: Any,
+) -> tuple[FloatArray, float, FloatArray, int]:
+    """Newton steps with the factors ``factor_at(x)`` of sampled Hessians (None:
+    stop) while their decrement exceeds ``floor`` and is at most half the last one
+    (``lam_prev`` before the first step); a step whose line search fails stops."""
+    while n_iter < max_iter:
         if not (np.isfinite(f) and np.all(np.isfinite(g))):
+            break
+        factor = factor_at(x)
+        if factor is None:
             break
         d = _newton_solve(factor, g, linalg)
         slope = float(g @ d)
         lam = np.sqrt(-slope) if slope < 0 else 0.0
-        if not (lam > POLISH_DECREMENT / 10 and lam <= lam_prev / 2):
+        if not (lam > floor and lam <= lam_prev / 2):
             break
+        # (a sampled Hessian far from the exact one: a few halvings, then exact)
         step = _line_search(objective, x, f, d, slope, SAMPLED_HALVINGS)
         if step is None:
             break
