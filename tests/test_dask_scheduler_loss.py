@@ -119,7 +119,7 @@ def test_a_fit_that_loses_its_scheduler_ends_at_once(
         client.close()
     assert info.value.address == address
     assert info.value.status in ("connecting", "closed")
-    assert isinstance(info.value, ConnectionError)
+    assert isinstance(info.value, RuntimeError)
     assert not hasattr(model, "coef_")
     copy = pickle.loads(pickle.dumps(info.value))
     assert (copy.address, copy.status, str(copy)) == (
@@ -169,3 +169,44 @@ def test_cli_fit_that_loses_its_scheduler_is_a_failed_run(
     assert address in lines[-1]
     assert "Traceback" not in err
     assert "distributed." not in err
+
+
+def test_cli_predict_that_loses_its_scheduler_writes_nothing(
+    processes: Processes,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    run_cli: Callable[..., tuple[int, str, str]],
+) -> None:
+    """`softlogit predict --scheduler ... --out FILE` computes partition by
+    partition; the scheduler killed while the first partition is computed: exit 1,
+    `error: lost the connection ...`, and no output file."""
+    import pandas as pd
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(rng.normal(size=(600, 2)), columns=["a", "b"])
+    frame["kind"] = np.where(frame["a"] + rng.normal(size=600) > 0, "x", "y")
+    for i in range(3):
+        frame.iloc[200 * i : 200 * (i + 1)].to_parquet(tmp_path / f"p{i}.parquet")
+    model = LogisticRegression(C=1.0).fit(frame[["a", "b"]], frame["kind"])
+    model_path = model.save(tmp_path / "model.json")
+    client = processes.client()
+    address = str(client.scheduler.address)
+    client.close()
+    monkeypatch.setattr(workers, "_wait", _killing_before(workers._wait, processes, 1))
+    target = tmp_path / "predictions.csv"
+    argv = ["predict", str(model_path), str(tmp_path / "p*.parquet")]
+    argv += ["--scheduler", address, "--out", str(target)]
+    started = time.monotonic()
+    code, _, err = run_cli(*argv)
+    assert time.monotonic() - started < ENDS_WITHIN + 10
+    assert code == 1, err
+    assert "error: lost the connection to the Dask scheduler" in err
+    assert "Traceback" not in err
+    assert not target.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "model.json",
+        "p0.parquet",
+        "p1.parquet",
+        "p2.parquet",
+        "scheduler.json",
+    ]

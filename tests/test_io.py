@@ -102,3 +102,28 @@ def test_directory_refuses_a_file(tmp_path: Path) -> None:
         atomic_directory(target, force=True),
     ):
         pass  # pragma: no cover
+
+
+@pytest.mark.parametrize("kind", ["file", "directory"])
+def test_softlogits_own_os_errors_pass_through_unchanged(
+    tmp_path: Path, kind: str
+) -> None:
+    """An error of softlogit's own that is also an OSError (an unreachable
+    scheduler), raised while an output is written, is not rewritten as a failure
+    to write the output (the system's OSErrors are: their messages name it), and
+    nothing is left behind."""
+    from softlogit import SchedulerConnectionError
+    from softlogit._io import atomic_path
+
+    error = SchedulerConnectionError("tcp://127.0.0.1:1", 1.0, "refused")
+    write = atomic_path if kind == "file" else atomic_directory
+    with pytest.raises(SchedulerConnectionError) as info, write(tmp_path / "out"):
+        raise error
+    assert info.value is error
+    assert list(tmp_path.iterdir()) == []
+    denied = PermissionError(13, "Permission denied")
+    cannot = pytest.raises(PermissionError, match="cannot write it")
+    with cannot as system, write(tmp_path / "out"):
+        raise denied
+    assert system.value.errno == 13
+    assert list(tmp_path.iterdir()) == []

@@ -48,6 +48,9 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeGuard
+
+from softlogit.errors import SoftlogitError
 
 __all__ = [
     "atomic_directory",
@@ -151,6 +154,15 @@ def _parent(target: Path) -> Path:
     return target.parent if str(target.parent) else Path(".")
 
 
+def _writing_error(
+    exc: BaseException, passed: type[OSError] | tuple[type[OSError], ...]
+) -> TypeGuard[OSError]:
+    """Whether ``exc``, raised while an output was written, is the system's error
+    to report as one about the output: an ``OSError`` other than ``passed`` and
+    other than softlogit's own (which say what failed themselves)."""
+    return isinstance(exc, OSError) and not isinstance(exc, (passed, SoftlogitError))
+
+
 def _system_error(exc: OSError, target: Path, name: str) -> OSError:
     """``exc`` (same class, same errno) with a message naming the output."""
     reason = exc.strerror or str(exc)
@@ -225,7 +237,7 @@ def atomic_path(
     except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
+        if _writing_error(exc, FileNotFoundError):
             raise _system_error(exc, target, name) from None
         raise
 
@@ -385,9 +397,7 @@ def atomic_directory(
             _swap_into_place(tmp, target, parent)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(exc, OSError) and not isinstance(
-            exc, (FileNotFoundError, FileExistsError)
-        ):
+        if _writing_error(exc, (FileNotFoundError, FileExistsError)):
             raise _system_error(exc, target, name) from None
         raise
     finally:

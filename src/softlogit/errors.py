@@ -116,7 +116,7 @@ class SchedulerConnectionError(SoftlogitError, ConnectionError):
         return SchedulerConnectionError, (self.address, self.timeout, self.reason)
 
 
-class SchedulerLostError(SoftlogitError, ConnectionError):
+class SchedulerLostError(SoftlogitError, RuntimeError):
     """A computation on a Dask cluster lost its connection to the scheduler.
 
     When a client's connection to its scheduler breaks (the scheduler stopped, or
