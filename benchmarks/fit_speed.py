@@ -5,7 +5,8 @@ Run: ``python -m benchmarks.fit_speed`` (tens of minutes on two cores). Options:
 below), ``--C 1.0,inf``, ``--repeats 3``, ``--threads 0,1`` (0: the libraries' default
 BLAS/OpenMP threads; 1: one thread for every competitor alike, by threadpoolctl),
 ``--no-extras`` (skip the cost of softlogit's existence proof and covariance),
-``--out benchmarks/results/fit_speed.csv``.
+``--out benchmarks/results/fit_speed.csv`` (``--append``: add to that file, its
+earlier runs' command lines and rows kept).
 
 Data: ``issue`` is ``make_classification(n, d, n_informative=d // 2,
 n_redundant=0, n_classes=K, n_clusters_per_class=2, flip_y=0.01, random_state=0)``;
@@ -365,6 +366,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", default="benchmarks/results/fit_speed.csv")
     parser.add_argument(
+        "--append",
+        action="store_true",
+        help="add this run's command and rows to an existing --out file",
+    )
+    parser.add_argument(
         "--threads",
         default="0,1",
         help="BLAS/OpenMP thread settings for every competitor (0: library default)",
@@ -398,16 +404,45 @@ def main(argv: list[str] | None = None) -> int:
         )
         print("\n".join(lines))
     out = Path(args.out)
+    blas_lines = [
+        f"# BLAS, threads={_thread_label(t)}: {blas[t]}" for t in args.thread_settings
+    ]
+    write_results(out, command.strip(), blas_lines, rows, append=args.append)
+    print(f"\n{'appended to' if args.append else 'wrote'} {out}")
+    return 0
+
+
+def write_results(
+    out: Path,
+    command: str,
+    blas_lines: list[str],
+    rows: list[dict[str, object]],
+    *,
+    append: bool = False,
+) -> None:
+    """The CSV: ``# command`` and ``# BLAS`` lines, the header, the rows.
+
+    With ``append``, an existing file keeps its commands, BLAS lines and rows, and
+    this run's are added after them (several runs in one file, each command line
+    recorded); its columns must be this run's.
+    """
+    commands, others, previous = [f"# command: {command}"], list(blas_lines), []
+    if append and out.exists():
+        lines = out.read_text(encoding="utf-8").splitlines()
+        table = [line for line in lines if not line.startswith("#")]
+        if table and table[0] != ",".join(rows[0]):
+            raise SystemExit(f"--append: {out} has other columns than this run")
+        old = [line for line in lines if line.startswith("#")]
+        commands = [c for c in old if c.startswith("# command")] + commands
+        kept = [c for c in old if not c.startswith("# command")]
+        others = kept + [b for b in blas_lines if b not in kept]
+        previous = list(csv.DictReader(table))
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", newline="", encoding="utf-8") as fh:
-        fh.write(f"# command: {command.strip()}\n")
-        for threads in args.thread_settings:
-            fh.write(f"# BLAS, threads={_thread_label(threads)}: {blas[threads]}\n")
+        fh.writelines(f"{line}\n" for line in commands + others)
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
-        writer.writerows(rows)
-    print(f"\nwrote {out}")
-    return 0
+        writer.writerows(previous + rows)
 
 
 if __name__ == "__main__":

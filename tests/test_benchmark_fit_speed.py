@@ -88,3 +88,26 @@ def test_calibrate_takes_the_loosest_tol_reaching_the_objective(
         fit_speed.REFERENCE_TOL,
         2.0,
     )
+
+
+def test_append_keeps_the_earlier_runs(fit_speed, tmp_path: Path) -> None:
+    """``--append`` adds a run's command line and rows after the earlier ones
+    (BLAS lines once); without it the file is replaced; other columns refuse."""
+    out = tmp_path / "fit.csv"
+    blas = ["# BLAS, threads=default: x", "# BLAS, threads=1: y"]
+    first = [{"case": "a", "ratio": 0.5}]
+    second = [{"case": "b", "ratio": 0.7}, {"case": "c", "ratio": 0.9}]
+    fit_speed.write_results(out, "python -m one", blas, first)
+    fit_speed.write_results(out, "python -m two", [blas[1]], second, append=True)
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[:4] == ["# command: python -m one", "# command: python -m two", *blas]
+    assert list(csv.DictReader(lines[4:])) == [
+        {"case": "a", "ratio": "0.5"},
+        {"case": "b", "ratio": "0.7"},
+        {"case": "c", "ratio": "0.9"},
+    ]
+    with pytest.raises(SystemExit, match="other columns"):
+        fit_speed.write_results(out, "python -m three", blas, [{"x": 1}], append=True)
+    fit_speed.write_results(out, "python -m four", blas, first)
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines == ["# command: python -m four", *blas, "case,ratio", "a,0.5"]
