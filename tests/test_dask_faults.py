@@ -29,7 +29,7 @@ from distributed import Client, LocalCluster
 from softlogit import SoftmaxRegression, WorkersLostError
 from softlogit._dask import Pass, progress
 from softlogit._dask._workers import no_workers_timeout
-from softlogit._testing.dask_data import dask_data
+from softlogit._testing.dask_data import dask_data, parquet_parts
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dask-cluster")]
 
@@ -210,13 +210,7 @@ def test_predict_on_a_cluster_without_workers_is_a_failed_run(
     by partition on the cluster: with every worker gone for good it ends after
     `distributed.scheduler.no-workers-timeout` with `error: ...`, exit 1, and no
     output file."""
-    import pandas as pd
-
-    rng = np.random.default_rng(2)
-    frame = pd.DataFrame(rng.normal(size=(60, 2)), columns=["a", "b"])
-    frame["kind"] = np.where(frame["a"] + rng.normal(size=60) > 0, "x", "y")
-    for i in range(2):
-        frame.iloc[30 * i : 30 * (i + 1)].to_parquet(tmp_path / f"p{i}.parquet")
+    frame = parquet_parts(tmp_path, 2, 30, seed=2)
     model = SoftmaxRegression(C=1.0).fit(frame[["a", "b"]], frame["kind"])
     model_path = model.save(tmp_path / "model.json")
     cluster, client = _cluster(preload=[os.environ["SOFTLOGIT_TEST_PRELOAD"]])

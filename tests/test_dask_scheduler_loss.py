@@ -24,7 +24,7 @@ from distributed import Client
 
 import softlogit._dask._workers as workers
 from softlogit import LogisticRegression, SchedulerLostError
-from softlogit._testing.dask_data import dask_data
+from softlogit._testing.dask_data import dask_data, parquet_parts
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dask-cluster")]
 
@@ -180,13 +180,7 @@ def test_cli_predict_that_loses_its_scheduler_writes_nothing(
     """`softlogit predict --scheduler ... --out FILE` computes partition by
     partition; the scheduler killed while the first partition is computed: exit 1,
     `error: lost the connection ...`, and no output file."""
-    import pandas as pd
-
-    rng = np.random.default_rng(3)
-    frame = pd.DataFrame(rng.normal(size=(600, 2)), columns=["a", "b"])
-    frame["kind"] = np.where(frame["a"] + rng.normal(size=600) > 0, "x", "y")
-    for i in range(3):
-        frame.iloc[200 * i : 200 * (i + 1)].to_parquet(tmp_path / f"p{i}.parquet")
+    frame = parquet_parts(tmp_path, 3, 200, seed=3)
     model = LogisticRegression(C=1.0).fit(frame[["a", "b"]], frame["kind"])
     model_path = model.save(tmp_path / "model.json")
     client = processes.client()

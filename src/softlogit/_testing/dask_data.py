@@ -12,11 +12,20 @@ reference fit of a test or a benchmark.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["dask_data", "features", "labels", "numpy_data", "peak_memory", "weights"]
+__all__ = [
+    "dask_data",
+    "features",
+    "labels",
+    "numpy_data",
+    "parquet_parts",
+    "peak_memory",
+    "weights",
+]
 
 
 # The labels depend on the first INFORMATIVE features only (the others are noise),
@@ -171,3 +180,19 @@ def peak_memory() -> float:
             if line.startswith("VmHWM:"):
                 return float(line.split()[1]) * 1024
     raise RuntimeError("no VmHWM in /proc/self/status")  # pragma: no cover
+
+
+def parquet_parts(directory: Path, n_parts: int, rows: int, seed: int) -> Any:
+    """``n_parts`` Parquet files ``p0.parquet``, ... of ``rows`` rows each in
+    ``directory``: features ``a`` and ``b`` (standard normal) and the class column
+    ``kind`` (``"x"`` or ``"y"``, from ``a`` plus noise), for the command line's
+    ``predict`` on a glob. Returns all rows as one pandas DataFrame."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    n = n_parts * rows
+    frame = pd.DataFrame(rng.normal(size=(n, 2)), columns=["a", "b"])
+    frame["kind"] = np.where(frame["a"] + rng.normal(size=n) > 0, "x", "y")
+    for i in range(n_parts):
+        frame.iloc[rows * i : rows * (i + 1)].to_parquet(directory / f"p{i}.parquet")
+    return frame
