@@ -607,19 +607,21 @@ def test_sampled_polish_keeps_the_mle_and_its_covariance(
     y = np.argmax(logits + rng.gumbel(size=(n, k)), axis=1)
     exact, sampled_steps = [0], []
     real_hessian = objectives.ReducedObjective.gradient_hessian
-    real_polish = solvers._sampled_polish
+    real_steps = solvers._steps_while_halving
 
     def counted(self: Any, x: np.ndarray) -> Any:
         exact[0] += 1
         return real_hessian(self, x)
 
     def traced(objective: Any, x: Any, f: Any, g: Any, n_iter: int, *rest: Any) -> Any:
-        out = real_polish(objective, x, f, g, n_iter, *rest)
-        sampled_steps.append(out[3] - n_iter)
+        out = real_steps(objective, x, f, g, n_iter, *rest)
+        floor = rest[2]  # after max_iter and factor_at
+        if floor == solvers.POLISH_DECREMENT / 10:  # the polish's sampled steps
+            sampled_steps.append(out[3] - n_iter)
         return out
 
     monkeypatch.setattr(objectives.ReducedObjective, "gradient_hessian", counted)
-    monkeypatch.setattr(solvers, "_sampled_polish", traced)
+    monkeypatch.setattr(solvers, "_steps_while_halving", traced)
     s = SoftmaxRegression(C=np.inf, gauge="reference").fit(X, y).summary()
     assert len(sampled_steps) == 1
     assert sampled_steps[0] > 0

@@ -318,10 +318,12 @@ class FullObjective:
         l2: float,
     ) -> None:
         self.lml, self.X, self.y, self.sw, self.l2 = lml, X, y, sw, l2
-        # binomial loss on data in memory: Newton's first steps may use a sample
-        self._sampled = not lml.is_multinomial and (
-            isinstance(X, np.ndarray) or is_sparse(X)
-        )
+        # Hessians of a sample of rows, on data in memory only (on Dask arrays a
+        # pass costs its reading or generating of the data, and the sampled steps'
+        # passes cost more than the Hessians they save)
+        self._in_memory = isinstance(X, np.ndarray) or is_sparse(X)
+        # binomial loss: Newton's first steps may use a sample
+        self._sampled = not lml.is_multinomial and self._in_memory
 
     def loss(self, x: FloatArray) -> float:
         return self.lml.loss(x, self.X, self.y, self.sw, self.l2)
@@ -330,7 +332,21 @@ class FullObjective:
         return self.lml.loss_gradient(x, self.X, self.y, self.sw, self.l2)
 
     def gradient_hessian(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
-        return self.lml.gradient_hessian(x, self.X, self.y, self.sw, self.l2)
+        return self._gradient_hessian_on(x, self.X, self.y, self.sw)
+
+    def _gradient_hessian_on(
+        self, x: FloatArray, X: Any, y: Any, sw: Any
+    ) -> tuple[FloatArray, FloatArray]:
+        """Gradient and Hessian at ``x`` on the rows ``X``, ``y``, ``sw``."""
+        return self.lml.gradient_hessian(x, X, y, sw, self.l2)
+
+    def _rows_hessian(self, x: FloatArray, k: int) -> FloatArray | None:
+        """The Hessian at ``x`` on every ``k``-th row (the exact pass on them, a
+        ``k``-th of one); ``None`` when those rows have no weight."""
+        sw = None if self.sw is None else self.sw[::k]
+        if sw is not None and not np.sum(sw) > 0:
+            return None
+        return self._gradient_hessian_on(x, self.X[::k], self.y[::k], sw)[1]
 
     def sampled_hessian(self, x: FloatArray) -> FloatArray | None:
         """Binomial loss with many rows: the Hessian at ``x`` estimated from every
@@ -345,11 +361,7 @@ class FullObjective:
         k = _sample_step(n, n_dof)
         if not self._sampled or k == 1:
             return None
-        sw = None if self.sw is None else self.sw[::k]
-        if sw is not None and not np.sum(sw) > 0:
-            return None
-        _, H = self.lml.gradient_hessian(x, self.X[::k], self.y[::k], sw, self.l2)
-        return H
+        return self._rows_hessian(x, k)
 
     def polish_hessian(self, x: FloatArray) -> FloatArray | None:
         """The Hessian at ``x`` of a sample of every ``k``-th row, for the steps
@@ -358,21 +370,10 @@ class FullObjective:
         :data:`POLISH_SAMPLE_MIN_GRADIENTS` gradients or the rows are too few."""
         if self._hessian_in_gradients() < POLISH_SAMPLE_MIN_GRADIENTS:
             return None
-        # (not on Dask arrays: there a pass costs its reading or generating of the
-        # data, and the sampled steps' passes cost more than the Hessian they save)
         k = _polish_sample_step(self.X.shape[0], x.size)
-        if k == 1 or not (isinstance(self.X, np.ndarray) or is_sparse(self.X)):
+        if k == 1 or not self._in_memory:
             return None
-        sw = None if self.sw is None else self.sw[::k]
-        if sw is not None and not np.sum(sw) > 0:
-            return None
-        return self._hessian_of(x, self.X[::k], self.y[::k], sw)
-
-    def _hessian_of(
-        self, x: FloatArray, X: FloatArray, y: np.ndarray, sw: FloatArray | None
-    ) -> FloatArray:
-        _, H = self.lml.gradient_hessian(x, X, y, sw, self.l2)
-        return H
+        return self._rows_hessian(x, k)
 
     def _hessian_in_gradients(self) -> float:
         """Multiply-adds of the exact Hessian over those of a gradient:
@@ -420,24 +421,13 @@ class ReducedObjective(FullObjective):
         value, grad = super().loss_gradient(self.expand(x))
         return value, grad[:-1].ravel()
 
-    def gradient_hessian(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
+    def _gradient_hessian_on(
+        self, x: FloatArray, X: Any, y: Any, sw: Any
+    ) -> tuple[FloatArray, FloatArray]:
         g, H = self.lml.gradient_hessian(
-            self.expand(x),
-            self.X,
-            self.y,
-            self.sw,
-            self.l2,
-            reference_index=self.n_classes - 1,
-        )
-        return g.ravel(), H
-
-    def _hessian_of(
-        self, x: FloatArray, X: FloatArray, y: np.ndarray, sw: FloatArray | None
-    ) -> FloatArray:
-        _, H = self.lml.gradient_hessian(
             self.expand(x), X, y, sw, self.l2, reference_index=self.n_classes - 1
         )
-        return H
+        return g.ravel(), H
 
     def _hessian_in_gradients(self) -> float:
         m = self.n_classes - 1

@@ -169,7 +169,7 @@ def newton_cholesky(
     polishing run that gets below :data:`POLISH_DECREMENT` with a reused factor
     confirms it with a fresh Hessian (the one returned). An objective with
     ``polish_hessian`` (a sampled Hessian, where an exact one costs many gradients)
-    first leads a polish there by steps with its factor (:func:`_sampled_polish`),
+    first leads a polish there by steps with its factor (:func:`_polish_factor`),
     so that the fresh Hessian at the end is usually the only exact one.
     """
     from scipy import linalg
@@ -179,8 +179,21 @@ def newton_cholesky(
     # gradient together); the Hessian is computed only when another step is needed.
     f, g = objective.loss_gradient(x)
     x, f, g, n_iter = _sampled_steps(objective, x, f, g, max_iter, linalg)
-    if polish:
-        x, f, g, n_iter = _sampled_polish(objective, x, f, g, n_iter, max_iter, linalg)
+    polish_factor = _polish_factor(objective, x, linalg) if polish else None
+    if polish_factor is not None:
+        # the polish's steps with one sampled factor, down to a tenth of its target
+        x, f, g, n_iter = _steps_while_halving(
+            objective,
+            x,
+            f,
+            g,
+            n_iter,
+            max_iter,
+            lambda _: polish_factor,
+            POLISH_DECREMENT / 10,
+            SAMPLED_DECREMENT,
+            linalg,
+        )
     H: FloatArray | None = None
     x_at_H: FloatArray | None = None
     factor: Any = None
@@ -284,42 +297,20 @@ def _sampled_steps(
     )
 
 
-def _sampled_polish(
-    objective: Objective,
-    x: FloatArray,
-    f: float,
-    g: FloatArray,
-    n_iter: int,
-    max_iter: int,
-    linalg: Any,
-) -> tuple[FloatArray, float, FloatArray, int]:
-    """Steps with one factor of a sampled Hessian (``polish_hessian``) before a
-    polish's exact Hessians, while their decrement halves or more per step, down
-    to a tenth of :data:`POLISH_DECREMENT`.
+def _polish_factor(objective: Objective, x: FloatArray, linalg: Any) -> Any:
+    """The factor of the sampled Hessian at ``x`` (``polish_hessian``) whose steps
+    lead a polish to its exact Hessians, or None (no such Hessian).
 
-    Such steps converge linearly, by about the sample's relative error per step;
-    when they get there, the exact Hessian that follows (at the final iterate)
-    confirms at once, and the polish computes one exact Hessian instead of two.
-    Only near the optimum: the first step's decrement must be at most half of
-    :data:`SAMPLED_DECREMENT`.
+    The steps (:func:`_steps_while_halving`, while their decrement halves or more,
+    down to a tenth of :data:`POLISH_DECREMENT`, the first at most half of
+    :data:`SAMPLED_DECREMENT`: near the optimum only) converge linearly, by about
+    the sample's relative error per step; when they get there, the exact Hessian
+    that follows (at the final iterate) confirms at once, and the polish computes
+    one exact Hessian instead of two.
     """
     sampled = getattr(objective, "polish_hessian", None)
     H = None if sampled is None else sampled(x)
-    factor = None if H is None else _newton_factor(H, linalg)
-    if factor is None:
-        return x, f, g, n_iter
-    return _steps_while_halving(
-        objective,
-        x,
-        f,
-        g,
-        n_iter,
-        max_iter,
-        lambda _: factor,
-        POLISH_DECREMENT / 10,
-        SAMPLED_DECREMENT,
-        linalg,
-    )
+    return None if H is None else _newton_factor(H, linalg)
 
 
 def _steps_while_halving(
